@@ -1,0 +1,33 @@
+import type { Clock } from './core/clock.js';
+import type { Config } from './config/config.js';
+import type { NamingService } from './naming/naming-service.js';
+import type { Logger } from './observability/logger.js';
+
+/** Readiness of this member: false until start-up (and, in a cluster, the Distro load) completes. */
+export interface Readiness {
+  ready: boolean;
+  reason: string;
+}
+
+export interface MemberIdentity {
+  /** Advertised ip. */
+  readonly ip: string;
+  /** HTTP (main) port. */
+  readonly port: number;
+  /** `ip:port`. */
+  readonly address: string;
+}
+
+/** What the edges (HTTP, gRPC handlers) are given: use cases and read-only server facts. */
+export interface AppContext {
+  readonly config: Config;
+  readonly log: Logger;
+  readonly clock: Clock;
+  readonly naming: NamingService;
+  readonly readiness: Readiness;
+  readonly member: MemberIdentity;
+  readonly startedAt: number;
+  readonly version: string;
+  /** Live gRPC connection count (0 before the gRPC server starts). */
+  connectionCount(): number;
+}

@@ -1,0 +1,50 @@
+/**
+ * Every configuration key Nomen reads. Nacos' own property names where Nacos has one; `nomen.*`
+ * for our own. Each key can also be set by an environment variable: the key upper-cased with `.`
+ * and `-` turned into `_` (e.g. NACOS_NAMING_CLIENT_EXPIRED_TIME). Documented in README.md.
+ */
+export type KeyType = 'int' | 'bool' | 'string' | 'float';
+
+export interface KeySpec {
+  readonly type: KeyType;
+  readonly default: string;
+  readonly description: string;
+  readonly min?: number;
+  readonly max?: number;
+  readonly choices?: readonly string[];
+}
+
+export const CONFIG_KEYS = {
+  'nacos.server.main.port': { type: 'int', default: '8848', min: 1, max: 64535, description: 'HTTP port; SDK gRPC is port+1000, cluster gRPC port+1001 (flag --port)' },
+  'nomen.server.host': { type: 'string', default: '0.0.0.0', description: 'Address to bind (flag --host)' },
+  'nacos.inetutils.ip-address': { type: 'string', default: '', description: 'Address this member advertises to peers; default: --host if specific, else the first non-internal IPv4, else 127.0.0.1' },
+  'nomen.data.dir': { type: 'string', default: './data', description: 'Directory for durable state (flag --data-dir)' },
+  'nacos.standalone': { type: 'bool', default: 'true', description: 'Run as a single member (flag --standalone)' },
+  'nacos.member.list': { type: 'string', default: '', description: 'Comma-separated ip[:port] cluster members (flag --members)' },
+  'nomen.cluster.conf': { type: 'string', default: '', description: 'Path of a cluster.conf member list, one ip[:port] per line (flag --cluster-conf)' },
+  'nomen.log.level': { type: 'string', default: 'info', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], description: 'Log level (pino)' },
+  'nacos.naming.client.expired.time': { type: 'int', default: '180000', min: 1000, description: 'ms after which an ip:port client with no instances (and, in a cluster, an unrefreshed replica) is removed' },
+  'nacos.naming.expireInstance': { type: 'bool', default: 'true', description: 'Remove heartbeat instances after their delete timeout (30 s default)' },
+  'nomen.naming.heartbeat.check-interval-ms': { type: 'int', default: '5000', min: 100, description: 'Interval of the heartbeat/expiry checks (Nacos: 5000)' },
+  'nacos.naming.service.metadata.length': { type: 'int', default: '1024', min: 1, description: 'Max total length of instance metadata keys and values' },
+  'nacos.naming.clean.empty-service.expired-time': { type: 'int', default: '60000', min: 0, description: 'An empty service (no instances, no metadata, no subscribers) is removed after this many ms' },
+  'nacos.naming.push.pushTaskDelay': { type: 'int', default: '100', min: 0, max: 60000, description: 'Push merge window in ms after a change (Nacos: 500; see docs/decisions.md)' },
+  'nacos.naming.push.pushTaskTimeout': { type: 'int', default: '5000', min: 100, description: 'ms to wait for a push ack' },
+  'nacos.naming.push.pushTaskRetryDelay': { type: 'int', default: '1000', min: 0, description: 'ms before a failed push is retried' },
+  'nomen.naming.push.max-retries': { type: 'int', default: '3', min: 0, max: 100, description: 'Retries of a failed push' },
+  'nomen.naming.push.udp.target': { type: 'string', default: 'source', choices: ['source', 'client-ip'], description: 'UDP push destination: the address the subscribing request came from, or the advertised clientIP' },
+  'nomen.naming.push.udp.ack-timeout-ms': { type: 'int', default: '10000', min: 100, description: 'UDP ack wait before the single resend' },
+  'nomen.naming.udp.subscriber.expired-time': { type: 'int', default: '30000', min: 1000, description: 'A UDP subscriber not refreshed by a list call for this long is dropped' },
+  'nacos.naming.default.push.cache.millis': { type: 'int', default: '10000', min: 1000, description: 'cacheMillis sent in ServiceInfo (switch defaultPushCacheMillis)' },
+  'nacos.naming.client.beat.interval': { type: 'int', default: '5000', min: 1000, description: 'clientBeatInterval answered to beats (switch clientBeatInterval)' },
+  'nacos.core.param.check.enabled': { type: 'bool', default: 'true', description: 'Nacos parameter checker on names, ports, metadata' },
+  'nacos.remote.server.grpc.sdk.max-inbound-message-size': { type: 'int', default: '10485760', min: 1024, description: 'Max inbound gRPC message (bytes)' },
+  'nomen.grpc.client-detection.idle-ms': { type: 'int', default: '20000', min: 100, description: 'Idle gRPC connections are probed (ClientDetectionRequest) after this long and dropped if silent' },
+  'nomen.http.body-limit': { type: 'int', default: '1048576', min: 1024, description: 'Max HTTP request body (bytes)' },
+} as const satisfies Record<string, KeySpec>;
+
+export type ConfigKey = keyof typeof CONFIG_KEYS;
+
+export function envNameOf(key: string): string {
+  return key.toUpperCase().replace(/[.-]/g, '_');
+}

@@ -1,0 +1,246 @@
+import { Client, type ClientKind, type ClientSyncData, type PublishRecord } from './client.js';
+import { badRequest } from './errors.js';
+import type { Instance } from './instance.js';
+import { groupedName, serviceKeyId, type ServiceKey } from './names.js';
+
+/** A service as the registry knows it. `ephemeral` is fixed for the service's life. */
+export interface ServiceState {
+  readonly key: ServiceKey;
+  readonly id: string;
+  readonly ephemeral: boolean;
+  /** Bumped on every change to the service's instances or metadata. */
+  revision: number;
+  lastUpdated: number;
+  readonly publishers: Set<string>;
+}
+
+export type ServiceChangeListener = (service: ServiceState) => void;
+
+/**
+ * The in-memory naming state: clients, their publish records, and the service index.
+ * Pure data structure (no I/O, no timers); the caller passes `now`. Every mutation that changes what
+ * a service looks like bumps its revision and notifies listeners synchronously.
+ */
+export class Registry {
+  private readonly clients = new Map<string, Client>();
+  private readonly services = new Map<string, ServiceState>();
+  private readonly listeners: ServiceChangeListener[] = [];
+  /** instancesOf cache: service id -> [revision, instances]. */
+  private readonly instCache = new Map<string, { rev: number; list: readonly Instance[] }>();
+
+  onServiceChanged(l: ServiceChangeListener): void {
+    this.listeners.push(l);
+  }
+
+  getClient(id: string): Client | undefined {
+    return this.clients.get(id);
+  }
+
+  allClients(): IterableIterator<Client> {
+    return this.clients.values();
+  }
+
+  clientCount(): number {
+    return this.clients.size;
+  }
+
+  getService(key: ServiceKey): ServiceState | undefined {
+    return this.services.get(serviceKeyId(key));
+  }
+
+  getServiceById(id: string): ServiceState | undefined {
+    return this.services.get(id);
+  }
+
+  allServices(): IterableIterator<ServiceState> {
+    return this.services.values();
+  }
+
+  serviceCount(): number {
+    return this.services.size;
+  }
+
+  namespaces(): Set<string> {
+    const s = new Set<string>();
+    for (const svc of this.services.values()) s.add(svc.key.namespace);
+    return s;
+  }
+
+  /** Creates the service if missing; fails if it exists with the other ephemerality. */
+  ensureService(key: ServiceKey, ephemeral: boolean, now: number): ServiceState {
+    const id = serviceKeyId(key);
+    const s = this.services.get(id);
+    if (s) {
+      if (s.ephemeral !== ephemeral) {
+        const g = groupedName(key.group, key.name);
+        throw badRequest(
+          s.ephemeral
+            ? `Current service ${g} is ephemeral service, can't register persistent instance.`
+            : `Current service ${g} is persistent service, can't register ephemeral instance.`,
+        );
+      }
+      return s;
+    }
+    const created: ServiceState = { key, id, ephemeral, revision: 1, lastUpdated: now, publishers: new Set() };
+    this.services.set(id, created);
+    return created;
+  }
+
+  /** Checks, without changing anything, that `key` may hold instances of this ephemerality. */
+  checkEphemerality(key: ServiceKey, ephemeral: boolean): void {
+    const s = this.services.get(serviceKeyId(key));
+    if (s && s.ephemeral !== ephemeral) this.ensureService(key, ephemeral, 0);
+  }
+
+  /** Removes a service that has no publishers. Returns false if it still has some. */
+  removeService(key: ServiceKey): boolean {
+    const id = serviceKeyId(key);
+    const s = this.services.get(id);
+    if (!s) return true;
+    if (s.publishers.size > 0) return false;
+    this.services.delete(id);
+    this.instCache.delete(id);
+    return true;
+  }
+
+  getOrCreateClient(id: string, kind: ClientKind, now: number): Client {
+    let c = this.clients.get(id);
+    if (!c) {
+      c = new Client(id, kind, now);
+      this.clients.set(id, c);
+    }
+    return c;
+  }
+
+  /**
+   * Replaces the client's publish record for the service (one record per service per client).
+   * Validation of ephemerality happens before any change, so a rejected call changes nothing.
+   */
+  publish(clientId: string, kind: ClientKind, service: ServiceKey, instances: readonly Instance[], now: number): void {
+    const ephemeral = kind !== 'persistent-ipport';
+    this.checkEphemerality(service, ephemeral);
+    const svc = this.ensureService(service, ephemeral, now);
+    const client = this.getOrCreateClient(clientId, kind, now);
+    client.publishes.set(svc.id, { service: svc.key, instances });
+    client.revision++;
+    client.lastUpdated = now;
+    svc.publishers.add(clientId);
+    this.touch(svc, now);
+  }
+
+  /** Removes the client's record for the service. Returns whether anything was removed. */
+  unpublish(clientId: string, service: ServiceKey, now: number): boolean {
+    const client = this.clients.get(clientId);
+    if (!client) return false;
+    const id = serviceKeyId(service);
+    if (!client.publishes.delete(id)) return false;
+    client.lastBeat.delete(id);
+    client.revision++;
+    client.lastUpdated = now;
+    const svc = this.services.get(id);
+    if (svc) {
+      svc.publishers.delete(clientId);
+      this.touch(svc, now);
+    }
+    return true;
+  }
+
+  /** Removes a client and all it published. */
+  removeClient(clientId: string, now: number): boolean {
+    const client = this.clients.get(clientId);
+    if (!client) return false;
+    this.clients.delete(clientId);
+    for (const id of client.publishes.keys()) {
+      const svc = this.services.get(id);
+      if (svc) {
+        svc.publishers.delete(clientId);
+        this.touch(svc, now);
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Replaces a client's whole state with replicated data (Distro apply): adds or replaces records,
+   * removes services missing from the data, sets the revision.
+   */
+  applySyncData(data: ClientSyncData, now: number): void {
+    const ephemeral = data.kind !== 'persistent-ipport';
+    for (const r of data.publishes) this.checkEphemerality(r.service, ephemeral);
+    const client = this.getOrCreateClient(data.clientId, data.kind, now);
+    const incoming = new Map<string, PublishRecord>();
+    for (const r of data.publishes) incoming.set(serviceKeyId(r.service), r);
+    for (const id of [...client.publishes.keys()]) {
+      if (!incoming.has(id)) {
+        client.publishes.delete(id);
+        const svc = this.services.get(id);
+        if (svc) {
+          svc.publishers.delete(client.id);
+          this.touch(svc, now);
+        }
+      }
+    }
+    for (const [id, r] of incoming) {
+      const prev = client.publishes.get(id);
+      if (prev && sameInstances(prev.instances, r.instances)) continue;
+      const svc = this.ensureService(r.service, ephemeral, now);
+      client.publishes.set(id, { service: svc.key, instances: r.instances });
+      svc.publishers.add(client.id);
+      this.touch(svc, now);
+    }
+    client.revision = data.revision;
+    client.lastUpdated = now;
+  }
+
+  /** Marks a service changed (e.g. its metadata changed) without touching instances. */
+  touchService(key: ServiceKey, now: number): void {
+    const svc = this.services.get(serviceKeyId(key));
+    if (svc) this.touch(svc, now);
+  }
+
+  /** All instances of a service across its publishers; cached per service revision. */
+  instancesOf(svc: ServiceState): readonly Instance[] {
+    const c = this.instCache.get(svc.id);
+    if (c && c.rev === svc.revision) return c.list;
+    const list: Instance[] = [];
+    for (const cid of svc.publishers) {
+      const rec = this.clients.get(cid)?.publishes.get(svc.id);
+      if (rec) for (const i of rec.instances) list.push(i);
+    }
+    this.instCache.set(svc.id, { rev: svc.revision, list });
+    return list;
+  }
+
+  /** Clusters that currently hold instances. */
+  clustersOf(svc: ServiceState): string[] {
+    const s = new Set<string>();
+    for (const i of this.instancesOf(svc)) s.add(i.clusterName);
+    return [...s].sort();
+  }
+
+  private touch(svc: ServiceState, now: number): void {
+    svc.revision++;
+    svc.lastUpdated = now;
+    for (const l of this.listeners) l(svc);
+  }
+}
+
+function sameInstances(a: readonly Instance[], b: readonly Instance[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (
+      x.ip !== y.ip ||
+      x.port !== y.port ||
+      x.weight !== y.weight ||
+      x.healthy !== y.healthy ||
+      x.enabled !== y.enabled ||
+      x.clusterName !== y.clusterName ||
+      x.instanceId !== y.instanceId ||
+      JSON.stringify(x.metadata) !== JSON.stringify(y.metadata)
+    )
+      return false;
+  }
+  return true;
+}

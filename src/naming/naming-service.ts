@@ -1,0 +1,337 @@
+import { ipPortClientId, type ClientKind } from '../core/client.js';
+import type { Clock } from '../core/clock.js';
+import { NacosError, badRequest, notFound } from '../core/errors.js';
+import { heartbeatTimes, type Instance } from '../core/instance.js';
+import {
+  defaultServiceMetadata,
+  instanceMetadataId,
+  type ClusterMetadata,
+  type InstanceMetadata,
+  type MetadataIndex,
+  type ServiceMetadata,
+} from '../core/metadata.js';
+import { groupedName, serviceKeyId, type ServiceKey } from '../core/names.js';
+import type { Registry } from '../core/registry.js';
+import type { Logger } from '../observability/logger.js';
+import type { PersistentStore, StoreWrite } from '../persistence/persistent-store.js';
+import { buildInstance, type InstanceInput } from './instance-input.js';
+import { storeKeys } from './persistent-state.js';
+import type { PushEngine } from './push-engine.js';
+import type { NameStyle, RenderedServiceInfo, ServiceInfoView } from './service-info-view.js';
+import type { Subscriber, SubscriberTarget, SubscriptionRegistry } from './subscriptions.js';
+
+export interface NamingSettings {
+  /** Switch `clientBeatInterval` (5000). */
+  clientBeatInterval: number;
+  /** Switch `lightBeatEnabled`. */
+  lightBeatEnabled: boolean;
+  /** `nacos.naming.service.metadata.length`. */
+  metadataLimit: number;
+}
+
+export interface BeatInput {
+  ip: string;
+  port: number;
+  cluster?: string | null;
+  weight?: number | null;
+  metadata?: Record<string, string> | null;
+  ephemeral?: boolean | null;
+}
+
+export interface BeatResult {
+  clientBeatInterval: number;
+  code: number;
+  lightBeatEnabled: boolean;
+}
+
+/**
+ * The naming use cases: every write path for ephemeral instances ends in the registry, every
+ * durable write ends in the persistent store. Edges (gRPC, HTTP) validate input and call these.
+ */
+export class NamingService {
+  constructor(
+    readonly registry: Registry,
+    readonly metadata: MetadataIndex,
+    readonly store: PersistentStore,
+    readonly subscriptions: SubscriptionRegistry,
+    readonly view: ServiceInfoView,
+    readonly push: PushEngine,
+    readonly clock: Clock,
+    readonly log: Logger,
+    readonly settings: NamingSettings,
+  ) {
+    registry.onServiceChanged((svc) => push.serviceChanged(svc.id));
+  }
+
+  // ---------------------------------------------------------------- ephemeral, connection-based
+
+  /** gRPC InstanceRequest register: replaces the connection's record for the service. */
+  registerConnectionInstance(connectionId: string, service: ServiceKey, input: InstanceInput): Instance {
+    const inst = buildInstance(service, input, true, this.settings.metadataLimit);
+    this.registry.publish(connectionId, 'connection', service, [inst], this.clock.now());
+    return inst;
+  }
+
+  /** gRPC BatchInstanceRequest: the batch replaces the connection's set for the service. */
+  batchRegisterConnectionInstances(connectionId: string, service: ServiceKey, inputs: readonly InstanceInput[]): void {
+    const list = inputs.map((i) => buildInstance(service, i, true, this.settings.metadataLimit));
+    const now = this.clock.now();
+    if (list.length === 0) this.registry.unpublish(connectionId, service, now);
+    else this.registry.publish(connectionId, 'connection', service, list, now);
+  }
+
+  /** gRPC deregister: removes whatever the connection published for the service. */
+  deregisterConnectionInstance(connectionId: string, service: ServiceKey): void {
+    this.registry.checkEphemerality(service, true);
+    this.registry.unpublish(connectionId, service, this.clock.now());
+  }
+
+  /** A connection closed: drop its instances and subscriptions. */
+  connectionClosed(connectionId: string): void {
+    this.registry.removeClient(connectionId, this.clock.now());
+    this.subscriptions.removeSubscriber(connectionId);
+  }
+
+  // ---------------------------------------------------------------- ip:port clients (HTTP)
+
+  /** HTTP register: ephemeral → heartbeat client `ip:port#true`; persistent → durable store. */
+  async registerIpPortInstance(service: ServiceKey, input: InstanceInput, ephemeral: boolean): Promise<Instance> {
+    const inst = buildInstance(service, input, ephemeral, this.settings.metadataLimit);
+    if (!ephemeral) {
+      await this.writePersistentInstance(service, inst);
+      return inst;
+    }
+    const clientId = ipPortClientId(inst.ip, inst.port, true);
+    const now = this.clock.now();
+    this.registry.publish(clientId, 'ephemeral-ipport', service, [inst], now);
+    this.registry.getClient(clientId)?.lastBeat.set(serviceKeyId(service), now);
+    return inst;
+  }
+
+  async deregisterIpPortInstance(service: ServiceKey, ip: string, port: number, ephemeral: boolean): Promise<void> {
+    if (!ephemeral) {
+      await this.removePersistentInstance(service, ip, port);
+      return;
+    }
+    this.registry.unpublish(ipPortClientId(ip, port, true), service, this.clock.now());
+  }
+
+  /**
+   * HTTP heartbeat. Refreshes the beat time and heals an unhealthy instance; an unknown instance is
+   * re-registered from the beat body when there is one, else answered with code 20404.
+   */
+  beat(service: ServiceKey, beat: BeatInput, hasBody: boolean): BeatResult {
+    const now = this.clock.now();
+    const clientId = ipPortClientId(beat.ip, beat.port, true);
+    const sid = serviceKeyId(service);
+    const client = this.registry.getClient(clientId);
+    const record = client?.publishes.get(sid);
+    const interval = (m: Readonly<Record<string, string>>) =>
+      m['preserved.heart.beat.interval'] !== undefined ? heartbeatTimes(m).interval : this.settings.clientBeatInterval;
+    if (!client || !record) {
+      if (!hasBody) return { clientBeatInterval: this.settings.clientBeatInterval, code: 20404, lightBeatEnabled: this.settings.lightBeatEnabled };
+      const inst = buildInstance(
+        service,
+        { ip: beat.ip, port: beat.port, clusterName: beat.cluster, weight: beat.weight, metadata: beat.metadata },
+        true,
+        this.settings.metadataLimit,
+      );
+      this.registry.publish(clientId, 'ephemeral-ipport', service, [inst], now);
+      this.registry.getClient(clientId)?.lastBeat.set(sid, now);
+      return { clientBeatInterval: interval(inst.metadata), code: 10200, lightBeatEnabled: this.settings.lightBeatEnabled };
+    }
+    client.lastBeat.set(sid, now);
+    const inst = record.instances[0]!;
+    if (!inst.healthy) {
+      this.registry.publish(clientId, 'ephemeral-ipport', service, record.instances.map((i) => ({ ...i, healthy: true })), now);
+      this.log.info({ service: sid, ip: beat.ip, port: beat.port }, 'instance healthy again after beat');
+    }
+    const op = this.metadata.getInstance(service, instanceMetadataId(inst.ip, inst.port, inst.clusterName));
+    const opInterval = op?.metadata['preserved.heart.beat.interval'];
+    return {
+      clientBeatInterval: opInterval !== undefined && Number(opInterval) > 0 ? Number(opInterval) : interval(inst.metadata),
+      code: 10200,
+      lightBeatEnabled: this.settings.lightBeatEnabled,
+    };
+  }
+
+  // ---------------------------------------------------------------- persistent instances
+
+  async registerPersistentInstance(service: ServiceKey, input: InstanceInput): Promise<Instance> {
+    const inst = buildInstance(service, input, false, this.settings.metadataLimit);
+    await this.writePersistentInstance(service, inst);
+    return inst;
+  }
+
+  async deregisterPersistentInstance(service: ServiceKey, ip: string, port: number): Promise<void> {
+    await this.removePersistentInstance(service, ip, port);
+  }
+
+  private async writePersistentInstance(service: ServiceKey, inst: Instance): Promise<void> {
+    // Check before the durable write, so a rejected request changes nothing.
+    this.registry.checkEphemerality(service, false);
+    await this.store.write([{ table: 'instance', key: storeKeys.instance(serviceKeyId(service), inst.ip, inst.port), value: inst }]);
+  }
+
+  private async removePersistentInstance(service: ServiceKey, ip: string, port: number): Promise<void> {
+    this.registry.checkEphemerality(service, false);
+    const clientId = ipPortClientId(ip, port, false);
+    if (!this.registry.getClient(clientId)?.publishes.has(serviceKeyId(service))) return;
+    await this.store.write([{ table: 'instance', key: storeKeys.instance(serviceKeyId(service), ip, port), value: null }]);
+  }
+
+  // ---------------------------------------------------------------- queries
+
+  query(service: ServiceKey, clusters: string, healthyOnly: boolean, nameStyle: NameStyle): RenderedServiceInfo {
+    return this.view.render({ service, clusters, healthyOnly, nameStyle });
+  }
+
+  /** Services of (namespace, group): total count and one 1-based page of bare names. */
+  listServices(namespace: string, group: string, pageNo: number, pageSize: number): { count: number; names: string[] } {
+    const names: string[] = [];
+    for (const s of this.registry.allServices()) {
+      if (s.key.namespace === namespace && s.key.group === group) names.push(s.key.name);
+    }
+    names.sort();
+    const start = Math.max(0, (pageNo - 1) * pageSize);
+    return { count: names.length, names: names.slice(start, start + pageSize) };
+  }
+
+  // ---------------------------------------------------------------- subscriptions
+
+  subscribe(
+    subscriberId: string,
+    service: ServiceKey,
+    clusters: string,
+    target: SubscriberTarget,
+    info: { app: string; agent: string; address: string },
+  ): Subscriber {
+    const { subscriber, isNew } = this.subscriptions.add({
+      id: subscriberId,
+      service,
+      clusters,
+      target,
+      app: info.app,
+      agent: info.agent,
+      address: info.address,
+      lastSeen: this.clock.now(),
+    });
+    if (isNew) this.push.subscribed(subscriber);
+    return subscriber;
+  }
+
+  unsubscribe(subscriberId: string, service: ServiceKey): void {
+    this.subscriptions.remove(subscriberId, service);
+  }
+
+  // ---------------------------------------------------------------- metadata (operator side)
+
+  async createService(service: ServiceKey, meta: Partial<ServiceMetadata>): Promise<void> {
+    const g = groupedName(service.group, service.name);
+    if (this.registry.getService(service) || this.metadata.getService(service)) throw badRequest(`specified service ${g} already exists!`, 21007);
+    const m: ServiceMetadata = { ...defaultServiceMetadata(meta.ephemeral ?? false), ...meta };
+    await this.store.write([{ table: 'service', key: storeKeys.service(serviceKeyId(service)), value: m }]);
+  }
+
+  async updateService(service: ServiceKey, patch: Partial<Omit<ServiceMetadata, 'ephemeral'>>): Promise<void> {
+    const svc = this.registry.getService(service);
+    const current = this.metadata.getService(service);
+    if (!svc && !current) throw badRequest(`service ${groupedName(service.group, service.name)} not found!`, 21008);
+    const base = current ?? defaultServiceMetadata(svc!.ephemeral);
+    const m: ServiceMetadata = { ...base, ...patch, ephemeral: base.ephemeral };
+    await this.store.write([{ table: 'service', key: storeKeys.service(serviceKeyId(service)), value: m }]);
+  }
+
+  async updateCluster(service: ServiceKey, cluster: string, cm: ClusterMetadata): Promise<void> {
+    const svc = this.registry.getService(service);
+    const current = this.metadata.getService(service);
+    if (!svc && !current) throw badRequest(`service ${groupedName(service.group, service.name)} not found!`, 21008);
+    const base = current ?? defaultServiceMetadata(svc!.ephemeral);
+    const m: ServiceMetadata = { ...base, clusters: { ...base.clusters, [cluster]: cm } };
+    await this.store.write([{ table: 'service', key: storeKeys.service(serviceKeyId(service)), value: m }]);
+  }
+
+  async deleteService(service: ServiceKey): Promise<void> {
+    const g = groupedName(service.group, service.name);
+    const svc = this.registry.getService(service);
+    if (!svc && !this.metadata.getService(service)) throw badRequest(`service ${g} not found!`, 21008);
+    if (svc && svc.publishers.size > 0) {
+      throw badRequest(`Service ${g} is not empty, can't be delete. Please unregister instance first`, 21009);
+    }
+    const sid = serviceKeyId(service);
+    const batch: StoreWrite[] = [{ table: 'service', key: storeKeys.service(sid), value: null }];
+    for (const metaId of this.metadata.instancesOf(service)?.keys() ?? []) {
+      batch.push({ table: 'instanceMeta', key: storeKeys.instanceMeta(sid, metaId), value: null });
+    }
+    await this.store.write(batch);
+    this.registry.removeService(service);
+    this.view.forget(sid);
+  }
+
+  /** Finds a published instance by ip:port (and cluster when given). */
+  findInstance(service: ServiceKey, ip: string, port: number, cluster?: string): Instance | undefined {
+    const svc = this.registry.getService(service);
+    if (!svc) return undefined;
+    const all = this.metadata.overlay(service, this.registry.instancesOf(svc));
+    return all.find((i) => i.ip === ip && i.port === port && (cluster === undefined || i.clusterName === cluster));
+  }
+
+  /** PUT instance (operator update): replaces the instance's override layer. */
+  async putInstanceOverride(service: ServiceKey, ip: string, port: number, cluster: string, o: InstanceMetadata): Promise<void> {
+    if (!this.registry.getService(service)) {
+      throw badRequest(`service not found, namespace: ${service.namespace}, service: ${groupedName(service.group, service.name)}`, 21008);
+    }
+    await this.writeOverride(service, instanceMetadataId(ip, port, cluster), o);
+  }
+
+  /** PATCH instance: only supplied fields change. 404 when the instance is not published. */
+  async patchInstanceOverride(
+    service: ServiceKey,
+    ip: string,
+    port: number,
+    cluster: string,
+    patch: { weight?: number; enabled?: boolean; metadata?: Record<string, string> },
+  ): Promise<void> {
+    const svc = this.registry.getService(service);
+    const g = groupedName(service.group, service.name);
+    if (!svc) throw notFound(`no ips found for cluster ${cluster} in service ${g}`, 21003);
+    if (!this.findInstance(service, ip, port, cluster)) throw notFound('no matched ip found!', 21003);
+    const id = instanceMetadataId(ip, port, cluster);
+    const cur = this.metadata.getInstance(service, id) ?? { metadata: {} };
+    const next: InstanceMetadata = {
+      weight: patch.weight ?? cur.weight,
+      enabled: patch.enabled ?? cur.enabled,
+      metadata: patch.metadata ?? cur.metadata,
+    };
+    await this.writeOverride(service, id, next);
+  }
+
+  private async writeOverride(service: ServiceKey, metaId: string, o: InstanceMetadata): Promise<void> {
+    if (o.weight !== undefined && (!Number.isFinite(o.weight) || o.weight < 0 || o.weight > 10000)) {
+      throw badRequest('instance format invalid: The weights range from 0.0 to 10000.0', 21001);
+    }
+    const clean: InstanceMetadata = { metadata: o.metadata };
+    if (o.weight !== undefined) clean.weight = o.weight;
+    if (o.enabled !== undefined) clean.enabled = o.enabled;
+    await this.store.write([{ table: 'instanceMeta', key: storeKeys.instanceMeta(serviceKeyId(service), metaId), value: clean }]);
+  }
+
+  /** Client kind counts for the operator metrics endpoint. */
+  clientCounts(): Record<ClientKind, number> {
+    const c: Record<ClientKind, number> = { connection: 0, 'ephemeral-ipport': 0, 'persistent-ipport': 0 };
+    for (const cl of this.registry.allClients()) c[cl.kind]++;
+    return c;
+  }
+
+  instanceCount(): number {
+    let n = 0;
+    for (const cl of this.registry.allClients()) n += cl.instanceCount();
+    return n;
+  }
+
+  /** Wraps any thrown value as a NacosError (for edges). */
+  static asNacosError(e: unknown): NacosError {
+    if (e instanceof NacosError) return e;
+    return new NacosError(500, e instanceof Error ? e.message : String(e));
+  }
+}

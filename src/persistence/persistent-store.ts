@@ -1,0 +1,25 @@
+/**
+ * The seam between naming and durable, replicated state. A write resolves only once the batch is
+ * durable (fsync) and applied: every apply listener has seen it. The single-member implementation
+ * is an embedded SQLite database; the Raft issue replaces the implementation, not this interface.
+ */
+export type StoreTable = 'instance' | 'service' | 'instanceMeta' | 'switch' | 'namespace';
+
+export interface StoreWrite {
+  readonly table: StoreTable;
+  readonly key: string;
+  /** JSON-serialisable value; null deletes the key. */
+  readonly value: unknown;
+}
+
+export type ApplyListener = (batch: readonly StoreWrite[]) => void;
+
+export interface PersistentStore {
+  open(): Promise<void>;
+  /** Every stored entry, for rebuilding the in-memory view at start. */
+  entries(): Iterable<{ table: StoreTable; key: string; value: unknown }>;
+  /** Atomically and durably applies the batch, then notifies listeners, then resolves. */
+  write(batch: readonly StoreWrite[]): Promise<void>;
+  onApply(listener: ApplyListener): void;
+  close(): Promise<void>;
+}
