@@ -15,6 +15,8 @@ export interface ServiceState {
 }
 
 export type ServiceChangeListener = (service: ServiceState) => void;
+/** A client's publish set changed (`removed`: the whole client is gone). Replicated applies fire it too. */
+export type ClientChangeListener = (client: Client, removed: boolean, origin: 'local' | 'replica') => void;
 
 /**
  * The in-memory naming state: clients, their publish records, and the service index.
@@ -25,8 +27,19 @@ export class Registry {
   private readonly clients = new Map<string, Client>();
   private readonly services = new Map<string, ServiceState>();
   private readonly listeners: ServiceChangeListener[] = [];
+  private readonly clientListeners: ClientChangeListener[] = [];
   /** instancesOf cache: service id -> [revision, instances]. */
   private readonly instCache = new Map<string, { rev: number; list: readonly Instance[] }>();
+
+  /**
+   * @param nextRevision gives a client's new revision on every local change. Standalone: previous + 1.
+   *   Distro injects a hybrid logical clock so revisions stay monotonic across owners and restarts.
+   */
+  constructor(private readonly nextRevision: (previous: number) => number = (p) => p + 1) {}
+
+  onClientChanged(l: ClientChangeListener): void {
+    this.clientListeners.push(l);
+  }
 
   onServiceChanged(l: ServiceChangeListener): void {
     this.listeners.push(l);
@@ -122,10 +135,11 @@ export class Registry {
     const svc = this.ensureService(service, ephemeral, now);
     const client = this.getOrCreateClient(clientId, kind, now);
     client.publishes.set(svc.id, { service: svc.key, instances });
-    client.revision++;
+    client.revision = this.nextRevision(client.revision);
     client.lastUpdated = now;
     svc.publishers.add(clientId);
     this.touch(svc, now);
+    this.clientChanged(client, false, 'local');
   }
 
   /** Removes the client's record for the service. Returns whether anything was removed. */
@@ -135,18 +149,19 @@ export class Registry {
     const id = serviceKeyId(service);
     if (!client.publishes.delete(id)) return false;
     client.lastBeat.delete(id);
-    client.revision++;
+    client.revision = this.nextRevision(client.revision);
     client.lastUpdated = now;
     const svc = this.services.get(id);
     if (svc) {
       svc.publishers.delete(clientId);
       this.touch(svc, now);
     }
+    this.clientChanged(client, false, 'local');
     return true;
   }
 
-  /** Removes a client and all it published. */
-  removeClient(clientId: string, now: number): boolean {
+  /** Removes a client and all it published. `origin` tells listeners whether this member decided it. */
+  removeClient(clientId: string, now: number, origin: 'local' | 'replica' = 'local'): boolean {
     const client = this.clients.get(clientId);
     if (!client) return false;
     this.clients.delete(clientId);
@@ -157,6 +172,7 @@ export class Registry {
         this.touch(svc, now);
       }
     }
+    this.clientChanged(client, true, origin);
     return true;
   }
 
@@ -190,6 +206,7 @@ export class Registry {
     }
     client.revision = data.revision;
     client.lastUpdated = now;
+    this.clientChanged(client, false, 'replica');
   }
 
   /** Marks a service changed (e.g. its metadata changed) without touching instances. */
@@ -216,6 +233,10 @@ export class Registry {
     const s = new Set<string>();
     for (const i of this.instancesOf(svc)) s.add(i.clusterName);
     return [...s].sort();
+  }
+
+  private clientChanged(client: Client, removed: boolean, origin: 'local' | 'replica'): void {
+    for (const l of this.clientListeners) l(client, removed, origin);
   }
 
   private touch(svc: ServiceState, now: number): void {

@@ -1,0 +1,261 @@
+/**
+ * SDK connections: one per TCP transport, registered once its ConnectionSetupRequest arrives.
+ *
+ * Like the Java server (spec 3.1), the id is assigned when the transport comes up, as
+ * `<epochMillis>_<remoteIp>_<remotePort>`, and every call is tagged with the id of the transport it
+ * arrived on (found through `call.getPeer()`, which is `remoteIp:remotePort`). The client never
+ * sends the id; it learns it from ServerCheckResponse. A transport that never sends a setup stays
+ * unregistered: it can ServerCheck but gets 301 for everything else.
+ */
+import type { Clock, TimerHandle } from '../../core/clock.js';
+import type { Logger } from '../../observability/logger.js';
+import type { WirePayload } from './codec.js';
+import { PushError } from './push-error.js';
+
+/** What the naming layer sees of a connection. Live view: fields change as the connection lives. */
+export interface ConnectionInfo {
+  /** `<epochMillis>_<remoteIp>_<remotePort>`. */
+  readonly id: string;
+  /** Transport address. */
+  readonly remoteIp: string;
+  readonly remotePort: number;
+  /**
+   * The client's self-reported IP (`Metadata.clientIp` of the ConnectionSetupRequest, spec 1.2),
+   * which is the LAN address even over loopback. Falls back to `remoteIp` when empty.
+   */
+  readonly clientIp: string;
+  /** e.g. `Nacos-Rust-Client:0.8.0`, `Nacos-Java-Client:v3.1.0`; '' if not sent. */
+  readonly clientVersion: string;
+  /** Setup labels, e.g. `{module: 'naming', source: 'sdk', AppName: 'unknown'}`. */
+  readonly labels: Readonly<Record<string, string>>;
+  /** Setup `tenant` (the namespace); null when absent (Java naming clients do not send it). */
+  readonly namespace: string | null;
+  /** `labels.AppName`, default `-` (as Java). */
+  readonly appName: string;
+  /** Whether the setup carried a non-null `abilityTable` (Java 2.2+), i.e. SetupAck was sent. */
+  readonly hasAbilityTable: boolean;
+  /** When the transport came up (epoch ms). */
+  readonly createdAt: number;
+  /** Last unary request or successful client detection (epoch ms). */
+  readonly lastActive: number;
+  readonly registered: boolean;
+}
+
+/** The write side of a bi-stream. `write` returns false if the stream can no longer be written. */
+export interface StreamSink {
+  write(payload: WirePayload): boolean;
+  end(): void;
+}
+
+export interface SetupInfo {
+  clientIp: string;
+  clientVersion: string;
+  labels: Record<string, string>;
+  namespace: string | null;
+  appName: string;
+  hasAbilityTable: boolean;
+}
+
+interface PendingAck {
+  resolve(): void;
+  reject(e: PushError): void;
+  timer: TimerHandle;
+}
+
+export class Connection implements ConnectionInfo {
+  clientIp: string;
+  clientVersion = '';
+  labels: Record<string, string> = {};
+  namespace: string | null = null;
+  appName = '-';
+  hasAbilityTable = false;
+  lastActive: number;
+  registered = false;
+  /** The bi-stream this connection was registered on; pushes go there. */
+  stream: StreamSink | null = null;
+  /** A ClientDetectionRequest is in flight. */
+  detecting = false;
+  private pushSeq = 0;
+  private readonly pending = new Map<string, PendingAck>();
+
+  constructor(
+    readonly id: string,
+    readonly peer: string,
+    readonly remoteIp: string,
+    readonly remotePort: number,
+    readonly createdAt: number,
+    private readonly closeFn: () => void,
+  ) {
+    this.clientIp = remoteIp;
+    this.lastActive = createdAt;
+  }
+
+  /** Next push requestId: a string, unique per connection (numbers break Rust, spec 1.3). */
+  nextRequestId(): string {
+    return String(++this.pushSeq);
+  }
+
+  /** Waits for the ack of `requestId`; rejects with a `timeout` PushError after `timeoutMs`. */
+  expectAck(requestId: string, timeoutMs: number, clock: Clock): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const timer = clock.setTimeout(() => {
+        if (this.pending.delete(requestId)) {
+          reject(new PushError('timeout', `no ack for request ${requestId} on ${this.id} within ${timeoutMs} ms`));
+        }
+      }, timeoutMs);
+      this.pending.set(requestId, { resolve, reject, timer });
+    });
+  }
+
+  /**
+   * Completes a pending push with the client's ack (spec 3.10: matched by connection and
+   * requestId; resultCode != 200 fails it). Returns false if nothing was waiting for that id.
+   */
+  settleAck(requestId: string, resultCode: number, errorCode: number, message: string | null): boolean {
+    const p = this.pending.get(requestId);
+    if (!p) return false;
+    this.pending.delete(requestId);
+    p.timer.cancel();
+    if (resultCode === 200) p.resolve();
+    else {
+      p.reject(
+        new PushError('nack', `client answered request ${requestId} with ${resultCode}/${errorCode}: ${message ?? ''}`, resultCode, errorCode),
+      );
+    }
+    return true;
+  }
+
+  /** Fails one pending push (e.g. its write was refused). */
+  failAck(requestId: string, err: PushError): void {
+    const p = this.pending.get(requestId);
+    if (!p) return;
+    this.pending.delete(requestId);
+    p.timer.cancel();
+    p.reject(err);
+  }
+
+  rejectAllAcks(err: PushError): void {
+    const all = [...this.pending.values()];
+    this.pending.clear();
+    for (const p of all) {
+      p.timer.cancel();
+      p.reject(err);
+    }
+  }
+
+  pendingAckCount(): number {
+    return this.pending.size;
+  }
+
+  /** Closes the underlying TCP transport. */
+  closeTransport(): void {
+    this.closeFn();
+  }
+}
+
+export type ConnectionListener = (conn: ConnectionInfo) => void;
+
+export class ConnectionRegistry {
+  private readonly byPeer = new Map<string, Connection>();
+  private readonly byId = new Map<string, Connection>();
+  private readonly connectedListeners: ConnectionListener[] = [];
+  private readonly disconnectedListeners: ConnectionListener[] = [];
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+  ) {}
+
+  onConnected(l: ConnectionListener): void {
+    this.connectedListeners.push(l);
+  }
+
+  onDisconnected(l: ConnectionListener): void {
+    this.disconnectedListeners.push(l);
+  }
+
+  /**
+   * A TCP transport came up (Java `transportReady`): creates its connection and id. `peer` is the
+   * key calls are matched by: exactly what grpc-js' `call.getPeer()` returns for this socket.
+   */
+  openTransport(peer: string, remoteIp: string, remotePort: number, close: () => void): Connection {
+    const stale = this.byPeer.get(peer);
+    if (stale) this.closeTransport(stale, 'address reused');
+    const now = this.clock.now();
+    const conn = new Connection(`${now}_${remoteIp}_${remotePort}`, peer, remoteIp, remotePort, now, close);
+    this.byPeer.set(peer, conn);
+    this.byId.set(conn.id, conn);
+    return conn;
+  }
+
+  /** The TCP transport is gone (Java `transportTerminated`): unregisters and forgets it. */
+  closeTransport(conn: Connection, reason: string): void {
+    this.unregister(conn, reason);
+    if (this.byPeer.get(conn.peer) === conn) this.byPeer.delete(conn.peer);
+    if (this.byId.get(conn.id) === conn) this.byId.delete(conn.id);
+  }
+
+  byPeerKey(peer: string): Connection | undefined {
+    return this.byPeer.get(peer);
+  }
+
+  /** A registered connection by id. */
+  get(id: string): Connection | undefined {
+    const c = this.byId.get(id);
+    return c?.registered ? c : undefined;
+  }
+
+  register(conn: Connection, stream: StreamSink, setup: SetupInfo): void {
+    conn.clientIp = setup.clientIp || conn.remoteIp;
+    conn.clientVersion = setup.clientVersion;
+    conn.labels = setup.labels;
+    conn.namespace = setup.namespace;
+    conn.appName = setup.appName;
+    conn.hasAbilityTable = setup.hasAbilityTable;
+    conn.stream = stream;
+    conn.registered = true;
+    conn.lastActive = this.clock.now();
+    this.logger.info({ connectionId: conn.id, clientIp: conn.clientIp, clientVersion: conn.clientVersion, labels: conn.labels }, 'sdk connection registered');
+    this.fire(this.connectedListeners, conn, 'onConnected');
+  }
+
+  /**
+   * Unregisters once: detaches the stream (the caller ends it if needed), fails pending pushes and
+   * fires onDisconnected. Returns false if the connection was not registered.
+   */
+  unregister(conn: Connection, reason: string): boolean {
+    if (!conn.registered) return false;
+    conn.registered = false;
+    conn.stream = null;
+    conn.detecting = false;
+    conn.rejectAllAcks(new PushError('closed', `connection ${conn.id} closed: ${reason}`));
+    this.logger.info({ connectionId: conn.id, reason }, 'sdk connection unregistered');
+    this.fire(this.disconnectedListeners, conn, 'onDisconnected');
+    return true;
+  }
+
+  registeredConnections(): Connection[] {
+    return [...this.byId.values()].filter((c) => c.registered);
+  }
+
+  /** Every open transport, registered or not. */
+  transports(): Connection[] {
+    return [...this.byId.values()];
+  }
+
+  registeredCount(): number {
+    let n = 0;
+    for (const c of this.byId.values()) if (c.registered) n++;
+    return n;
+  }
+
+  private fire(listeners: readonly ConnectionListener[], conn: Connection, what: string): void {
+    for (const l of listeners) {
+      try {
+        l(conn);
+      } catch (e) {
+        this.logger.error({ err: e, connectionId: conn.id }, `${what} listener threw`);
+      }
+    }
+  }
+}

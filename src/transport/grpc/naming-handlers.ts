@@ -1,0 +1,172 @@
+import { z } from 'zod';
+import type { AppContext } from '../../app-context.js';
+import { NacosError, badRequest } from '../../core/errors.js';
+import {
+  checkClusters,
+  checkGroup,
+  checkNamespaceId,
+  checkServiceName,
+  normalizeGroup,
+  normalizeNamespace,
+  type ServiceKey,
+} from '../../core/names.js';
+import type { InstanceInput } from '../../naming/instance-input.js';
+import type { PushSink } from '../../naming/push-engine.js';
+import type { RenderedServiceInfo } from '../../naming/service-info-view.js';
+import type { Subscriber } from '../../naming/subscriptions.js';
+import { parseBody } from './validation.js';
+
+/**
+ * Naming request handlers for the SDK gRPC port (spec grpc.md §4). Each validates its body with a
+ * schema, calls one NamingService use case, and answers the exact response type the SDKs expect.
+ * Rust sends `null` for absent optionals (§1.3), so every optional accepts null.
+ */
+
+const opt = <T extends z.ZodTypeAny>(t: T) => t.nullish();
+const strMap = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String));
+
+const instanceSchema = z.object({
+  instanceId: opt(z.string()),
+  ip: z.string(),
+  port: z.number().int(),
+  weight: opt(z.number()),
+  healthy: opt(z.boolean()),
+  enabled: opt(z.boolean()),
+  ephemeral: opt(z.boolean()),
+  clusterName: opt(z.string()),
+  serviceName: opt(z.string()),
+  metadata: opt(strMap),
+});
+
+const namingBase = {
+  namespace: opt(z.string()),
+  serviceName: z.string().min(1),
+  groupName: opt(z.string()),
+};
+
+const instanceRequest = z.object({ ...namingBase, type: z.string(), instance: instanceSchema });
+const batchRequest = z.object({ ...namingBase, type: z.string(), instances: z.array(instanceSchema) });
+const queryRequest = z.object({ ...namingBase, cluster: opt(z.string()), healthyOnly: opt(z.boolean()), udpPort: opt(z.number()) });
+const subscribeRequest = z.object({ ...namingBase, subscribe: opt(z.boolean()), clusters: opt(z.string()) });
+const listRequest = z.object({
+  namespace: opt(z.string()),
+  groupName: opt(z.string()),
+  serviceName: opt(z.string()),
+  pageNo: opt(z.number().int()),
+  pageSize: opt(z.number().int()),
+  selector: opt(z.string()),
+});
+
+/** Nacos' param checker for names (typed failure with errorCode 400, spec §5.2). */
+function serviceKeyOf(ctx: AppContext, b: { namespace?: string | null; serviceName: string; groupName?: string | null }, clusters?: string): ServiceKey {
+  const key: ServiceKey = { namespace: normalizeNamespace(b.namespace), group: normalizeGroup(b.groupName), name: b.serviceName.trim() };
+  if (ctx.config.bool('nacos.core.param.check.enabled')) {
+    const err =
+      checkNamespaceId(key.namespace) ?? checkServiceName(key.name) ?? checkGroup(key.group) ?? (clusters ? checkClusters(clusters) : null);
+    if (err) throw new ParamCheckError(`Param check invalid:${err}`);
+  }
+  return key;
+}
+
+/** A parameter-check rejection: answered as a typed failure (resultCode 500, errorCode 400), not an ErrorResponse. */
+export class ParamCheckError extends NacosError {
+  constructor(message: string) {
+    super(400, message);
+  }
+}
+
+function toInput(i: z.infer<typeof instanceSchema>): InstanceInput {
+  return {
+    ip: i.ip,
+    port: i.port,
+    weight: i.weight,
+    healthy: i.healthy,
+    enabled: i.enabled,
+    clusterName: i.clusterName,
+    metadata: i.metadata,
+    instanceId: i.instanceId,
+  };
+}
+
+export interface HandlerContext {
+  connectionId: string;
+  clientIp: string;
+  remoteAddress: string;
+  appName: string;
+  clientVersion: string;
+}
+
+export type NamingHandler = (body: unknown, hc: HandlerContext) => Promise<{ type: string; body: object | string }>;
+
+const ok = (extra: object = {}) => ({ resultCode: 200, errorCode: 0, message: null, requestId: null, success: true, ...extra });
+
+/** Builds the handler table: request type -> handler. */
+export function namingHandlers(ctx: AppContext): Record<string, NamingHandler> {
+  const naming = ctx.naming;
+  return {
+    InstanceRequest: async (body, hc) => {
+      const b = parseBody(instanceRequest, body);
+      const service = serviceKeyOf(ctx, b, b.instance.clusterName ?? undefined);
+      if (b.type === 'registerInstance') naming.registerConnectionInstance(hc.connectionId, service, toInput(b.instance));
+      else if (b.type === 'deregisterInstance') naming.deregisterConnectionInstance(hc.connectionId, service);
+      else throw badRequest(`Unsupported request type ${b.type}`);
+      return { type: 'InstanceResponse', body: ok({ type: b.type }) };
+    },
+    BatchInstanceRequest: async (body, hc) => {
+      const b = parseBody(batchRequest, body);
+      const service = serviceKeyOf(ctx, b);
+      if (b.type !== 'batchRegisterInstance') throw badRequest(`Unsupported request type ${b.type}`);
+      naming.batchRegisterConnectionInstances(hc.connectionId, service, b.instances.map(toInput));
+      return { type: 'BatchInstanceResponse', body: ok({ type: b.type }) };
+    },
+    PersistentInstanceRequest: async (body) => {
+      const b = parseBody(instanceRequest, body);
+      const service = serviceKeyOf(ctx, b, b.instance.clusterName ?? undefined);
+      if (b.type === 'registerInstance') await naming.registerPersistentInstance(service, toInput(b.instance));
+      else if (b.type === 'deregisterInstance') await naming.deregisterPersistentInstance(service, b.instance.ip, b.instance.port);
+      else throw badRequest(`Unsupported request type ${b.type}`);
+      return { type: 'InstanceResponse', body: ok({ type: b.type }) };
+    },
+    ServiceQueryRequest: async (body) => {
+      const b = parseBody(queryRequest, body);
+      const clusters = b.cluster ?? '';
+      const service = serviceKeyOf(ctx, b, clusters);
+      const info = naming.query(service, clusters, b.healthyOnly ?? false, 'bare');
+      return { type: 'QueryServiceResponse', body: `{"resultCode":200,"errorCode":0,"message":null,"requestId":null,"success":true,"serviceInfo":${info.json}}` };
+    },
+    SubscribeServiceRequest: async (body, hc) => {
+      const b = parseBody(subscribeRequest, body);
+      const clusters = b.clusters ?? '';
+      const service = serviceKeyOf(ctx, b, clusters);
+      if (b.subscribe === false) naming.unsubscribe(hc.connectionId, service);
+      else
+        naming.subscribe(hc.connectionId, service, clusters, { kind: 'grpc', connectionId: hc.connectionId }, {
+          app: hc.appName,
+          agent: hc.clientVersion,
+          address: hc.remoteAddress,
+        });
+      const info = naming.query(service, clusters, false, 'bare');
+      return { type: 'SubscribeServiceResponse', body: `{"resultCode":200,"errorCode":0,"message":"success","requestId":null,"success":true,"serviceInfo":${info.json}}` };
+    },
+    ServiceListRequest: async (body) => {
+      const b = parseBody(listRequest, body);
+      const namespace = normalizeNamespace(b.namespace);
+      const group = normalizeGroup(b.groupName);
+      const { count, names } = naming.listServices(namespace, group, b.pageNo ?? 1, b.pageSize ?? 10);
+      return { type: 'ServiceListResponse', body: ok({ count, serviceNames: names }) };
+    },
+  };
+}
+
+/** The gRPC push sink: NotifySubscriberRequest carrying the pre-rendered ServiceInfo. */
+export function grpcPushSink(
+  push: (connectionId: string, type: string, body: string, timeoutMs: number) => Promise<void>,
+  timeoutMs: () => number,
+): PushSink {
+  return {
+    push(sub: Subscriber, info: RenderedServiceInfo): Promise<void> {
+      if (sub.target.kind !== 'grpc') return Promise.reject(new Error('not a gRPC subscriber'));
+      return push(sub.target.connectionId, 'NotifySubscriberRequest', `{"module":"naming","serviceInfo":${info.json}}`, timeoutMs());
+    },
+  };
+}

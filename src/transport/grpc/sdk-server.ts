@@ -1,0 +1,487 @@
+/**
+ * The SDK gRPC server (default port P+1000): the Nacos 2.x/3.x connection protocol, with no naming
+ * logic. The naming layer plugs request handlers in with `registerHandler`, listens to connection
+ * events and pushes with `push`. Spec: /work/shared/spec/grpc.md sections 1, 3, 5 and 8.5.
+ *
+ * Transport: we accept TCP ourselves and hand each socket to grpc-js through a connection
+ * injector. That gives us what grpc-js does not expose otherwise and the Java server has
+ * (AddressTransportFilter): a hook when a transport comes up (the connection id is assigned then,
+ * spec 3.1) and when it goes down (unregister, spec 3.9), and a way to close an abandoned
+ * transport. Calls are matched to their transport by `call.getPeer()` (`ip:port`).
+ */
+import { createServer, type Server as NetServer, type Socket } from 'node:net';
+import * as grpc from '@grpc/grpc-js';
+import { systemClock, type Clock } from '../../core/clock.js';
+import type { Logger } from '../../observability/logger.js';
+import { ClientDetector } from './client-detector.js';
+import {
+  decode,
+  decodeEnvelope,
+  encode,
+  encodeMessage,
+  errorResponse,
+  exceptionResponse,
+  okResponse,
+  parseJsonBody,
+  serverRequestJson,
+  withResponseDefaults,
+  type Decoded,
+  type TypedMessage,
+  type WirePayload,
+} from './codec.js';
+import { ConnectionRegistry, type Connection, type ConnectionInfo, type ConnectionListener, type StreamSink } from './connections.js';
+import { sdkServiceDefinitions, UndecodablePayload } from './proto.js';
+import { PushError } from './push-error.js';
+import { readAck, readSetup } from './validation.js';
+
+export type HandlerResult = TypedMessage;
+
+export interface RequestContext {
+  /** The registered connection the request arrived on. */
+  readonly connection: ConnectionInfo;
+  /** `Metadata.headers` merged over the body's `headers` (e.g. `app`, `accessToken`; spec 1.2, 6). */
+  readonly headers: Readonly<Record<string, string>>;
+  /** The request's self-reported `Metadata.clientIp`, or the connection's when empty. */
+  readonly clientIp: string;
+}
+
+export type RequestHandler = (body: unknown, ctx: RequestContext) => Promise<HandlerResult> | HandlerResult;
+
+export interface SdkGrpcServerOptions {
+  host: string;
+  /** 0 picks a free port; see `boundPort`. */
+  port: number;
+  logger: Logger;
+  clock?: Clock;
+  /** Inbound message limit; the Java server and client allow 10 MiB (spec 1.2). */
+  maxInboundBytes?: number;
+  /** Idle time after which a connection is probed with ClientDetectionRequest (spec 3.7: 20 s). */
+  idleEjectMs?: number;
+  /** Sweep period of the idle check (spec 3.7: 3 s). */
+  detectIntervalMs?: number;
+  /** ClientDetectionRequest ack timeout (spec 3.7: 5 s). */
+  detectTimeoutMs?: number;
+  /** False while the server is starting: requests get ErrorResponse 300 and setups are refused. */
+  isReady?: () => boolean;
+}
+
+// Exact texts of the Java server (spec 5.2).
+const MSG_STARTING = 'Server is starting,please try later.';
+const MSG_UNREGISTERED = 'Connection is unregistered.';
+const MSG_NO_HANDLER = 'RequestHandler Not Found';
+
+/** Abilities we announce in SetupAckRequest (spec 3.5). No fuzzyWatch/lock/mcp: not supported. */
+const SERVER_ABILITIES = { supportPersistentInstanceByGrpc: true } as const;
+
+type State = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
+
+export class SdkGrpcServer {
+  private readonly logger: Logger;
+  private readonly clock: Clock;
+  private readonly isReady: () => boolean;
+  private readonly maxInboundBytes: number;
+  private readonly detectTimeoutMs: number;
+  private readonly registry: ConnectionRegistry;
+  private readonly detector: ClientDetector;
+  private readonly handlers = new Map<string, RequestHandler>();
+  private readonly sockets = new Set<Socket>();
+  private state: State = 'new';
+  private grpcServer: grpc.Server | null = null;
+  private injector: grpc.ConnectionInjector | null = null;
+  private netServer: NetServer | null = null;
+  private port = 0;
+  private starting: Promise<void> | null = null;
+
+  constructor(private readonly opts: SdkGrpcServerOptions) {
+    // Used as given: the composition root passes a logger already bound to this component.
+    this.logger = opts.logger;
+    this.clock = opts.clock ?? systemClock;
+    this.isReady = opts.isReady ?? (() => true);
+    this.maxInboundBytes = opts.maxInboundBytes ?? 10 * 1024 * 1024;
+    this.detectTimeoutMs = opts.detectTimeoutMs ?? 5000;
+    this.registry = new ConnectionRegistry(this.clock, this.logger);
+    this.detector = new ClientDetector({
+      registry: this.registry,
+      clock: this.clock,
+      logger: this.logger,
+      idleEjectMs: opts.idleEjectMs ?? 20_000,
+      intervalMs: opts.detectIntervalMs ?? 3000,
+      probe: (conn) => this.push(conn.id, 'ClientDetectionRequest', { module: 'internal' }, this.detectTimeoutMs),
+      eject: (conn, reason) => this.dropConnection(conn, reason),
+    });
+    // HealthCheck is an ordinary handler, so it gets the registration check (spec 3.6: 301 when
+    // unregistered, which is how clients notice a forgotten connection).
+    this.handlers.set('HealthCheckRequest', () => ({ type: 'HealthCheckResponse', body: okResponse() }));
+  }
+
+  /** The listening port (useful with `port: 0`); 0 before `start()`. */
+  get boundPort(): number {
+    return this.port;
+  }
+
+  /** Handles unary requests whose `Metadata.type` is `type`. One handler per type. */
+  registerHandler(type: string, handler: RequestHandler): void {
+    if (type === 'ServerCheckRequest') throw new Error('ServerCheckRequest is answered by the transport');
+    if (type === 'HealthCheckRequest') throw new Error('HealthCheckRequest is answered by the transport');
+    if (this.handlers.has(type)) throw new Error(`a handler for ${type} is already registered`);
+    this.handlers.set(type, handler);
+  }
+
+  /** Fired when a connection registers (its ConnectionSetupRequest arrived). */
+  onConnected(l: ConnectionListener): void {
+    this.registry.onConnected(l);
+  }
+
+  /** Fired exactly once per registration, when it ends (stream end/cancel/error, transport close, ejection, reset, stop). */
+  onDisconnected(l: ConnectionListener): void {
+    this.registry.onDisconnected(l);
+  }
+
+  /**
+   * Sends a server-to-client request on the connection's bi-stream and waits for the client's
+   * ack. The body gets `"headers":{}` and a per-connection string `requestId` (spec 3.10). A string
+   * body is pre-encoded JSON of an object without `headers`/`requestId`; the fields are spliced in
+   * without re-parsing it. Rejects with a PushError: unknown-connection, closed, timeout, nack,
+   * write-failed.
+   */
+  push(connectionId: string, type: string, bodyWithoutRequestId: object | string, timeoutMs: number): Promise<void> {
+    const conn = this.registry.get(connectionId);
+    const stream = conn?.stream;
+    if (!conn || !stream) {
+      return Promise.reject(new PushError('unknown-connection', `no registered connection ${connectionId}`));
+    }
+    const requestId = conn.nextRequestId();
+    let payload: WirePayload;
+    try {
+      payload = encode(type, serverRequestJson(bodyWithoutRequestId, requestId));
+    } catch (e) {
+      return Promise.reject(new PushError('write-failed', `cannot encode ${type}: ${e instanceof Error ? e.message : String(e)}`));
+    }
+    const ack = conn.expectAck(requestId, timeoutMs, this.clock);
+    if (!stream.write(payload)) conn.failAck(requestId, new PushError('write-failed', `stream of ${conn.id} is not writable`));
+    return ack;
+  }
+
+  /**
+   * Asks the client to reconnect (ConnectResetRequest, spec 3.8), then unregisters the connection
+   * and ends its bi-stream. `serverIp`/`serverPort` name the main (HTTP) port to move to; omit
+   * both for "anywhere". Rust SDKs ignore the request but react to the stream end (spec 3.9).
+   * Returns false if no such registered connection.
+   */
+  resetConnection(connectionId: string, serverIp?: string, serverPort?: number | string): boolean {
+    const conn = this.registry.get(connectionId);
+    const stream = conn?.stream;
+    if (!conn || !stream) return false;
+    const body: Record<string, unknown> = { module: 'internal', connectionId: conn.id };
+    if (serverIp !== undefined) body['serverIp'] = serverIp;
+    // serverPort is a string on the wire (spec 3.8).
+    if (serverPort !== undefined) body['serverPort'] = String(serverPort);
+    this.sendNoAck(conn, stream, 'ConnectResetRequest', body);
+    this.dropConnection(conn, 'reset by server');
+    return true;
+  }
+
+  /** Number of registered connections. */
+  connectionCount(): number {
+    return this.registry.registeredCount();
+  }
+
+  listConnections(): ConnectionInfo[] {
+    return this.registry.registeredConnections();
+  }
+
+  getConnection(connectionId: string): ConnectionInfo | undefined {
+    return this.registry.get(connectionId);
+  }
+
+  start(): Promise<void> {
+    if (this.state !== 'new') return Promise.reject(new Error(`cannot start: server is ${this.state}`));
+    this.state = 'starting';
+    this.starting = this.doStart();
+    return this.starting;
+  }
+
+  private async doStart(): Promise<void> {
+    const server = new grpc.Server({ 'grpc.max_receive_message_length': this.maxInboundBytes });
+    const defs = sdkServiceDefinitions();
+    const request: grpc.handleUnaryCall<unknown, WirePayload> = (call, callback) => this.handleUnary(call, callback);
+    const requestBiStream: grpc.handleBidiStreamingCall<unknown, WirePayload> = (call) => this.handleStream(call);
+    server.addService(defs.request, { request });
+    server.addService(defs.biStream, { requestBiStream });
+    this.grpcServer = server;
+    this.injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+    const net = createServer((socket) => this.onSocket(socket));
+    this.netServer = net;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        net.once('error', reject);
+        net.listen(this.opts.port, this.opts.host, () => {
+          net.off('error', reject);
+          resolve();
+        });
+      });
+    } catch (e) {
+      this.state = 'stopped';
+      server.forceShutdown();
+      throw e;
+    }
+    net.on('error', (e) => this.logger.error({ err: e }, 'sdk grpc listener error'));
+    const addr = net.address();
+    this.port = typeof addr === 'object' && addr ? addr.port : this.opts.port;
+    this.state = 'running';
+    this.detector.start();
+    this.logger.info({ host: this.opts.host, port: this.port }, 'sdk grpc server listening');
+  }
+
+  /**
+   * Stops accepting, unregisters every connection (firing onDisconnected), ends the streams, lets
+   * in-flight calls finish for up to `graceMs`, then closes everything.
+   */
+  async stop(graceMs: number): Promise<void> {
+    if (this.state === 'new') {
+      this.state = 'stopped';
+      return;
+    }
+    if (this.state === 'starting') await this.starting?.catch(() => undefined);
+    if (this.state !== 'running') return;
+    this.state = 'stopping';
+    this.detector.stop();
+    const net = this.netServer;
+    const netClosed = new Promise<void>((resolve) => (net ? net.close(() => resolve()) : resolve()));
+    for (const conn of this.registry.registeredConnections()) this.dropConnection(conn, 'server stopping');
+    const server = this.grpcServer;
+    if (server) {
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, Math.max(0, graceMs));
+        server.tryShutdown(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+    // tryShutdown/forceShutdown also closed the injector's HTTP/2 server; now drop the sockets.
+    for (const s of this.sockets) s.destroy();
+    for (const conn of this.registry.transports()) this.registry.closeTransport(conn, 'server stopped');
+    await netClosed;
+    this.state = 'stopped';
+    this.logger.info('sdk grpc server stopped');
+  }
+
+  // ---- transports -----------------------------------------------------------------------------
+
+  private onSocket(socket: Socket): void {
+    const ip = socket.remoteAddress;
+    const port = socket.remotePort;
+    if (this.state !== 'running' || !this.injector || ip === undefined || port === undefined) {
+      socket.destroy();
+      return;
+    }
+    this.sockets.add(socket);
+    // `::ffff:1.2.3.4` (dual-stack listener) is shown as 1.2.3.4; the peer key keeps grpc-js' form.
+    const remoteIp = ip.startsWith('::ffff:') ? ip.slice(7) : ip;
+    const conn = this.registry.openTransport(`${ip}:${port}`, remoteIp, port, () => socket.destroy());
+    socket.on('error', (e) => this.logger.debug({ err: e, connectionId: conn.id }, 'sdk transport error'));
+    socket.once('close', () => {
+      this.sockets.delete(socket);
+      this.registry.closeTransport(conn, 'transport closed');
+    });
+    this.injector.injectConnection(socket);
+  }
+
+  /** Unregisters (once) and ends the connection's stream; the transport is closed later if left idle. */
+  private dropConnection(conn: Connection, reason: string): void {
+    const stream = conn.stream;
+    this.registry.unregister(conn, reason);
+    stream?.end();
+  }
+
+  /** Writes a server request that expects no ack (SetupAckRequest, ConnectResetRequest). */
+  private sendNoAck(conn: Connection, stream: StreamSink, type: string, body: object): void {
+    if (!stream.write(encode(type, serverRequestJson(body, conn.nextRequestId())))) {
+      this.logger.debug({ connectionId: conn.id, type }, 'stream not writable');
+    }
+  }
+
+  // ---- unary ----------------------------------------------------------------------------------
+
+  private handleUnary(call: grpc.ServerUnaryCall<unknown, WirePayload>, callback: grpc.sendUnaryData<WirePayload>): void {
+    this.dispatch(call.request, call.getPeer())
+      .then((reply) => callback(null, this.encodeReply(reply)))
+      .catch((e: unknown) => this.logger.error({ err: e }, 'unary reply failed'));
+  }
+
+  /** The Java server's order of checks (spec 5.2). Never rejects. */
+  private async dispatch(raw: unknown, peer: string): Promise<TypedMessage> {
+    const conn = this.registry.byPeerKey(peer);
+    // Every unary request refreshes the connection's activity (spec 3.6).
+    if (conn) conn.lastActive = this.clock.now();
+    // 1. started?
+    if (!this.isReady()) return errorResponse(300, MSG_STARTING);
+    if (raw instanceof UndecodablePayload) return errorResponse(502, raw.reason);
+    const env = decodeEnvelope(raw);
+    if (!env.ok) return errorResponse(502, env.error);
+    // 2. ServerCheck is answered whatever the registration state: Java clients send it before the
+    //    stream, Rust clients after (spec 3.2, 3.3).
+    if (env.type === 'ServerCheckRequest') {
+      if (!conn) return errorResponse(301, MSG_UNREGISTERED);
+      return { type: 'ServerCheckResponse', body: okResponse({ connectionId: conn.id, supportAbilityNegotiation: true }) };
+    }
+    // 3. handler exists? (before the registration check: an unknown type is 302 even unregistered)
+    const handler = this.handlers.get(env.type);
+    if (!handler) return errorResponse(302, MSG_NO_HANDLER);
+    // 4. registered?
+    if (!conn?.registered) return errorResponse(301, MSG_UNREGISTERED);
+    // 5. parse
+    const parsed = parseJsonBody(env.bodyBytes);
+    if (!parsed.ok) return errorResponse(502, parsed.error);
+    const ctx: RequestContext = {
+      connection: conn,
+      headers: mergeHeaders(parsed.body['headers'], env.headers),
+      clientIp: env.clientIp || conn.clientIp,
+    };
+    // 7. handler (6., the filters, belong to the handlers)
+    try {
+      const reply = await handler(parsed.body, ctx);
+      if (!isTypedMessage(reply)) {
+        this.logger.error({ type: env.type }, 'handler returned no {type, body}');
+        return errorResponse(500, `handler for ${env.type} returned an invalid result`);
+      }
+      return reply;
+    } catch (e) {
+      // NacosError-like rejections are expected; anything else is a bug worth an error log.
+      const expected = typeof e === 'object' && e !== null && typeof (e as { status?: unknown }).status === 'number';
+      if (expected) this.logger.debug({ err: e, type: env.type, connectionId: conn.id }, 'handler rejected request');
+      else this.logger.error({ err: e, type: env.type, connectionId: conn.id }, 'handler failed');
+      return exceptionResponse(e);
+    }
+  }
+
+  private encodeReply(reply: TypedMessage): WirePayload {
+    try {
+      const body = typeof reply.body === 'string' ? reply.body : withResponseDefaults(reply.body);
+      return encode(reply.type, body);
+    } catch (e) {
+      this.logger.error({ err: e, type: reply.type }, 'cannot encode response');
+      return encodeMessage(errorResponse(500, 'cannot encode response'));
+    }
+  }
+
+  // ---- bi-stream ------------------------------------------------------------------------------
+
+  private handleStream(call: grpc.ServerDuplexStream<unknown, WirePayload>): void {
+    const conn = this.registry.byPeerKey(call.getPeer());
+    const sink = sinkOf(call);
+    let closed = false;
+    // Any of these ends the registration made on this stream, once (spec 3.9). A stream that is
+    // not (or no longer) the connection's registered stream ends without side effects.
+    const onClosed = (why: string): void => {
+      if (closed) return;
+      closed = true;
+      sink.end();
+      if (conn && conn.stream === sink) this.registry.unregister(conn, why);
+    };
+    call.on('error', (e: Error) => {
+      this.logger.debug({ err: e, connectionId: conn?.id }, 'bi-stream error');
+      onClosed(`stream error: ${e.message}`);
+    });
+    call.on('end', () => onClosed('stream ended by client'));
+    call.on('cancelled', () => onClosed('stream cancelled'));
+    call.on('close', () => onClosed('stream closed'));
+    if (!conn || this.state !== 'running') {
+      onClosed('no transport');
+      return;
+    }
+    call.on('data', (raw: unknown) => {
+      try {
+        this.onStreamMessage(conn, sink, raw);
+      } catch (e) {
+        // Nothing a client sends may take the process down.
+        this.logger.error({ err: e, connectionId: conn.id }, 'stream message handling failed');
+      }
+    });
+  }
+
+  private onStreamMessage(conn: Connection, sink: StreamSink, raw: unknown): void {
+    if (raw instanceof UndecodablePayload) {
+      this.logger.warn({ connectionId: conn.id, reason: raw.reason }, 'dropping undecodable stream payload');
+      return;
+    }
+    const d = decode(raw);
+    if (!d.ok) {
+      this.logger.warn({ connectionId: conn.id, type: d.type, error: d.error }, 'dropping unparsable stream message');
+      return;
+    }
+    if (d.type === 'ConnectionSetupRequest') this.onSetup(conn, sink, d);
+    else if (d.type.endsWith('Response')) this.onAck(conn, d);
+    // Java logs and drops any other request type arriving on the stream (spec 3.4).
+    else this.logger.warn({ connectionId: conn.id, type: d.type }, 'dropping unexpected stream message');
+  }
+
+  /** Registers the connection on its ConnectionSetupRequest (spec 3.2, 3.4). */
+  private onSetup(conn: Connection, sink: StreamSink, d: Decoded): void {
+    if (this.state !== 'running' || !this.isReady()) {
+      // Java closes SDK connections that arrive while the server is starting.
+      this.logger.info({ connectionId: conn.id }, 'refusing setup: server not ready');
+      sink.end();
+      return;
+    }
+    if (conn.registered) {
+      // Java keeps the first registration of a connection id; so do we.
+      this.logger.warn({ connectionId: conn.id, sameStream: conn.stream === sink }, 'ignoring repeated ConnectionSetupRequest');
+      return;
+    }
+    const setup = readSetup(d.body, d.clientIp);
+    // A non-null abilityTable means a Java 2.2+ client that waits up to 5 s for SetupAckRequest and
+    // reconnects forever without it (spec 3.2). No ack is expected back. Sent before the
+    // onConnected listeners run so their work cannot delay the handshake.
+    if (setup.hasAbilityTable) {
+      this.sendNoAck(conn, sink, 'SetupAckRequest', { abilityTable: SERVER_ABILITIES, module: 'internal' });
+    }
+    this.registry.register(conn, sink, setup);
+  }
+
+  /** A client's response on the stream completes the push with the same requestId (spec 3.10). */
+  private onAck(conn: Connection, d: Decoded): void {
+    const ack = readAck(d.body);
+    if (ack.requestId === null || !conn.settleAck(ack.requestId, ack.resultCode, ack.errorCode, ack.message)) {
+      this.logger.debug({ connectionId: conn.id, type: d.type, requestId: ack.requestId }, 'ack for no pending request');
+    }
+  }
+}
+
+/** A guarded write side: never writes to or ends a finished stream. */
+function sinkOf(call: grpc.ServerDuplexStream<unknown, WirePayload>): StreamSink {
+  const open = (): boolean => !call.cancelled && !call.destroyed && !call.writableEnded;
+  return {
+    write(payload) {
+      if (!open()) return false;
+      try {
+        call.write(payload);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    end() {
+      if (open()) call.end();
+    },
+  };
+}
+
+function mergeHeaders(bodyHeaders: unknown, metadataHeaders: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (bodyHeaders !== null && typeof bodyHeaders === 'object' && !Array.isArray(bodyHeaders)) {
+    for (const [k, v] of Object.entries(bodyHeaders)) if (typeof v === 'string') out[k] = v;
+  }
+  for (const [k, v] of Object.entries(metadataHeaders)) out[k] = v;
+  return out;
+}
+
+function isTypedMessage(v: unknown): v is TypedMessage {
+  if (v === null || typeof v !== 'object') return false;
+  const m = v as { type?: unknown; body?: unknown };
+  return typeof m.type === 'string' && (typeof m.body === 'string' || (typeof m.body === 'object' && m.body !== null));
+}

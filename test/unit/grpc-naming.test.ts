@@ -1,0 +1,142 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { Config } from '../../src/config/config.js';
+import { silentLogger } from '../../src/observability/logger.js';
+import { NomenServer } from '../../src/server.js';
+import { ProbeClient, type ProbeStream } from '../../src/transport/grpc/probe-client.js';
+import { freeNomenPort } from './helpers/ports.js';
+
+// The whole member in-process, driven over real gRPC on loopback with a raw Payload client.
+let server: NomenServer;
+let addr: string;
+
+before(async () => {
+  const port = await freeNomenPort();
+  const config = Config.from([
+    {
+      source: 'test',
+      values: {
+        'nacos.server.main.port': String(port),
+        'nomen.server.host': '127.0.0.1',
+        'nomen.data.dir': mkdtempSync(join(tmpdir(), 'nomen-grpc-')),
+        'nacos.naming.push.pushTaskDelay': '10',
+      },
+    },
+  ]);
+  server = new NomenServer(config, silentLogger());
+  await server.start();
+  addr = `127.0.0.1:${port + 1000}`;
+});
+
+after(async () => {
+  await server.stop();
+});
+
+async function connect(): Promise<{ client: ProbeClient; stream: ProbeStream }> {
+  const client = new ProbeClient(addr);
+  const stream = client.openStream();
+  stream.send('ConnectionSetupRequest', {
+    clientVersion: 'test',
+    abilities: {},
+    tenant: 'public',
+    labels: { module: 'naming', source: 'sdk', AppName: 'unit' },
+  });
+  for (let i = 0; i < 50; i++) {
+    const r = await client.request('HealthCheckRequest', {});
+    if (r.type === 'HealthCheckResponse') return { client, stream };
+    await new Promise((res) => setTimeout(res, 20));
+  }
+  throw new Error('connection never registered');
+}
+
+const base = (svc: string) => ({ namespace: 'public', serviceName: svc, groupName: 'DEFAULT_GROUP' });
+const inst = (ip: string, port: number) => ({ ip, port, weight: 1, healthy: true, enabled: true, ephemeral: true, clusterName: null, metadata: {} });
+
+test('register, query, subscribe and receive a push; Rust-strict fields present', async () => {
+  const a = await connect();
+  const b = await connect();
+  const reg = await a.client.request('InstanceRequest', { ...base('g1'), type: 'registerInstance', instance: inst('127.0.0.11', 8080) });
+  assert.equal(reg.type, 'InstanceResponse');
+  assert.equal(reg.body.resultCode, 200);
+  assert.equal(reg.body.errorCode, 0);
+  const q = await b.client.request('ServiceQueryRequest', { ...base('g1'), cluster: '', healthyOnly: false, udpPort: 0 });
+  assert.equal(q.type, 'QueryServiceResponse');
+  const info = q.body.serviceInfo as { hosts: { ip: string; metadata: object }[]; checksum: string; clusters: string; name: string };
+  assert.equal(info.name, 'g1');
+  assert.equal(info.checksum, '');
+  assert.equal(info.clusters, '');
+  assert.deepEqual(info.hosts.map((h) => h.ip), ['127.0.0.11']);
+  assert.deepEqual(info.hosts[0]!.metadata, {});
+
+  const sub = await b.client.request('SubscribeServiceRequest', { ...base('g1'), subscribe: true, clusters: '' });
+  assert.equal(sub.type, 'SubscribeServiceResponse');
+  assert.equal(sub.body.message, 'success');
+  const first = await b.stream.next(3000);
+  assert.equal(first?.type, 'NotifySubscriberRequest');
+  assert.equal(typeof first!.body.requestId, 'string');
+  assert.deepEqual(first!.body.headers, {});
+  b.stream.ack(first!);
+
+  await a.client.request('InstanceRequest', { ...base('g1'), type: 'registerInstance', instance: inst('127.0.0.12', 8080) });
+  const push = await b.stream.next(3000);
+  const hosts = (push!.body.serviceInfo as { hosts: { ip: string }[] }).hosts.map((h) => h.ip);
+  assert.deepEqual(hosts, ['127.0.0.12'], 'the second register on the same connection replaced the first');
+  b.stream.ack(push!);
+
+  // Closing A removes its instance and pushes the removal to B.
+  a.stream.cancel();
+  a.client.close();
+  const removal = await b.stream.next(5000);
+  assert.deepEqual((removal!.body.serviceInfo as { hosts: unknown[] }).hosts, []);
+  b.stream.ack(removal!);
+  b.stream.cancel();
+  b.client.close();
+});
+
+test('batch register, service list, persistent register and errors in Nacos shapes', async () => {
+  const a = await connect();
+  const batch = await a.client.request('BatchInstanceRequest', {
+    ...base('g2'),
+    type: 'batchRegisterInstance',
+    instances: [inst('127.0.0.21', 1), inst('127.0.0.22', 2)],
+  });
+  assert.equal(batch.type, 'BatchInstanceResponse');
+  const list = await a.client.request('ServiceListRequest', { namespace: 'public', groupName: 'DEFAULT_GROUP', pageNo: 1, pageSize: 100 });
+  assert.equal(list.type, 'ServiceListResponse');
+  assert.ok((list.body.serviceNames as string[]).includes('g2'));
+
+  const p = await a.client.request('PersistentInstanceRequest', { ...base('g3'), type: 'registerInstance', instance: { ...inst('127.0.0.31', 9), ephemeral: false } });
+  assert.equal(p.type, 'InstanceResponse');
+  assert.equal(p.body.resultCode, 200);
+
+  // Ephemeral into a persistent service: ErrorResponse 400.
+  const mix = await a.client.request('InstanceRequest', { ...base('g3'), type: 'registerInstance', instance: inst('127.0.0.32', 9) });
+  assert.equal(mix.type, 'ErrorResponse');
+  assert.equal(mix.body.errorCode, 400);
+  assert.match(String(mix.body.message), /persistent service/);
+
+  // Param check: typed failure (resultCode 500, errorCode 400) of the expected type.
+  const bad = await a.client.request('InstanceRequest', { ...base('@@bad'), type: 'registerInstance', instance: inst('127.0.0.33', 9) });
+  assert.equal(bad.type, 'InstanceResponse');
+  assert.equal(bad.body.resultCode, 500);
+  assert.equal(bad.body.errorCode, 400);
+  assert.match(String(bad.body.message), /^Param check invalid:Param 'serviceName' is illegal/);
+
+  const badType = await a.client.request('InstanceRequest', { ...base('g4'), type: 'frobnicate', instance: inst('127.0.0.34', 9) });
+  assert.equal(badType.type, 'ErrorResponse');
+  assert.equal(badType.body.message, 'Unsupported request type frobnicate');
+
+  const badWeight = await a.client.request('InstanceRequest', { ...base('g4'), type: 'registerInstance', instance: { ...inst('127.0.0.34', 9), weight: 1e6 } });
+  assert.equal(badWeight.type, 'ErrorResponse');
+  assert.match(String(badWeight.body.message), /weights range/);
+
+  const missing = await a.client.request('InstanceRequest', { ...base('g4'), type: 'registerInstance' });
+  assert.equal(missing.type, 'ErrorResponse');
+  assert.equal(missing.body.errorCode, 400);
+  assert.equal(server.registry.getService({ namespace: 'public', group: 'DEFAULT_GROUP', name: 'g4' }), undefined, 'rejected requests changed nothing');
+  a.stream.cancel();
+  a.client.close();
+});

@@ -1,0 +1,18 @@
+import { createServer } from 'node:net';
+
+function tryListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+
+/** A loopback port P such that P, P+1000 and P+1001 are all free (HTTP, SDK gRPC, cluster gRPC). */
+export async function freeNomenPort(): Promise<number> {
+  for (let i = 0; i < 200; i++) {
+    const p = 20000 + Math.floor(Math.random() * 30000);
+    if ((await tryListen(p)) && (await tryListen(p + 1000)) && (await tryListen(p + 1001))) return p;
+  }
+  throw new Error('no free port triple found');
+}
