@@ -61,7 +61,8 @@ export function parseClusters(s: string | null | undefined): string[] {
 
 // ---- parameter checker (Nacos ParamCheckRule defaults). Each returns an error message or null. ----
 
-const NAMESPACE_RE = /^[\w-]+/;
+// Nacos matches the whole value (Pattern.matcher().matches()), so anchor both ends.
+const NAMESPACE_RE = /^[\w-]+$/;
 const SERVICE_RE = /^(?!@).((?!@@)[^\u4E00-\u9FA5\s])*$/;
 const GROUP_RE = /^[a-zA-Z0-9\-_:.]*$/;
 const CLUSTER_RE = /^[0-9a-zA-Z\-_]+$/;

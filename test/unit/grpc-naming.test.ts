@@ -112,9 +112,10 @@ test('batch register, service list, persistent register and errors in Nacos shap
   assert.equal(p.type, 'InstanceResponse');
   assert.equal(p.body.resultCode, 200);
 
-  // Ephemeral into a persistent service: ErrorResponse 400.
+  // Ephemeral into a persistent service: a typed failure with errorCode 400 (docs/decisions.md).
   const mix = await a.client.request('InstanceRequest', { ...base('g3'), type: 'registerInstance', instance: inst('127.0.0.32', 9) });
-  assert.equal(mix.type, 'ErrorResponse');
+  assert.equal(mix.type, 'InstanceResponse');
+  assert.equal(mix.body.resultCode, 500);
   assert.equal(mix.body.errorCode, 400);
   assert.match(String(mix.body.message), /persistent service/);
 
@@ -126,15 +127,16 @@ test('batch register, service list, persistent register and errors in Nacos shap
   assert.match(String(bad.body.message), /^Param check invalid:Param 'serviceName' is illegal/);
 
   const badType = await a.client.request('InstanceRequest', { ...base('g4'), type: 'frobnicate', instance: inst('127.0.0.34', 9) });
-  assert.equal(badType.type, 'ErrorResponse');
+  assert.equal(badType.type, 'InstanceResponse');
   assert.equal(badType.body.message, 'Unsupported request type frobnicate');
 
   const badWeight = await a.client.request('InstanceRequest', { ...base('g4'), type: 'registerInstance', instance: { ...inst('127.0.0.34', 9), weight: 1e6 } });
-  assert.equal(badWeight.type, 'ErrorResponse');
+  assert.equal(badWeight.type, 'InstanceResponse');
+  assert.equal(badWeight.body.errorCode, 400);
   assert.match(String(badWeight.body.message), /weights range/);
 
   const missing = await a.client.request('InstanceRequest', { ...base('g4'), type: 'registerInstance' });
-  assert.equal(missing.type, 'ErrorResponse');
+  assert.equal(missing.type, 'InstanceResponse');
   assert.equal(missing.body.errorCode, 400);
   assert.equal(server.registry.getService({ namespace: 'public', group: 'DEFAULT_GROUP', name: 'g4' }), undefined, 'rejected requests changed nothing');
   a.stream.cancel();

@@ -1,0 +1,92 @@
+/**
+ * Custom namespaces (spec http.md §0.5 "Namespace", §3.5), stored in the persistent store's
+ * `namespace` table (key = namespace id). `public` is built in: always listed first, never stored,
+ * never deleted. Naming does not require a namespace to exist (namespaces also appear implicitly
+ * as services are registered, `nacos.core.namespace.validation.enabled=false` in Nacos); this
+ * catalog only serves the console APIs.
+ */
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { DEFAULT_NAMESPACE } from '../core/names.js';
+import type { PersistentStore } from '../persistence/persistent-store.js';
+
+export interface NamespaceInfo {
+  namespace: string;
+  namespaceShowName: string;
+  namespaceDesc: string;
+  quota: number;
+  configCount: number;
+  /** 0 = the built-in global namespace, 2 = custom (Nacos `NamespaceTypeEnum.CUSTOM`). */
+  type: number;
+}
+
+const StoredNamespace = z.object({ showName: z.string(), desc: z.string() });
+
+/** Nacos' console rules: id `^[\w-]+$` up to 128 chars, show name without `@#$%^&*`. */
+const ID_RE = /^[\w-]+$/;
+const NAME_RE = /^[^@#$%^&*]+$/;
+export const NAMESPACE_ID_MAX = 128;
+
+const PUBLIC: NamespaceInfo = {
+  namespace: DEFAULT_NAMESPACE,
+  namespaceShowName: DEFAULT_NAMESPACE,
+  namespaceDesc: 'Default Namespace',
+  quota: 200,
+  configCount: 0,
+  type: 0,
+};
+
+export class NamespaceCatalog {
+  constructor(private readonly store: PersistentStore) {}
+
+  /** `public` first, then custom namespaces by id. */
+  list(): NamespaceInfo[] {
+    const custom: NamespaceInfo[] = [];
+    for (const e of this.store.entries()) {
+      if (e.table !== 'namespace') continue;
+      const v = StoredNamespace.safeParse(e.value);
+      if (!v.success) continue;
+      custom.push({ namespace: e.key, namespaceShowName: v.data.showName, namespaceDesc: v.data.desc, quota: 200, configCount: 0, type: 2 });
+    }
+    custom.sort((a, b) => (a.namespace < b.namespace ? -1 : a.namespace > b.namespace ? 1 : 0));
+    return [{ ...PUBLIC }, ...custom];
+  }
+
+  get(id: string): NamespaceInfo | undefined {
+    return this.list().find((n) => n.namespace === id);
+  }
+
+  exists(id: string): boolean {
+    return this.get(id) !== undefined;
+  }
+
+  static validId(id: string): boolean {
+    return ID_RE.test(id) && id.length <= NAMESPACE_ID_MAX;
+  }
+
+  static validName(name: string): boolean {
+    return NAME_RE.test(name);
+  }
+
+  /** Creates a namespace; a blank id gets a UUID. False (nothing written) on a bad or taken id or a bad name. */
+  async create(id: string | undefined, showName: string, desc: string): Promise<boolean> {
+    const nsId = id === undefined || id.trim() === '' ? randomUUID() : id.trim();
+    if (!NamespaceCatalog.validId(nsId) || !NamespaceCatalog.validName(showName) || this.exists(nsId)) return false;
+    await this.store.write([{ table: 'namespace', key: nsId, value: { showName, desc } }]);
+    return true;
+  }
+
+  /** Renames / re-describes a custom namespace. False for `public`, an unknown id or a bad name. */
+  async update(id: string, showName: string, desc: string): Promise<boolean> {
+    if (id === DEFAULT_NAMESPACE || !NamespaceCatalog.validName(showName) || !this.exists(id)) return false;
+    await this.store.write([{ table: 'namespace', key: id, value: { showName, desc } }]);
+    return true;
+  }
+
+  /** Deletes a custom namespace (its services are not touched). False for `public` or an unknown id. */
+  async delete(id: string): Promise<boolean> {
+    if (id === DEFAULT_NAMESPACE || !this.exists(id)) return false;
+    await this.store.write([{ table: 'namespace', key: id, value: null }]);
+    return true;
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * The HTTP edge (fastify): Nacos' v1/v2 naming Open API, the v3 client API, health probes, core
+ * cluster endpoints and console namespaces, on the main port under `/nacos`.
+ *
+ * Decision (docs/bad-input.md): Nacos 3 answers 410 for the legacy admin/console APIs unless
+ * compatibility switches are set (spec §0.3 step 2); Nomen serves them all, always.
+ */
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { AppContext } from '../../app-context.js';
+import { notFound } from '../../core/errors.js';
+import { NamespaceCatalog } from '../../naming/namespaces.js';
+import { familyOf, toErrorResponse } from './errors.js';
+import type { HttpDeps } from './kit.js';
+import { selfMembers, type MemberSource } from './members.js';
+import { parseUrlEncoded } from './params.js';
+import { coreRoutes } from './routes/core.js';
+import { healthRoutes } from './routes/health.js';
+import { namespaceRoutes } from './routes/namespaces.js';
+import { v1InstanceRoutes } from './routes/v1-instance.js';
+import { v1OperatorRoutes } from './routes/v1-operator.js';
+import { v1ServiceRoutes } from './routes/v1-service.js';
+import { v2NamingRoutes } from './routes/v2-naming.js';
+import { v3ClientRoutes } from './routes/v3-client.js';
+
+export interface HttpServerOptions {
+  /** Cluster members for the core APIs; default: this member alone. */
+  members?: MemberSource;
+}
+
+function sendError(reply: FastifyReply, req: FastifyRequest, err: unknown, ctx: AppContext): FastifyReply {
+  const r = toErrorResponse(err, familyOf(req.url), ctx.log);
+  return reply.code(r.status).type(r.contentType).send(r.body);
+}
+
+/** Builds the HTTP app (not listening; the caller listens). */
+export function createHttpServer(ctx: AppContext, options: HttpServerOptions = {}): FastifyInstance {
+  const app = Fastify({
+    logger: false,
+    bodyLimit: ctx.config.int('nomen.http.body-limit'),
+    routerOptions: { ignoreTrailingSlash: true },
+    // Router-level failures (malformed URL) in the family's format too.
+    frameworkErrors: (err, req, reply) => {
+      sendError(reply, req, err, ctx);
+    },
+  });
+
+  // Parameters come from the query string and form bodies only (spec §0.2). Any other body
+  // (JSON, text...) is read (so the body limit applies) and ignored, as a Servlet container does.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      done(null, parseUrlEncoded(String(body), 'form body'));
+    } catch (e) {
+      done(e as Error, undefined);
+    }
+  });
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, _body, done) => done(null, undefined));
+
+  app.setErrorHandler((err, req, reply) => sendError(reply, req, err, ctx));
+  app.setNotFoundHandler((req, reply) => {
+    const path = req.url.split('?')[0] ?? req.url;
+    sendError(reply, req, notFound(`No such API: ${req.method} ${path}`), ctx);
+  });
+
+  const deps: HttpDeps = { ctx, members: options.members ?? selfMembers(ctx), namespaces: new NamespaceCatalog(ctx.naming.store) };
+  v1InstanceRoutes(app, deps);
+  v1ServiceRoutes(app, deps);
+  v1OperatorRoutes(app, deps);
+  v2NamingRoutes(app, deps);
+  v3ClientRoutes(app, deps);
+  healthRoutes(app, deps);
+  coreRoutes(app, deps);
+  namespaceRoutes(app, deps);
+  return app;
+}

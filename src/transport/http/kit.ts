@@ -1,0 +1,59 @@
+/** Small helpers shared by the route modules: request parameters and the success shapes. */
+import type { FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
+import type { AppContext } from '../../app-context.js';
+import type { NamespaceCatalog } from '../../naming/namespaces.js';
+import { JSON_TYPE, TEXT_TYPE } from './errors.js';
+import type { MemberSource } from './members.js';
+import { checkNamingParams, type ExtractorKind } from './param-check.js';
+import { Params } from './params.js';
+
+/** What every route module gets. */
+export interface HttpDeps {
+  readonly ctx: AppContext;
+  readonly members: MemberSource;
+  readonly namespaces: NamespaceCatalog;
+}
+
+/** Nacos maps several handlers with `@RequestMapping` (any method). */
+export const ANY_METHOD: HTTPMethods[] = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'];
+
+/** Query string + form body as one map. */
+export function paramsOf(req: FastifyRequest): Params {
+  return Params.from(req.url, req.body);
+}
+
+/** Parameters of a naming API, after Nacos' parameter checker (when enabled). */
+export function namingParams(deps: HttpDeps, req: FastifyRequest, kind: ExtractorKind = 'default'): Params {
+  const p = paramsOf(req);
+  const cfg = deps.ctx.config;
+  if (cfg.bool('nacos.core.param.check.enabled')) checkNamingParams(p, kind, cfg.int('nacos.naming.service.metadata.length'));
+  return p;
+}
+
+export function sendText(reply: FastifyReply, text: string, status = 200): FastifyReply {
+  return reply.code(status).type(TEXT_TYPE).send(text);
+}
+
+/** Sends already encoded JSON text. */
+export function sendRawJson(reply: FastifyReply, json: string, status = 200): FastifyReply {
+  return reply.code(status).type(JSON_TYPE).send(json);
+}
+
+export function sendJson(reply: FastifyReply, value: unknown, status = 200): FastifyReply {
+  return sendRawJson(reply, JSON.stringify(value), status);
+}
+
+/** v2/v3 success: `{"code":0,"message":"success","data":…}`. */
+export function sendResult(reply: FastifyReply, data: unknown): FastifyReply {
+  return sendResultRaw(reply, JSON.stringify(data ?? null));
+}
+
+/** v2/v3 success around already encoded `data` JSON (e.g. a rendered ServiceInfo). */
+export function sendResultRaw(reply: FastifyReply, dataJson: string, status = 200): FastifyReply {
+  return sendRawJson(reply, `{"code":0,"message":"success","data":${dataJson}}`, status);
+}
+
+/** Legacy core/console RestResult: `{"code":200,"message":null,"data":…}`. */
+export function sendRestResult(reply: FastifyReply, data: unknown): FastifyReply {
+  return sendRawJson(reply, `{"code":200,"message":null,"data":${JSON.stringify(data ?? null)}}`);
+}

@@ -1,0 +1,58 @@
+/**
+ * Cluster members as the core APIs show them (spec http.md §0.5 "Member", §3.4). Standalone there
+ * is one: this member, state UP. The cluster issue replaces `selfMembers` with its own
+ * `MemberSource` (passed to `createHttpServer`).
+ */
+import type { AppContext } from '../../app-context.js';
+
+export type MemberState = 'STARTING' | 'UP' | 'SUSPICIOUS' | 'DOWN' | 'ISOLATION';
+export const MEMBER_STATES: readonly MemberState[] = ['STARTING', 'UP', 'SUSPICIOUS', 'DOWN', 'ISOLATION'];
+
+export interface Member {
+  ip: string;
+  port: number;
+  state: MemberState;
+  extendInfo: Record<string, unknown>;
+  address: string;
+  failAccessCnt: number;
+  abilities: {
+    remoteAbility: { supportRemoteConnection: boolean; grpcReportEnabled: boolean };
+    configAbility: { supportRemoteMetrics: boolean };
+    namingAbility: { supportJraft: boolean };
+  };
+  grpcReportEnabled: boolean;
+}
+
+export type MemberSource = () => readonly Member[];
+
+/** This member as the only one. */
+export function selfMember(ctx: AppContext): Member {
+  const { ip, port, address } = ctx.member;
+  return {
+    ip,
+    port,
+    state: 'UP',
+    extendInfo: {
+      lastRefreshTime: ctx.clock.now(),
+      raftPort: String(port - 1000),
+      readyToUpgrade: true,
+      version: ctx.version,
+      site: 'unknow',
+      adWeight: '0',
+      weight: '1',
+      supportGrayModel: true,
+    },
+    address,
+    failAccessCnt: 0,
+    abilities: {
+      remoteAbility: { supportRemoteConnection: true, grpcReportEnabled: true },
+      configAbility: { supportRemoteMetrics: false },
+      namingAbility: { supportJraft: true },
+    },
+    grpcReportEnabled: true,
+  };
+}
+
+export function selfMembers(ctx: AppContext): MemberSource {
+  return () => [selfMember(ctx)];
+}

@@ -1,0 +1,60 @@
+/**
+ * Console namespaces (spec http.md §3.5), 2.x paths on the main port: `/nacos/v1/console/namespaces`
+ * (RestResult list, bare Namespace / boolean variants), plus the 3.x read endpoints
+ * `/nacos/v3/admin/core/namespace[/list]`.
+ */
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { notFound } from '../../../core/errors.js';
+import { javaBoolOr, optStr, parseParams, reqStr, strOr } from '../fields.js';
+import { paramsOf, sendJson, sendRestResult, sendResult, type HttpDeps } from '../kit.js';
+
+const GetSchema = z.object({
+  show: strOr(''),
+  namespaceId: optStr(),
+  checkNamespaceIdExist: javaBoolOr(false),
+  customNamespaceId: optStr(),
+});
+const CreateSchema = z.object({ customNamespaceId: optStr(), namespaceName: reqStr('namespaceName'), namespaceDesc: strOr('') });
+const UpdateSchema = z.object({ namespace: reqStr('namespace'), namespaceShowName: reqStr('namespaceShowName'), namespaceDesc: strOr('') });
+const DeleteSchema = z.object({ namespaceId: reqStr('namespaceId') });
+
+export function namespaceRoutes(app: FastifyInstance, deps: HttpDeps): void {
+  const ns = deps.namespaces;
+  const url = '/nacos/v1/console/namespaces';
+
+  app.get(url, async (req, reply) => {
+    const f = parseParams(GetSchema, paramsOf(req));
+    if (f.checkNamespaceIdExist) return sendJson(reply, f.customNamespaceId !== undefined && ns.exists(f.customNamespaceId));
+    if (f.show === 'all') {
+      const one = ns.get(f.namespaceId ?? 'public');
+      if (!one) throw notFound(`namespace ${f.namespaceId ?? ''} does not exist`, 22001);
+      return sendJson(reply, one);
+    }
+    return sendRestResult(reply, ns.list());
+  });
+
+  // 2.x answers bare booleans: false (nothing written) for a bad or taken id or a bad name.
+  app.post(url, async (req, reply) => {
+    const f = parseParams(CreateSchema, paramsOf(req));
+    return sendJson(reply, await ns.create(f.customNamespaceId, f.namespaceName, f.namespaceDesc));
+  });
+
+  app.put(url, async (req, reply) => {
+    const f = parseParams(UpdateSchema, paramsOf(req));
+    return sendJson(reply, await ns.update(f.namespace, f.namespaceShowName, f.namespaceDesc));
+  });
+
+  app.delete(url, async (req, reply) => {
+    const f = parseParams(DeleteSchema, paramsOf(req));
+    return sendJson(reply, await ns.delete(f.namespaceId));
+  });
+
+  app.get('/nacos/v3/admin/core/namespace/list', async (_req, reply) => sendResult(reply, ns.list()));
+  app.get('/nacos/v3/admin/core/namespace', async (req, reply) => {
+    const f = parseParams(z.object({ namespaceId: reqStr('namespaceId') }), paramsOf(req));
+    const one = ns.get(f.namespaceId);
+    if (!one) throw notFound(`namespace ${f.namespaceId} does not exist`, 22001);
+    return sendResult(reply, one);
+  });
+}

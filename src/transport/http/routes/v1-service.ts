@@ -1,0 +1,220 @@
+/** v1 service, catalog and cluster APIs (spec http.md §1.6, §1.9, §1.10). */
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { badRequest, notFound } from '../../../core/errors.js';
+import { DEFAULT_GROUP, groupedName, serviceKeyId, type ServiceKey } from '../../../core/names.js';
+import { intOr, javaBoolOr, metadataField, optDouble, optStr, parseParams, reqDouble, reqInt, reqLenientBool, reqStr, strOr } from '../fields.js';
+import { serviceV1 } from '../instance-form.js';
+import { ANY_METHOD, namingParams, sendJson, sendRestResult, sendText, type HttpDeps } from '../kit.js';
+import { namespaceOf } from '../params.js';
+import {
+  checkerJson,
+  clusterMeta,
+  clusterNames,
+  instancesJson,
+  page,
+  parseHealthChecker,
+  parseSelector,
+  selectorJson,
+  serviceDetail,
+  serviceFacts,
+  servicesOf,
+  serviceView,
+} from '../service-views.js';
+
+const V1 = '/nacos/v1/ns';
+
+const CreateSchema = z.object({ protectThreshold: optDouble(), metadata: metadataField(), selector: optStr() });
+const UpdateSchema = z.object({ protectThreshold: reqDouble('protectThreshold'), metadata: metadataField(), selector: optStr() });
+const ListSchema = z.object({ pageNo: reqInt('pageNo'), pageSize: reqInt('pageSize'), groupName: optStr(), namespaceId: optStr() });
+const NamesSchema = z.object({ namespaceId: optStr(), expr: strOr('') });
+const SubscribersSchema = z.object({ pageNo: intOr(1), pageSize: intOr(1000) });
+const CatalogInstancesSchema = z.object({ clusterName: reqStr('clusterName'), pageNo: reqInt('pageNo'), pageSize: reqInt('pageSize') });
+const CatalogServicesSchema = z.object({
+  withInstances: javaBoolOr(false),
+  namespaceId: optStr(),
+  pageNo: intOr(1),
+  pageSize: intOr(10),
+  serviceNameParam: strOr(''),
+  groupNameParam: strOr(''),
+  hasIpCount: javaBoolOr(false),
+});
+const ClusterSchema = z.object({
+  clusterName: reqStr('clusterName'),
+  checkPort: reqInt('checkPort'),
+  useInstancePort4Check: reqLenientBool('useInstancePort4Check'),
+  healthChecker: reqStr('healthChecker'),
+  metadata: metadataField(),
+});
+
+export function v1ServiceRoutes(app: FastifyInstance, deps: HttpDeps): void {
+  const naming = deps.ctx.naming;
+
+  app.post(`${V1}/service`, async (req, reply) => {
+    const p = namingParams(deps, req);
+    const service = serviceV1(p);
+    const f = parseParams(CreateSchema, p);
+    const selector = parseSelector(f.selector);
+    // v1 creates a persistent service (spec §1.9).
+    await naming.createService(service, { ephemeral: false, protectThreshold: f.protectThreshold ?? 0, metadata: f.metadata ?? {}, selector });
+    return sendText(reply, 'ok');
+  });
+
+  app.delete(`${V1}/service`, async (req, reply) => {
+    const service = serviceV1(namingParams(deps, req));
+    await naming.deleteService(service);
+    return sendText(reply, 'ok');
+  });
+
+  app.put(`${V1}/service`, async (req, reply) => {
+    const p = namingParams(deps, req);
+    const service = serviceV1(p);
+    const f = parseParams(UpdateSchema, p);
+    const selector = parseSelector(f.selector);
+    // Nacos replaces metadata and selector with what the request carries (absent → empty / none).
+    await naming.updateService(service, { protectThreshold: f.protectThreshold, metadata: f.metadata ?? {}, selector });
+    return sendText(reply, 'ok');
+  });
+
+  app.get(`${V1}/service`, async (req, reply) => {
+    const service = serviceV1(namingParams(deps, req));
+    const f = serviceFacts(deps, service);
+    if (!f) throw badRequest(`service not found, namespace: ${service.namespace}, serviceName: ${groupedName(service.group, service.name)}`, 21008);
+    return sendJson(reply, {
+      namespaceId: service.namespace,
+      groupName: service.group,
+      name: service.name,
+      protectThreshold: f.meta.protectThreshold,
+      metadata: f.meta.metadata,
+      selector: selectorJson(f.meta.selector),
+      clusters: clusterNames(f).map((c) => {
+        const cm = clusterMeta(f, c);
+        return { name: c, healthChecker: checkerJson(cm.healthChecker), metadata: cm.metadata };
+      }),
+    });
+  });
+
+  app.get(`${V1}/service/list`, async (req, reply) => {
+    const f = parseParams(ListSchema, namingParams(deps, req));
+    const r = naming.listServices(namespaceOf(f.namespaceId), f.groupName ?? DEFAULT_GROUP, f.pageNo, f.pageSize);
+    return sendJson(reply, { count: r.count, doms: r.names });
+  });
+
+  // Nacos 3.1 puts this map under the key "META-INF/services" by accident (spec §1.9, §8.9);
+  // we keep the 2.x key "services". Matching is a plain substring test (Nacos: regex `.*expr.*`).
+  app.route({
+    method: ANY_METHOD,
+    url: `${V1}/service/names`,
+    handler: async (req, reply) => {
+      const f = parseParams(NamesSchema, namingParams(deps, req));
+      const namespaces = f.namespaceId !== undefined ? [f.namespaceId] : [...naming.registry.namespaces()].sort();
+      const services: Record<string, string[]> = {};
+      let count = 0;
+      for (const ns of namespaces) {
+        const names = servicesOf(deps, ns)
+          .map((k) => groupedName(k.group, k.name))
+          .filter((g) => g.includes(f.expr));
+        services[ns] = names;
+        count += names.length;
+      }
+      return sendJson(reply, { services, count });
+    },
+  });
+
+  app.get(`${V1}/service/subscribers`, async (req, reply) => {
+    const p = namingParams(deps, req);
+    const service = serviceV1(p);
+    const f = parseParams(SubscribersSchema, p);
+    const all = subscribersJson(deps, service);
+    return sendJson(reply, { subscribers: page(all, f.pageNo, f.pageSize), count: all.length });
+  });
+
+  app.get(`${V1}/service/selector/types`, async (_req, reply) => sendRestResult(reply, ['none', 'label']));
+
+  app.get(`${V1}/catalog/service`, async (req, reply) => {
+    const service = serviceV1(namingParams(deps, req));
+    const f = serviceFacts(deps, service);
+    if (!f) throw notFound(`service ${groupedName(service.group, service.name)} is not found!`);
+    return sendJson(reply, {
+      service: {
+        name: service.name,
+        groupName: service.group,
+        protectThreshold: f.meta.protectThreshold,
+        selector: selectorJson(f.meta.selector),
+        metadata: f.meta.metadata,
+      },
+      clusters: clusterNames(f).map((c) => {
+        const cm = clusterMeta(f, c);
+        return {
+          serviceName: service.name,
+          name: c,
+          healthChecker: checkerJson(cm.healthChecker),
+          defaultPort: 80,
+          defaultCheckPort: cm.checkPort,
+          useIpPort4Check: cm.useInstancePort4Check,
+          metadata: cm.metadata,
+        };
+      }),
+    });
+  });
+
+  app.route({
+    method: ANY_METHOD,
+    url: `${V1}/catalog/instances`,
+    handler: async (req, reply) => {
+      const p = namingParams(deps, req);
+      const service = serviceV1(p);
+      const q = parseParams(CatalogInstancesSchema, p);
+      const f = serviceFacts(deps, service);
+      if (!f?.state) throw notFound(`service ${groupedName(service.group, service.name)} is not found!`);
+      if (!clusterNames(f).includes(q.clusterName)) throw notFound(`cluster ${q.clusterName} is not found!`);
+      const list = f.instances.filter((i) => i.clusterName === q.clusterName);
+      return sendJson(reply, { list: instancesJson(f, page(list, q.pageNo, q.pageSize)), count: list.length });
+    },
+  });
+
+  app.get(`${V1}/catalog/services`, async (req, reply) => {
+    const q = parseParams(CatalogServicesSchema, namingParams(deps, req));
+    const namespace = namespaceOf(q.namespaceId);
+    const facts = servicesOf(deps, namespace)
+      .filter((k) => k.name.includes(q.serviceNameParam) && k.group.includes(q.groupNameParam))
+      .map((k) => serviceFacts(deps, k))
+      .filter((f) => f !== undefined)
+      .filter((f) => !q.hasIpCount || f.instances.length > 0);
+    if (q.withInstances) return sendJson(reply, page(facts, q.pageNo, q.pageSize).map((f) => serviceDetail(f)));
+    return sendJson(reply, { count: facts.length, serviceList: page(facts, q.pageNo, q.pageSize).map(serviceView) });
+  });
+
+  app.put(`${V1}/cluster`, async (req, reply) => {
+    const p = namingParams(deps, req);
+    const service = serviceV1(p);
+    const f = parseParams(ClusterSchema, p);
+    const healthChecker = parseHealthChecker(f.healthChecker);
+    await naming.updateCluster(service, f.clusterName, {
+      healthChecker,
+      checkPort: f.checkPort,
+      useInstancePort4Check: f.useInstancePort4Check,
+      metadata: f.metadata ?? {},
+    });
+    return sendText(reply, 'ok');
+  });
+}
+
+/** Subscribers of a service as Nacos' `Subscriber` objects. */
+export function subscribersJson(deps: HttpDeps, service: ServiceKey): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  for (const s of deps.ctx.naming.subscriptions.subscribersOf(serviceKeyId(service))) {
+    const sep = s.address.lastIndexOf(':');
+    out.push({
+      addrStr: s.address,
+      agent: s.agent,
+      app: s.app,
+      ip: sep < 0 ? s.address : s.address.slice(0, sep),
+      port: sep < 0 ? 0 : Number(s.address.slice(sep + 1)) || 0,
+      namespaceId: service.namespace,
+      serviceName: groupedName(service.group, service.name),
+      cluster: s.clusters,
+    });
+  }
+  return out;
+}

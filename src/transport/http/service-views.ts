@@ -1,0 +1,180 @@
+/**
+ * Read models of services for the admin/console APIs (spec http.md §1.9, §1.10, §2, §3.2):
+ * service metadata with defaults, cluster views, the catalog row (ServiceView) and service detail.
+ */
+import { badRequest } from '../../core/errors.js';
+import { toInstanceJson, type Instance, type InstanceJson } from '../../core/instance.js';
+import {
+  defaultClusterMetadata,
+  defaultServiceMetadata,
+  type ClusterMetadata,
+  type HealthChecker,
+  type Selector,
+  type ServiceMetadata,
+} from '../../core/metadata.js';
+import { groupedName, type ServiceKey } from '../../core/names.js';
+import type { ServiceState } from '../../core/registry.js';
+import { allInstances } from './instance-ops.js';
+import type { HttpDeps } from './kit.js';
+
+export interface ServiceFacts {
+  key: ServiceKey;
+  state: ServiceState | undefined;
+  /** The stored metadata, or defaults when the service was only auto-created by registration. */
+  meta: ServiceMetadata;
+  hasMetadata: boolean;
+  instances: readonly Instance[];
+}
+
+/** The service as known from the registry and/or its metadata; undefined when neither exists. */
+export function serviceFacts(deps: HttpDeps, key: ServiceKey): ServiceFacts | undefined {
+  const { registry, metadata } = deps.ctx.naming;
+  const state = registry.getService(key);
+  const stored = metadata.getService(key);
+  if (!state && !stored) return undefined;
+  return {
+    key,
+    state,
+    meta: stored ?? defaultServiceMetadata(state?.ephemeral ?? true),
+    hasMetadata: stored !== undefined,
+    instances: state ? allInstances(deps, key) : [],
+  };
+}
+
+/** Clusters shown for a service: those that currently hold instances (persistent.md §4.2). */
+export function clusterNames(f: ServiceFacts): string[] {
+  return [...new Set(f.instances.map((i) => i.clusterName))].sort();
+}
+
+export function clusterMeta(f: ServiceFacts, cluster: string): ClusterMetadata {
+  return f.meta.clusters[cluster] ?? defaultClusterMetadata();
+}
+
+/** Health checker JSON the way Nacos' polymorphic type serialises it. */
+export function checkerJson(c: HealthChecker): Record<string, unknown> {
+  if (c.type === 'HTTP') return { type: 'HTTP', path: c.path ?? '', headers: c.headers ?? '', expectedResponseCode: c.expectedResponseCode ?? 200 };
+  return { type: c.type };
+}
+
+export function selectorJson(s: Selector): Record<string, unknown> {
+  return s.type === 'label' ? { type: 'label', expression: s.expression ?? '' } : { type: 'none' };
+}
+
+export function instancesJson(f: ServiceFacts, list: readonly Instance[]): InstanceJson[] {
+  const g = groupedName(f.key.group, f.key.name);
+  return list.map((i) => toInstanceJson(i, g));
+}
+
+/** `triggerFlag`: healthy/total <= protectThreshold (as a string, like Nacos). */
+function triggerFlag(f: ServiceFacts): string {
+  const total = f.instances.length;
+  if (total === 0) return 'false';
+  const healthy = f.instances.filter((i) => i.healthy).length;
+  return String(healthy / total <= Math.max(f.meta.protectThreshold, 0));
+}
+
+/** A catalog row (ServiceView). */
+export function serviceView(f: ServiceFacts): Record<string, unknown> {
+  return {
+    name: f.key.name,
+    groupName: f.key.group,
+    clusterCount: clusterNames(f).length,
+    ipCount: f.instances.length,
+    healthyInstanceCount: f.instances.filter((i) => i.healthy).length,
+    triggerFlag: triggerFlag(f),
+  };
+}
+
+/** v2/v3 service detail: `clusterMap` keyed by cluster name, with the cluster's hosts. */
+export function serviceDetail(f: ServiceFacts, namespaceKey: 'namespace' | 'namespaceId' = 'namespace'): Record<string, unknown> {
+  const clusterMap: Record<string, unknown> = {};
+  for (const c of clusterNames(f)) {
+    const cm = clusterMeta(f, c);
+    clusterMap[c] = {
+      clusterName: c,
+      healthChecker: checkerJson(cm.healthChecker),
+      healthyCheckPort: cm.checkPort,
+      useInstancePortForCheck: cm.useInstancePort4Check,
+      metadata: cm.metadata,
+      hosts: instancesJson(
+        f,
+        f.instances.filter((i) => i.clusterName === c),
+      ),
+    };
+  }
+  return {
+    [namespaceKey]: f.key.namespace,
+    serviceName: f.key.name,
+    groupName: f.key.group,
+    clusterMap,
+    metadata: f.meta.metadata,
+    protectThreshold: f.meta.protectThreshold,
+    selector: selectorJson(f.meta.selector),
+    ephemeral: f.meta.ephemeral,
+  };
+}
+
+/** All services of a namespace (sorted by group, then name). */
+export function servicesOf(deps: HttpDeps, namespace: string): ServiceKey[] {
+  const keys: ServiceKey[] = [];
+  for (const s of deps.ctx.naming.registry.allServices()) if (s.key.namespace === namespace) keys.push(s.key);
+  return keys.sort((a, b) => (a.group === b.group ? cmp(a.name, b.name) : cmp(a.group, b.group)));
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** One 1-based page of a list. */
+export function page<T>(list: readonly T[], pageNo: number, pageSize: number): T[] {
+  const start = Math.max(0, (pageNo - 1) * pageSize);
+  return list.slice(start, start + Math.max(0, pageSize));
+}
+
+/**
+ * The `selector` parameter (spec §1.9): URL-encoded JSON `{"type":"none"|"label","expression":…}`.
+ * Blank → `none`. Unknown type → 400 `not match any type of selector!` (code 21006).
+ */
+export function parseSelector(text: string | undefined): Selector {
+  if (text === undefined) return { type: 'none' };
+  let decoded = text;
+  if (!text.trimStart().startsWith('{')) {
+    try {
+      decoded = decodeURIComponent(text.replace(/\+/g, ' '));
+    } catch {
+      decoded = text;
+    }
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(decoded);
+  } catch {
+    throw badRequest("Param 'selector' is illegal, it should be a JSON object.", 21006);
+  }
+  const type = typeof json === 'object' && json !== null ? (json as Record<string, unknown>)['type'] : undefined;
+  const expression = typeof json === 'object' && json !== null ? (json as Record<string, unknown>)['expression'] : undefined;
+  if (type === 'none') return { type: 'none' };
+  if (type === 'label') return { type: 'label', expression: typeof expression === 'string' ? expression : '' };
+  throw badRequest('not match any type of selector!', 21006);
+}
+
+/** The `healthChecker` parameter of the cluster APIs: JSON with a `type`; unknown types decode to NONE (persistent.md §3.2). */
+export function parseHealthChecker(text: string): HealthChecker {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw badRequest("Param 'healthChecker' is illegal, it should be a JSON object.");
+  }
+  if (typeof json !== 'object' || json === null) throw badRequest("Param 'healthChecker' is illegal, it should be a JSON object.");
+  const o = json as Record<string, unknown>;
+  const type = typeof o['type'] === 'string' ? o['type'].toUpperCase() : '';
+  if (type === 'TCP') return { type: 'TCP' };
+  if (type === 'HTTP') {
+    const c: HealthChecker = { type: 'HTTP', path: typeof o['path'] === 'string' ? o['path'] : '', headers: typeof o['headers'] === 'string' ? o['headers'] : '' };
+    c.expectedResponseCode = typeof o['expectedResponseCode'] === 'number' ? o['expectedResponseCode'] : 200;
+    return c;
+  }
+  if (type === 'MYSQL') return { type: 'MYSQL' };
+  return { type: 'NONE' };
+}

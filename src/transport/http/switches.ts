@@ -1,0 +1,103 @@
+/**
+ * The naming "switch domain" (spec http.md §1.11): `GET /v1/ns/operator/switches` renders Nacos'
+ * SwitchDomain object from our configuration; `PUT` changes one entry.
+ *
+ * Kept simple on purpose: only the switches Nomen actually acts on can be changed —
+ * `clientBeatInterval` and `lightBeatEnabled` (both read by the beat use case). A change is written
+ * to the persistent store's `switch` table (durable, replicated with the store) and applied to this
+ * member's live settings at once; `applyStoredSwitches` re-applies stored values at start. Every other
+ * Nacos switch is reported with its fixed value and answers 400 on PUT, rather than pretending.
+ */
+import type { AppContext } from '../../app-context.js';
+import { badRequest } from '../../core/errors.js';
+import { javaBool, javaLong } from './params.js';
+
+/** The switches `PUT` accepts, with their parsers (Nacos `SwitchManager.update`). */
+const WRITABLE: Readonly<Record<string, (value: string) => number | boolean>> = {
+  clientBeatInterval: (v) => {
+    const n = javaLong(v);
+    if (n === null || n <= 0) throw badRequest(`illegal client beat interval: ${v}`);
+    return n;
+  },
+  lightBeatEnabled: (v) => javaBool(v),
+};
+
+/** Nacos switch entries that exist but are fixed in Nomen. */
+const READ_ONLY = new Set([
+  'distroThreshold', 'distroEnabled', 'enableStandalone', 'checkTimes', 'defaultPushCacheMillis', 'defaultCacheMillis',
+  'masters', 'adWeight', 'healthCheckEnabled', 'autoChangeHealthCheckEnabled', 'pushEnabled', 'incrementalList',
+  'serverStatusSynchronizationPeriodMillis', 'serviceStatusSynchronizationPeriodMillis', 'disableAddIP', 'sendBeatOnly',
+  'limitedUrl', 'distroServerExpiredMillis', 'pushVersion', 'pushCacheMillis', 'pushGoVersion', 'pushJavaVersion',
+  'pushPythonVersion', 'pushCVersion', 'pushCSharpVersion', 'enableAuthentication', 'overriddenServerStatus',
+  'defaultInstanceEphemeral', 'healthCheckWhiteList', 'httpHealthParams', 'tcpHealthParams', 'mysqlHealthParams',
+]);
+
+function applyLive(ctx: AppContext, entry: string, value: number | boolean): void {
+  if (entry === 'clientBeatInterval' && typeof value === 'number') ctx.naming.settings.clientBeatInterval = value;
+  if (entry === 'lightBeatEnabled' && typeof value === 'boolean') ctx.naming.settings.lightBeatEnabled = value;
+}
+
+/** Validates, persists and applies one switch change. Nothing is written when validation fails. */
+export async function updateSwitch(ctx: AppContext, entry: string, value: string): Promise<void> {
+  const parse = WRITABLE[entry];
+  if (!parse) {
+    if (READ_ONLY.has(entry)) throw badRequest(`update entry not supported: ${entry} is fixed in Nomen`);
+    throw badRequest(`update entry not found: ${entry}`);
+  }
+  const v = parse(value);
+  await ctx.naming.store.write([{ table: 'switch', key: entry, value: v }]);
+  applyLive(ctx, entry, v);
+}
+
+/** Applies switch values stored by earlier `PUT`s to the live settings (call after the store is open). */
+export function applyStoredSwitches(ctx: AppContext): void {
+  for (const e of ctx.naming.store.entries()) {
+    if (e.table !== 'switch') continue;
+    if ((e.key === 'clientBeatInterval' && typeof e.value === 'number') || (e.key === 'lightBeatEnabled' && typeof e.value === 'boolean')) {
+      applyLive(ctx, e.key, e.value);
+    }
+  }
+}
+
+const healthParams = (max: number, min: number, factor: number) => ({ max, min, factor });
+
+/** Nacos' SwitchDomain JSON, field order as Jackson prints it. */
+export function switchDomain(ctx: AppContext): Record<string, unknown> {
+  const s = ctx.naming.settings;
+  return {
+    name: '00-00---000-NACOS_SWITCH_DOMAIN-000---00-00',
+    masters: null,
+    adWeightMap: {},
+    defaultPushCacheMillis: ctx.config.int('nacos.naming.default.push.cache.millis'),
+    clientBeatInterval: s.clientBeatInterval,
+    defaultCacheMillis: 3000,
+    distroThreshold: 0.7,
+    healthCheckEnabled: true,
+    autoChangeHealthCheckEnabled: true,
+    distroEnabled: true,
+    enableStandalone: true,
+    pushEnabled: true,
+    checkTimes: 3,
+    httpHealthParams: healthParams(5000, 500, 0.85),
+    tcpHealthParams: healthParams(5000, 1000, 0.75),
+    mysqlHealthParams: healthParams(3000, 2000, 0.65),
+    incrementalList: [],
+    serverStatusSynchronizationPeriodMillis: 2000,
+    serviceStatusSynchronizationPeriodMillis: 5000,
+    disableAddIP: false,
+    sendBeatOnly: false,
+    lightBeatEnabled: s.lightBeatEnabled,
+    limitedUrlMap: {},
+    distroServerExpiredMillis: 10000,
+    pushGoVersion: '0.1.0',
+    pushJavaVersion: '0.1.0',
+    pushPythonVersion: '0.4.3',
+    pushCVersion: '1.0.12',
+    pushCSharpVersion: '0.9.0',
+    enableAuthentication: false,
+    overriddenServerStatus: null,
+    defaultInstanceEphemeral: true,
+    healthCheckWhiteList: [],
+    checksum: null,
+  };
+}
