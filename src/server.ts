@@ -191,6 +191,9 @@ export class NomenServer {
     this.readiness.reason = 'shutting down';
     this.expiry.stop();
     this.push.stop();
+    // Drain: ask SDK clients to move (ConnectResetRequest, honoured by Java clients) and end their
+    // streams (which makes Rust clients reconnect elsewhere), then close the port.
+    for (const c of this.grpc.listConnections()) this.grpc.resetConnection(c.id);
     await this.grpc.stop(2000).catch((e: unknown) => this.log.warn({ err: e }, 'grpc stop'));
     await this.http?.close().catch((e: unknown) => this.log.warn({ err: e }, 'http stop'));
     this.udp.stop();

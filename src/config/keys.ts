@@ -41,6 +41,13 @@ export const CONFIG_KEYS = {
   'nacos.remote.server.grpc.sdk.max-inbound-message-size': { type: 'int', default: '10485760', min: 1024, description: 'Max inbound gRPC message (bytes)' },
   'nomen.grpc.client-detection.idle-ms': { type: 'int', default: '20000', min: 100, description: 'Idle gRPC connections are probed (ClientDetectionRequest) after this long and dropped if silent' },
   'nomen.http.body-limit': { type: 'int', default: '1048576', min: 1024, description: 'Max HTTP request body (bytes)' },
+  'nomen.cluster.secret': { type: 'string', default: '', description: 'Shared secret of the cluster: every cluster gRPC request is signed with HMAC-SHA256 and must come from a listed member. Empty: the cluster port only checks that the TCP source address is a member IP (a warning is logged). Same value on every member; keep it out of logs' },
+  'nomen.cluster.auth.max-skew-ms': { type: 'int', default: '30000', min: 1000, max: 600000, description: 'Replay window of signed cluster requests: a request whose timestamp is further than this from the receiver clock is refused (members need synchronised clocks)' },
+  'nomen.cluster.max-inbound-message-size': { type: 'int', default: '67108864', min: 1048576, description: 'Max cluster gRPC message (bytes), inbound on the server and on the per-peer clients' },
+  'nomen.cluster.max-in-flight-per-peer': { type: 'int', default: '1024', min: 1, max: 1000000, description: 'Max outstanding cluster requests to one peer; more are rejected at once (queue-full) so a dead peer cannot hold callers or memory' },
+  'nomen.cluster.tls.cert': { type: 'string', default: '', description: 'PEM certificate chain of this member for cluster mTLS (with .key and .ca; all three or none). Its subjectAltName must hold the advertised member IP' },
+  'nomen.cluster.tls.key': { type: 'string', default: '', description: 'PEM private key for cluster mTLS' },
+  'nomen.cluster.tls.ca': { type: 'string', default: '', description: 'PEM CA bundle that signs every member certificate (cluster mTLS: clients and server must present a certificate it signed)' },
 } as const satisfies Record<string, KeySpec>;
 
 export type ConfigKey = keyof typeof CONFIG_KEYS;

@@ -1,0 +1,161 @@
+/**
+ * The cluster transport: how members talk to each other, independent of what they say (Distro,
+ * member reports). gRPC on main port + 1001 with the SDK's Payload codec (spec distro.md §5.6,
+ * §6.1; grpc.md §1). A server answers registered request types from authenticated members only;
+ * a pool of per-peer clients sends requests with deadlines and bounded outstanding requests.
+ *
+ *   const t = new ClusterTransport({ self, host, port: self.port + 1001, secret, isMember, memberIps, logger });
+ *   t.handle('DistroDataRequest', (body, from) => ({ ... }));
+ *   await t.start();
+ *   const reply = await t.request('10.0.0.2:8848', 'DistroDataRequest', { ... }, 3000);
+ */
+import { systemClock, type Clock } from '../../core/clock.js';
+import type { Logger } from '../../observability/logger.js';
+import type { MemberAddress } from '../member-address.js';
+import { authHeaders, ClusterAuthenticator, DEFAULT_MAX_SKEW_MS } from './auth.js';
+import { ClientPool, type PeerStats } from './client-pool.js';
+import { ClusterServer, type ClusterHandler } from './server.js';
+import type { ClusterTlsMaterial } from './tls.js';
+
+export interface ClusterTransportOptions {
+  /** This member (ip, main port): sent as `nomen-member` on every request. */
+  self: MemberAddress;
+  /** Bind address of the cluster server. */
+  host: string;
+  /** Main port + 1001; 0 picks a free port (see boundPort). */
+  port: number;
+  /** Shared secret of the cluster ('' = none: source-address check only). Key nomen.cluster.secret. */
+  secret: string;
+  /** Is `address` ('ip:mainPort') in the current member list? */
+  isMember: (address: string) => boolean;
+  /** IPs of the current members; the no-secret mode accepts calls only from these source addresses. */
+  memberIps: () => ReadonlySet<string>;
+  logger: Logger;
+  /** Signs and checks request timestamps; gRPC deadlines always use the wall clock. */
+  clock?: Clock;
+  /** Inbound message limit, both directions (default 64 MiB; key nomen.cluster.max-inbound-message-size). */
+  maxInboundBytes?: number;
+  /** Outstanding requests per peer before 'queue-full' (default 1024; key nomen.cluster.max-in-flight-per-peer). */
+  maxQueuePerPeer?: number;
+  /** Accepted clock distance of `nomen-ts` (default 30 s; key nomen.cluster.auth.max-skew-ms). */
+  maxClockSkewMs?: number;
+  /** mTLS material (see tls.ts readClusterTls); null/undefined = plaintext h2c. */
+  tls?: ClusterTlsMaterial | null;
+  /** How long stop() lets in-flight inbound calls finish (default 1000 ms). */
+  shutdownGraceMs?: number;
+}
+
+export interface ClusterTransportStats {
+  /** Requests handed to gRPC (queue-full and post-stop rejections are not "sent"). */
+  requestsSent: number;
+  /** Requests that rejected, for any reason (queue-full included). */
+  requestsFailed: number;
+  /** Inbound calls, authenticated or not. */
+  requestsReceived: number;
+  /** Inbound calls refused with 403 by the member authentication. */
+  refusedUnauthenticated: number;
+  /** Current peers only (closePeer drops a peer's counters). */
+  perPeer: Record<string, PeerStats>;
+}
+
+export { ClusterRequestError, type ClusterFailure } from './errors.js';
+export type { ClusterHandler } from './server.js';
+
+export class ClusterTransport {
+  private readonly server: ClusterServer;
+  private readonly clients: ClientPool;
+  private readonly auth: ClusterAuthenticator;
+  private state: 'new' | 'running' | 'stopped' = 'new';
+
+  constructor(private readonly opts: ClusterTransportOptions) {
+    const clock = opts.clock ?? systemClock;
+    const maxInboundBytes = opts.maxInboundBytes ?? 64 * 1024 * 1024;
+    const maxInFlight = opts.maxQueuePerPeer ?? 1024;
+    if (!Number.isInteger(maxInFlight) || maxInFlight < 1) throw new RangeError(`maxQueuePerPeer must be a positive integer (got ${maxInFlight})`);
+    this.auth = new ClusterAuthenticator({
+      secret: opts.secret,
+      maxSkewMs: opts.maxClockSkewMs ?? DEFAULT_MAX_SKEW_MS,
+      now: () => clock.now(),
+      isMember: opts.isMember,
+      memberIps: opts.memberIps,
+    });
+    this.server = new ClusterServer({
+      host: opts.host,
+      port: opts.port,
+      logger: opts.logger,
+      clock,
+      auth: this.auth,
+      maxInboundBytes,
+      tls: opts.tls ?? null,
+      shutdownGraceMs: opts.shutdownGraceMs ?? 1000,
+    });
+    this.clients = new ClientPool({
+      maxInFlight,
+      maxInboundBytes,
+      tls: opts.tls ?? null,
+      clientIp: opts.self.ip,
+      sign: (type, body) => authHeaders(opts.secret, opts.self.address, clock.now(), type, body),
+    });
+  }
+
+  /** Serves requests whose `Metadata.type` is `type`. The reply type is `type` with Request → Response. */
+  handle(type: string, handler: ClusterHandler): void {
+    this.server.handle(type, handler);
+  }
+
+  /**
+   * Sends a request to `peer` ('ip:mainPort'; dials ip:mainPort+1001). Resolves with the reply body
+   * when its resultCode is 200; rejects with a ClusterRequestError otherwise. Programming errors
+   * (malformed peer address, timeout <= 0, unencodable body) reject with a TypeError.
+   */
+  request(peer: string, type: string, body: object | string, timeoutMs: number): Promise<Record<string, unknown>> {
+    return this.clients.request(peer, type, body, timeoutMs);
+  }
+
+  /** A client to `peer` exists and its connection is up (Nacos ClusterRpcClientProxy#isRunning). */
+  isConnected(peer: string): boolean {
+    return this.clients.isConnected(peer);
+  }
+
+  /** Closes the connection to a member that left the list; its outstanding requests reject 'unreachable'. */
+  closePeer(peer: string): void {
+    this.clients.closePeer(peer);
+  }
+
+  async start(): Promise<void> {
+    if (this.state !== 'new') throw new Error(`cannot start: cluster transport is ${this.state}`);
+    await this.server.start();
+    this.state = 'running';
+    const mode = this.auth.mode;
+    const tls = this.opts.tls ? 'mtls' : 'plaintext';
+    this.opts.logger.info({ host: this.opts.host, port: this.server.boundPort, auth: mode, tls }, 'cluster transport listening');
+    if (mode === 'source-address') {
+      this.opts.logger.warn(
+        { port: this.server.boundPort },
+        'no nomen.cluster.secret: the cluster port is protected by source address only (any process on a member host can call it); set a shared secret',
+      );
+    }
+  }
+
+  /** Cancels outgoing requests, closes peer connections, stops the server (in-flight inbound calls get a short grace). */
+  async stop(): Promise<void> {
+    if (this.state === 'stopped') return;
+    this.state = 'stopped';
+    this.clients.stop();
+    await this.server.stop();
+  }
+
+  get boundPort(): number {
+    return this.server.boundPort;
+  }
+
+  stats(): ClusterTransportStats {
+    return {
+      requestsSent: this.clients.sent,
+      requestsFailed: this.clients.failed,
+      requestsReceived: this.server.received,
+      refusedUnauthenticated: this.server.refused,
+      perPeer: this.clients.perPeer(),
+    };
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * Optional mutual TLS for the cluster port (keys nomen.cluster.tls.cert / .key / .ca). When set,
+ * the server requires a client certificate signed by the CA and every client presents the same
+ * member certificate. The server certificate must name the member's advertised IP in its
+ * subjectAltName (IP:...): clients verify it against the address they dial. mTLS adds transport
+ * protection; the per-request member authentication (auth.ts) still applies on top of it.
+ */
+import { readFileSync } from 'node:fs';
+import * as grpc from '@grpc/grpc-js';
+
+export interface ClusterTlsMaterial {
+  /** PEM certificate chain of this member (used as server and as client certificate). */
+  readonly cert: Buffer;
+  readonly key: Buffer;
+  /** PEM CA bundle that signs every member certificate. */
+  readonly ca: Buffer;
+}
+
+export interface ClusterTlsPaths {
+  cert: string;
+  key: string;
+  ca: string;
+}
+
+/**
+ * Reads the three PEM files. All empty → null (plaintext h2c). Some but not all set → throws: a
+ * half-configured TLS must not silently fall back to plaintext.
+ */
+export function readClusterTls(paths: ClusterTlsPaths): ClusterTlsMaterial | null {
+  const set = [paths.cert, paths.key, paths.ca].filter((p) => p !== '').length;
+  if (set === 0) return null;
+  if (set !== 3) throw new Error('cluster TLS needs all of nomen.cluster.tls.cert, nomen.cluster.tls.key and nomen.cluster.tls.ca');
+  return { cert: readFileSync(paths.cert), key: readFileSync(paths.key), ca: readFileSync(paths.ca) };
+}
+
+export function serverCredentials(tls: ClusterTlsMaterial | null | undefined): grpc.ServerCredentials {
+  if (!tls) return grpc.ServerCredentials.createInsecure();
+  return grpc.ServerCredentials.createSsl(tls.ca, [{ cert_chain: tls.cert, private_key: tls.key }], true);
+}
+
+export function channelCredentials(tls: ClusterTlsMaterial | null | undefined): grpc.ChannelCredentials {
+  if (!tls) return grpc.credentials.createInsecure();
+  return grpc.credentials.createSsl(tls.ca, tls.key, tls.cert);
+}

@@ -1,0 +1,128 @@
+/** Pure parts of the cluster transport: request authentication, addresses, reply shaping, error mapping. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import * as grpc from '@grpc/grpc-js';
+import {
+  authHeaders,
+  ClusterAuthenticator,
+  HEADER_MEMBER,
+  HEADER_SIG,
+  HEADER_TS,
+  signature,
+  sourceIpOfPeer,
+  type AuthenticatorOptions,
+  type InboundRequest,
+} from '../../src/cluster/transport/auth.js';
+import { clusterTargetOf } from '../../src/cluster/transport/client-pool.js';
+import { fromGrpcError } from '../../src/cluster/transport/errors.js';
+import { responseTypeOf, withSuccessFieldsText } from '../../src/cluster/transport/server.js';
+
+const NOW = 1_700_000_000_000;
+const A = '10.0.0.1:8848';
+const body = (s: string): Uint8Array => Buffer.from(s, 'utf8');
+
+function authenticator(o: Partial<AuthenticatorOptions> = {}): ClusterAuthenticator {
+  return new ClusterAuthenticator({
+    secret: 'k',
+    maxSkewMs: 30_000,
+    now: () => NOW,
+    isMember: (a) => a === A,
+    memberIps: () => new Set(['10.0.0.1']),
+    ...o,
+  });
+}
+
+function signed(type: string, json: string, secret = 'k', member = A, now = NOW): InboundRequest {
+  return { type, headers: authHeaders(secret, member, now, type, body(json)), bodyBytes: body(json), sourceIp: '192.0.2.7' };
+}
+
+test('signature is hex HMAC-SHA256 over type, member, ts and the body, newline separated', () => {
+  const expected = createHmac('sha256', 'k').update(`T\n${A}\n123\n{"a":"é"}`).digest('hex');
+  assert.equal(signature('k', 'T', A, '123', '{"a":"é"}'), expected);
+  assert.equal(signature('k', 'T', A, '123', body('{"a":"é"}')), expected);
+  const h = authHeaders('k', A, NOW, 'T', body('{}'));
+  assert.deepEqual(Object.keys(h).sort(), [HEADER_MEMBER, HEADER_SIG, HEADER_TS].sort());
+  assert.equal(h[HEADER_TS], String(NOW));
+  assert.deepEqual(Object.keys(authHeaders('', A, NOW, 'T', body('{}'))).sort(), [HEADER_MEMBER, HEADER_TS].sort());
+});
+
+test('secret mode: accepts a good signature from any source address, within the window', () => {
+  const auth = authenticator();
+  assert.deepEqual(auth.verify(signed('T', '{"x":1}')), { ok: true, from: A });
+  assert.equal(auth.verify(signed('T', '{}', 'k', A, NOW - 30_000)).ok, true);
+  assert.equal(auth.verify(signed('T', '{}', 'k', A, NOW + 30_000)).ok, true);
+});
+
+test('secret mode: each refusal reason', () => {
+  const auth = authenticator();
+  const failure = (r: InboundRequest): string => {
+    const v = auth.verify(r);
+    return v.ok ? 'ok' : v.failure;
+  };
+  const good = signed('T', '{"x":1}');
+  assert.equal(failure({ ...good, headers: {} }), 'missing-headers');
+  assert.equal(failure({ ...good, headers: { [HEADER_MEMBER]: A, [HEADER_TS]: String(NOW) } }), 'missing-headers');
+  assert.equal(failure({ ...good, headers: { ...good.headers, [HEADER_TS]: '12e5' } }), 'bad-timestamp');
+  assert.equal(failure(signed('T', '{}', 'k', A, NOW - 30_001)), 'stale-timestamp');
+  assert.equal(failure(signed('T', '{}', 'k', A, NOW + 60_000)), 'stale-timestamp');
+  assert.equal(failure(signed('T', '{}', 'k', '10.0.0.9:8848')), 'not-a-member');
+  assert.equal(failure(signed('T', '{}', 'wrong')), 'bad-signature');
+  assert.equal(failure({ ...good, bodyBytes: body('{"x":2}') }), 'bad-signature');
+  assert.equal(failure({ ...good, type: 'U' }), 'bad-signature');
+  assert.equal(failure({ ...good, headers: { ...good.headers, [HEADER_SIG]: 'zz' } }), 'bad-signature');
+  assert.equal(failure({ ...good, headers: { ...good.headers, [HEADER_SIG]: 'ab'.repeat(31) } }), 'bad-signature');
+  // Claiming another member with our signature fails too (the member is signed).
+  assert.equal(failure({ ...good, headers: { ...good.headers, [HEADER_MEMBER]: '10.0.0.1:8849' } }), 'not-a-member');
+});
+
+test('no-secret mode: source address must be a member IP and the claimed sender a member', () => {
+  const auth = authenticator({ secret: '' });
+  assert.equal(auth.mode, 'source-address');
+  const req = (sourceIp: string, member = A): InboundRequest => ({ type: 'T', headers: { [HEADER_MEMBER]: member }, bodyBytes: body('{}'), sourceIp });
+  assert.deepEqual(auth.verify(req('10.0.0.1')), { ok: true, from: A });
+  const r1 = auth.verify(req('10.0.0.2'));
+  assert.equal(r1.ok ? 'ok' : r1.failure, 'source-not-member');
+  const r2 = auth.verify(req('10.0.0.1', '10.0.0.3:8848'));
+  assert.equal(r2.ok ? 'ok' : r2.failure, 'not-a-member');
+  const r3 = auth.verify({ ...req('10.0.0.1'), headers: {} });
+  assert.equal(r3.ok ? 'ok' : r3.failure, 'missing-headers');
+});
+
+test('sourceIpOfPeer handles IPv4, IPv6 and IPv4-mapped peers of grpc-js getPeer()', () => {
+  assert.equal(sourceIpOfPeer('127.0.0.1:5000'), '127.0.0.1');
+  assert.equal(sourceIpOfPeer('::1:5000'), '::1');
+  assert.equal(sourceIpOfPeer('::ffff:10.0.0.1:5000'), '10.0.0.1');
+  assert.equal(sourceIpOfPeer('[fe80::1]:5000'), 'fe80::1');
+});
+
+test('clusterTargetOf dials main port + 1001', () => {
+  assert.equal(clusterTargetOf('10.0.0.1:8848'), '10.0.0.1:9849');
+  assert.equal(clusterTargetOf('[::1]:8848'), '[::1]:9849');
+  assert.equal(clusterTargetOf('10.0.0.1'), null);
+  assert.equal(clusterTargetOf('10.0.0.1:64535'), null); // cluster port would be 65536
+  assert.equal(clusterTargetOf('10.0.0.1:64534'), '10.0.0.1:65535');
+});
+
+test('reply shaping: response type names and success fields spliced into JSON text', () => {
+  assert.equal(responseTypeOf('DistroDataRequest'), 'DistroDataResponse');
+  assert.equal(responseTypeOf('Ping'), 'PingResponse');
+  assert.deepEqual(JSON.parse(withSuccessFieldsText('{}')!), { resultCode: 200, errorCode: 0, message: null, requestId: null, success: true });
+  const own = JSON.parse(withSuccessFieldsText(' {"resultCode":500,"x":1}')!) as Record<string, unknown>;
+  assert.equal(own['resultCode'], 500);
+  assert.equal(own['x'], 1);
+  assert.equal(withSuccessFieldsText('[1]'), null);
+  assert.equal(withSuccessFieldsText('x{}'), null);
+});
+
+test('gRPC failures map to reasons', () => {
+  const err = (code: grpc.status, details: string): grpc.ServiceError => Object.assign(new Error(details), { code, details, metadata: new grpc.Metadata() });
+  const refused = err(grpc.status.UNAVAILABLE, 'No connection established. Last error: Error: connect ECONNREFUSED 127.0.0.1:1.');
+  assert.equal(fromGrpcError(refused, false, false, 'p').reason, 'refused-connection');
+  assert.equal(fromGrpcError(err(grpc.status.UNAVAILABLE, 'Connection dropped'), false, false, 'p').reason, 'unreachable');
+  assert.equal(fromGrpcError(err(grpc.status.DEADLINE_EXCEEDED, 'Deadline exceeded'), true, false, 'p').reason, 'timeout');
+  assert.equal(fromGrpcError(err(grpc.status.DEADLINE_EXCEEDED, 'Deadline exceeded'), false, false, 'p').reason, 'unreachable');
+  assert.equal(fromGrpcError(err(grpc.status.CANCELLED, 'Cancelled on client'), false, true, 'p').reason, 'unreachable');
+  assert.equal(fromGrpcError(err(grpc.status.RESOURCE_EXHAUSTED, 'too large'), true, false, 'p').reason, 'remote-error');
+  assert.equal(fromGrpcError(err(grpc.status.UNIMPLEMENTED, 'no method'), true, false, 'p').reason, 'remote-error');
+});

@@ -1,0 +1,450 @@
+/**
+ * The cluster transport over real loopback gRPC: two (or more) transports on 127.0.0.1 talking
+ * to each other. Spec context: /work/shared/spec/distro.md §5.6 and §6; grpc.md §1.
+ * No timing assertions: every wait is bounded by a deadline or a test timeout.
+ */
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import * as http2 from 'node:http2';
+import { connect as tcpConnect, createServer } from 'node:net';
+import { ManualClock } from '../../src/core/clock.js';
+import { NacosError } from '../../src/core/errors.js';
+import { silentLogger } from '../../src/observability/logger.js';
+import { decode, encode, type Decoded } from '../../src/transport/grpc/codec.js';
+import { nacosMethodDefinitions } from '../../src/transport/grpc/proto.js';
+import { ProbeClient } from '../../src/transport/grpc/probe-client.js';
+import { parseMemberAddress } from '../../src/cluster/member-address.js';
+import { ClusterRequestError, ClusterTransport, type ClusterFailure, type ClusterTransportOptions } from '../../src/cluster/transport/cluster-transport.js';
+import { HEADER_MEMBER, HEADER_SIG, HEADER_TS, signature } from '../../src/cluster/transport/auth.js';
+
+const T = { timeout: 30_000 };
+const OFFSET = 1001;
+
+/** A free loopback port usable as a cluster port (its main port = port - 1001 is valid). */
+async function freePort(): Promise<number> {
+  for (let i = 0; i < 100; i++) {
+    const p = await new Promise<number>((resolve) => {
+      const s = createServer();
+      s.once('error', () => resolve(0));
+      s.listen(0, '127.0.0.1', () => {
+        const a = s.address();
+        s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
+      });
+    });
+    if (p > OFFSET) return p;
+  }
+  throw new Error('no free port');
+}
+
+interface Node {
+  t: ClusterTransport;
+  /** 'ip:mainPort' of this node. */
+  address: string;
+  clusterPort: number;
+}
+
+interface Cluster {
+  /** Addresses the nodes consider members (mutable). */
+  members: Set<string>;
+  /** IPs the nodes consider member IPs (mutable). */
+  ips: Set<string>;
+  node(o?: Partial<ClusterTransportOptions>): Promise<Node>;
+}
+
+function cluster(tc: TestContext, base: Partial<ClusterTransportOptions> = {}): Cluster {
+  const members = new Set<string>();
+  const ips = new Set<string>(['127.0.0.1']);
+  const nodes: ClusterTransport[] = [];
+  tc.after(async () => {
+    for (const n of nodes) await n.stop();
+  });
+  return {
+    members,
+    ips,
+    async node(o = {}) {
+      const clusterPort = await freePort();
+      const self = parseMemberAddress(`127.0.0.1:${clusterPort - OFFSET}`, 0)!;
+      const t = new ClusterTransport({
+        self,
+        host: '127.0.0.1',
+        port: clusterPort,
+        secret: '',
+        isMember: (a) => members.has(a),
+        memberIps: () => ips,
+        logger: silentLogger(),
+        shutdownGraceMs: 200,
+        ...base,
+        ...o,
+      });
+      nodes.push(t);
+      await t.start();
+      assert.equal(t.boundPort, clusterPort);
+      members.add(self.address);
+      return { t, address: self.address, clusterPort };
+    },
+  };
+}
+
+async function rejection(p: Promise<unknown>): Promise<ClusterRequestError> {
+  try {
+    await p;
+  } catch (e) {
+    assert.ok(e instanceof ClusterRequestError, `expected a ClusterRequestError, got ${String(e)}`);
+    return e;
+  }
+  assert.fail('expected a rejection');
+}
+
+async function assertReason(p: Promise<unknown>, reason: ClusterFailure, code?: number): Promise<ClusterRequestError> {
+  const e = await rejection(p);
+  assert.equal(e.reason, reason, e.message);
+  if (code !== undefined) assert.equal(e.code, code, e.message);
+  return e;
+}
+
+/** Settles state of a promise without waiting. */
+function track<T>(p: Promise<T>): { settled: () => boolean; p: Promise<T> } {
+  let done = false;
+  p.then(
+    () => (done = true),
+    () => (done = true),
+  );
+  return { settled: () => done, p };
+}
+
+test('round trip: request, handler sees the body and the sender, reply resolves', T, async (tc) => {
+  const c = cluster(tc);
+  const a = await c.node();
+  const b = await c.node();
+  b.t.handle('EchoRequest', (body, from) => ({ echo: body, from }));
+  const r = await a.t.request(b.address, 'EchoRequest', { x: 1, s: 'ü' }, 5000);
+  assert.equal(r['resultCode'], 200);
+  assert.equal(r['success'], true);
+  assert.equal(r['errorCode'], 0);
+  assert.deepEqual(r['echo'], { x: 1, s: 'ü' });
+  assert.equal(r['from'], a.address);
+  assert.equal(a.t.isConnected(b.address), true);
+  // Pre-encoded JSON both ways: the reply text gets the success fields, its own fields win.
+  b.t.handle('TextRequest', (body) => `{"got":${JSON.stringify(body)},"message":"from text"}`);
+  const r2 = await a.t.request(b.address, 'TextRequest', '{"y":2}', 5000);
+  assert.deepEqual(r2['got'], { y: 2 });
+  assert.equal(r2['message'], 'from text');
+  assert.equal(r2['resultCode'], 200);
+  // Both directions.
+  a.t.handle('PingRequest', (_b, from) => ({ from }));
+  assert.equal((await b.t.request(a.address, 'PingRequest', {}, 5000))['from'], b.address);
+  const sa = a.t.stats();
+  assert.equal(sa.requestsSent, 2);
+  assert.equal(sa.requestsFailed, 0);
+  assert.equal(sa.requestsReceived, 1);
+  assert.deepEqual(sa.perPeer[b.address], { sent: 2, failed: 0, inFlight: 0 });
+  assert.equal(b.t.stats().requestsReceived, 2);
+});
+
+test('handler errors: NacosError keeps its status, other errors are 500, typed failures pass through', T, async (tc) => {
+  const c = cluster(tc);
+  const a = await c.node();
+  const b = await c.node();
+  b.t.handle('NotFoundRequest', () => {
+    throw new NacosError(404, 'no such client');
+  });
+  b.t.handle('BugRequest', async () => {
+    throw new Error('boom');
+  });
+  b.t.handle('VerifyRequest', () => ({ resultCode: 500, errorCode: 40001, message: 'revision mismatch', success: false }));
+  b.t.handle('BadTextRequest', () => 'not json at all');
+  const e1 = await assertReason(a.t.request(b.address, 'NotFoundRequest', {}, 5000), 'remote-error', 404);
+  assert.match(e1.message, /no such client/);
+  assert.equal(e1.response?.['errorCode'], 404);
+  await assertReason(a.t.request(b.address, 'BugRequest', {}, 5000), 'remote-error', 500);
+  const e3 = await assertReason(a.t.request(b.address, 'VerifyRequest', {}, 5000), 'remote-error', 40001);
+  assert.equal(e3.response?.['resultCode'], 500);
+  await assertReason(a.t.request(b.address, 'BadTextRequest', {}, 5000), 'remote-error', 500);
+  assert.deepEqual(a.t.stats().perPeer[b.address], { sent: 4, failed: 4, inFlight: 0 });
+});
+
+test('unknown request type: ErrorResponse 302', T, async (tc) => {
+  const c = cluster(tc);
+  const a = await c.node();
+  const b = await c.node();
+  const e = await assertReason(a.t.request(b.address, 'NoSuchRequest', {}, 5000), 'remote-error', 302);
+  assert.match(e.message, /ErrorResponse/);
+});
+
+test('timeout: a handler that never answers fails the call at its deadline', T, async (tc) => {
+  const c = cluster(tc);
+  const a = await c.node();
+  const b = await c.node();
+  b.t.handle('OkRequest', () => ({}));
+  b.t.handle('HangRequest', () => new Promise<object>(() => {}));
+  let release: (v: object) => void = () => {};
+  b.t.handle('LateRequest', () => new Promise<object>((resolve) => (release = resolve)));
+  // Connect first: a deadline that passes while still connecting is 'unreachable', not 'timeout'.
+  await a.t.request(b.address, 'OkRequest', {}, 5000);
+  await assertReason(a.t.request(b.address, 'HangRequest', {}, 300), 'timeout');
+  // A handler answering after the caller gave up: the late reply is dropped, nothing breaks.
+  await assertReason(a.t.request(b.address, 'LateRequest', {}, 300), 'timeout');
+  release({ late: true });
+  assert.equal((await a.t.request(b.address, 'OkRequest', {}, 5000))['resultCode'], 200);
+  assert.equal(a.t.isConnected(b.address), true);
+});
+
+test('a peer with nothing listening: refused-connection, also when failing fast afterwards', T, async (tc) => {
+  const c = cluster(tc);
+  const a = await c.node();
+  const dead = `127.0.0.1:${(await freePort()) - OFFSET}`;
+  await assertReason(a.t.request(dead, 'AnyRequest', {}, 5000), 'refused-connection');
+  await assertReason(a.t.request(dead, 'AnyRequest', {}, 5000), 'refused-connection');
+  assert.equal(a.t.isConnected(dead), false);
+  assert.deepEqual(a.t.stats().perPeer[dead], { sent: 2, failed: 2, inFlight: 0 });
+});
+
+test('programming errors reject with TypeError', T, async (tc) => {
+  const c = cluster(tc);
+  const a = await c.node();
+  await assert.rejects(a.t.request('not-an-address', 'X', {}, 1000), TypeError);
+  await assert.rejects(a.t.request('127.0.0.1:65000', 'X', {}, 1000), TypeError); // cluster port > 65535
+  await assert.rejects(a.t.request(a.address, 'X', {}, 0), TypeError);
+  const cyclic: Record<string, unknown> = {};
+  cyclic['self'] = cyclic;
+  await assert.rejects(a.t.request(a.address, 'X', cyclic, 1000), TypeError);
+});
+
+test('secret mode: right secret accepted; wrong secret, stale timestamp, non-member refused with 403 and counted', T, async (tc) => {
+  const c = cluster(tc, { secret: 's3cret' });
+  const a = await c.node();
+  const b = await c.node();
+  let calls = 0;
+  b.t.handle('EchoRequest', (_body, from) => {
+    calls++;
+    return { from };
+  });
+  assert.equal((await a.t.request(b.address, 'EchoRequest', { big: 'x'.repeat(1000) }, 5000))['from'], a.address);
+
+  const wrong = await c.node({ secret: 'other' });
+  const e1 = await assertReason(wrong.t.request(b.address, 'EchoRequest', {}, 5000), 'rejected', 403);
+  assert.match(e1.message, /bad-signature/);
+
+  const stale = await c.node({ clock: new ManualClock(Date.now() - 60_000) });
+  const e2 = await assertReason(stale.t.request(b.address, 'EchoRequest', {}, 5000), 'rejected', 403);
+  assert.match(e2.message, /stale-timestamp/);
+
+  const outsider = await c.node();
+  c.members.delete(outsider.address);
+  const e3 = await assertReason(outsider.t.request(b.address, 'EchoRequest', {}, 5000), 'rejected', 403);
+  assert.match(e3.message, /not-a-member/);
+
+  // No signature at all (a raw client without our headers), and an unknown type: still 403, not 302.
+  const probe = new ProbeClient(`127.0.0.1:${b.clusterPort}`);
+  tc.after(() => probe.close());
+  const r = await probe.request('NoSuchRequest', {}, { headers: { [HEADER_MEMBER]: a.address, [HEADER_TS]: String(Date.now()) } });
+  assert.equal(r.type, 'ErrorResponse');
+  assert.equal(r.body['errorCode'], 403);
+
+  assert.equal(calls, 1);
+  assert.equal(b.t.stats().refusedUnauthenticated, 4);
+  assert.equal(b.t.stats().requestsReceived, 5);
+});
+
+test('secret mode: a signature does not carry over to a tampered body or another type', T, async (tc) => {
+  const c = cluster(tc, { secret: 'k' });
+  const a = await c.node();
+  const b = await c.node();
+  b.t.handle('EchoRequest', () => ({}));
+  b.t.handle('OtherRequest', () => ({}));
+  // A valid signature made by hand for one (type, sender, ts, body), then replayed with changes.
+  const ts = String(Date.now());
+  const sig = signature('k', 'EchoRequest', a.address, ts, '{"n":1}');
+  const probe = new ProbeClient(`127.0.0.1:${b.clusterPort}`);
+  tc.after(() => probe.close());
+  const headers = { [HEADER_MEMBER]: a.address, [HEADER_TS]: ts, [HEADER_SIG]: sig };
+  assert.equal((await probe.request('EchoRequest', '{"n":1}', { headers })).body['resultCode'], 200);
+  assert.equal((await probe.request('EchoRequest', '{"n":2}', { headers })).body['errorCode'], 403);
+  assert.equal((await probe.request('OtherRequest', '{"n":1}', { headers })).body['errorCode'], 403);
+  assert.equal((await probe.request('EchoRequest', '{"n":1}', { headers: { ...headers, [HEADER_SIG]: 'abc' } })).body['errorCode'], 403);
+  assert.equal(b.t.stats().refusedUnauthenticated, 3);
+});
+
+test('no-secret mode: a caller whose source IP is not a member IP is refused', T, async (tc) => {
+  const c = cluster(tc);
+  const a = await c.node();
+  const b = await c.node();
+  b.t.handle('EchoRequest', () => ({}));
+  await a.t.request(b.address, 'EchoRequest', {}, 5000);
+  c.ips.clear();
+  c.ips.add('127.0.0.9');
+  await assertReason(a.t.request(b.address, 'EchoRequest', {}, 5000), 'rejected', 403);
+  assert.equal(b.t.stats().refusedUnauthenticated, 1);
+  // A member IP, but the claimed sender is not a member.
+  c.ips.add('127.0.0.1');
+  c.members.delete(a.address);
+  await assertReason(a.t.request(b.address, 'EchoRequest', {}, 5000), 'rejected', 403);
+  assert.equal(b.t.stats().refusedUnauthenticated, 2);
+});
+
+/** Whether a TCP connection from `localAddress` to 127.0.0.1:port can be made (Linux: all of 127/8). */
+function canBind(localAddress: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = tcpConnect({ host: '127.0.0.1', port, localAddress });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+/** One unary call over a raw HTTP/2 connection bound to `localAddress` (grpc-js cannot bind one). */
+async function rawCallFrom(localAddress: string, port: number, type: string, headers: Record<string, string>): Promise<Decoded> {
+  const socket = tcpConnect({ host: '127.0.0.1', port, localAddress });
+  socket.on('error', () => {});
+  const session = http2.connect(`http://127.0.0.1:${port}`, { createConnection: () => socket });
+  session.on('error', () => {});
+  try {
+    const m = nacosMethodDefinitions().request;
+    const msg = m.requestSerialize(encode(type, {}, { headers }));
+    const frame = Buffer.alloc(5 + msg.length);
+    frame.writeUInt32BE(msg.length, 1);
+    msg.copy(frame, 5);
+    const req = session.request({ ':method': 'POST', ':path': '/Request/request', 'content-type': 'application/grpc', te: 'trailers' });
+    const chunks: Buffer[] = [];
+    const body = await new Promise<Buffer>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('raw call timed out')), 5000);
+      req.on('data', (d: Buffer) => chunks.push(d));
+      req.on('error', (e) => {
+        clearTimeout(timer);
+        reject(e);
+      });
+      req.on('end', () => {
+        clearTimeout(timer);
+        resolve(Buffer.concat(chunks));
+      });
+      req.end(frame);
+    });
+    assert.ok(body.length > 5, 'no reply message');
+    const d = decode(m.responseDeserialize(body.subarray(5, 5 + body.readUInt32BE(1))));
+    assert.ok(d.ok);
+    return d;
+  } finally {
+    session.destroy();
+  }
+}
+
+test('no-secret mode: the real TCP source address decides (127.0.0.2 vs 127.0.0.1)', T, async (tc) => {
+  const c = cluster(tc);
+  const b = await c.node();
+  if (!(await canBind('127.0.0.2', b.clusterPort))) {
+    tc.skip('127.0.0.2 is not usable as a local address here');
+    return;
+  }
+  b.t.handle('EchoRequest', (_b, from) => ({ from }));
+  c.members.add('127.0.0.2:8848');
+  const headers = { [HEADER_MEMBER]: '127.0.0.2:8848', [HEADER_TS]: String(Date.now()) };
+  let r = await rawCallFrom('127.0.0.2', b.clusterPort, 'EchoRequest', headers);
+  assert.equal(r.body['errorCode'], 403, 'source 127.0.0.2 is not a member IP');
+  c.ips.add('127.0.0.2');
+  r = await rawCallFrom('127.0.0.2', b.clusterPort, 'EchoRequest', headers);
+  assert.equal(r.body['resultCode'], 200);
+  assert.equal(r.body['from'], '127.0.0.2:8848');
+  c.ips.delete('127.0.0.1');
+  r = await rawCallFrom('127.0.0.1', b.clusterPort, 'EchoRequest', headers);
+  assert.equal(r.body['errorCode'], 403, 'source 127.0.0.1 is no longer a member IP');
+  assert.equal(b.t.stats().refusedUnauthenticated, 2);
+});
+
+test('malformed input never crashes the server', T, async (tc) => {
+  const c = cluster(tc);
+  const a = await c.node();
+  const b = await c.node();
+  b.t.handle('EchoRequest', () => ({}));
+  const probe = new ProbeClient(`127.0.0.1:${b.clusterPort}`);
+  tc.after(() => probe.close());
+  const junk = await probe.requestBytes(Buffer.from([0xff, 0xff, 0xff, 0x01, 0x02]));
+  assert.equal(junk.body['errorCode'], 502);
+  const noMeta = await probe.requestPayload({});
+  assert.equal(noMeta.body['errorCode'], 403);
+  // Authenticated (member source IP + member header) but the body is not JSON.
+  const headers = { [HEADER_MEMBER]: a.address, [HEADER_TS]: String(Date.now()) };
+  const badJson = await probe.request('EchoRequest', '{not json', { headers });
+  assert.equal(badJson.body['errorCode'], 502);
+  const arrayBody = await probe.request('EchoRequest', '[1,2]', { headers });
+  assert.equal(arrayBody.body['errorCode'], 502);
+  assert.equal((await a.t.request(b.address, 'EchoRequest', {}, 5000))['resultCode'], 200);
+});
+
+test('queue bound: with maxQueuePerPeer=2 the 3rd concurrent request fails at once; closePeer releases the others', T, async (tc) => {
+  const c = cluster(tc);
+  const a = await c.node({ maxQueuePerPeer: 2 });
+  const b = await c.node();
+  let arrived = 0;
+  b.t.handle('HangRequest', () => {
+    arrived++;
+    return new Promise<object>(() => {});
+  });
+  const p1 = track(a.t.request(b.address, 'HangRequest', {}, 20_000));
+  const p2 = track(a.t.request(b.address, 'HangRequest', {}, 20_000));
+  await assertReason(a.t.request(b.address, 'HangRequest', {}, 20_000), 'queue-full');
+  assert.equal(p1.settled() || p2.settled(), false, 'the first two are still outstanding');
+  assert.deepEqual(a.t.stats().perPeer[b.address], { sent: 2, failed: 1, inFlight: 2 });
+  // Another peer is not affected by b's full queue.
+  const other = await c.node();
+  other.t.handle('OkRequest', () => ({}));
+  await a.t.request(other.address, 'OkRequest', {}, 5000);
+  a.t.closePeer(b.address);
+  await assertReason(p1.p, 'unreachable');
+  await assertReason(p2.p, 'unreachable');
+  assert.equal(a.t.isConnected(b.address), false);
+  assert.equal(a.t.stats().perPeer[b.address], undefined);
+  assert.ok(arrived <= 2);
+  // The peer can be used again later (a fresh client).
+  b.t.handle('OkRequest', () => ({}));
+  await a.t.request(b.address, 'OkRequest', {}, 5000);
+  assert.equal(a.t.isConnected(b.address), true);
+});
+
+test('large bodies (20 MiB) pass in both directions', T, async (tc) => {
+  const c = cluster(tc, { secret: 'big' });
+  const a = await c.node();
+  const b = await c.node();
+  const size = 20 * 1024 * 1024;
+  b.t.handle('UploadRequest', (body) => ({ length: (body as { data: string }).data.length }));
+  b.t.handle('DownloadRequest', () => `{"data":"${'y'.repeat(size)}"}`);
+  const up = await a.t.request(b.address, 'UploadRequest', { data: 'x'.repeat(size) }, 20_000);
+  assert.equal(up['length'], size);
+  const down = await a.t.request(b.address, 'DownloadRequest', {}, 20_000);
+  assert.equal((down['data'] as string).length, size);
+});
+
+test('messages above maxInboundBytes are refused, not crashing either side', T, async (tc) => {
+  const c = cluster(tc);
+  const a = await c.node();
+  const b = await c.node({ maxInboundBytes: 1024 * 1024 });
+  b.t.handle('UploadRequest', () => ({}));
+  await assertReason(a.t.request(b.address, 'UploadRequest', { data: 'x'.repeat(2 * 1024 * 1024) }, 10_000), 'remote-error');
+  assert.equal((await a.t.request(b.address, 'UploadRequest', { data: 'small' }, 5000))['resultCode'], 200);
+});
+
+test('stop: outstanding requests reject, later requests reject unreachable, stop is idempotent', T, async (tc) => {
+  const c = cluster(tc);
+  const a = await c.node();
+  const b = await c.node();
+  b.t.handle('HangRequest', () => new Promise<object>(() => {}));
+  const p = track(a.t.request(b.address, 'HangRequest', {}, 20_000));
+  // Make sure the call is on the wire before stopping.
+  b.t.handle('OkRequest', () => ({}));
+  await a.t.request(b.address, 'OkRequest', {}, 5000);
+  await a.t.stop();
+  await assertReason(p.p, 'unreachable');
+  await assertReason(a.t.request(b.address, 'OkRequest', {}, 5000), 'unreachable');
+  await a.t.stop();
+  // b (with a hanging inbound call) still stops within its grace.
+  await b.t.stop();
+});
+
+test('handle() refuses a second handler for the same type; start() twice fails', T, async (tc) => {
+  const c = cluster(tc);
+  const a = await c.node();
+  a.t.handle('XRequest', () => ({}));
+  assert.throws(() => a.t.handle('XRequest', () => ({})));
+  await assert.rejects(a.t.start());
+});
