@@ -70,9 +70,6 @@ program
     }
     const log = createLogger(config.str('nomen.log.level'));
     for (const k of config.unknownKeys) log.warn({ key: k }, 'unknown config key ignored');
-    if (!config.bool('nacos.standalone')) {
-      log.warn('cluster mode is not implemented yet; running this member standalone');
-    }
     const server = new NomenServer(config, log);
     let stopping = false;
     const shutdown = (signal: string) => {

@@ -2,7 +2,11 @@ import { networkInterfaces } from 'node:os';
 import { resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext, MemberIdentity, Readiness } from './app-context.js';
-import { systemClock, type Clock } from './core/clock.js';
+import { ClusterNode } from './cluster/cluster-node.js';
+import type { Member as ClusterMember } from './cluster/member-manager.js';
+import { HybridLogicalClock } from './distro/hlc.js';
+import { selfMember, type Member as HttpMember } from './transport/http/members.js';
+import { systemClock, type Clock, type TimerHandle } from './core/clock.js';
 import { NacosError } from './core/errors.js';
 import { MetadataIndex } from './core/metadata.js';
 import { Registry } from './core/registry.js';
@@ -39,7 +43,9 @@ const RESPONSE_TYPE: Record<string, string> = {
  * starts them in order (store → state → edges → housekeeping) and stops them in reverse.
  */
 export class NomenServer {
-  readonly registry = new Registry();
+  readonly registry: Registry;
+  /** Cluster mode only: membership, cluster transport and Distro. */
+  readonly cluster: ClusterNode | null = null;
   readonly metadata = new MetadataIndex();
   readonly subscriptions = new SubscriptionRegistry();
   readonly readiness: Readiness = { ready: false, reason: 'starting' };
@@ -64,6 +70,15 @@ export class NomenServer {
     const host = config.str('nomen.server.host');
     const ip = advertisedIp(config.str('nacos.inetutils.ip-address'), host);
     this.member = { ip, port, address: `${ip}:${port}` };
+    const standalone = config.bool('nacos.standalone');
+    if (standalone) {
+      this.registry = new Registry();
+    } else {
+      // Revisions come from a hybrid logical clock so they stay monotonic across owners and restarts.
+      const hlc = new HybridLogicalClock(() => clock.now());
+      this.registry = new Registry(hlc.nextRevision);
+      this.cluster = new ClusterNode(this.member, config, this.registry, hlc, clock, log, VERSION);
+    }
     this.store = new SqliteStore(resolve(config.str('nomen.data.dir')));
     this.view = new ServiceInfoView(this.registry, this.metadata, clock, () => config.int('nacos.naming.default.push.cache.millis'));
     this.grpc = new SdkGrpcServer({
@@ -117,7 +132,7 @@ export class NomenServer {
       udpSubscriberExpiredMs: config.int('nomen.naming.udp.subscriber.expired-time'),
       emptyServiceExpiredMs: config.int('nacos.naming.clean.empty-service.expired-time'),
       healthCheckEnabled: () => true,
-    });
+    }, this.cluster ? (id) => this.cluster!.distro.isResponsible(id) : undefined);
     const startedAt = clock.now();
     const grpc = this.grpc;
     this.context = {
@@ -172,16 +187,53 @@ export class NomenServer {
     this.grpc.onDisconnected((conn) => this.naming.connectionClosed(conn.id));
 
     await this.udp.start();
-    await this.grpc.start();
-    this.http = createHttpServer(this.context);
+    const cluster = this.cluster;
+    this.http = createHttpServer(
+      this.context,
+      cluster
+        ? {
+            cluster: {
+              members: () => cluster.memberList().map((m) => clusterMember(this.context, m)),
+              responsibleTag: (t) => cluster.distro.responsibleTag(t),
+              mapSrv: (t) => cluster.distro.mapSrv(t),
+              distroState: () => cluster.state(),
+              forwardTimeoutMs: this.config.int('nomen.cluster.forward.timeout-ms'),
+            },
+          }
+        : {},
+    );
     await this.http.listen({ port: this.member.port, host: this.config.str('nomen.server.host') });
     this.expiry.start();
+    if (cluster) {
+      // Ready only after the Distro snapshot load: no partial reads (spec distro.md §8.B7).
+      this.readiness.reason = 'loading distro snapshot';
+      await cluster.start();
+      await this.waitForLoad(cluster);
+    }
+    await this.grpc.start();
     this.readiness.ready = true;
     this.readiness.reason = 'ready';
     this.log.info(
       { http: this.member.port, grpc: this.member.port + 1000, member: this.member.address, ms: Date.now() - t0 },
       'nomen member ready',
     );
+  }
+
+  private waitForLoad(cluster: ClusterNode): Promise<void> {
+    const t0 = this.clock.now();
+    return new Promise((resolve) => {
+      let timer: TimerHandle | null = null;
+      const check = (): boolean => {
+        if (this.stopping || cluster.distro.isLoaded()) {
+          timer?.cancel();
+          this.log.info({ ms: this.clock.now() - t0 }, 'distro snapshot loaded');
+          resolve();
+          return true;
+        }
+        return false;
+      };
+      if (!check()) timer = this.clock.setInterval(check, 20);
+    });
   }
 
   async stop(): Promise<void> {
@@ -191,6 +243,7 @@ export class NomenServer {
     this.readiness.reason = 'shutting down';
     this.expiry.stop();
     this.push.stop();
+    await this.cluster?.stop().catch((e: unknown) => this.log.warn({ err: e }, 'cluster stop'));
     // Drain: ask SDK clients to move (ConnectResetRequest, honoured by Java clients) and end their
     // streams (which makes Rust clients reconnect elsewhere), then close the port.
     for (const c of this.grpc.listConnections()) this.grpc.resetConnection(c.id);
@@ -200,6 +253,20 @@ export class NomenServer {
     await this.store.close();
     this.log.info('nomen member stopped');
   }
+}
+
+/** The HTTP core APIs' Member shape for a cluster member. */
+function clusterMember(ctx: AppContext, m: ClusterMember): HttpMember {
+  const base = selfMember(ctx);
+  return {
+    ...base,
+    ip: m.ip,
+    port: m.port,
+    address: m.address,
+    state: m.state,
+    failAccessCnt: m.failAccessCnt,
+    extendInfo: { ...base.extendInfo, ...m.extendInfo, lastRefreshTime: m.lastRefreshTime, raftPort: String(m.port - 1000) },
+  };
 }
 
 function advertisedIp(configured: string, host: string): string {

@@ -83,7 +83,7 @@ export class ExpiryTasks {
 
   private expireClients(now: number): void {
     for (const client of [...this.registry.allClients()]) {
-      if (client.kind !== 'ephemeral-ipport' || client.publishes.size > 0) continue;
+      if (client.kind !== 'ephemeral-ipport' || client.publishes.size > 0 || !this.isResponsible(client.id)) continue;
       if (now - client.lastUpdated > this.cfg.clientExpiredMs) this.registry.removeClient(client.id, now);
     }
   }

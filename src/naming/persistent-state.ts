@@ -22,7 +22,7 @@ function splitKey(key: string): [string, string] {
 }
 
 const strMap = z.record(z.string(), z.string());
-const instanceSchema = z.object({
+export const instanceSchema = z.object({
   instanceId: z.string(),
   ip: z.string(),
   port: z.number().int(),

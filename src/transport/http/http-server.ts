@@ -11,6 +11,8 @@ import { notFound } from '../../core/errors.js';
 import { NamespaceCatalog } from '../../naming/namespaces.js';
 import { familyOf, toErrorResponse } from './errors.js';
 import type { HttpDeps } from './kit.js';
+import type { HttpClusterHooks } from './cluster-hooks.js';
+import { installDistroFilter, installReadinessGate } from './distro-filter.js';
 import { selfMembers, type MemberSource } from './members.js';
 import { parseUrlEncoded } from './params.js';
 import { coreRoutes } from './routes/core.js';
@@ -23,8 +25,10 @@ import { v2NamingRoutes } from './routes/v2-naming.js';
 import { v3ClientRoutes } from './routes/v3-client.js';
 
 export interface HttpServerOptions {
-  /** Cluster members for the core APIs; default: this member alone. */
+  /** Cluster members for the core APIs; default: this member alone (or the cluster's). */
   members?: MemberSource;
+  /** Cluster mode: forwarding of writes to the responsible member, readiness gate, distro state. */
+  cluster?: HttpClusterHooks;
 }
 
 function sendError(reply: FastifyReply, req: FastifyRequest, err: unknown, ctx: AppContext): FastifyReply {
@@ -62,7 +66,14 @@ export function createHttpServer(ctx: AppContext, options: HttpServerOptions = {
     sendError(reply, req, notFound(`No such API: ${req.method} ${path}`), ctx);
   });
 
-  const deps: HttpDeps = { ctx, members: options.members ?? selfMembers(ctx), namespaces: new NamespaceCatalog(ctx.naming.store) };
+  installReadinessGate(app, ctx);
+  if (options.cluster) {
+    const cluster = options.cluster;
+    installDistroFilter(app, ctx, cluster);
+    app.get('/nacos/v1/ns/operator/distro/state', async (_req, reply) => reply.type('application/json').send(JSON.stringify(cluster.distroState())));
+  }
+  const members = options.members ?? options.cluster?.members ?? selfMembers(ctx);
+  const deps: HttpDeps = { ctx, members, namespaces: new NamespaceCatalog(ctx.naming.store) };
   v1InstanceRoutes(app, deps);
   v1ServiceRoutes(app, deps);
   v1OperatorRoutes(app, deps);

@@ -60,6 +60,13 @@ export class Params {
     return new Params(new Map(Object.entries(values)));
   }
 
+  /** All parameters as an `application/x-www-form-urlencoded` body (for forwarding). */
+  toFormBody(): string {
+    const u = new URLSearchParams();
+    for (const [k, v] of this.values) u.append(k, v);
+    return u.toString();
+  }
+
   /** The value as received (untrimmed), or undefined. The parameter checker reads these. */
   raw(name: string): string | undefined {
     return this.values.get(name);
