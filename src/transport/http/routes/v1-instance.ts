@@ -20,7 +20,8 @@ import { parseMetadata, splitGroupedStrict } from '../params.js';
 
 const V1 = '/nacos/v1/ns';
 
-const PatchSchema = z.object({
+/** PATCH instance parameters (v1 and v2 alike). */
+export const PatchSchema = z.object({
   ip: reqStr('ip'),
   port: reqInt('port'),
   clusterName: strOr(DEFAULT_CLUSTER),
@@ -29,7 +30,8 @@ const PatchSchema = z.object({
   enabled: optLenientBool(),
 });
 
-const DetailSchema = z.object({ ip: reqStr('ip'), port: reqInt('port'), clusterName: strOr(DEFAULT_CLUSTER) });
+/** Instance detail parameters (v1 and v2 alike). */
+export const DetailSchema = z.object({ ip: reqStr('ip'), port: reqInt('port'), clusterName: strOr(DEFAULT_CLUSTER) });
 
 const ListSchema = z.object({
   clusters: strOr(''),

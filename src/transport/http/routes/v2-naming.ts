@@ -43,19 +43,10 @@ import { page, parseSelector, serviceDetail, serviceFacts } from '../service-vie
 import { switchDomain, updateSwitch } from '../switches.js';
 import { v2ClientRoutes } from './v2-clients.js';
 import { metrics } from './v1-operator.js';
-import { MetadataBatchSchema, statusesKey } from './v1-instance.js';
+import { DetailSchema, MetadataBatchSchema, PatchSchema, statusesKey } from './v1-instance.js';
 
 const V2 = '/nacos/v2/ns';
 
-const PatchSchema = z.object({
-  ip: reqStr('ip'),
-  port: reqInt('port'),
-  clusterName: strOr(DEFAULT_CLUSTER),
-  weight: optDouble(),
-  enabled: optLenientBool(),
-  metadata: metadataField(),
-});
-const DetailSchema = z.object({ ip: reqStr('ip'), port: reqInt('port'), clusterName: strOr(DEFAULT_CLUSTER) });
 const ListSchema = z.object({
   clusterName: strOr(''),
   ip: strOr(''),
