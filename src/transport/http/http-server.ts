@@ -73,7 +73,7 @@ export function createHttpServer(ctx: AppContext, options: HttpServerOptions = {
     app.get('/nacos/v1/ns/operator/distro/state', async (_req, reply) => reply.type('application/json').send(JSON.stringify(cluster.distroState())));
   }
   const members = options.members ?? options.cluster?.members ?? selfMembers(ctx);
-  const deps: HttpDeps = { ctx, members, namespaces: new NamespaceCatalog(ctx.naming.store) };
+  const deps: HttpDeps = { ctx, members, namespaces: new NamespaceCatalog(ctx.naming.store), cluster: options.cluster };
   v1InstanceRoutes(app, deps);
   v1ServiceRoutes(app, deps);
   v1OperatorRoutes(app, deps);

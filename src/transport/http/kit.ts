@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
 import type { AppContext } from '../../app-context.js';
 import type { NamespaceCatalog } from '../../naming/namespaces.js';
 import { JSON_TYPE, TEXT_TYPE } from './errors.js';
+import type { HttpClusterHooks } from './cluster-hooks.js';
 import type { MemberSource } from './members.js';
 import { checkNamingParams, type ExtractorKind } from './param-check.js';
 import { Params } from './params.js';
@@ -12,6 +13,8 @@ export interface HttpDeps {
   readonly ctx: AppContext;
   readonly members: MemberSource;
   readonly namespaces: NamespaceCatalog;
+  /** Cluster mode only. */
+  readonly cluster?: HttpClusterHooks;
 }
 
 /** Nacos maps several handlers with `@RequestMapping` (any method). */

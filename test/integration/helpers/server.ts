@@ -159,6 +159,8 @@ export interface HttpOptions {
   query?: Record<string, QueryValue>;
   /** Sent as application/x-www-form-urlencoded. */
   form?: Record<string, QueryValue>;
+  /** Extra request headers (e.g. a peer's `User-Agent: Nacos-Server:x`). */
+  headers?: Record<string, string>;
   timeoutMs?: number;
 }
 
@@ -172,10 +174,12 @@ function toParams(o: Record<string, QueryValue>): URLSearchParams {
 export async function httpRequest(port: number, method: string, path: string, opts: HttpOptions = {}): Promise<HttpResult> {
   const qs = opts.query ? `?${toParams(opts.query).toString()}` : '';
   const init: RequestInit = { method, signal: AbortSignal.timeout(opts.timeoutMs ?? 5000) };
+  const headers: Record<string, string> = { ...(opts.headers ?? {}) };
   if (opts.form) {
     init.body = toParams(opts.form).toString();
-    init.headers = { 'content-type': 'application/x-www-form-urlencoded' };
+    headers['content-type'] = 'application/x-www-form-urlencoded';
   }
+  if (Object.keys(headers).length > 0) init.headers = headers;
   const res = await fetch(`http://${LOOPBACK}:${port}${path}${qs}`, init);
   const text = await res.text();
   return { status: res.status, text, contentType: res.headers.get('content-type') ?? '' };

@@ -98,8 +98,12 @@ export function v1OperatorRoutes(app: FastifyInstance, deps: HttpDeps): void {
       },
     });
 
-    // Standalone, this member is responsible for every client; the cluster issue replaces this.
-    app.get(`${prefix}/distro/client`, async (_req, reply) => sendJson(reply, { responsibleServer: ctx.member.address }));
+    // The member responsible for an ip:port client (Nacos: distroMapper.mapSrv(ip:port)).
+    app.get(`${prefix}/distro/client`, async (req, reply) => {
+      const f = parseParams(z.object({ ip: reqStr('ip'), port: reqStr('port') }), paramsOf(req));
+      const tag = `${f.ip}:${f.port}`;
+      return sendJson(reply, { responsibleServer: deps.cluster ? deps.cluster.mapSrv(tag) : ctx.member.address });
+    });
 
     app.put(`${prefix}/log`, async (req, reply) => {
       const f = parseParams(z.object({ logName: optStr(), logLevel: reqStr('logLevel') }), paramsOf(req));
