@@ -2,6 +2,7 @@ import type { Clock } from './core/clock.js';
 import type { Config } from './config/config.js';
 import type { NamingService } from './naming/naming-service.js';
 import type { Logger } from './observability/logger.js';
+import type { Metrics } from './observability/metrics.js';
 
 /** Readiness of this member: false until start-up (and, in a cluster, the Distro load) completes. */
 export interface Readiness {
@@ -30,4 +31,6 @@ export interface AppContext {
   readonly version: string;
   /** Live gRPC connection count (0 before the gRPC server starts). */
   connectionCount(): number;
+  /** Prometheus metrics (set by the server; absent in edge-only tests). */
+  readonly metrics?: Metrics;
 }

@@ -18,6 +18,7 @@ import { PushEngine } from './naming/push-engine.js';
 import { ServiceInfoView } from './naming/service-info-view.js';
 import { SubscriptionRegistry } from './naming/subscriptions.js';
 import type { Logger } from './observability/logger.js';
+import { Metrics } from './observability/metrics.js';
 import type { PersistentStore } from './persistence/persistent-store.js';
 import { SqliteStore } from './persistence/sqlite-store.js';
 import { grpcPushSink, namingHandlers, ParamCheckError } from './transport/grpc/naming-handlers.js';
@@ -135,6 +136,23 @@ export class NomenServer {
     }, this.cluster ? (id) => this.cluster!.distro.isResponsible(id) : undefined);
     const startedAt = clock.now();
     const grpc = this.grpc;
+    const cluster = this.cluster;
+    const metrics = new Metrics({
+      services: () => this.registry.serviceCount(),
+      instances: () => this.naming.instanceCount(),
+      subscribers: () => this.subscriptions.count(),
+      connections: () => grpc.connectionCount(),
+      clients: () => this.naming.clientCounts(),
+      push: () => this.push.stats,
+      udp: () => this.udp.stats,
+      ready: () => this.readiness.ready,
+      ...(cluster
+        ? {
+            distro: () => cluster.distro.stats(),
+            members: () => cluster.memberList().map((m) => ({ address: m.address, state: m.state })),
+          }
+        : {}),
+    });
     this.context = {
       config,
       log,
@@ -145,6 +163,7 @@ export class NomenServer {
       startedAt,
       version: VERSION,
       connectionCount: () => grpc.connectionCount(),
+      metrics,
     };
   }
 
@@ -164,14 +183,17 @@ export class NomenServer {
       this.grpc.registerHandler(type, async (body, rc) => {
         const conn = rc.connection;
         try {
-          return await h(body, {
+          const r = await h(body, {
             connectionId: conn.id,
             clientIp: rc.clientIp,
             remoteAddress: `${conn.remoteIp}:${conn.remotePort}`,
             appName: conn.appName,
             clientVersion: conn.clientVersion,
           });
+          this.context.metrics?.grpcRequests.inc({ type, result: 'ok' });
+          return r;
         } catch (e) {
+          this.context.metrics?.grpcRequests.inc({ type, result: 'error' });
           // Rejections of the request itself (4xx) are typed failures, as grpc.md §5.3 recommends: the
           // Rust SDK re-sends a typed failure once, but an ErrorResponse every 3 s forever.
           if (e instanceof ParamCheckError || (e instanceof NacosError && e.status >= 400 && e.status < 500)) {

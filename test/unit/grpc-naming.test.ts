@@ -142,3 +142,18 @@ test('batch register, service list, persistent register and errors in Nacos shap
   a.stream.cancel();
   a.client.close();
 });
+
+test('Prometheus metrics at /nacos/actuator/prometheus and /metrics parse with a real parser', async () => {
+  const { default: parse } = await import('parse-prometheus-text-format');
+  const port = server.member.port;
+  for (const path of ['/nacos/actuator/prometheus', '/metrics']) {
+    const r = await fetch(`http://127.0.0.1:${port}${path}`);
+    assert.equal(r.status, 200);
+    const families = parse(await r.text());
+    const byName = new Map(families.map((f) => [f.name, f]));
+    for (const name of ['nomen_services', 'nomen_instances', 'nomen_grpc_connections', 'nomen_push_total', 'nomen_http_request_seconds', 'nomen_process_resident_memory_bytes']) {
+      assert.ok(byName.has(name), `missing ${name}`);
+    }
+    assert.ok(Number(byName.get('nomen_services')!.metrics[0]!.value) >= 1);
+  }
+});

@@ -67,6 +67,16 @@ export function createHttpServer(ctx: AppContext, options: HttpServerOptions = {
   });
 
   installReadinessGate(app, ctx);
+  const metrics = ctx.metrics;
+  if (metrics) {
+    app.addHook('onResponse', async (req, reply) => {
+      const route = req.routeOptions.url ?? 'unmatched';
+      metrics.httpRequests.observe({ method: req.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    });
+    for (const path of ['/nacos/actuator/prometheus', '/metrics']) {
+      app.get(path, async (_req, reply) => reply.type(metrics.contentType).send(await metrics.text()));
+    }
+  }
   if (options.cluster) {
     const cluster = options.cluster;
     installDistroFilter(app, ctx, cluster);

@@ -1,0 +1,125 @@
+import type { DistroStats } from '../distro/stats.js';
+import { Counter, Gauge, Histogram, Registry as PromRegistry, collectDefaultMetrics } from 'prom-client';
+
+/** What the metrics read at scrape time (no work on hot paths beyond counters). */
+export interface MetricsSources {
+  services(): number;
+  instances(): number;
+  subscribers(): number;
+  connections(): number;
+  clients(): Record<string, number>;
+  push(): { succeeded: number; failed: number; retried: number };
+  udp(): { sent: number; acked: number; failed: number; resent: number };
+  ready(): boolean;
+  /** Cluster mode: Distro stats (counters are monotonic). */
+  distro?(): DistroStats;
+  members?(): { address: string; state: string }[];
+}
+
+/**
+ * Prometheus metrics (prom-client) served at `/nacos/actuator/prometheus` and `/metrics`.
+ * Gauges are computed at scrape time from the live state; request latency is observed per route.
+ */
+export class Metrics {
+  readonly registry = new PromRegistry();
+  readonly httpRequests: Histogram<'method' | 'route' | 'status'>;
+  readonly grpcRequests: Counter<'type' | 'result'>;
+
+  constructor(sources: MetricsSources) {
+    const r = this.registry;
+    collectDefaultMetrics({ register: r, prefix: 'nomen_' });
+    const gauge = (name: string, help: string, read: () => number) =>
+      new Gauge({ name, help, registers: [r], collect() { this.set(read()); } });
+    gauge('nomen_services', 'Services known to this member', () => sources.services());
+    gauge('nomen_instances', 'Instances known to this member (own and replicated)', () => sources.instances());
+    gauge('nomen_subscribers', 'Subscriptions served by this member', () => sources.subscribers());
+    gauge('nomen_grpc_connections', 'Live SDK gRPC connections', () => sources.connections());
+    gauge('nomen_ready', '1 when the member is ready', () => (sources.ready() ? 1 : 0));
+    new Gauge({
+      name: 'nomen_clients',
+      help: 'Clients by kind',
+      labelNames: ['kind'],
+      registers: [r],
+      collect() {
+        for (const [k, v] of Object.entries(sources.clients())) this.set({ kind: k }, v);
+      },
+    });
+    new Gauge({
+      name: 'nomen_push_total',
+      help: 'Pushes to subscribers by outcome (monotonic)',
+      labelNames: ['outcome'],
+      registers: [r],
+      collect() {
+        const p = sources.push();
+        this.set({ outcome: 'succeeded' }, p.succeeded);
+        this.set({ outcome: 'failed' }, p.failed);
+        this.set({ outcome: 'retried' }, p.retried);
+      },
+    });
+    new Gauge({
+      name: 'nomen_udp_push_packets',
+      help: 'UDP push packets (monotonic)',
+      labelNames: ['outcome'],
+      registers: [r],
+      collect() {
+        const u = sources.udp();
+        for (const [k, v] of Object.entries(u)) this.set({ outcome: k }, v);
+      },
+    });
+    if (sources.distro) {
+      const distro = sources.distro;
+      new Gauge({
+        name: 'nomen_distro_clients',
+        help: 'Distro clients held, by role',
+        labelNames: ['role'],
+        registers: [r],
+        collect() {
+          const d = distro();
+          this.set({ role: 'responsible' }, d.responsible);
+          this.set({ role: 'replica' }, d.replicas);
+          this.set({ role: 'tombstone' }, d.tombstones);
+        },
+      });
+      new Gauge({
+        name: 'nomen_distro_events',
+        help: 'Distro counters (monotonic): syncs sent/failed/retried, verifies, applies, load',
+        labelNames: ['event'],
+        registers: [r],
+        collect() {
+          for (const [k, v] of Object.entries(distro().counters) as [string, number][]) this.set({ event: k }, v);
+        },
+      });
+      gauge('nomen_distro_verify_last_round_bytes', 'Bytes of the last verify round', () => distro().verify.lastRoundBytes);
+      gauge('nomen_distro_load_time_ms', 'Snapshot load time at start (ms; -1 while loading)', () => distro().loadTimeMs ?? -1);
+    }
+    if (sources.members) {
+      const members = sources.members;
+      new Gauge({
+        name: 'nomen_cluster_member_up',
+        help: '1 when a member is UP or SUSPICIOUS in this member\'s view',
+        labelNames: ['member', 'state'],
+        registers: [r],
+        collect() {
+          this.reset();
+          for (const m of members()) this.set({ member: m.address, state: m.state }, m.state === 'UP' || m.state === 'SUSPICIOUS' ? 1 : 0);
+        },
+      });
+    }
+    this.httpRequests = new Histogram({
+      name: 'nomen_http_request_seconds',
+      help: 'HTTP request latency by route',
+      labelNames: ['method', 'route', 'status'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 2.5],
+      registers: [r],
+    });
+    this.grpcRequests = new Counter({ name: 'nomen_grpc_requests_total', help: 'SDK gRPC requests by type and result', labelNames: ['type', 'result'], registers: [r] });
+  }
+
+  async text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}
