@@ -1,0 +1,744 @@
+/**
+ * Nomen standalone benchmark orchestrator (`npm run bench [-- --quick]`). See bench/README.md.
+ *
+ * Everything runs on loopback. The servers under test (Nomen and the bare baselines) are child
+ * processes pinned to CPU 0; every load generator is a separate child pinned to CPU 1; this
+ * orchestrator pins itself to CPU 1 as well (it only waits while load runs). Nomen and its baseline
+ * are measured in alternating rounds (base, Nomen, Nomen, base, ...) so that a slow or noisy
+ * stretch of the shared machine hits both, and every ratio is taken between measurements made
+ * next to each other. Every phase is bounded by counts and deadlines; every child we start is
+ * killed when this process exits.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CONFIG_KEYS } from '../src/config/keys.js';
+import {
+  BENCH_DIR,
+  ROOT,
+  canPin,
+  cpuCount,
+  freePortPair,
+  hasTaskset,
+  httpGet,
+  installCleanup,
+  pinSelf,
+  runScript,
+  sleep,
+  startNomen,
+  waitQuiet,
+  type ScriptEvent,
+  type ScriptProcess,
+  type ServerHandle,
+} from './lib/proc.js';
+import { machineInfo, markdownTable, textTable, upsertDocSection, writeJson, type Row } from './lib/report.js';
+import { fmt, spread, type Spread } from './lib/stats.js';
+import type { Disturbable, GrpcJob, GrpcJobResult, GrpcWindow, HttpRun, PushResult, PushRound } from './lib/types.js';
+
+// ---------------------------------------------------------------------------------------------
+// Options
+
+interface Mode {
+  name: 'quick' | 'full';
+  connections: number;
+  /**
+   * gRPC loads: each server first gets `prewarmMs` of unrecorded load (V8 warm-up), then `rounds`
+   * alternating rounds; a round is one load-generator process per server: `warmupMs` (the
+   * generator's own warm-up), then `windowsPerRound` measured windows of `durationMs` per job.
+   */
+  grpc: { prewarmMs: number; warmupMs: number; durationMs: number; windowsPerRound: number; rounds: number; maxOpsPerWindow: number };
+  /** HTTP loads: the same scheme with autocannon; one measured run per URL per round. */
+  http: { connections: number; prewarmSec: number; warmupSec: number; durationSec: number; rounds: number };
+  push: { subscribers: number[]; rounds: number; pauseMs: number; roundTimeoutMs: number };
+  memory: { connections: number; servicesPerConn: number; instancesPerService: number; settleMs: number };
+  /** Start → ready samples in total (the main server's start counts as one). */
+  startupRuns: number;
+  /** Extra rounds allowed to replace rounds disturbed by other processes. */
+  spareRounds: number;
+  /** Longest wait for an idle machine before each measurement. */
+  quietWaitMs: number;
+}
+
+const MODES: Record<Mode['name'], Mode> = {
+  quick: {
+    name: 'quick',
+    connections: 32,
+    grpc: { prewarmMs: 0, warmupMs: 1500, durationMs: 1000, windowsPerRound: 2, rounds: 1, maxOpsPerWindow: 200_000 },
+    http: { connections: 32, prewarmSec: 0, warmupSec: 0.75, durationSec: 1.5, rounds: 1 },
+    push: { subscribers: [1, 1000], rounds: 3, pauseMs: 250, roundTimeoutMs: 10_000 },
+    memory: { connections: 100, servicesPerConn: 10, instancesPerService: 10, settleMs: 1000 },
+    startupRuns: 3,
+    spareRounds: 0,
+    quietWaitMs: 1000,
+  },
+  full: {
+    name: 'full',
+    connections: 32,
+    grpc: { prewarmMs: 6000, warmupMs: 1500, durationMs: 5000, windowsPerRound: 1, rounds: 5, maxOpsPerWindow: 1_000_000 },
+    http: { connections: 32, prewarmSec: 3, warmupSec: 1, durationSec: 5, rounds: 5 },
+    push: { subscribers: [1, 1000, 10_000], rounds: 5, pauseMs: 500, roundTimeoutMs: 30_000 },
+    memory: { connections: 100, servicesPerConn: 100, instancesPerService: 10, settleMs: 3000 },
+    startupRuns: 5,
+    spareRounds: 4,
+    quietWaitMs: 60_000,
+  },
+};
+
+const SCENARIOS = ['baseline', 'register', 'query', 'http', 'push', 'memory', 'startup'] as const;
+type ScenarioName = (typeof SCENARIOS)[number];
+
+interface Cli {
+  mode: Mode;
+  only: Set<ScenarioName>;
+  verbose: boolean;
+  docs: boolean;
+  cpuProf: boolean;
+  pushDelayMs: number | null;
+}
+
+function parseCli(argv: string[]): Cli {
+  if (argv.includes('--help')) {
+    process.stdout.write(
+      'npm run bench -- [--quick] [--only baseline,register,query,http,push,memory,startup]\n' +
+        '                 [--connections N] [--subscribers 1,1000] [--push-delay MS] [--cpu-prof] [--docs | --no-docs] [--verbose]\n',
+    );
+    process.exit(0);
+  }
+  const mode = { ...(argv.includes('--quick') ? MODES.quick : MODES.full) };
+  const value = (flag: string): string | undefined => {
+    const i = argv.indexOf(flag);
+    return i >= 0 ? argv[i + 1] : argv.find((a) => a.startsWith(flag + '='))?.slice(flag.length + 1);
+  };
+  const onlyRaw = value('--only');
+  const only = new Set<ScenarioName>(
+    onlyRaw
+      ? onlyRaw.split(',').map((s) => {
+          if (!(SCENARIOS as readonly string[]).includes(s)) throw new Error(`--only: unknown scenario ${s} (one of ${SCENARIOS.join(',')})`);
+          return s as ScenarioName;
+        })
+      : SCENARIOS,
+  );
+  const conc = value('--connections');
+  if (conc) mode.connections = Number(conc);
+  const subs = value('--subscribers');
+  if (subs) mode.push = { ...mode.push, subscribers: subs.split(',').map(Number) };
+  const pd = value('--push-delay');
+  return {
+    mode,
+    only,
+    verbose: argv.includes('--verbose'),
+    // The full run is the reference; quick runs only write docs when asked.
+    docs: argv.includes('--quick') ? argv.includes('--docs') : !argv.includes('--no-docs'),
+    cpuProf: argv.includes('--cpu-prof'),
+    pushDelayMs: pd !== undefined ? Number(pd) : null,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Context and small helpers
+
+const SERVER_CPU = 0;
+const LOAD_CPU = 1;
+/** A measurement during which other processes used more than this many cores is "disturbed". */
+const OTHER_LOAD_LIMIT = 0.25;
+
+const T0 = Date.now();
+const progress = (msg: string): void => {
+  process.stderr.write(`[bench +${((Date.now() - T0) / 1000).toFixed(1).padStart(5)} s] ${msg}\n`);
+};
+
+interface Ctx {
+  cli: Cli;
+  mode: Mode;
+  rows: Row[];
+  raw: Record<string, unknown>;
+  notes: string[];
+  tmp: string;
+  logDir: string;
+  pushDelayMs: number;
+  serverProps: Record<string, string>;
+}
+
+const num = (x: number | null | undefined): number => (x === null || x === undefined ? NaN : x);
+
+const otherOf = (x: Disturbable): number => {
+  const o = num(x.otherCpu);
+  return Number.isFinite(o) ? o : 0;
+};
+
+/** Waits for other processes on the machine to go quiet (bounded); notes it when they don't. */
+async function quiet(ctx: Ctx, label: string): Promise<void> {
+  const busy = await waitQuiet(ctx.mode.quietWaitMs, 0.15, ctx.mode.name === 'full' ? 500 : 200);
+  if (busy > 0.15) {
+    ctx.notes.push(`machine busy before ${label}: other processes were using ${busy.toFixed(2)} cores`);
+    progress(`warning: machine busy (${busy.toFixed(2)} cores) before ${label}`);
+  }
+}
+
+async function runToResult<T>(p: ScriptProcess, timeoutMs: number): Promise<T> {
+  try {
+    const e: ScriptEvent = await p.waitEvent('result', timeoutMs);
+    return e as unknown as T;
+  } finally {
+    await p.stop(5000);
+  }
+}
+
+async function startScript(ctx: Ctx, script: string, args: object, cpu: number, timeoutMs: number): Promise<{ p: ScriptProcess; ready: ScriptEvent }> {
+  const p = runScript(script, args, cpu, { verbose: ctx.cli.verbose });
+  try {
+    const ready = await p.waitEvent('ready', timeoutMs);
+    return { p, ready };
+  } catch (e) {
+    await p.stop(1000);
+    throw e;
+  }
+}
+
+async function startServer(ctx: Ctx, label: string): Promise<ServerHandle> {
+  const port = await freePortPair();
+  const dataDir = mkdtempSync(join(ctx.tmp, `data-${label}-`));
+  return startNomen({
+    port,
+    dataDir,
+    logFile: join(ctx.logDir, `nomen-${label}.log`),
+    cpu: SERVER_CPU,
+    properties: ctx.serverProps,
+    nodeArgs: ctx.cli.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', join(ctx.logDir, 'cpu-prof'), '--cpu-prof-name', `nomen-${label}.cpuprofile`] : [],
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Alternating rounds
+
+/** One side of a comparison: runs one round and returns its measurements per job. */
+interface Side<W extends Disturbable> {
+  name: string;
+  run: () => Promise<Record<string, W[]>>;
+}
+
+type RoundResult<W> = Record<string, Record<string, W[]>>;
+
+/**
+ * Runs `rounds` rounds; in each, every side runs once, in alternating order (A B, B A, ...). A round
+ * in which any measurement was disturbed (other processes > OTHER_LOAD_LIMIT cores) is set aside
+ * and, up to `spareRounds` times, replaced. Returns, per side and job, the measurements of the kept
+ * rounds concatenated in round order, so index i of one side pairs with index i of the other.
+ */
+async function alternatingRounds<W extends Disturbable>(ctx: Ctx, label: string, sides: Side<W>[], rounds: number): Promise<Record<string, Record<string, W[]>>> {
+  const kept: RoundResult<W>[] = [];
+  const disturbed: { r: RoundResult<W>; worst: number }[] = [];
+  for (let attempt = 0; kept.length < rounds && attempt < rounds + ctx.mode.spareRounds; attempt++) {
+    await quiet(ctx, label);
+    const order = attempt % 2 === 0 ? sides : [...sides].reverse();
+    const r: RoundResult<W> = {};
+    for (const side of order) r[side.name] = await side.run();
+    const worst = Math.max(0, ...Object.values(r).flatMap((jobs) => Object.values(jobs).flat().map(otherOf)));
+    if (worst <= OTHER_LOAD_LIMIT) kept.push(r);
+    else {
+      disturbed.push({ r, worst });
+      const more = attempt + 1 < rounds + ctx.mode.spareRounds;
+      progress(`${label}: round disturbed (other processes used ${worst.toFixed(2)} cores)${more ? '; measuring again' : ''}`);
+    }
+  }
+  if (kept.length < rounds) {
+    disturbed.sort((a, b) => a.worst - b.worst);
+    const fill = disturbed.slice(0, rounds - kept.length);
+    kept.push(...fill.map((d) => d.r));
+    ctx.notes.push(
+      `${label}: ${fill.length} of ${rounds} rounds disturbed by other processes (up to ${Math.max(...fill.map((d) => d.worst)).toFixed(2)} cores); figures less reliable`,
+    );
+  }
+  const out: Record<string, Record<string, W[]>> = {};
+  for (const r of kept) {
+    for (const [side, jobs] of Object.entries(r)) {
+      for (const [job, ws] of Object.entries(jobs)) ((out[side] ??= {})[job] ??= []).push(...ws);
+    }
+  }
+  return out;
+}
+
+function grpcSide(ctx: Ctx, name: string, target: string, serverPid: number, jobs: GrpcJob[], errors: Record<string, string>): Side<GrpcWindow> {
+  const g = ctx.mode.grpc;
+  return {
+    name,
+    run: async () => {
+      const r = await runToResult<{ jobs: Record<string, GrpcJobResult> }>(
+        runScript(
+          'load/grpc-load.ts',
+          { target, serverPid, connections: ctx.mode.connections, warmupMs: g.warmupMs, durationMs: g.durationMs, repeats: g.windowsPerRound, maxOpsPerWindow: g.maxOpsPerWindow, servicesPerConn: 50, jobs },
+          LOAD_CPU,
+          { verbose: ctx.cli.verbose },
+        ),
+        (g.warmupMs + g.durationMs * g.windowsPerRound) * jobs.length + 90_000,
+      );
+      const out: Record<string, GrpcWindow[]> = {};
+      for (const [k, j] of Object.entries(r.jobs)) {
+        out[k] = j.windows;
+        const key = `${name}/${k}`;
+        if (j.firstError && !errors[key]) errors[key] = j.firstError;
+      }
+      return out;
+    },
+  };
+}
+
+async function prewarmGrpc(ctx: Ctx, target: string, jobs: GrpcJob[]): Promise<void> {
+  const g = ctx.mode.grpc;
+  if (g.prewarmMs <= 0) return;
+  await runToResult(
+    runScript('load/grpc-load.ts', { target, connections: ctx.mode.connections, warmupMs: g.prewarmMs, durationMs: 200, repeats: 1, maxOpsPerWindow: 100_000, servicesPerConn: 50, jobs }, LOAD_CPU, {
+      verbose: ctx.cli.verbose,
+    }),
+    g.prewarmMs * jobs.length + 90_000,
+  );
+}
+
+function httpSide(ctx: Ctx, name: string, serverPid: number, urls: { name: string; url: string }[]): Side<HttpRun> {
+  const h = ctx.mode.http;
+  return {
+    name,
+    run: async () =>
+      (
+        await runToResult<{ jobs: Record<string, HttpRun[]> }>(
+          runScript('load/http-load.ts', { urls, serverPid, connections: h.connections, warmupSec: h.warmupSec, durationSec: h.durationSec, repeats: 1 }, LOAD_CPU, {
+            verbose: ctx.cli.verbose,
+          }),
+          (h.warmupSec + h.durationSec) * 1000 * urls.length + 90_000,
+        )
+      ).jobs,
+  };
+}
+
+async function prewarmHttp(ctx: Ctx, urls: { name: string; url: string }[]): Promise<void> {
+  const h = ctx.mode.http;
+  if (h.prewarmSec <= 0) return;
+  await runToResult(
+    runScript('load/http-load.ts', { urls, connections: h.connections, warmupSec: h.prewarmSec, durationSec: 0.2, repeats: 1 }, LOAD_CPU, { verbose: ctx.cli.verbose }),
+    h.prewarmSec * 1000 * urls.length + 60_000,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rows
+
+interface LoadSample {
+  rate: number;
+  p50: number;
+  p99: number;
+  cpu: number;
+  load: number;
+}
+
+const fromGrpc = (ws: GrpcWindow[]): LoadSample[] =>
+  ws.map((w) => ({ rate: w.opsPerSec, p50: w.latencyMs.p50, p99: w.latencyMs.p99, cpu: num(w.serverCpu), load: num(w.loadCpu) }));
+const fromHttp = (runs: HttpRun[]): LoadSample[] => runs.map((r) => ({ rate: r.rps, p50: r.p50, p99: r.p99, cpu: num(r.serverCpu), load: num(r.loadCpu) }));
+
+/**
+ * Rows of one load scenario against one baseline: throughput, p50/p99, server and load-generator
+ * CPU, server CPU per request, and the projected throughput at one full core. On a 2-core box the
+ * load generator can saturate before the server does; CPU per request does not depend on that,
+ * so "1 core ÷ CPU per request" is the better efficiency comparison. Ratios are taken per pair of
+ * measurements made next to each other (same round), then summarised. `secondary` (a second
+ * baseline for the same Nomen data) keeps only throughput, CPU per request and projection.
+ */
+function loadRows(
+  ctx: Ctx,
+  label: string,
+  unit: 'ops/s' | 'req/s',
+  nomen: LoadSample[],
+  base: LoadSample[] | undefined,
+  baseName: string,
+  opts: { target?: number; secondary?: boolean; latencyDigits?: number } = {},
+): void {
+  const row = (metric: string, u: string, f: (x: LoadSample) => number, digits?: number, target?: number): void => {
+    const r: Row = { scenario: label, metric, unit: u, nomen: spread(nomen.map(f)), digits };
+    if (base) {
+      r.baseline = spread(base.map(f));
+      r.baselineName = baseName;
+      const n = Math.min(nomen.length, base.length);
+      r.ratio = spread(Array.from({ length: n }, (_, i) => f(nomen[i]!) / f(base[i]!)).filter((x) => Number.isFinite(x)));
+      if (target !== undefined) {
+        r.target = `≥ ${target}`;
+        r.met = r.ratio.median >= target;
+      }
+    }
+    ctx.rows.push(r);
+  };
+  row('throughput', unit, (x) => x.rate, undefined, opts.target);
+  if (!opts.secondary) {
+    row('latency p50', 'ms', (x) => x.p50, opts.latencyDigits ?? 2);
+    row('latency p99', 'ms', (x) => x.p99, opts.latencyDigits ?? 2);
+    row('server CPU', 'cores', (x) => x.cpu, 2);
+    row('load-generator CPU', 'cores', (x) => x.load, 2);
+  }
+  row('server CPU per request', 'µs', (x) => (x.cpu / x.rate) * 1e6, 0);
+  row('projected throughput at 1 core', unit, (x) => x.rate / x.cpu, undefined, opts.target);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scenarios a–c: gRPC register/query and HTTP list, each against its baseline
+
+interface Baselines {
+  echo?: { p: ScriptProcess; target: string };
+  http?: { p: ScriptProcess; base: string };
+}
+
+async function startBaselines(ctx: Ctx): Promise<Baselines> {
+  const port = await freePortPair();
+  const echo = await startScript(ctx, 'baselines/grpc-echo.ts', { port: port + 1000 }, SERVER_CPU, 30_000);
+  const http = await startScript(ctx, 'baselines/http-bare.ts', { port }, SERVER_CPU, 30_000);
+  ctx.raw.baselineBodyBytes = {
+    grpcSmall: echo.ready.smallBytes,
+    grpcQuery100: echo.ready.queryBytes,
+    httpSmall: http.ready.smallBytes,
+    httpList100: http.ready.listBytes,
+  };
+  return { echo: { p: echo.p, target: `127.0.0.1:${port + 1000}` }, http: { p: http.p, base: `http://127.0.0.1:${port}` } };
+}
+
+async function runGrpcComparison(ctx: Ctx, server: ServerHandle, base: Baselines): Promise<void> {
+  const { only } = ctx.cli;
+  const mode = ctx.mode;
+  const nomenJobs: GrpcJob[] = [];
+  if (only.has('register')) nomenJobs.push({ name: 'register', mode: 'register' });
+  if (only.has('query')) nomenJobs.push({ name: 'query', mode: 'query', service: 'bench-100', expectHosts: 100 });
+  if (nomenJobs.length === 0) return;
+  // The echo always runs both: its small answer is the baseline of both a and b.
+  const echoJobs: GrpcJob[] = [
+    { name: 'register', mode: 'register' },
+    { name: 'query', mode: 'query', service: 'bench-100', expectHosts: 100 },
+  ];
+  const errors: Record<string, string> = {};
+  const sides: Side<GrpcWindow>[] = [grpcSide(ctx, 'nomen', server.grpcAddress, server.pid, nomenJobs, errors)];
+  if (base.echo) sides.unshift(grpcSide(ctx, 'echo', base.echo.target, base.echo.p.pid, echoJobs, errors));
+  progress(`a./b. gRPC ${nomenJobs.map((j) => j.name).join(' + ')}, ${mode.connections} connections: warm-up`);
+  await prewarmGrpc(ctx, server.grpcAddress, nomenJobs);
+  if (base.echo) await prewarmGrpc(ctx, base.echo.target, echoJobs);
+  progress(`a./b. gRPC: ${mode.grpc.rounds} alternating rounds${base.echo ? ' (echo / Nomen)' : ''}`);
+  const r = await alternatingRounds(ctx, 'gRPC', sides, mode.grpc.rounds);
+  ctx.raw.grpc = r;
+  for (const [k, e] of Object.entries(errors)) ctx.notes.push(`gRPC ${k}: failed requests (first: ${e})`);
+  const nomen = r.nomen ?? {};
+  const echo = r.echo;
+  for (const j of nomenJobs) {
+    if ((nomen[j.name] ?? []).every((w) => w.ops === 0)) throw new Error(`gRPC ${j.name}: no successful request (${errors[`nomen/${j.name}`] ?? '?'})`);
+  }
+  if (nomen.register) {
+    loadRows(ctx, `a. gRPC register (${mode.connections} conns)`, 'ops/s', fromGrpc(nomen.register), echo?.register && fromGrpc(echo.register), 'echo', { target: 0.7 });
+  }
+  if (nomen.query) {
+    const label = `b. gRPC query 100 hosts (${mode.connections} conns)`;
+    loadRows(ctx, label, 'ops/s', fromGrpc(nomen.query), echo?.register && fromGrpc(echo.register), 'echo small', { target: 0.7 });
+    if (echo?.query) loadRows(ctx, label, 'ops/s', fromGrpc(nomen.query), fromGrpc(echo.query), 'echo 100-host', { secondary: true });
+  }
+}
+
+async function runHttpComparison(ctx: Ctx, server: ServerHandle, base: Baselines): Promise<void> {
+  const url = `${server.baseUrl}/nacos/v1/ns/instance/list?serviceName=DEFAULT_GROUP%40%40bench-100&namespaceId=public&clusters=&healthyOnly=false&udpPort=0`;
+  const probe = await httpGet(url);
+  const hosts = probe.status === 200 ? ((JSON.parse(probe.body) as { hosts?: unknown[] }).hosts?.length ?? 0) : -1;
+  if (hosts !== 100) throw new Error(`instance/list answered ${probe.status} with ${hosts} hosts: ${probe.body.slice(0, 200)}`);
+  ctx.raw.httpListBodyBytes = Buffer.byteLength(probe.body);
+  const nomenUrls = [{ name: 'list', url }];
+  const bareUrls = base.http
+    ? [
+        { name: 'small', url: `${base.http.base}/small` },
+        { name: 'list', url: `${base.http.base}/list` },
+      ]
+    : [];
+  const sides: Side<HttpRun>[] = [httpSide(ctx, 'nomen', server.pid, nomenUrls)];
+  if (base.http) sides.unshift(httpSide(ctx, 'bare', base.http.p.pid, bareUrls));
+  progress(`c. HTTP GET /nacos/v1/ns/instance/list (100 hosts, ${probe.body.length} bytes), ${ctx.mode.http.connections} connections: warm-up`);
+  await prewarmHttp(ctx, nomenUrls);
+  if (base.http) await prewarmHttp(ctx, bareUrls);
+  progress(`c. HTTP: ${ctx.mode.http.rounds} alternating rounds${base.http ? ' (node:http / Nomen)' : ''}`);
+  const r = await alternatingRounds(ctx, 'HTTP', sides, ctx.mode.http.rounds);
+  ctx.raw.http = r;
+  for (const [side, jobs] of Object.entries(r)) {
+    for (const [job, runs] of Object.entries(jobs)) {
+      const bad = runs.reduce((n, x) => n + x.errors + x.non2xx, 0);
+      if (bad > 0) ctx.notes.push(`HTTP ${side}/${job}: ${bad} errors/non-2xx responses`);
+    }
+  }
+  const nomen = r.nomen?.list ?? [];
+  const label = `c. HTTP instance/list 100 hosts (${ctx.mode.http.connections} conns)`;
+  const bare = r.bare;
+  loadRows(ctx, label, 'req/s', fromHttp(nomen), bare?.list && fromHttp(bare.list), 'node:http 100-host', { latencyDigits: 0 });
+  if (bare?.small) loadRows(ctx, label, 'req/s', fromHttp(nomen), fromHttp(bare.small), 'node:http small', { secondary: true });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scenario d: push fan-out
+
+async function fdLimit(): Promise<number> {
+  const r = spawnSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' });
+  const n = Number(r.stdout.trim());
+  return Number.isFinite(n) && n > 0 ? n : 1024;
+}
+
+async function runPush(ctx: Ctx, server: ServerHandle): Promise<void> {
+  const limit = await fdLimit();
+  const results: PushResult[] = [];
+  for (const requested of ctx.mode.push.subscribers) {
+    let s = requested;
+    if (s + 200 > limit) {
+      s = Math.max(1, limit - 500);
+      ctx.notes.push(`push fan-out: S=${requested} scaled down to ${s} (open-file limit ${limit})`);
+    }
+    for (let attempt = 0; attempt < 2; attempt++) {
+      await quiet(ctx, `push fan-out S=${s}`);
+      progress(`d. push fan-out: ${s} subscriber(s), ${ctx.mode.push.rounds} changes`);
+      const p = runScript(
+        'load/push-fanout.ts',
+        {
+          target: server.grpcAddress,
+          serverPid: server.pid,
+          service: `bench-push-${s}`,
+          subscribers: s,
+          rounds: ctx.mode.push.rounds,
+          connectParallel: Math.min(64, s),
+          roundTimeoutMs: ctx.mode.push.roundTimeoutMs,
+          pauseMs: Math.max(ctx.mode.push.pauseMs, ctx.pushDelayMs * 2),
+          maxLifetimeMs: 600_000,
+        },
+        LOAD_CPU,
+        { verbose: ctx.cli.verbose },
+      );
+      try {
+        const r = await runToResult<PushResult>(p, 600_000);
+        const missing = r.rounds.reduce((a, x) => a + x.missing, 0);
+        if (missing > 0) ctx.notes.push(`push fan-out S=${s}: ${missing} subscriber-pushes missing within ${ctx.mode.push.roundTimeoutMs} ms`);
+        if (r.initialPushes < s) ctx.notes.push(`push fan-out S=${s}: only ${r.initialPushes} initial (post-subscribe) pushes arrived`);
+        results.push(r);
+        pushRows(ctx, r);
+        break;
+      } catch (e) {
+        const msg = e instanceof Error ? e.message.split('\n')[0]! : String(e);
+        if (attempt === 0 && s > 1000) {
+          const half = Math.floor(s / 2);
+          ctx.notes.push(`push fan-out: S=${s} failed on this machine (${msg}); retried with S=${half}`);
+          s = half;
+          continue;
+        }
+        throw e;
+      }
+    }
+  }
+  ctx.raw.push = results;
+}
+
+function pushRows(ctx: Ctx, r: PushResult): void {
+  const label = `d. push fan-out S=${r.subscribers}`;
+  const w = ctx.pushDelayMs;
+  const of = (pick: (x: PushRound) => number): Spread => spread(r.rounds.map(pick));
+  for (const k of ['p50', 'p99', 'max'] as const) {
+    ctx.rows.push({ scenario: label, metric: `push latency ${k}`, unit: 'ms', nomen: of((x) => x.fromResponseMs[k]), digits: 1, note: 'from change response' });
+    ctx.rows.push({ scenario: label, metric: `  minus ${w} ms window ${k}`, unit: 'ms', nomen: of((x) => x.fromResponseMs[k] - w), digits: 1 });
+  }
+  if (r.subscribers >= 100) {
+    // /proc CPU time has 10 ms resolution: only meaningful for large fan-outs.
+    ctx.rows.push({ scenario: label, metric: 'server CPU per push', unit: 'µs', nomen: of((x) => (num(x.serverCpuSec) / r.subscribers) * 1e6), digits: 0 });
+    ctx.rows.push({ scenario: label, metric: 'load-generator CPU per push', unit: 'µs', nomen: of((x) => (x.loadCpuSec / r.subscribers) * 1e6), digits: 0 });
+  }
+  ctx.rows.push({ scenario: label, metric: 'setup: connect+subscribe', unit: 's', nomen: spread([(r.connectMs + r.subscribeMs) / 1000]), digits: 2 });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scenarios e and f: memory, start → ready
+
+async function runMemory(ctx: Ctx): Promise<void> {
+  const m = ctx.mode.memory;
+  const total = m.connections * m.servicesPerConn * m.instancesPerService;
+  await quiet(ctx, 'memory');
+  progress(`e. memory: idle RSS, then ${total} instances in ${m.connections * m.servicesPerConn} services`);
+  const server = await startServer(ctx, 'memory');
+  try {
+    await sleep(m.settleMs);
+    const idle = server.rss();
+    const { p, ready } = await startScript(
+      ctx,
+      'load/hold.ts',
+      {
+        target: server.grpcAddress,
+        connections: m.connections,
+        servicesPerConn: m.servicesPerConn,
+        instancesPerService: m.instancesPerService,
+        prefix: 'bench-mem',
+        maxLifetimeMs: 600_000,
+      },
+      LOAD_CPU,
+      300_000,
+    );
+    try {
+      await sleep(m.settleMs);
+      const loaded = server.rss();
+      if (!idle || !loaded) throw new Error('could not read /proc/<pid>/status');
+      const perInstance = ((loaded.rssKb - idle.rssKb) * 1024) / total;
+      ctx.raw.memory = { idle, loaded, instances: total, load: ready };
+      const row = (metric: string, unit: string, v: number, digits: number): void => {
+        ctx.rows.push({ scenario: 'e. memory', metric, unit, nomen: spread([v]), digits });
+      };
+      row(`RSS idle ${m.settleMs / 1000} s after ready`, 'MiB', idle.rssKb / 1024, 1);
+      row(`RSS with ${total.toLocaleString('en-US')} instances`, 'MiB', loaded.rssKb / 1024, 1);
+      row('peak RSS (VmHWM) while loading', 'MiB', loaded.hwmKb / 1024, 1);
+      row('RSS growth per instance', 'bytes', perInstance, 0);
+      row(`batch load rate (${m.connections} conns)`, 'inst/s', Number(ready.instancesPerSec), 0);
+    } finally {
+      await p.stop();
+    }
+  } finally {
+    await server.stop();
+  }
+}
+
+async function runStartup(ctx: Ctx, extra: number[]): Promise<void> {
+  const samples = [...extra];
+  for (let i = 0; samples.length < ctx.mode.startupRuns && i < ctx.mode.startupRuns; i++) {
+    await quiet(ctx, `start → ready run ${i + 1}`);
+    const s = await startServer(ctx, `startup-${i}`);
+    samples.push(s.readyMs);
+    await s.stop();
+  }
+  ctx.raw.startupMs = samples;
+  ctx.rows.push({ scenario: 'f. start → ready', metric: `spawn to readiness 200 (${samples.length} runs)`, unit: 'ms', nomen: spread(samples), digits: 0 });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Main
+
+async function main(): Promise<void> {
+  const cli = parseCli(process.argv.slice(2));
+  const mode = cli.mode;
+  installCleanup();
+  const machine = machineInfo();
+  const pinned = canPin() && pinSelf(LOAD_CPU);
+  const date = new Date().toISOString().slice(0, 10);
+  const tmp = mkdtempSync(join(tmpdir(), 'nomen-bench-'));
+  const logDir = join(BENCH_DIR, 'results', `logs-${date}-${mode.name}`);
+  const pushDelayMs = cli.pushDelayMs ?? Number(CONFIG_KEYS['nacos.naming.push.pushTaskDelay'].default);
+  const serverProps: Record<string, string> = {};
+  if (cli.pushDelayMs !== null) serverProps['nacos.naming.push.pushTaskDelay'] = String(cli.pushDelayMs);
+  const ctx: Ctx = { cli, mode, rows: [], raw: {}, notes: [], tmp, logDir, pushDelayMs, serverProps };
+  if (!pinned) {
+    ctx.notes.push(hasTaskset() ? `only ${cpuCount()} CPU(s): server and load generators share cores` : 'taskset not found: server and load generators are not pinned');
+  }
+  progress(`mode ${mode.name}; ${machine.cpuModel}, ${machine.cores} cores, Node ${machine.node}, commit ${machine.commit}; pinned=${pinned}`);
+  const errors: Record<string, string> = {};
+  const attempt = async (name: string, f: () => Promise<void>): Promise<void> => {
+    try {
+      await f();
+    } catch (e) {
+      const msg = e instanceof Error ? e.message : String(e);
+      errors[name] = msg;
+      progress(`FAILED ${name}: ${msg}`);
+      ctx.notes.push(`scenario ${name} FAILED: ${msg.split('\n')[0]}`);
+    }
+  };
+
+  try {
+    const startups: number[] = [];
+    const has = (s: ScenarioName): boolean => cli.only.has(s);
+    if (has('register') || has('query') || has('http') || has('push')) {
+      await attempt('nomen scenarios', async () => {
+        await quiet(ctx, 'nomen start');
+        const server = await startServer(ctx, 'main');
+        startups.push(server.readyMs);
+        progress(`nomen ready in ${server.readyMs.toFixed(0)} ms (pid ${server.pid}, http ${server.port}, grpc ${server.grpcAddress})`);
+        let base: Baselines = {};
+        try {
+          if (has('baseline') && (has('register') || has('query') || has('http'))) {
+            base = await startBaselines(ctx);
+            progress(`baselines ready: bare gRPC echo ${base.echo?.target}, bare node:http ${base.http?.base}`);
+          }
+          if (has('register') || has('query') || has('http')) {
+            // The 100-host service for b and c, held by one connection for the whole phase.
+            const { p: holder } = await startScript(
+              ctx,
+              'load/hold.ts',
+              { target: server.grpcAddress, connections: 1, servicesPerConn: 1, instancesPerService: 100, prefix: 'bench-100', maxLifetimeMs: 1_800_000 },
+              LOAD_CPU,
+              60_000,
+            );
+            try {
+              await attempt('a./b. gRPC', () => runGrpcComparison(ctx, server, base));
+              if (has('http')) await attempt('c. HTTP', () => runHttpComparison(ctx, server, base));
+            } finally {
+              await holder.stop();
+            }
+          }
+        } finally {
+          await base.echo?.p.stop();
+          await base.http?.p.stop();
+        }
+        try {
+          if (has('push')) await attempt('d. push', () => runPush(ctx, server));
+          if (!server.alive()) throw new Error('nomen died during the scenarios; see its log');
+        } finally {
+          await server.stop();
+        }
+      });
+    }
+    if (has('memory')) await attempt('e. memory', () => runMemory(ctx));
+    if (has('startup')) {
+      progress(`f. start → ready, ${mode.startupRuns} runs`);
+      await attempt('f. startup', () => runStartup(ctx, startups));
+    }
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+
+  // ------------------------------------------------------------------ report
+  const elapsed = (Date.now() - T0) / 1000;
+  process.stdout.write(`\nNomen standalone benchmark (${mode.name}), ${machine.cpuModel}, ${machine.cores} cores, Node ${machine.node}, commit ${machine.commit}\n\n`);
+  process.stdout.write(textTable(ctx.rows) + '\n');
+  if (ctx.notes.length) process.stdout.write('\nNotes:\n' + ctx.notes.map((n) => `  - ${n}`).join('\n') + '\n');
+  process.stdout.write(`\n(${fmt(elapsed, 1)} s)\n`);
+
+  // Partial runs (--only) never overwrite the complete run's file of the day.
+  const partial = cli.only.size === SCENARIOS.length ? '' : `-only-${[...cli.only].join('-')}`;
+  const resultsName = `${date}${mode.name === 'full' ? '' : '-quick'}${partial}.json`;
+  const resultsFile = join(BENCH_DIR, 'results', resultsName);
+  writeJson(resultsFile, {
+    date: new Date().toISOString(),
+    mode: mode.name,
+    machine,
+    pinned,
+    settings: { ...mode, pushDelayMs, serverProps },
+    rows: ctx.rows,
+    notes: ctx.notes,
+    errors,
+    raw: ctx.raw,
+    elapsedSec: elapsed,
+  });
+  process.stdout.write(`results: ${resultsFile}\n`);
+
+  if (cli.docs && cli.only.size === SCENARIOS.length) {
+    const g = mode.grpc;
+    const h = mode.http;
+    const settings =
+      `${mode.connections} gRPC connections; gRPC: ${g.prewarmMs / 1000} s pre-warm per server, then ${g.rounds} alternating round(s) of ${g.windowsPerRound} × ${g.durationMs / 1000} s per job (after ${g.warmupMs / 1000} s load-generator warm-up); ` +
+      `HTTP: ${h.connections} connections, ${h.rounds} alternating round(s) of ${h.durationSec} s per URL; push: ${mode.push.rounds} changes per S; ` +
+      `push merge window (\`nacos.naming.push.pushTaskDelay\`) ${pushDelayMs} ms.`;
+    const section = [
+      `### ${date} — ${mode.name} — ${machine.cpuModel}, ${machine.cores} cores — Node ${machine.node} — commit ${machine.commit}`,
+      '',
+      `${machine.os}, ${machine.memGiB} GiB RAM. ${pinned ? `Servers pinned to CPU ${SERVER_CPU}, load generators to CPU ${LOAD_CPU} (taskset).` : 'Not pinned.'} ${settings}`,
+      'Ratio = Nomen ÷ baseline, taken per pair of measurements made next to each other, median (min–max). For throughput higher is better; for latency and CPU lower is better.',
+      '',
+      markdownTable(ctx.rows),
+      '',
+      ...(ctx.notes.length ? ['Notes:', '', ...ctx.notes.map((n) => `- ${n}`), ''] : []),
+      `Raw results: \`bench/results/${resultsName}\` (not committed). Run time ${fmt(elapsed, 0)} s.`,
+    ].join('\n');
+    upsertDocSection(join(ROOT, 'docs', 'benchmarks.md'), `${date}:${mode.name}`, section);
+    process.stdout.write('docs: docs/benchmarks.md updated\n');
+  }
+  if (Object.keys(errors).length > 0) process.exitCode = 1;
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`bench: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  process.exit(1);
+});
