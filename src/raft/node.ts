@@ -1,0 +1,727 @@
+import { raftConfig, type RaftConfig, type RaftOptions } from './config.js';
+import { RaftLog } from './log.js';
+import { Progress } from './progress.js';
+import { ReadOnlyQueue } from './read-only.js';
+import { CompactedError } from './storage.js';
+import {
+  NONE,
+  type AppendMsg,
+  type AppendRespMsg,
+  type ConfChange,
+  type ConfState,
+  type Entry,
+  type HardState,
+  type HeartbeatMsg,
+  type HeartbeatRespMsg,
+  type Message,
+  type NodeId,
+  type ReadState,
+  type Ready,
+  type Role,
+  type SnapshotMsg,
+  type SoftState,
+  type VoteMsg,
+} from './types.js';
+
+export type ProposeResult =
+  | { ok: true; index: number; term: number }
+  | { ok: false; reason: 'notLeader' | 'transferring' | 'confPending' | 'removed'; leader: NodeId };
+
+export type ReadIndexResult = { ok: true } | { ok: false; reason: 'notLeader' | 'notReady'; leader: NodeId };
+
+/** Distributes a message type to `Omit<…, from|term>` for the internal send helper. */
+type Outgoing = Message extends infer M ? (M extends Message ? Omit<M, 'from' | 'term'> & { term?: number } : never) : never;
+
+/**
+ * An I/O-free Raft node in the style of etcd-io/raft's RawNode. Inputs: tick(), step(), propose(),
+ * proposeConfChange(), readIndex(), transferLeadership(). Output: ready() batches acknowledged by
+ * advance(). All randomness comes from config.random; there is no clock.
+ */
+export class RaftNode {
+  readonly id: NodeId;
+  readonly cfg: RaftConfig;
+  readonly log: RaftLog;
+
+  term = 0;
+  vote: NodeId = NONE;
+  lead: NodeId = NONE;
+  role: Role = 'follower';
+
+  private voters = new Set<NodeId>();
+  private learners = new Set<NodeId>();
+  /** Leader only: progress of every member (including itself). */
+  readonly progress = new Map<NodeId, Progress>();
+  private votes = new Map<NodeId, boolean>();
+
+  private electionElapsed = 0;
+  private heartbeatElapsed = 0;
+  private randomizedElectionTimeout = 0;
+
+  leadTransferee: NodeId = NONE;
+  /** Leader: index of the last conf-change entry proposed; another is refused until it is applied. */
+  private pendingConfIndex = 0;
+
+  private readonly readOnly = new ReadOnlyQueue();
+  private readStates: ReadState[] = [];
+  private msgs: Message[] = [];
+
+  private prevHard: HardState;
+  private prevSoft: SoftState;
+
+  constructor(opts: RaftOptions) {
+    this.cfg = raftConfig(opts);
+    this.id = this.cfg.id;
+    this.log = new RaftLog(this.cfg.storage);
+    const { hardState, confState } = this.cfg.storage.initialState();
+    this.setConf(confState);
+    this.term = hardState.term;
+    this.vote = hardState.vote;
+    if (hardState.commit > 0) this.log.commitTo(hardState.commit);
+    // Restart: membership = snapshot config + conf changes committed after it. The host will
+    // re-apply those entries (applyConfChange is idempotent), but until it does the node must
+    // not campaign or count votes with an outdated configuration.
+    for (let i = this.log.firstIndex(); i <= this.log.committed; i += this.cfg.maxEntriesPerMsg) {
+      for (const e of this.log.slice(i, Math.min(this.log.committed + 1, i + this.cfg.maxEntriesPerMsg))) {
+        if (e.type === 'conf') this.changeMembership(JSON.parse(e.data) as ConfChange);
+      }
+    }
+    this.prevHard = { ...hardState, commit: this.log.committed };
+    this.becomeFollower(this.term, NONE);
+    this.prevSoft = this.softState();
+  }
+
+  // ---- configuration -------------------------------------------------------------------------
+
+  private setConf(c: ConfState): void {
+    this.voters = new Set(c.voters);
+    this.learners = new Set(c.learners);
+  }
+
+  confState(): ConfState {
+    return { voters: [...this.voters].sort(), learners: [...this.learners].sort() };
+  }
+
+  /** Voting members can campaign; learners and removed nodes cannot. */
+  promotable(): boolean {
+    return this.voters.has(this.id);
+  }
+
+  private quorum(): number {
+    return Math.floor(this.voters.size / 2) + 1;
+  }
+
+  private members(): NodeId[] {
+    return [...this.voters, ...this.learners];
+  }
+
+  // ---- role transitions ----------------------------------------------------------------------
+
+  private reset(term: number): void {
+    if (this.term !== term) {
+      this.term = term;
+      this.vote = NONE;
+    }
+    this.lead = NONE;
+    this.electionElapsed = 0;
+    this.heartbeatElapsed = 0;
+    // Randomized timeout in [electionTick, 2*electionTick) avoids split votes (Raft §5.2).
+    this.randomizedElectionTimeout = this.cfg.electionTick + Math.floor(this.cfg.random() * this.cfg.electionTick);
+    this.votes.clear();
+    this.leadTransferee = NONE;
+    this.readOnly.clear();
+    this.progress.clear();
+    const last = this.log.lastIndex();
+    for (const id of this.members()) {
+      const p = new Progress(last + 1, this.learners.has(id), this.cfg.maxInflight);
+      if (id === this.id) p.match = last;
+      this.progress.set(id, p);
+    }
+  }
+
+  private becomeFollower(term: number, lead: NodeId): void {
+    this.reset(term);
+    this.lead = lead;
+    this.role = 'follower';
+  }
+
+  private becomePreCandidate(): void {
+    if (this.role === 'leader') throw new Error('raft: leader cannot become pre-candidate');
+    // Pre-vote (thesis §9.6) changes neither term nor vote: a partitioned node that keeps
+    // campaigning cannot inflate its term and depose a healthy leader when it rejoins.
+    this.votes.clear();
+    this.lead = NONE;
+    this.role = 'preCandidate';
+  }
+
+  private becomeCandidate(): void {
+    if (this.role === 'leader') throw new Error('raft: leader cannot become candidate');
+    this.reset(this.term + 1);
+    this.vote = this.id;
+    this.role = 'candidate';
+  }
+
+  private becomeLeader(): void {
+    if (this.role === 'follower') throw new Error('raft: follower cannot become leader');
+    this.reset(this.term);
+    this.lead = this.id;
+    this.role = 'leader';
+    const self = this.progress.get(this.id);
+    self?.becomeReplicate();
+    // A no-op entry of the new term (thesis §6.4): the leader cannot know which entries are
+    // committed until one of its own term commits (Raft §5.4.2), and ReadIndex waits for it.
+    this.appendEntries([{ term: 0, index: 0, type: 'normal', data: '' }]);
+    // Refuse conf changes until the no-op applies: fixes the single-server change bug
+    // described on raft-dev (Ongaro, 2015) — a new leader must commit in its term first.
+    this.pendingConfIndex = this.log.lastIndex();
+  }
+
+  private campaign(kind: 'preVote' | 'vote', transfer: boolean): void {
+    let term: number;
+    if (kind === 'preVote') {
+      this.becomePreCandidate();
+      term = this.term + 1;
+    } else {
+      this.becomeCandidate();
+      term = this.term;
+    }
+    if (this.poll(this.id, true) === 'won') {
+      // Single-voter group: won immediately.
+      if (kind === 'preVote') this.campaign('vote', transfer);
+      else this.becomeLeader();
+      return;
+    }
+    const index = this.log.lastIndex();
+    const logTerm = this.log.lastTerm();
+    for (const id of this.voters) {
+      if (id === this.id) continue;
+      this.send({ type: kind, to: id, term, index, logTerm, transfer });
+    }
+  }
+
+  private poll(id: NodeId, granted: boolean): 'won' | 'lost' | 'pending' {
+    if (!this.votes.has(id)) this.votes.set(id, granted);
+    let yes = 0;
+    let no = 0;
+    for (const [v, g] of this.votes) {
+      if (!this.voters.has(v)) continue;
+      if (g) yes++;
+      else no++;
+    }
+    const q = this.quorum();
+    if (yes >= q) return 'won';
+    if (no > this.voters.size - q) return 'lost';
+    return 'pending';
+  }
+
+  // ---- inputs --------------------------------------------------------------------------------
+
+  tick(): void {
+    if (this.role === 'leader') this.tickHeartbeat();
+    else this.tickElection();
+  }
+
+  private tickElection(): void {
+    this.electionElapsed++;
+    if (this.promotable() && this.electionElapsed >= this.randomizedElectionTimeout) {
+      this.electionElapsed = 0;
+      this.campaign(this.cfg.preVote ? 'preVote' : 'vote', false);
+    }
+  }
+
+  private tickHeartbeat(): void {
+    this.heartbeatElapsed++;
+    this.electionElapsed++;
+    if (this.electionElapsed >= this.cfg.electionTick) {
+      this.electionElapsed = 0;
+      if (this.cfg.checkQuorum) {
+        // Check-quorum (thesis §6.2): a leader that has not heard from a majority within an
+        // election timeout steps down, so a partitioned leader stops serving ReadIndex / accepting
+        // proposals that cannot commit, and followers' leader leases (see step) stay sound.
+        let active = 0;
+        for (const [id, p] of this.progress) {
+          if (!this.voters.has(id)) continue;
+          if (id === this.id || p.recentActive) active++;
+          if (id !== this.id) p.recentActive = false;
+        }
+        if (active < this.quorum()) {
+          this.becomeFollower(this.term, NONE);
+          return;
+        }
+      }
+      if (this.leadTransferee !== NONE) this.leadTransferee = NONE; // transfer timed out
+    }
+    if (this.role !== 'leader') return;
+    if (this.heartbeatElapsed >= this.cfg.heartbeatTick) {
+      this.heartbeatElapsed = 0;
+      this.bcastHeartbeat(this.readOnly.lastCtx());
+    }
+  }
+
+  propose(data: string): ProposeResult {
+    return this.proposeEntry('normal', data);
+  }
+
+  proposeConfChange(cc: ConfChange): ProposeResult {
+    return this.proposeEntry('conf', JSON.stringify(cc));
+  }
+
+  private proposeEntry(type: Entry['type'], data: string): ProposeResult {
+    if (this.role !== 'leader') return { ok: false, reason: 'notLeader', leader: this.lead };
+    if (!this.progress.has(this.id)) return { ok: false, reason: 'removed', leader: NONE };
+    // Thesis §3.10: stop accepting proposals while handing leadership over.
+    if (this.leadTransferee !== NONE) return { ok: false, reason: 'transferring', leader: this.lead };
+    if (type === 'conf' && this.pendingConfIndex > this.log.applied) return { ok: false, reason: 'confPending', leader: this.lead };
+    const index = this.appendEntries([{ term: 0, index: 0, type, data }]);
+    if (type === 'conf') this.pendingConfIndex = index;
+    this.bcastAppend();
+    return { ok: true, index, term: this.term };
+  }
+
+  /**
+   * Linearizable read (thesis §6.4): the leader records its commit index, confirms it is still
+   * leader with a heartbeat round acknowledged by a majority, then emits ReadState{ctx, index}.
+   * The host serves the read once it has applied `index`. Followers answer notLeader (the caller
+   * retries at the leader).
+   */
+  readIndex(ctx: string): ReadIndexResult {
+    if (this.role !== 'leader') return { ok: false, reason: 'notLeader', leader: this.lead };
+    // Until an entry of this term commits, the leader's commit index may be behind (§6.4 step 1).
+    if (this.log.term(this.log.committed) !== this.term) return { ok: false, reason: 'notReady', leader: this.lead };
+    if ((this.voters.size === 1 && this.voters.has(this.id)) || this.cfg.mutation === 'readIndexNoQuorum') {
+      this.readStates.push({ ctx, index: this.log.committed });
+      return { ok: true };
+    }
+    this.readOnly.add(ctx, this.log.committed, this.id);
+    this.bcastHeartbeat(ctx);
+    return { ok: true };
+  }
+
+  transferLeadership(to: NodeId): boolean {
+    if (this.role !== 'leader' || to === this.id || !this.voters.has(to)) return false;
+    const p = this.progress.get(to);
+    if (!p) return false;
+    this.leadTransferee = to;
+    this.electionElapsed = 0; // the transfer must finish within one election timeout
+    if (p.match === this.log.lastIndex()) this.send({ type: 'timeoutNow', to });
+    else this.sendAppend(to);
+    return true;
+  }
+
+  /** The host applied a committed conf-change entry: change membership now (single-server change). */
+  applyConfChange(cc: ConfChange): ConfState {
+    this.changeMembership(cc);
+    if (this.role === 'leader') {
+      if (!this.voters.has(this.id)) {
+        // Removed leader steps down (thesis §4.2.2); the remaining members elect a new one.
+        this.becomeFollower(this.term, NONE);
+      } else if (this.maybeCommit()) this.bcastAppend();
+    }
+    return this.confState();
+  }
+
+  private changeMembership(cc: ConfChange): void {
+    const last = this.log.lastIndex();
+    switch (cc.type) {
+      case 'addVoter':
+      case 'addLearner': {
+        const learner = cc.type === 'addLearner';
+        if (learner && this.voters.has(cc.node)) {
+          this.voters.delete(cc.node);
+        } else if (!learner) this.learners.delete(cc.node);
+        (learner ? this.learners : this.voters).add(cc.node);
+        if (this.role === 'leader') {
+          const p = this.progress.get(cc.node);
+          if (p) p.isLearner = learner;
+          else {
+            const np = new Progress(last + 1, learner, this.cfg.maxInflight);
+            np.recentActive = true; // give it an election timeout before check-quorum counts it
+            this.progress.set(cc.node, np);
+          }
+        }
+        break;
+      }
+      case 'removeNode':
+        this.voters.delete(cc.node);
+        this.learners.delete(cc.node);
+        this.progress.delete(cc.node);
+        if (this.leadTransferee === cc.node) this.leadTransferee = NONE;
+        break;
+    }
+  }
+
+  step(m: Message): void {
+    // --- term handling (Raft §5.1, thesis §9.6 pre-vote, §6.2 leader stickiness) ---
+    if (m.term > this.term) {
+      if (m.type === 'vote' || m.type === 'preVote') {
+        // Leader lease: a follower that heard from a leader within the election timeout ignores
+        // vote requests, so a node that cannot hear the leader cannot disrupt it (thesis §4.2.3).
+        const inLease = this.cfg.checkQuorum && this.lead !== NONE && this.electionElapsed < this.cfg.electionTick;
+        if (!m.transfer && inLease) return;
+      }
+      if (m.type === 'preVote') {
+        // don't change term
+      } else if (m.type === 'preVoteResp' && !m.reject) {
+        // term bumps when the real election starts
+      } else {
+        const fromLeader = m.type === 'app' || m.type === 'heartbeat' || m.type === 'snap';
+        this.becomeFollower(m.term, fromLeader ? m.from : NONE);
+      }
+    } else if (m.term < this.term) {
+      if ((this.cfg.checkQuorum || this.cfg.preVote) && (m.type === 'heartbeat' || m.type === 'app')) {
+        // Tell a stale leader about the new term so it steps down; otherwise (with pre-vote or
+        // check-quorum) a node partitioned from it could never make it notice.
+        this.send({ type: 'appResp', to: m.from, index: 0, reject: false, hint: 0, hintTerm: 0 });
+      } else if (m.type === 'preVote') {
+        this.send({ type: 'preVoteResp', to: m.from, reject: true });
+      }
+      return;
+    }
+
+    switch (m.type) {
+      case 'vote':
+      case 'preVote':
+        this.handleVote(m);
+        return;
+      default:
+        break;
+    }
+
+    switch (this.role) {
+      case 'leader':
+        this.stepLeader(m);
+        break;
+      case 'candidate':
+      case 'preCandidate':
+        this.stepCandidate(m);
+        break;
+      case 'follower':
+        this.stepFollower(m);
+        break;
+    }
+  }
+
+  private handleVote(m: VoteMsg): void {
+    const canVote =
+      this.cfg.mutation === 'voteTwice' ||
+      this.vote === m.from ||
+      (this.vote === NONE && this.lead === NONE) ||
+      (m.type === 'preVote' && m.term > this.term);
+    const upToDate = this.cfg.mutation === 'skipUpToDateCheck' || this.log.isUpToDate(m.index, m.logTerm);
+    const respType = m.type === 'vote' ? 'voteResp' : 'preVoteResp';
+    if (canVote && upToDate) {
+      // Grant with the message's term: for pre-votes our own term is lower and unchanged.
+      this.send({ type: respType, to: m.from, term: m.term, reject: false });
+      if (m.type === 'vote') {
+        this.electionElapsed = 0;
+        this.vote = m.from;
+      }
+    } else {
+      this.send({ type: respType, to: m.from, reject: true });
+    }
+  }
+
+  private stepCandidate(m: Message): void {
+    const myResp = this.role === 'preCandidate' ? 'preVoteResp' : 'voteResp';
+    switch (m.type) {
+      case 'app':
+        this.becomeFollower(m.term, m.from);
+        this.handleAppend(m);
+        break;
+      case 'heartbeat':
+        this.becomeFollower(m.term, m.from);
+        this.handleHeartbeat(m);
+        break;
+      case 'snap':
+        this.becomeFollower(m.term, m.from);
+        this.handleSnapshot(m);
+        break;
+      case 'voteResp':
+      case 'preVoteResp': {
+        if (m.type !== myResp) return;
+        const r = this.poll(m.from, !m.reject);
+        if (r === 'won') {
+          if (this.role === 'preCandidate') this.campaign('vote', false);
+          else {
+            this.becomeLeader();
+            this.bcastAppend();
+          }
+        } else if (r === 'lost') {
+          // A pre-vote rejection may carry a higher term (handled above); otherwise stay put.
+          this.becomeFollower(this.term, NONE);
+        }
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  private stepFollower(m: Message): void {
+    switch (m.type) {
+      case 'app':
+        this.electionElapsed = 0;
+        this.lead = m.from;
+        this.handleAppend(m);
+        break;
+      case 'heartbeat':
+        this.electionElapsed = 0;
+        this.lead = m.from;
+        this.handleHeartbeat(m);
+        break;
+      case 'snap':
+        this.electionElapsed = 0;
+        this.lead = m.from;
+        this.handleSnapshot(m);
+        break;
+      case 'timeoutNow':
+        // Leader transfer (thesis §3.10): campaign immediately, skipping pre-vote, flagged so
+        // that voters ignore their leader lease.
+        if (this.promotable()) this.campaign('vote', true);
+        break;
+      default:
+        break;
+    }
+  }
+
+  private stepLeader(m: Message): void {
+    const p = this.progress.get(m.from);
+    if (!p) return;
+    switch (m.type) {
+      case 'appResp':
+        p.recentActive = true;
+        this.handleAppendResp(m, p);
+        break;
+      case 'heartbeatResp':
+        this.handleHeartbeatResp(m, p);
+        break;
+      case 'app':
+      case 'heartbeat':
+      case 'snap':
+        // Same term, two leaders: impossible if election safety holds.
+        throw new Error(`raft: leader ${this.id} got ${m.type} from ${m.from} in its own term ${this.term}`);
+      default:
+        break;
+    }
+  }
+
+  // ---- follower handlers -----------------------------------------------------------------------
+
+  private handleAppend(m: AppendMsg): void {
+    if (m.index < this.log.committed) {
+      this.send({ type: 'appResp', to: m.from, index: this.log.committed, reject: false, hint: 0, hintTerm: 0 });
+      return;
+    }
+    const last = this.log.maybeAppend(m.index, m.logTerm, m.commit, m.entries);
+    if (last !== null) {
+      this.send({ type: 'appResp', to: m.from, index: last, reject: false, hint: 0, hintTerm: 0 });
+      return;
+    }
+    const h = this.log.findConflictByTerm(Math.min(m.index, this.log.lastIndex()), m.logTerm);
+    this.send({ type: 'appResp', to: m.from, index: m.index, reject: true, hint: h.index, hintTerm: h.term });
+  }
+
+  private handleHeartbeat(m: HeartbeatMsg): void {
+    // The leader sends min(commit, follower's match), so this never passes our last index.
+    this.log.commitTo(Math.min(m.commit, this.log.lastIndex()));
+    this.send({ type: 'heartbeatResp', to: m.from, ctx: m.ctx });
+  }
+
+  private handleSnapshot(m: SnapshotMsg): void {
+    const s = m.snapshot;
+    if (s.meta.index <= this.log.committed) {
+      this.send({ type: 'appResp', to: m.from, index: this.log.committed, reject: false, hint: 0, hintTerm: 0 });
+      return;
+    }
+    if (this.log.matchTerm(s.meta.index, s.meta.term)) {
+      // We already have the entries (§7: "retain log entries following it"); just fast-forward commit.
+      this.log.commitTo(s.meta.index);
+    } else {
+      this.log.restore(s);
+      this.setConf(s.meta.conf);
+    }
+    this.send({ type: 'appResp', to: m.from, index: this.log.lastIndex(), reject: false, hint: 0, hintTerm: 0 });
+  }
+
+  // ---- leader handlers -----------------------------------------------------------------------
+
+  private handleAppendResp(m: AppendRespMsg, p: Progress): void {
+    if (m.reject) {
+      // Fast backtracking: jump to the hint, or further to the end of the hint term in our log.
+      let hint = m.hint;
+      if (m.hintTerm > 0) hint = this.log.findConflictByTerm(m.hint, m.hintTerm).index;
+      if (p.maybeDecrTo(m.index, hint)) {
+        if (p.state === 'replicate') p.becomeProbe();
+        this.sendAppend(m.from);
+      }
+      return;
+    }
+    const updated = p.maybeUpdate(m.index);
+    // In probe state an ack of exactly `match` also confirms where the logs agree: switch to
+    // replicate (etcd does the same) instead of re-probing the same index forever.
+    if (!updated && !(p.state === 'probe' && p.match === m.index)) return;
+    if (p.state === 'probe') p.becomeReplicate();
+    else if (p.state === 'snapshot' && p.match >= p.pendingSnapshot) {
+      p.becomeProbe();
+      p.becomeReplicate();
+    } else if (p.state === 'replicate') p.freeInflightsTo(m.index);
+
+    if (this.maybeCommit()) this.bcastAppend();
+    else this.sendAppendLoop(m.from);
+    if (m.from === this.leadTransferee && p.match === this.log.lastIndex()) {
+      this.send({ type: 'timeoutNow', to: m.from });
+    }
+  }
+
+  private handleHeartbeatResp(m: HeartbeatRespMsg, p: Progress): void {
+    p.recentActive = true;
+    p.probeSent = false;
+    // A snapshot message may have been lost: fall back to probing, which re-sends it if needed.
+    if (p.state === 'snapshot') p.becomeProbe();
+    // Appends may have been lost with the pipe full: free one slot so the next append goes out;
+    // the follower then rejects it (gap) and the progress falls back to probing (as etcd does).
+    if (p.state === 'replicate' && p.inflights.length >= this.cfg.maxInflight) p.inflights.shift();
+    if (p.match < this.log.lastIndex()) this.sendAppend(m.from);
+    if (m.ctx === '' || this.voters.size === 0) return;
+    this.readStates.push(...this.readOnly.ack(m.ctx, m.from, (id) => this.voters.has(id), this.quorum()));
+  }
+
+  /**
+   * Commit rule (Raft §5.4.2, Figure 8): the highest index stored on a majority of voters becomes
+   * committed only if it is from the current term; older entries commit indirectly.
+   */
+  private maybeCommit(): boolean {
+    const matches: number[] = [];
+    for (const [id, p] of this.progress) if (this.voters.has(id)) matches.push(p.match);
+    if (matches.length === 0) return false;
+    matches.sort((a, b) => b - a);
+    let mci = matches[this.quorum() - 1] ?? 0;
+    if (this.cfg.mutation === 'commitWithoutQuorum') mci = matches[0] ?? 0;
+    if (mci <= this.log.committed) return false;
+    if (this.cfg.mutation !== 'commitOldTermByCount' && this.log.term(mci) !== this.term) return false;
+    this.log.commitTo(mci);
+    return true;
+  }
+
+  private appendEntries(es: Entry[]): number {
+    let li = this.log.lastIndex();
+    for (const e of es) {
+      e.term = this.term;
+      e.index = ++li;
+    }
+    this.log.append(es);
+    // The leader counts its own entries as matched: the host persists them before sending any
+    // message of this Ready, so no follower can ack them before they are durable here.
+    this.progress.get(this.id)?.maybeUpdate(li);
+    this.maybeCommit();
+    return li;
+  }
+
+  private bcastAppend(): void {
+    for (const id of this.progress.keys()) if (id !== this.id) this.sendAppendLoop(id);
+  }
+
+  private sendAppendLoop(to: NodeId): void {
+    // Keep the pipe full in replicate state; at most one message otherwise.
+    for (let i = 0; i < this.cfg.maxInflight; i++) if (!this.sendAppend(to, i === 0 && this.progress.get(to)?.state === 'probe')) break;
+  }
+
+  private bcastHeartbeat(ctx: string): void {
+    for (const [id, p] of this.progress) {
+      if (id === this.id) continue;
+      // Never tell a follower to commit past what it is known to have (it may lack the entries).
+      this.send({ type: 'heartbeat', to: id, commit: Math.min(p.match, this.log.committed), ctx });
+    }
+  }
+
+  /** Sends one append (or a snapshot) if the follower is not paused. Returns true if it sent entries. */
+  private sendAppend(to: NodeId, sendIfEmpty = true): boolean {
+    const p = this.progress.get(to);
+    if (!p || p.isPaused()) return false;
+    const prev = p.next - 1;
+    const prevTerm = this.log.term(prev);
+    let entries: Entry[] | null = null;
+    if (prevTerm !== undefined) {
+      try {
+        entries = this.log.slice(p.next, this.log.lastIndex() + 1, this.cfg.maxEntriesPerMsg);
+      } catch (e) {
+        if (!(e instanceof CompactedError)) throw e;
+      }
+    }
+    if (prevTerm === undefined || entries === null) {
+      // The entries the follower needs were compacted: send the snapshot (Raft §7).
+      const snapshot = this.log.snapshot();
+      if (snapshot.meta.index === 0) throw new Error('raft: need snapshot but none exists');
+      p.becomeSnapshot(snapshot.meta.index);
+      this.send({ type: 'snap', to, snapshot });
+      return false;
+    }
+    // An empty append doubles as a probe of the follower's match (e.g. after a lost ack).
+    if (entries.length === 0 && !sendIfEmpty) return false;
+    this.send({ type: 'app', to, index: prev, logTerm: prevTerm, entries, commit: this.log.committed });
+    p.sentEntries(prev + entries.length, entries.length);
+    return entries.length > 0 && p.state === 'replicate';
+  }
+
+  private send(m: Outgoing): void {
+    this.msgs.push({ ...m, from: this.id, term: m.term ?? this.term } as Message);
+  }
+
+  // ---- Ready / advance -----------------------------------------------------------------------
+
+  softState(): SoftState {
+    return { lead: this.lead, role: this.role };
+  }
+
+  hardState(): HardState {
+    return { term: this.term, vote: this.vote, commit: this.log.committed };
+  }
+
+  hasReady(): boolean {
+    const h = this.hardState();
+    const s = this.softState();
+    return (
+      this.msgs.length > 0 ||
+      this.readStates.length > 0 ||
+      this.log.unstableEntries().length > 0 ||
+      this.log.pendingSnapshot !== null ||
+      this.log.hasNextCommitted() ||
+      h.term !== this.prevHard.term ||
+      h.vote !== this.prevHard.vote ||
+      h.commit !== this.prevHard.commit ||
+      s.lead !== this.prevSoft.lead ||
+      s.role !== this.prevSoft.role
+    );
+  }
+
+  ready(): Ready {
+    const h = this.hardState();
+    const s = this.softState();
+    const hardChanged = h.term !== this.prevHard.term || h.vote !== this.prevHard.vote || h.commit !== this.prevHard.commit;
+    const softChanged = s.lead !== this.prevSoft.lead || s.role !== this.prevSoft.role;
+    return {
+      softState: softChanged ? s : null,
+      hardState: hardChanged ? h : null,
+      entries: this.log.unstableEntries(),
+      snapshot: this.log.pendingSnapshot,
+      messages: [...this.msgs],
+      committedEntries: this.log.nextCommittedEntries(this.cfg.maxCommittedPerReady),
+      readStates: [...this.readStates],
+    };
+  }
+
+  /** The host finished persisting / sending / applying everything in `rd`. */
+  advance(rd: Ready): void {
+    if (rd.softState) this.prevSoft = rd.softState;
+    if (rd.hardState) this.prevHard = rd.hardState;
+    if (rd.snapshot) {
+      this.log.stableSnapTo(rd.snapshot.meta.index);
+      this.log.applied = Math.max(this.log.applied, rd.snapshot.meta.index);
+    }
+    const last = rd.entries.at(-1);
+    if (last) this.log.stableTo(last.index, last.term);
+    const applied = rd.committedEntries.at(-1);
+    if (applied) this.log.appliedTo(applied.index);
+    this.msgs.splice(0, rd.messages.length);
+    this.readStates.splice(0, rd.readStates.length);
+  }
+}

@@ -1,0 +1,160 @@
+/**
+ * Raft wire and storage types. Everything here is plain JSON (no bigint, no Map, no undefined in
+ * required fields) so a message survives `JSON.parse(JSON.stringify(m))` unchanged — the simulator
+ * round-trips every message through JSON, like the real cluster codec will.
+ */
+
+/** Node ids are member addresses or any stable string; '' means "none". */
+export type NodeId = string;
+export const NONE: NodeId = '';
+
+export type EntryType = 'normal' | 'conf';
+
+export interface Entry {
+  term: number;
+  index: number;
+  type: EntryType;
+  /** Opaque payload (normal) or a JSON-encoded ConfChange (conf). '' for the leader's no-op. */
+  data: string;
+}
+
+/** What must be on stable storage before any message of the same Ready is sent (Raft §5.1, Fig. 2). */
+export interface HardState {
+  term: number;
+  vote: NodeId;
+  commit: number;
+}
+
+export interface ConfState {
+  voters: NodeId[];
+  learners: NodeId[];
+}
+
+/** Single-server membership change (Raft thesis §4.1); takes effect when the host applies it. */
+export type ConfChange =
+  | { type: 'addVoter'; node: NodeId }
+  | { type: 'addLearner'; node: NodeId }
+  | { type: 'removeNode'; node: NodeId };
+
+export interface SnapshotMeta {
+  index: number;
+  term: number;
+  conf: ConfState;
+}
+
+export interface Snapshot {
+  meta: SnapshotMeta;
+  /** Opaque state-machine image produced by the host. */
+  data: string;
+}
+
+interface Base {
+  from: NodeId;
+  to: NodeId;
+  term: number;
+}
+
+/** AppendEntries (Raft §5.3): `index`/`logTerm` are the entry preceding `entries`. */
+export interface AppendMsg extends Base {
+  type: 'app';
+  index: number;
+  logTerm: number;
+  entries: Entry[];
+  commit: number;
+}
+
+/**
+ * Reply to AppendEntries / InstallSnapshot. On success `index` is the last index known to match.
+ * On reject `index` echoes the rejected probe index and `hint`/`hintTerm` point the leader at an
+ * index at or before the divergence (fast backtracking, thesis §5.3 "optimization").
+ */
+export interface AppendRespMsg extends Base {
+  type: 'appResp';
+  index: number;
+  reject: boolean;
+  hint: number;
+  hintTerm: number;
+}
+
+/** RequestVote (§5.2) or PreVote (thesis §9.6). `index`/`logTerm` describe the candidate's last entry. */
+export interface VoteMsg extends Base {
+  type: 'vote' | 'preVote';
+  index: number;
+  logTerm: number;
+  /** Set for a campaign started by TimeoutNow: voters ignore their leader lease (thesis §3.10). */
+  transfer: boolean;
+}
+
+export interface VoteRespMsg extends Base {
+  type: 'voteResp' | 'preVoteResp';
+  reject: boolean;
+}
+
+export interface HeartbeatMsg extends Base {
+  type: 'heartbeat';
+  commit: number;
+  /** ReadIndex context being confirmed, '' if none (thesis §6.4). */
+  ctx: string;
+}
+
+export interface HeartbeatRespMsg extends Base {
+  type: 'heartbeatResp';
+  ctx: string;
+}
+
+/** InstallSnapshot (§7); the whole snapshot in one message (chunking is left to the transport). */
+export interface SnapshotMsg extends Base {
+  type: 'snap';
+  snapshot: Snapshot;
+}
+
+/** Leader transfer: "start an election now" (thesis §3.10). */
+export interface TimeoutNowMsg extends Base {
+  type: 'timeoutNow';
+}
+
+export type Message =
+  | AppendMsg
+  | AppendRespMsg
+  | VoteMsg
+  | VoteRespMsg
+  | HeartbeatMsg
+  | HeartbeatRespMsg
+  | SnapshotMsg
+  | TimeoutNowMsg;
+
+export type MessageType = Message['type'];
+
+export type Role = 'follower' | 'preCandidate' | 'candidate' | 'leader';
+
+export interface SoftState {
+  lead: NodeId;
+  role: Role;
+}
+
+/** A ReadIndex answer: once the host has applied `index`, reads for `ctx` are linearizable. */
+export interface ReadState {
+  ctx: string;
+  index: number;
+}
+
+/**
+ * One batch of work for the host. Contract (see docs/raft.md):
+ * 1. install `snapshot` (if any), append `entries`, save `hardState` — durably;
+ * 2. only then send `messages`;
+ * 3. apply `committedEntries` in order (calling `applyConfChange` for conf entries);
+ * 4. call `advance(ready)`.
+ */
+export interface Ready {
+  softState: SoftState | null;
+  hardState: HardState | null;
+  entries: Entry[];
+  snapshot: Snapshot | null;
+  messages: Message[];
+  committedEntries: Entry[];
+  readStates: ReadState[];
+}
+
+export function isEmptySnapshot(s: Snapshot | null | undefined): boolean {
+  return !s || s.meta.index === 0;
+}

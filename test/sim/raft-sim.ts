@@ -1,0 +1,652 @@
+/**
+ * Deterministic Raft cluster simulator: N RaftNodes, each behind a simulated host that
+ * persists Ready batches to a MemoryRaftStorage after a random "fsync" delay, sends messages over
+ * a faulty simulated network, applies committed entries to a KV register state machine, compacts
+ * its log, and serves ReadIndex reads. Everything derives from one seed (test/sim/prng.ts) and
+ * runs on simulated time (test/sim/scheduler.ts).
+ *
+ * Safety properties are checked continuously (see `Checker`), linearizability of the recorded
+ * client history at the end, and liveness after all faults are healed.
+ */
+import { MemoryRaftStorage, RaftNode, type ConfChange, type Entry, type Message, type NodeId, type RaftConfig, type RaftMutation, type Ready } from '../../src/raft/index.js';
+import { Rng } from './prng.js';
+import { SimScheduler, TimerGroup } from './scheduler.js';
+import { checkLinearizable, type RegOp } from './raft-linearizability.js';
+
+export interface RaftSimOptions {
+  seed: number;
+  nodes: number;
+  mutation: RaftMutation;
+  /** Simulated duration of the fault phase. */
+  chaosMs: number;
+  /** Simulated time allowed after healing for a leader to emerge and all nodes to converge. */
+  settleMs: number;
+  tickMs: number;
+  clients: number;
+  keys: number;
+  /** Host-level break for the mutation test: serve reads from local state without ReadIndex. */
+  localReads: boolean;
+  /** Gap between two faults, ms (uniform). */
+  faultGapMs: [number, number];
+}
+
+export interface RaftSimResult {
+  seed: number;
+  violations: string[];
+  stats: {
+    events: number;
+    messages: number;
+    writesAcked: number;
+    writesUnknown: number;
+    reads: number;
+    crashes: number;
+    partitions: number;
+    snapshotsSent: number;
+    compactions: number;
+    leaders: number;
+    maxTerm: number;
+    linExplored: number;
+    transfers: number;
+    confChanges: number;
+    /** ms after healing until one leader was first followed by every member (-1: never within settleMs). */
+    leaderAfterHealMs: number;
+  };
+}
+
+export function defaultSimOptions(seed: number): RaftSimOptions {
+  return { seed, nodes: seed % 2 === 0 ? 3 : 5, mutation: 'none', chaosMs: 4000, settleMs: 3000, tickMs: 10, clients: 3, keys: 2, localReads: false, faultGapMs: [50, 400] };
+}
+
+interface KvState {
+  kv: Record<string, string>;
+  ids: string[];
+}
+
+interface WriteCmd {
+  id: string;
+  key: string;
+  value: string;
+}
+
+class SafetyViolation extends Error {}
+
+/** Global knowledge used by the safety checks. */
+class Checker {
+  readonly violations: string[] = [];
+  /** term → leader (election safety, Raft Fig. 3). */
+  readonly leaders = new Map<number, NodeId>();
+  /** (index, term) → data: two logs holding an entry with the same index and term hold the same entry. */
+  readonly entryData = new Map<string, string>();
+  /** index → entry applied by anyone (state-machine safety). */
+  readonly applied = new Map<number, Entry>();
+  maxApplied = 0;
+
+  fail(msg: string): never {
+    this.violations.push(msg);
+    throw new SafetyViolation(msg);
+  }
+
+  sawEntry(e: Entry, who: NodeId): void {
+    const k = `${e.index}/${e.term}`;
+    const d = this.entryData.get(k);
+    if (d === undefined) this.entryData.set(k, e.data);
+    else if (d !== e.data) this.fail(`log matching: ${who} has entry ${k} = ${e.data}, another log has ${d}`);
+  }
+
+  sawApply(e: Entry, who: NodeId): void {
+    const prev = this.applied.get(e.index);
+    if (!prev) {
+      this.applied.set(e.index, { ...e });
+      this.maxApplied = Math.max(this.maxApplied, e.index);
+    } else if (prev.term !== e.term || prev.data !== e.data) {
+      this.fail(`state machine safety: ${who} applied ${e.index}/${e.term} "${e.data}", another node applied ${prev.index}/${prev.term} "${prev.data}"`);
+    }
+  }
+
+  sawLeader(node: RaftNode, now: number): void {
+    const l = this.leaders.get(node.term);
+    if (l === node.id) return;
+    if (l !== undefined) this.fail(`election safety: ${l} and ${node.id} both leader in term ${node.term} (t=${now})`);
+    this.leaders.set(node.term, node.id);
+    // Leader completeness (Raft §5.4): every entry already applied somewhere (hence committed in
+    // an earlier term) is in the new leader's log.
+    const first = node.log.firstIndex();
+    for (let i = Math.max(first, 1); i <= this.maxApplied; i++) {
+      const e = this.applied.get(i);
+      if (!e) continue;
+      const t = node.log.term(i);
+      if (t !== e.term) this.fail(`leader completeness: leader ${node.id} of term ${node.term} has term ${t ?? 'none'} at committed index ${i} (term ${e.term})`);
+    }
+    if (node.log.lastIndex() < this.maxApplied && first <= this.maxApplied) {
+      this.fail(`leader completeness: leader ${node.id} log ends at ${node.log.lastIndex()} < committed ${this.maxApplied}`);
+    }
+  }
+
+  /** Full log matching between two nodes: if they agree at i they agree on everything before. */
+  logMatching(a: RaftNode, b: RaftNode): void {
+    const lo = Math.max(a.log.firstIndex(), b.log.firstIndex());
+    const hi = Math.min(a.log.lastIndex(), b.log.lastIndex());
+    let top = -1;
+    for (let i = hi; i >= lo; i--) {
+      if (a.log.term(i) === b.log.term(i)) {
+        top = i;
+        break;
+      }
+    }
+    if (top < lo) return;
+    const ea = a.log.slice(lo, top + 1);
+    const eb = b.log.slice(lo, top + 1);
+    for (let k = 0; k < ea.length; k++) {
+      const x = ea[k]!;
+      const y = eb[k]!;
+      if (x.term !== y.term || x.data !== y.data) {
+        this.fail(`log matching: ${a.id} and ${b.id} agree at ${top} but differ at ${x.index} (${x.term} vs ${y.term})`);
+      }
+    }
+  }
+}
+
+class Host {
+  alive = true;
+  incarnation = 0;
+  group = new TimerGroup();
+  node: RaftNode;
+  sm: KvState = { kv: {}, ids: [] };
+  idSet = new Set<string>();
+  appliedIndex = 0;
+  readyScheduled = false;
+  readWaiters = new Map<string, (value: string | null) => void>();
+  servable: { ctx: string; index: number }[] = [];
+
+  constructor(
+    readonly id: NodeId,
+    readonly storage: MemoryRaftStorage,
+    private readonly sim: RaftSim,
+  ) {
+    this.node = this.boot();
+  }
+
+  boot(): RaftNode {
+    const snap = this.storage.snapshot();
+    this.sm = snap.data ? (JSON.parse(snap.data) as KvState) : { kv: {}, ids: [] };
+    this.idSet = new Set(this.sm.ids);
+    this.appliedIndex = snap.meta.index;
+    this.readWaiters.clear();
+    this.servable = [];
+    this.readyScheduled = false;
+    const rng = this.sim.rng.fork();
+    this.node = new RaftNode({
+      id: this.id,
+      storage: this.storage,
+      electionTick: 10,
+      random: () => rng.next(),
+      ...this.sim.nodeConfig,
+      mutation: this.sim.opts.mutation,
+    });
+    const clock = this.sim.sched.clock(this.group, 0);
+    clock.setTimeout(() => {
+      clock.setInterval(() => {
+        this.node.tick();
+        this.kick();
+      }, this.sim.opts.tickMs);
+    }, this.sim.rng.int(0, this.sim.opts.tickMs));
+    return this.node;
+  }
+
+  kick(): void {
+    if (!this.alive || this.readyScheduled || !this.node.hasReady()) return;
+    this.readyScheduled = true;
+    // Persisting takes time; a crash before this fires loses everything in the batch.
+    this.sim.sched.after(this.sim.rng.int(0, 3), () => this.processReady(), this.group);
+  }
+
+  receive(m: Message): void {
+    if (!this.alive) return;
+    this.node.step(m);
+    this.kick();
+  }
+
+  private processReady(): void {
+    this.readyScheduled = false;
+    const rd: Ready = this.node.ready();
+    const check = this.sim.checker;
+    // 1. persist
+    if (rd.snapshot) this.storage.applySnapshot(rd.snapshot);
+    if (rd.entries.length > 0) {
+      for (const e of rd.entries) check.sawEntry(e, this.id);
+      this.storage.append(rd.entries);
+    }
+    if (rd.hardState) this.storage.setHardState(rd.hardState);
+    // 2. send
+    for (const m of rd.messages) this.sim.net.send(m);
+    // 3. apply
+    if (rd.snapshot) {
+      this.sm = JSON.parse(rd.snapshot.data) as KvState;
+      this.idSet = new Set(this.sm.ids);
+      this.appliedIndex = rd.snapshot.meta.index;
+    }
+    for (const e of rd.committedEntries) {
+      if (e.index !== this.appliedIndex + 1) check.fail(`apply gap on ${this.id}: ${e.index} after ${this.appliedIndex}`);
+      check.sawApply(e, this.id);
+      this.appliedIndex = e.index;
+      if (e.type === 'conf') {
+        this.node.applyConfChange(JSON.parse(e.data) as Parameters<RaftNode['applyConfChange']>[0]);
+      } else if (e.data !== '') {
+        const cmd = JSON.parse(e.data) as WriteCmd;
+        if (!this.idSet.has(cmd.id)) {
+          // Duplicate proposals of one client op (retries) apply once (thesis §6.3).
+          this.idSet.add(cmd.id);
+          this.sm.ids.push(cmd.id);
+          this.sm.kv[cmd.key] = cmd.value;
+        }
+        this.sim.writeApplied(cmd.id);
+      }
+    }
+    this.servable.push(...rd.readStates);
+    this.serveReads();
+    this.node.advance(rd);
+    // 4. compaction (host-driven, Raft §7)
+    if (this.appliedIndex - this.storage.firstIndex() >= this.sim.compactEvery && this.appliedIndex <= this.storage.lastIndex()) {
+      this.storage.compact(this.appliedIndex, JSON.stringify(this.sm), this.node.confState());
+      this.sim.stats.compactions++;
+    }
+    this.kick();
+  }
+
+  private serveReads(): void {
+    const keep: { ctx: string; index: number }[] = [];
+    for (const r of this.servable) {
+      if (r.index > this.appliedIndex) {
+        keep.push(r);
+        continue;
+      }
+      const w = this.readWaiters.get(r.ctx);
+      if (w) {
+        this.readWaiters.delete(r.ctx);
+        w(null);
+      }
+    }
+    this.servable = keep;
+  }
+
+  readValue(key: string): string | null {
+    return this.sm.kv[key] ?? null;
+  }
+
+  crash(): void {
+    this.alive = false;
+    this.group.alive = false;
+    this.readWaiters.clear();
+  }
+
+  restart(): void {
+    this.alive = true;
+    this.incarnation++;
+    this.group = new TimerGroup();
+    this.boot();
+  }
+}
+
+/** One-way message network: delay/jitter (reordering), loss, duplication, directed cuts. */
+class RaftNet {
+  loss = 0;
+  dup = 0;
+  minDelay = 1;
+  maxDelay = 12;
+  private readonly cut = new Set<string>();
+
+  constructor(private readonly sim: RaftSim) {}
+
+  setCut(from: NodeId, to: NodeId, c: boolean): void {
+    if (c) this.cut.add(`${from}>${to}`);
+    else this.cut.delete(`${from}>${to}`);
+  }
+
+  healAll(): void {
+    this.cut.clear();
+  }
+
+  send(m: Message): void {
+    const json = JSON.stringify(m);
+    this.sim.stats.messages++;
+    if (m.type === 'snap') this.sim.stats.snapshotsSent++;
+    const rng = this.sim.rng;
+    if (this.cut.has(`${m.from}>${m.to}`)) return;
+    if (this.loss > 0 && rng.chance(this.loss)) return;
+    const copies = this.dup > 0 && rng.chance(this.dup) ? 2 : 1;
+    for (let i = 0; i < copies; i++) {
+      this.sim.sched.after(rng.int(this.minDelay, this.maxDelay) + (i > 0 ? rng.int(0, 50) : 0), () => {
+        if (this.cut.has(`${m.from}>${m.to}`)) return;
+        this.sim.hosts.get(m.to)?.receive(JSON.parse(json) as Message);
+      });
+    }
+  }
+}
+
+export class RaftSim {
+  readonly rng: Rng;
+  readonly sched = new SimScheduler(0);
+  readonly checker = new Checker();
+  readonly net: RaftNet;
+  readonly hosts = new Map<NodeId, Host>();
+  readonly ids: NodeId[];
+  readonly history: RegOp[] = [];
+  readonly compactEvery: number;
+  readonly stats: RaftSimResult['stats'] = {
+    events: 0,
+    messages: 0,
+    writesAcked: 0,
+    writesUnknown: 0,
+    reads: 0,
+    crashes: 0,
+    partitions: 0,
+    snapshotsSent: 0,
+    compactions: 0,
+    leaders: 0,
+    maxTerm: 0,
+    linExplored: 0,
+    transfers: 0,
+    confChanges: 0,
+    leaderAfterHealMs: -1,
+  };
+  private readonly writeWaiters = new Map<string, () => void>();
+  readonly ackedIds = new Set<string>();
+  private clientsRunning = true;
+  private opSeq = 0;
+
+  /** Per-seed core settings, so the seeds also cover flow-control and feature combinations. */
+  readonly nodeConfig: Pick<RaftConfig, 'heartbeatTick' | 'maxInflight' | 'maxEntriesPerMsg' | 'preVote' | 'checkQuorum'>;
+
+  constructor(readonly opts: RaftSimOptions) {
+    this.rng = new Rng(opts.seed);
+    this.compactEvery = this.rng.int(8, 30);
+    const preVote = this.rng.chance(0.85);
+    this.nodeConfig = {
+      heartbeatTick: this.rng.pick([1, 2, 3]),
+      maxInflight: this.rng.pick([1, 2, 4, 64]),
+      maxEntriesPerMsg: this.rng.pick([1, 3, 8, 64]),
+      preVote,
+      // With neither pre-vote nor check-quorum (leader lease) a removed server that never learned
+      // of its removal disrupts the cluster forever with ever higher terms (thesis §4.2.3): that
+      // combination is not live, so the simulator does not use it.
+      checkQuorum: preVote ? this.rng.chance(0.85) : true,
+    };
+    this.ids = Array.from({ length: opts.nodes }, (_, i) => `n${i + 1}`);
+    this.net = new RaftNet(this);
+    for (const id of this.ids) {
+      this.hosts.set(id, new Host(id, new MemoryRaftStorage({ voters: [...this.ids], learners: [] }), this));
+    }
+    let n = 0;
+    this.sched.afterEvent = () => {
+      for (const h of this.hosts.values()) {
+        if (h.alive && h.node.role === 'leader') this.checker.sawLeader(h.node, this.sched.now);
+      }
+      if (++n % 25 === 0) this.checkLogs();
+    };
+  }
+
+  checkLogs(): void {
+    const live = [...this.hosts.values()].filter((h) => h.alive);
+    for (let i = 0; i < live.length; i++) for (let j = i + 1; j < live.length; j++) this.checker.logMatching(live[i]!.node, live[j]!.node);
+  }
+
+  writeApplied(id: string): void {
+    const w = this.writeWaiters.get(id);
+    if (w) {
+      this.writeWaiters.delete(id);
+      w();
+    }
+  }
+
+  // ---- clients -------------------------------------------------------------------------------
+
+  private pickTarget(hint: NodeId): Host {
+    if (hint && this.rng.chance(0.9)) {
+      const h = this.hosts.get(hint);
+      if (h) return h;
+    }
+    return this.hosts.get(this.rng.pick(this.ids))!;
+  }
+
+  private startClient(c: number): void {
+    let leaderHint: NodeId = '';
+    const next = (): void => {
+      if (!this.clientsRunning) return;
+      this.sched.after(this.rng.int(1, 30), () => {
+        if (!this.clientsRunning) return;
+        const key = `k${this.rng.int(1, this.opts.keys)}`;
+        if (this.rng.chance(0.5)) write(key);
+        else read(key);
+      });
+    };
+    const write = (key: string): void => {
+      const id = `c${c}-${++this.opSeq}`;
+      const op: RegOp = { kind: 'w', key, value: id, call: this.sched.now, ret: Infinity, client: c };
+      this.history.push(op);
+      const data = JSON.stringify({ id, key, value: id } satisfies WriteCmd);
+      let finished = false;
+      const finish = (acked: boolean): void => {
+        if (finished) return;
+        finished = true;
+        this.writeWaiters.delete(id);
+        if (acked) {
+          op.ret = this.sched.now;
+          this.ackedIds.add(id);
+          this.stats.writesAcked++;
+        } else this.stats.writesUnknown++;
+        next();
+      };
+      this.writeWaiters.set(id, () => finish(true));
+      const deadline = this.sched.now + 1000;
+      const attempt = (): void => {
+        if (finished) return;
+        if (this.sched.now >= deadline) return finish(false);
+        const h = this.pickTarget(leaderHint);
+        if (h.alive) {
+          const r = h.node.propose(data);
+          h.kick();
+          if (r.ok) leaderHint = h.id;
+          else leaderHint = r.leader;
+          // Retry (same id, deduplicated by the state machine) if no answer soon.
+          this.sched.after(r.ok ? 200 : this.rng.int(5, 30), attempt);
+        } else this.sched.after(this.rng.int(5, 30), attempt);
+      };
+      attempt();
+    };
+    const read = (key: string): void => {
+      const ctx = `r${c}-${++this.opSeq}`;
+      const call = this.sched.now;
+      const deadline = call + 1000;
+      let finished = false;
+      const attempt = (): void => {
+        if (finished) return;
+        if (this.sched.now >= deadline) {
+          finished = true; // never answered: not part of the history
+          return next();
+        }
+        const h = this.pickTarget(leaderHint);
+        if (!h.alive) return void this.sched.after(this.rng.int(5, 30), attempt);
+        if (this.opts.localReads) {
+          finished = true;
+          this.history.push({ kind: 'r', key, value: h.readValue(key), call, ret: this.sched.now, client: c });
+          this.stats.reads++;
+          return next();
+        }
+        const r = h.node.readIndex(ctx);
+        h.kick();
+        if (!r.ok) {
+          leaderHint = r.leader;
+          return void this.sched.after(this.rng.int(5, 30), attempt);
+        }
+        leaderHint = h.id;
+        const inc = h.incarnation;
+        h.readWaiters.set(ctx, () => {
+          if (finished || h.incarnation !== inc) return;
+          finished = true;
+          this.history.push({ kind: 'r', key, value: h.readValue(key), call, ret: this.sched.now, client: c });
+          this.stats.reads++;
+          next();
+        });
+        this.sched.after(200, attempt); // lost heartbeats / deposed leader: ask again
+      };
+      attempt();
+    };
+    next();
+  }
+
+  // ---- faults --------------------------------------------------------------------------------
+
+  private crashed(): Host[] {
+    return [...this.hosts.values()].filter((h) => !h.alive);
+  }
+
+  private fault(): void {
+    const r = this.rng.next();
+    const live = [...this.hosts.values()].filter((h) => h.alive);
+    if (r < 0.2) {
+      // symmetric partition into two random sides
+      this.net.healAll();
+      const side = new Set(this.ids.filter(() => this.rng.chance(0.5)));
+      for (const a of this.ids) for (const b of this.ids) if (side.has(a) !== side.has(b)) this.net.setCut(a, b, true);
+      this.stats.partitions++;
+    } else if (r < 0.3) {
+      // one-way cut
+      const a = this.rng.pick(this.ids);
+      const b = this.rng.pick(this.ids);
+      if (a !== b) this.net.setCut(a, b, true);
+      this.stats.partitions++;
+    } else if (r < 0.45) {
+      this.net.healAll();
+    } else if (r < 0.6) {
+      if (live.length > 1) {
+        // Prefer crashing the leader: that is where interesting states come from.
+        const leader = live.find((h) => h.node.role === 'leader');
+        const victim = leader && this.rng.chance(0.5) ? leader : this.rng.pick(live);
+        victim.crash();
+        this.stats.crashes++;
+      }
+    } else if (r < 0.75) {
+      const dead = this.crashed();
+      if (dead.length > 0) this.rng.pick(dead).restart();
+    } else if (r < 0.8) {
+      this.net.loss = this.rng.pick([0, 0, 0.05, 0.2]);
+      this.net.dup = this.rng.pick([0, 0.05, 0.2]);
+    } else if (r < 0.85) {
+      this.net.maxDelay = this.rng.pick([5, 12, 40, 120]);
+    } else if (r < 0.92) {
+      const leader = live.find((h) => h.node.role === 'leader');
+      if (leader) {
+        const to = this.rng.pick(leader.node.confState().voters);
+        if (leader.node.transferLeadership(to)) this.stats.transfers++;
+      }
+    } else {
+      this.membershipChange(live);
+    }
+  }
+
+  /** One single-server change through the current leader (it refuses while one is pending). */
+  private membershipChange(live: Host[]): void {
+    const leader = live.find((h) => h.node.role === 'leader');
+    if (!leader) return;
+    const conf = leader.node.confState();
+    const members = new Set([...conf.voters, ...conf.learners]);
+    const outside = this.ids.filter((id) => !members.has(id));
+    const minVoters = this.opts.nodes >= 5 ? 3 : 2;
+    const choices: ConfChange[] = [];
+    if (conf.voters.length > minVoters) for (const v of conf.voters) choices.push({ type: 'removeNode', node: v });
+    for (const l of conf.learners) choices.push({ type: 'addVoter', node: l }, { type: 'removeNode', node: l });
+    for (const o of outside) choices.push({ type: 'addLearner', node: o });
+    if (conf.voters.length > minVoters) for (const v of conf.voters) if (v !== leader.id) choices.push({ type: 'addLearner', node: v });
+    if (choices.length === 0) return;
+    const cc = this.rng.pick(choices);
+    if (leader.node.proposeConfChange(cc).ok) {
+      this.stats.confChanges++;
+      leader.kick();
+    }
+  }
+
+  run(): RaftSimResult {
+    const { opts } = this;
+    try {
+      for (let c = 0; c < opts.clients; c++) this.startClient(c);
+      const faultAt = (t: number): void => {
+        this.sched.at(t, () => {
+          if (this.sched.now >= opts.chaosMs) return;
+          this.fault();
+          faultAt(this.sched.now + this.rng.int(opts.faultGapMs[0], opts.faultGapMs[1]));
+        });
+      };
+      faultAt(this.rng.int(100, 400));
+      this.sched.runUntil(opts.chaosMs);
+      // Heal everything and stop issuing new operations.
+      this.net.healAll();
+      this.net.loss = 0;
+      this.net.dup = 0;
+      this.net.maxDelay = 12;
+      for (const h of this.crashed()) h.restart();
+      // Outstanding client ops finish or time out; meanwhile measure how long after healing a
+      // leader is followed by every member.
+      let t = opts.chaosMs;
+      this.stats.leaderAfterHealMs = -1;
+      while (t < opts.chaosMs + opts.settleMs) {
+        t += 10;
+        if (t === opts.chaosMs + 1100) this.clientsRunning = false;
+        this.sched.runUntil(t);
+        if (this.stats.leaderAfterHealMs < 0 && this.stableLeader()) this.stats.leaderAfterHealMs = t - opts.chaosMs;
+      }
+      this.checkLogs();
+      this.checkQuiescence();
+      const lin = checkLinearizable(this.history);
+      this.stats.linExplored = lin.explored;
+      if (!lin.ok) {
+        const ops = lin.ops.map((o) => `${o.kind}(${o.value ?? 'null'})@[${o.call},${o.ret}]c${o.client}`).join(' ');
+        this.checker.violations.push(`linearizability: history of ${lin.key} is not linearizable: ${ops}`);
+      }
+    } catch (e) {
+      if (!(e instanceof SafetyViolation)) {
+        this.checker.violations.push(`exception at t=${this.sched.now}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+      }
+    }
+    this.stats.events = this.sched.executed;
+    this.stats.leaders = this.checker.leaders.size;
+    this.stats.maxTerm = Math.max(0, ...this.checker.leaders.keys());
+    return { seed: opts.seed, violations: this.checker.violations, stats: this.stats };
+  }
+
+  /** Exactly one leader, followed by every member of its configuration. */
+  private stableLeader(): boolean {
+    const leaders = [...this.hosts.values()].filter((h) => h.alive && h.node.role === 'leader');
+    if (leaders.length !== 1) return false;
+    const conf = leaders[0]!.node.confState();
+    return [...conf.voters, ...conf.learners].every((id) => this.hosts.get(id)?.node.lead === leaders[0]!.id);
+  }
+
+  /** Liveness after healing: one leader, every node applied everything, acked writes everywhere. */
+  private checkQuiescence(): void {
+    const hosts = [...this.hosts.values()];
+    if (this.stats.leaderAfterHealMs < 0) this.checker.violations.push(`liveness: no leader followed by every member within ${this.opts.settleMs} ms of healing`);
+    const leaders = hosts.filter((h) => h.node.role === 'leader');
+    if (leaders.length !== 1) return void this.checker.violations.push(`liveness: ${leaders.length} leaders after settling`);
+    const leader = leaders[0]!;
+    const commit = leader.node.log.committed;
+    if (commit !== leader.node.log.lastIndex()) this.checker.violations.push(`liveness: leader commit ${commit} < last ${leader.node.log.lastIndex()}`);
+    const ref = JSON.stringify(leader.sm.kv);
+    const conf = leader.node.confState();
+    const members = new Set([...conf.voters, ...conf.learners]);
+    for (const h of hosts) {
+      // Removed nodes may never learn they were removed; only members must converge.
+      if (!members.has(h.id)) continue;
+      if (h.node.lead !== leader.id) this.checker.violations.push(`liveness: ${h.id} follows '${h.node.lead}', leader is ${leader.id}`);
+      if (h.appliedIndex !== commit) this.checker.violations.push(`liveness: ${h.id} applied ${h.appliedIndex}, leader committed ${commit}`);
+      if (JSON.stringify(h.sm.kv) !== ref) this.checker.violations.push(`convergence: ${h.id} state differs from leader`);
+      for (const id of this.ackedIds) {
+        if (!h.idSet.has(id)) this.checker.violations.push(`durability: acked write ${id} not applied on ${h.id}`);
+      }
+      if (h.idSet.size !== h.sm.ids.length) this.checker.violations.push(`exactly-once: ${h.id} applied an op twice`);
+    }
+  }
+}
+
+export function runRaftSim(opts: RaftSimOptions): RaftSimResult {
+  return new RaftSim(opts).run();
+}
