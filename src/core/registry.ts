@@ -131,7 +131,7 @@ export class Registry {
    */
   publish(clientId: string, kind: ClientKind, service: ServiceKey, instances: readonly Instance[], now: number): void {
     const ephemeral = kind !== 'persistent-ipport';
-    this.checkEphemerality(service, ephemeral);
+    // ensureService throws on an ephemerality conflict before anything changed.
     const svc = this.ensureService(service, ephemeral, now);
     const client = this.getOrCreateClient(clientId, kind, now);
     client.publishes.set(svc.id, { service: svc.key, instances });

@@ -66,7 +66,7 @@ export class ClusterServer {
 
   async start(): Promise<void> {
     if (this.server) throw new Error('cluster server already started');
-    const server = new grpc.Server({ 'grpc.max_receive_message_length': this.o.maxInboundBytes });
+    const server = new grpc.Server({ 'grpc.max_receive_message_length': this.o.maxInboundBytes, 'grpc.enable_channelz': 0 });
     // The SDK's definitions: their deserializer never throws, bad protobuf arrives as UndecodablePayload.
     const defs = sdkServiceDefinitions();
     const request: grpc.handleUnaryCall<unknown, WirePayload> = (call, callback) => this.onCall(call, callback);

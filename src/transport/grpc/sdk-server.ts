@@ -202,7 +202,7 @@ export class SdkGrpcServer {
   }
 
   private async doStart(): Promise<void> {
-    const server = new grpc.Server({ 'grpc.max_receive_message_length': this.maxInboundBytes });
+    const server = new grpc.Server({ 'grpc.max_receive_message_length': this.maxInboundBytes, 'grpc.enable_channelz': 0 });
     const defs = sdkServiceDefinitions();
     const request: grpc.handleUnaryCall<unknown, WirePayload> = (call, callback) => this.handleUnary(call, callback);
     const requestBiStream: grpc.handleBidiStreamingCall<unknown, WirePayload> = (call) => this.handleStream(call);
