@@ -21,7 +21,7 @@ import type { Logger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
 import type { PersistentStore } from './persistence/persistent-store.js';
 import { SqliteStore } from './persistence/sqlite-store.js';
-import { grpcPushSink, namingHandlers, ParamCheckError } from './transport/grpc/naming-handlers.js';
+import { grpcPushSink, namingHandlers } from './transport/grpc/naming-handlers.js';
 import { SdkGrpcServer } from './transport/grpc/sdk-server.js';
 import { createHttpServer } from './transport/http/http-server.js';
 import { applyStoredSwitches } from './transport/http/switches.js';
@@ -196,7 +196,7 @@ export class NomenServer {
           this.context.metrics?.grpcRequests.inc({ type, result: 'error' });
           // Rejections of the request itself (4xx) are typed failures, as grpc.md §5.3 recommends: the
           // Rust SDK re-sends a typed failure once, but an ErrorResponse every 3 s forever.
-          if (e instanceof ParamCheckError || (e instanceof NacosError && e.status >= 400 && e.status < 500)) {
+          if (e instanceof NacosError && e.status >= 400 && e.status < 500) {
             return {
               type: RESPONSE_TYPE[type] ?? 'ErrorResponse',
               body: { resultCode: 500, errorCode: e.status, message: e.message, requestId: null, success: false },

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { AppContext } from '../../app-context.js';
-import { NacosError, badRequest } from '../../core/errors.js';
+import { badRequest } from '../../core/errors.js';
 import {
   checkClusters,
   checkGroup,
@@ -63,16 +63,9 @@ function serviceKeyOf(ctx: AppContext, b: { namespace?: string | null; serviceNa
   if (ctx.config.bool('nacos.core.param.check.enabled')) {
     const err =
       checkNamespaceId(key.namespace) ?? checkServiceName(key.name) ?? checkGroup(key.group) ?? (clusters ? checkClusters(clusters) : null);
-    if (err) throw new ParamCheckError(`Param check invalid:${err}`);
+    if (err) throw badRequest(`Param check invalid:${err}`);
   }
   return key;
-}
-
-/** A parameter-check rejection: answered as a typed failure (resultCode 500, errorCode 400), not an ErrorResponse. */
-export class ParamCheckError extends NacosError {
-  constructor(message: string) {
-    super(400, message);
-  }
 }
 
 function toInput(i: z.infer<typeof instanceSchema>): InstanceInput {

@@ -14,6 +14,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { DistroStats } from '../../../src/distro/stats.js';
 import {
   artifactPath,
   endLog,
@@ -23,8 +24,9 @@ import {
   REPO_ROOT,
   safeWrite,
   sleep,
+  killChild,
+  stopChild,
   trackChild,
-  waitForExit,
   type HttpOptions,
   type HttpResult,
   type HttpServiceInfo,
@@ -59,37 +61,13 @@ export function responsibleFor(tag: string, healthy: readonly string[]): string 
 // ------------------------------------------------------------------------------------------------
 // Operator JSON shapes (the parts the tests read)
 
-export interface DistroCounters {
-  syncMessagesSent: number;
-  syncEntriesSent: number;
-  applied: number;
-  appliedDeletes: number;
-  verifyRounds: number;
-  verifyRepairs: number;
-  leasesRenewed: number;
-  removedByAsOf: number;
-  expiredReplicas: number;
-  snapshotEntriesLoaded: number;
-  nonOwnerLocalChanges: number;
-  [k: string]: number;
-}
-
+/** `GET /nacos/v1/ns/operator/distro/state` (the `distro` part is the core's own stats type). */
 export interface DistroState {
   self: string;
   loaded: boolean;
   members: { address: string; state: string; failAccessCnt: number }[];
   healthy: string[];
-  distro: {
-    loaded: boolean;
-    loadTimeMs: number | null;
-    loadWarning: string | null;
-    healthyMembers: number;
-    responsible: number;
-    replicas: number;
-    tombstones: number;
-    counters: DistroCounters;
-    peers: Record<string, { state: string; pending: number; inFlight: number; lastVerifyAt: number | null; lastVerifyOk: boolean | null }>;
-  };
+  distro: DistroStats;
 }
 
 export interface NodeInfo {
@@ -179,14 +157,7 @@ export class ClusterMember {
 
   /** Graceful stop: SIGTERM, then SIGKILL after 5 s. */
   async stop(): Promise<void> {
-    const c = this.child;
-    if (!c || !this.running) return;
-    c.kill('SIGTERM');
-    if (!(await waitForExit(c, 5000))) {
-      safeWrite(this.log, '\n===== did not exit 5 s after SIGTERM: SIGKILL\n');
-      c.kill('SIGKILL');
-      await waitForExit(c, 5000);
-    }
+    if (this.child && this.running) await stopChild(this.child, this.log);
   }
 
   /** Crash: SIGKILL, and wait until the process is gone. */
@@ -194,8 +165,7 @@ export class ClusterMember {
     const c = this.child;
     if (!c || !this.running) return;
     safeWrite(this.log, `\n===== SIGKILL at ${new Date().toISOString()}\n`);
-    c.kill('SIGKILL');
-    await waitForExit(c, 5000);
+    await killChild(c);
   }
 
   /** Deletes the data directory (the member must not run). */

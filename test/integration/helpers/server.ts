@@ -73,6 +73,21 @@ export function waitForExit(child: ChildProcess, timeoutMs: number): Promise<boo
 // ------------------------------------------------------------------------------------------------
 // Small utilities
 
+/** Graceful stop of a server process: SIGTERM, then SIGKILL after 5 s (noted in its log). */
+export async function stopChild(c: ChildProcess, log: WriteStream): Promise<void> {
+  c.kill('SIGTERM');
+  if (!(await waitForExit(c, 5000))) {
+    safeWrite(log, '\n===== did not exit 5 s after SIGTERM: SIGKILL\n');
+    await killChild(c);
+  }
+}
+
+/** Crash a process: SIGKILL, and wait until it is gone. */
+export async function killChild(c: ChildProcess): Promise<void> {
+  c.kill('SIGKILL');
+  await waitForExit(c, 5000);
+}
+
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /**
@@ -301,22 +316,12 @@ export class TestServer {
 
   /** Graceful stop: SIGTERM, then SIGKILL after 5 s. */
   async stop(): Promise<void> {
-    const c = this.child;
-    if (!c || !this.running) return;
-    c.kill('SIGTERM');
-    if (!(await waitForExit(c, 5000))) {
-      safeWrite(this.log, '\n===== did not exit 5 s after SIGTERM: SIGKILL\n');
-      c.kill('SIGKILL');
-      await waitForExit(c, 5000);
-    }
+    if (this.child && this.running) await stopChild(this.child, this.log);
   }
 
   /** Crash: SIGKILL, and wait until the process is gone. */
   async kill9(): Promise<void> {
-    const c = this.child;
-    if (!c || !this.running) return;
-    c.kill('SIGKILL');
-    await waitForExit(c, 5000);
+    if (this.child && this.running) await killChild(this.child);
   }
 
   /** Starts the server again on the same port and data directory (stops it first if running). */
