@@ -19,8 +19,9 @@ import { ServiceInfoView } from './naming/service-info-view.js';
 import { SubscriptionRegistry } from './naming/subscriptions.js';
 import type { Logger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
-import type { PersistentStore } from './persistence/persistent-store.js';
-import { SqliteStore } from './persistence/sqlite-store.js';
+import { RAFT_GROUP, RaftStore } from './persistence/raft-store.js';
+import { openRaftLog } from './persistence/raft-log.js';
+import { RaftLink } from './cluster/raft-link.js';
 import { grpcPushSink, namingHandlers } from './transport/grpc/naming-handlers.js';
 import { SdkGrpcServer } from './transport/grpc/sdk-server.js';
 import { createHttpServer } from './transport/http/http-server.js';
@@ -28,6 +29,8 @@ import { applyStoredSwitches } from './transport/http/switches.js';
 import { UdpPushService } from './transport/udp/udp-push.js';
 
 export const VERSION = '0.1.0';
+/** Raft node id of a standalone member (its one-voter group). */
+const STANDALONE_RAFT_ID = 'standalone';
 
 /** Request type -> the response type a typed failure must carry (grpc.md §7). */
 const RESPONSE_TYPE: Record<string, string> = {
@@ -50,7 +53,9 @@ export class NomenServer {
   readonly metadata = new MetadataIndex();
   readonly subscriptions = new SubscriptionRegistry();
   readonly readiness: Readiness = { ready: false, reason: 'starting' };
-  readonly store: PersistentStore;
+  readonly store: RaftStore;
+  /** Cluster mode only: Raft over the cluster transport. */
+  readonly raftLink: RaftLink | null = null;
   readonly view: ServiceInfoView;
   readonly push: PushEngine;
   readonly naming: NamingService;
@@ -80,7 +85,28 @@ export class NomenServer {
       this.registry = new Registry(hlc.nextRevision);
       this.cluster = new ClusterNode(this.member, config, this.registry, hlc, clock, log, VERSION);
     }
-    this.store = new SqliteStore(resolve(config.str('nomen.data.dir')));
+    const electionMs = config.int('nacos.core.protocol.raft.data.election_timeout_ms');
+    const tickMs = Math.max(10, Math.floor(electionMs / config.int('nacos.core.protocol.raft.data.election_heartbeat_factor')));
+    const dataDir = resolve(config.str('nomen.data.dir'));
+    const fsync = config.bool('nomen.raft.fsync');
+    this.store = new RaftStore({
+      // Standalone: a fixed id, so the one-voter group survives a change of the advertised address.
+      id: standalone ? STANDALONE_RAFT_ID : this.member.address,
+      openLog: () => openRaftLog(dataDir, fsync),
+      clock,
+      log: log.child({ component: 'persistent' }),
+      tickMs,
+      electionTick: Math.max(2, Math.round(electionMs / tickMs)),
+      heartbeatTick: 1,
+      snapshotEntries: config.int('nomen.raft.snapshot.entries'),
+      snapshotIntervalMs: config.int('nacos.core.protocol.raft.data.snapshot_interval_secs') * 1000,
+      writeTimeoutMs: config.int('nomen.raft.write.timeout-ms'),
+      forwardTimeoutMs: config.int('nacos.core.protocol.raft.data.rpc_request_timeout_ms'),
+      noLeaderWaitMs: config.int('nomen.raft.no-leader.wait-ms'),
+    });
+    if (this.cluster) {
+      this.raftLink = new RaftLink(this.cluster.transport, this.store, clock, log.child({ component: 'raft-link' }), Math.max(500, 2 * electionMs));
+    }
     this.view = new ServiceInfoView(this.registry, this.metadata, clock, () => config.int('nacos.naming.default.push.cache.millis'));
     this.grpc = new SdkGrpcServer({
       host,
@@ -146,6 +172,21 @@ export class NomenServer {
       push: () => this.push.stats,
       udp: () => this.udp.stats,
       ready: () => this.readiness.ready,
+      raft: () => {
+        const st = this.store.status();
+        if (!st) return null;
+        const { proposed, forwarded, failed, applied, duplicates, rejected } = this.store.stats();
+        return {
+          role: st.role,
+          term: st.term,
+          commitIndex: st.commitIndex,
+          appliedIndex: st.appliedIndex,
+          lastIndex: st.lastIndex,
+          snapshotIndex: st.snapshotIndex,
+          voters: st.conf.voters.length,
+          counters: { proposed, forwarded, failed, applied, duplicates, rejected },
+        };
+      },
       ...(cluster
         ? {
             distro: () => cluster.distro.stats(),
@@ -176,6 +217,7 @@ export class NomenServer {
     entries.sort((a, b) => (a.table === 'service' ? 0 : 1) - (b.table === 'service' ? 0 : 1));
     sm.apply(entries);
     this.store.onApply((batch) => sm.apply(batch));
+    if (!this.cluster) await this.store.startConsensus({ voters: [STANDALONE_RAFT_ID], learners: [] }, null);
     applyStoredSwitches(this.context);
 
     const handlers = namingHandlers(this.context);
@@ -221,8 +263,9 @@ export class NomenServer {
               distroState: () => cluster.state(),
               forwardTimeoutMs: this.config.int('nomen.cluster.forward.timeout-ms'),
             },
+            raftState: () => this.raftState(),
           }
-        : {},
+        : { raftState: () => this.raftState() },
     );
     await this.http.listen({ port: this.member.port, host: this.config.str('nomen.server.host') });
     this.expiry.start();
@@ -230,6 +273,10 @@ export class NomenServer {
       // Ready only after the Distro snapshot load: no partial reads (spec distro.md §8.B7).
       this.readiness.reason = 'loading distro snapshot';
       await cluster.start();
+      // First start of this member: the Raft group is every member of the list (Nacos does the same).
+      const voters = cluster.memberList().map((m) => m.address).sort();
+      await this.store.startConsensus({ voters, learners: [] }, this.raftLink);
+      this.raftLink?.startReconciling(() => cluster.memberList().map((m) => m.address), 2000);
       await this.waitForLoad(cluster);
     }
     await this.grpc.start();
@@ -239,6 +286,11 @@ export class NomenServer {
       { http: this.member.port, grpc: this.member.port + 1000, member: this.member.address, ms: Date.now() - t0 },
       'nomen member ready',
     );
+  }
+
+  /** Raft role, term, indexes and configuration of the persistent store, for operators. */
+  raftState(): unknown {
+    return { group: RAFT_GROUP, ...this.store.status(), stats: this.store.stats(), link: this.raftLink?.stats ?? null };
   }
 
   private waitForLoad(cluster: ClusterNode): Promise<void> {
@@ -265,6 +317,12 @@ export class NomenServer {
     this.readiness.reason = 'shutting down';
     this.expiry.stop();
     this.push.stop();
+    if (this.cluster) {
+      // Hand Raft leadership over before leaving, so writes pause for one round trip, not an election.
+      const moved = await this.store.transferLeadershipAway(1000).catch(() => false);
+      if (moved) this.log.info({ leader: this.store.status()?.leader }, 'raft leadership transferred');
+      this.raftLink?.stop();
+    }
     await this.cluster?.stop().catch((e: unknown) => this.log.warn({ err: e }, 'cluster stop'));
     // Drain: ask SDK clients to move (ConnectResetRequest, honoured by Java clients) and end their
     // streams (which makes Rust clients reconnect elsewhere), then close the port.

@@ -73,6 +73,14 @@ export const CONFIG_KEYS = {
   'nomen.distro.load.chunk-max-bytes': { type: 'int', default: '1048576', min: 1024, description: 'Approximate max bytes of one snapshot chunk' },
   'nomen.distro.expiry.check-interval-ms': { type: 'int', default: '5000', min: 100, description: 'How often replica leases and tombstones are swept' },
   'nomen.cluster.forward.timeout-ms': { type: 'int', default: '2000', min: 100, description: 'Timeout of an HTTP write forwarded to the responsible member' },
+  'nacos.core.protocol.raft.data.election_timeout_ms': { type: 'int', default: '1000', min: 100, max: 60000, description: 'Raft election timeout in ms; the actual timeout is random in [t, 2t). Nacos: 5000 (and raises lower values); ours is lower for faster failover, see docs/raft.md' },
+  'nacos.core.protocol.raft.data.election_heartbeat_factor': { type: 'int', default: '10', min: 2, max: 100, description: 'Leader heartbeat interval = election timeout / this factor (Nacos: 10)' },
+  'nacos.core.protocol.raft.data.snapshot_interval_secs': { type: 'int', default: '1800', min: 1, description: 'Raft snapshot (log compaction) interval when anything was applied since the last one (Nacos: 1800)' },
+  'nomen.raft.snapshot.entries': { type: 'int', default: '10000', min: 10, description: 'Also compact the Raft log after this many applied entries since the last snapshot' },
+  'nacos.core.protocol.raft.data.rpc_request_timeout_ms': { type: 'int', default: '5000', min: 100, description: 'Timeout of a write forwarded to the Raft leader (Nacos: 5000)' },
+  'nomen.raft.write.timeout-ms': { type: 'int', default: '10000', min: 100, description: 'Overall wait of one persistent write (commit + local apply) before it fails with 500 (Nacos: 10000)' },
+  'nomen.raft.no-leader.wait-ms': { type: 'int', default: '3000', min: 0, description: 'How long a persistent write waits for a Raft leader to be known before it fails with 500 "did not find the Leader node"' },
+  'nomen.raft.fsync': { type: 'bool', default: 'true', description: 'fsync the Raft log before acknowledging (turn off only for throw-away test clusters)' },
 } as const satisfies Record<string, KeySpec>;
 
 export type ConfigKey = keyof typeof CONFIG_KEYS;

@@ -14,6 +14,20 @@ export interface MetricsSources {
   /** Cluster mode: Distro stats (counters are monotonic). */
   distro?(): DistroStats;
   members?(): { address: string; state: string }[];
+  /** Raft of the persistent store (null before it started). */
+  raft?(): RaftMetrics | null;
+}
+
+export interface RaftMetrics {
+  role: string;
+  term: number;
+  commitIndex: number;
+  appliedIndex: number;
+  lastIndex: number;
+  snapshotIndex: number;
+  voters: number;
+  /** Monotonic counters (proposed, forwarded, failed, applied, duplicates...). */
+  counters: Record<string, number>;
 }
 
 /**
@@ -102,6 +116,35 @@ export class Metrics {
         collect() {
           this.reset();
           for (const m of members()) this.set({ member: m.address, state: m.state }, m.state === 'UP' || m.state === 'SUSPICIOUS' ? 1 : 0);
+        },
+      });
+    }
+    if (sources.raft) {
+      const raft = sources.raft;
+      new Gauge({
+        name: 'nomen_raft_role',
+        help: '1 for this member\'s current Raft role of the persistent store',
+        labelNames: ['role'],
+        registers: [r],
+        collect() {
+          const st = raft();
+          this.reset();
+          for (const role of ['leader', 'follower', 'candidate', 'preCandidate']) this.set({ role }, st?.role === role ? 1 : 0);
+        },
+      });
+      gauge('nomen_raft_term', 'Current Raft term', () => raft()?.term ?? 0);
+      gauge('nomen_raft_commit_index', 'Raft commit index', () => raft()?.commitIndex ?? 0);
+      gauge('nomen_raft_applied_index', 'Raft applied index', () => raft()?.appliedIndex ?? 0);
+      gauge('nomen_raft_last_index', 'Last Raft log index', () => raft()?.lastIndex ?? 0);
+      gauge('nomen_raft_snapshot_index', 'Index of the latest Raft snapshot', () => raft()?.snapshotIndex ?? 0);
+      gauge('nomen_raft_voters', 'Voters in the Raft configuration', () => raft()?.voters ?? 0);
+      new Gauge({
+        name: 'nomen_raft_events',
+        help: 'Raft store counters (monotonic): proposed, forwarded, failed, applied, duplicates, rejected',
+        labelNames: ['event'],
+        registers: [r],
+        collect() {
+          for (const [k, v] of Object.entries(raft()?.counters ?? {})) this.set({ event: k }, v);
         },
       });
     }

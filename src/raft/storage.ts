@@ -105,6 +105,11 @@ export class MemoryRaftStorage implements RaftStorage {
     for (const e of rest) this.ents.push({ ...e });
   }
 
+  /** Sets the configuration of the empty index-0 snapshot (bootstrap of a fresh storage). */
+  protected setInitialConf(conf: ConfState): void {
+    this.snap = { meta: { ...this.snap.meta, conf: cloneConf(conf) }, data: this.snap.data };
+  }
+
   /** Replaces everything with a snapshot received from the leader. */
   applySnapshot(s: Snapshot): void {
     if (s.meta.index <= this.snap.meta.index) return;

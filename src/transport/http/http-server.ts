@@ -29,6 +29,8 @@ export interface HttpServerOptions {
   members?: MemberSource;
   /** Cluster mode: forwarding of writes to the responsible member, readiness gate, distro state. */
   cluster?: HttpClusterHooks;
+  /** Raft state of the persistent store for operators (`/nacos/v1/ns/operator/raft/state`). */
+  raftState?: () => unknown;
 }
 
 function sendError(reply: FastifyReply, req: FastifyRequest, err: unknown, ctx: AppContext): FastifyReply {
@@ -81,6 +83,10 @@ export function createHttpServer(ctx: AppContext, options: HttpServerOptions = {
     const cluster = options.cluster;
     installDistroFilter(app, ctx, cluster);
     app.get('/nacos/v1/ns/operator/distro/state', async (_req, reply) => reply.type('application/json').send(JSON.stringify(cluster.distroState())));
+  }
+  const raftState = options.raftState;
+  if (raftState) {
+    app.get('/nacos/v1/ns/operator/raft/state', async (_req, reply) => reply.type('application/json').send(JSON.stringify(raftState())));
   }
   const members = options.members ?? options.cluster?.members ?? selfMembers(ctx);
   const deps: HttpDeps = { ctx, members, namespaces: new NamespaceCatalog(ctx.naming.store), cluster: options.cluster };

@@ -1,0 +1,56 @@
+/**
+ * Validation of Raft traffic arriving over the cluster transport. Peers are authenticated, but
+ * every message is still checked before it reaches the deterministic core.
+ */
+import { z } from 'zod';
+import type { Message } from '../raft/types.js';
+
+const nat = z.number().int().nonnegative();
+const entry = z.object({ term: nat, index: nat, type: z.enum(['normal', 'conf']), data: z.string() });
+const conf = z.object({ voters: z.array(z.string()), learners: z.array(z.string()) });
+const snapshot = z.object({ meta: z.object({ index: nat, term: nat, conf }), data: z.string() });
+const base = { from: z.string().min(1), to: z.string().min(1), term: nat };
+
+const message = z.discriminatedUnion('type', [
+  z.object({ ...base, type: z.literal('app'), index: nat, logTerm: nat, entries: z.array(entry), commit: nat }),
+  z.object({ ...base, type: z.literal('appResp'), index: nat, reject: z.boolean(), hint: nat, hintTerm: nat }),
+  z.object({ ...base, type: z.literal('vote'), index: nat, logTerm: nat, transfer: z.boolean() }),
+  z.object({ ...base, type: z.literal('preVote'), index: nat, logTerm: nat, transfer: z.boolean() }),
+  z.object({ ...base, type: z.literal('voteResp'), reject: z.boolean() }),
+  z.object({ ...base, type: z.literal('preVoteResp'), reject: z.boolean() }),
+  z.object({ ...base, type: z.literal('heartbeat'), commit: nat, ctx: z.string() }),
+  z.object({ ...base, type: z.literal('heartbeatResp'), ctx: z.string() }),
+  z.object({ ...base, type: z.literal('snap'), snapshot }),
+  z.object({ ...base, type: z.literal('timeoutNow') }),
+]);
+
+const messagesRequest = z.object({ messages: z.array(message) });
+const proposeRequest = z.object({ command: z.string().min(2) });
+const proposeResponse = z.union([
+  z.object({ ok: z.literal(true), index: nat }),
+  z.object({ ok: z.literal(false), leader: z.string() }),
+]);
+
+export type ProposeReply = z.infer<typeof proposeResponse>;
+
+function firstIssue(e: z.ZodError): string {
+  const i = e.issues[0];
+  return i ? `${i.path.join('.')}: ${i.message}` : 'unknown';
+}
+
+/** Messages whose sender is not the authenticated peer are dropped by the caller. */
+export function parseRaftMessages(body: unknown): Message[] | { error: string } {
+  const r = messagesRequest.safeParse(body);
+  if (!r.success) return { error: `invalid raft messages: ${firstIssue(r.error)}` };
+  return r.data.messages as Message[];
+}
+
+export function parseProposeRequest(body: unknown): { command: string } | { error: string } {
+  const r = proposeRequest.safeParse(body);
+  return r.success ? r.data : { error: `invalid raft propose request: ${firstIssue(r.error)}` };
+}
+
+export function parseProposeReply(body: unknown): ProposeReply | { error: string } {
+  const r = proposeResponse.safeParse(body);
+  return r.success ? r.data : { error: `invalid raft propose reply: ${firstIssue(r.error)}` };
+}

@@ -1,0 +1,152 @@
+/**
+ * The replicated state machine behind the Raft-backed PersistentStore: a key-value map of
+ * (table, key) → JSON value, changed by committed batches. Every member applies the same
+ * batches in the same order. Batches carry a request id; a re-proposed batch (a client retry
+ * after a leader change) is applied once (Raft thesis §6.3), and the window of recent ids is
+ * part of the snapshot so the rule survives restarts and snapshot installs.
+ */
+import { z } from 'zod';
+import type { Entry } from '../raft/types.js';
+import type { RaftStateMachine } from '../raft/host.js';
+import { STORE_TABLES, type ApplyListener, type StoreTable, type StoreWrite } from './persistent-store.js';
+
+const writeSchema = z.object({ table: z.enum(STORE_TABLES), key: z.string(), value: z.unknown() });
+const commandSchema = z.object({ id: z.string().min(1), batch: z.array(writeSchema) });
+export type StoreCommand = { id: string; batch: StoreWrite[] };
+
+const snapshotSchema = z.object({
+  v: z.literal(1),
+  rows: z.array(z.tuple([z.enum(STORE_TABLES), z.string(), z.unknown()])),
+  ids: z.array(z.string()),
+});
+
+export function encodeCommand(c: StoreCommand): string {
+  return JSON.stringify({ id: c.id, batch: c.batch.map((w) => ({ table: w.table, key: w.key, value: w.value ?? null })) });
+}
+
+export function parseCommand(data: string): StoreCommand | { error: string } {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(data);
+  } catch {
+    return { error: 'raft entry is not JSON' };
+  }
+  const r = commandSchema.safeParse(raw);
+  if (!r.success) return { error: `invalid raft entry: ${r.error.issues[0]?.message ?? 'unknown'}` };
+  return { id: r.data.id, batch: r.data.batch.map((w) => ({ table: w.table as StoreTable, key: w.key, value: w.value ?? null })) };
+}
+
+const rowId = (table: string, key: string): string => `${table}\u0000${key}`;
+
+export interface KvStats {
+  applied: number;
+  duplicates: number;
+  rejected: number;
+}
+
+export class KvStateMachine implements RaftStateMachine {
+  private readonly rows = new Map<string, { table: StoreTable; key: string; value: unknown }>();
+  /** Recent request ids in apply order (bounded window). */
+  private readonly ids = new Set<string>();
+  private readonly listeners: ApplyListener[] = [];
+  readonly stats: KvStats = { applied: 0, duplicates: 0, rejected: 0 };
+
+  constructor(
+    private readonly idWindow = 50_000,
+    private readonly onError: (e: string, index: number) => void = () => undefined,
+  ) {}
+
+  onApply(l: ApplyListener): void {
+    this.listeners.push(l);
+  }
+
+  entries(): Iterable<{ table: StoreTable; key: string; value: unknown }> {
+    return this.rows.values();
+  }
+
+  size(): number {
+    return this.rows.size;
+  }
+
+  hasApplied(id: string): boolean {
+    return this.ids.has(id);
+  }
+
+  apply(entry: Entry): void {
+    const cmd = parseCommand(entry.data);
+    if ('error' in cmd) {
+      // Every member rejects the same entry the same way: deterministic, nothing half-applied.
+      this.stats.rejected++;
+      this.onError(cmd.error, entry.index);
+      return;
+    }
+    this.applyCommand(cmd);
+  }
+
+  /** Applies a command (also used to replay the log at open). */
+  applyCommand(cmd: StoreCommand): void {
+    if (this.ids.has(cmd.id)) {
+      this.stats.duplicates++;
+      return;
+    }
+    this.remember(cmd.id);
+    for (const w of cmd.batch) {
+      const id = rowId(w.table, w.key);
+      if (w.value === null || w.value === undefined) this.rows.delete(id);
+      else this.rows.set(id, { table: w.table, key: w.key, value: w.value });
+    }
+    this.stats.applied++;
+    this.notify(cmd.batch);
+  }
+
+  private remember(id: string): void {
+    this.ids.add(id);
+    if (this.ids.size > this.idWindow) {
+      const oldest = this.ids.values().next().value;
+      if (oldest !== undefined) this.ids.delete(oldest);
+    }
+  }
+
+  snapshot(): string {
+    const rows: [StoreTable, string, unknown][] = [];
+    for (const r of this.rows.values()) rows.push([r.table, r.key, r.value]);
+    return JSON.stringify({ v: 1, rows, ids: [...this.ids] });
+  }
+
+  /**
+   * Replaces the state with a snapshot image and tells listeners the difference as one batch
+   * (service records first so a persistent service's ephemerality is known before its instances;
+   * deletions of services last).
+   */
+  restore(data: string): void {
+    if (data === '') {
+      this.replace([], []);
+      return;
+    }
+    const parsed = snapshotSchema.parse(JSON.parse(data));
+    this.replace(parsed.rows as [StoreTable, string, unknown][], parsed.ids);
+  }
+
+  private replace(rows: [StoreTable, string, unknown][], ids: string[]): void {
+    const next = new Map<string, { table: StoreTable; key: string; value: unknown }>();
+    for (const [table, key, value] of rows) next.set(rowId(table, key), { table, key, value });
+    const puts: StoreWrite[] = [];
+    const dels: StoreWrite[] = [];
+    for (const [id, r] of next) {
+      const old = this.rows.get(id);
+      if (!old || JSON.stringify(old.value) !== JSON.stringify(r.value)) puts.push({ table: r.table, key: r.key, value: r.value });
+    }
+    for (const [id, r] of this.rows) if (!next.has(id)) dels.push({ table: r.table, key: r.key, value: null });
+    this.rows.clear();
+    for (const [id, r] of next) this.rows.set(id, r);
+    this.ids.clear();
+    for (const id of ids) this.ids.add(id);
+    const svcFirst = (a: StoreWrite, b: StoreWrite): number => (a.table === 'service' ? 0 : 1) - (b.table === 'service' ? 0 : 1);
+    const batch = [...puts.sort(svcFirst), ...dels.sort((a, b) => -svcFirst(a, b))];
+    if (batch.length > 0) this.notify(batch);
+  }
+
+  private notify(batch: readonly StoreWrite[]): void {
+    for (const l of this.listeners) l(batch);
+  }
+}

@@ -1,0 +1,265 @@
+/**
+ * PersistentStore replicated by Raft (CP): every write is a log entry; it resolves only once the
+ * entry is committed by a majority and applied on this member (read-your-writes on the member
+ * that took the request). Any member accepts writes: a follower forwards the command to the
+ * leader (over the cluster transport) and then waits for its own apply of that index. Reads are
+ * served from the local state machine, as Nacos does (spec persistent.md §1.4).
+ *
+ * Standalone mode runs the same code as a one-voter group that elects itself at start.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Clock } from '../core/clock.js';
+import { NacosError } from '../core/errors.js';
+import type { Logger } from '../observability/logger.js';
+import { RaftHost, RaftTimeoutError, type RaftStatus } from '../raft/host.js';
+import { isFresh, type RaftLogStore } from '../raft/log-store.js';
+import type { ConfState, Message, NodeId } from '../raft/types.js';
+import { encodeCommand, KvStateMachine, parseCommand, type KvStats } from './kv-state-machine.js';
+import type { ApplyListener, PersistentStore, StoreTable, StoreWrite } from './persistent-store.js';
+
+/** Nacos' group name for persistent instances; used in its error messages. */
+export const RAFT_GROUP = 'naming_persistent_service_v2';
+export const NO_LEADER_MESSAGE = `The Raft Group [${RAFT_GROUP}] did not find the Leader node`;
+
+/** How a member reaches its peers' Raft (the cluster transport in production, a fake in tests). */
+export interface RaftPeerLink {
+  send(messages: Message[]): void;
+  /**
+   * Asks `leader` to propose the command; resolves with the index it was applied at on the leader.
+   * Rejects with NotLeaderError when the command was certainly not proposed (the peer is not the
+   * leader, or could not be reached): the caller may retry elsewhere.
+   */
+  forward(leader: NodeId, command: string, timeoutMs: number): Promise<{ index: number }>;
+}
+
+/** Thrown by a follower asked to propose: the caller retries at `leader` ('' = unknown). */
+export class NotLeaderError extends Error {
+  constructor(readonly leader: NodeId) {
+    super(`not the raft leader${leader ? ` (leader: ${leader})` : ''}`);
+  }
+}
+
+export interface RaftStoreOptions {
+  id: NodeId;
+  openLog: () => Promise<RaftLogStore>;
+  clock: Clock;
+  log: Logger;
+  tickMs: number;
+  electionTick: number;
+  heartbeatTick: number;
+  snapshotEntries: number;
+  snapshotIntervalMs: number;
+  /** Overall wait of one write (Nacos: 10 s). */
+  writeTimeoutMs: number;
+  /** Forward-to-leader request timeout (Nacos rpc_request_timeout_ms: 5 s). */
+  forwardTimeoutMs: number;
+  /** How long a write waits for a leader to be known before failing with 500. */
+  noLeaderWaitMs: number;
+  random?: () => number;
+}
+
+export interface RaftStoreStats extends KvStats {
+  proposed: number;
+  forwarded: number;
+  failed: number;
+}
+
+export class RaftStore implements PersistentStore {
+  readonly kv: KvStateMachine;
+  private storage: RaftLogStore | null = null;
+  private host: RaftHost | null = null;
+  private replayedIndex = 0;
+  private readonly counters = { proposed: 0, forwarded: 0, failed: 0 };
+  private readonly log: Logger;
+
+  constructor(private readonly o: RaftStoreOptions) {
+    this.log = o.log;
+    this.kv = new KvStateMachine(50_000, (err, index) => this.log.error({ index, err }, 'raft entry rejected by the state machine'));
+  }
+
+  /** Opens the log, restores the snapshot and replays committed entries: entries() is then complete. */
+  async open(): Promise<void> {
+    const storage = await this.o.openLog();
+    this.storage = storage;
+    const snap = storage.snapshot();
+    if (snap.meta.index > 0) this.kv.restore(snap.data);
+    const commit = storage.initialState().hardState.commit;
+    let i = Math.max(storage.firstIndex(), snap.meta.index + 1);
+    const last = Math.min(commit, storage.lastIndex());
+    while (i <= last) {
+      const hi = Math.min(last + 1, i + 1024);
+      for (const e of storage.entries(i, hi)) {
+        if (e.type !== 'normal' || e.data === '') continue;
+        const cmd = parseCommand(e.data);
+        if ('error' in cmd) this.log.error({ index: e.index, err: cmd.error }, 'raft entry rejected by the state machine');
+        else this.kv.applyCommand(cmd);
+      }
+      i = hi;
+    }
+    this.replayedIndex = Math.max(snap.meta.index, last);
+    this.log.info({ snapshotIndex: snap.meta.index, replayedTo: this.replayedIndex, rows: this.kv.size() }, 'persistent store recovered from the raft log');
+  }
+
+  /**
+   * Starts taking part in consensus. `bootstrap` is the configuration used when this member's log
+   * is empty (its first start): every member of the cluster, or just itself when standalone.
+   */
+  async startConsensus(bootstrap: ConfState, link: RaftPeerLink | null, onConfChange?: (c: ConfState) => void): Promise<void> {
+    const storage = this.requireStorage();
+    if (isFresh(storage)) {
+      await storage.bootstrap(bootstrap);
+      this.log.info({ conf: bootstrap }, 'raft storage bootstrapped with the initial configuration');
+    }
+    const hlog = this.log.child({ component: 'raft' });
+    this.host = new RaftHost(
+      {
+        id: this.o.id,
+        storage,
+        clock: this.o.clock,
+        sm: this.kv,
+        send: (msgs) => link?.send(msgs),
+        log: { info: (o, m) => hlog.info(o, m), warn: (o, m) => hlog.warn(o, m), debug: (o, m) => hlog.debug(o, m) },
+        tickMs: this.o.tickMs,
+        electionTick: this.o.electionTick,
+        heartbeatTick: this.o.heartbeatTick,
+        random: this.o.random ?? Math.random,
+        snapshotEntries: this.o.snapshotEntries,
+        snapshotIntervalMs: this.o.snapshotIntervalMs,
+        ...(onConfChange ? { onConfChange } : {}),
+      },
+      this.replayedIndex,
+    );
+    this.link = link;
+    this.host.start();
+  }
+
+  private link: RaftPeerLink | null = null;
+
+  get raft(): RaftHost | null {
+    return this.host;
+  }
+
+  entries(): Iterable<{ table: StoreTable; key: string; value: unknown }> {
+    return [...this.kv.entries()];
+  }
+
+  onApply(listener: ApplyListener): void {
+    this.kv.onApply(listener);
+  }
+
+  async write(batch: readonly StoreWrite[]): Promise<void> {
+    if (batch.length === 0) return;
+    const command = encodeCommand({ id: randomUUID(), batch: [...batch] });
+    try {
+      await this.submit(command);
+    } catch (e) {
+      this.counters.failed++;
+      throw e;
+    }
+  }
+
+  /** Leader side of a forwarded write: propose and wait for the local apply. */
+  async proposeAsLeader(command: string): Promise<{ index: number }> {
+    const host = this.requireHost();
+    const parsed = parseCommand(command);
+    if ('error' in parsed) throw new NacosError(400, parsed.error);
+    const r = host.propose(command);
+    if (!r.ok) throw new NotLeaderError(r.leader);
+    this.counters.proposed++;
+    await host.waitApplied(r.index, r.term, this.o.writeTimeoutMs).catch((e: unknown) => {
+      throw toNacos(e);
+    });
+    return { index: r.index };
+  }
+
+  private async submit(command: string): Promise<void> {
+    const host = this.requireHost();
+    const deadline = this.o.clock.now() + this.o.writeTimeoutMs;
+    let noLeaderSince: number | null = null;
+    for (;;) {
+      const left = deadline - this.o.clock.now();
+      if (left <= 0) throw new NacosError(500, `raft write timed out after ${this.o.writeTimeoutMs} ms`);
+      const st = host.node;
+      if (st.role === 'leader') {
+        const r = host.propose(command);
+        if (r.ok) {
+          this.counters.proposed++;
+          await host.waitApplied(r.index, r.term, left).catch((e: unknown) => {
+            throw toNacos(e);
+          });
+          return;
+        }
+        if (r.reason === 'removed') throw new NacosError(500, NO_LEADER_MESSAGE);
+        // transferring / just deposed: wait for the next leader
+      } else if (st.lead !== '' && this.link) {
+        noLeaderSince = null;
+        let res: { index: number } | null = null;
+        try {
+          this.counters.forwarded++;
+          res = await this.link.forward(st.lead, command, Math.min(left, this.o.forwardTimeoutMs));
+        } catch (e) {
+          // Refused before proposing (not leader any more, unreachable): safe to retry. Anything
+          // else (a timeout after the leader took it) has an unknown outcome: report it.
+          if (!(e instanceof NotLeaderError)) throw toNacos(e);
+          await sleep(this.o.clock, Math.min(this.o.tickMs * 2, Math.max(1, left)));
+          continue;
+        }
+        await host.waitApplied(res.index, null, Math.max(1, deadline - this.o.clock.now())).catch((e: unknown) => {
+          throw toNacos(e);
+        });
+        return;
+      }
+      noLeaderSince ??= this.o.clock.now();
+      if (this.o.clock.now() - noLeaderSince >= this.o.noLeaderWaitMs) throw new NacosError(500, NO_LEADER_MESSAGE);
+      await sleep(this.o.clock, this.o.tickMs);
+    }
+  }
+
+  status(): RaftStatus | null {
+    return this.host?.status() ?? null;
+  }
+
+  stats(): RaftStoreStats {
+    return { ...this.kv.stats, ...this.counters };
+  }
+
+  /** Graceful shutdown: a leader hands leadership to the most up-to-date voter first (bounded wait). */
+  async transferLeadershipAway(timeoutMs: number): Promise<boolean> {
+    const host = this.host;
+    if (!host || host.node.role !== 'leader') return false;
+    const st = host.status();
+    const candidates = st.conf.voters.filter((v) => v !== this.o.id).sort((a, b) => (st.progress[b] ?? 0) - (st.progress[a] ?? 0));
+    const to = candidates[0];
+    if (!to || !host.transferLeadership(to)) return false;
+    const until = this.o.clock.now() + timeoutMs;
+    while (host.node.role === 'leader' && this.o.clock.now() < until) await sleep(this.o.clock, 10);
+    return host.node.role !== 'leader';
+  }
+
+  async close(): Promise<void> {
+    await this.host?.stop();
+    await this.storage?.close();
+    this.storage = null;
+  }
+
+  private requireStorage(): RaftLogStore {
+    if (!this.storage) throw new Error('persistent store is not open');
+    return this.storage;
+  }
+
+  private requireHost(): RaftHost {
+    if (!this.host) throw new NacosError(503, 'persistent store is not ready (raft not started)');
+    return this.host;
+  }
+}
+
+function toNacos(e: unknown): NacosError {
+  if (e instanceof NacosError) return e;
+  if (e instanceof RaftTimeoutError) return new NacosError(500, `raft write timed out: ${e.message}`);
+  if (e instanceof NotLeaderError) return new NacosError(500, NO_LEADER_MESSAGE);
+  return new NacosError(500, `raft write failed: ${e instanceof Error ? e.message : String(e)}`);
+}
+
+function sleep(clock: Clock, ms: number): Promise<void> {
+  return new Promise((r) => clock.setTimeout(r, ms));
+}

@@ -1,0 +1,326 @@
+/**
+ * The production host loop around the I/O-free RaftNode (docs/raft.md "Host loop contract"):
+ * ticks from an injected clock, persists each Ready through a RaftLogStore (asynchronously, one
+ * batch at a time — proposals and messages arriving meanwhile are batched into the next Ready:
+ * group commit), sends messages only after their Ready is durable, applies committed entries to
+ * the state machine in order, and compacts the log from time to time.
+ */
+import type { Clock, TimerHandle } from '../core/clock.js';
+import type { RaftLogStore } from './log-store.js';
+import { RaftNode, type ProposeResult } from './node.js';
+import type { ConfChange, ConfState, Entry, HardState, Message, NodeId, Role, Snapshot } from './types.js';
+
+export interface RaftStateMachine {
+  /** Applies one committed normal entry (never the leader's '' no-op). */
+  apply(entry: Entry): void;
+  /** The whole state as a string (the snapshot image). */
+  snapshot(): string;
+  /** Replaces the whole state with a snapshot image. */
+  restore(data: string): void;
+}
+
+export interface RaftHostLog {
+  info(o: object, m: string): void;
+  warn(o: object, m: string): void;
+  debug(o: object, m: string): void;
+}
+
+export interface RaftHostOptions {
+  id: NodeId;
+  storage: RaftLogStore;
+  clock: Clock;
+  sm: RaftStateMachine;
+  /** Sends the messages of one Ready (already durable); delivery may fail silently. */
+  send(messages: Message[]): void;
+  log: RaftHostLog;
+  tickMs: number;
+  electionTick: number;
+  heartbeatTick: number;
+  random: () => number;
+  /** Compact after this many applied entries past the last snapshot. */
+  snapshotEntries: number;
+  /** Also compact this often (ms) when anything was applied since the last snapshot. */
+  snapshotIntervalMs: number;
+  /** Called after a committed conf change is applied. */
+  onConfChange?: (conf: ConfState) => void;
+}
+
+export interface RaftStatus {
+  id: NodeId;
+  role: Role;
+  term: number;
+  leader: NodeId;
+  commitIndex: number;
+  appliedIndex: number;
+  lastIndex: number;
+  snapshotIndex: number;
+  conf: ConfState;
+  /** Leader only: match index per member. */
+  progress: Record<string, number>;
+}
+
+export class RaftTimeoutError extends Error {}
+
+interface Waiter {
+  index: number;
+  term: number | null;
+  resolve(): void;
+  reject(e: Error): void;
+  timer: TimerHandle;
+}
+
+export class RaftHost {
+  readonly node: RaftNode;
+  private ticker: TimerHandle | null = null;
+  private snapTimer: TimerHandle | null = null;
+  private running = false;
+  private processing = false;
+  private again = false;
+  private stopped = false;
+  private waiters: Waiter[] = [];
+  private snapshotIndex: number;
+  private lastSnapshotAt: number;
+  private compacting = false;
+  private readonly idleResolvers: (() => void)[] = [];
+  /** Fatal persistence failure: the host stops taking part (a disk that fails must not ack). */
+  private failed: Error | null = null;
+
+  constructor(
+    private readonly o: RaftHostOptions,
+    /** Index already applied to the state machine by the caller (replayed at open). */
+    appliedIndex: number,
+  ) {
+    this.node = new RaftNode({
+      id: o.id,
+      storage: o.storage,
+      electionTick: o.electionTick,
+      heartbeatTick: o.heartbeatTick,
+      random: o.random,
+      preVote: true,
+      checkQuorum: true,
+    });
+    if (appliedIndex > this.node.log.applied) this.node.log.appliedTo(Math.min(appliedIndex, this.node.log.committed));
+    this.snapshotIndex = o.storage.snapshot().meta.index;
+    this.lastSnapshotAt = o.clock.now();
+  }
+
+  start(): void {
+    if (this.running || this.stopped) return;
+    this.running = true;
+    this.ticker = this.o.clock.setInterval(() => {
+      this.node.tick();
+      this.kick();
+    }, this.o.tickMs);
+    this.snapTimer = this.o.clock.setInterval(() => this.maybeCompact(true), Math.max(1000, Math.min(this.o.snapshotIntervalMs, 60_000)));
+    // A single-voter group elects itself at once instead of waiting an election timeout.
+    const conf = this.node.confState();
+    if (conf.voters.length === 1 && conf.voters[0] === this.o.id) {
+      for (let i = 0; i < 2 * this.o.electionTick && this.node.role !== 'leader'; i++) this.node.tick();
+    }
+    this.kick();
+  }
+
+  /** Inbound messages from peers (validated by the caller). */
+  receive(msgs: readonly Message[]): void {
+    if (this.stopped || this.failed) return;
+    for (const m of msgs) {
+      if (m.to !== this.o.id) continue;
+      this.node.step(m);
+    }
+    this.kick();
+  }
+
+  propose(data: string): ProposeResult {
+    if (this.failed) return { ok: false, reason: 'removed', leader: '' };
+    const r = this.node.propose(data);
+    if (r.ok) this.kick();
+    return r;
+  }
+
+  proposeConfChange(cc: ConfChange): ProposeResult {
+    const r = this.node.proposeConfChange(cc);
+    if (r.ok) this.kick();
+    return r;
+  }
+
+  /**
+   * Resolves once the entry (index, term) is applied here; rejects if another entry took that
+   * index (the proposal was lost in a leader change) or after `timeoutMs`. term null: any entry.
+   */
+  waitApplied(index: number, term: number | null, timeoutMs: number): Promise<void> {
+    if (this.node.log.applied >= index && term === null) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const w: Waiter = {
+        index,
+        term,
+        resolve,
+        reject,
+        timer: this.o.clock.setTimeout(() => {
+          this.waiters = this.waiters.filter((x) => x !== w);
+          reject(new RaftTimeoutError(`raft: entry ${index} not applied within ${timeoutMs} ms`));
+        }, timeoutMs),
+      };
+      if (this.node.log.applied >= index) {
+        // Already applied: check the term from the log if still there.
+        this.settleApplied(w);
+        return;
+      }
+      this.waiters.push(w);
+    });
+  }
+
+  private settleApplied(w: Waiter): void {
+    w.timer.cancel();
+    if (w.term === null) return w.resolve();
+    let t: number | undefined;
+    try {
+      t = this.node.log.term(w.index);
+    } catch {
+      t = undefined;
+    }
+    if (t === w.term) w.resolve();
+    // Compacted away before we looked: never claim success we cannot prove.
+    else if (t === undefined) w.reject(new Error(`raft: outcome of the proposal at ${w.index} is unknown (log compacted)`));
+    else w.reject(new Error(`raft: proposal at ${w.index} was superseded (leader changed)`));
+  }
+
+  transferLeadership(to: NodeId): boolean {
+    const ok = this.node.transferLeadership(to);
+    this.kick();
+    return ok;
+  }
+
+  status(): RaftStatus {
+    const n = this.node;
+    const progress: Record<string, number> = {};
+    for (const [id, p] of n.progress) progress[id] = p.match;
+    return {
+      id: this.o.id,
+      role: n.role,
+      term: n.term,
+      leader: n.lead,
+      commitIndex: n.log.committed,
+      appliedIndex: n.log.applied,
+      lastIndex: n.log.lastIndex(),
+      snapshotIndex: this.snapshotIndex,
+      conf: n.confState(),
+      progress,
+    };
+  }
+
+  get failure(): Error | null {
+    return this.failed;
+  }
+
+  /** Resolves when no Ready is being processed (tests and shutdown). */
+  idle(): Promise<void> {
+    if (!this.processing) return Promise.resolve();
+    return new Promise((r) => this.idleResolvers.push(r));
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.ticker?.cancel();
+    this.snapTimer?.cancel();
+    await this.idle();
+    for (const w of this.waiters) {
+      w.timer.cancel();
+      w.reject(new Error('raft: member is shutting down'));
+    }
+    this.waiters = [];
+  }
+
+  /** Schedules Ready processing (coalesced). */
+  private kick(): void {
+    if (this.stopped || this.failed) return;
+    if (this.processing) {
+      this.again = true;
+      return;
+    }
+    if (!this.node.hasReady()) return;
+    this.processing = true;
+    void this.loop();
+  }
+
+  private async loop(): Promise<void> {
+    try {
+      do {
+        this.again = false;
+        while (!this.stopped && this.node.hasReady()) {
+          const rd = this.node.ready();
+          const hard: HardState | null = rd.hardState;
+          if (rd.snapshot || rd.entries.length > 0 || hard) {
+            await this.o.storage.persist({ snapshot: rd.snapshot, entries: rd.entries, hardState: hard });
+          }
+          if (this.stopped) return;
+          if (rd.messages.length > 0) this.o.send(rd.messages);
+          if (rd.snapshot) {
+            this.o.sm.restore(rd.snapshot.data);
+            this.snapshotIndex = rd.snapshot.meta.index;
+          }
+          for (const e of rd.committedEntries) this.applyEntry(e);
+          this.node.advance(rd);
+          if (rd.softState) this.o.log.info({ role: rd.softState.role, leader: rd.softState.lead, term: this.node.term }, 'raft role changed');
+          this.releaseWaiters();
+        }
+      } while (this.again && !this.stopped);
+    } catch (e) {
+      this.failed = e instanceof Error ? e : new Error(String(e));
+      this.o.log.warn({ err: this.failed }, 'raft storage failed: this member stops taking part in raft');
+      this.ticker?.cancel();
+    } finally {
+      this.processing = false;
+      for (const r of this.idleResolvers.splice(0)) r();
+    }
+    if (!this.stopped && !this.failed) {
+      if (this.node.hasReady()) this.kick();
+      this.maybeCompact(false);
+    }
+  }
+
+  private applyEntry(e: Entry): void {
+    if (e.type === 'conf') {
+      const conf = this.node.applyConfChange(JSON.parse(e.data) as ConfChange);
+      this.o.log.info({ index: e.index, change: e.data, conf }, 'raft configuration changed');
+      this.o.onConfChange?.(conf);
+      return;
+    }
+    if (e.data !== '') this.o.sm.apply(e);
+  }
+
+  private releaseWaiters(): void {
+    if (this.waiters.length === 0) return;
+    const applied = this.node.log.applied;
+    const keep: Waiter[] = [];
+    for (const w of this.waiters) {
+      if (w.index <= applied) this.settleApplied(w);
+      else keep.push(w);
+    }
+    this.waiters = keep;
+  }
+
+  private maybeCompact(byTime: boolean): void {
+    if (this.compacting || this.processing || this.stopped || this.failed) return;
+    const applied = this.node.log.applied;
+    if (applied <= this.snapshotIndex) return;
+    const due = applied - this.snapshotIndex >= this.o.snapshotEntries || (byTime && this.o.clock.now() - this.lastSnapshotAt >= this.o.snapshotIntervalMs);
+    if (!due) return;
+    this.compacting = true;
+    const data = this.o.sm.snapshot();
+    const conf = this.node.confState();
+    this.o.storage.compact(applied, data, conf).then(
+      () => {
+        this.snapshotIndex = applied;
+        this.lastSnapshotAt = this.o.clock.now();
+        this.compacting = false;
+        this.o.log.debug({ index: applied, bytes: data.length }, 'raft log compacted');
+      },
+      (e: unknown) => {
+        this.compacting = false;
+        this.o.log.warn({ err: e }, 'raft compaction failed');
+      },
+    );
+  }
+}
+
+export type { Snapshot };

@@ -1,0 +1,57 @@
+import { MemoryRaftStorage, type RaftStorage } from './storage.js';
+import type { ConfState, Entry, HardState, Snapshot } from './types.js';
+
+/** One Ready's worth of state to make durable, in this order: snapshot, entries, hard state. */
+export interface PersistBatch {
+  snapshot?: Snapshot | null;
+  entries: readonly Entry[];
+  hardState?: HardState | null;
+}
+
+/**
+ * The storage a production Raft host writes to: the core's read side plus asynchronous, durable
+ * writes. `persist` resolves only once the batch is on stable storage (fsync); calls are serialized
+ * by the host. Implemented by DurableRaftStorage (disk) and MemoryLogStore (tests).
+ */
+export interface RaftLogStore extends RaftStorage {
+  persist(batch: PersistBatch): Promise<void>;
+  /** Host-side compaction at an applied index with the state-machine image `data`. */
+  compact(index: number, data: string, conf: ConfState): Promise<void>;
+  /**
+   * First start of a member: durably records `conf` as the initial configuration (the meta of the
+   * empty index-0 snapshot). Only valid while the storage is empty (no conf, no entries).
+   */
+  bootstrap(conf: ConfState): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** True for a storage that has never held a configuration or an entry. */
+export function isFresh(s: RaftStorage): boolean {
+  const { confState } = s.initialState();
+  return confState.voters.length === 0 && confState.learners.length === 0 && s.lastIndex() === 0 && s.snapshot().meta.index === 0;
+}
+
+/** RaftLogStore over MemoryRaftStorage: "durable" = kept in this object (survives a simulated crash of the host). */
+export class MemoryLogStore extends MemoryRaftStorage implements RaftLogStore {
+  persist(b: PersistBatch): Promise<void> {
+    if (b.snapshot) this.applySnapshot(b.snapshot);
+    this.append(b.entries);
+    if (b.hardState) this.setHardState(b.hardState);
+    return Promise.resolve();
+  }
+
+  override compact(index: number, data: string, conf: ConfState): Promise<void> {
+    super.compact(index, data, conf);
+    return Promise.resolve();
+  }
+
+  bootstrap(conf: ConfState): Promise<void> {
+    if (!isFresh(this)) return Promise.reject(new Error('raft storage: bootstrap of a non-empty storage'));
+    this.setInitialConf(conf);
+    return Promise.resolve();
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}

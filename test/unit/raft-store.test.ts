@@ -1,0 +1,224 @@
+/**
+ * The Raft-backed PersistentStore end to end in one process: RaftHost loops over MemoryLogStore,
+ * members linked by an in-process fake of the cluster transport (with loss), real timers with a
+ * short tick. Checks write paths (leader, forwarded), convergence, failover, restart recovery,
+ * snapshot catch-up, de-duplication and the no-leader error.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Clock } from '../../src/core/clock.js';
+import { NacosError } from '../../src/core/errors.js';
+import { createLogger } from '../../src/observability/logger.js';
+import { encodeCommand } from '../../src/persistence/kv-state-machine.js';
+import type { StoreWrite } from '../../src/persistence/persistent-store.js';
+import { NO_LEADER_MESSAGE, NotLeaderError, RaftStore, type RaftPeerLink } from '../../src/persistence/raft-store.js';
+import { MemoryLogStore } from '../../src/raft/log-store.js';
+import type { Message } from '../../src/raft/types.js';
+
+const log = createLogger(process.env.TEST_LOG ?? 'silent');
+/** Real time with timers that keep the test process alive (systemClock's are unref'd). */
+const clock: Clock = {
+  now: () => Date.now(),
+  setTimeout(fn, ms) {
+    const t = setTimeout(fn, ms);
+    return { cancel: () => clearTimeout(t) };
+  },
+  setInterval(fn, ms) {
+    const t = setInterval(fn, ms);
+    return { cancel: () => clearInterval(t) };
+  },
+};
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function until(cond: () => boolean, what: string, ms = 10_000): Promise<void> {
+  const t0 = Date.now();
+  while (!cond()) {
+    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
+    await sleep(5);
+  }
+}
+
+class FakeNet {
+  readonly stores = new Map<string, RaftStore>();
+  readonly down = new Set<string>();
+  lossRate = 0;
+  private seed = 7;
+  private rand(): number {
+    this.seed = (this.seed * 1103515245 + 12345) % 2147483648;
+    return this.seed / 2147483648;
+  }
+  link(self: string): RaftPeerLink {
+    return {
+      send: (msgs: Message[]) => {
+        for (const m of msgs) {
+          if (this.down.has(self) || this.down.has(m.to) || this.rand() < this.lossRate) continue;
+          const copy = JSON.parse(JSON.stringify(m)) as Message;
+          setImmediate(() => {
+            if (!this.down.has(m.to)) this.stores.get(m.to)?.raft?.receive([copy]);
+          });
+        }
+      },
+      forward: async (leader: string, command: string) => {
+        const target = this.stores.get(leader);
+        if (!target || this.down.has(leader)) throw new NotLeaderError('');
+        return target.proposeAsLeader(command);
+      },
+    };
+  }
+}
+
+function makeStore(id: string, storage: MemoryLogStore, opts: Partial<{ snapshotEntries: number; noLeaderWaitMs: number }> = {}): RaftStore {
+  return new RaftStore({
+    id,
+    openLog: () => Promise.resolve(storage),
+    clock,
+    log,
+    tickMs: 5,
+    electionTick: 10,
+    heartbeatTick: 1,
+    snapshotEntries: opts.snapshotEntries ?? 10_000,
+    snapshotIntervalMs: 3_600_000,
+    writeTimeoutMs: 5_000,
+    forwardTimeoutMs: 2_000,
+    noLeaderWaitMs: opts.noLeaderWaitMs ?? 2_000,
+  });
+}
+
+const put = (key: string, value: unknown): StoreWrite[] => [{ table: 'instance', key, value }];
+const rows = (s: RaftStore): Record<string, unknown> => Object.fromEntries([...s.entries()].map((e) => [`${e.table}/${e.key}`, e.value]));
+
+async function cluster(ids: string[], net: FakeNet, storages: Map<string, MemoryLogStore>, opts: Parameters<typeof makeStore>[2] = {}): Promise<void> {
+  for (const id of ids) {
+    const storage = storages.get(id) ?? new MemoryLogStore();
+    storages.set(id, storage);
+    const s = makeStore(id, storage, opts);
+    await s.open();
+    net.stores.set(id, s);
+    await s.startConsensus({ voters: [...ids].sort(), learners: [] }, net.link(id));
+  }
+}
+
+function leaderOf(net: FakeNet): RaftStore | undefined {
+  return [...net.stores.entries()].find(([id, s]) => !net.down.has(id) && s.raft?.node.role === 'leader')?.[1];
+}
+
+describe('RaftStore standalone (one voter)', () => {
+  it('applies a write before resolving, notifies listeners, and recovers it from the log on reopen', async () => {
+    const storage = new MemoryLogStore();
+    const s = makeStore('standalone', storage);
+    await s.open();
+    const seen: StoreWrite[] = [];
+    s.onApply((b) => seen.push(...b));
+    await s.startConsensus({ voters: ['standalone'], learners: [] }, null);
+    await s.write(put('a', { v: 1 }));
+    assert.deepEqual(rows(s), { 'instance/a': { v: 1 } });
+    assert.equal(seen.length, 1);
+    await s.write(put('a', null));
+    await s.write(put('b', { v: 2 }));
+    await s.close();
+
+    const again = makeStore('standalone', storage);
+    await again.open();
+    assert.deepEqual(rows(again), { 'instance/b': { v: 2 } });
+    await again.startConsensus({ voters: ['standalone'], learners: [] }, null);
+    await again.write(put('c', { v: 3 }));
+    assert.deepEqual(rows(again), { 'instance/b': { v: 2 }, 'instance/c': { v: 3 } });
+    assert.equal(again.stats().duplicates, 0);
+    await again.close();
+  });
+
+  it('applies a re-proposed command (same request id) only once', async () => {
+    const s = makeStore('standalone', new MemoryLogStore());
+    await s.open();
+    await s.startConsensus({ voters: ['standalone'], learners: [] }, null);
+    await until(() => s.raft?.node.role === 'leader', 'self-election');
+    const cmd = encodeCommand({ id: 'req-1', batch: put('x', { n: 1 }) });
+    await s.proposeAsLeader(cmd);
+    await s.write(put('x', { n: 2 }));
+    await s.proposeAsLeader(cmd); // a retry arriving late must not roll x back to n=1
+    assert.deepEqual(rows(s), { 'instance/x': { n: 2 } });
+    assert.equal(s.stats().duplicates, 1);
+    await s.close();
+  });
+
+  it('rejects a malformed forwarded command with 400 and changes nothing', async () => {
+    const s = makeStore('standalone', new MemoryLogStore());
+    await s.open();
+    await s.startConsensus({ voters: ['standalone'], learners: [] }, null);
+    await until(() => s.raft?.node.role === 'leader', 'self-election');
+    await assert.rejects(s.proposeAsLeader('{"id":"x","batch":[{"table":"nope","key":"k","value":1}]}'), (e: unknown) => e instanceof NacosError && e.status === 400);
+    assert.deepEqual(rows(s), {});
+    await s.close();
+  });
+});
+
+describe('RaftStore over a 3-member in-process cluster', () => {
+  it('writes on any member (forwarded to the leader) converge everywhere, also with message loss', async () => {
+    const net = new FakeNet();
+    net.lossRate = 0.1;
+    const ids = ['m1', 'm2', 'm3'];
+    await cluster(ids, net, new Map());
+    await until(() => leaderOf(net) !== undefined, 'a leader');
+    for (let i = 0; i < 30; i++) {
+      const via = net.stores.get(ids[i % 3]!)!;
+      await via.write(put(`k${i}`, { i }));
+      // read-your-writes on the member that took the write
+      assert.deepEqual(rows(via)[`instance/k${i}`], { i });
+    }
+    await until(() => ids.every((id) => Object.keys(rows(net.stores.get(id)!)).length === 30), 'convergence');
+    const want = rows(net.stores.get('m1')!);
+    for (const id of ids) assert.deepEqual(rows(net.stores.get(id)!), want);
+    for (const s of net.stores.values()) await s.close();
+  });
+
+  it('fails over when the leader crashes, keeps every acknowledged write, and a restarted member catches up via snapshot', async () => {
+    const net = new FakeNet();
+    const ids = ['m1', 'm2', 'm3'];
+    const storages = new Map<string, MemoryLogStore>();
+    await cluster(ids, net, storages, { snapshotEntries: 10 });
+    await until(() => leaderOf(net) !== undefined, 'a leader');
+    const acked = new Set<string>();
+    for (let i = 0; i < 10; i++) {
+      await net.stores.get('m1')!.write(put(`a${i}`, i));
+      acked.add(`instance/a${i}`);
+    }
+    const old = [...net.stores.entries()].find(([, s]) => s === leaderOf(net))![0];
+    net.down.add(old);
+    await net.stores.get(old)!.raft!.stop();
+    await until(() => leaderOf(net) !== undefined, 'a new leader');
+    const survivor = ids.find((id) => id !== old)!;
+    for (let i = 0; i < 40; i++) {
+      await net.stores.get(survivor)!.write(put(`b${i}`, i));
+      acked.add(`instance/b${i}`);
+    }
+    // The old leader restarts from its storage; the others have compacted past its log.
+    const storage = storages.get(old)!;
+    const restarted = makeStore(old, storage, { snapshotEntries: 10 });
+    await restarted.open();
+    net.stores.set(old, restarted);
+    net.down.delete(old);
+    await restarted.startConsensus({ voters: ids, learners: [] }, net.link(old));
+    const leader = leaderOf(net)!;
+    assert.ok(leader.status()!.snapshotIndex > 0, 'the leader compacted its log');
+    await until(() => ids.every((id) => Object.keys(rows(net.stores.get(id)!)).length === acked.size), 'catch-up');
+    for (const id of ids) {
+      const r = rows(net.stores.get(id)!);
+      for (const k of acked) assert.ok(k in r, `${id} lost acknowledged ${k}`);
+      assert.equal(net.stores.get(id)!.stats().duplicates, 0);
+    }
+    for (const s of net.stores.values()) await s.close();
+  });
+
+  it('answers 500 "did not find the Leader node" when no majority is up', async () => {
+    const net = new FakeNet();
+    net.down.add('m2');
+    net.down.add('m3');
+    const s = makeStore('m1', new MemoryLogStore(), { noLeaderWaitMs: 200 });
+    await s.open();
+    net.stores.set('m1', s);
+    await s.startConsensus({ voters: ['m1', 'm2', 'm3'], learners: [] }, net.link('m1'));
+    await assert.rejects(s.write(put('k', 1)), (e: unknown) => e instanceof NacosError && e.status === 500 && e.message === NO_LEADER_MESSAGE);
+    assert.deepEqual(rows(s), {});
+    await s.close();
+  });
+});
