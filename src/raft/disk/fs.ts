@@ -1,0 +1,78 @@
+/**
+ * The few file-system operations durable Raft storage needs, as an injected interface: production
+ * uses `nodeRaftFs` (node:fs/promises), the simulator an in-memory disk that loses unsynced bytes
+ * on a crash (test/sim/sim-disk.ts).
+ */
+import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+
+export interface RaftFile {
+  /** Writes all of `data` at byte `position`. */
+  write(data: Buffer, position: number): Promise<void>;
+  /** fdatasync: the data written so far (and the file size) survive a crash. */
+  sync(): Promise<void>;
+  truncate(length: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface RaftFs {
+  /** mkdir -p. */
+  mkdir(path: string): Promise<void>;
+  /** Names in a directory (files only matter here). */
+  readdir(path: string): Promise<string[]>;
+  readFile(path: string): Promise<Buffer>;
+  /** 'create': create or truncate to empty; 'existing': open an existing file for writing. */
+  open(path: string, mode: 'create' | 'existing'): Promise<RaftFile>;
+  rename(from: string, to: string): Promise<void>;
+  unlink(path: string): Promise<void>;
+  /** fsync of a directory: creations, renames and removals in it survive a crash. */
+  syncDir(path: string): Promise<void>;
+}
+
+export const nodeRaftFs: RaftFs = {
+  async mkdir(path) {
+    await mkdir(path, { recursive: true });
+  },
+  readdir: (path) => readdir(path),
+  readFile: (path) => readFile(path),
+  async open(path, mode) {
+    const fh = await open(path, mode === 'create' ? 'w' : 'r+');
+    return {
+      async write(data, position) {
+        let done = 0;
+        while (done < data.length) {
+          const { bytesWritten } = await fh.write(data, done, data.length - done, position + done);
+          done += bytesWritten;
+        }
+      },
+      sync: () => fh.datasync(),
+      truncate: (length) => fh.truncate(length),
+      close: () => fh.close(),
+    };
+  },
+  rename: (from, to) => rename(from, to),
+  unlink: (path) => unlink(path),
+  async syncDir(path) {
+    const fh = await open(path, 'r');
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  },
+};
+
+/** Same operations without any fsync (tests and benchmarks that do not need crash safety). */
+export function withoutSync(fs: RaftFs): RaftFs {
+  return {
+    mkdir: (path) => fs.mkdir(path),
+    readdir: (path) => fs.readdir(path),
+    readFile: (path) => fs.readFile(path),
+    async open(path, mode) {
+      const f = await fs.open(path, mode);
+      return { write: (data, position) => f.write(data, position), sync: async () => {}, truncate: (length) => f.truncate(length), close: () => f.close() };
+    },
+    rename: (from, to) => fs.rename(from, to),
+    unlink: (path) => fs.unlink(path),
+    syncDir: async () => {},
+  };
+}

@@ -1,0 +1,259 @@
+/**
+ * Durable RaftStorage: segment files for the log and hard state, one snapshot file, all under one
+ * directory (layout and crash-safety argument in docs/raft.md, "Durable storage"). Reads are served
+ * from an in-memory MemoryRaftStorage that is updated only after the corresponding bytes are
+ * fsynced, so the read side always equals what a restart would recover.
+ */
+import { dirname, join } from 'node:path';
+import { nodeRaftFs, withoutSync, type RaftFs } from './disk/fs.js';
+import { encodeEntry, encodeHardState, encodeSnapMark, RaftStorageCorruptError } from './disk/record-codec.js';
+import { SegmentLog, type TornTail } from './disk/segment-log.js';
+import { loadNewestSnapshot, removeOlderSnapshots, writeSnapshotFile, type RaftStorageLogger } from './disk/snapshot-file.js';
+import { MemoryRaftStorage, UnavailableError, type RaftStorage } from './storage.js';
+import type { ConfState, Entry, HardState, Snapshot } from './types.js';
+
+export { RaftStorageCorruptError } from './disk/record-codec.js';
+export type { RaftFs, RaftFile } from './disk/fs.js';
+export type { RaftStorageLogger } from './disk/snapshot-file.js';
+
+export interface DurableRaftStorageOptions {
+  /** Membership of a brand-new store (ignored when the directory already holds one). */
+  initialConf?: ConfState;
+  /** A segment that reached this size is closed and the next write starts a new one. Default 64 MiB. */
+  segmentBytes?: number;
+  /** false: never fsync (tests and benchmarks only — not crash-safe). Default true. */
+  fsync?: boolean;
+  logger?: RaftStorageLogger;
+  /** File-system implementation (the simulator injects an in-memory disk). Default node:fs. */
+  fs?: RaftFs;
+}
+
+export interface PersistBatch {
+  snapshot?: Snapshot | null;
+  entries: readonly Entry[];
+  hardState?: HardState | null;
+}
+
+const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
+const noLog: RaftStorageLogger = { info() {}, warn() {} };
+
+function sameHard(a: HardState, b: HardState): boolean {
+  return a.term === b.term && a.vote === b.vote && a.commit === b.commit;
+}
+
+function checkNumber(what: string, n: number): void {
+  if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`raft storage: ${what} ${n} is not a non-negative safe integer`);
+}
+
+export class DurableRaftStorage implements RaftStorage {
+  /** Serializes persist / compact / close. */
+  private queue: Promise<unknown> = Promise.resolve();
+  /** Set after an I/O error: the disk state is unknown, the host must reopen (restart). */
+  private failure: Error | null = null;
+  private closed = false;
+
+  private constructor(
+    private readonly fs: RaftFs,
+    private readonly snapDir: string,
+    private readonly log: SegmentLog,
+    private readonly mem: MemoryRaftStorage,
+    /** What recovery found and repaired at the end of the log (null: the log ended cleanly). */
+    readonly tornTail: TornTail | null,
+  ) {}
+
+  /**
+   * Opens (creating if absent) the storage under `dir` (`dir/log/*.seg`, `dir/snapshot/*.snap`),
+   * recovers it and returns it. A torn tail of the last segment is truncated and logged; any other
+   * damage throws RaftStorageCorruptError naming the file and byte offset.
+   */
+  static async open(dir: string, opts: DurableRaftStorageOptions = {}): Promise<DurableRaftStorage> {
+    const base = opts.fs ?? nodeRaftFs;
+    const fs = opts.fsync === false ? withoutSync(base) : base;
+    const logger = opts.logger ?? noLog;
+    const segmentBytes = opts.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
+    if (!Number.isSafeInteger(segmentBytes) || segmentBytes < 1) throw new RangeError(`raft storage: bad segmentBytes ${segmentBytes}`);
+    const logDir = join(dir, 'log');
+    const snapDir = join(dir, 'snapshot');
+    await fs.mkdir(logDir);
+    await fs.mkdir(snapDir);
+
+    let loaded = await loadNewestSnapshot(fs, snapDir, logger);
+    if (!loaded) {
+      if ((await fs.readdir(logDir)).some((n) => n.endsWith('.seg'))) {
+        throw new RaftStorageCorruptError(snapDir, 0, 'no snapshot file, but the log has segments (a snapshot file always exists once the store is created)');
+      }
+      // A new store: its membership is recorded as the index-0 snapshot.
+      const conf = opts.initialConf ?? { voters: [], learners: [] };
+      const snapshot: Snapshot = { meta: { index: 0, term: 0, conf: { voters: [...conf.voters], learners: [...conf.learners] } }, data: '' };
+      await writeSnapshotFile(fs, snapDir, snapshot);
+      await fs.syncDir(dir);
+      await fs.syncDir(dirname(dir));
+      loaded = { snapshot, file: '' };
+      logger.info({ dir }, 'raft storage: created a new store');
+    }
+    const snap = loaded.snapshot;
+    const rec = await SegmentLog.open(fs, logDir, snap.meta.index, segmentBytes, logger);
+    const mem = new MemoryRaftStorage(snap.meta.conf);
+    mem.applySnapshot(snap);
+    mem.append(rec.entries);
+    mem.setHardState(rec.hardState);
+    if (rec.hardState.commit > mem.lastIndex()) {
+      await rec.log.close();
+      throw new RaftStorageCorruptError(logDir, 0, `hard state commit ${rec.hardState.commit} is past the last log index ${mem.lastIndex()}`);
+    }
+    return new DurableRaftStorage(fs, snapDir, rec.log, mem, rec.tornTail);
+  }
+
+  // ---- RaftStorage (read side, from memory) ----------------------------------------------------
+
+  initialState(): { hardState: HardState; confState: ConfState } {
+    return this.mem.initialState();
+  }
+
+  entries(lo: number, hi: number): Entry[] {
+    return this.mem.entries(lo, hi);
+  }
+
+  term(i: number): number {
+    return this.mem.term(i);
+  }
+
+  firstIndex(): number {
+    return this.mem.firstIndex();
+  }
+
+  lastIndex(): number {
+    return this.mem.lastIndex();
+  }
+
+  snapshot(): Snapshot {
+    return this.mem.snapshot();
+  }
+
+  hardState(): HardState {
+    return this.mem.hardState();
+  }
+
+  /** Segment files currently holding the log (oldest first); for tests and metrics. */
+  segmentFiles(): string[] {
+    return this.log.segmentFiles();
+  }
+
+  // ---- writes ----------------------------------------------------------------------------------
+
+  /**
+   * Persists one Ready: snapshot (if newer than ours; replaces everything), entries (truncating a
+   * conflicting suffix), hard state — one write and one fdatasync of the log (plus the snapshot
+   * file's own atomic write). Resolves when durable; the read side reflects the batch from then on.
+   * An invalid batch (gap, bad numbers) rejects before anything is written.
+   */
+  persist(p: PersistBatch): Promise<void> {
+    return this.enqueue(() => this.doPersist(p));
+  }
+
+  /**
+   * Host-side compaction at an applied `index` with the state-machine image `data`: writes the
+   * snapshot file atomically, then drops log entries ≤ index (whole old segments are deleted).
+   */
+  compact(index: number, data: string, conf: ConfState): Promise<void> {
+    return this.enqueue(async () => {
+      checkNumber('compaction index', index);
+      if (index <= this.mem.firstIndex() - 1) return;
+      if (index > this.mem.lastIndex()) throw new UnavailableError(index);
+      const snapshot: Snapshot = { meta: { index, term: this.mem.term(index), conf: { voters: [...conf.voters], learners: [...conf.learners] } }, data };
+      await this.io(async () => {
+        await writeSnapshotFile(this.fs, this.snapDir, snapshot);
+        this.mem.compact(index, data, conf);
+        await removeOlderSnapshots(this.fs, this.snapDir, index);
+        await this.log.dropThrough(index);
+      });
+    });
+  }
+
+  /** Waits for queued writes, then closes the files. Later calls reject. */
+  close(): Promise<void> {
+    return this.enqueue(async () => {
+      this.closed = true;
+      await this.log.close();
+    }, true);
+  }
+
+  private enqueue(op: () => Promise<void>, evenIfFailed = false): Promise<void> {
+    const run = this.queue.then(async () => {
+      if (this.closed) throw new Error('raft storage: closed');
+      if (this.failure && !evenIfFailed) throw new Error(`raft storage: unusable after an earlier I/O error (${this.failure.message}); reopen it`);
+      await op();
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Runs disk I/O; an error leaves the disk in an unknown state, so the storage refuses further writes. */
+  private async io(fn: () => Promise<void>): Promise<void> {
+    try {
+      await fn();
+    } catch (e) {
+      this.failure = e instanceof Error ? e : new Error(String(e));
+      throw e;
+    }
+  }
+
+  private async doPersist(p: PersistBatch): Promise<void> {
+    // Plan and validate everything against the state the batch applies to, before any I/O.
+    let offset = this.mem.firstIndex() - 1;
+    let last = this.mem.lastIndex();
+    let snapshot: Snapshot | null = null;
+    if (p.snapshot && p.snapshot.meta.index > this.mem.snapshot().meta.index) {
+      snapshot = p.snapshot;
+      checkNumber('snapshot index', snapshot.meta.index);
+      checkNumber('snapshot term', snapshot.meta.term);
+      offset = last = snapshot.meta.index;
+    }
+    let entries: readonly Entry[] = [];
+    if (p.entries.length > 0) {
+      for (let i = 0; i < p.entries.length; i++) {
+        const e = p.entries[i]!;
+        checkNumber('entry index', e.index);
+        checkNumber('entry term', e.term);
+        if (e.index < 1) throw new RangeError(`raft storage: entry index ${e.index} < 1`);
+        if (i > 0 && e.index !== p.entries[i - 1]!.index + 1) throw new RangeError(`raft storage: entries not contiguous (${p.entries[i - 1]!.index} then ${e.index})`);
+      }
+      const first = p.entries[0]!.index;
+      if (first + p.entries.length - 1 > offset) {
+        entries = p.entries.slice(Math.max(0, offset + 1 - first));
+        const start = entries[0]!.index;
+        if (start > last + 1) throw new Error(`raft storage: gap appending ${start} after ${last}`);
+      }
+    }
+    let hard: HardState | null = null;
+    if (p.hardState && !sameHard(p.hardState, this.mem.hardState())) {
+      hard = p.hardState;
+      checkNumber('term', hard.term);
+      checkNumber('commit', hard.commit);
+    }
+
+    const parts: Buffer[] = [];
+    let maxIndex = 0;
+    if (snapshot) {
+      parts.push(encodeSnapMark(snapshot.meta.index, snapshot.meta.term));
+      maxIndex = snapshot.meta.index;
+    }
+    for (const e of entries) parts.push(encodeEntry(e));
+    if (entries.length > 0) maxIndex = Math.max(maxIndex, entries.at(-1)!.index);
+    if (hard) parts.push(encodeHardState(hard));
+    if (parts.length === 0) return;
+
+    await this.io(async () => {
+      // The snapshot file must be durable before the marker that refers to it.
+      if (snapshot) await writeSnapshotFile(this.fs, this.snapDir, snapshot);
+      await this.log.append(parts.length === 1 ? parts[0]! : Buffer.concat(parts), maxIndex, this.mem.hardState());
+      if (snapshot) this.mem.applySnapshot(snapshot);
+      this.mem.append(entries);
+      if (hard) this.mem.setHardState(hard);
+      if (snapshot) {
+        await removeOlderSnapshots(this.fs, this.snapDir, snapshot.meta.index);
+        await this.log.dropThrough(snapshot.meta.index);
+      }
+    });
+  }
+}
