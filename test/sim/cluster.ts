@@ -15,7 +15,7 @@ import { PushEngine } from '../../src/naming/push-engine.js';
 import { ServiceInfoView } from '../../src/naming/service-info-view.js';
 import { SubscriptionRegistry } from '../../src/naming/subscriptions.js';
 import { silentLogger, type Logger } from '../../src/observability/logger.js';
-import { MemoryStore } from '../../src/persistence/sqlite-store.js';
+import { MemoryStore } from '../../src/persistence/memory-store.js';
 import { SimNetwork } from './network.js';
 import type { Rng } from './prng.js';
 import { SimScheduler, TimerGroup } from './scheduler.js';

@@ -8,7 +8,7 @@ import { PushEngine, type PushSink } from '../../../src/naming/push-engine.js';
 import { ServiceInfoView, type RenderedServiceInfo } from '../../../src/naming/service-info-view.js';
 import { SubscriptionRegistry, type Subscriber } from '../../../src/naming/subscriptions.js';
 import { silentLogger } from '../../../src/observability/logger.js';
-import { MemoryStore } from '../../../src/persistence/sqlite-store.js';
+import { MemoryStore } from '../../../src/persistence/memory-store.js';
 
 /** A recording push sink; `fail` makes pushes reject. */
 export class RecordingSink implements PushSink {
