@@ -87,6 +87,21 @@ describe('Raft-replicated persistent data on 3 members', { timeout: 240_000 }, (
     }
   });
 
+  it('an operator edit on one member reaches an SDK subscribed on another member in its next push', async () => {
+    const sub = await RustClient.start(cluster.members[2]!.port, { label: 'raft-sub' });
+    rust.push(sub);
+    await sub.subscribe('raft-http', 'edits');
+    await sub.waitForEvent((e) => e.subId === 'edits' && e.hosts.length === 3, 10_000, 'initial push with 3 hosts');
+    const r = await cluster.members[0]!.request('PUT', '/nacos/v1/ns/instance', { query: { serviceName: 'raft-http', ip: '127.0.0.72', port: 7001, weight: 9, ephemeral: false } });
+    assert.equal(r.status, 200, r.text);
+    await sub.waitForEvent((e) => e.subId === 'edits' && e.hosts.some((h) => h.ip === '127.0.0.72' && h.weight === 9), 10_000, 'push with weight 9');
+    const off = await cluster.members[1]!.request('PUT', '/nacos/v1/ns/instance', { query: { serviceName: 'raft-http', ip: '127.0.0.73', port: 7002, enabled: false, ephemeral: false } });
+    assert.equal(off.status, 200, off.text);
+    await sub.waitForEvent((e) => e.subId === 'edits' && !e.hosts.some((h) => h.ip === '127.0.0.73' && h.enabled !== false), 10_000, 'push with 127.0.0.73 offline');
+    await sub.kill();
+    rust.splice(rust.indexOf(sub), 1);
+  });
+
   it('the Rust SDK registers a persistent instance (PersistentInstanceRequest) visible on every member', async () => {
     const target = cluster.members[2]!;
     const c = await RustClient.start(target.port, { label: 'raft-rust' });
