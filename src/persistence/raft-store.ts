@@ -130,7 +130,17 @@ export class RaftStore implements PersistentStore {
       this.replayedIndex,
     );
     this.link = link;
+    const lastAtOpen = storage.lastIndex();
     this.host.start();
+    // A one-voter group commits its whole log as soon as it has elected itself; wait for that, so
+    // a standalone member serves everything it acknowledged before it reports ready (the commit
+    // index on disk may lag: it is written lazily, see RaftHost).
+    const conf = this.host.node.confState();
+    if (conf.voters.length === 1 && conf.voters[0] === this.o.id && lastAtOpen > this.host.node.log.applied) {
+      await this.host.waitApplied(lastAtOpen, null, this.o.writeTimeoutMs).catch((e: unknown) => {
+        this.log.warn({ err: e }, 'raft: the log was not fully applied at start');
+      });
+    }
   }
 
   private link: RaftPeerLink | null = null;

@@ -82,6 +82,10 @@ export class RaftHost {
   private lastSnapshotAt: number;
   private compacting = false;
   private readonly idleResolvers: (() => void)[] = [];
+  /** The newest hard state from the core, and the newest one written to storage. */
+  private latestHard: HardState;
+  private persistedHard: HardState;
+  private flushTimer: TimerHandle | null = null;
   /** Fatal persistence failure: the host stops taking part (a disk that fails must not ack). */
   private failed: Error | null = null;
 
@@ -101,6 +105,8 @@ export class RaftHost {
     });
     if (appliedIndex > this.node.log.applied) this.node.log.appliedTo(Math.min(appliedIndex, this.node.log.committed));
     this.snapshotIndex = o.storage.snapshot().meta.index;
+    this.latestHard = o.storage.initialState().hardState;
+    this.persistedHard = this.latestHard;
     this.lastSnapshotAt = o.clock.now();
   }
 
@@ -112,6 +118,8 @@ export class RaftHost {
       this.kick();
     }, this.o.tickMs);
     this.snapTimer = this.o.clock.setInterval(() => this.maybeCompact(true), Math.max(1000, Math.min(this.o.snapshotIntervalMs, 60_000)));
+    // Commit-index-only changes are written lazily: at most this late (bounds replay work at restart).
+    this.flushTimer = this.o.clock.setInterval(() => void this.flushHardState(), 1000);
     // A single-voter group elects itself at once instead of waiting an election timeout.
     const conf = this.node.confState();
     if (conf.voters.length === 1 && conf.voters[0] === this.o.id) {
@@ -222,12 +230,37 @@ export class RaftHost {
     this.stopped = true;
     this.ticker?.cancel();
     this.snapTimer?.cancel();
+    this.flushTimer?.cancel();
     await this.idle();
+    await this.flushHardState(true);
     for (const w of this.waiters) {
       w.timer.cancel();
       w.reject(new Error('raft: member is shutting down'));
     }
     this.waiters = [];
+  }
+
+  private hardDirty(): boolean {
+    const a = this.latestHard;
+    const b = this.persistedHard;
+    return a.term !== b.term || a.vote !== b.vote || a.commit !== b.commit;
+  }
+
+  /** Writes a pending commit-only hard state (not while a Ready is being processed). */
+  private async flushHardState(evenIfStopped = false): Promise<void> {
+    if (this.processing || this.failed || (this.stopped && !evenIfStopped) || !this.hardDirty()) return;
+    const hard = this.latestHard;
+    this.processing = true;
+    try {
+      await this.o.storage.persist({ entries: [], hardState: hard });
+      this.persistedHard = hard;
+    } catch (e) {
+      this.o.log.warn({ err: e }, 'raft: writing the hard state failed');
+    } finally {
+      this.processing = false;
+      for (const r of this.idleResolvers.splice(0)) r();
+    }
+    if (!this.stopped) this.kick();
   }
 
   /** Schedules Ready processing (coalesced). */
@@ -248,9 +281,15 @@ export class RaftHost {
         this.again = false;
         while (!this.stopped && this.node.hasReady()) {
           const rd = this.node.ready();
-          const hard: HardState | null = rd.hardState;
-          if (rd.snapshot || rd.entries.length > 0 || hard) {
+          if (rd.hardState) this.latestHard = rd.hardState;
+          // A change of the commit index alone needs no fsync (Raft never relies on a durable
+          // commit index: it is re-learnt from the leader or re-established by the next election).
+          // It is written with the next batch that must be persisted anyway, or by the flush timer.
+          const hardMustSync = rd.hardState !== null && (rd.hardState.term !== this.persistedHard.term || rd.hardState.vote !== this.persistedHard.vote);
+          if (rd.snapshot || rd.entries.length > 0 || hardMustSync) {
+            const hard = this.hardDirty() ? this.latestHard : null;
             await this.o.storage.persist({ snapshot: rd.snapshot, entries: rd.entries, hardState: hard });
+            if (hard) this.persistedHard = hard;
           }
           if (this.stopped) return;
           if (rd.messages.length > 0) this.o.send(rd.messages);

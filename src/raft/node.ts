@@ -616,13 +616,26 @@ export class RaftNode {
     return li;
   }
 
+  /**
+   * Sends new entries to every follower; a follower with nothing new still gets an (empty) append
+   * carrying the commit index, so followers learn of a commit at once instead of at the next
+   * heartbeat (which would add up to a heartbeat interval to every follower's apply latency).
+   */
   private bcastAppend(): void {
-    for (const id of this.progress.keys()) if (id !== this.id) this.sendAppendLoop(id);
+    for (const id of this.progress.keys()) {
+      if (id === this.id) continue;
+      if (this.sendAppendLoop(id) === 0 && this.progress.get(id)?.state === 'replicate') this.sendAppend(id, true);
+    }
   }
 
-  private sendAppendLoop(to: NodeId): void {
-    // Keep the pipe full in replicate state; at most one message otherwise.
-    for (let i = 0; i < this.cfg.maxInflight; i++) if (!this.sendAppend(to, i === 0 && this.progress.get(to)?.state === 'probe')) break;
+  /** Keeps the pipe full in replicate state; at most one message otherwise. Returns the entry-carrying messages sent. */
+  private sendAppendLoop(to: NodeId): number {
+    let n = 0;
+    for (let i = 0; i < this.cfg.maxInflight; i++) {
+      if (!this.sendAppend(to, i === 0 && this.progress.get(to)?.state === 'probe')) break;
+      n++;
+    }
+    return n;
   }
 
   private bcastHeartbeat(ctx: string): void {

@@ -127,6 +127,23 @@ describe('RaftStore standalone (one voter)', () => {
     await again.close();
   });
 
+  it('a crash image (no orderly close) restores every acknowledged write before serving', async () => {
+    const storage = new MemoryLogStore();
+    const s = makeStore('standalone', storage);
+    await s.open();
+    await s.startConsensus({ voters: ['standalone'], learners: [] }, null);
+    for (let i = 0; i < 5; i++) await s.write(put(`k${i}`, i));
+    // The crash image: what is on "disk" right now, without the flush an orderly close does.
+    const image = new MemoryLogStore();
+    await image.persist({ snapshot: storage.snapshot(), entries: storage.entries(storage.firstIndex(), storage.lastIndex() + 1), hardState: storage.initialState().hardState });
+    await s.close();
+    const again = makeStore('standalone', image);
+    await again.open();
+    await again.startConsensus({ voters: ['standalone'], learners: [] }, null);
+    assert.deepEqual(rows(again), { 'instance/k0': 0, 'instance/k1': 1, 'instance/k2': 2, 'instance/k3': 3, 'instance/k4': 4 });
+    await again.close();
+  });
+
   it('applies a re-proposed command (same request id) only once', async () => {
     const s = makeStore('standalone', new MemoryLogStore());
     await s.open();

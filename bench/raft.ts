@@ -1,0 +1,397 @@
+/**
+ * Raft benchmark: persistent writes on a 3-member Nomen cluster beside a 3-member etcd cluster
+ * (Debian `etcd-server`, 3.4), in the same run on the same machine.
+ *   1. write throughput and latency at concurrency C: Nomen `POST /nacos/v1/ns/instance
+ *      ephemeral=false` (a new persistent instance each), etcd `POST /v3/kv/put` through its
+ *      HTTP/JSON gateway (a new key each) — both over HTTP/1.1 keep-alive, each writer sending to
+ *      a member picked round-robin, both fsync every commit (etcd's WAL, Nomen's Raft log);
+ *   2. failover: kill -9 of the leader while writers run → first acknowledgement of a write sent
+ *      after the kill (K rounds; the killed member is restarted and caught up between rounds).
+ * Servers run on CPU 0, this load generator on CPU 1 (taskset), loopback only. Results: a table
+ * printed and written into docs/benchmarks.md (section `raft`), raw data in bench/results/.
+ *
+ *   npm run bench:raft            # full (~2 min)
+ *   npm run bench:raft -- --quick # ~40 s
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, openSync, closeSync, rmSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { freePortPair, installCleanup, pinnedCommand, pinSelf, ROOT, sleep, canPin } from './lib/proc.js';
+import { machineInfo, upsertDocSection, writeJson } from './lib/report.js';
+import { fmt, spread, summarizeLatencies, type LatencySummary } from './lib/stats.js';
+
+const quick = process.argv.includes('--quick');
+const CONCURRENCY = quick ? [16] : [8, 64];
+const DURATION_MS = quick ? 4000 : 10_000;
+const WARMUP_MS = 1000;
+const FAILOVER_ROUNDS = quick ? 2 : 5;
+const ELECTION_MS = 1000;
+const SERVER_CPU = canPin() ? 0 : null;
+
+installCleanup();
+const children = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const c of children) c.kill('SIGKILL');
+});
+
+const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+
+function http(port: number, method: string, path: string, body: string | null, contentType: string, timeoutMs = 15_000): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, method, path, agent, timeout: timeoutMs, headers: body === null ? {} : { 'content-type': contentType, 'content-length': Buffer.byteLength(body) } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+    req.end(body ?? undefined);
+  });
+}
+
+interface Member {
+  name: string;
+  port: number;
+  dir: string;
+  child: ChildProcess | null;
+  start(): void;
+}
+
+function spawnPinned(name: string, cmd: string, args: string[], logDir: string): ChildProcess {
+  const [c, a] = pinnedCommand(SERVER_CPU, cmd, args);
+  const fd = openSync(join(logDir, `${name}.log`), 'a');
+  const child = spawn(c, a, { cwd: ROOT, stdio: ['ignore', fd, fd] });
+  closeSync(fd);
+  children.add(child);
+  child.on('exit', () => children.delete(child));
+  return child;
+}
+
+function kill9(m: Member): Promise<void> {
+  const c = m.child;
+  if (!c || c.exitCode !== null || c.signalCode !== null) return Promise.resolve();
+  return new Promise((r) => {
+    c.once('exit', () => r());
+    c.kill('SIGKILL');
+  });
+}
+
+// ------------------------------------------------------------------------------------------------
+// The two systems under test behind one interface
+
+interface System {
+  name: string;
+  members: Member[];
+  /** Writes item `n` through `m`; resolves true when acknowledged. */
+  write(m: Member, n: number): Promise<boolean>;
+  leader(): Promise<Member | null>;
+  ready(m: Member): Promise<boolean>;
+  /** True once every running member has applied everything the leader committed. */
+  caughtUp(): Promise<boolean>;
+}
+
+async function nomenCluster(root: string, logDir: string): Promise<System> {
+  const ports: number[] = [];
+  while (ports.length < 3) {
+    const p = await freePortPair();
+    if (ports.every((q) => Math.abs(q - p) > 2)) ports.push(p);
+  }
+  const list = ports.map((p) => `127.0.0.1:${p}`).join(',');
+  const members: Member[] = ports.map((port, i) => {
+    const m: Member = {
+      name: `nomen-${i}`,
+      port,
+      dir: join(root, `nomen-${i}`),
+      child: null,
+      start() {
+        mkdirSync(m.dir, { recursive: true });
+        const args = [join(ROOT, 'dist', 'cli.js'), 'start', '--port', String(port), '--host', '127.0.0.1', '--data-dir', m.dir, '--members', list];
+        for (const [k, v] of Object.entries({ 'nomen.log.level': 'warn', 'nacos.core.protocol.raft.data.election_timeout_ms': String(ELECTION_MS) })) args.push('--property', `${k}=${v}`);
+        m.child = spawnPinned(m.name, process.execPath, args, logDir);
+      },
+    };
+    return m;
+  });
+  const state = async (m: Member): Promise<{ role: string; leader: string; commitIndex: number; appliedIndex: number } | null> => {
+    try {
+      const r = await http(m.port, 'GET', '/nacos/v1/ns/operator/raft/state', null, '', 1000);
+      return r.status === 200 ? (JSON.parse(r.text) as { role: string; leader: string; commitIndex: number; appliedIndex: number }) : null;
+    } catch {
+      return null;
+    }
+  };
+  const running = (): Member[] => members.filter((m) => m.child && m.child.exitCode === null && m.child.signalCode === null);
+  return {
+    name: 'Nomen',
+    members,
+    async write(m, n) {
+      const ip = `127.${1 + Math.floor(n / 65025)}.${Math.floor(n / 255) % 255}.${1 + (n % 254)}`;
+      const path = `/nacos/v1/ns/instance?serviceName=bench-raft&ip=${ip}&port=9000&ephemeral=false`;
+      try {
+        return (await http(m.port, 'POST', path, null, '')).status === 200;
+      } catch {
+        return false;
+      }
+    },
+    async leader() {
+      for (const m of running()) {
+        const s = await state(m);
+        if (s?.role === 'leader') return m;
+      }
+      return null;
+    },
+    async ready(m) {
+      try {
+        return (await http(m.port, 'GET', '/nacos/v1/console/health/readiness', null, '', 500)).status === 200;
+      } catch {
+        return false;
+      }
+    },
+    async caughtUp() {
+      const st = await Promise.all(running().map((m) => state(m)));
+      const lead = st.find((s) => s?.role === 'leader');
+      return !!lead && st.every((s) => s !== null && s.appliedIndex >= lead.commitIndex);
+    },
+  };
+}
+
+function etcdVersion(): string {
+  const r = spawnSync('etcd', ['--version'], { encoding: 'utf8' });
+  return /etcd Version:\s*(\S+)/.exec(r.stdout ?? '')?.[1] ?? '?';
+}
+
+function hasEtcd(): boolean {
+  return spawnSync('etcd', ['--version'], { stdio: 'ignore' }).status === 0;
+}
+
+async function etcdCluster(root: string, logDir: string): Promise<System> {
+  const ports: number[] = [];
+  while (ports.length < 3) {
+    const p = await freePortPair();
+    if (ports.every((q) => Math.abs(q - p) > 2)) ports.push(p);
+  }
+  const initial = ports.map((p, i) => `e${i}=http://127.0.0.1:${p + 1000}`).join(',');
+  const members: Member[] = ports.map((port, i) => {
+    let started = false;
+    const m: Member = {
+      name: `etcd-${i}`,
+      port,
+      dir: join(root, `etcd-${i}`),
+      child: null,
+      start() {
+        const args = [
+          `--name=e${i}`,
+          `--data-dir=${m.dir}`,
+          `--listen-client-urls=http://127.0.0.1:${port}`,
+          `--advertise-client-urls=http://127.0.0.1:${port}`,
+          `--listen-peer-urls=http://127.0.0.1:${port + 1000}`,
+          `--initial-advertise-peer-urls=http://127.0.0.1:${port + 1000}`,
+          `--initial-cluster=${initial}`,
+          `--initial-cluster-state=${started ? 'existing' : 'new'}`,
+          '--initial-cluster-token=nomen-bench',
+          // etcd's defaults, stated: heartbeat 100 ms, election timeout 1000 ms (= ours).
+          '--heartbeat-interval=100',
+          `--election-timeout=${ELECTION_MS}`,
+          '--log-level=warn',
+          '--logger=zap',
+        ];
+        started = true;
+        m.child = spawnPinned(m.name, 'etcd', args, logDir);
+      },
+    };
+    return m;
+  });
+  const status = async (m: Member): Promise<{ id: string; leader: string; raftIndex: number; raftAppliedIndex: number } | null> => {
+    try {
+      const r = await http(m.port, 'POST', '/v3/maintenance/status', '{}', 'application/json', 1000);
+      if (r.status !== 200) return null;
+      const j = JSON.parse(r.text) as { header: { member_id: string }; leader: string; raftIndex: string; raftAppliedIndex?: string };
+      return { id: j.header.member_id, leader: j.leader, raftIndex: Number(j.raftIndex), raftAppliedIndex: Number(j.raftAppliedIndex ?? j.raftIndex) };
+    } catch {
+      return null;
+    }
+  };
+  const running = (): Member[] => members.filter((m) => m.child && m.child.exitCode === null && m.child.signalCode === null);
+  return {
+    name: 'etcd',
+    members,
+    async write(m, n) {
+      const key = Buffer.from(`/bench-raft/127.0.0.1:${n}`).toString('base64');
+      const value = Buffer.from(JSON.stringify({ ip: '127.0.0.1', port: 9000 + (n % 1000), weight: 1, healthy: true, enabled: true, ephemeral: false, clusterName: 'DEFAULT', metadata: {} })).toString('base64');
+      try {
+        return (await http(m.port, 'POST', '/v3/kv/put', JSON.stringify({ key, value }), 'application/json')).status === 200;
+      } catch {
+        return false;
+      }
+    },
+    async leader() {
+      for (const m of running()) {
+        const s = await status(m);
+        if (s && s.id === s.leader) return m;
+      }
+      return null;
+    },
+    async ready(m) {
+      try {
+        const r = await http(m.port, 'GET', '/health', null, '', 500);
+        return r.status === 200 && r.text.includes('"true"');
+      } catch {
+        return false;
+      }
+    },
+    async caughtUp() {
+      const st = await Promise.all(running().map((m) => status(m)));
+      const max = Math.max(...st.map((s) => s?.raftIndex ?? 0));
+      return st.every((s) => s !== null && s.raftAppliedIndex >= max);
+    },
+  };
+}
+
+async function until(cond: () => Promise<boolean>, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await cond()) return;
+    await sleep(20);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+// ------------------------------------------------------------------------------------------------
+// Scenarios
+
+let seq = 0;
+
+interface ThroughputResult {
+  system: string;
+  concurrency: number;
+  opsPerSec: number;
+  failed: number;
+  latency: LatencySummary;
+}
+
+async function throughput(sys: System, concurrency: number): Promise<ThroughputResult> {
+  const lat: number[] = [];
+  let failed = 0;
+  let measuring = false;
+  let stop = false;
+  const worker = async (w: number): Promise<void> => {
+    let i = w;
+    while (!stop) {
+      const m = sys.members[i++ % sys.members.length]!;
+      const t0 = performance.now();
+      const ok = await sys.write(m, seq++);
+      if (!measuring) continue;
+      if (ok) lat.push(performance.now() - t0);
+      else failed++;
+    }
+  };
+  const workers = Array.from({ length: concurrency }, (_, w) => worker(w));
+  await sleep(WARMUP_MS);
+  measuring = true;
+  const t0 = performance.now();
+  await sleep(DURATION_MS);
+  measuring = false;
+  const elapsed = performance.now() - t0;
+  const count = lat.length;
+  stop = true;
+  await Promise.all(workers);
+  return { system: sys.name, concurrency, opsPerSec: (count / elapsed) * 1000, failed, latency: summarizeLatencies(lat) };
+}
+
+async function failover(sys: System): Promise<number[]> {
+  const times: number[] = [];
+  for (let round = 0; round < FAILOVER_ROUNDS; round++) {
+    await until(async () => (await sys.leader()) !== null && (await sys.caughtUp()), 30_000, `${sys.name} leader and caught-up members`);
+    const leader = (await sys.leader())!;
+    const others = sys.members.filter((m) => m !== leader);
+    let killedAt = 0;
+    let firstAck = 0;
+    let stop = false;
+    const writer = async (m: Member): Promise<void> => {
+      while (!stop) {
+        const sent = performance.now();
+        const ok = await sys.write(m, seq++);
+        if (ok && killedAt > 0 && sent > killedAt && firstAck === 0) firstAck = performance.now();
+        if (!ok) await sleep(5);
+      }
+    };
+    const writers = others.flatMap((m) => [writer(m), writer(m)]);
+    await sleep(500);
+    killedAt = performance.now();
+    await kill9(leader);
+    await until(async () => firstAck > 0, 30_000, `${sys.name} writes after the leader was killed`);
+    stop = true;
+    await Promise.all(writers);
+    times.push(firstAck - killedAt);
+    leader.start();
+    await until(() => sys.ready(leader), 30_000, `${leader.name} ready again`);
+  }
+  return times;
+}
+
+async function main(): Promise<void> {
+  if (canPin()) pinSelf(1);
+  const root = mkdtempSync(join(tmpdir(), 'nomen-bench-raft-'));
+  const logDir = join(root, 'logs');
+  mkdirSync(logDir, { recursive: true });
+  const systems: System[] = [await nomenCluster(root, logDir)];
+  if (hasEtcd()) systems.push(await etcdCluster(root, logDir));
+  else console.warn('etcd not installed (apt-get install etcd-server): measuring Nomen alone');
+
+  const tp: ThroughputResult[] = [];
+  const fo: Record<string, number[]> = {};
+  for (const sys of systems) {
+    for (const m of sys.members) m.start();
+    for (const m of sys.members) await until(() => sys.ready(m), 30_000, `${m.name} ready`);
+    await until(async () => (await sys.leader()) !== null, 30_000, `${sys.name} leader`);
+    for (const c of CONCURRENCY) {
+      const r = await throughput(sys, c);
+      tp.push(r);
+      console.log(`${sys.name} c=${c}: ${fmt(r.opsPerSec)} writes/s, p50 ${fmt(r.latency.p50)} ms, p99 ${fmt(r.latency.p99)} ms, failed ${r.failed}`);
+    }
+    fo[sys.name] = await failover(sys);
+    console.log(`${sys.name} failover (ms): ${fo[sys.name]!.map((x) => fmt(x, 0)).join(', ')}`);
+    for (const m of sys.members) await kill9(m);
+  }
+  rmSync(root, { recursive: true, force: true });
+
+  const machine = machineInfo();
+  const date = new Date().toISOString().slice(0, 10);
+  const rows = tp.map((r) => `| ${r.system} | ${r.concurrency} | ${fmt(r.opsPerSec, 0)} | ${fmt(r.latency.p50)} | ${fmt(r.latency.p99)} | ${fmt(r.latency.max)} | ${r.failed} |`);
+  const foRows = Object.entries(fo).map(([name, t]) => {
+    const s = spread(t);
+    return `| ${name} | ${t.length} | ${fmt(s.median, 0)} | ${fmt(s.min, 0)}–${fmt(s.max, 0)} | ${ELECTION_MS} |`;
+  });
+  const section = `### Raft: persistent writes on 3 members, beside etcd (${date}${quick ? ', quick' : ''})
+
+Machine: ${machine.cpuModel}, ${machine.cores} vCPU, Node ${machine.node}, commit ${machine.commit}; all servers on CPU 0, the load
+generator on CPU 1; loopback; every write fsynced by a majority before it is acknowledged. Nomen:
+\`POST /nacos/v1/ns/instance?ephemeral=false\` (new instance each) to the 3 members round-robin;
+etcd ${etcdVersion()}: \`POST /v3/kv/put\` (new key each) through its HTTP gateway, same concurrency.
+
+| system | concurrency | writes/s | p50 ms | p99 ms | max ms | failed |
+|---|---|---|---|---|---|---|
+${rows.join('\n')}
+
+Failover (kill -9 of the leader under write load → first acknowledgement of a write sent after the kill):
+
+| system | rounds | median ms | min–max ms | election timeout ms |
+|---|---|---|---|---|
+${foRows.join('\n')}
+`;
+  console.log(section);
+  writeJson(join(ROOT, 'bench', 'results', `raft-${date}${quick ? '-quick' : ''}.json`), { machine, date, quick, throughput: tp, failover: fo });
+  upsertDocSection(join(ROOT, 'docs', 'benchmarks.md'), `raft-${quick ? 'quick' : 'full'}`, section);
+  agent.destroy();
+}
+
+main().then(
+  () => process.exit(0),
+  (e: unknown) => {
+    console.error(e);
+    process.exit(1);
+  },
+);
