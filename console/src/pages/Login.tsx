@@ -1,0 +1,46 @@
+import { useState, type FormEvent } from 'react';
+import { login, type Session } from '../api';
+import { ErrorLine, errorMessage } from '../ui';
+
+export function LoginPage({ onLogin }: { onLogin: (s: Session) => void }) {
+  const [username, setUsername] = useState('');
+  const [password, setPassword] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      onLogin(await login(username, password));
+    } catch (err) {
+      setError(errorMessage(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <div className="login-wrap">
+      <form className="card login" onSubmit={(e) => void submit(e)} data-testid="login-form">
+        <h2>
+          <span className="logo">N</span> Nomen console
+        </h2>
+        <p className="muted">Authentication is enabled on this server. Sign in to continue.</p>
+        <label>
+          Username
+          <input name="username" autoComplete="username" value={username} onChange={(e) => setUsername(e.target.value)} required autoFocus />
+        </label>
+        <label>
+          Password
+          <input name="password" type="password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} required />
+        </label>
+        <ErrorLine error={error} />
+        <button type="submit" className="primary" disabled={busy}>
+          {busy ? 'Signing in…' : 'Sign in'}
+        </button>
+      </form>
+    </div>
+  );
+}

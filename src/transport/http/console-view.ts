@@ -1,0 +1,204 @@
+/**
+ * The console's live cluster view (beyond Nacos): for every member, what that member reports about
+ * itself — Distro responsibility, replicas, per-peer verify and sync failures, and Raft role / term /
+ * commit index — gathered by the member serving the console, so the browser makes one call.
+ *
+ * Sources per member (each optional; absent → `null`, shown as "—"):
+ * - `GET /nacos/v1/ns/operator/distro/state` (cluster mode): Distro stats, and a `raft` object if the
+ *   member puts one there;
+ * - `GET /nacos/v1/ns/operator/raft/state`: `{role|state, term, commitIndex|commit, leader}`, bare or
+ *   wrapped in a v2 Result (`{code:0,data:…}`).
+ * Peer answers are validated (zod) before use: a malformed answer counts as "no data", never as a crash.
+ */
+import { z } from 'zod';
+import type { Member } from './members.js';
+
+export const DISTRO_STATE_PATH = '/nacos/v1/ns/operator/distro/state';
+export const RAFT_STATE_PATH = '/nacos/v1/ns/operator/raft/state';
+
+/** One HTTP GET to a member: status and parsed JSON body (`undefined` when not JSON). */
+export interface FetchAnswer {
+  status: number;
+  body: unknown;
+}
+
+/** GET `path` on the member at `address` (`ip:port`); rejects on network failure or timeout. */
+export type MemberFetch = (address: string, path: string) => Promise<FetchAnswer>;
+
+export interface PeerView {
+  address: string;
+  state: string | null;
+  pending: number | null;
+  lastVerifyAt: number | null;
+  lastVerifyOk: boolean | null;
+}
+
+export interface DistroView {
+  loaded: boolean;
+  responsible: number;
+  replicas: number;
+  tombstones: number | null;
+  syncFailures: number;
+  verifyFailures: number;
+  peers: PeerView[];
+}
+
+export interface RaftView {
+  role: string | null;
+  term: number | null;
+  commitIndex: number | null;
+  leader: string | null;
+}
+
+export interface MemberLive {
+  address: string;
+  /** The member's state as the serving member's membership sees it. */
+  state: string;
+  version: string | null;
+  self: boolean;
+  /** Whether the member answered its distro/raft state calls. */
+  reachable: boolean;
+  error: string | null;
+  distro: DistroView | null;
+  raft: RaftView | null;
+}
+
+export interface ClusterOverview {
+  self: string;
+  mode: 'standalone' | 'cluster';
+  /** Clock of the serving member when the view was taken (for "x s ago"). */
+  at: number;
+  members: MemberLive[];
+}
+
+const num = () => z.number().finite();
+
+const PeerSchema = z.looseObject({
+  state: z.string().optional(),
+  pending: num().optional(),
+  lastVerifyAt: num().nullable().optional(),
+  lastVerifyOk: z.boolean().nullable().optional(),
+});
+
+const DistroStateSchema = z.looseObject({
+  loaded: z.boolean().optional(),
+  raft: z.unknown().optional(),
+  distro: z.looseObject({
+    loaded: z.boolean().optional(),
+    responsible: num(),
+    replicas: num(),
+    tombstones: num().optional(),
+    counters: z.looseObject({ syncMessagesFailed: num().optional(), verifyMessagesFailed: num().optional() }).optional(),
+    peers: z.record(z.string(), PeerSchema).optional(),
+  }),
+});
+
+const RaftSchema = z.looseObject({
+  role: z.string().optional(),
+  state: z.string().optional(),
+  term: num().optional(),
+  currentTerm: num().optional(),
+  commitIndex: num().optional(),
+  commit: num().optional(),
+  leader: z.string().nullable().optional(),
+  leaderId: z.string().nullable().optional(),
+});
+
+const ResultSchema = z.looseObject({ code: z.literal(0), data: z.unknown() });
+
+export function parseDistro(body: unknown): { distro: DistroView; raft: RaftView | null } | null {
+  const r = DistroStateSchema.safeParse(body);
+  if (!r.success) return null;
+  const d = r.data.distro;
+  const peers = Object.entries(d.peers ?? {})
+    .map(([address, p]) => ({
+      address,
+      state: p.state ?? null,
+      pending: p.pending ?? null,
+      lastVerifyAt: p.lastVerifyAt ?? null,
+      lastVerifyOk: p.lastVerifyOk ?? null,
+    }))
+    .sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
+  return {
+    distro: {
+      loaded: d.loaded ?? r.data.loaded ?? true,
+      responsible: d.responsible,
+      replicas: d.replicas,
+      tombstones: d.tombstones ?? null,
+      syncFailures: d.counters?.syncMessagesFailed ?? 0,
+      verifyFailures: d.counters?.verifyMessagesFailed ?? 0,
+      peers,
+    },
+    raft: r.data.raft === undefined ? null : parseRaft(r.data.raft),
+  };
+}
+
+export function parseRaft(body: unknown): RaftView | null {
+  const wrapped = ResultSchema.safeParse(body);
+  const r = RaftSchema.safeParse(wrapped.success ? wrapped.data.data : body);
+  if (!r.success) return null;
+  const v = r.data;
+  const view: RaftView = {
+    role: v.role ?? v.state ?? null,
+    term: v.term ?? v.currentTerm ?? null,
+    commitIndex: v.commitIndex ?? v.commit ?? null,
+    leader: v.leader ?? v.leaderId ?? null,
+  };
+  return view.role === null && view.term === null && view.commitIndex === null ? null : view;
+}
+
+function versionOf(m: Member): string | null {
+  const v = m.extendInfo['version'];
+  return typeof v === 'string' && v !== '' ? v : null;
+}
+
+function describe(e: unknown): string {
+  if (e instanceof Error) {
+    const cause = (e as Error & { cause?: unknown }).cause;
+    const code = typeof cause === 'object' && cause !== null ? (cause as { code?: unknown }).code : undefined;
+    if (e.name === 'TimeoutError' || e.name === 'AbortError') return 'timed out';
+    return typeof code === 'string' ? code : e.message;
+  }
+  return String(e);
+}
+
+async function memberLive(m: Member, self: string, fetch: MemberFetch): Promise<MemberLive> {
+  const [distro, raft] = await Promise.allSettled([fetch(m.address, DISTRO_STATE_PATH), fetch(m.address, RAFT_STATE_PATH)]);
+  const out: MemberLive = {
+    address: m.address,
+    state: m.state,
+    version: versionOf(m),
+    self: m.address === self,
+    reachable: distro.status === 'fulfilled' || raft.status === 'fulfilled',
+    error: null,
+    distro: null,
+    raft: null,
+  };
+  if (distro.status === 'fulfilled' && distro.value.status === 200) {
+    const d = parseDistro(distro.value.body);
+    if (d) {
+      out.distro = d.distro;
+      out.raft = d.raft;
+    }
+  }
+  if (out.raft === null && raft.status === 'fulfilled' && raft.value.status === 200) out.raft = parseRaft(raft.value.body);
+  if (!out.reachable && distro.status === 'rejected') out.error = describe(distro.reason);
+  return out;
+}
+
+/** Asks every member (in parallel) and shapes the answers; never rejects. */
+export async function clusterOverview(opts: {
+  self: string;
+  standalone: boolean;
+  now: number;
+  members: readonly Member[];
+  fetch: MemberFetch;
+}): Promise<ClusterOverview> {
+  const members = [...opts.members].sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
+  return {
+    self: opts.self,
+    mode: opts.standalone ? 'standalone' : 'cluster',
+    at: opts.now,
+    members: await Promise.all(members.map((m) => memberLive(m, opts.self, opts.fetch))),
+  };
+}
