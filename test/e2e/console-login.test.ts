@@ -53,7 +53,7 @@ class AuthStub {
     });
     const form = new URLSearchParams(body);
     const path = url.pathname;
-    const json = (status: number, v: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(v));
+    const json = (status: number, v: unknown): void => void res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(v));
 
     if (path === '/nacos/' || path === '/nacos/index.html' || path.startsWith('/nacos/assets/')) {
       const file = path.startsWith('/nacos/assets/') ? normalize(path.slice('/nacos/'.length)) : 'index.html';
@@ -131,7 +131,7 @@ describe('web console: login page', { timeout: 60_000 }, () => {
     assert.deepEqual(stub.calls.filter((c) => c.token !== TOKEN), [], 'every call after login carries the token');
 
     // A token the server rejects sends the user back to the login page.
-    await page.evaluate(() => localStorage.setItem('nomen.session', JSON.stringify({ accessToken: 'stale', username: 'nacos', tokenTtl: 1, globalAdmin: true })));
+    await page.evaluate('localStorage.setItem("nomen.session", JSON.stringify({ accessToken: "stale", username: "nacos", tokenTtl: 1, globalAdmin: true }))');
     await page.reload();
     await page.getByTestId('login-form').waitFor();
 
