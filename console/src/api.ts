@@ -4,6 +4,8 @@
  * (query parameter), as the Nacos console does (spec http.md §4.3, §6).
  */
 
+export type { ClusterOverview, MemberLive, PeerView, RaftView } from '../../src/transport/http/console-types';
+
 export type Query = Record<string, string | number | boolean | undefined>;
 
 /** Raised for any non-2xx answer; `message` is the server's text (Nacos answers text or JSON). */
@@ -223,45 +225,4 @@ export interface Member {
   state: string;
   failAccessCnt: number;
   extendInfo: Record<string, unknown>;
-}
-
-export interface PeerView {
-  address: string;
-  state: string | null;
-  pending: number | null;
-  lastVerifyAt: number | null;
-  lastVerifyOk: boolean | null;
-}
-
-export interface RaftView {
-  role: string | null;
-  term: number | null;
-  commitIndex: number | null;
-  leader: string | null;
-}
-
-export interface MemberLive {
-  address: string;
-  state: string;
-  version: string | null;
-  self: boolean;
-  reachable: boolean;
-  error: string | null;
-  distro: {
-    loaded: boolean;
-    responsible: number;
-    replicas: number;
-    tombstones: number | null;
-    syncFailures: number;
-    verifyFailures: number;
-    peers: PeerView[];
-  } | null;
-  raft: RaftView | null;
-}
-
-export interface ClusterOverview {
-  self: string;
-  mode: string;
-  at: number;
-  members: MemberLive[];
 }

@@ -1,5 +1,5 @@
 /** Small shared pieces: dialog, metadata display and editing, state tags, messages. */
-import { useEffect, type ReactNode } from 'react';
+import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
 
 export function Modal({ title, onClose, children, testId }: { title: string; onClose: () => void; children: ReactNode; testId?: string }) {
   useEffect(() => {
@@ -101,4 +101,64 @@ export function dash(v: number | string | null | undefined): string {
 
 export function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
+}
+
+/** The error line and Cancel / submit buttons at the foot of a dialog form. */
+export function FormFoot({ error, onCancel, submit = 'Save' }: { error: string | null; onCancel: () => void; submit?: string }) {
+  return (
+    <>
+      <ErrorLine error={error} />
+      <div className="buttons">
+        <button type="button" onClick={onCancel}>
+          Cancel
+        </button>
+        <button type="submit" className="primary" data-testid="save">
+          {submit}
+        </button>
+      </div>
+    </>
+  );
+}
+
+/** A full-width "nothing here" table row. */
+export function EmptyRow({ cols, text }: { cols: number; text: string }) {
+  return (
+    <tr>
+      <td colSpan={cols} className="empty">
+        {text}
+      </td>
+    </tr>
+  );
+}
+
+/** A number typed in a form, within [min, max]; throws a readable error otherwise. */
+export function numberIn(text: string, min: number, max: number, what: string): number {
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isFinite(n) || n < min || n > max) throw new Error(`${what} must be between ${min} and ${max}`);
+  return n;
+}
+
+/**
+ * A form's submit handler: runs `action` (which validates, then calls the server), shows its error
+ * in the form, and calls `onDone` on success.
+ */
+export function useFormSubmit(action: () => Promise<unknown>, onDone: () => void): { error: string | null; busy: boolean; onSubmit: (e: FormEvent) => void } {
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const onSubmit = (e: FormEvent) => {
+    e.preventDefault();
+    setError(null);
+    setBusy(true);
+    action().then(
+      () => {
+        setBusy(false);
+        onDone();
+      },
+      (err: unknown) => {
+        setBusy(false);
+        setError(errorMessage(err));
+      },
+    );
+  };
+  return { error, busy, onSubmit };
 }

@@ -133,6 +133,27 @@ describe('web console (standalone) with the real Rust SDK', { timeout: 90_000 },
     assert.equal(jsonOf<{ protectThreshold: number }>(await server.get('/nacos/v1/ns/service', { serviceName: SVC })).protectThreshold, 0.4);
   });
 
+  it('creates and deletes a service', async () => {
+    await page.goto(`http://127.0.0.1:${server.port}/nacos/#/services`);
+    await page.getByTestId('create-service').click();
+    const dialog = page.getByRole('dialog', { name: 'Create service' });
+    await dialog.locator('input[name=serviceName]').fill('e2e-created');
+    await dialog.locator('input[name=protectThreshold]').fill('0.2');
+    await dialog.locator('textarea[name=metadata]').fill('{"owner":"ops"}');
+    await dialog.getByTestId('save').click();
+    await dialog.waitFor({ state: 'detached' });
+    const created = jsonOf<{ protectThreshold: number; metadata: Record<string, string> }>(await server.get('/nacos/v1/ns/service', { serviceName: 'e2e-created' }));
+    assert.deepEqual([created.protectThreshold, created.metadata], [0.2, { owner: 'ops' }]);
+
+    await page.getByTestId('filter-name').fill('e2e-created');
+    await page.getByTestId('filter-hide-empty').uncheck();
+    await page.getByTestId('filter-query').click();
+    const row = page.locator('[data-testid=service-row][data-service="e2e-created"]');
+    await row.getByRole('button', { name: 'Delete' }).click();
+    await waitForCount('the deleted service row', row, 0);
+    assert.equal((await server.get('/nacos/v1/ns/service', { serviceName: 'e2e-created' })).status, 400);
+  });
+
   it('lists the SDK as a subscriber', async () => {
     await page.goto(`http://127.0.0.1:${server.port}/nacos/#/subscribers?name=${SVC}&group=DEFAULT_GROUP`);
     await waitFor('a subscriber row', async () => ((await page.getByTestId('subscriber-row').count()) >= 1 ? true : undefined), WAIT);

@@ -1,29 +1,15 @@
-import { useState, type FormEvent } from 'react';
+import { useState } from 'react';
 import { login, type Session } from '../api';
-import { ErrorLine, errorMessage } from '../ui';
+import { ErrorLine, useFormSubmit } from '../ui';
 
 export function LoginPage({ onLogin }: { onLogin: (s: Session) => void }) {
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      onLogin(await login(username, password));
-    } catch (err) {
-      setError(errorMessage(err));
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { error, busy, onSubmit } = useFormSubmit(async () => onLogin(await login(username, password)), () => undefined);
 
   return (
     <div className="login-wrap">
-      <form className="card login" onSubmit={(e) => void submit(e)} data-testid="login-form">
+      <form className="card login" onSubmit={onSubmit} data-testid="login-form">
         <h2>
           <span className="logo">N</span> Nomen console
         </h2>

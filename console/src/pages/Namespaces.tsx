@@ -1,7 +1,7 @@
-import { useState, type FormEvent } from 'react';
+import { useState } from 'react';
 import { call, type Namespace } from '../api';
 import type { Loaded } from '../hooks';
-import { ErrorLine, errorMessage, Modal } from '../ui';
+import { ErrorLine, errorMessage, FormFoot, Modal, useFormSubmit } from '../ui';
 
 interface Props {
   namespaces: Loaded<Namespace[]>;
@@ -99,25 +99,16 @@ function NamespaceDialog({ editing, onClose, onDone }: { editing: Editing; onClo
   const [id, setId] = useState('');
   const [name, setName] = useState(ns?.namespaceShowName ?? '');
   const [desc, setDesc] = useState(ns?.namespaceDesc ?? '');
-  const [error, setError] = useState<string | null>(null);
-
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    setError(null);
-    try {
-      const ok = ns
-        ? await call<boolean>('PUT', '/v1/console/namespaces', { namespace: ns.namespace, namespaceShowName: name, namespaceDesc: desc })
-        : await call<boolean>('POST', '/v1/console/namespaces', { customNamespaceId: id.trim() || undefined, namespaceName: name, namespaceDesc: desc });
-      if (ok !== true) throw new Error('rejected: the id may be taken or invalid (letters, digits, _ and -), or the name holds @#$%^&*');
-      onDone();
-    } catch (err) {
-      setError(errorMessage(err));
-    }
-  };
+  const { error, onSubmit } = useFormSubmit(async () => {
+    const ok = ns
+      ? await call<boolean>('PUT', '/v1/console/namespaces', { namespace: ns.namespace, namespaceShowName: name, namespaceDesc: desc })
+      : await call<boolean>('POST', '/v1/console/namespaces', { customNamespaceId: id.trim() || undefined, namespaceName: name, namespaceDesc: desc });
+    if (ok !== true) throw new Error('rejected: the id may be taken or invalid (letters, digits, _ and -), or the name holds @#$%^&*');
+  }, onDone);
 
   return (
     <Modal title={ns ? `Edit namespace ${ns.namespace}` : 'Create namespace'} onClose={onClose} testId="namespace-dialog">
-      <form className="form" onSubmit={(e) => void submit(e)}>
+      <form className="form" onSubmit={onSubmit}>
         {!ns && (
           <label>
             ID (optional; a UUID when empty)
@@ -132,15 +123,7 @@ function NamespaceDialog({ editing, onClose, onDone }: { editing: Editing; onClo
           Description
           <input name="namespaceDesc" value={desc} onChange={(e) => setDesc(e.target.value)} />
         </label>
-        <ErrorLine error={error} />
-        <div className="buttons">
-          <button type="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="primary" data-testid="save">
-            Save
-          </button>
-        </div>
+        <FormFoot error={error} onCancel={onClose} />
       </form>
     </Modal>
   );

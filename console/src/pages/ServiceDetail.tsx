@@ -1,8 +1,8 @@
-import { useState, type FormEvent } from 'react';
+import { useState } from 'react';
 import { ApiError, nsCall, type ClusterInfo, type Instance, type ServiceDetail } from '../api';
 import { useLoad } from '../hooks';
 import { href } from '../route';
-import { Bool, ErrorLine, errorMessage, Metadata, metadataText, Modal, parseMetadataText } from '../ui';
+import { Bool, EmptyRow, ErrorLine, errorMessage, FormFoot, Metadata, metadataText, Modal, numberIn, parseMetadataText, useFormSubmit } from '../ui';
 
 interface Props {
   namespace: string;
@@ -47,92 +47,92 @@ export function ServiceDetailPage({ namespace, name, group }: Props) {
   const setEnabled = async (i: Instance, enabled: boolean) => {
     setActionError(null);
     try {
-      await nsCall('PATCH', '/v1/ns/instance', namespace, { ...svc, ip: i.ip, port: i.port, clusterName: i.clusterName, enabled });
-      loaded.reload();
-    } catch (e) {
-      setActionError(errorMessage(e));
-    }
-  };
+    await nsCall('PATCH', '/v1/ns/instance', namespace, { ...svc, ip: i.ip, port: i.port, clusterName: i.clusterName, enabled });
+    loaded.reload();
+  } catch (e) {
+    setActionError(errorMessage(e));
+  }
+};
 
-  const d = loaded.data?.detail;
-  return (
-    <section>
-      <div className="page-head">
-        <a href={href('/services')} className="back">
-          ‹ Services
-        </a>
-        <h1 data-testid="service-title">{name}</h1>
-        <span className="muted">group {group}</span>
-        <div className="spacer" />
-        <a className="button" href={href('/subscribers', { name, group })}>
-          Subscribers
-        </a>
-        {d && (
-          <button onClick={() => setEditing(true)} data-testid="edit-service">
-            Edit service
-          </button>
-        )}
-      </div>
-      <ErrorLine error={loaded.error ?? actionError} />
-      {loaded.data === null && !loaded.loading && <div className="card empty">Service {name} does not exist in namespace {namespace}.</div>}
+const d = loaded.data?.detail;
+return (
+  <section>
+    <div className="page-head">
+      <a href={href('/services')} className="back">
+        ‹ Services
+      </a>
+      <h1 data-testid="service-title">{name}</h1>
+      <span className="muted">group {group}</span>
+      <div className="spacer" />
+      <a className="button" href={href('/subscribers', { name, group })}>
+        Subscribers
+      </a>
       {d && (
-        <div className="card summary">
-          <dl>
-            <dt>Namespace</dt>
-            <dd>{namespace}</dd>
-            <dt>Protect threshold</dt>
-            <dd data-testid="service-threshold">{d.service.protectThreshold}</dd>
-            <dt>Selector</dt>
-            <dd>
-              {d.service.selector.type}
-              {d.service.selector.expression ? `: ${d.service.selector.expression}` : ''}
-            </dd>
-            <dt>Metadata</dt>
-            <dd data-testid="service-metadata">
-              <Metadata value={d.service.metadata} />
-            </dd>
-          </dl>
-        </div>
+        <button onClick={() => setEditing(true)} data-testid="edit-service">
+          Edit service
+        </button>
       )}
-      {d &&
-        d.clusters.map((c) => (
-          <ClusterCard key={c.name} cluster={c} instances={loaded.data?.instances[c.name] ?? []} onEdit={setEditInstance} onEnabled={(i, v) => void setEnabled(i, v)} />
-        ))}
-      {d && d.clusters.length === 0 && <div className="card empty">No clusters (no instance registered).</div>}
-      {editing && d && (
-        <EditServiceDialog
-          namespace={namespace}
-          detail={d}
-          onClose={() => setEditing(false)}
-          onDone={() => {
-            setEditing(false);
-            loaded.reload();
-          }}
-        />
-      )}
-      {editInstance && (
-        <EditInstanceDialog
-          namespace={namespace}
-          service={svc}
-          instance={editInstance}
-          onClose={() => setEditInstance(null)}
-          onDone={() => {
-            setEditInstance(null);
-            loaded.reload();
-          }}
-        />
-      )}
-    </section>
-  );
+    </div>
+    <ErrorLine error={loaded.error ?? actionError} />
+    {loaded.data === null && !loaded.loading && <div className="card empty">Service {name} does not exist in namespace {namespace}.</div>}
+    {d && (
+      <div className="card summary">
+        <dl>
+          <dt>Namespace</dt>
+          <dd>{namespace}</dd>
+          <dt>Protect threshold</dt>
+          <dd data-testid="service-threshold">{d.service.protectThreshold}</dd>
+          <dt>Selector</dt>
+          <dd>
+            {d.service.selector.type}
+            {d.service.selector.expression ? `: ${d.service.selector.expression}` : ''}
+          </dd>
+          <dt>Metadata</dt>
+          <dd data-testid="service-metadata">
+            <Metadata value={d.service.metadata} />
+          </dd>
+        </dl>
+      </div>
+    )}
+    {d &&
+      d.clusters.map((c) => (
+        <ClusterCard key={c.name} cluster={c} instances={loaded.data?.instances[c.name] ?? []} onEdit={setEditInstance} onEnabled={(i, v) => void setEnabled(i, v)} />
+      ))}
+    {d && d.clusters.length === 0 && <div className="card empty">No clusters (no instance registered).</div>}
+    {editing && d && (
+      <EditServiceDialog
+        namespace={namespace}
+        detail={d}
+        onClose={() => setEditing(false)}
+        onDone={() => {
+          setEditing(false);
+          loaded.reload();
+        }}
+      />
+    )}
+    {editInstance && (
+      <EditInstanceDialog
+        namespace={namespace}
+        service={svc}
+        instance={editInstance}
+        onClose={() => setEditInstance(null)}
+        onDone={() => {
+          setEditInstance(null);
+          loaded.reload();
+        }}
+      />
+    )}
+  </section>
+);
 }
 
 function matches(i: Instance, filter: string): boolean {
-  const f = filter.trim();
-  if (f === '') return true;
-  return f.split(/[\s,]+/).every((part) => {
-    const eq = part.indexOf('=');
-    if (eq < 0) return Object.keys(i.metadata).some((k) => k.includes(part)) || `${i.ip}:${i.port}`.includes(part);
-    return i.metadata[part.slice(0, eq)] === part.slice(eq + 1);
+const f = filter.trim();
+if (f === '') return true;
+return f.split(/[\s,]+/).every((part) => {
+  const eq = part.indexOf('=');
+  if (eq < 0) return Object.keys(i.metadata).some((k) => k.includes(part)) || `${i.ip}:${i.port}`.includes(part);
+  return i.metadata[part.slice(0, eq)] === part.slice(eq + 1);
   });
 }
 
@@ -209,13 +209,7 @@ function ClusterCard({
               </td>
             </tr>
           ))}
-          {shown.length === 0 && (
-            <tr>
-              <td colSpan={8} className="empty">
-                No instances{filter ? ' match the filter' : ''}.
-              </td>
-            </tr>
-          )}
+          {shown.length === 0 && <EmptyRow cols={8} text={`No instances${filter ? ' match the filter' : ''}.`} />}
         </tbody>
       </table>
     </div>
@@ -225,32 +219,22 @@ function ClusterCard({
 function EditServiceDialog({ namespace, detail, onClose, onDone }: { namespace: string; detail: ServiceDetail; onClose: () => void; onDone: () => void }) {
   const [threshold, setThreshold] = useState(String(detail.service.protectThreshold));
   const [metadata, setMetadata] = useState(metadataText(detail.service.metadata));
-  const [error, setError] = useState<string | null>(null);
-
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    setError(null);
-    try {
-      const t = Number(threshold);
-      if (threshold.trim() === '' || !Number.isFinite(t) || t < 0 || t > 1) throw new Error('protect threshold must be between 0 and 1');
-      const sel = detail.service.selector;
-      await nsCall('PUT', '/v1/ns/service', namespace, {
-        serviceName: detail.service.name,
-        groupName: detail.service.groupName,
-        protectThreshold: t,
-        metadata: JSON.stringify(parseMetadataText(metadata)),
-        // PUT replaces the selector: send the current one back.
-        selector: JSON.stringify(sel.type === 'label' ? { type: 'label', expression: sel.expression ?? '' } : { type: 'none' }),
-      });
-      onDone();
-    } catch (err) {
-      setError(errorMessage(err));
-    }
-  };
+  const { error, onSubmit } = useFormSubmit(async () => {
+    const t = numberIn(threshold, 0, 1, 'protect threshold');
+    const sel = detail.service.selector;
+    await nsCall('PUT', '/v1/ns/service', namespace, {
+      serviceName: detail.service.name,
+      groupName: detail.service.groupName,
+      protectThreshold: t,
+      metadata: JSON.stringify(parseMetadataText(metadata)),
+      // PUT replaces the selector: send the current one back.
+      selector: JSON.stringify(sel.type === 'label' ? { type: 'label', expression: sel.expression ?? '' } : { type: 'none' }),
+    });
+  }, onDone);
 
   return (
     <Modal title={`Edit service ${detail.service.name}`} onClose={onClose} testId="edit-service-dialog">
-      <form className="form" onSubmit={(e) => void submit(e)}>
+      <form className="form" onSubmit={onSubmit}>
         <label>
           Protect threshold (0–1)
           <input name="protectThreshold" value={threshold} onChange={(e) => setThreshold(e.target.value)} inputMode="decimal" />
@@ -259,15 +243,7 @@ function EditServiceDialog({ namespace, detail, onClose, onDone }: { namespace: 
           Metadata (JSON object or key=value lines)
           <textarea name="metadata" rows={6} value={metadata} onChange={(e) => setMetadata(e.target.value)} />
         </label>
-        <ErrorLine error={error} />
-        <div className="buttons">
-          <button type="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="primary" data-testid="save">
-            Save
-          </button>
-        </div>
+        <FormFoot error={error} onCancel={onClose} />
       </form>
     </Modal>
   );
@@ -289,33 +265,23 @@ function EditInstanceDialog({
   const [weight, setWeight] = useState(String(instance.weight));
   const [enabled, setEnabled] = useState(instance.enabled);
   const [metadata, setMetadata] = useState(metadataText(instance.metadata));
-  const [error, setError] = useState<string | null>(null);
-
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    setError(null);
-    try {
-      const w = Number(weight);
-      if (weight.trim() === '' || !Number.isFinite(w) || w < 0 || w > 10000) throw new Error('weight must be between 0 and 10000');
-      // An operator override (PATCH): only these fields change; the SDK's registration stays.
-      await nsCall('PATCH', '/v1/ns/instance', namespace, {
-        ...service,
-        ip: instance.ip,
-        port: instance.port,
-        clusterName: instance.clusterName,
-        weight: w,
-        enabled,
-        metadata: JSON.stringify(parseMetadataText(metadata)),
-      });
-      onDone();
-    } catch (err) {
-      setError(errorMessage(err));
-    }
-  };
+  const { error, onSubmit } = useFormSubmit(async () => {
+    const w = numberIn(weight, 0, 10000, 'weight');
+    // An operator override (PATCH): only these fields change; the SDK's registration stays.
+    await nsCall('PATCH', '/v1/ns/instance', namespace, {
+      ...service,
+      ip: instance.ip,
+      port: instance.port,
+      clusterName: instance.clusterName,
+      weight: w,
+      enabled,
+      metadata: JSON.stringify(parseMetadataText(metadata)),
+    });
+  }, onDone);
 
   return (
     <Modal title={`Edit instance ${instance.ip}:${instance.port}`} onClose={onClose} testId="edit-instance-dialog">
-      <form className="form" onSubmit={(e) => void submit(e)}>
+      <form className="form" onSubmit={onSubmit}>
         <label>
           Weight (0–10000)
           <input name="weight" value={weight} onChange={(e) => setWeight(e.target.value)} inputMode="decimal" />
@@ -328,15 +294,7 @@ function EditInstanceDialog({
           Metadata (JSON object or key=value lines)
           <textarea name="metadata" rows={6} value={metadata} onChange={(e) => setMetadata(e.target.value)} />
         </label>
-        <ErrorLine error={error} />
-        <div className="buttons">
-          <button type="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="primary" data-testid="save">
-            Save
-          </button>
-        </div>
+        <FormFoot error={error} onCancel={onClose} />
       </form>
     </Modal>
   );

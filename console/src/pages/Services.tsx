@@ -2,7 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { nsCall, type ServiceRow } from '../api';
 import { useLoad } from '../hooks';
 import { href } from '../route';
-import { ErrorLine, errorMessage, Modal, parseMetadataText } from '../ui';
+import { EmptyRow, ErrorLine, errorMessage, FormFoot, Modal, numberIn, parseMetadataText, useFormSubmit } from '../ui';
 
 const HIDE_EMPTY_KEY = 'nomen.hideEmpty';
 
@@ -116,11 +116,7 @@ export function ServicesPage({ namespace }: { namespace: string }) {
               </tr>
             ))}
             {list.data && list.data.serviceList.length === 0 && (
-              <tr>
-                <td colSpan={7} className="empty">
-                  No services.
-                </td>
-              </tr>
+              <EmptyRow cols={7} text="No services." />
             )}
           </tbody>
         </table>
@@ -170,50 +166,32 @@ function CreateServiceDialog({ namespace, onClose, onDone }: { namespace: string
   const [group, setGroup] = useState('DEFAULT_GROUP');
   const [threshold, setThreshold] = useState('0');
   const [metadata, setMetadata] = useState('');
-  const [error, setError] = useState<string | null>(null);
-
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    setError(null);
-    try {
-      const t = Number(threshold);
-      if (!Number.isFinite(t) || t < 0 || t > 1) throw new Error('protect threshold must be between 0 and 1');
-      const meta = parseMetadataText(metadata);
-      await nsCall('POST', '/v1/ns/service', namespace, { serviceName: name.trim(), groupName: group.trim(), protectThreshold: t, metadata: JSON.stringify(meta) });
-      onDone();
-    } catch (err) {
-      setError(errorMessage(err));
-    }
-  };
+  const { error, onSubmit } = useFormSubmit(async () => {
+    const t = numberIn(threshold, 0, 1, 'protect threshold');
+    const meta = parseMetadataText(metadata);
+    await nsCall('POST', '/v1/ns/service', namespace, { serviceName: name.trim(), groupName: group.trim(), protectThreshold: t, metadata: JSON.stringify(meta) });
+  }, onDone);
 
   return (
     <Modal title="Create service" onClose={onClose}>
-      <form className="form" onSubmit={(e) => void submit(e)}>
+      <form className="form" onSubmit={onSubmit}>
         <label>
           Service name
-          <input value={name} onChange={(e) => setName(e.target.value)} required autoFocus />
+          <input name="serviceName" value={name} onChange={(e) => setName(e.target.value)} required autoFocus />
         </label>
         <label>
           Group
-          <input value={group} onChange={(e) => setGroup(e.target.value)} required />
+          <input name="groupName" value={group} onChange={(e) => setGroup(e.target.value)} required />
         </label>
         <label>
           Protect threshold (0–1)
-          <input value={threshold} onChange={(e) => setThreshold(e.target.value)} inputMode="decimal" />
+          <input name="protectThreshold" value={threshold} onChange={(e) => setThreshold(e.target.value)} inputMode="decimal" />
         </label>
         <label>
           Metadata (JSON object or key=value lines)
-          <textarea rows={4} value={metadata} onChange={(e) => setMetadata(e.target.value)} />
+          <textarea name="metadata" rows={4} value={metadata} onChange={(e) => setMetadata(e.target.value)} />
         </label>
-        <ErrorLine error={error} />
-        <div className="buttons">
-          <button type="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="primary">
-            Create
-          </button>
-        </div>
+        <FormFoot error={error} onCancel={onClose} submit="Create" />
       </form>
     </Modal>
   );

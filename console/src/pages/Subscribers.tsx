@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { nsCall, type Subscriber } from '../api';
 import { useLoad } from '../hooks';
-import { ErrorLine } from '../ui';
+import { EmptyRow, ErrorLine } from '../ui';
 
 export function SubscribersPage({ namespace, initialName, initialGroup }: { namespace: string; initialName: string; initialGroup: string }) {
   const [name, setName] = useState(initialName);
@@ -68,11 +68,7 @@ export function SubscribersPage({ namespace, initialName, initialGroup }: { name
                 </tr>
               ))}
               {list.data.subscribers.length === 0 && (
-                <tr>
-                  <td colSpan={5} className="empty">
-                    No subscribers.
-                  </td>
-                </tr>
+                <EmptyRow cols={5} text="No subscribers." />
               )}
             </tbody>
           </table>

@@ -11,7 +11,10 @@
  * Peer answers are validated (zod) before use: a malformed answer counts as "no data", never as a crash.
  */
 import { z } from 'zod';
+import type { ClusterOverview, DistroView, MemberLive, RaftView } from './console-types.js';
 import type { Member } from './members.js';
+
+export type { ClusterOverview, DistroView, MemberLive, PeerView, RaftView } from './console-types.js';
 
 export const DISTRO_STATE_PATH = '/nacos/v1/ns/operator/distro/state';
 export const RAFT_STATE_PATH = '/nacos/v1/ns/operator/raft/state';
@@ -24,52 +27,6 @@ export interface FetchAnswer {
 
 /** GET `path` on the member at `address` (`ip:port`); rejects on network failure or timeout. */
 export type MemberFetch = (address: string, path: string) => Promise<FetchAnswer>;
-
-export interface PeerView {
-  address: string;
-  state: string | null;
-  pending: number | null;
-  lastVerifyAt: number | null;
-  lastVerifyOk: boolean | null;
-}
-
-export interface DistroView {
-  loaded: boolean;
-  responsible: number;
-  replicas: number;
-  tombstones: number | null;
-  syncFailures: number;
-  verifyFailures: number;
-  peers: PeerView[];
-}
-
-export interface RaftView {
-  role: string | null;
-  term: number | null;
-  commitIndex: number | null;
-  leader: string | null;
-}
-
-export interface MemberLive {
-  address: string;
-  /** The member's state as the serving member's membership sees it. */
-  state: string;
-  version: string | null;
-  self: boolean;
-  /** Whether the member answered its distro/raft state calls. */
-  reachable: boolean;
-  error: string | null;
-  distro: DistroView | null;
-  raft: RaftView | null;
-}
-
-export interface ClusterOverview {
-  self: string;
-  mode: 'standalone' | 'cluster';
-  /** Clock of the serving member when the view was taken (for "x s ago"). */
-  at: number;
-  members: MemberLive[];
-}
 
 const num = () => z.number().finite();
 
