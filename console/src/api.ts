@@ -4,7 +4,7 @@
  * (query parameter), as the Nacos console does (spec http.md §4.3, §6).
  */
 
-export type { ClusterOverview, MemberLive, PeerView, RaftView } from '../../src/transport/http/console-types';
+export type { ClusterOverview, CountsView, MemberLive, PeerView, RaftView } from '../../src/transport/http/console-types';
 
 export type Query = Record<string, string | number | boolean | undefined>;
 

@@ -74,7 +74,11 @@ describe('web console: live cluster view (3 members)', { timeout: 90_000 }, () =
     for (const m of cluster.members.filter((x) => x !== a)) {
       await waitForText(`replicas on ${m.name}`, card(m.address).getByTestId('live-replicas'), /^[1-9]\d*$/, 15_000);
     }
-    for (const m of cluster.members) await waitForAttr(`${m.name} state`, card(m.address), 'data-state', 'UP');
+    for (const m of cluster.members) {
+      await waitForAttr(`${m.name} state`, card(m.address), 'data-state', 'UP');
+      // Every member serves the replicated instance: 1 service / 1 instance at least.
+      await waitForText(`${m.name} counts`, card(m.address).getByTestId('live-counts'), /^[1-9]\d* \/ [1-9]\d*$/);
+    }
     // Verify rounds run every second here: A's view of its peers shows when each was last verified.
     for (const m of cluster.members.filter((x) => x !== a)) {
       await waitForText(`A's last verify of ${m.name}`, card(a.address).locator(`[data-testid=live-peer][data-addr="${m.address}"] td`).nth(1), /s ago/, 15_000);

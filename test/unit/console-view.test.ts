@@ -1,7 +1,17 @@
 /** The console's aggregated cluster view: parsing member answers and shaping the overview. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { clusterOverview, DISTRO_STATE_PATH, parseDistro, parseRaft, RAFT_STATE_PATH, type FetchAnswer, type MemberFetch } from '../../src/transport/http/console-view.js';
+import {
+  clusterOverview,
+  DISTRO_STATE_PATH,
+  METRICS_PATH,
+  parseCounts,
+  parseDistro,
+  parseRaft,
+  RAFT_STATE_PATH,
+  type FetchAnswer,
+  type MemberFetch,
+} from '../../src/transport/http/console-view.js';
 import type { Member, MemberState } from '../../src/transport/http/members.js';
 
 function member(address: string, state: MemberState = 'UP', version = '0.1.0'): Member {
@@ -59,6 +69,7 @@ describe('console cluster view', () => {
     assert.equal(parseRaft({ something: 'else' }), null);
     assert.equal(parseRaft(null), null);
     assert.equal(parseRaft({ term: 'x' }), null);
+    assert.equal(parseCounts({ serviceCount: 1 }), null);
   });
 
   it('reads Raft figures bare, in a v2 Result, or inside the distro state', () => {
@@ -78,6 +89,11 @@ describe('console cluster view', () => {
     const fetch: MemberFetch = async (address, path): Promise<FetchAnswer> => {
       asked.push(`${address}${path}`);
       if (address === '127.0.0.1:3') throw Object.assign(new Error('fetch failed'), { cause: { code: 'ECONNREFUSED' } });
+      if (path === METRICS_PATH) {
+        return address === '127.0.0.1:1'
+          ? { status: 200, body: { status: 'UP', serviceCount: 2, instanceCount: 5, clientCount: 3, subscribeCount: 1 } }
+          : { status: 200, body: { status: 'UP' } };
+      }
       if (path === RAFT_STATE_PATH) return address === '127.0.0.1:1' ? { status: 200, body: { role: 'LEADER', term: 1, commitIndex: 4 } } : { status: 404, body: undefined };
       return { status: 200, body: distroBody(address === '127.0.0.1:1' ? 1 : 0, address === '127.0.0.1:1' ? 0 : 1, {}) };
     };
@@ -98,6 +114,9 @@ describe('console cluster view', () => {
     const [one, two, three] = o.members;
     assert.equal(one?.distro?.responsible, 1);
     assert.deepEqual(one?.raft, { role: 'LEADER', term: 1, commitIndex: 4, leader: null });
+    assert.deepEqual(one?.counts, { services: 2, instances: 5, clients: 3, subscribers: 1 });
+    assert.equal(two?.counts, null, 'a status-only metrics answer has no counts');
+    assert.equal(three?.counts, null);
     assert.equal(two?.distro?.replicas, 1);
     assert.equal(two?.raft, null, 'a 404 raft endpoint means no Raft figures');
     assert.equal(two?.version, null);

@@ -100,6 +100,10 @@ function MemberCard({ m, now }: { m: MemberLive; now: number }) {
       <dl className="facts">
         <dt>Version</dt>
         <dd>{dash(m.version)}</dd>
+        <dt>Services / instances</dt>
+        <dd data-testid="live-counts">{m.counts ? `${m.counts.services} / ${m.counts.instances}` : '—'}</dd>
+        <dt>Clients / subscribers</dt>
+        <dd>{m.counts ? `${m.counts.clients} / ${m.counts.subscribers}` : '—'}</dd>
         <dt>Responsible clients</dt>
         <dd data-testid="live-responsible">{dash(d?.responsible)}</dd>
         <dt>Replicas</dt>

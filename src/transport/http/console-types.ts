@@ -28,6 +28,14 @@ export interface RaftView {
   leader: string | null;
 }
 
+/** Naming figures of a member (`operator/metrics`). */
+export interface CountsView {
+  services: number;
+  instances: number;
+  clients: number;
+  subscribers: number;
+}
+
 export interface MemberLive {
   address: string;
   /** The member's state as the serving member's membership sees it. */
@@ -37,6 +45,7 @@ export interface MemberLive {
   /** Whether the member answered its distro/raft state calls. */
   reachable: boolean;
   error: string | null;
+  counts: CountsView | null;
   distro: DistroView | null;
   raft: RaftView | null;
 }

@@ -6,18 +6,20 @@
  * Sources per member (each optional; absent → `null`, shown as "—"):
  * - `GET /nacos/v1/ns/operator/distro/state` (cluster mode): Distro stats, and a `raft` object if the
  *   member puts one there;
+ * - `GET /nacos/v1/ns/operator/metrics?onlyStatus=false`: service, instance, client, subscriber counts;
  * - `GET /nacos/v1/ns/operator/raft/state`: `{role|state, term, commitIndex|commit, leader}`, bare or
  *   wrapped in a v2 Result (`{code:0,data:…}`).
  * Peer answers are validated (zod) before use: a malformed answer counts as "no data", never as a crash.
  */
 import { z } from 'zod';
-import type { ClusterOverview, DistroView, MemberLive, RaftView } from './console-types.js';
+import type { ClusterOverview, CountsView, DistroView, MemberLive, RaftView } from './console-types.js';
 import type { Member } from './members.js';
 
-export type { ClusterOverview, DistroView, MemberLive, PeerView, RaftView } from './console-types.js';
+export type { ClusterOverview, CountsView, DistroView, MemberLive, PeerView, RaftView } from './console-types.js';
 
 export const DISTRO_STATE_PATH = '/nacos/v1/ns/operator/distro/state';
 export const RAFT_STATE_PATH = '/nacos/v1/ns/operator/raft/state';
+export const METRICS_PATH = '/nacos/v1/ns/operator/metrics?onlyStatus=false';
 
 /** One HTTP GET to a member: status and parsed JSON body (`undefined` when not JSON). */
 export interface FetchAnswer {
@@ -60,6 +62,8 @@ const RaftSchema = z.looseObject({
   leader: z.string().nullable().optional(),
   leaderId: z.string().nullable().optional(),
 });
+
+const MetricsSchema = z.looseObject({ serviceCount: num(), instanceCount: num(), clientCount: num(), subscribeCount: num() });
 
 const ResultSchema = z.looseObject({ code: z.literal(0), data: z.unknown() });
 
@@ -104,6 +108,11 @@ export function parseRaft(body: unknown): RaftView | null {
   return view.role === null && view.term === null && view.commitIndex === null ? null : view;
 }
 
+export function parseCounts(body: unknown): CountsView | null {
+  const r = MetricsSchema.safeParse(body);
+  return r.success ? { services: r.data.serviceCount, instances: r.data.instanceCount, clients: r.data.clientCount, subscribers: r.data.subscribeCount } : null;
+}
+
 function versionOf(m: Member): string | null {
   const v = m.extendInfo['version'];
   return typeof v === 'string' && v !== '' ? v : null;
@@ -120,14 +129,19 @@ function describe(e: unknown): string {
 }
 
 async function memberLive(m: Member, self: string, fetch: MemberFetch): Promise<MemberLive> {
-  const [distro, raft] = await Promise.allSettled([fetch(m.address, DISTRO_STATE_PATH), fetch(m.address, RAFT_STATE_PATH)]);
+  const [distro, raft, metrics] = await Promise.allSettled([
+    fetch(m.address, DISTRO_STATE_PATH),
+    fetch(m.address, RAFT_STATE_PATH),
+    fetch(m.address, METRICS_PATH),
+  ]);
   const out: MemberLive = {
     address: m.address,
     state: m.state,
     version: versionOf(m),
     self: m.address === self,
-    reachable: distro.status === 'fulfilled' || raft.status === 'fulfilled',
+    reachable: distro.status === 'fulfilled' || raft.status === 'fulfilled' || metrics.status === 'fulfilled',
     error: null,
+    counts: metrics.status === 'fulfilled' && metrics.value.status === 200 ? parseCounts(metrics.value.body) : null,
     distro: null,
     raft: null,
   };

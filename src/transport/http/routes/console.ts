@@ -40,18 +40,19 @@ function credentials(req: FastifyRequest): { headers: Record<string, string>; qu
   const queryToken = new URL(req.url, 'http://x').searchParams.get('accessToken');
   const token = queryToken ?? (typeof headerToken === 'string' ? headerToken : null);
   if (token !== null) headers['accesstoken'] = token;
-  return { headers, query: token !== null ? `?accessToken=${encodeURIComponent(token)}` : '' };
+  return { headers, query: token !== null ? `accessToken=${encodeURIComponent(token)}` : '' };
 }
 
 function memberFetch(app: FastifyInstance, self: string, req: FastifyRequest): MemberFetch {
   const cred = credentials(req);
   return async (address: string, path: string): Promise<FetchAnswer> => {
+    const url = cred.query === '' ? path : `${path}${path.includes('?') ? '&' : '?'}${cred.query}`;
     if (address === self) {
       // This member: no network round trip, same hooks as any request.
-      const r = await app.inject({ method: 'GET', url: `${path}${cred.query}`, headers: cred.headers });
+      const r = await app.inject({ method: 'GET', url, headers: cred.headers });
       return { status: r.statusCode, body: parseJson(r.body) };
     }
-    const res = await fetch(`http://${address}${path}${cred.query}`, { headers: cred.headers, signal: AbortSignal.timeout(PEER_TIMEOUT_MS) });
+    const res = await fetch(`http://${address}${url}`, { headers: cred.headers, signal: AbortSignal.timeout(PEER_TIMEOUT_MS) });
     return { status: res.status, body: parseJson(await res.text()) };
   };
 }
