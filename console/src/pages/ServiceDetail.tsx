@@ -34,7 +34,13 @@ export function ServiceDetailPage({ namespace, name, group }: Props) {
       const instances: Record<string, Instance[]> = {};
       await Promise.all(
         detail.clusters.map(async (c) => {
-          const r = await nsCall<{ list: Instance[]; count: number }>('GET', '/v1/ns/catalog/instances', namespace, { ...svc, clusterName: c.name, pageNo: 1, pageSize: 1000 });
+          // A cluster known only from its metadata (no instance yet) answers 404: show it empty.
+          const r = await nsCall<{ list: Instance[]; count: number }>('GET', '/v1/ns/catalog/instances', namespace, { ...svc, clusterName: c.name, pageNo: 1, pageSize: 1000 }).catch(
+            (e: unknown) => {
+              if (e instanceof ApiError && e.status === 404) return { list: [], count: 0 };
+              throw e;
+            },
+          );
           instances[c.name] = r.list;
         }),
       );

@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import { nsCall, type ServiceRow } from '../api';
 import { useLoad } from '../hooks';
 import { href } from '../route';
@@ -19,6 +19,9 @@ export function ServicesPage({ namespace }: { namespace: string }) {
   const [pageSize, setPageSize] = useState(20);
   const [creating, setCreating] = useState(false);
   const [actionError, setActionError] = useState<string | null>(null);
+
+  // Another namespace starts on its first page.
+  useEffect(() => setPageNo(1), [namespace]);
 
   const list = useLoad(
     () =>
