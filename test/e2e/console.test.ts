@@ -72,7 +72,7 @@ describe('web console (standalone) with the real Rust SDK', { timeout: 90_000 },
     await page.getByTestId('filter-query').click();
     const svcRow = page.locator(`[data-testid=service-row][data-service="${SVC}"]`);
     await waitForText('the service row', svcRow.locator('td').nth(3), '2');
-    await waitForText('service count', page.getByTestId('services-count'), '1 services');
+    await waitForText('service count', page.getByTestId('services-count'), '1 service');
     await screenshot(page, 'services');
 
     await svcRow.getByRole('link', { name: 'Details' }).click();

@@ -124,7 +124,9 @@ export function ServicesPage({ namespace }: { namespace: string }) {
           </tbody>
         </table>
         <div className="pager">
-          <span data-testid="services-count">{count} services</span>
+          <span data-testid="services-count">
+            {count} {count === 1 ? 'service' : 'services'}
+          </span>
           <div className="spacer" />
           <button disabled={pageNo <= 1} onClick={() => setPageNo(pageNo - 1)}>
             ‹ Prev
