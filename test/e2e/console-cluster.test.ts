@@ -83,8 +83,17 @@ describe('web console: live cluster view (3 members)', { timeout: 90_000 }, () =
     for (const m of cluster.members.filter((x) => x !== a)) {
       await waitForText(`A's last verify of ${m.name}`, card(a.address).locator(`[data-testid=live-peer][data-addr="${m.address}"] td`).nth(1), /s ago/, 15_000);
     }
-    // Raft figures are optional (shown as a dash until a member reports them).
-    assert.match((await card(a.address).getByTestId('live-raft-term').textContent()) ?? '', /^(—|\d+)$/);
+    // Raft figures: shown when the members serve /nacos/v1/ns/operator/raft/state, else a dash.
+    const raft = await a.get('/nacos/v1/ns/operator/raft/state');
+    if (raft.status === 200) {
+      for (const m of cluster.members) {
+        await waitForText(`${m.name} raft role`, card(m.address).getByTestId('live-raft-role'), /^(leader|follower|candidate|pre-?candidate|learner)$/i);
+        await waitForText(`${m.name} raft term`, card(m.address).getByTestId('live-raft-term'), /^\d+$/);
+      }
+    } else {
+      assert.equal(raft.status, 404);
+      assert.equal((await card(a.address).getByTestId('live-raft-term').textContent())?.trim(), '—');
+    }
 
     await c.kill9();
     await waitForAttr('the killed member card', card(c.address), 'data-state', 'DOWN', 20_000);

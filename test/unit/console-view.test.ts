@@ -80,6 +80,26 @@ describe('console cluster view', () => {
       commitIndex: 9,
       leader: null,
     });
+    // Nomen's own raft/state answer (RaftHost.status() plus store figures); '' means no leader.
+    const nomen = {
+      group: 'naming_persistent',
+      id: '127.0.0.1:8848',
+      role: 'follower',
+      term: 4,
+      leader: '',
+      commitIndex: 12,
+      appliedIndex: 12,
+      lastIndex: 12,
+      snapshotIndex: 0,
+      conf: { voters: ['127.0.0.1:8848'], learners: [] },
+      progress: {},
+      stats: {},
+      link: null,
+    };
+    assert.deepEqual(parseRaft(nomen), { role: 'follower', term: 4, commitIndex: 12, leader: null });
+    assert.deepEqual(parseRaft({ ...nomen, leader: '127.0.0.1:8858', term: 'bad' }), { role: 'follower', term: null, commitIndex: 12, leader: '127.0.0.1:8858' });
+    // Store not started yet: only group and stats.
+    assert.equal(parseRaft({ group: 'naming_persistent', stats: {}, link: null }), null);
     const d = parseDistro(distroBody(0, 0, {}, { raft: { role: 'CANDIDATE', term: 5 } }));
     assert.deepEqual(d?.raft, { role: 'CANDIDATE', term: 5, commitIndex: null, leader: null });
   });

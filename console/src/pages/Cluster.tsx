@@ -120,6 +120,8 @@ function MemberCard({ m, now }: { m: MemberLive; now: number }) {
         <dd data-testid="live-raft-role">{dash(r?.role)}</dd>
         <dt>Raft term</dt>
         <dd data-testid="live-raft-term">{dash(r?.term)}</dd>
+        <dt>Raft leader</dt>
+        <dd>{r ? (r.leader ?? 'none') : '—'}</dd>
         <dt>Commit index</dt>
         <dd data-testid="live-raft-commit">{dash(r?.commitIndex)}</dd>
       </dl>

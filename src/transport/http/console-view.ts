@@ -52,15 +52,17 @@ const DistroStateSchema = z.looseObject({
   }),
 });
 
+/** Raft fields are read one by one: a field of an unexpected type is dropped, not the whole answer. */
+const lenient = <T extends z.ZodType>(t: T) => t.optional().catch(undefined);
 const RaftSchema = z.looseObject({
-  role: z.string().optional(),
-  state: z.string().optional(),
-  term: num().optional(),
-  currentTerm: num().optional(),
-  commitIndex: num().optional(),
-  commit: num().optional(),
-  leader: z.string().nullable().optional(),
-  leaderId: z.string().nullable().optional(),
+  role: lenient(z.string()),
+  state: lenient(z.string()),
+  term: lenient(num()),
+  currentTerm: lenient(num()),
+  commitIndex: lenient(num()),
+  commit: lenient(num()),
+  leader: lenient(z.union([z.string(), num()])),
+  leaderId: lenient(z.union([z.string(), num()])),
 });
 
 const MetricsSchema = z.looseObject({ serviceCount: num(), instanceCount: num(), clientCount: num(), subscribeCount: num() });
@@ -103,7 +105,8 @@ export function parseRaft(body: unknown): RaftView | null {
     role: v.role ?? v.state ?? null,
     term: v.term ?? v.currentTerm ?? null,
     commitIndex: v.commitIndex ?? v.commit ?? null,
-    leader: v.leader ?? v.leaderId ?? null,
+    // Nomen's Raft reports no leader as '' (NONE).
+    leader: v.leader !== undefined && v.leader !== '' ? String(v.leader) : v.leaderId !== undefined && v.leaderId !== '' ? String(v.leaderId) : null,
   };
   return view.role === null && view.term === null && view.commitIndex === null ? null : view;
 }
