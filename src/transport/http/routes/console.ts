@@ -20,8 +20,11 @@ import { sendJson, type HttpDeps } from '../kit.js';
 /** `dist/console` of the repository, whether this file runs from `dist/` or (in tests) from `src/`. */
 export const CONSOLE_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', 'dist', 'console');
 
-/** A peer that does not answer within this is shown as unreachable (the page polls every second). */
-const PEER_TIMEOUT_MS = 800;
+/**
+ * A peer that does not answer within this is shown as unreachable. The page polls every second
+ * after the previous answer, so a dead peer slows one round to at most this.
+ */
+const PEER_TIMEOUT_MS = 1500;
 
 function parseJson(text: string): unknown {
   try {
