@@ -40,6 +40,7 @@ export const CONFIG_KEYS = {
   'nacos.core.param.check.enabled': { type: 'bool', default: 'true', description: 'Nacos parameter checker on names, ports, metadata' },
   'nacos.remote.server.grpc.sdk.max-inbound-message-size': { type: 'int', default: '10485760', min: 1024, description: 'Max inbound gRPC message (bytes)' },
   'nomen.grpc.client-detection.idle-ms': { type: 'int', default: '20000', min: 100, description: 'Idle gRPC connections are probed (ClientDetectionRequest) after this long and dropped if silent' },
+  'nacos.console.ui.enabled': { type: 'bool', default: 'true', description: 'Serve the web console at /nacos/ (built into dist/console by npm run build; docs/console.md)' },
   'nomen.http.body-limit': { type: 'int', default: '1048576', min: 1024, description: 'Max HTTP request body (bytes)' },
   'nomen.cluster.secret': { type: 'string', default: '', description: 'Shared secret of the cluster: every cluster gRPC request is signed with HMAC-SHA256 and must come from a listed member. Empty: the cluster port only checks that the TCP source address is a member IP (a warning is logged). Same value on every member; keep it out of logs' },
   'nomen.cluster.auth.max-skew-ms': { type: 'int', default: '30000', min: 1000, max: 600000, description: 'Replay window of signed cluster requests: a request whose timestamp is further than this from the receiver clock is refused (members need synchronised clocks)' },

@@ -15,6 +15,7 @@ import type { HttpClusterHooks } from './cluster-hooks.js';
 import { installDistroFilter, installReadinessGate } from './distro-filter.js';
 import { selfMembers, type MemberSource } from './members.js';
 import { parseUrlEncoded } from './params.js';
+import { consoleRoutes } from './routes/console.js';
 import { coreRoutes } from './routes/core.js';
 import { healthRoutes } from './routes/health.js';
 import { namespaceRoutes } from './routes/namespaces.js';
@@ -98,5 +99,6 @@ export function createHttpServer(ctx: AppContext, options: HttpServerOptions = {
   healthRoutes(app, deps);
   coreRoutes(app, deps);
   namespaceRoutes(app, deps);
+  consoleRoutes(app, deps);
   return app;
 }

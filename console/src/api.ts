@@ -1,0 +1,228 @@
+/**
+ * The console's HTTP client: every call goes to the member that served the page, under `/nacos`.
+ * Naming calls carry the selected namespace; when logged in every call carries `accessToken`
+ * (query parameter), as the Nacos console does (spec http.md §4.3, §6).
+ */
+
+export type { ClusterOverview, CountsView, MemberLive, PeerView, RaftView } from '../../src/transport/http/console-types';
+
+export type Query = Record<string, string | number | boolean | undefined>;
+
+/** Raised for any non-2xx answer; `message` is the server's text (Nacos answers text or JSON). */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface Session {
+  accessToken: string;
+  username: string;
+  tokenTtl: number;
+  globalAdmin: boolean;
+}
+
+const SESSION_KEY = 'nomen.session';
+const NAMESPACE_KEY = 'nomen.namespace';
+
+let session: Session | null = readSession();
+let onAuthLost: () => void = () => undefined;
+
+function readSession(): Session | null {
+  try {
+    const raw = localStorage.getItem(SESSION_KEY);
+    if (!raw) return null;
+    const v = JSON.parse(raw) as Partial<Session>;
+    return typeof v.accessToken === 'string' && typeof v.username === 'string'
+      ? { accessToken: v.accessToken, username: v.username, tokenTtl: Number(v.tokenTtl ?? 0), globalAdmin: v.globalAdmin === true }
+      : null;
+  } catch {
+    return null;
+  }
+}
+
+export function currentSession(): Session | null {
+  return session;
+}
+
+export function setSession(s: Session | null): void {
+  session = s;
+  if (s) localStorage.setItem(SESSION_KEY, JSON.stringify(s));
+  else localStorage.removeItem(SESSION_KEY);
+}
+
+/** Called when the server rejects our token (expired, invalid): the app goes back to the login page. */
+export function setAuthLostHandler(f: () => void): void {
+  onAuthLost = f;
+}
+
+export function savedNamespace(): string {
+  return localStorage.getItem(NAMESPACE_KEY) ?? 'public';
+}
+
+export function saveNamespace(ns: string): void {
+  localStorage.setItem(NAMESPACE_KEY, ns);
+}
+
+function encode(q: Query): URLSearchParams {
+  const p = new URLSearchParams();
+  for (const [k, v] of Object.entries(q)) if (v !== undefined) p.append(k, String(v));
+  return p;
+}
+
+const AUTH_LOST = /token invalid|token expired|user not found|unknown user|session expired|Code: 401/i;
+
+/**
+ * One call. Parameters go in the query string for GET/DELETE and in a form body otherwise
+ * (the naming APIs read both, spec §0.2). Returns the parsed JSON, or the text when it is not JSON.
+ */
+export async function call<T = unknown>(method: string, path: string, params: Query = {}): Promise<T> {
+  const q: Query = { ...params };
+  if (session) q['accessToken'] = session.accessToken;
+  const body = encode(q);
+  const inQuery = method === 'GET' || method === 'DELETE';
+  const url = `/nacos${path}${inQuery && [...body.keys()].length > 0 ? `?${body.toString()}` : ''}`;
+  const init: RequestInit = { method, headers: {} };
+  if (session) (init.headers as Record<string, string>)['accessToken'] = session.accessToken;
+  if (!inQuery) {
+    init.body = body.toString();
+    (init.headers as Record<string, string>)['content-type'] = 'application/x-www-form-urlencoded';
+  }
+  const res = await fetch(url, init);
+  const text = await res.text();
+  if (!res.ok) {
+    const msg = errorText(text) || `HTTP ${res.status}`;
+    if ((res.status === 401 || res.status === 403) && AUTH_LOST.test(msg)) onAuthLost();
+    throw new ApiError(res.status, msg);
+  }
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return text as T;
+  }
+}
+
+/** The readable part of an error body: Nacos answers plain text, a Result or Spring's error JSON. */
+function errorText(text: string): string {
+  try {
+    const v = JSON.parse(text) as { message?: unknown; data?: unknown };
+    if (typeof v.data === 'string' && v.data !== '') return v.data;
+    if (typeof v.message === 'string') return v.message;
+  } catch {
+    // plain text
+  }
+  return text.trim();
+}
+
+/** Naming calls carry the selected namespace. */
+export function nsCall<T = unknown>(method: string, path: string, namespaceId: string, params: Query = {}): Promise<T> {
+  return call<T>(method, path, { namespaceId, ...params });
+}
+
+// ------------------------------------------------------------------------------------------------
+// Shapes the console reads
+
+export interface ServerState {
+  auth_enabled?: string;
+  version?: string;
+  startup_mode?: string;
+  login_page_enabled?: string;
+}
+
+/**
+ * Whether login is needed: `GET /v1/console/server/state` says `auth_enabled: "true"`. When the
+ * endpoint is absent (a build without auth), the console runs without login.
+ */
+export async function serverState(): Promise<ServerState | null> {
+  try {
+    const s = await call<ServerState | string>('GET', '/v1/console/server/state');
+    return typeof s === 'object' && s !== null ? s : null;
+  } catch (e) {
+    if (e instanceof ApiError && (e.status === 404 || e.status === 410)) return null;
+    throw e;
+  }
+}
+
+export interface LoginAnswer {
+  accessToken: string;
+  tokenTtl: number;
+  globalAdmin: boolean;
+  username: string;
+}
+
+export async function login(username: string, password: string): Promise<Session> {
+  const r = await call<LoginAnswer | string>('POST', '/v1/auth/login', { username, password });
+  if (typeof r !== 'object' || r === null || typeof r.accessToken !== 'string') throw new ApiError(500, 'unexpected login answer');
+  return { accessToken: r.accessToken, username: r.username ?? username, tokenTtl: r.tokenTtl, globalAdmin: r.globalAdmin === true };
+}
+
+export interface Namespace {
+  namespace: string;
+  namespaceShowName: string;
+  namespaceDesc: string;
+  quota: number;
+  configCount: number;
+  type: number;
+}
+
+export interface ServiceRow {
+  name: string;
+  groupName: string;
+  clusterCount: number;
+  ipCount: number;
+  healthyInstanceCount: number;
+  triggerFlag: string;
+}
+
+export interface Selector {
+  type: string;
+  expression?: string;
+}
+
+export interface ClusterInfo {
+  name: string;
+  healthChecker: { type: string };
+  defaultCheckPort: number;
+  useIpPort4Check: boolean;
+  metadata: Record<string, string>;
+}
+
+export interface ServiceDetail {
+  service: { name: string; groupName: string; protectThreshold: number; selector: Selector; metadata: Record<string, string> };
+  clusters: ClusterInfo[];
+}
+
+export interface Instance {
+  instanceId?: string;
+  ip: string;
+  port: number;
+  weight: number;
+  healthy: boolean;
+  enabled: boolean;
+  ephemeral: boolean;
+  clusterName: string;
+  metadata: Record<string, string>;
+}
+
+export interface Subscriber {
+  addrStr: string;
+  agent: string;
+  app: string;
+  ip: string;
+  port: number;
+  namespaceId: string;
+  serviceName: string;
+  cluster: string;
+}
+
+export interface Member {
+  ip: string;
+  port: number;
+  address: string;
+  state: string;
+  failAccessCnt: number;
+  extendInfo: Record<string, unknown>;
+}

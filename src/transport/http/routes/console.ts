@@ -1,0 +1,99 @@
+/**
+ * The web console: the single-page app built into `dist/console/` (by `npm run build`), served at
+ * `/nacos/` and `/nacos/index.html` (no-cache) with its hashed assets under `/nacos/assets/`
+ * (cached for a year, immutable), and the console's one backend addition:
+ * `GET /nacos/v1/console/cluster/overview` (the live cluster view, see console-view.ts).
+ *
+ * Decision (docs/console.md): the console lives on the main port, like Nacos 2.x, not on a separate
+ * console port as in 3.x. `nacos.console.ui.enabled=false` turns the pages off (the API stays).
+ */
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fastifyStatic from '@fastify/static';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { notFound } from '../../../core/errors.js';
+import { clusterOverview, type FetchAnswer, type MemberFetch } from '../console-view.js';
+import { sendJson, type HttpDeps } from '../kit.js';
+
+/** `dist/console` of the repository, whether this file runs from `dist/` or (in tests) from `src/`. */
+export const CONSOLE_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', 'dist', 'console');
+
+/**
+ * A peer that does not answer within this is shown as unreachable. The page polls every second
+ * after the previous answer, so a dead peer slows one round to at most this.
+ */
+const PEER_TIMEOUT_MS = 1500;
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Credentials of the console user, passed on to the members asked (spec http.md §4.3). */
+function credentials(req: FastifyRequest): { headers: Record<string, string>; query: string } {
+  const headers: Record<string, string> = {};
+  const auth = req.headers.authorization;
+  if (typeof auth === 'string') headers['authorization'] = auth;
+  const headerToken = req.headers['accesstoken'];
+  const queryToken = new URL(req.url, 'http://x').searchParams.get('accessToken');
+  const token = queryToken ?? (typeof headerToken === 'string' ? headerToken : null);
+  if (token !== null) headers['accesstoken'] = token;
+  return { headers, query: token !== null ? `accessToken=${encodeURIComponent(token)}` : '' };
+}
+
+function memberFetch(app: FastifyInstance, self: string, req: FastifyRequest): MemberFetch {
+  const cred = credentials(req);
+  return async (address: string, path: string): Promise<FetchAnswer> => {
+    const url = cred.query === '' ? path : `${path}${path.includes('?') ? '&' : '?'}${cred.query}`;
+    if (address === self) {
+      // This member: no network round trip, same hooks as any request.
+      const r = await app.inject({ method: 'GET', url, headers: cred.headers });
+      return { status: r.statusCode, body: parseJson(r.body) };
+    }
+    const res = await fetch(`http://${address}${url}`, { headers: cred.headers, signal: AbortSignal.timeout(PEER_TIMEOUT_MS) });
+    return { status: res.status, body: parseJson(await res.text()) };
+  };
+}
+
+export function consoleRoutes(app: FastifyInstance, deps: HttpDeps, dir: string = CONSOLE_DIR): void {
+  const { ctx } = deps;
+
+  app.get('/nacos/v1/console/cluster/overview', async (req, reply) => {
+    const view = await clusterOverview({
+      self: ctx.member.address,
+      standalone: deps.cluster === undefined,
+      now: ctx.clock.now(),
+      members: deps.members(),
+      fetch: memberFetch(app, ctx.member.address, req),
+    });
+    return sendJson(reply, view);
+  });
+
+  if (!ctx.config.bool('nacos.console.ui.enabled')) return;
+  const built = existsSync(join(dir, 'index.html'));
+  if (!built) ctx.log.warn({ dir }, 'web console not built (run npm run build): /nacos/ answers 404');
+
+  const index = async (_req: FastifyRequest, reply: FastifyReply) => {
+    if (!built) throw notFound('The web console is not built: run `npm run build`.');
+    const html = await readFile(join(dir, 'index.html'));
+    return reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(html);
+  };
+  app.get('/nacos/', index);
+  app.get('/nacos/index.html', index);
+  if (built) {
+    // Hashed file names: safe to cache for a year. Unknown files fall through to the 404 handler.
+    void app.register(fastifyStatic, {
+      root: join(dir, 'assets'),
+      prefix: '/nacos/assets/',
+      decorateReply: false,
+      index: false,
+      maxAge: '365d',
+      immutable: true,
+    });
+  }
+}
