@@ -12,6 +12,7 @@ export class SqliteStore implements PersistentStore {
   private readonly listeners: ApplyListener[] = [];
   private upsert!: Database.Statement<[string, string, string]>;
   private del!: Database.Statement<[string, string]>;
+  private update!: Database.Statement<[string, string, string]>;
 
   constructor(private readonly dataDir: string) {}
 
@@ -24,6 +25,7 @@ export class SqliteStore implements PersistentStore {
     db.exec('CREATE TABLE IF NOT EXISTS kv (tbl TEXT NOT NULL, k TEXT NOT NULL, v TEXT NOT NULL, PRIMARY KEY (tbl, k)) WITHOUT ROWID');
     this.upsert = db.prepare('INSERT INTO kv (tbl, k, v) VALUES (?, ?, ?) ON CONFLICT (tbl, k) DO UPDATE SET v = excluded.v');
     this.del = db.prepare('DELETE FROM kv WHERE tbl = ? AND k = ?');
+    this.update = db.prepare('UPDATE kv SET v = ? WHERE tbl = ? AND k = ?');
     this.db = db;
   }
 
@@ -36,14 +38,23 @@ export class SqliteStore implements PersistentStore {
 
   async write(batch: readonly StoreWrite[]): Promise<void> {
     const db = this.requireDb();
-    const tx = db.transaction((b: readonly StoreWrite[]) => {
+    const tx = db.transaction((b: readonly StoreWrite[]): readonly StoreWrite[] => {
+      const applied: StoreWrite[] = [];
       for (const w of b) {
-        if (w.value === null || w.value === undefined) this.del.run(w.table, w.key);
+        if (w.onlyIfExists) {
+          const absent = w.value === null || w.value === undefined
+            ? this.del.run(w.table, w.key).changes === 0
+            : this.update.run(JSON.stringify(w.value), w.table, w.key).changes === 0;
+          if (absent) continue;
+        } else if (w.value === null || w.value === undefined) this.del.run(w.table, w.key);
         else this.upsert.run(w.table, w.key, JSON.stringify(w.value));
+        applied.push(w);
       }
+      return applied.length === b.length ? b : applied;
     });
-    tx(batch);
-    for (const l of this.listeners) l(batch);
+    const applied = tx(batch);
+    if (applied.length === 0) return;
+    for (const l of this.listeners) l(applied);
   }
 
   onApply(listener: ApplyListener): void {
@@ -70,12 +81,16 @@ export class MemoryStore implements PersistentStore {
     return [...this.data.values()];
   }
   async write(batch: readonly StoreWrite[]): Promise<void> {
+    const applied: StoreWrite[] = [];
     for (const w of batch) {
       const id = `${w.table}\u0000${w.key}`;
+      if (w.onlyIfExists && !this.data.has(id)) continue;
       if (w.value === null || w.value === undefined) this.data.delete(id);
       else this.data.set(id, { table: w.table, key: w.key, value: structuredClone(w.value) });
+      applied.push(w);
     }
-    for (const l of this.listeners) l(batch);
+    if (applied.length === 0) return;
+    for (const l of this.listeners) l(applied);
   }
   onApply(listener: ApplyListener): void {
     this.listeners.push(listener);
