@@ -67,8 +67,16 @@ export function parseCheckHeaders(text: string | undefined): Record<string, stri
     const name = pair.slice(0, i).trim();
     const value = pair.slice(i + 1).trim();
     // Token chars only (RFC 9110), and no control characters in the value: node:http would throw.
-    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name) || /[\u0000-\u001f\u007f]/.test(value)) continue;
+    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name) || hasControlChar(value)) continue;
     out[name] = value;
   }
   return out;
+}
+
+function hasControlChar(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if ((c < 0x20 && c !== 0x09) || c === 0x7f) return true;
+  }
+  return false;
 }
