@@ -139,7 +139,7 @@ export class NomenServer {
       clientExpiredMs: config.int('nacos.naming.client.expired.time'),
       udpSubscriberExpiredMs: config.int('nomen.naming.udp.subscriber.expired-time'),
       emptyServiceExpiredMs: config.int('nacos.naming.clean.empty-service.expired-time'),
-      healthCheckEnabled: () => this.naming.settings.healthCheckEnabled,
+      healthCheckEnabled: () => this.naming.settings.healthCheckEnabled !== false,
     }, this.cluster ? (id) => this.cluster!.distro.isResponsible(id) : undefined);
     // Persistent ip:port clients are not Distro's, but the same hash of `ip:port` picks who probes them.
     const ownsIpPort = this.cluster ? (id: string) => this.cluster!.distro.responsibleTag(responsibleTagOf(id)) : () => true;
@@ -155,7 +155,7 @@ export class NomenServer {
         isResponsible: ownsIpPort,
       },
       {
-        enabled: () => this.naming.settings.healthCheckEnabled,
+        enabled: () => this.naming.settings.healthCheckEnabled !== false,
         checkTimes: () => config.int('nacos.naming.health.check-times'),
         timeoutMs: config.int('nomen.naming.health.timeout-ms'),
       },

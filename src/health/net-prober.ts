@@ -15,18 +15,27 @@ function errorResult(err: unknown): ProbeResult {
   return code === 'ECONNREFUSED' ? { ok: false, refused: true, reason } : { ok: false, reason };
 }
 
+/**
+ * Settles a probe once: the returned `finish` clears the timeout, runs `cleanup` and resolves;
+ * later calls are ignored. After `timeoutMs` it finishes as a timeout.
+ */
+function settleOnce(resolve: (r: ProbeResult) => void, timeoutMs: number, what: string, cleanup: () => void): (r: ProbeResult) => void {
+  let done = false;
+  const finish = (r: ProbeResult) => {
+    if (done) return;
+    done = true;
+    clearTimeout(timer);
+    cleanup();
+    resolve(r);
+  };
+  const timer = setTimeout(() => finish({ ok: false, timedOut: true, reason: `${what} timeout after ${timeoutMs} ms` }), timeoutMs);
+  return finish;
+}
+
 export function tcpProbe(ip: string, port: number, timeoutMs: number): Promise<ProbeResult> {
   return new Promise((resolve) => {
-    let done = false;
     const socket = connect({ host: ip, port });
-    const finish = (r: ProbeResult) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(r);
-    };
-    const timer = setTimeout(() => finish({ ok: false, timedOut: true, reason: `connect timeout after ${timeoutMs} ms` }), timeoutMs);
+    const finish = settleOnce(resolve, timeoutMs, 'connect', () => socket.destroy());
     socket.once('connect', () => finish({ ok: true }));
     socket.once('error', (e) => finish(errorResult(e)));
   });
@@ -56,15 +65,7 @@ export function httpProbe(
       resolve({ ok: false, reason: e instanceof Error ? e.message : String(e) });
       return;
     }
-    let done = false;
-    const finish = (r: ProbeResult) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      req.destroy();
-      resolve(r);
-    };
-    const timer = setTimeout(() => finish({ ok: false, timedOut: true, reason: `http timeout after ${timeoutMs} ms` }), timeoutMs);
+    const finish = settleOnce(resolve, timeoutMs, 'http', () => req.destroy());
     req.once('response', (res) => {
       const status = res.statusCode ?? 0;
       res.resume();

@@ -9,20 +9,12 @@ import { createServer as createHttpServer, type Server as HttpServer } from 'nod
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { inst, startNodeClient, type NodeClientHandle } from './helpers/node-client.js';
+import { closedPort } from '../unit/helpers/ports.js';
 import { jsonOf, TestServer, waitFor } from './helpers/server.js';
 
 const IP = '127.0.0.1';
 // First check 2–7 s after registration, then up to 5 s apart; three successes are needed to heal.
 const FLIP_MS = 30_000;
-
-/** A loopback port nothing listens on right now. */
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, IP, r));
-  const port = (srv.address() as AddressInfo).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
 
 describe('health checks of persistent instances', { concurrency: true, timeout: 150_000 }, () => {
   let server: TestServer;
@@ -56,7 +48,7 @@ describe('health checks of persistent instances', { concurrency: true, timeout: 
   }
 
   it('TCP: no listener → unhealthy; a listener → healthy again', async () => {
-    const port = await freePort();
+    const port = await closedPort();
     const svc = 'it-health-tcp';
     const r = await server.request('POST', '/nacos/v1/ns/instance', { query: { serviceName: svc, ip: IP, port, ephemeral: false } });
     assert.equal(r.status, 200, r.text);
@@ -79,7 +71,7 @@ describe('health checks of persistent instances', { concurrency: true, timeout: 
     await new Promise<void>((r) => http.listen(0, IP, r));
     const checkPort = (http.address() as AddressInfo).port;
     // The instance port has no listener: only the check port (useInstancePort4Check=false) answers.
-    const port = await freePort();
+    const port = await closedPort();
     const reg = await server.request('POST', '/nacos/v1/ns/instance', { query: { serviceName: svc, ip: IP, port, ephemeral: false } });
     assert.equal(reg.status, 200, reg.text);
     const cl = await server.request('PUT', '/nacos/v1/ns/cluster', {
@@ -101,7 +93,7 @@ describe('health checks of persistent instances', { concurrency: true, timeout: 
 
   it('nacos-naming: a persistent instance registered by the SDK; its health flips reach the subscriber', async () => {
     const svc = 'it-health-sdk';
-    const port = await freePort();
+    const port = await closedPort();
     const h = await startNodeClient(server.port, 'health');
     handles.push(h);
     await h.client.registerInstance(svc, inst({ ip: IP, port, ephemeral: false }));

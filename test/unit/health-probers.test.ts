@@ -5,6 +5,7 @@ import { createServer, type AddressInfo, type Server } from 'node:net';
 import { after, test } from 'node:test';
 import { httpProbe, netProber, tcpProbe } from '../../src/health/net-prober.js';
 import { verdictOf } from '../../src/health/probe.js';
+import { closedPort } from './helpers/ports.js';
 
 const IP = '127.0.0.1';
 const servers: Server[] = [];
@@ -13,15 +14,6 @@ async function listen<T extends Server>(srv: T): Promise<number> {
   servers.push(srv);
   await new Promise<void>((r) => srv.listen(0, IP, r));
   return (srv.address() as AddressInfo).port;
-}
-
-/** A port nothing listens on: bind an ephemeral one, then close it. */
-async function closedPort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, IP, r));
-  const port = (srv.address() as AddressInfo).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
 }
 
 after(() => {

@@ -73,7 +73,7 @@ export function switchDomain(ctx: AppContext): Record<string, unknown> {
     clientBeatInterval: s.clientBeatInterval,
     defaultCacheMillis: 3000,
     distroThreshold: 0.7,
-    healthCheckEnabled: s.healthCheckEnabled,
+    healthCheckEnabled: s.healthCheckEnabled !== false,
     autoChangeHealthCheckEnabled: true,
     distroEnabled: true,
     enableStandalone: true,

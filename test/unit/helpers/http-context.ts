@@ -46,7 +46,6 @@ export function createHttpContext(opts: HttpContextOptions = {}) {
   const naming = new NamingService(registry, metadata, store, subs, view, push, clock, log, {
     clientBeatInterval: config.int('nacos.naming.client.beat.interval'),
     lightBeatEnabled: true,
-    healthCheckEnabled: true,
     metadataLimit: config.int('nacos.naming.service.metadata.length'),
   });
   const sm = new PersistentStateMachine(registry, metadata, clock, log);

@@ -39,7 +39,6 @@ export function namingFixture(opts: { pushDelayMs?: number } = {}) {
   const naming = new NamingService(registry, metadata, store, subs, view, push, clock, log, {
     clientBeatInterval: 5000,
     lightBeatEnabled: true,
-    healthCheckEnabled: true,
     metadataLimit: 1024,
   });
   const sm = new PersistentStateMachine(registry, metadata, clock, log);
