@@ -5,7 +5,6 @@ import type { ServiceKey } from '../../src/core/names.js';
 import { HealthCheckEngine, type HealthCheckConfig } from '../../src/health/health-checker.js';
 import { parseCheckHeaders, verdictOf, type ProbeResult, type ProbeTarget, type Prober } from '../../src/health/probe.js';
 import { silentLogger } from '../../src/observability/logger.js';
-import { MemoryStore } from '../../src/persistence/sqlite-store.js';
 import { namingFixture } from './helpers/naming-fixture.js';
 
 const svc: ServiceKey = { namespace: 'public', group: 'DEFAULT_GROUP', name: 'db' };
@@ -194,7 +193,7 @@ test('an instance deregistered while its probe is in flight is not resurrected',
 });
 
 test('the health write is conditional: a delete applied first wins', async () => {
-  const store = new MemoryStore();
+  const store = namingFixture().store;
   const applied: string[] = [];
   store.onApply((b) => applied.push(...b.map((w) => w.key)));
   await store.write([{ table: 'instance', key: 'k', value: { healthy: true } }]);
