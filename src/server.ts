@@ -11,7 +11,10 @@ import { NacosError } from './core/errors.js';
 import { MetadataIndex } from './core/metadata.js';
 import { Registry } from './core/registry.js';
 import type { Config } from './config/config.js';
-import { ExpiryTasks } from './naming/expiry.js';
+import { HealthCheckEngine } from './health/health-checker.js';
+import { netProber } from './health/net-prober.js';
+import { responsibleTagOf } from './distro/index.js';
+import { ExpiredMetadataCleaner, ExpiryTasks } from './naming/expiry.js';
 import { NamingService } from './naming/naming-service.js';
 import { PersistentStateMachine } from './naming/persistent-state.js';
 import { PushEngine } from './naming/push-engine.js';
@@ -60,6 +63,9 @@ export class NomenServer {
   readonly push: PushEngine;
   readonly naming: NamingService;
   readonly expiry: ExpiryTasks;
+  /** Server-side checks of persistent instances, and deletion of overrides of vanished instances. */
+  readonly health: HealthCheckEngine;
+  readonly metadataCleaner: ExpiredMetadataCleaner;
   readonly grpc: SdkGrpcServer;
   readonly udp: UdpPushService;
   readonly member: MemberIdentity;
@@ -149,6 +155,7 @@ export class NomenServer {
       {
         clientBeatInterval: config.int('nacos.naming.client.beat.interval'),
         lightBeatEnabled: true,
+        healthCheckEnabled: config.bool('nacos.naming.health.enabled'),
         metadataLimit: config.int('nacos.naming.service.metadata.length'),
       },
     );
@@ -158,8 +165,31 @@ export class NomenServer {
       clientExpiredMs: config.int('nacos.naming.client.expired.time'),
       udpSubscriberExpiredMs: config.int('nomen.naming.udp.subscriber.expired-time'),
       emptyServiceExpiredMs: config.int('nacos.naming.clean.empty-service.expired-time'),
-      healthCheckEnabled: () => true,
+      healthCheckEnabled: () => this.naming.settings.healthCheckEnabled !== false,
     }, this.cluster ? (id) => this.cluster!.distro.isResponsible(id) : undefined);
+    // Persistent ip:port clients are not Distro's, but the same hash of `ip:port` picks who probes them.
+    const ownsIpPort = this.cluster ? (id: string) => this.cluster!.distro.responsibleTag(responsibleTagOf(id)) : () => true;
+    this.health = new HealthCheckEngine(
+      {
+        registry: this.registry,
+        metadata: this.metadata,
+        store: this.store,
+        prober: netProber,
+        clock,
+        log: log.child({ component: 'health' }),
+        random: Math.random,
+        isResponsible: ownsIpPort,
+      },
+      {
+        enabled: () => this.naming.settings.healthCheckEnabled !== false,
+        checkTimes: () => config.int('nacos.naming.health.check-times'),
+        timeoutMs: config.int('nomen.naming.health.timeout-ms'),
+      },
+    );
+    this.metadataCleaner = new ExpiredMetadataCleaner(this.registry, this.metadata, this.store, clock, log.child({ component: 'expiry' }), {
+      intervalMs: config.int('nacos.naming.clean.expired-metadata.interval'),
+      expiredMs: config.int('nacos.naming.clean.expired-metadata.expired-time'),
+    }, ownsIpPort);
     const startedAt = clock.now();
     const grpc = this.grpc;
     const cluster = this.cluster;
@@ -171,6 +201,7 @@ export class NomenServer {
       clients: () => this.naming.clientCounts(),
       push: () => this.push.stats,
       udp: () => this.udp.stats,
+      health: () => this.health.stats,
       ready: () => this.readiness.ready,
       raft: () => {
         const st = this.store.status();
@@ -269,6 +300,8 @@ export class NomenServer {
     );
     await this.http.listen({ port: this.member.port, host: this.config.str('nomen.server.host') });
     this.expiry.start();
+    this.health.start();
+    this.metadataCleaner.start();
     if (cluster) {
       // Ready only after the Distro snapshot load: no partial reads (spec distro.md §8.B7).
       this.readiness.reason = 'loading distro snapshot';
@@ -316,6 +349,8 @@ export class NomenServer {
     this.readiness.ready = false;
     this.readiness.reason = 'shutting down';
     this.expiry.stop();
+    this.health.stop();
+    this.metadataCleaner.stop();
     this.push.stop();
     if (this.cluster) {
       // Hand Raft leadership over before leaving, so writes pause for one round trip, not an election.

@@ -75,6 +75,11 @@ export class MetadataIndex {
     return this.instances.get(serviceKeyId(key));
   }
 
+  /** Service id → its instance overrides, for every service that has some. */
+  allInstanceMetadata(): IterableIterator<[string, ReadonlyMap<string, InstanceMetadata>]> {
+    return this.instances.entries();
+  }
+
   setInstance(key: ServiceKey, metaId: string, m: InstanceMetadata | null): void {
     const id = serviceKeyId(key);
     let map = this.instances.get(id);

@@ -1,8 +1,11 @@
 import type { Clock, TimerHandle } from '../core/clock.js';
 import { heartbeatTimes } from '../core/instance.js';
+import { ipPortClientId } from '../core/client.js';
 import { instanceMetadataId, type MetadataIndex } from '../core/metadata.js';
 import type { Registry } from '../core/registry.js';
 import type { Logger } from '../observability/logger.js';
+import type { PersistentStore, StoreWrite } from '../persistence/persistent-store.js';
+import { storeKeys } from './persistent-state.js';
 import type { ServiceInfoView } from './service-info-view.js';
 import type { SubscriptionRegistry } from './subscriptions.js';
 
@@ -100,3 +103,93 @@ export class ExpiryTasks {
   }
 }
 
+
+export interface MetadataExpiryConfig {
+  /** `nacos.naming.clean.expired-metadata.interval` (5000). */
+  intervalMs: number;
+  /** `nacos.naming.clean.expired-metadata.expired-time` (60000). */
+  expiredMs: number;
+}
+
+/**
+ * Deletes instance metadata (operator overrides) whose instance has been gone for `expiredMs`
+ * (Nacos ExpiredMetadataCleaner), so overrides survive a quick restart or re-registration but do
+ * not pile up. "Gone" is derived from the state on every sweep (no instance of the service has that
+ * `ip:port:cluster`), so it also covers instances that expired or whose connection closed, and it
+ * holds across restarts (the grace period starts again). Services themselves are not deleted here:
+ * `ExpiryTasks` removes empty services, and keeps those with metadata (docs/decisions.md).
+ *
+ * The deletion is a store write; only the member responsible for the `ip:port` (Distro hash, the
+ * same member that health-checks it) issues it, so members do not all delete the same entry. Two
+ * members may both delete during a membership change; deleting is idempotent.
+ */
+export class ExpiredMetadataCleaner {
+  /** Store key of an orphaned override → when this member first saw it orphaned. */
+  private readonly orphanSince = new Map<string, number>();
+  private timer: TimerHandle | null = null;
+  private sweeping = false;
+
+  constructor(
+    private readonly registry: Registry,
+    private readonly metadata: MetadataIndex,
+    private readonly store: PersistentStore,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+    private readonly cfg: MetadataExpiryConfig,
+    private readonly isResponsible: (clientId: string) => boolean = () => true,
+  ) {}
+
+  start(): void {
+    this.timer = this.clock.setInterval(() => void this.sweep(), this.cfg.intervalMs);
+  }
+
+  stop(): void {
+    this.timer?.cancel();
+    this.timer = null;
+  }
+
+  /** Number of overrides currently waiting out their grace period (tests, diagnostics). */
+  pendingCount(): number {
+    return this.orphanSince.size;
+  }
+
+  async sweep(): Promise<void> {
+    if (this.sweeping) return;
+    this.sweeping = true;
+    try {
+      const now = this.clock.now();
+      const orphans = new Set<string>();
+      const batch: StoreWrite[] = [];
+      for (const [sid, overrides] of this.metadata.allInstanceMetadata()) {
+        const svc = this.registry.getServiceById(sid);
+        const live = new Set(svc ? this.registry.instancesOf(svc).map((i) => instanceMetadataId(i.ip, i.port, i.clusterName)) : []);
+        for (const metaId of overrides.keys()) {
+          if (live.has(metaId)) continue;
+          const key = storeKeys.instanceMeta(sid, metaId);
+          orphans.add(key);
+          const since = this.orphanSince.get(key);
+          if (since === undefined) this.orphanSince.set(key, now);
+          else if (now - since >= this.cfg.expiredMs && this.responsibleFor(metaId)) {
+            batch.push({ table: 'instanceMeta', key, value: null, onlyIfExists: true });
+          }
+        }
+      }
+      for (const k of [...this.orphanSince.keys()]) if (!orphans.has(k)) this.orphanSince.delete(k);
+      if (batch.length === 0) return;
+      this.log.info({ keys: batch.map((w) => w.key) }, 'deleting expired instance metadata');
+      await this.store.write(batch);
+      for (const w of batch) this.orphanSince.delete(w.key);
+    } catch (e) {
+      this.log.warn({ err: e }, 'expired instance metadata not deleted');
+    } finally {
+      this.sweeping = false;
+    }
+  }
+
+  /** `metaId` is `ip:port:cluster` (cluster names hold no `:`). */
+  private responsibleFor(metaId: string): boolean {
+    const ipPort = metaId.slice(0, metaId.lastIndexOf(':'));
+    const sep = ipPort.lastIndexOf(':');
+    return this.isResponsible(ipPortClientId(ipPort.slice(0, sep), Number(ipPort.slice(sep + 1)), false));
+  }
+}

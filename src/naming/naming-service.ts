@@ -25,6 +25,8 @@ export interface NamingSettings {
   clientBeatInterval: number;
   /** Switch `lightBeatEnabled`. */
   lightBeatEnabled: boolean;
+  /** Switch `healthCheckEnabled`: server-side health checks and heartbeat expiry run (absent: true). */
+  healthCheckEnabled?: boolean;
   /** `nacos.naming.service.metadata.length`. */
   metadataLimit: number;
 }

@@ -3,14 +3,13 @@
  * updates and manual health of persistent instances. Both write through the persistent store, so
  * they replicate like every other durable change.
  */
-import { ipPortClientId } from '../core/client.js';
 import { badRequest } from '../core/errors.js';
 import type { Instance } from '../core/instance.js';
 import { instanceMetadataId, type InstanceMetadata } from '../core/metadata.js';
 import { DEFAULT_CLUSTER, groupedName, serviceKeyId, type ServiceKey } from '../core/names.js';
 import type { StoreWrite } from '../persistence/persistent-store.js';
 import type { NamingService } from './naming-service.js';
-import { storeKeys } from './persistent-state.js';
+import { persistentHealthWrite, storeKeys } from './persistent-state.js';
 
 export interface InstanceRef {
   ip: string;
@@ -85,8 +84,6 @@ export async function setPersistentInstanceHealth(
   if (checker !== 'NONE') {
     throw badRequest(`health check is still working, service: ${groupedName(service.group, service.name)}, cluster: ${cluster}`, 21011);
   }
-  const record = naming.registry.getClient(ipPortClientId(ip, port, false))?.publishes.get(serviceKeyId(service));
-  const inst = record?.instances[0];
-  if (!inst || inst.clusterName !== cluster || inst.healthy === healthy) return;
-  await naming.store.write([{ table: 'instance', key: storeKeys.instance(serviceKeyId(service), ip, port), value: { ...inst, healthy } }]);
+  const w = persistentHealthWrite(naming.registry, service, ip, port, healthy, cluster);
+  if (w) await naming.store.write([w]);
 }

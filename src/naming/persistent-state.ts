@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ipPortClientId } from '../core/client.js';
 import type { Instance } from '../core/instance.js';
 import type { InstanceMetadata, MetadataIndex, ServiceMetadata } from '../core/metadata.js';
-import { parseServiceKeyId, type ServiceKey } from '../core/names.js';
+import { parseServiceKeyId, serviceKeyId, type ServiceKey } from '../core/names.js';
 import type { Registry } from '../core/registry.js';
 import type { Logger } from '../observability/logger.js';
 import type { StoreWrite } from '../persistence/persistent-store.js';
@@ -15,6 +15,26 @@ export const storeKeys = {
   /** `namespace@@group@@service##ip:port:cluster` */
   instanceMeta: (svcId: string, metaId: string) => `${svcId}##${metaId}`,
 };
+
+/**
+ * The store write that sets a persistent instance's `healthy` flag, built from the instance's current
+ * record (so nothing else changes); null when the instance is not published (or not in `cluster`) or
+ * already has that health. The write is conditional (`onlyIfExists`): if the instance is deregistered
+ * before the write applies, it stays deregistered.
+ */
+export function persistentHealthWrite(
+  registry: Registry,
+  service: ServiceKey,
+  ip: string,
+  port: number,
+  healthy: boolean,
+  cluster?: string,
+): StoreWrite | null {
+  const sid = serviceKeyId(service);
+  const inst = registry.getClient(ipPortClientId(ip, port, false))?.publishes.get(sid)?.instances[0];
+  if (!inst || inst.healthy === healthy || (cluster !== undefined && inst.clusterName !== cluster)) return null;
+  return { table: 'instance', key: storeKeys.instance(sid, ip, port), value: { ...inst, healthy }, onlyIfExists: true };
+}
 
 function splitKey(key: string): [string, string] {
   const i = key.lastIndexOf('##');

@@ -1,4 +1,5 @@
 import type { DistroStats } from '../distro/stats.js';
+import type { HealthCheckStats } from '../health/health-checker.js';
 import { Counter, Gauge, Histogram, Registry as PromRegistry, collectDefaultMetrics } from 'prom-client';
 
 /** What the metrics read at scrape time (no work on hot paths beyond counters). */
@@ -11,6 +12,8 @@ export interface MetricsSources {
   push(): { succeeded: number; failed: number; retried: number };
   udp(): { sent: number; acked: number; failed: number; resent: number };
   ready(): boolean;
+  /** Health checks of persistent instances (counters are monotonic). */
+  health?(): HealthCheckStats;
   /** Cluster mode: Distro stats (counters are monotonic). */
   distro?(): DistroStats;
   members?(): { address: string; state: string }[];
@@ -80,6 +83,32 @@ export class Metrics {
         for (const [k, v] of Object.entries(u)) this.set({ outcome: k }, v);
       },
     });
+    if (sources.health) {
+      const health = sources.health;
+      new Gauge({
+        name: 'nomen_health_checks_total',
+        help: 'Health checks of persistent instances by verdict (monotonic)',
+        labelNames: ['verdict'],
+        registers: [r],
+        collect() {
+          const p = health().probes;
+          this.set({ verdict: 'success' }, p.success);
+          this.set({ verdict: 'fail' }, p.fail);
+          this.set({ verdict: 'fail_now' }, p.failNow);
+        },
+      });
+      new Gauge({
+        name: 'nomen_health_flips_total',
+        help: 'Health changes of persistent instances written by the checks, by new state (monotonic)',
+        labelNames: ['to'],
+        registers: [r],
+        collect() {
+          const f = health().flips;
+          this.set({ to: 'healthy' }, f.healthy);
+          this.set({ to: 'unhealthy' }, f.unhealthy);
+        },
+      });
+    }
     if (sources.distro) {
       const distro = sources.distro;
       new Gauge({

@@ -10,7 +10,7 @@ import type { Entry } from '../raft/types.js';
 import type { RaftStateMachine } from '../raft/host.js';
 import { STORE_TABLES, type ApplyListener, type StoreTable, type StoreWrite } from './persistent-store.js';
 
-const writeSchema = z.object({ table: z.enum(STORE_TABLES), key: z.string(), value: z.unknown() });
+const writeSchema = z.object({ table: z.enum(STORE_TABLES), key: z.string(), value: z.unknown(), onlyIfExists: z.boolean().optional() });
 const commandSchema = z.object({ id: z.string().min(1), batch: z.array(writeSchema) });
 export type StoreCommand = { id: string; batch: StoreWrite[] };
 
@@ -21,7 +21,10 @@ const snapshotSchema = z.object({
 });
 
 export function encodeCommand(c: StoreCommand): string {
-  return JSON.stringify({ id: c.id, batch: c.batch.map((w) => ({ table: w.table, key: w.key, value: w.value ?? null })) });
+  return JSON.stringify({
+    id: c.id,
+    batch: c.batch.map((w) => (w.onlyIfExists ? { table: w.table, key: w.key, value: w.value ?? null, onlyIfExists: true } : { table: w.table, key: w.key, value: w.value ?? null })),
+  });
 }
 
 export function parseCommand(data: string): StoreCommand | { error: string } {
@@ -33,7 +36,10 @@ export function parseCommand(data: string): StoreCommand | { error: string } {
   }
   const r = commandSchema.safeParse(raw);
   if (!r.success) return { error: `invalid raft entry: ${r.error.issues[0]?.message ?? 'unknown'}` };
-  return { id: r.data.id, batch: r.data.batch.map((w) => ({ table: w.table as StoreTable, key: w.key, value: w.value ?? null })) };
+  return {
+    id: r.data.id,
+    batch: r.data.batch.map((w) => (w.onlyIfExists ? { table: w.table as StoreTable, key: w.key, value: w.value ?? null, onlyIfExists: true } : { table: w.table as StoreTable, key: w.key, value: w.value ?? null })),
+  };
 }
 
 const rowId = (table: string, key: string): string => `${table}\u0000${key}`;
@@ -90,13 +96,17 @@ export class KvStateMachine implements RaftStateMachine {
       return;
     }
     this.remember(cmd.id);
+    const applied: StoreWrite[] = [];
     for (const w of cmd.batch) {
       const id = rowId(w.table, w.key);
+      // Conditional write: decided here, at apply time, so every member decides the same.
+      if (w.onlyIfExists && !this.rows.has(id)) continue;
       if (w.value === null || w.value === undefined) this.rows.delete(id);
       else this.rows.set(id, { table: w.table, key: w.key, value: w.value });
+      applied.push(w);
     }
     this.stats.applied++;
-    this.notify(cmd.batch);
+    if (applied.length > 0) this.notify(applied);
   }
 
   private remember(id: string): void {

@@ -9,12 +9,16 @@ export class MemoryStore implements PersistentStore {
     return [...this.data.values()];
   }
   async write(batch: readonly StoreWrite[]): Promise<void> {
+    const applied: StoreWrite[] = [];
     for (const w of batch) {
       const id = `${w.table}\u0000${w.key}`;
+      if (w.onlyIfExists && !this.data.has(id)) continue;
       if (w.value === null || w.value === undefined) this.data.delete(id);
       else this.data.set(id, { table: w.table, key: w.key, value: structuredClone(w.value) });
+      applied.push(w);
     }
-    for (const l of this.listeners) l(batch);
+    if (applied.length === 0) return;
+    for (const l of this.listeners) l(applied);
   }
   onApply(listener: ApplyListener): void {
     this.listeners.push(listener);

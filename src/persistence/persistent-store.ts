@@ -11,6 +11,13 @@ export interface StoreWrite {
   readonly key: string;
   /** JSON-serialisable value; null deletes the key. */
   readonly value: unknown;
+  /**
+   * Conditional put: apply only if the key exists when the batch is applied (decided by the state
+   * machine at apply time, so every member decides the same). Used by health-status writes so a
+   * flip racing a deregistration cannot resurrect the instance (Nacos' CHANGE guard). Writes that
+   * were skipped are not passed to apply listeners.
+   */
+  readonly onlyIfExists?: boolean;
 }
 
 export type ApplyListener = (batch: readonly StoreWrite[]) => void;
@@ -19,7 +26,10 @@ export interface PersistentStore {
   open(): Promise<void>;
   /** Every stored entry, for rebuilding the in-memory view at start. */
   entries(): Iterable<{ table: StoreTable; key: string; value: unknown }>;
-  /** Atomically and durably applies the batch, then notifies listeners, then resolves. */
+  /**
+   * Atomically and durably applies the batch, then notifies listeners (with the writes that took
+   * effect: conditional writes on missing keys are dropped), then resolves.
+   */
   write(batch: readonly StoreWrite[]): Promise<void>;
   onApply(listener: ApplyListener): void;
   close(): Promise<void>;

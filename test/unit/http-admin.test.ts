@@ -179,10 +179,19 @@ test('operator: metrics, switches (GET/PUT, persisted, also under /ops), push st
   const fixed = await query(t.app, 'PUT', `${V1}/operator/switches`, { entry: 'pushEnabled', value: 'false' });
   assert.deepEqual([fixed.statusCode, fixed.body], [400, 'update entry not supported: pushEnabled is fixed in Nomen']);
 
+  // healthCheckEnabled turns the server-side checks and heartbeat expiry off and on.
+  assert.equal(sw['healthCheckEnabled'], true);
+  assert.equal(sw['checkTimes'], 3);
+  assert.equal((await query(t.app, 'PUT', `${V1}/operator/switches`, { entry: 'healthCheckEnabled', value: 'false' })).body, 'ok');
+  assert.equal(t.naming.settings.healthCheckEnabled, false);
+  assert.equal(json<Record<string, unknown>>(await query(t.app, 'GET', `${V1}/operator/switches`))['healthCheckEnabled'], false);
+
   // Stored switches are re-applied at start.
   t.naming.settings.clientBeatInterval = 5000;
+  t.naming.settings.healthCheckEnabled = true;
   applyStoredSwitches(t.ctx);
   assert.equal(t.naming.settings.clientBeatInterval, 2000);
+  assert.equal(t.naming.settings.healthCheckEnabled, false);
 
   assert.deepEqual(json(await query(t.app, 'GET', `${V1}/operator/push/state`, { detail: true })), {
     succeed: 0,

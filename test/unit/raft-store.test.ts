@@ -158,6 +158,25 @@ describe('RaftStore standalone (one voter)', () => {
     await s.close();
   });
 
+  it('a conditional write (onlyIfExists) applies only to an existing key and listeners see only what applied', async () => {
+    const s = makeStore('standalone', new MemoryLogStore());
+    await s.open();
+    const seen: StoreWrite[][] = [];
+    s.onApply((b) => seen.push([...b]));
+    await s.startConsensus({ voters: ['standalone'], learners: [] }, null);
+    await s.write([{ table: 'instance', key: 'gone', value: { healthy: false }, onlyIfExists: true }]);
+    assert.deepEqual(rows(s), {}, 'a flip of a missing instance must not create it');
+    assert.equal(seen.length, 0);
+    await s.write(put('here', { healthy: true }));
+    await s.write([
+      { table: 'instance', key: 'here', value: { healthy: false }, onlyIfExists: true },
+      { table: 'instance', key: 'gone', value: { healthy: false }, onlyIfExists: true },
+    ]);
+    assert.deepEqual(rows(s), { 'instance/here': { healthy: false } });
+    assert.deepEqual(seen.at(-1)?.map((w) => w.key), ['here']);
+    await s.close();
+  });
+
   it('rejects a malformed forwarded command with 400 and changes nothing', async () => {
     const s = makeStore('standalone', new MemoryLogStore());
     await s.open();

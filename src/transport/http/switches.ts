@@ -3,7 +3,8 @@
  * SwitchDomain object from our configuration; `PUT` changes one entry.
  *
  * Kept simple on purpose: only the switches Nomen actually acts on can be changed —
- * `clientBeatInterval` and `lightBeatEnabled` (both read by the beat use case). A change is written
+ * `clientBeatInterval` and `lightBeatEnabled` (both read by the beat use case) and
+ * `healthCheckEnabled` (server-side checks and heartbeat expiry). A change is written
  * to the persistent store's `switch` table (durable, replicated with the store) and applied to this
  * member's live settings at once; `applyStoredSwitches` re-applies stored values at start. Every other
  * Nacos switch is reported with its fixed value and answers 400 on PUT, rather than pretending.
@@ -20,12 +21,13 @@ const WRITABLE: Readonly<Record<string, (value: string) => number | boolean>> = 
     return n;
   },
   lightBeatEnabled: (v) => javaBool(v),
+  healthCheckEnabled: (v) => javaBool(v),
 };
 
 /** Nacos switch entries that exist but are fixed in Nomen. */
 const READ_ONLY = new Set([
   'distroThreshold', 'distroEnabled', 'enableStandalone', 'checkTimes', 'defaultPushCacheMillis', 'defaultCacheMillis',
-  'masters', 'adWeight', 'healthCheckEnabled', 'autoChangeHealthCheckEnabled', 'pushEnabled', 'incrementalList',
+  'masters', 'adWeight', 'autoChangeHealthCheckEnabled', 'pushEnabled', 'incrementalList',
   'serverStatusSynchronizationPeriodMillis', 'serviceStatusSynchronizationPeriodMillis', 'disableAddIP', 'sendBeatOnly',
   'limitedUrl', 'distroServerExpiredMillis', 'pushVersion', 'pushCacheMillis', 'pushGoVersion', 'pushJavaVersion',
   'pushPythonVersion', 'pushCVersion', 'pushCSharpVersion', 'enableAuthentication', 'overriddenServerStatus',
@@ -35,6 +37,7 @@ const READ_ONLY = new Set([
 function applyLive(ctx: AppContext, entry: string, value: number | boolean): void {
   if (entry === 'clientBeatInterval' && typeof value === 'number') ctx.naming.settings.clientBeatInterval = value;
   if (entry === 'lightBeatEnabled' && typeof value === 'boolean') ctx.naming.settings.lightBeatEnabled = value;
+  if (entry === 'healthCheckEnabled' && typeof value === 'boolean') ctx.naming.settings.healthCheckEnabled = value;
 }
 
 /** Validates, persists and applies one switch change. Nothing is written when validation fails. */
@@ -53,9 +56,7 @@ export async function updateSwitch(ctx: AppContext, entry: string, value: string
 export function applyStoredSwitches(ctx: AppContext): void {
   for (const e of ctx.naming.store.entries()) {
     if (e.table !== 'switch') continue;
-    if ((e.key === 'clientBeatInterval' && typeof e.value === 'number') || (e.key === 'lightBeatEnabled' && typeof e.value === 'boolean')) {
-      applyLive(ctx, e.key, e.value);
-    }
+    if (Object.hasOwn(WRITABLE, e.key) && (typeof e.value === 'number' || typeof e.value === 'boolean')) applyLive(ctx, e.key, e.value);
   }
 }
 
@@ -72,12 +73,12 @@ export function switchDomain(ctx: AppContext): Record<string, unknown> {
     clientBeatInterval: s.clientBeatInterval,
     defaultCacheMillis: 3000,
     distroThreshold: 0.7,
-    healthCheckEnabled: true,
+    healthCheckEnabled: s.healthCheckEnabled !== false,
     autoChangeHealthCheckEnabled: true,
     distroEnabled: true,
     enableStandalone: true,
     pushEnabled: true,
-    checkTimes: 3,
+    checkTimes: ctx.config.int('nacos.naming.health.check-times'),
     httpHealthParams: healthParams(5000, 500, 0.85),
     tcpHealthParams: healthParams(5000, 1000, 0.75),
     mysqlHealthParams: healthParams(3000, 2000, 0.65),

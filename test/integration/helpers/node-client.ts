@@ -36,7 +36,7 @@ export type SdkInstance = Parameters<NacosNamingClient['registerInstance']>[1];
  * lacks `metadata`, while the code (lib/naming/instance.js) defaults the first three and reads
  * `metadata`: pass what the code really takes.
  */
-export function inst(fields: { ip: string; port: number; metadata?: Record<string, string>; clusterName?: string }): SdkInstance {
+export function inst(fields: { ip: string; port: number; metadata?: Record<string, string>; clusterName?: string; ephemeral?: boolean }): SdkInstance {
   return fields as unknown as SdkInstance;
 }
 

@@ -1,4 +1,4 @@
-import { createServer } from 'node:net';
+import { createServer, type AddressInfo } from 'node:net';
 
 function tryListen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -15,4 +15,13 @@ export async function freeNomenPort(): Promise<number> {
     if ((await tryListen(p)) && (await tryListen(p + 1000)) && (await tryListen(p + 1001))) return p;
   }
   throw new Error('no free port triple found');
+}
+
+/** An ephemeral loopback port nothing listens on right now (bound, then closed). */
+export async function closedPort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
 }

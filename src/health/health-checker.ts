@@ -1,0 +1,281 @@
+/**
+ * Server-side active health checks of persistent instances (persistent.md §3.2; docs/health-checks.md).
+ *
+ * One task per (persistent client `ip:port#false`, service it publishes), created and dropped by
+ * following the registry. Each task is a one-shot timer re-armed after every run with an adaptive
+ * delay. A run probes the instance as its cluster's metadata says (TCP, HTTP, MYSQL as TCP, NONE =
+ * no probe), counts results locally, and when the health flips writes the instance record with the
+ * new `healthy` through the persistent store (so it replicates and pushes like any other write).
+ *
+ * Deterministic: time, timers, randomness, probes and responsibility are injected.
+ */
+import type { Clock, TimerHandle } from '../core/clock.js';
+import type { Client } from '../core/client.js';
+import type { Instance } from '../core/instance.js';
+import { defaultClusterMetadata, type ClusterMetadata, type MetadataIndex } from '../core/metadata.js';
+import type { ServiceKey } from '../core/names.js';
+import type { Registry } from '../core/registry.js';
+import { persistentHealthWrite } from '../naming/persistent-state.js';
+import type { Logger } from '../observability/logger.js';
+import type { PersistentStore } from '../persistence/persistent-store.js';
+import { parseCheckHeaders, verdictOf, type ProbeResult, type ProbeTarget, type Prober, type Verdict } from './probe.js';
+
+/** Bounds and smoothing of the adaptive delay (SwitchDomain `tcpHealthParams` etc.). */
+export interface CheckParams {
+  readonly max: number;
+  readonly min: number;
+  readonly factor: number;
+}
+
+export type ProbedChecker = 'TCP' | 'HTTP' | 'MYSQL';
+
+/** Nacos' SwitchDomain defaults (fixed in Nomen; shown by `GET /v1/ns/operator/switches`). */
+export const HEALTH_PARAMS: Readonly<Record<ProbedChecker, CheckParams>> = {
+  TCP: { max: 5000, min: 1000, factor: 0.75 },
+  HTTP: { max: 5000, min: 500, factor: 0.85 },
+  MYSQL: { max: 3000, min: 2000, factor: 0.65 },
+};
+
+export interface HealthCheckConfig {
+  /** Switch `healthCheckEnabled`: false pauses every check (counters are reset). */
+  enabled(): boolean;
+  /** Switch `checkTimes` (3): consecutive counted results needed to flip. */
+  checkTimes(): number;
+  /** Timeout of one probe (Nacos: 500 ms). */
+  timeoutMs: number;
+  params?: Readonly<Record<ProbedChecker, CheckParams>>;
+}
+
+export interface HealthCheckDeps {
+  registry: Registry;
+  metadata: MetadataIndex;
+  store: PersistentStore;
+  prober: Prober;
+  clock: Clock;
+  log: Logger;
+  /** Uniform in [0, 1); only spreads the first check of each task. */
+  random: () => number;
+  /** Cluster: the Distro hash of `ip:port` picks the one member that probes. Standalone: always true. */
+  isResponsible: (clientId: string) => boolean;
+}
+
+/** Monotonic counters for metrics. */
+export interface HealthCheckStats {
+  probes: { success: number; fail: number; failNow: number };
+  flips: { healthy: number; unhealthy: number };
+}
+
+interface Task {
+  readonly clientId: string;
+  readonly sid: string;
+  readonly service: ServiceKey;
+  /** Adaptive delay until the next run (Nacos `checkRtNormalized`). */
+  rtNormalized: number;
+  okCount: number;
+  failCount: number;
+  timer: TimerHandle | null;
+  /** Set when the task is dropped; a run in flight then discards its result. */
+  dropped: boolean;
+}
+
+export class HealthCheckEngine {
+  readonly stats: HealthCheckStats = { probes: { success: 0, fail: 0, failNow: 0 }, flips: { healthy: 0, unhealthy: 0 } };
+  /** clientId → service id → task. */
+  private readonly tasks = new Map<string, Map<string, Task>>();
+  private readonly params: Readonly<Record<ProbedChecker, CheckParams>>;
+  private running = false;
+
+  constructor(
+    private readonly d: HealthCheckDeps,
+    private readonly cfg: HealthCheckConfig,
+  ) {
+    this.params = cfg.params ?? HEALTH_PARAMS;
+    d.registry.onClientChanged((client, removed) => {
+      if (this.running && client.kind === 'persistent-ipport') this.sync(client, removed);
+    });
+  }
+
+  /** Starts tasks for every persistent instance already in the registry (call after the store is loaded). */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    for (const c of [...this.d.registry.allClients()]) if (c.kind === 'persistent-ipport') this.sync(c, false);
+  }
+
+  stop(): void {
+    this.running = false;
+    for (const byService of this.tasks.values()) for (const t of byService.values()) this.drop(t);
+    this.tasks.clear();
+  }
+
+  /** Number of scheduled tasks (tests, diagnostics). */
+  taskCount(): number {
+    let n = 0;
+    for (const m of this.tasks.values()) n += m.size;
+    return n;
+  }
+
+  // ---------------------------------------------------------------- task set follows the registry
+
+  private sync(client: Client, removed: boolean): void {
+    const mine = this.tasks.get(client.id);
+    if (removed) {
+      if (mine) for (const t of mine.values()) this.drop(t);
+      this.tasks.delete(client.id);
+      return;
+    }
+    const byService = mine ?? new Map<string, Task>();
+    for (const [sid, t] of byService) {
+      if (!client.publishes.has(sid)) {
+        this.drop(t);
+        byService.delete(sid);
+      }
+    }
+    for (const [sid, rec] of client.publishes) {
+      if (byService.has(sid)) continue;
+      // Nacos: first run after 2000 + random(0, random(0, tcp max)) ms, spreading a mass start.
+      const max = this.params.TCP.max;
+      const first = 2000 + Math.floor(this.d.random() * Math.floor(this.d.random() * max));
+      const t: Task = { clientId: client.id, sid, service: rec.service, rtNormalized: first, okCount: 0, failCount: 0, timer: null, dropped: false };
+      byService.set(sid, t);
+      this.arm(t);
+    }
+    if (byService.size > 0) this.tasks.set(client.id, byService);
+    else this.tasks.delete(client.id);
+  }
+
+  private drop(t: Task): void {
+    t.dropped = true;
+    t.timer?.cancel();
+    t.timer = null;
+  }
+
+  private arm(t: Task): void {
+    if (t.dropped || !this.running) return;
+    t.timer = this.d.clock.setTimeout(() => {
+      t.timer = null;
+      void this.run(t);
+    }, t.rtNormalized);
+  }
+
+  // ---------------------------------------------------------------- one run
+
+  /** The instance as currently stored, or undefined when it is no longer published. */
+  private current(t: Task): Instance | undefined {
+    return this.d.registry.getClient(t.clientId)?.publishes.get(t.sid)?.instances[0];
+  }
+
+  private async run(t: Task): Promise<void> {
+    try {
+      await this.runOnce(t);
+    } catch (e) {
+      this.d.log.warn({ err: e, client: t.clientId, service: t.sid }, 'health check run failed');
+    }
+    this.arm(t);
+  }
+
+  private async runOnce(t: Task): Promise<void> {
+    const inst = this.current(t);
+    if (!inst || t.dropped) return;
+    if (!this.cfg.enabled() || !this.d.isResponsible(t.clientId)) {
+      t.okCount = 0;
+      t.failCount = 0;
+      return;
+    }
+    const cm = this.d.metadata.getService(t.service)?.clusters[inst.clusterName] ?? defaultClusterMetadata();
+    const type = cm.healthChecker.type;
+    if (type === 'NONE') {
+      // Health is set by hand (PUT /v1/ns/health); look again later in case the checker changes.
+      t.okCount = 0;
+      t.failCount = 0;
+      t.rtNormalized = this.params.TCP.max;
+      return;
+    }
+    const params = this.params[type];
+    const target = targetOf(inst, cm, type, this.cfg.timeoutMs);
+    const started = this.d.clock.now();
+    const result = await this.probeBounded(target);
+    if (t.dropped || !this.running) return;
+    const verdict = verdictOf(target, result);
+    // Re-estimate the delay (Nacos reEvaluateCheckRT): the probe time on success, twice the current
+    // delay on a timeout, the maximum on any other failure; smoothed, then clamped to [min, max].
+    const observed = verdict === 'success' ? this.d.clock.now() - started : result.timedOut ? t.rtNormalized * 2 : params.max;
+    const next = params.factor * t.rtNormalized + (1 - params.factor) * observed;
+    t.rtNormalized = Math.round(Math.min(params.max, Math.max(params.min, next)));
+    await this.judge(t, verdict, result);
+  }
+
+  /** The prober with a safety net: a probe that never settles counts as a timeout. */
+  private probeBounded(target: ProbeTarget): Promise<ProbeResult> {
+    return new Promise((resolve) => {
+      let settled = false;
+      const settle = (r: ProbeResult) => {
+        if (settled) return;
+        settled = true;
+        guard.cancel();
+        resolve(r);
+      };
+      const guard = this.d.clock.setTimeout(
+        () => settle({ ok: false, timedOut: true, reason: 'probe did not settle' }),
+        target.timeoutMs * 2 + 1000,
+      );
+      this.d.prober.probe(target).then(settle, (e: unknown) => settle({ ok: false, reason: e instanceof Error ? e.message : String(e) }));
+    });
+  }
+
+  /** Counts the verdict against the instance's current health and writes a flip (HealthCheckCommonV2). */
+  private async judge(t: Task, verdict: Verdict, result: ProbeResult): Promise<void> {
+    const s = this.stats.probes;
+    if (verdict === 'success') s.success++;
+    else if (verdict === 'fail') s.fail++;
+    else s.failNow++;
+    // Re-read: the instance may have been deregistered or changed while the probe was in flight,
+    // and responsibility may have moved.
+    const inst = this.current(t);
+    if (!inst || !this.d.isResponsible(t.clientId) || !this.cfg.enabled()) return;
+    const times = Math.max(1, this.cfg.checkTimes());
+    if (verdict === 'success') {
+      t.failCount = 0;
+      if (!inst.healthy && ++t.okCount >= times) await this.flip(t, inst, true, 'probe succeeded');
+      return;
+    }
+    t.okCount = 0;
+    if (!inst.healthy) return;
+    if (verdict === 'fail-now' || ++t.failCount >= times) await this.flip(t, inst, false, result.reason ?? 'probe failed');
+  }
+
+  private async flip(t: Task, inst: Instance, healthy: boolean, reason: string): Promise<void> {
+    t.okCount = 0;
+    t.failCount = 0;
+    const w = persistentHealthWrite(this.d.registry, t.service, inst.ip, inst.port, healthy);
+    if (!w) return;
+    if (healthy) this.stats.flips.healthy++;
+    else this.stats.flips.unhealthy++;
+    this.d.log.info({ service: t.sid, ip: inst.ip, port: inst.port, healthy, reason }, 'persistent instance health changed');
+    try {
+      await this.d.store.write([w]);
+    } catch (e) {
+      this.d.log.warn({ err: e, service: t.sid, ip: inst.ip, port: inst.port }, 'health change not written');
+    }
+  }
+}
+
+/**
+ * What to probe for an instance of a cluster. Port: the instance port when the cluster's
+ * `useInstancePort4Check` (default true), else its `checkPort`; MYSQL always uses the instance port
+ * (Nacos' MySQL checker ignores checkPort) and is probed as a TCP connect.
+ */
+export function targetOf(inst: Instance, cm: ClusterMetadata, type: ProbedChecker, timeoutMs: number): ProbeTarget {
+  const port = type === 'MYSQL' || cm.useInstancePort4Check ? inst.port : cm.checkPort;
+  if (type !== 'HTTP') return { kind: 'TCP', ip: inst.ip, port, timeoutMs };
+  const raw = cm.healthChecker.path ?? '';
+  return {
+    kind: 'HTTP',
+    ip: inst.ip,
+    port,
+    timeoutMs,
+    path: raw.startsWith('/') ? raw : `/${raw}`,
+    headers: parseCheckHeaders(cm.healthChecker.headers),
+    expectedStatus: cm.healthChecker.expectedResponseCode ?? 200,
+  };
+}
