@@ -112,6 +112,14 @@ describe('Raft-replicated persistent data on 3 members', { timeout: 240_000 }, (
       const info = await m.listInstances('DEFAULT_GROUP@@raft-rust');
       assert.equal(info.hosts[0]?.ephemeral, false);
     }
+    // Health-checked by the member responsible for its ip:port (nothing listens there): the flip
+    // goes through Raft, so every member sees it unhealthy.
+    for (const m of cluster.members) {
+      await waitFor(`127.0.0.81:8101 unhealthy on ${m.name}`, async () => {
+        const info = await m.listInstances('DEFAULT_GROUP@@raft-rust');
+        return info.hosts.length === 1 && info.hosts[0]!.healthy === false ? true : undefined;
+      }, 15_000, 100);
+    }
     // Persistent: it stays after the SDK process is gone.
     await c.kill();
     rust.length = 0;
