@@ -84,6 +84,7 @@ program
         },
       );
     };
+    server.exitRequested = () => shutdown('drain endpoint');
     process.on('SIGTERM', () => shutdown('SIGTERM'));
     process.on('SIGINT', () => shutdown('SIGINT'));
     try {
