@@ -199,6 +199,7 @@ export class NomenServer {
           active: () => this.readiness.ready && this.drainRun === null,
           connections: () => grpc.listConnections().map((c) => ({ id: c.id, createdAt: c.createdAt })),
           peers: () => this.peerLoads(),
+          inTransit: () => this.handover.pending(),
           move: (id, target) => this.moveConnection(id, target),
           log: (o, m) => this.log.info(o, m),
         });

@@ -40,13 +40,17 @@ export interface RebalancePlan {
   targets: string[];
 }
 
-/** Pure decision: how many of this member's `self` connections to move, given the peers' loads. */
-export function planRebalance(self: number, peers: readonly PeerLoad[], now: number, s: RebalanceSettings): RebalancePlan {
+/**
+ * Pure decision: how many of this member's `self` connections to move, given the peers' loads.
+ * `inTransit`: connections this member asked to move that have not shown up elsewhere yet; they
+ * count in the total (else the average is too low while SDKs reconnect, and rounds overshoot).
+ */
+export function planRebalance(self: number, peers: readonly PeerLoad[], now: number, s: RebalanceSettings, inTransit = 0): RebalancePlan {
   const none = (reason: string, average = 0): RebalancePlan => ({ move: 0, average, reason, targets: [] });
   const live = peers.filter((p) => p.up && !p.draining);
   if (live.length === 0) return none('no live peer');
   if (live.some((p) => p.connections === null || now - p.reportedAt > s.maxReportAgeMs)) return none('peer counts unknown or stale');
-  const total = self + live.reduce((k, p) => k + (p.connections ?? 0), 0);
+  const total = self + Math.max(0, inTransit) + live.reduce((k, p) => k + (p.connections ?? 0), 0);
   const average = total / (live.length + 1);
   if (self <= average * (1 + s.margin)) return none('within margin', average);
   const excess = Math.floor(self - average);
@@ -65,6 +69,8 @@ export interface RebalancerDeps {
   /** This member's registered SDK connections with their creation time. */
   connections(): readonly { id: string; createdAt: number }[];
   peers(): readonly PeerLoad[];
+  /** Connections moved by this member whose SDK has not registered elsewhere yet (the hand-over set). */
+  inTransit(): number;
   /** Asks one connection to move, preferably to `target` (a member address). */
   move(connectionId: string, target: string | undefined): void;
   log?: (obj: object, msg: string) => void;
@@ -91,7 +97,7 @@ export class ConnectionRebalancer {
   round(): RebalancePlan | null {
     if (!this.d.active()) return null;
     const conns = this.d.connections();
-    const plan = planRebalance(conns.length, this.d.peers(), this.d.clock.now(), this.d.settings());
+    const plan = planRebalance(conns.length, this.d.peers(), this.d.clock.now(), this.d.settings(), this.d.inTransit());
     this.lastPlan = plan;
     if (plan.move === 0) return plan;
     const pick = [...conns].sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? -1 : 1)).slice(0, plan.move);

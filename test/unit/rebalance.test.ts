@@ -26,6 +26,15 @@ test('plan: nothing within the margin, below one whole connection, or alone', ()
   assert.equal(planRebalance(30, [], NOW, S).reason, 'no live peer');
 });
 
+test('plan: connections in transit count in the average, so rounds do not overshoot', () => {
+  // 12 in all: 6 here, 6 moved and not yet reported by anyone.
+  assert.equal(planRebalance(6, [peer('b', 0), peer('c', 0)], NOW, S).move, 2, 'without them the average looks like 2');
+  const p = planRebalance(6, [peer('b', 0), peer('c', 0)], NOW, S, 6);
+  assert.equal(p.average, 4);
+  assert.equal(p.move, 2);
+  assert.equal(planRebalance(4, [peer('b', 0), peer('c', 0)], NOW, S, 8).move, 0);
+});
+
 test('plan: unknown or stale peer counts stop the round; DOWN and draining peers are left out', () => {
   assert.equal(planRebalance(30, [peer('b', null), peer('c', 0)], NOW, S).move, 0);
   assert.equal(planRebalance(30, [peer('b', 0, { reportedAt: NOW - 10_001 }), peer('c', 0)], NOW, S).move, 0);
@@ -50,6 +59,7 @@ test('rebalancer: a few of the newest connections per round, rounds on the timer
     active: () => active,
     connections: () => conns,
     peers: () => peers.map((p) => ({ ...p, reportedAt: clock.now() })),
+    inTransit: () => 0,
     move: (id, target) => {
       moves[moves.length - 1]!.push(`${id}->${String(target)}`);
       conns = conns.filter((c) => c.id !== id);

@@ -34,13 +34,22 @@ function errText(e) {
   return e instanceof Error ? e.message : String(e);
 }
 
+// A constructor can fail when the server it happens to pick first is down (then it is retried,
+// up to `attempts` times per client, 500 ms apart).
+const attempts = Math.max(1, Number(process.env.RUST_CHILD_CONNECT_ATTEMPTS ?? '1') || 1);
 const clients = [];
 for (let i = 0; i < count; i++) {
-  try {
-    clients.push(new NacosNamingClient({ serverAddr, namespace: '' }));
-  } catch (e) {
-    send({ type: 'fatal', error: `client ${i}: ${errText(e)}` });
-    process.exit(1);
+  for (let a = 1; ; a++) {
+    try {
+      clients.push(new NacosNamingClient({ serverAddr, namespace: '' }));
+      break;
+    } catch (e) {
+      if (a >= attempts) {
+        send({ type: 'fatal', error: `client ${i}: ${errText(e)}` });
+        process.exit(1);
+      }
+      await new Promise((r) => setTimeout(r, 500));
+    }
   }
 }
 

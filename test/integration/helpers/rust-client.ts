@@ -57,8 +57,10 @@ export interface RustClientOptions {
   label: string;
   /** Constructor wait (default 20 s; with `count`, for all of them). */
   startTimeoutMs?: number;
-  /** SDK clients hosted by the child (default 1); address one with `client(i)`. */
+  /** SDK clients hosted by the child (default 1); address one with `call(cmd, args, ms, i)`. */
   count?: number;
+  /** Constructor attempts per client (default 1): retried 500 ms apart when it throws. */
+  connectAttempts?: number;
 }
 
 export class RustClient {
@@ -86,7 +88,7 @@ export class RustClient {
     const child = spawn(process.execPath, [CHILD_SCRIPT, serverAddr, String(opts.count ?? 1)], {
       cwd: REPO_ROOT,
       stdio: ['pipe', 'pipe', 'pipe'],
-      env: { ...process.env, HOME: home, NACOS_CLIENT_LOGGER_LEVEL: 'INFO' },
+      env: { ...process.env, HOME: home, NACOS_CLIENT_LOGGER_LEVEL: 'INFO', RUST_CHILD_CONNECT_ATTEMPTS: String(opts.connectAttempts ?? 1) },
     });
     trackChild(child);
     const c = new RustClient(opts.label, child, log, home);
