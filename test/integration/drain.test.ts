@@ -18,6 +18,7 @@ const PROPS = {
   'nomen.cluster.member.report-interval-ms': 500,
   'nomen.cluster.member.unhealthy-probe-interval-ms': 1000,
   'nomen.drain.timeout-ms': 30_000,
+  'nomen.drain.endpoint.enabled': true,
 };
 const SVC = 'drain-svc';
 const CHILDREN = 3;
@@ -78,6 +79,8 @@ function longestGap(events: readonly PushEvent[], from: number, end: number): { 
 describe('drain: SIGTERM moves a member\'s SDK clients with no instance disappearing', { timeout: 240_000 }, () => {
   let cluster: TestCluster;
   const children: RustClient[] = [];
+  /** The members still running after the first scenario. */
+  let survivors: ClusterMember[] = [];
 
   before(async () => {
     cluster = await TestCluster.start(3, { name: 'drain', properties: PROPS });
@@ -121,7 +124,7 @@ describe('drain: SIGTERM moves a member\'s SDK clients with no instance disappea
     assert.equal(counts.reduce((a, b) => a + b, 0), N, `connections per member ${counts.join('/')}`);
     const idx = counts.indexOf(Math.max(...counts));
     const victim = cluster.members[idx]!;
-    const survivors = cluster.members.filter((m) => m !== victim);
+    survivors = cluster.members.filter((m) => m !== victim);
 
     // Independent evidence from the servers: the survivors' HTTP list never lacks an instance.
     let polling = true;
@@ -181,5 +184,35 @@ describe('drain: SIGTERM moves a member\'s SDK clients with no instance disappea
     assert.ok(worst.gap <= PUSH_WINDOW_MS, `an instance was missing from a subscriber's view for ${worst.gap} ms (${worst.where})`);
     assert.deepEqual(partial.slice(0, 5), [], 'the survivors always listed every instance');
     for (const [k, v] of finalViews) assert.deepEqual([...v].sort(), [...ALL].sort(), `final view of subscriber ${k}`);
+  });
+
+  it('the operator endpoint drains the next member the same way, then the process exits', async () => {
+    assert.equal(survivors.length, 2, 'runs after the SIGTERM scenario');
+    const [leaving, last] = survivors as [ClusterMember, ClusterMember];
+    const before = await connectionsOf(leaving);
+    const t0 = Date.now();
+    const r = await leaving.request('POST', '/nacos/v1/core/ops/drain');
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual(JSON.parse(r.text), { draining: true });
+    await waitFor('the drained member exited', () => (leaving.running ? undefined : true), 45_000, 100);
+    const exitMs = Date.now() - t0;
+    await waitFor(
+      'the last member holds every connection and exactly 30 connection clients',
+      async () => {
+        if ((await connectionsOf(last)) !== N) return undefined;
+        const ids = (JSON.parse((await last.get('/nacos/v2/ns/client/list')).text) as { data: string[] }).data.filter((id) => !id.includes('#'));
+        return ids.length === N ? true : undefined;
+      },
+      30_000,
+      200,
+    );
+    await sleep(2000);
+    let worst = { gap: 0, where: 'none' };
+    for (const c of children) {
+      const g = longestGap(c.events, t0, Date.now());
+      if (g.gap > worst.gap) worst = g;
+    }
+    figure(`drain via POST /nacos/v1/core/ops/drain: ${before} connections moved, request -> exit ${exitMs} ms; longest instance gap ${worst.gap} ms (${worst.where})`);
+    assert.ok(worst.gap <= PUSH_WINDOW_MS, `an instance was missing from a subscriber's view for ${worst.gap} ms (${worst.where})`);
   });
 });
