@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { figure, TestCluster, type ClusterMember } from './helpers/cluster.js';
-import { RustClient, type PushEvent } from './helpers/rust-client.js';
+import { longestGap, RustClient } from './helpers/rust-client.js';
 import { sleep, waitFor } from './helpers/server.js';
 
 const PUSH_WINDOW_MS = 100;
@@ -49,31 +49,6 @@ function latestViews(children: readonly RustClient[]): Map<string, Set<string>> 
     for (const e of c.events) if (e.subId === 'sub' && e.error === null) out.set(`${ci}/${e.client}`, new Set(e.hosts.map((h) => `${h.ip}:${h.port}`)));
   });
   return out;
-}
-
-/**
- * Longest time any expected instance was missing from a subscriber's view, over the listener
- * events after `from` (the view at `from` is full). Still missing at `end`: counted up to `end`.
- */
-function longestGap(events: readonly PushEvent[], from: number, end: number): { gap: number; where: string } {
-  const missingSince = new Map<string, number>();
-  let gap = 0;
-  let where = 'none';
-  for (const e of events) {
-    if (e.at < from || e.subId !== 'sub' || e.error !== null) continue;
-    const have = new Set(e.hosts.map((h) => `${h.ip}:${h.port}`));
-    for (const a of ALL) {
-      const since = missingSince.get(a);
-      if (!have.has(a)) {
-        if (since === undefined) missingSince.set(a, e.at);
-      } else if (since !== undefined) {
-        missingSince.delete(a);
-        if (e.at - since > gap) [gap, where] = [e.at - since, `${a} on client ${e.client}`];
-      }
-    }
-  }
-  for (const [a, since] of missingSince) if (end - since > gap) [gap, where] = [end - since, `${a} (never came back)`];
-  return { gap, where };
 }
 
 describe('drain: SIGTERM moves a member\'s SDK clients with no instance disappearing', { timeout: 240_000 }, () => {
@@ -171,7 +146,7 @@ describe('drain: SIGTERM moves a member\'s SDK clients with no instance disappea
     let worst = { gap: 0, where: 'none' };
     let events = 0;
     for (const c of children) {
-      const g = longestGap(c.events, t0, end);
+      const g = longestGap(c.events, ALL, t0, end);
       events += c.events.filter((e) => e.at >= t0).length;
       if (g.gap > worst.gap) worst = g;
     }
@@ -209,7 +184,7 @@ describe('drain: SIGTERM moves a member\'s SDK clients with no instance disappea
     await sleep(2000);
     let worst = { gap: 0, where: 'none' };
     for (const c of children) {
-      const g = longestGap(c.events, t0, Date.now());
+      const g = longestGap(c.events, ALL, t0, Date.now());
       if (g.gap > worst.gap) worst = g;
     }
     figure(`drain via POST /nacos/v1/core/ops/drain: ${before} connections moved, request -> exit ${exitMs} ms; longest instance gap ${worst.gap} ms (${worst.where})`);

@@ -277,3 +277,30 @@ export class RustClient {
 export function hostAddrs(hosts: readonly RustInstance[]): string[] {
   return hosts.map((h) => `${h.ip}:${h.port}`).sort();
 }
+
+/**
+ * Longest time any of `expected` (`ip:port`) was missing from a subscriber's view, over the
+ * listener events at or after `from` (each subscriber — client × subId — is assumed to see all of
+ * them at `from`). An address still missing at `end` counts up to `end`.
+ */
+export function longestGap(events: readonly PushEvent[], expected: readonly string[], from: number, end: number): { gap: number; where: string } {
+  const missingSince = new Map<string, number>();
+  let gap = 0;
+  let where = 'none';
+  for (const e of events) {
+    if (e.at < from || e.error !== null) continue;
+    const have = new Set(hostAddrs(e.hosts));
+    for (const a of expected) {
+      const key = `${a} on client ${e.client}/${e.subId}`;
+      const since = missingSince.get(key);
+      if (!have.has(a)) {
+        if (since === undefined) missingSince.set(key, e.at);
+      } else if (since !== undefined) {
+        missingSince.delete(key);
+        if (e.at - since > gap) [gap, where] = [e.at - since, key];
+      }
+    }
+  }
+  for (const [key, since] of missingSince) if (end - since > gap) [gap, where] = [end - since, `${key} (never came back)`];
+  return { gap, where };
+}
