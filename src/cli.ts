@@ -74,7 +74,14 @@ program
     const server = new NomenServer(config, log);
     let stopping = false;
     const shutdown = (signal: string) => {
-      if (stopping) return;
+      if (stopping) {
+        // A second signal while draining: stop waiting (the Raft log is fsynced per write anyway).
+        if (signal !== 'drain endpoint') {
+          log.warn({ signal }, 'second signal during shutdown: exiting now');
+          process.exit(1);
+        }
+        return;
+      }
       stopping = true;
       log.info({ signal }, 'shutting down');
       server.stop().then(
