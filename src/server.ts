@@ -75,6 +75,8 @@ export class NomenServer {
   private stopping = false;
   private stopRun: Promise<void> | null = null;
   private drainRun: Promise<DrainReport | null> | null = null;
+  /** SDK connections asked to move so far (drain and rebalance). */
+  private movedConnections = 0;
   /** Set by the CLI: how an operator-requested drain ends the process. */
   exitRequested: (() => void) | null = null;
 
@@ -214,6 +216,7 @@ export class NomenServer {
       push: () => this.push.stats,
       udp: () => this.udp.stats,
       ready: () => this.readiness.ready,
+      handover: () => ({ ...this.handover.stats(), moved: this.movedConnections }),
       raft: () => {
         const st = this.store.status();
         if (!st) return null;
@@ -372,6 +375,7 @@ export class NomenServer {
     const colon = target ? target.lastIndexOf(':') : -1;
     const ok = target && colon > 0 ? this.grpc.resetConnection(connectionId, target.slice(0, colon), target.slice(colon + 1)) : this.grpc.resetConnection(connectionId);
     if (!ok) this.handover.unmark(connectionId);
+    else this.movedConnections++;
     return ok;
   }
 
@@ -445,7 +449,7 @@ export class NomenServer {
     return {
       draining: this.drainRun !== null,
       accepting: this.grpc.isAccepting,
-      handover: this.handover.stats(),
+      handover: { ...this.handover.stats(), moved: this.movedConnections },
       rebalance: this.rebalancer ? { moved: this.rebalancer.moved, lastPlan: this.rebalancer.lastPlan } : null,
     };
   }
