@@ -77,3 +77,34 @@ test('drain: with no live peer there is nowhere to go, so no wait', async () => 
   assert.equal(report.handoverMs, 0);
   assert.equal(report.leftOver, 3);
 });
+
+test('operator endpoint: GET shows the drain state; POST drains only when enabled, answering first', async () => {
+  const { createHttpContext } = await import('./helpers/http-context.js');
+  const { createHttpServer } = await import('../../src/transport/http/http-server.js');
+  const { ctx } = createHttpContext();
+  const state = { draining: false };
+  let drains = 0;
+  const off = createHttpServer(ctx, { ops: { state: () => state, drain: null } });
+  const on = createHttpServer(ctx, {
+    ops: {
+      state: () => state,
+      drain: () => {
+        drains++;
+        state.draining = true;
+      },
+    },
+  });
+  try {
+    assert.deepEqual(JSON.parse((await off.inject({ method: 'GET', url: '/nacos/v1/core/ops/drain' })).body), { draining: false });
+    assert.equal((await off.inject({ method: 'POST', url: '/nacos/v1/core/ops/drain' })).statusCode, 404, 'disabled by default');
+    const r = await on.inject({ method: 'POST', url: '/nacos/v1/core/ops/drain' });
+    assert.equal(r.statusCode, 200);
+    assert.deepEqual(JSON.parse(r.body), { draining: true });
+    assert.equal(drains, 0, 'the drain starts after the answer');
+    await new Promise<void>((res) => setImmediate(res));
+    assert.equal(drains, 1);
+    assert.deepEqual(JSON.parse((await on.inject({ method: 'GET', url: '/nacos/v1/core/ops/drain' })).body), { draining: true });
+  } finally {
+    await Promise.all([off.close(), on.close()]);
+  }
+});
