@@ -176,7 +176,12 @@ export class NomenServer {
     this.handover = new ClientHandover(
       this.registry,
       clock,
-      { timeoutMs: config.int('nomen.handover.timeout-ms'), checkIntervalMs: 50 },
+      {
+        timeoutMs: config.int('nomen.handover.timeout-ms'),
+        checkIntervalMs: 50,
+        // Two sync delays and one sync retry: the new registration reaches every peer before the DELETE.
+        coverGraceMs: 2 * config.int('nacos.core.protocol.distro.data.sync.delayMs') + config.int('nacos.core.protocol.distro.data.sync.retryDelayMs'),
+      },
       (id, reason) => {
         this.log.debug({ client: id, reason }, 'handed-over client released');
         this.naming.connectionClosed(id);

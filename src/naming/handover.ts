@@ -22,6 +22,12 @@ export interface HandoverOptions {
   timeoutMs: number;
   /** Period of the "registered elsewhere?" check. */
   checkIntervalMs: number;
+  /**
+   * How long the new registration must have been seen before the old client is released: the
+   * release becomes a Distro DELETE to every peer, and a peer must not get it before the new
+   * member's sync of the new registration (one sync retry fits in this window).
+   */
+  coverGraceMs?: number;
 }
 
 export interface HandoverStats {
@@ -37,8 +43,8 @@ export type ReleaseReason = 'handed-over' | 'timeout' | 'empty' | 'forced';
 export class ClientHandover {
   /** Connection ids this member is closing on purpose (marked before the close). */
   private readonly marked = new Set<string>();
-  /** Retained client id -> since (ms). */
-  private readonly retained = new Map<string, number>();
+  /** Retained client id -> since (ms), and since when another client covers it (null: not covered). */
+  private readonly retained = new Map<string, { since: number; coveredAt: number | null }>();
   private timer: TimerHandle | null = null;
   private readonly counters = { handedOver: 0, timedOut: 0 };
 
@@ -71,7 +77,7 @@ export class ClientHandover {
     if (!this.marked.delete(connectionId)) return false;
     const c = this.registry.getClient(connectionId);
     if (!c || c.publishes.size === 0) return false;
-    this.retained.set(connectionId, this.clock.now());
+    this.retained.set(connectionId, { since: this.clock.now(), coveredAt: null });
     this.ensureTimer();
     return true;
   }
@@ -91,7 +97,8 @@ export class ClientHandover {
   /** One round: releases every retained client that was registered elsewhere or waited too long. */
   check(): void {
     const now = this.clock.now();
-    for (const [id, since] of [...this.retained]) {
+    const grace = this.opts.coverGraceMs ?? 0;
+    for (const [id, r] of [...this.retained]) {
       const c = this.registry.getClient(id);
       if (!c) {
         this.retained.delete(id);
@@ -99,8 +106,11 @@ export class ClientHandover {
       }
       let reason: ReleaseReason | null = null;
       if (c.publishes.size === 0) reason = 'empty';
-      else if (this.coveredElsewhere(c)) reason = 'handed-over';
-      else if (now - since >= this.opts.timeoutMs) reason = 'timeout';
+      else if (this.coveredElsewhere(c)) {
+        r.coveredAt ??= now;
+        if (now - r.coveredAt >= grace) reason = 'handed-over';
+      } else r.coveredAt = null;
+      if (!reason && now - r.since >= this.opts.timeoutMs) reason = 'timeout';
       if (reason) this.doRelease(id, reason);
     }
     if (this.retained.size === 0) this.stopTimer();

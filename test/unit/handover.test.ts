@@ -112,3 +112,27 @@ test('registry: an ip:port:cluster published by two clients is listed once, the 
   r.publish('c', 'connection', svc, [inst('127.0.0.1', 80, { clusterName: 'C2' })], 3);
   assert.equal(r.instancesOf(r.getService(svc)!).length, 3);
 });
+
+test('with a cover grace, the old client goes only after the new registration was seen that long, continuously', () => {
+  const clock = new ManualClock();
+  const registry = new Registry();
+  const released: string[] = [];
+  const h = new ClientHandover(registry, clock, { timeoutMs: 60_000, checkIntervalMs: 50, coverGraceMs: 1000 }, (id) => {
+    released.push(id);
+    registry.removeClient(id, clock.now());
+  });
+  registry.publish('old', 'connection', svc, [inst('127.0.0.1')], 1);
+  h.mark('old');
+  h.onClosed('old');
+  registry.publish('new', 'connection', svc, [inst('127.0.0.1')], clock.now());
+  clock.advance(600);
+  // The new registration goes away and comes back: the grace starts again.
+  registry.removeClient('new', clock.now());
+  clock.advance(100);
+  registry.publish('new2', 'connection', svc, [inst('127.0.0.1')], clock.now());
+  clock.advance(900);
+  assert.equal(released.length, 0);
+  clock.advance(200);
+  assert.deepEqual(released, ['old']);
+});
+
