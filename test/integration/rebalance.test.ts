@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { figure, TestCluster, type ClusterMember } from './helpers/cluster.js';
 import { longestGap, RustClient, type PushEvent } from './helpers/rust-client.js';
-import { waitFor } from './helpers/server.js';
+import { sleep, waitFor } from './helpers/server.js';
 
 const PUSH_WINDOW_MS = 100;
 const PER_ROUND = 3;
@@ -49,9 +49,22 @@ describe('rebalance: connections piled on one member spread out', { timeout: 240
   it('12 Rust SDK connections on A spread over A, B and C, a few per round, with no instance gap', async () => {
     const [A, B, C] = [cluster.member('A'), cluster.member('B'), cluster.member('C')];
     sdk = await RustClient.start(cluster.addresses.join(','), { label: 'rebalance', count: N, startTimeoutMs: 60_000 });
+    // Rebalance is already on: a connection may be moved while it registers (301 on the moved
+    // connection); the SDK reconnects, so the call is simply tried again.
+    const retry = async (what: string, f: () => Promise<unknown>): Promise<void> => {
+      for (let a = 1; ; a++) {
+        try {
+          await f();
+          return;
+        } catch (e) {
+          if (a >= 10) throw new Error(`${what}: ${e instanceof Error ? e.message : String(e)}`);
+          await sleep(1000);
+        }
+      }
+    };
     for (let i = 0; i < N; i++) {
-      await sdk.call('register', { service: SVC, group: 'DEFAULT_GROUP', instance: { ip: IP, port: 7100 + i, ephemeral: true } }, 10_000, i);
-      await sdk.call('subscribe', { service: SVC, group: 'DEFAULT_GROUP', clusters: null, subId: 'sub' }, 10_000, i);
+      await retry(`register ${i}`, () => sdk!.call('register', { service: SVC, group: 'DEFAULT_GROUP', instance: { ip: IP, port: 7100 + i, ephemeral: true } }, 10_000, i));
+      await retry(`subscribe ${i}`, () => sdk!.call('subscribe', { service: SVC, group: 'DEFAULT_GROUP', clusters: null, subId: 'sub' }, 10_000, i));
     }
     // The first half of a rolling restart: B and C are drained and stopped, so every SDK ends up on A.
     // (A Rust SDK that starts while a listed server is down may stay stuck on it, so the clients
