@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import { AdminError, formatInstances, formatServices, formatStatus, instances, services, status, type AdminOptions } from './cli/admin.js';
 import { Config, ConfigError, envValues, parsePropertyArgs, readPropertiesFile } from './config/config.js';
 import { createLogger } from './observability/logger.js';
 import { NomenServer, VERSION } from './server.js';
@@ -73,7 +74,14 @@ program
     const server = new NomenServer(config, log);
     let stopping = false;
     const shutdown = (signal: string) => {
-      if (stopping) return;
+      if (stopping) {
+        // A second signal while draining: stop waiting (the Raft log is fsynced per write anyway).
+        if (signal !== 'drain endpoint') {
+          log.warn({ signal }, 'second signal during shutdown: exiting now');
+          process.exit(1);
+        }
+        return;
+      }
       stopping = true;
       log.info({ signal }, 'shutting down');
       server.stop().then(
@@ -84,6 +92,7 @@ program
         },
       );
     };
+    server.exitRequested = () => shutdown('drain endpoint');
     process.on('SIGTERM', () => shutdown('SIGTERM'));
     process.on('SIGINT', () => shutdown('SIGINT'));
     try {
@@ -93,6 +102,62 @@ program
       await server.stop().catch(() => undefined);
       process.exit(1);
     }
+  });
+
+// ---- operator commands: read a running member's HTTP APIs --------------------------------------
+
+interface AdminFlags {
+  server: string;
+  username?: string;
+  password?: string;
+  token?: string;
+  json?: boolean;
+}
+
+function adminCommand(name: string, description: string): Command {
+  return program
+    .command(name)
+    .description(description)
+    .option('--server <host:port>', 'a member\'s main (HTTP) address [env NOMEN_SERVER]', process.env.NOMEN_SERVER ?? '127.0.0.1:8848')
+    .option('--username <name>', 'log in first (when auth is on) [env NOMEN_USERNAME]', process.env.NOMEN_USERNAME)
+    .option('--password <secret>', 'password for --username [env NOMEN_PASSWORD]', process.env.NOMEN_PASSWORD)
+    .option('--token <accessToken>', 'send this accessToken instead of logging in [env NOMEN_TOKEN]', process.env.NOMEN_TOKEN)
+    .option('--json', 'print JSON instead of a table');
+}
+
+function adminOptions(f: AdminFlags): AdminOptions {
+  return { server: f.server, username: f.username, password: f.password, token: f.token, json: f.json };
+}
+
+async function runAdmin<T>(f: AdminFlags, work: () => Promise<T>, format: (v: T) => string): Promise<void> {
+  try {
+    const v = await work();
+    process.stdout.write(f.json ? `${JSON.stringify(v, null, 2)}\n` : format(v));
+  } catch (e) {
+    if (!(e instanceof AdminError)) throw e;
+    process.stderr.write(`nomen: ${e.message}\n`);
+    process.exitCode = 1;
+  }
+}
+
+adminCommand('status', 'members, their states, counts (services, instances, clients, connections) and Raft roles').action(async (f: AdminFlags) => {
+  await runAdmin(f, () => status(adminOptions(f)), formatStatus);
+});
+
+adminCommand('services', 'services of a namespace with their instance counts')
+  .option('--namespace <id>', 'namespace id (default: public)')
+  .option('--group <name>', 'only this group')
+  .action(async (f: AdminFlags & { namespace?: string; group?: string }) => {
+    await runAdmin(f, () => services({ ...adminOptions(f), namespace: f.namespace, group: f.group }), formatServices);
+  });
+
+adminCommand('instances', 'instances of one service (healthy or not)')
+  .argument('<service>', 'service name (or group@@name)')
+  .option('--group <name>', 'group (default: DEFAULT_GROUP)')
+  .option('--namespace <id>', 'namespace id (default: public)')
+  .option('--cluster <names>', 'only these clusters (comma-separated)')
+  .action(async (service: string, f: AdminFlags & { namespace?: string; group?: string; cluster?: string }) => {
+    await runAdmin(f, () => instances({ ...adminOptions(f), service, namespace: f.namespace, group: f.group, cluster: f.cluster }), formatInstances);
   });
 
 program.parseAsync(process.argv).catch((e: unknown) => {

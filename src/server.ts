@@ -3,6 +3,8 @@ import { resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext, MemberIdentity, Readiness } from './app-context.js';
 import { ClusterNode } from './cluster/cluster-node.js';
+import { drainMember, type DrainReport } from './cluster/drain.js';
+import { ConnectionRebalancer, type PeerLoad } from './cluster/rebalance.js';
 import type { Member as ClusterMember } from './cluster/member-manager.js';
 import { HybridLogicalClock } from './distro/hlc.js';
 import { selfMember, type Member as HttpMember } from './transport/http/members.js';
@@ -15,6 +17,7 @@ import { HealthCheckEngine } from './health/health-checker.js';
 import { netProber } from './health/net-prober.js';
 import { responsibleTagOf } from './distro/index.js';
 import { ExpiredMetadataCleaner, ExpiryTasks } from './naming/expiry.js';
+import { ClientHandover } from './naming/handover.js';
 import { NamingService } from './naming/naming-service.js';
 import { PersistentStateMachine } from './naming/persistent-state.js';
 import { PushEngine } from './naming/push-engine.js';
@@ -70,8 +73,18 @@ export class NomenServer {
   readonly udp: UdpPushService;
   readonly member: MemberIdentity;
   readonly context: AppContext;
+  /** SDK connections this member closes on purpose keep their instances until re-registered elsewhere. */
+  readonly handover: ClientHandover;
+  /** Cluster mode with `nomen.rebalance.enabled` only. */
+  readonly rebalancer: ConnectionRebalancer | null = null;
   private http: FastifyInstance | null = null;
   private stopping = false;
+  private stopRun: Promise<void> | null = null;
+  private drainRun: Promise<DrainReport | null> | null = null;
+  /** SDK connections asked to move so far (drain and rebalance). */
+  private movedConnections = 0;
+  /** Set by the CLI: how an operator-requested drain ends the process. */
+  exitRequested: (() => void) | null = null;
 
   constructor(
     readonly config: Config,
@@ -190,9 +203,45 @@ export class NomenServer {
       intervalMs: config.int('nacos.naming.clean.expired-metadata.interval'),
       expiredMs: config.int('nacos.naming.clean.expired-metadata.expired-time'),
     }, ownsIpPort);
+    this.handover = new ClientHandover(
+      this.registry,
+      clock,
+      {
+        timeoutMs: config.int('nomen.handover.timeout-ms'),
+        checkIntervalMs: 50,
+        // Two sync delays and one sync retry: the new registration reaches every peer before the DELETE.
+        coverGraceMs: 2 * config.int('nacos.core.protocol.distro.data.sync.delayMs') + config.int('nacos.core.protocol.distro.data.sync.retryDelayMs'),
+      },
+      (id, reason) => {
+        this.log.debug({ client: id, reason }, 'handed-over client released');
+        this.naming.connectionClosed(id);
+      },
+    );
     const startedAt = clock.now();
     const grpc = this.grpc;
     const cluster = this.cluster;
+    if (cluster) {
+      cluster.extraInfo = () => ({ sdkConnections: grpc.connectionCount(), draining: this.drainRun !== null });
+      if (config.bool('nomen.rebalance.enabled')) {
+        const reportMs = config.int('nomen.cluster.member.report-interval-ms');
+        this.rebalancer = new ConnectionRebalancer({
+          clock,
+          intervalMs: config.int('nomen.rebalance.interval-ms'),
+          settings: () => ({
+            margin: config.float('nomen.rebalance.margin'),
+            maxPerRound: config.int('nomen.rebalance.max-per-round'),
+            // Reports go to one peer per interval, round-robin: each peer hears from us every n-1 intervals.
+            maxReportAgeMs: Math.max(10_000, 3 * reportMs * Math.max(1, cluster.members.peers().length)),
+          }),
+          active: () => this.readiness.ready && this.drainRun === null,
+          connections: () => grpc.listConnections().map((c) => ({ id: c.id, createdAt: c.createdAt })),
+          peers: () => this.peerLoads(),
+          inTransit: () => this.handover.pending(),
+          move: (id, target) => this.moveConnection(id, target),
+          log: (o, m) => this.log.info(o, m),
+        });
+      }
+    }
     const metrics = new Metrics({
       services: () => this.registry.serviceCount(),
       instances: () => this.naming.instanceCount(),
@@ -203,6 +252,7 @@ export class NomenServer {
       udp: () => this.udp.stats,
       health: () => this.health.stats,
       ready: () => this.readiness.ready,
+      handover: () => ({ ...this.handover.stats(), moved: this.movedConnections }),
       raft: () => {
         const st = this.store.status();
         if (!st) return null;
@@ -279,24 +329,34 @@ export class NomenServer {
         }
       });
     }
-    this.grpc.onDisconnected((conn) => this.naming.connectionClosed(conn.id));
+    this.grpc.onDisconnected((conn) => {
+      // A connection we asked to move keeps its instances until the SDK registered them elsewhere.
+      if (this.handover.onClosed(conn.id)) this.subscriptions.removeSubscriber(conn.id);
+      else this.naming.connectionClosed(conn.id);
+    });
 
     await this.udp.start();
     const cluster = this.cluster;
+    const ops = {
+      state: () => this.handoverState(),
+      drain: this.config.bool('nomen.drain.endpoint.enabled') ? () => this.requestDrainAndExit() : null,
+    };
     this.http = createHttpServer(
       this.context,
       cluster
         ? {
             cluster: {
-              members: () => cluster.memberList().map((m) => clusterMember(this.context, m)),
+              members: () =>
+                cluster.memberList().map((m) => clusterMember(this.context, m, m.address === this.member.address ? cluster.members.selfDescription() : {})),
               responsibleTag: (t) => cluster.distro.responsibleTag(t),
               mapSrv: (t) => cluster.distro.mapSrv(t),
               distroState: () => cluster.state(),
               forwardTimeoutMs: this.config.int('nomen.cluster.forward.timeout-ms'),
             },
             raftState: () => this.raftState(),
+            ops,
           }
-        : { raftState: () => this.raftState() },
+        : { raftState: () => this.raftState(), ops },
     );
     await this.http.listen({ port: this.member.port, host: this.config.str('nomen.server.host') });
     this.expiry.start();
@@ -315,6 +375,7 @@ export class NomenServer {
     await this.grpc.start();
     this.readiness.ready = true;
     this.readiness.reason = 'ready';
+    this.rebalancer?.start();
     this.log.info(
       { http: this.member.port, grpc: this.member.port + 1000, member: this.member.address, ms: Date.now() - t0 },
       'nomen member ready',
@@ -343,11 +404,108 @@ export class NomenServer {
     });
   }
 
-  async stop(): Promise<void> {
-    if (this.stopping) return;
+  /**
+   * Asks one SDK connection to move (ConnectResetRequest towards `target`, a member address, then
+   * stream end) and hands its client over. Returns false if no such connection.
+   */
+  moveConnection(connectionId: string, target?: string): boolean {
+    this.handover.mark(connectionId);
+    const colon = target ? target.lastIndexOf(':') : -1;
+    const ok = target && colon > 0 ? this.grpc.resetConnection(connectionId, target.slice(0, colon), target.slice(colon + 1)) : this.grpc.resetConnection(connectionId);
+    if (!ok) this.handover.unmark(connectionId);
+    else this.movedConnections++;
+    return ok;
+  }
+
+  /** Peers' SDK connection counts and states, from their member reports. */
+  peerLoads(): PeerLoad[] {
+    const cluster = this.cluster;
+    if (!cluster) return [];
+    return cluster
+      .memberList()
+      .filter((m) => m.address !== this.member.address)
+      .map((m) => {
+        const n = m.extendInfo['sdkConnections'];
+        return {
+          address: m.address,
+          connections: typeof n === 'number' ? n : null,
+          up: m.state === 'UP',
+          draining: m.extendInfo['draining'] === true,
+          reportedAt: m.lastRefreshTime,
+        };
+      });
+  }
+
+  /**
+   * Cluster mode: moves this member's SDK clients to the other members before it leaves (see
+   * src/cluster/drain.ts). Idempotent; resolves with null in standalone mode or when disabled.
+   */
+  drain(): Promise<DrainReport | null> {
+    if (this.drainRun) return this.drainRun;
+    const cluster = this.cluster;
+    if (!cluster || !this.config.bool('nomen.drain.enabled') || !this.readiness.ready) {
+      this.drainRun = Promise.resolve(null);
+      return this.drainRun;
+    }
+    this.readiness.ready = false;
+    this.readiness.reason = 'draining';
+    this.rebalancer?.stop();
+    this.log.info('draining: moving SDK clients to the other members');
+    this.drainRun = drainMember(
+      {
+        clock: this.clock,
+        stopAccepting: () => this.grpc.stopAccepting(),
+        connections: () => this.grpc.listConnections().map((c) => c.id),
+        move: (id, target) => this.moveConnection(id, target),
+        targets: () =>
+          this.peerLoads()
+            .filter((p) => p.up && !p.draining)
+            .sort((a, b) => (a.connections ?? 0) - (b.connections ?? 0))
+            .map((p) => p.address),
+        transferLeadership: () => this.store.transferLeadershipAway(1000),
+        pendingHandovers: () => this.handover.pending(),
+        releaseAll: () => this.handover.releaseAll(),
+        pendingSyncs: () => cluster.distro.pendingSyncs(),
+        log: (o, m) => this.log.info(o, m),
+      },
+      { timeoutMs: this.config.int('nomen.drain.timeout-ms'), flushTimeoutMs: 3000, pollMs: 20 },
+    ).catch((e: unknown) => {
+      this.log.warn({ err: e }, 'drain failed');
+      return null;
+    });
+    return this.drainRun;
+  }
+
+  /** The operator endpoint: drain, then end the process (through the CLI's hook when there is one). */
+  requestDrainAndExit(): void {
+    if (this.exitRequested) this.exitRequested();
+    else void this.stop();
+  }
+
+  /** Handed-over clients and rebalance figures, for operators. */
+  handoverState(): unknown {
+    return {
+      draining: this.drainRun !== null,
+      accepting: this.grpc.isAccepting,
+      handover: { ...this.handover.stats(), moved: this.movedConnections },
+      rebalance: this.rebalancer ? { moved: this.rebalancer.moved, lastPlan: this.rebalancer.lastPlan } : null,
+    };
+  }
+
+  /** Drains (cluster mode), then stops everything in reverse start order. Idempotent. */
+  stop(): Promise<void> {
+    this.stopRun ??= this.doStop();
+    return this.stopRun;
+  }
+
+  private async doStop(): Promise<void> {
+    // Drain first (cluster mode): the member still replicates and verifies while its SDKs move.
+    await this.drain();
     this.stopping = true;
     this.readiness.ready = false;
     this.readiness.reason = 'shutting down';
+    this.rebalancer?.stop();
+    this.handover.stop();
     this.expiry.stop();
     this.health.stop();
     this.metadataCleaner.stop();
@@ -371,7 +529,7 @@ export class NomenServer {
 }
 
 /** The HTTP core APIs' Member shape for a cluster member. */
-function clusterMember(ctx: AppContext, m: ClusterMember): HttpMember {
+function clusterMember(ctx: AppContext, m: ClusterMember, own: Record<string, string | number | boolean>): HttpMember {
   const base = selfMember(ctx);
   return {
     ...base,
@@ -380,7 +538,7 @@ function clusterMember(ctx: AppContext, m: ClusterMember): HttpMember {
     address: m.address,
     state: m.state,
     failAccessCnt: m.failAccessCnt,
-    extendInfo: { ...base.extendInfo, ...m.extendInfo, lastRefreshTime: m.lastRefreshTime, raftPort: String(m.port - 1000) },
+    extendInfo: { ...base.extendInfo, ...m.extendInfo, ...own, lastRefreshTime: m.lastRefreshTime, raftPort: String(m.port - 1000) },
   };
 }
 

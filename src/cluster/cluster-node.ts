@@ -74,6 +74,8 @@ export class ClusterNode {
   private view: MembershipView;
   private statsTimer: TimerHandle | null = null;
   private readonly log: Logger;
+  /** More facts this member reports about itself (SDK connection count, draining), set by the server. */
+  extraInfo: () => Record<string, string | number | boolean> = () => ({});
 
   constructor(
     private readonly self: MemberAddress,
@@ -90,7 +92,7 @@ export class ClusterNode {
       reportIntervalMs: config.int('nomen.cluster.member.report-interval-ms'),
       unhealthyProbeIntervalMs: config.int('nomen.cluster.member.unhealthy-probe-interval-ms'),
       maxFailAccessCnt: config.int('nacos.core.member.fail-access-cnt'),
-    }, () => ({ version, raftPort: String(self.port - 1000), readyToUpgrade: true, distroLoaded: this.distro.isLoaded() }));
+    }, () => ({ version, raftPort: String(self.port - 1000), readyToUpgrade: true, distroLoaded: this.distro.isLoaded(), ...this.extraInfo() }));
     this.view = this.members.view();
     const tls = readClusterTls({
       cert: config.str('nomen.cluster.tls.cert'),
@@ -142,8 +144,8 @@ export class ClusterNode {
       if (res.type === 'error') throw new NacosError(500, res.message);
       return { distro: res };
     });
-    this.transport.handle(MEMBER_REPORT, (_body, from) => {
-      this.members.onReportReceived(from);
+    this.transport.handle(MEMBER_REPORT, (body, from) => {
+      this.members.onReportReceived(from, reportedInfo(body));
       return { node: { address: self.address, ...this.members.selfDescription() } };
     });
     this.members.onChange((v) => this.membersChanged(v));
@@ -196,10 +198,26 @@ export class ClusterNode {
 
   private async probe(m: Member): Promise<ProbeResult> {
     try {
-      await this.transport.request(m.address, MEMBER_REPORT, { node: { address: this.self.address } }, 3000);
-      return { ok: true };
+      const reply = await this.transport.request(m.address, MEMBER_REPORT, { node: { address: this.self.address, ...this.members.selfDescription() } }, 3000);
+      return { ok: true, info: reportedInfo(reply) };
     } catch (e) {
       return { ok: false, refused: e instanceof ClusterRequestError && e.reason === 'refused-connection' };
     }
   }
+}
+
+/**
+ * The facts a peer reports about itself in a member report (`node`, request or reply): scalar
+ * values only, bounded, its `address` excluded (the transport authenticated the sender).
+ */
+export function reportedInfo(body: unknown): Record<string, string | number | boolean> {
+  const node = body !== null && typeof body === 'object' ? (body as Record<string, unknown>)['node'] : undefined;
+  const out: Record<string, string | number | boolean> = {};
+  if (node === null || typeof node !== 'object' || Array.isArray(node)) return out;
+  let n = 0;
+  for (const [k, v] of Object.entries(node as Record<string, unknown>)) {
+    if (k === 'address' || k.length > 64 || ++n > 32) continue;
+    if (typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v)) || (typeof v === 'string' && v.length <= 256)) out[k] = v;
+  }
+  return out;
 }

@@ -220,9 +220,29 @@ export class Registry {
     const c = this.instCache.get(svc.id);
     if (c && c.rev === svc.revision) return c.list;
     const list: Instance[] = [];
+    // The same ip:port:cluster published by two clients (an SDK that re-registered through a new
+    // connection while its old one is handed over) is listed once: the copy of the later client
+    // revision (HLC in a cluster, so every member picks the same one).
+    const seen = svc.publishers.size > 1 ? new Map<string, { at: number; rev: number }>() : null;
     for (const cid of svc.publishers) {
-      const rec = this.clients.get(cid)?.publishes.get(svc.id);
-      if (rec) for (const i of rec.instances) list.push(i);
+      const client = this.clients.get(cid);
+      const rec = client?.publishes.get(svc.id);
+      if (!rec) continue;
+      for (const i of rec.instances) {
+        if (seen) {
+          const k = `${i.ip}:${i.port}:${i.clusterName}`;
+          const prev = seen.get(k);
+          if (prev) {
+            if (prev.rev < client!.revision) {
+              list[prev.at] = i;
+              prev.rev = client!.revision;
+            }
+            continue;
+          }
+          seen.set(k, { at: list.length, rev: client!.revision });
+        }
+        list.push(i);
+      }
     }
     this.instCache.set(svc.id, { rev: svc.revision, list });
     return list;

@@ -161,6 +161,16 @@ export class DistroProtocol {
     this.cleanerTimer?.cancel();
   }
 
+  /** Sync entries queued or in flight to peers that are not DOWN (a leaving member waits for 0). */
+  pendingSyncs(): number {
+    let n = 0;
+    for (const p of this.delay.peers()) {
+      const q = this.delay.queue(p);
+      if (q && !q.paused) n += q.pending.size + q.inFlight;
+    }
+    return n;
+  }
+
   /** Readiness: reads should not be served before the start-up load completed (spec §8.B7). */
   isLoaded(): boolean {
     return this.loaded;

@@ -19,6 +19,8 @@ export interface MetricsSources {
   members?(): { address: string; state: string }[];
   /** Raft of the persistent store (null before it started). */
   raft?(): RaftMetrics | null;
+  /** Hand-over of SDK clients moved on purpose (drain, rebalance); counters monotonic. */
+  handover?(): { retained: number; handedOver: number; timedOut: number; moved: number };
 }
 
 export interface RaftMetrics {
@@ -61,6 +63,22 @@ export class Metrics {
         for (const [k, v] of Object.entries(sources.clients())) this.set({ kind: k }, v);
       },
     });
+    const handover = sources.handover;
+    if (handover) {
+      gauge('nomen_handover_retained', 'Clients of moved SDK connections kept until the SDK registers elsewhere', () => handover().retained);
+      new Gauge({
+        name: 'nomen_handover_total',
+        help: 'SDK connections asked to move (drain, rebalance) and how their clients were released (monotonic)',
+        labelNames: ['event'],
+        registers: [r],
+        collect() {
+          const h = handover();
+          this.set({ event: 'moved' }, h.moved);
+          this.set({ event: 'handed_over' }, h.handedOver);
+          this.set({ event: 'timed_out' }, h.timedOut);
+        },
+      });
+    }
     new Gauge({
       name: 'nomen_push_total',
       help: 'Pushes to subscribers by outcome (monotonic)',

@@ -524,3 +524,28 @@ test('stop unregisters every connection and ends the streams', T, async (t) => {
   await server.stop(500); // idempotent
   await assert.rejects(server.start(), /cannot start/);
 });
+
+test('stopAccepting (drain): new TCP connections are refused, setups on open transports too; registered ones stay', T, async (t) => {
+  const h = await harness(t);
+  const c = h.client();
+  const { conn } = await register(h, c);
+  const other = h.client();
+  assert.equal((await other.request('ServerCheckRequest', { headers: {} })).type, 'ServerCheckResponse', 'transport open before the drain');
+  h.server.stopAccepting();
+  assert.equal(h.server.isAccepting, false);
+  const refused = await new Promise<string>((resolve) => {
+    const s = tcpConnect(h.server.boundPort, '127.0.0.1');
+    s.once('connect', () => {
+      s.destroy();
+      resolve('connected');
+    });
+    s.once('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
+  });
+  assert.equal(refused, 'ECONNREFUSED');
+  const stream = other.openStream();
+  stream.send('ConnectionSetupRequest', RUST_SETUP);
+  assert.equal(await stream.next(), null, 'the setup is refused: the stream ends');
+  assert.equal(h.server.connectionCount(), 1);
+  assert.equal(h.server.getConnection(conn.id)?.registered, true, 'the registered connection is left alone');
+  assert.equal((await c.request('HealthCheckRequest', { headers: {} })).type, 'HealthCheckResponse');
+});

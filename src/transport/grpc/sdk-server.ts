@@ -91,6 +91,8 @@ export class SdkGrpcServer {
   private netServer: NetServer | null = null;
   private port = 0;
   private starting: Promise<void> | null = null;
+  /** False once `stopAccepting()` ran (drain): new transports and setups are refused. */
+  private accepting = true;
 
   constructor(private readonly opts: SdkGrpcServerOptions) {
     // Used as given: the composition root passes a logger already bound to this component.
@@ -181,6 +183,23 @@ export class SdkGrpcServer {
     return true;
   }
 
+  /**
+   * Drain: closes the listening socket (new TCP connections are refused, so SDKs try the next
+   * server of their list) and refuses setups on transports already open. Registered connections
+   * are left alone; the caller moves them with `resetConnection`.
+   */
+  stopAccepting(): void {
+    if (!this.accepting) return;
+    this.accepting = false;
+    this.netServer?.close();
+    this.logger.info('sdk grpc server no longer accepts connections');
+  }
+
+  /** Whether new connections are accepted (false after `stopAccepting()`). */
+  get isAccepting(): boolean {
+    return this.accepting && this.state === 'running';
+  }
+
   /** Number of registered connections. */
   connectionCount(): number {
     return this.registry.registeredCount();
@@ -247,7 +266,7 @@ export class SdkGrpcServer {
     this.state = 'stopping';
     this.detector.stop();
     const net = this.netServer;
-    const netClosed = new Promise<void>((resolve) => (net ? net.close(() => resolve()) : resolve()));
+    const netClosed = new Promise<void>((resolve) => (net?.listening ? net.close(() => resolve()) : resolve()));
     for (const conn of this.registry.registeredConnections()) this.dropConnection(conn, 'server stopping');
     const server = this.grpcServer;
     if (server) {
@@ -275,7 +294,7 @@ export class SdkGrpcServer {
   private onSocket(socket: Socket): void {
     const ip = socket.remoteAddress;
     const port = socket.remotePort;
-    if (this.state !== 'running' || !this.injector || ip === undefined || port === undefined) {
+    if (this.state !== 'running' || !this.accepting || !this.injector || ip === undefined || port === undefined) {
       socket.destroy();
       return;
     }
@@ -422,9 +441,9 @@ export class SdkGrpcServer {
 
   /** Registers the connection on its ConnectionSetupRequest (spec 3.2, 3.4). */
   private onSetup(conn: Connection, sink: StreamSink, d: Decoded): void {
-    if (this.state !== 'running' || !this.isReady()) {
-      // Java closes SDK connections that arrive while the server is starting.
-      this.logger.info({ connectionId: conn.id }, 'refusing setup: server not ready');
+    if (this.state !== 'running' || !this.accepting || !this.isReady()) {
+      // Java closes SDK connections that arrive while the server is starting; a draining member too.
+      this.logger.info({ connectionId: conn.id, accepting: this.accepting }, 'refusing setup: server not ready');
       sink.end();
       return;
     }

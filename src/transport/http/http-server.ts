@@ -32,6 +32,8 @@ export interface HttpServerOptions {
   cluster?: HttpClusterHooks;
   /** Raft state of the persistent store for operators (`/nacos/v1/ns/operator/raft/state`). */
   raftState?: () => unknown;
+  /** Drain and hand-over state (`GET /nacos/v1/core/ops/drain`); `drain` set: `POST` starts a drain and exit. */
+  ops?: { state: () => unknown; drain: (() => void) | null };
 }
 
 function sendError(reply: FastifyReply, req: FastifyRequest, err: unknown, ctx: AppContext): FastifyReply {
@@ -88,6 +90,19 @@ export function createHttpServer(ctx: AppContext, options: HttpServerOptions = {
   const raftState = options.raftState;
   if (raftState) {
     app.get('/nacos/v1/ns/operator/raft/state', async (_req, reply) => reply.type('application/json').send(JSON.stringify(raftState())));
+  }
+  const ops = options.ops;
+  if (ops) {
+    app.get('/nacos/v1/core/ops/drain', async (_req, reply) => reply.type('application/json').send(JSON.stringify(ops.state())));
+    const drain = ops.drain;
+    if (drain) {
+      app.post('/nacos/v1/core/ops/drain', async (_req, reply) => {
+        ctx.log.info('drain requested through the operator endpoint');
+        // Answer first: the drain ends with this process.
+        setImmediate(drain);
+        return reply.type('application/json').send(JSON.stringify({ draining: true }));
+      });
+    }
   }
   const members = options.members ?? options.cluster?.members ?? selfMembers(ctx);
   const deps: HttpDeps = { ctx, members, namespaces: new NamespaceCatalog(ctx.naming.store), cluster: options.cluster };

@@ -41,6 +41,7 @@ export function selfMember(ctx: AppContext): Member {
       adWeight: '0',
       weight: '1',
       supportGrayModel: true,
+      sdkConnections: ctx.connectionCount(),
     },
     address,
     failAccessCnt: 0,

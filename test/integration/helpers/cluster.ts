@@ -27,6 +27,7 @@ import {
   killChild,
   stopChild,
   trackChild,
+  waitForExit,
   type HttpOptions,
   type HttpResult,
   type HttpServiceInfo,
@@ -158,6 +159,18 @@ export class ClusterMember {
   /** Graceful stop: SIGTERM, then SIGKILL after 5 s. */
   async stop(): Promise<void> {
     if (this.child && this.running) await stopChild(this.child, this.log);
+  }
+
+  /**
+   * SIGTERM and wait up to `timeoutMs` for the exit, without SIGKILL (to measure a drain).
+   * Returns the exit code, or null if the process was still running at the deadline.
+   */
+  async terminate(timeoutMs: number): Promise<number | null> {
+    const c = this.child;
+    if (!c || !this.running) return c?.exitCode ?? null;
+    safeWrite(this.log, `\n===== SIGTERM at ${new Date().toISOString()}\n`);
+    c.kill('SIGTERM');
+    return (await waitForExit(c, timeoutMs)) ? c.exitCode : null;
   }
 
   /** Crash: SIGKILL, and wait until the process is gone. */

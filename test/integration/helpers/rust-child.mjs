@@ -9,9 +9,12 @@
 //           {"type": "fatal", "error": "..."}                  the constructor threw (then exit 1)
 //           {"type": "result", "id": 1, "ok": true, "value": ...}
 //           {"type": "result", "id": 1, "ok": false, "error": "..."}
-//           {"type": "event", "subId": "s1", "service": "svc", "group": "G",
+//           {"type": "event", "client": 0, "subId": "s1", "service": "svc", "group": "G",
 //            "error": null | "...", "hosts": [...]}             a subscribe() listener fired
-// Usage: node rust-child.mjs <serverAddr>   (HOME should point at a scratch directory)
+// Usage: node rust-child.mjs <serverAddr> [count]   (HOME should point at a scratch directory)
+// serverAddr may list several servers (`a:p1,b:p2`). With count > 1 the process hosts that many
+// independent SDK clients (one gRPC connection each), built one after another because each
+// constructor blocks the event loop; a command's optional "client" field (default 0) picks one.
 import { createRequire } from 'node:module';
 import process from 'node:process';
 import { createInterface } from 'node:readline';
@@ -21,6 +24,7 @@ const require = createRequire(import.meta.url);
 const { NacosNamingClient } = require('nacos-sdk-rust-binding-node');
 
 const serverAddr = process.argv[2];
+const count = Math.max(1, Number(process.argv[3] ?? '1') || 1);
 
 function send(msg) {
   process.stdout.write(`${JSON.stringify(msg)}\n`);
@@ -30,23 +34,34 @@ function errText(e) {
   return e instanceof Error ? e.message : String(e);
 }
 
-let client;
-try {
-  client = new NacosNamingClient({ serverAddr, namespace: '' });
-} catch (e) {
-  send({ type: 'fatal', error: errText(e) });
-  process.exit(1);
+// A constructor can fail when the server it happens to pick first is down (then it is retried,
+// up to `attempts` times per client, 500 ms apart).
+const attempts = Math.max(1, Number(process.env.RUST_CHILD_CONNECT_ATTEMPTS ?? '1') || 1);
+const clients = [];
+for (let i = 0; i < count; i++) {
+  for (let a = 1; ; a++) {
+    try {
+      clients.push(new NacosNamingClient({ serverAddr, namespace: '' }));
+      break;
+    } catch (e) {
+      if (a >= attempts) {
+        send({ type: 'fatal', error: `client ${i}: ${errText(e)}` });
+        process.exit(1);
+      }
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
 }
 
 const handlers = {
-  register: (a) => client.registerInstance(a.service, a.group, a.instance),
-  deregister: (a) => client.deregisterInstance(a.service, a.group, a.instance),
-  batchRegister: (a) => client.batchRegisterInstance(a.service, a.group, a.instances),
-  getAllInstances: (a) => client.getAllInstances(a.service, a.group, a.clusters ?? null, a.subscribe ?? true),
-  selectInstances: (a) => client.selectInstances(a.service, a.group, a.clusters ?? null, a.subscribe ?? true, a.healthy ?? true),
-  subscribe: (a) =>
-    client.subscribe(a.service, a.group, a.clusters ?? null, (err, hosts) => {
-      send({ type: 'event', subId: a.subId, service: a.service, group: a.group, error: err ? errText(err) : null, hosts: hosts ?? [] });
+  register: (c, a) => c.registerInstance(a.service, a.group, a.instance),
+  deregister: (c, a) => c.deregisterInstance(a.service, a.group, a.instance),
+  batchRegister: (c, a) => c.batchRegisterInstance(a.service, a.group, a.instances),
+  getAllInstances: (c, a) => c.getAllInstances(a.service, a.group, a.clusters ?? null, a.subscribe ?? true),
+  selectInstances: (c, a) => c.selectInstances(a.service, a.group, a.clusters ?? null, a.subscribe ?? true, a.healthy ?? true),
+  subscribe: (c, a, i) =>
+    c.subscribe(a.service, a.group, a.clusters ?? null, (err, hosts) => {
+      send({ type: 'event', client: i, subId: a.subId, service: a.service, group: a.group, error: err ? errText(err) : null, hosts: hosts ?? [] });
     }),
   ping: async () => 'pong',
   exit: async () => {
@@ -66,12 +81,13 @@ rl.on('line', (line) => {
     return;
   }
   const h = handlers[msg.cmd];
-  if (!h) {
-    send({ type: 'result', id: msg.id, ok: false, error: `unknown command ${msg.cmd}` });
+  const i = msg.client ?? 0;
+  if (!h || !clients[i]) {
+    send({ type: 'result', id: msg.id, ok: false, error: h ? `no client ${i}` : `unknown command ${msg.cmd}` });
     return;
   }
   Promise.resolve()
-    .then(() => h(msg.args ?? {}))
+    .then(() => h(clients[i], msg.args ?? {}, i))
     .then(
       (value) => send({ type: 'result', id: msg.id, ok: true, value: value ?? null }),
       (e) => send({ type: 'result', id: msg.id, ok: false, error: errText(e) }),

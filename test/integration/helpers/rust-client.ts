@@ -26,8 +26,12 @@ export interface RustInstance {
 
 /** A subscribe() listener invocation, as reported by the child. */
 export interface PushEvent {
-  /** Order of arrival, per client, from 0. */
+  /** Order of arrival, per child process, from 0. */
   seq: number;
+  /** Which SDK client of the child (0 unless it hosts several). */
+  client: number;
+  /** Arrival time in the test process (Date.now()). */
+  at: number;
   subId: string;
   service: string;
   group: string;
@@ -40,7 +44,7 @@ type ChildMessage =
   | { type: 'fatal'; error: string }
   | { type: 'result'; id: number | null; ok: true; value: unknown }
   | { type: 'result'; id: number | null; ok: false; error: string }
-  | { type: 'event'; subId: string; service: string; group: string; error: string | null; hosts: RustInstance[] };
+  | { type: 'event'; client?: number; subId: string; service: string; group: string; error: string | null; hosts: RustInstance[] };
 
 interface Pending {
   resolve: (v: unknown) => void;
@@ -51,8 +55,12 @@ interface Pending {
 export interface RustClientOptions {
   /** Label for logs and the scratch HOME. */
   label: string;
-  /** Constructor wait (default 20 s). */
+  /** Constructor wait (default 20 s; with `count`, for all of them). */
   startTimeoutMs?: number;
+  /** SDK clients hosted by the child (default 1); address one with `call(cmd, args, ms, i)`. */
+  count?: number;
+  /** Constructor attempts per client (default 1): retried 500 ms apart when it throws. */
+  connectAttempts?: number;
 }
 
 export class RustClient {
@@ -70,15 +78,17 @@ export class RustClient {
   ) {}
 
   /** Spawns the child with HOME set to a scratch directory, and waits for the SDK constructor to return. */
-  static async start(serverPort: number, opts: RustClientOptions): Promise<RustClient> {
+  /** `server`: a port on 127.0.0.1, or a whole `serverAddr` (e.g. `127.0.0.1:p1,127.0.0.1:p2`). */
+  static async start(server: number | string, opts: RustClientOptions): Promise<RustClient> {
     const stamp = `${opts.label}-${Date.now()}-${process.pid}-${Math.floor(Math.random() * 1e6)}`;
     const home = artifactPath(join('rust-homes', stamp));
     mkdirSync(home, { recursive: true });
     const log = createWriteStream(join(home, 'child.log'), { flags: 'a' });
-    const child = spawn(process.execPath, [CHILD_SCRIPT, `127.0.0.1:${serverPort}`], {
+    const serverAddr = typeof server === 'number' ? `127.0.0.1:${server}` : server;
+    const child = spawn(process.execPath, [CHILD_SCRIPT, serverAddr, String(opts.count ?? 1)], {
       cwd: REPO_ROOT,
       stdio: ['pipe', 'pipe', 'pipe'],
-      env: { ...process.env, HOME: home, NACOS_CLIENT_LOGGER_LEVEL: 'INFO' },
+      env: { ...process.env, HOME: home, NACOS_CLIENT_LOGGER_LEVEL: 'INFO', RUST_CHILD_CONNECT_ATTEMPTS: String(opts.connectAttempts ?? 1) },
     });
     trackChild(child);
     const c = new RustClient(opts.label, child, log, home);
@@ -139,7 +149,7 @@ export class RustClient {
         this.onFatal(msg.error);
         break;
       case 'event':
-        this.events.push({ seq: this.events.length, subId: msg.subId, service: msg.service, group: msg.group, error: msg.error, hosts: msg.hosts });
+        this.events.push({ seq: this.events.length, client: msg.client ?? 0, at: Date.now(), subId: msg.subId, service: msg.service, group: msg.group, error: msg.error, hosts: msg.hosts });
         this.wakeWaiters();
         break;
       case 'result': {
@@ -161,7 +171,8 @@ export class RustClient {
     for (const f of w) f();
   }
 
-  private call(cmd: string, args: object, timeoutMs = 10_000): Promise<unknown> {
+  /** Runs `cmd` on SDK client `client` of the child. */
+  call(cmd: string, args: object, timeoutMs = 10_000, client = 0): Promise<unknown> {
     if (this.exited) return Promise.reject(new Error(`rust client ${this.label} is not running`));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
@@ -170,7 +181,7 @@ export class RustClient {
         reject(new Error(`rust client ${this.label}: ${cmd} timed out after ${timeoutMs} ms`));
       }, timeoutMs);
       this.pending.set(id, { resolve, reject, timer });
-      this.child.stdin?.write(`${JSON.stringify({ id, cmd, args })}\n`);
+      this.child.stdin?.write(`${JSON.stringify({ id, cmd, args, client })}\n`);
     });
   }
 
@@ -265,4 +276,31 @@ export class RustClient {
 /** `ip:port` of hosts, sorted. */
 export function hostAddrs(hosts: readonly RustInstance[]): string[] {
   return hosts.map((h) => `${h.ip}:${h.port}`).sort();
+}
+
+/**
+ * Longest time any of `expected` (`ip:port`) was missing from a subscriber's view, over the
+ * listener events at or after `from` (each subscriber — client × subId — is assumed to see all of
+ * them at `from`). An address still missing at `end` counts up to `end`.
+ */
+export function longestGap(events: readonly PushEvent[], expected: readonly string[], from: number, end: number): { gap: number; where: string } {
+  const missingSince = new Map<string, number>();
+  let gap = 0;
+  let where = 'none';
+  for (const e of events) {
+    if (e.at < from || e.error !== null) continue;
+    const have = new Set(hostAddrs(e.hosts));
+    for (const a of expected) {
+      const key = `${a} on client ${e.client}/${e.subId}`;
+      const since = missingSince.get(key);
+      if (!have.has(a)) {
+        if (since === undefined) missingSince.set(key, e.at);
+      } else if (since !== undefined) {
+        missingSince.delete(key);
+        if (e.at - since > gap) [gap, where] = [e.at - since, key];
+      }
+    }
+  }
+  for (const [key, since] of missingSince) if (end - since > gap) [gap, where] = [end - since, `${key} (never came back)`];
+  return { gap, where };
 }

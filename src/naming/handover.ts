@@ -1,0 +1,166 @@
+/**
+ * Client hand-over: keeps the instances of an SDK connection this member closed on purpose (drain,
+ * rebalance) until the SDK has registered them again through a new connection, on any member.
+ *
+ * Without it, closing a connection removes its client at once (spec distro.md §4.1), every
+ * subscriber is pushed a list without those instances, and they come back only when the SDK has
+ * reconnected and replayed its registrations (Rust SDK: ~3 s to reconnect + the 3 s redo tick,
+ * grpc.md §3.9/§8.4). A retained client stays in the registry as this member's native client, so
+ * Distro keeps replicating and verifying it (the peers' replicas keep their leases). It is released
+ * (removed, which Distro turns into a DELETE on every member) as soon as every instance it publishes
+ * is also published by another client that is not itself retained — the SDK's new registration,
+ * seen locally or through a Distro sync — or when it has waited `timeoutMs` (the SDK is gone).
+ * The service views show one copy of an instance published twice (Registry.instancesOf), so the
+ * overlap is invisible to subscribers.
+ */
+import type { Client } from '../core/client.js';
+import type { Clock, TimerHandle } from '../core/clock.js';
+import type { Registry } from '../core/registry.js';
+
+export interface HandoverOptions {
+  /** Longest a retained client waits for its SDK to register elsewhere. */
+  timeoutMs: number;
+  /** Period of the "registered elsewhere?" check. */
+  checkIntervalMs: number;
+  /**
+   * How long the new registration must have been seen before the old client is released: the
+   * release becomes a Distro DELETE to every peer, and a peer must not get it before the new
+   * member's sync of the new registration (one sync retry fits in this window).
+   */
+  coverGraceMs?: number;
+}
+
+export interface HandoverStats {
+  retained: number;
+  /** Released because the SDK registered its instances again. */
+  handedOver: number;
+  /** Released after `timeoutMs` without a new registration. */
+  timedOut: number;
+}
+
+export type ReleaseReason = 'handed-over' | 'timeout' | 'empty' | 'forced';
+
+export class ClientHandover {
+  /** Connection ids this member is closing on purpose (marked before the close). */
+  private readonly marked = new Set<string>();
+  /** Retained client id -> since (ms), and since when another client covers it (null: not covered). */
+  private readonly retained = new Map<string, { since: number; coveredAt: number | null }>();
+  private timer: TimerHandle | null = null;
+  private readonly counters = { handedOver: 0, timedOut: 0 };
+
+  /**
+   * @param release removes a client for good (the naming layer's "connection closed": drops its
+   *   instances and subscriptions; Distro sends the DELETE).
+   */
+  constructor(
+    private readonly registry: Registry,
+    private readonly clock: Clock,
+    private readonly opts: HandoverOptions,
+    private readonly release: (clientId: string, reason: ReleaseReason) => void,
+  ) {}
+
+  /** The next close of this connection is a hand-over, not a disconnect. */
+  mark(connectionId: string): void {
+    this.marked.add(connectionId);
+  }
+
+  /** The move did not happen (no such connection). */
+  unmark(connectionId: string): void {
+    this.marked.delete(connectionId);
+  }
+
+  /**
+   * The connection closed. Returns true if its client is now retained (the caller must not remove
+   * it); false for an ordinary disconnect.
+   */
+  onClosed(connectionId: string): boolean {
+    if (!this.marked.delete(connectionId)) return false;
+    const c = this.registry.getClient(connectionId);
+    if (!c || c.publishes.size === 0) return false;
+    this.retained.set(connectionId, { since: this.clock.now(), coveredAt: null });
+    this.ensureTimer();
+    return true;
+  }
+
+  isRetained(clientId: string): boolean {
+    return this.retained.has(clientId);
+  }
+
+  pending(): number {
+    return this.retained.size;
+  }
+
+  stats(): HandoverStats {
+    return { retained: this.retained.size, ...this.counters };
+  }
+
+  /** One round: releases every retained client that was registered elsewhere or waited too long. */
+  check(): void {
+    const now = this.clock.now();
+    const grace = this.opts.coverGraceMs ?? 0;
+    for (const [id, r] of [...this.retained]) {
+      const c = this.registry.getClient(id);
+      if (!c) {
+        this.retained.delete(id);
+        continue;
+      }
+      let reason: ReleaseReason | null = null;
+      if (c.publishes.size === 0) reason = 'empty';
+      else if (this.coveredElsewhere(c)) {
+        r.coveredAt ??= now;
+        if (now - r.coveredAt >= grace) reason = 'handed-over';
+      } else r.coveredAt = null;
+      if (!reason && now - r.since >= this.opts.timeoutMs) reason = 'timeout';
+      if (reason) this.doRelease(id, reason);
+    }
+    if (this.retained.size === 0) this.stopTimer();
+  }
+
+  /** Releases everything still retained (the member is leaving). */
+  releaseAll(): void {
+    for (const id of [...this.retained.keys()]) this.doRelease(id, 'forced');
+    this.marked.clear();
+    this.stopTimer();
+  }
+
+  stop(): void {
+    this.stopTimer();
+  }
+
+  /** Every instance of `c` is published, with the same ip, port and cluster, by a client that is not retained. */
+  private coveredElsewhere(c: Client): boolean {
+    for (const [sid, rec] of c.publishes) {
+      const svc = this.registry.getServiceById(sid);
+      if (!svc) return false;
+      for (const inst of rec.instances) {
+        let found = false;
+        for (const pid of svc.publishers) {
+          if (pid === c.id || this.retained.has(pid)) continue;
+          const other = this.registry.getClient(pid)?.publishes.get(sid);
+          if (other?.instances.some((o) => o.ip === inst.ip && o.port === inst.port && o.clusterName === inst.clusterName)) {
+            found = true;
+            break;
+          }
+        }
+        if (!found) return false;
+      }
+    }
+    return true;
+  }
+
+  private doRelease(id: string, reason: ReleaseReason): void {
+    this.retained.delete(id);
+    if (reason === 'handed-over') this.counters.handedOver++;
+    else if (reason === 'timeout' || reason === 'forced') this.counters.timedOut++;
+    this.release(id, reason);
+  }
+
+  private ensureTimer(): void {
+    if (!this.timer) this.timer = this.clock.setInterval(() => this.check(), this.opts.checkIntervalMs);
+  }
+
+  private stopTimer(): void {
+    this.timer?.cancel();
+    this.timer = null;
+  }
+}
