@@ -26,7 +26,8 @@ describe('CLI status / services / instances against a standalone server', { time
   let addr: string;
 
   before(async () => {
-    server = await TestServer.start({ name: 'cli' });
+    // Health checks off: nothing listens on the registered addresses and the test reads the healthy column.
+    server = await TestServer.start({ name: 'cli', properties: { 'nacos.naming.health.enabled': false } });
     addr = `127.0.0.1:${server.port}`;
     const reg = async (query: Record<string, string | number | boolean>) => {
       const r = await server.request('POST', '/nacos/v1/ns/instance', { query });
