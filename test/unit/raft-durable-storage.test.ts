@@ -321,7 +321,7 @@ describe('DurableRaftStorage', () => {
 
   test('damage in a segment that is not the last one refuses to start, even at its end', async () => {
     const dir = freshDir();
-    let s = await DurableRaftStorage.open(dir, { ...FAST, segmentBytes: 120 });
+    const s = await DurableRaftStorage.open(dir, { ...FAST, segmentBytes: 120 });
     for (let i = 1; i <= 12; i++) await s.persist({ entries: [ent(i, 1)] });
     const segs = s.segmentFiles();
     await s.close();
