@@ -5,16 +5,15 @@
  * fsynced, so the read side always equals what a restart would recover.
  */
 import { dirname, join } from 'node:path';
-import { nodeRaftFs, withoutSync, type RaftFs } from './disk/fs.js';
+import { nodeRaftFs, withoutSync, type RaftFs, type RaftStorageLogger } from './disk/fs.js';
 import { encodeEntry, encodeHardState, encodeSnapMark, RaftStorageCorruptError } from './disk/record-codec.js';
 import { SegmentLog, type TornTail } from './disk/segment-log.js';
-import { loadNewestSnapshot, removeOlderSnapshots, writeSnapshotFile, type RaftStorageLogger } from './disk/snapshot-file.js';
+import { loadNewestSnapshot, removeOlderSnapshots, writeSnapshotFile } from './disk/snapshot-file.js';
 import { MemoryRaftStorage, UnavailableError, type RaftStorage } from './storage.js';
 import type { ConfState, Entry, HardState, Snapshot } from './types.js';
 
 export { RaftStorageCorruptError } from './disk/record-codec.js';
-export type { RaftFs, RaftFile } from './disk/fs.js';
-export type { RaftStorageLogger } from './disk/snapshot-file.js';
+export type { RaftFs, RaftFile, RaftStorageLogger } from './disk/fs.js';
 
 export interface DurableRaftStorageOptions {
   /** Membership of a brand-new store (ignored when the directory already holds one). */
@@ -77,21 +76,19 @@ export class DurableRaftStorage implements RaftStorage {
     await fs.mkdir(logDir);
     await fs.mkdir(snapDir);
 
-    let loaded = await loadNewestSnapshot(fs, snapDir, logger);
-    if (!loaded) {
+    let snap = await loadNewestSnapshot(fs, snapDir, logger);
+    if (!snap) {
       if ((await fs.readdir(logDir)).some((n) => n.endsWith('.seg'))) {
         throw new RaftStorageCorruptError(snapDir, 0, 'no snapshot file, but the log has segments (a snapshot file always exists once the store is created)');
       }
       // A new store: its membership is recorded as the index-0 snapshot.
       const conf = opts.initialConf ?? { voters: [], learners: [] };
-      const snapshot: Snapshot = { meta: { index: 0, term: 0, conf: { voters: [...conf.voters], learners: [...conf.learners] } }, data: '' };
-      await writeSnapshotFile(fs, snapDir, snapshot);
+      snap = { meta: { index: 0, term: 0, conf: { voters: [...conf.voters], learners: [...conf.learners] } }, data: '' };
+      await writeSnapshotFile(fs, snapDir, snap);
       await fs.syncDir(dir);
       await fs.syncDir(dirname(dir));
-      loaded = { snapshot, file: '' };
       logger.info({ dir }, 'raft storage: created a new store');
     }
-    const snap = loaded.snapshot;
     const rec = await SegmentLog.open(fs, logDir, snap.meta.index, segmentBytes, logger);
     const mem = new MemoryRaftStorage(snap.meta.conf);
     mem.applySnapshot(snap);
@@ -215,6 +212,7 @@ export class DurableRaftStorage implements RaftStorage {
         const e = p.entries[i]!;
         checkNumber('entry index', e.index);
         checkNumber('entry term', e.term);
+        if (e.type !== 'normal' && e.type !== 'conf') throw new RangeError(`raft storage: bad entry type ${String(e.type)}`);
         if (e.index < 1) throw new RangeError(`raft storage: entry index ${e.index} < 1`);
         if (i > 0 && e.index !== p.entries[i - 1]!.index + 1) throw new RangeError(`raft storage: entries not contiguous (${p.entries[i - 1]!.index} then ${e.index})`);
       }
