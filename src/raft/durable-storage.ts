@@ -5,15 +5,16 @@
  * fsynced, so the read side always equals what a restart would recover.
  */
 import { dirname, join } from 'node:path';
-import { nodeRaftFs, withoutSync, type RaftFs, type RaftStorageLogger } from './disk/fs.js';
+import { nodeRaftFs, withoutSync, type RaftFs } from './disk/fs.js';
 import { encodeEntry, encodeHardState, encodeSnapMark, RaftStorageCorruptError } from './disk/record-codec.js';
 import { SegmentLog, type TornTail } from './disk/segment-log.js';
-import { loadNewestSnapshot, removeOlderSnapshots, writeSnapshotFile } from './disk/snapshot-file.js';
+import { loadNewestSnapshot, removeOlderSnapshots, writeSnapshotFile, type RaftStorageLogger } from './disk/snapshot-file.js';
 import { MemoryRaftStorage, UnavailableError, type RaftStorage } from './storage.js';
 import type { ConfState, Entry, HardState, Snapshot } from './types.js';
 
 export { RaftStorageCorruptError } from './disk/record-codec.js';
-export type { RaftFs, RaftFile, RaftStorageLogger } from './disk/fs.js';
+export type { RaftFs, RaftFile } from './disk/fs.js';
+export type { RaftStorageLogger } from './disk/snapshot-file.js';
 
 export interface DurableRaftStorageOptions {
   /** Membership of a brand-new store (ignored when the directory already holds one). */

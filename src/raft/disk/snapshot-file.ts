@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import type { Snapshot } from '../types.js';
 import type { RaftFs, RaftStorageLogger } from './fs.js';
+
+export type { RaftStorageLogger } from './fs.js';
 import { decodeSnapData, decodeSnapMeta, encodeSnapData, encodeSnapMeta, HEADER_BYTES, RaftStorageCorruptError, RecordDecodeError, recordEnd } from './record-codec.js';
 
 const MAGIC = Buffer.from('NMRSNAP1', 'latin1');
