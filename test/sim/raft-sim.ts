@@ -48,7 +48,7 @@ export interface RaftSimOptions {
    * prefix of the rest, and a restart recovers from the disk. Needs `runRaftSimAsync`.
    */
   durable: boolean;
-  /** Durable mode, mutation test only: the simulated disks acknowledge fsync without making data durable. */
+  /** Durable mode, mutation test only: the simulated disks acknowledge fsync of log segments without making them durable. */
   lyingDisk?: boolean;
 }
 
