@@ -78,21 +78,19 @@ export class DurableRaftStorage implements RaftStorage {
     await fs.mkdir(logDir);
     await fs.mkdir(snapDir);
 
-    let loaded = await loadNewestSnapshot(fs, snapDir, logger);
-    if (!loaded) {
+    let snap = await loadNewestSnapshot(fs, snapDir, logger);
+    if (!snap) {
       if ((await fs.readdir(logDir)).some((n) => n.endsWith('.seg'))) {
         throw new RaftStorageCorruptError(snapDir, 0, 'no snapshot file, but the log has segments (a snapshot file always exists once the store is created)');
       }
       // A new store: its membership is recorded as the index-0 snapshot.
       const conf = opts.initialConf ?? { voters: [], learners: [] };
-      const snapshot: Snapshot = { meta: { index: 0, term: 0, conf: { voters: [...conf.voters], learners: [...conf.learners] } }, data: '' };
-      await writeSnapshotFile(fs, snapDir, snapshot);
+      snap = { meta: { index: 0, term: 0, conf: { voters: [...conf.voters], learners: [...conf.learners] } }, data: '' };
+      await writeSnapshotFile(fs, snapDir, snap);
       await fs.syncDir(dir);
       await fs.syncDir(dirname(dir));
-      loaded = { snapshot, file: '' };
       logger.info({ dir }, 'raft storage: created a new store');
     }
-    const snap = loaded.snapshot;
     const rec = await SegmentLog.open(fs, logDir, snap.meta.index, segmentBytes, logger);
     const mem = new MemoryRaftStorage(snap.meta.conf);
     mem.applySnapshot(snap);
@@ -232,6 +230,7 @@ export class DurableRaftStorage implements RaftStorage {
         const e = p.entries[i]!;
         checkNumber('entry index', e.index);
         checkNumber('entry term', e.term);
+        if (e.type !== 'normal' && e.type !== 'conf') throw new RangeError(`raft storage: bad entry type ${String(e.type)}`);
         if (e.index < 1) throw new RangeError(`raft storage: entry index ${e.index} < 1`);
         if (i > 0 && e.index !== p.entries[i - 1]!.index + 1) throw new RangeError(`raft storage: entries not contiguous (${p.entries[i - 1]!.index} then ${e.index})`);
       }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { RaftMutation } from '../../src/raft/index.js';
-import { defaultSimOptions, runRaftSim } from './raft-sim.js';
+import { defaultSimOptions, runRaftSim, runRaftSimAsync } from './raft-sim.js';
 
 /**
  * Mutation check: a deliberately broken Raft core must be caught by the simulator. Each case
@@ -45,3 +45,24 @@ for (const [name, mutation, want, max] of CASES) {
     assert.ok(r.caught >= want, `only ${r.caught} of ${r.tried} seeds caught "${name}"`);
   });
 }
+
+// Durable storage: the disks acknowledge fsync of log segments without making the data durable,
+// as if persist() resolved before the write was on disk. A crash then loses acknowledged entries
+// and votes.
+test('mutation "log fsync acknowledged but not durable" is caught by the durable simulator', async () => {
+  const rules: Record<string, number> = {};
+  let caught = 0;
+  let tried = 0;
+  for (let seed = 1; seed <= 20 && caught < 5; seed++) {
+    tried++;
+    const r = await runRaftSimAsync({ ...defaultSimOptions(seed), durable: true, lyingDisk: true });
+    const v = r.violations[0];
+    if (v) {
+      caught++;
+      const rule = v.split(':')[0]!;
+      rules[rule] = (rules[rule] ?? 0) + 1;
+    }
+  }
+  console.log(`raft mutation lying log fsync: ${caught} failing of ${tried} seeds tried; first rules: ${JSON.stringify(rules)}`);
+  assert.ok(caught >= 5, `only ${caught} of ${tried} seeds caught the lying fsync`);
+});

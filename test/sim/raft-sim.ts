@@ -1,6 +1,7 @@
 /**
  * Deterministic Raft cluster simulator: N RaftNodes, each behind a simulated host that
- * persists Ready batches to a MemoryRaftStorage after a random "fsync" delay, sends messages over
+ * persists Ready batches to a MemoryRaftStorage after a random "fsync" delay (or, in durable mode,
+ * to a DurableRaftStorage on a simulated disk that tears unsynced writes on a crash), sends messages over
  * a faulty simulated network, applies committed entries to a KV register state machine, compacts
  * its log, and serves ReadIndex reads. Everything derives from one seed (test/sim/prng.ts) and
  * runs on simulated time (test/sim/scheduler.ts).
@@ -8,9 +9,23 @@
  * Safety properties are checked continuously (see `Checker`), linearizability of the recorded
  * client history at the end, and liveness after all faults are healed.
  */
-import { MemoryRaftStorage, RaftNode, type ConfChange, type Entry, type Message, type NodeId, type RaftConfig, type RaftMutation, type Ready } from '../../src/raft/index.js';
+import {
+  DurableRaftStorage,
+  MemoryRaftStorage,
+  RaftNode,
+  type ConfChange,
+  type ConfState,
+  type Entry,
+  type Message,
+  type NodeId,
+  type RaftConfig,
+  type RaftMutation,
+  type RaftStorage,
+  type Ready,
+} from '../../src/raft/index.js';
 import { Rng } from './prng.js';
 import { SimScheduler, TimerGroup } from './scheduler.js';
+import { SimDisk } from './sim-disk.js';
 import { checkLinearizable, type RegOp } from './raft-linearizability.js';
 
 export interface RaftSimOptions {
@@ -28,6 +43,13 @@ export interface RaftSimOptions {
   localReads: boolean;
   /** Gap between two faults, ms (uniform). */
   faultGapMs: [number, number];
+  /**
+   * Hosts persist to DurableRaftStorage on a SimDisk: a crash keeps only fsynced bytes plus a torn
+   * prefix of the rest, and a restart recovers from the disk. Needs `runRaftSimAsync`.
+   */
+  durable: boolean;
+  /** Durable mode, mutation test only: the simulated disks acknowledge fsync of log segments without making them durable. */
+  lyingDisk?: boolean;
 }
 
 export interface RaftSimResult {
@@ -50,11 +72,16 @@ export interface RaftSimResult {
     confChanges: number;
     /** ms after healing until one leader was first followed by every member (-1: never within settleMs). */
     leaderAfterHealMs: number;
+    /** Durable mode: restarts that found (and truncated) a torn log tail, and unsynced bytes lost in crashes. */
+    tornTails: number;
+    tornBytes: number;
+    /** Durable mode: crashes injected right after a write started (restarted 20–200 ms later). */
+    writeCrashes: number;
   };
 }
 
 export function defaultSimOptions(seed: number): RaftSimOptions {
-  return { seed, nodes: seed % 2 === 0 ? 3 : 5, mutation: 'none', chaosMs: 4000, settleMs: 3000, tickMs: 10, clients: 3, keys: 2, localReads: false, faultGapMs: [50, 400] };
+  return { seed, nodes: seed % 2 === 0 ? 3 : 5, mutation: 'none', chaosMs: 4000, settleMs: 3000, tickMs: 10, clients: 3, keys: 2, localReads: false, faultGapMs: [50, 400], durable: false };
 }
 
 interface KvState {
@@ -69,6 +96,38 @@ interface WriteCmd {
 }
 
 class SafetyViolation extends Error {}
+
+/** Where a host's Raft state lives: synchronous memory, or durable storage whose writes complete later. */
+interface HostStore {
+  readonly storage: RaftStorage;
+  /** Persists the Ready's snapshot, entries and hard state; null when already done. */
+  persist(rd: Ready): Promise<void> | null;
+  compact(index: number, data: string, conf: ConfState): Promise<void> | null;
+}
+
+function memoryStore(s: MemoryRaftStorage): HostStore {
+  return {
+    storage: s,
+    persist(rd) {
+      if (rd.snapshot) s.applySnapshot(rd.snapshot);
+      if (rd.entries.length > 0) s.append(rd.entries);
+      if (rd.hardState) s.setHardState(rd.hardState);
+      return null;
+    },
+    compact(index, data, conf) {
+      s.compact(index, data, conf);
+      return null;
+    },
+  };
+}
+
+function durableStore(s: DurableRaftStorage): HostStore {
+  return {
+    storage: s,
+    persist: (rd) => s.persist({ snapshot: rd.snapshot, entries: rd.entries, hardState: rd.hardState }),
+    compact: (index, data, conf) => s.compact(index, data, conf),
+  };
+}
 
 /** Global knowledge used by the safety checks. */
 class Checker {
@@ -148,6 +207,11 @@ class Checker {
 
 class Host {
   alive = true;
+  /** Durable mode: reopening its storage after a restart (not alive yet). */
+  starting = false;
+  /** Durable mode: a Ready is being persisted / a compaction is running. */
+  persisting = false;
+  compacting = false;
   incarnation = 0;
   group = new TimerGroup();
   node: RaftNode;
@@ -160,10 +224,16 @@ class Host {
 
   constructor(
     readonly id: NodeId,
-    readonly storage: MemoryRaftStorage,
+    private store: HostStore,
     private readonly sim: RaftSim,
+    /** Durable mode: the host's disk (its storage lives under /raft). */
+    readonly disk: SimDisk | null = null,
   ) {
     this.node = this.boot();
+  }
+
+  get storage(): RaftStorage {
+    return this.store.storage;
   }
 
   boot(): RaftNode {
@@ -194,7 +264,7 @@ class Host {
   }
 
   kick(): void {
-    if (!this.alive || this.readyScheduled || !this.node.hasReady()) return;
+    if (!this.alive || this.readyScheduled || this.persisting || !this.node.hasReady()) return;
     this.readyScheduled = true;
     // Persisting takes time; a crash before this fires loses everything in the batch.
     this.sim.sched.after(this.sim.rng.int(0, 3), () => this.processReady(), this.group);
@@ -211,12 +281,33 @@ class Host {
     const rd: Ready = this.node.ready();
     const check = this.sim.checker;
     // 1. persist
-    if (rd.snapshot) this.storage.applySnapshot(rd.snapshot);
-    if (rd.entries.length > 0) {
-      for (const e of rd.entries) check.sawEntry(e, this.id);
-      this.storage.append(rd.entries);
+    for (const e of rd.entries) check.sawEntry(e, this.id);
+    const persisted = this.store.persist(rd);
+    if (!persisted) return this.afterPersist(rd);
+    // Durable: the rest happens once the write is fsynced — never, if the host crashes first.
+    // The node keeps running meanwhile (ticks, messages); its next Ready waits for advance().
+    this.persisting = true;
+    this.sim.asyncWork(persisted, this, () => {
+      this.persisting = false;
+      this.afterPersist(rd);
+    });
+    if (this.sim.crashMidWrite()) {
+      // Power loss while this write may still be unsynced, and a restart a little later.
+      const inc = this.incarnation;
+      this.sim.sched.after(this.sim.rng.int(0, 3), () => {
+        if (!this.alive || this.incarnation !== inc) return;
+        this.crash();
+        this.sim.stats.crashes++;
+        this.sim.stats.writeCrashes++;
+        this.sim.sched.after(this.sim.rng.int(20, 200), () => {
+          if (!this.alive && !this.starting && this.incarnation === inc) this.restart();
+        });
+      });
     }
-    if (rd.hardState) this.storage.setHardState(rd.hardState);
+  }
+
+  private afterPersist(rd: Ready): void {
+    const check = this.sim.checker;
     // 2. send
     for (const m of rd.messages) this.sim.net.send(m);
     // 3. apply
@@ -246,9 +337,13 @@ class Host {
     this.serveReads();
     this.node.advance(rd);
     // 4. compaction (host-driven, Raft §7)
-    if (this.appliedIndex - this.storage.firstIndex() >= this.sim.compactEvery && this.appliedIndex <= this.storage.lastIndex()) {
-      this.storage.compact(this.appliedIndex, JSON.stringify(this.sm), this.node.confState());
+    if (!this.compacting && this.appliedIndex - this.storage.firstIndex() >= this.sim.compactEvery && this.appliedIndex <= this.storage.lastIndex()) {
+      const compacted = this.store.compact(this.appliedIndex, JSON.stringify(this.sm), this.node.confState());
       this.sim.stats.compactions++;
+      if (compacted) {
+        this.compacting = true;
+        this.sim.asyncWork(compacted, this, () => void (this.compacting = false));
+      }
     }
     this.kick();
   }
@@ -277,14 +372,33 @@ class Host {
     this.alive = false;
     this.group.alive = false;
     this.readWaiters.clear();
+    if (this.disk) {
+      const before = this.disk.stats.tornBytes;
+      this.disk.crash();
+      this.sim.stats.tornBytes += this.disk.stats.tornBytes - before;
+    }
   }
 
   restart(): void {
-    this.alive = true;
     this.incarnation++;
     this.group = new TimerGroup();
-    this.boot();
+    this.persisting = false;
+    this.compacting = false;
+    if (!this.disk) {
+      this.alive = true;
+      this.boot();
+      return;
+    }
+    this.starting = true;
+    this.sim.asyncWork(this.sim.openStorage(this.disk), this, (st) => {
+      if (st.tornTail) this.sim.stats.tornTails++;
+      this.store = durableStore(st);
+      this.starting = false;
+      this.alive = true;
+      this.boot();
+    });
   }
+
 }
 
 /** One-way message network: delay/jitter (reordering), loss, duplication, directed cuts. */
@@ -348,6 +462,9 @@ export class RaftSim {
     transfers: 0,
     confChanges: 0,
     leaderAfterHealMs: -1,
+    tornTails: 0,
+    tornBytes: 0,
+    writeCrashes: 0,
   };
   private readonly writeWaiters = new Map<string, () => void>();
   readonly ackedIds = new Set<string>();
@@ -373,8 +490,12 @@ export class RaftSim {
     };
     this.ids = Array.from({ length: opts.nodes }, (_, i) => `n${i + 1}`);
     this.net = new RaftNet(this);
-    for (const id of this.ids) {
-      this.hosts.set(id, new Host(id, new MemoryRaftStorage({ voters: [...this.ids], learners: [] }), this));
+    // Durable mode: hosts are created by runAsync() once their storage is open.
+    this.segmentBytes = opts.durable ? this.rng.pick([300, 4096, 32768]) : 0;
+    if (!opts.durable) {
+      for (const id of this.ids) {
+        this.hosts.set(id, new Host(id, memoryStore(new MemoryRaftStorage({ voters: [...this.ids], learners: [] })), this));
+      }
     }
     let n = 0;
     this.sched.afterEvent = () => {
@@ -383,6 +504,76 @@ export class RaftSim {
       }
       if (++n % 25 === 0) this.checkLogs();
     };
+  }
+
+  // ---- durable mode: promise-based storage on simulated disks ----------------------------------
+
+  readonly segmentBytes: number;
+  /** Set when a storage promise was created or a disk timer fired: microtasks must run before the next event. */
+  private asyncDirty = false;
+  /** A violation or exception raised inside a storage continuation, rethrown by the run loop. */
+  private asyncError: unknown = null;
+
+  openStorage(disk: SimDisk): Promise<DurableRaftStorage> {
+    return DurableRaftStorage.open('/raft', { fs: disk, initialConf: { voters: [...this.ids], learners: [] }, segmentBytes: this.segmentBytes });
+  }
+
+  /** Durable mode, during the fault phase: should this write be hit by a crash? */
+  crashMidWrite(): boolean {
+    return this.opts.durable && this.sched.now < this.opts.chaosMs && this.rng.chance(0.004);
+  }
+
+  /** Runs `then` when `p` resolves, unless the host restarted meanwhile; a rejection is a violation. */
+  asyncWork<T>(p: Promise<T>, host: Host, then: (v: T) => void): void {
+    this.asyncDirty = true;
+    const inc = host.incarnation;
+    const guard = (fn: () => void): void => {
+      try {
+        fn();
+      } catch (e) {
+        this.asyncError ??= e;
+      }
+    };
+    p.then(
+      (v) => {
+        if (host.incarnation === inc) guard(() => then(v));
+      },
+      (e: unknown) => guard(() => this.checker.fail(`storage: ${host.id}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`)),
+    );
+  }
+
+  /** Lets every pending storage continuation run (they only wait on microtasks or simulated timers). */
+  private async settle(): Promise<void> {
+    for (let i = 0; this.asyncDirty && i < 10; i++) {
+      this.asyncDirty = false;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    if (this.asyncError) throw this.asyncError;
+  }
+
+  private async createDurableHosts(): Promise<void> {
+    const pending = new Map<NodeId, { disk: SimDisk; storage: DurableRaftStorage | null }>();
+    for (const id of this.ids) {
+      const disk = new SimDisk(this.rng.fork(), (ms, fn) => {
+        this.sched.after(
+          ms,
+          () => {
+            this.asyncDirty = true;
+            fn();
+          },
+          this.hosts.get(id)?.group ?? null,
+        );
+      }, 3, this.opts.lyingDisk === true);
+      const slot: { disk: SimDisk; storage: DurableRaftStorage | null } = { disk, storage: null };
+      pending.set(id, slot);
+      this.asyncDirty = true;
+      void this.openStorage(disk).then((st) => void (slot.storage = st));
+    }
+    for (let i = 0; i < 100 && [...pending.values()].some((p) => !p.storage); i++) await this.sched.runUntilAsync(this.sched.now + 1, () => this.settle());
+    for (const [id, p] of pending) {
+      if (!p.storage) throw new Error(`durable sim: storage of ${id} did not open`);
+      this.hosts.set(id, new Host(id, durableStore(p.storage), this, p.disk));
+    }
   }
 
   checkLogs(): void {
@@ -497,7 +688,7 @@ export class RaftSim {
   // ---- faults --------------------------------------------------------------------------------
 
   private crashed(): Host[] {
-    return [...this.hosts.values()].filter((h) => !h.alive);
+    return [...this.hosts.values()].filter((h) => !h.alive && !h.starting);
   }
 
   private fault(): void {
@@ -565,52 +756,79 @@ export class RaftSim {
     }
   }
 
-  run(): RaftSimResult {
+  /**
+   * The scenario; yields each simulated time the scheduler must run to (synchronously in memory
+   * mode, letting storage promises settle between events in durable mode).
+   */
+  private *scenario(): Generator<number, void, void> {
     const { opts } = this;
-    try {
-      for (let c = 0; c < opts.clients; c++) this.startClient(c);
-      const faultAt = (t: number): void => {
-        this.sched.at(t, () => {
-          if (this.sched.now >= opts.chaosMs) return;
-          this.fault();
-          faultAt(this.sched.now + this.rng.int(opts.faultGapMs[0], opts.faultGapMs[1]));
-        });
-      };
-      faultAt(this.rng.int(100, 400));
-      this.sched.runUntil(opts.chaosMs);
-      // Heal everything and stop issuing new operations.
-      this.net.healAll();
-      this.net.loss = 0;
-      this.net.dup = 0;
-      this.net.maxDelay = 12;
-      for (const h of this.crashed()) h.restart();
-      // Outstanding client ops finish or time out; meanwhile measure how long after healing a
-      // leader is followed by every member.
-      let t = opts.chaosMs;
-      this.stats.leaderAfterHealMs = -1;
-      while (t < opts.chaosMs + opts.settleMs) {
-        t += 10;
-        if (t === opts.chaosMs + 1100) this.clientsRunning = false;
-        this.sched.runUntil(t);
-        if (this.stats.leaderAfterHealMs < 0 && this.stableLeader()) this.stats.leaderAfterHealMs = t - opts.chaosMs;
-      }
-      this.checkLogs();
-      this.checkQuiescence();
-      const lin = checkLinearizable(this.history);
-      this.stats.linExplored = lin.explored;
-      if (!lin.ok) {
-        const ops = lin.ops.map((o) => `${o.kind}(${o.value ?? 'null'})@[${o.call},${o.ret}]c${o.client}`).join(' ');
-        this.checker.violations.push(`linearizability: history of ${lin.key} is not linearizable: ${ops}`);
-      }
-    } catch (e) {
-      if (!(e instanceof SafetyViolation)) {
-        this.checker.violations.push(`exception at t=${this.sched.now}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
-      }
+    for (let c = 0; c < opts.clients; c++) this.startClient(c);
+    const faultAt = (t: number): void => {
+      this.sched.at(t, () => {
+        if (this.sched.now >= opts.chaosMs) return;
+        this.fault();
+        faultAt(this.sched.now + this.rng.int(opts.faultGapMs[0], opts.faultGapMs[1]));
+      });
+    };
+    faultAt(this.rng.int(100, 400));
+    yield opts.chaosMs;
+    // Heal everything and stop issuing new operations.
+    this.net.healAll();
+    this.net.loss = 0;
+    this.net.dup = 0;
+    this.net.maxDelay = 12;
+    for (const h of this.crashed()) h.restart();
+    // Outstanding client ops finish or time out; meanwhile measure how long after healing a
+    // leader is followed by every member.
+    let t = opts.chaosMs;
+    this.stats.leaderAfterHealMs = -1;
+    while (t < opts.chaosMs + opts.settleMs) {
+      t += 10;
+      if (t === opts.chaosMs + 1100) this.clientsRunning = false;
+      yield t;
+      if (this.stats.leaderAfterHealMs < 0 && this.stableLeader()) this.stats.leaderAfterHealMs = t - opts.chaosMs;
     }
+    this.checkLogs();
+    this.checkQuiescence();
+    const lin = checkLinearizable(this.history);
+    this.stats.linExplored = lin.explored;
+    if (!lin.ok) {
+      const ops = lin.ops.map((o) => `${o.kind}(${o.value ?? 'null'})@[${o.call},${o.ret}]c${o.client}`).join(' ');
+      this.checker.violations.push(`linearizability: history of ${lin.key} is not linearizable: ${ops}`);
+    }
+  }
+
+  run(): RaftSimResult {
+    if (this.opts.durable) throw new Error('durable mode needs runAsync()');
+    try {
+      for (const t of this.scenario()) this.sched.runUntil(t);
+    } catch (e) {
+      this.recordException(e);
+    }
+    return this.result();
+  }
+
+  async runAsync(): Promise<RaftSimResult> {
+    try {
+      if (this.opts.durable) await this.createDurableHosts();
+      for (const t of this.scenario()) await this.sched.runUntilAsync(t, () => this.settle());
+    } catch (e) {
+      this.recordException(e);
+    }
+    return this.result();
+  }
+
+  private recordException(e: unknown): void {
+    if (!(e instanceof SafetyViolation)) {
+      this.checker.violations.push(`exception at t=${this.sched.now}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    }
+  }
+
+  private result(): RaftSimResult {
     this.stats.events = this.sched.executed;
     this.stats.leaders = this.checker.leaders.size;
     this.stats.maxTerm = Math.max(0, ...this.checker.leaders.keys());
-    return { seed: opts.seed, violations: this.checker.violations, stats: this.stats };
+    return { seed: this.opts.seed, violations: this.checker.violations, stats: this.stats };
   }
 
   /** Exactly one leader, followed by every member of its configuration. */
@@ -649,4 +867,9 @@ export class RaftSim {
 
 export function runRaftSim(opts: RaftSimOptions): RaftSimResult {
   return new RaftSim(opts).run();
+}
+
+/** Either mode; durable mode (DurableRaftStorage on simulated disks) needs this one. */
+export function runRaftSimAsync(opts: RaftSimOptions): Promise<RaftSimResult> {
+  return new RaftSim(opts).runAsync();
 }

@@ -42,17 +42,38 @@ export class SimScheduler {
   }
 
   runUntil(t: number): void {
+    for (let e = this.next(t); e; e = this.next(t)) {
+      e.fn();
+      this.afterEvent?.();
+    }
+    this.now = Math.max(this.now, t);
+  }
+
+  /**
+   * Like runUntil, for hosts whose I/O completes through promises (the durable-storage
+   * simulation): `settle` runs after every event, before `afterEvent`, to let them complete.
+   */
+  async runUntilAsync(t: number, settle: () => Promise<void>): Promise<void> {
+    await settle();
+    for (let e = this.next(t); e; e = this.next(t)) {
+      e.fn();
+      await settle();
+      this.afterEvent?.();
+    }
+    this.now = Math.max(this.now, t);
+  }
+
+  /** Pops the next live event due at or before `t` and advances the clock to it. */
+  private next(t: number): SimEvent | null {
     for (;;) {
       const top = this.heap.peek();
-      if (!top || top.at > t) break;
+      if (!top || top.at > t) return null;
       this.heap.pop();
       if (top.cancelled || (top.group && !top.group.alive)) continue;
       this.now = top.at;
       this.executed++;
-      top.fn();
-      this.afterEvent?.();
+      return top;
     }
-    this.now = Math.max(this.now, t);
   }
 
   /** A member's clock: global time + skew; timers belong to `group`. */

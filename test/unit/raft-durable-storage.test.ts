@@ -170,11 +170,17 @@ describe('DurableRaftStorage', () => {
     const dir = freshDir();
     let s = await DurableRaftStorage.open(dir, { ...FAST, segmentBytes: 150 });
     await s.persist({ entries: range(1, 20, 1), hardState: hs(1, 5) });
+    // A snapshot alone: the entries after it in the old log are gone too.
+    await s.persist({ snapshot: { meta: { index: 10, term: 2, conf: CONF }, data: 'ten' }, entries: [] });
+    s = await reopen(s, dir, { ...FAST, segmentBytes: 150 });
+    assert.deepEqual([s.firstIndex(), s.lastIndex(), s.term(10), s.snapshot().data], [11, 10, 2, 'ten']);
     const snap: Snapshot = { meta: { index: 12, term: 3, conf: { voters: ['n1'], learners: [] } }, data: 'leader image' };
     // Snapshot + entries after it + hard state in one batch.
     await s.persist({ snapshot: snap, entries: [ent(13, 3), ent(14, 3)], hardState: hs(3, 12, 'n1') });
     const mem = new MemoryRaftStorage(CONF);
     mem.append(range(1, 20, 1));
+    mem.applySnapshot({ meta: { index: 10, term: 2, conf: CONF }, data: 'ten' });
+    mem.setHardState(hs(1, 5));
     mem.applySnapshot(snap);
     mem.append([ent(13, 3), ent(14, 3)]);
     mem.setHardState(hs(3, 12, 'n1'));
@@ -321,7 +327,7 @@ describe('DurableRaftStorage', () => {
 
   test('damage in a segment that is not the last one refuses to start, even at its end', async () => {
     const dir = freshDir();
-    let s = await DurableRaftStorage.open(dir, { ...FAST, segmentBytes: 120 });
+    const s = await DurableRaftStorage.open(dir, { ...FAST, segmentBytes: 120 });
     for (let i = 1; i <= 12; i++) await s.persist({ entries: [ent(i, 1)] });
     const segs = s.segmentFiles();
     await s.close();

@@ -5,6 +5,12 @@
  */
 import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 
+/** The subset of a pino logger the storage uses. */
+export interface RaftStorageLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
+
 export interface RaftFile {
   /** Writes all of `data` at byte `position`. */
   write(data: Buffer, position: number): Promise<void>;

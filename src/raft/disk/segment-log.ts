@@ -16,9 +16,8 @@
  */
 import { join } from 'node:path';
 import type { Entry, HardState } from '../types.js';
-import type { RaftFile, RaftFs } from './fs.js';
+import type { RaftFile, RaftFs, RaftStorageLogger } from './fs.js';
 import { decodeLogRecord, encodeHardState, RaftStorageCorruptError, RecordDecodeError, scanRecords } from './record-codec.js';
-import type { RaftStorageLogger } from './snapshot-file.js';
 
 const NAME = /^(\d{16})\.seg$/;
 

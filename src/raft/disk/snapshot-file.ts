@@ -9,7 +9,9 @@
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { Snapshot } from '../types.js';
-import type { RaftFs } from './fs.js';
+import type { RaftFs, RaftStorageLogger } from './fs.js';
+
+export type { RaftStorageLogger } from './fs.js';
 import { decodeSnapData, decodeSnapMeta, encodeSnapData, encodeSnapMeta, HEADER_BYTES, RaftStorageCorruptError, RecordDecodeError, recordEnd } from './record-codec.js';
 
 const MAGIC = Buffer.from('NMRSNAP1', 'latin1');
@@ -17,12 +19,6 @@ const NAME = /^(\d{20})\.snap$/;
 const TMP_SUFFIX = '.tmp';
 
 const confSchema = z.object({ voters: z.array(z.string()), learners: z.array(z.string()) }).strict();
-
-/** The subset of a pino logger the storage uses. */
-export interface RaftStorageLogger {
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-}
 
 export function snapshotFileName(index: number): string {
   return `${String(index).padStart(20, '0')}.snap`;
@@ -84,7 +80,7 @@ export async function removeOlderSnapshots(fs: RaftFs, dir: string, keepIndex: n
  * corrupt newest file is an error, never a reason to fall back to an older one (the log entries
  * between them may be gone).
  */
-export async function loadNewestSnapshot(fs: RaftFs, dir: string, log: RaftStorageLogger): Promise<{ snapshot: Snapshot; file: string } | null> {
+export async function loadNewestSnapshot(fs: RaftFs, dir: string, log: RaftStorageLogger): Promise<Snapshot | null> {
   let newest = -1;
   for (const name of await fs.readdir(dir)) {
     if (name.endsWith(TMP_SUFFIX)) {
@@ -100,5 +96,5 @@ export async function loadNewestSnapshot(fs: RaftFs, dir: string, log: RaftStora
   const snapshot = decodeSnapshotFile(await fs.readFile(file), file);
   if (snapshot.meta.index !== newest) throw new RaftStorageCorruptError(file, 0, `file name says index ${newest}, content says ${snapshot.meta.index}`);
   await removeOlderSnapshots(fs, dir, newest);
-  return { snapshot, file };
+  return snapshot;
 }

@@ -1,0 +1,46 @@
+/**
+ * The seed-sweep test shared by test/sim/raft-sim.test.ts (memory storage profiles) and
+ * test/sim/raft-durable-sim.test.ts (DurableRaftStorage on simulated disks). Environment:
+ * SIM_SEED=<n> runs one seed (and prints its stats on failure), SIM_FROM / SIM_SEEDS a range,
+ * SIM_PROFILE=<name> only that profile.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { runRaftSim, runRaftSimAsync, type RaftSimOptions } from './raft-sim.js';
+
+export function raftSimProfileTest(file: string, profile: string, defaultCount: number, options: (seed: number) => RaftSimOptions, isDefault = false): void {
+  const one = process.env['SIM_SEED'];
+  const onlyProfile = process.env['SIM_PROFILE'];
+  const from = Number(process.env['SIM_FROM'] ?? 1);
+  if (onlyProfile ? onlyProfile !== profile : one !== undefined && !isDefault) return;
+  const count = Number(process.env['SIM_SEEDS'] ?? defaultCount);
+  const seeds = one ? [Number(one)] : Array.from({ length: count }, (_, i) => from + i);
+  const label = one ? `seed ${one}` : `seeds ${seeds[0]}..${seeds.at(-1)}`;
+  test(`raft simulation (${profile}): every property holds on ${label}`, async () => {
+    const failures: string[] = [];
+    const t0 = Date.now();
+    const totals = { events: 0, writesAcked: 0, writesUnknown: 0, reads: 0, crashes: 0, partitions: 0, snapshotsSent: 0, leaders: 0, transfers: 0, confChanges: 0, writeCrashes: 0, tornTails: 0, tornBytes: 0 };
+    let maxHeal = 0;
+    let sumHeal = 0;
+    const env = isDefault ? '' : `SIM_PROFILE=${profile} `;
+    let durable = false;
+    for (const seed of seeds) {
+      const opts = options(seed);
+      durable ||= opts.durable;
+      const r = opts.durable ? await runRaftSimAsync(opts) : runRaftSim(opts);
+      for (const k of Object.keys(totals) as (keyof typeof totals)[]) totals[k] += r.stats[k];
+      const heal = r.stats.leaderAfterHealMs < 0 ? Infinity : r.stats.leaderAfterHealMs;
+      maxHeal = Math.max(maxHeal, heal);
+      sumHeal += Number.isFinite(heal) ? heal : 0;
+      if (r.violations.length > 0) {
+        failures.push(`seed ${seed}: ${r.violations.slice(0, 3).join('\n    ')}\n  replay: SIM_SEED=${seed} ${env}node --import tsx --test ${file}`);
+        if (one) console.log(JSON.stringify(r.stats));
+      }
+    }
+    const shown: Partial<typeof totals> = { ...totals };
+    if (!durable) for (const k of ['writeCrashes', 'tornTails', 'tornBytes'] as const) delete shown[k];
+    console.log(`raft sim (${profile}): ${seeds.length} seeds in ${Date.now() - t0} ms; totals ${JSON.stringify(shown)}`);
+    console.log(`raft sim (${profile}): after healing, a leader followed by all members within ${maxHeal} ms (max), ${Math.round(sumHeal / seeds.length)} ms (mean)`);
+    assert.deepEqual(failures, [], failures.join('\n'));
+  });
+}
