@@ -2,6 +2,7 @@ import { networkInterfaces } from 'node:os';
 import { resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext, MemberIdentity, Readiness } from './app-context.js';
+import { AuthService } from './auth/auth-service.js';
 import { ClusterNode } from './cluster/cluster-node.js';
 import type { Member as ClusterMember } from './cluster/member-manager.js';
 import { HybridLogicalClock } from './distro/hlc.js';
@@ -21,6 +22,7 @@ import type { Logger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
 import type { PersistentStore } from './persistence/persistent-store.js';
 import { SqliteStore } from './persistence/sqlite-store.js';
+import { grpcAuthorizer } from './transport/grpc/authorizer.js';
 import { grpcPushSink, namingHandlers } from './transport/grpc/naming-handlers.js';
 import { SdkGrpcServer } from './transport/grpc/sdk-server.js';
 import { createHttpServer } from './transport/http/http-server.js';
@@ -58,6 +60,7 @@ export class NomenServer {
   readonly grpc: SdkGrpcServer;
   readonly udp: UdpPushService;
   readonly member: MemberIdentity;
+  readonly auth: AuthService;
   readonly context: AppContext;
   private http: FastifyInstance | null = null;
   private stopping = false;
@@ -81,6 +84,15 @@ export class NomenServer {
       this.cluster = new ClusterNode(this.member, config, this.registry, hlc, clock, log, VERSION);
     }
     this.store = new SqliteStore(resolve(config.str('nomen.data.dir')));
+    this.auth = new AuthService({
+      store: this.store,
+      clock,
+      log: log.child({ component: 'auth' }),
+      enabled: config.bool('nacos.core.auth.enabled'),
+      tokenTtlSeconds: config.int('nacos.core.auth.plugin.nacos.token.expire.seconds'),
+      secretKey: config.str('nacos.core.auth.plugin.nacos.token.secret.key'),
+      initialAdminPassword: config.str('nomen.auth.admin.initial-password'),
+    });
     this.view = new ServiceInfoView(this.registry, this.metadata, clock, () => config.int('nacos.naming.default.push.cache.millis'));
     this.grpc = new SdkGrpcServer({
       host,
@@ -90,6 +102,7 @@ export class NomenServer {
       maxInboundBytes: config.int('nacos.remote.server.grpc.sdk.max-inbound-message-size'),
       idleEjectMs: config.int('nomen.grpc.client-detection.idle-ms'),
       isReady: () => this.readiness.ready,
+      ...(this.auth.enabled ? { authorize: grpcAuthorizer(this.auth, (t) => RESPONSE_TYPE[t] ?? 'ErrorResponse') } : {}),
     });
     this.udp = new UdpPushService({
       log: log.child({ component: 'udp' }),
@@ -164,6 +177,7 @@ export class NomenServer {
       version: VERSION,
       connectionCount: () => grpc.connectionCount(),
       metrics,
+      auth: this.auth,
     };
   }
 
@@ -176,6 +190,8 @@ export class NomenServer {
     entries.sort((a, b) => (a.table === 'service' ? 0 : 1) - (b.table === 'service' ? 0 : 1));
     sm.apply(entries);
     this.store.onApply((batch) => sm.apply(batch));
+    this.auth.apply(entries);
+    this.store.onApply((batch) => this.auth.apply(batch));
     applyStoredSwitches(this.context);
 
     const handlers = namingHandlers(this.context);
@@ -233,6 +249,10 @@ export class NomenServer {
       await this.waitForLoad(cluster);
     }
     await this.grpc.start();
+    // Standalone: the admin exists before the member reports ready. In a cluster the write needs
+    // the replicated store to be writable (a Raft leader), so it must not hold up the start.
+    const bootstrap = this.auth.bootstrap().catch((e: unknown) => this.log.error({ err: e }, 'auth bootstrap failed'));
+    if (!cluster) await bootstrap;
     this.readiness.ready = true;
     this.readiness.reason = 'ready';
     this.log.info(

@@ -112,6 +112,11 @@ export class PersistentStateMachine {
         else this.switches.set(w.key, w.value);
         return;
       case 'namespace':
+      // Auth tables: applied by src/auth/auth-state.ts.
+      case 'user':
+      case 'role':
+      case 'permission':
+      case 'authKey':
         return;
     }
   }

@@ -3,7 +3,7 @@
  * durable (fsync) and applied: every apply listener has seen it. The single-member implementation
  * is an embedded SQLite database; the Raft issue replaces the implementation, not this interface.
  */
-export type StoreTable = 'instance' | 'service' | 'instanceMeta' | 'switch' | 'namespace';
+export type StoreTable = 'instance' | 'service' | 'instanceMeta' | 'switch' | 'namespace' | 'user' | 'role' | 'permission' | 'authKey';
 
 export interface StoreWrite {
   readonly table: StoreTable;

@@ -12,9 +12,11 @@ import { NamespaceCatalog } from '../../naming/namespaces.js';
 import { familyOf, toErrorResponse } from './errors.js';
 import type { HttpDeps } from './kit.js';
 import type { HttpClusterHooks } from './cluster-hooks.js';
+import { installAuthFilter } from './auth-filter.js';
 import { installDistroFilter, installReadinessGate } from './distro-filter.js';
 import { selfMembers, type MemberSource } from './members.js';
 import { parseUrlEncoded } from './params.js';
+import { authRoutes } from './routes/auth.js';
 import { coreRoutes } from './routes/core.js';
 import { healthRoutes } from './routes/health.js';
 import { namespaceRoutes } from './routes/namespaces.js';
@@ -67,6 +69,7 @@ export function createHttpServer(ctx: AppContext, options: HttpServerOptions = {
   });
 
   installReadinessGate(app, ctx);
+  if (ctx.auth) installAuthFilter(app, ctx, ctx.auth);
   const metrics = ctx.metrics;
   if (metrics) {
     app.addHook('onResponse', async (req, reply) => {
@@ -92,5 +95,6 @@ export function createHttpServer(ctx: AppContext, options: HttpServerOptions = {
   healthRoutes(app, deps);
   coreRoutes(app, deps);
   namespaceRoutes(app, deps);
+  if (ctx.auth) authRoutes(app, ctx.auth);
   return app;
 }
