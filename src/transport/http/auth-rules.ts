@@ -165,3 +165,24 @@ export function ruleFor(method: string, routePath: string): EndpointRule {
 export function hasRule(method: string, routePath: string): boolean {
   return byRoute.has(`${method === 'HEAD' ? 'GET' : method} ${routePath}`);
 }
+
+const ACCESS_TEXT: Readonly<Record<Access, string>> = {
+  open: 'open',
+  user: 'any user',
+  read: 'r',
+  write: 'w',
+  admin: 'admin',
+};
+
+/** The Markdown table of docs/auth.md (printed by scripts/auth-table.mjs; a unit test compares). */
+export function renderRulesTable(): string {
+  const lines = ['| method | path | needs (auth on) |', '|---|---|---|'];
+  for (const r of ENDPOINT_RULES) {
+    const methods = r.methods.length === ANY.length ? 'any' : r.methods.join(', ');
+    let needs = ACCESS_TEXT[r.access];
+    if (r.scope === 'namespace') needs += ' on the namespace';
+    if (r.when) needs += ` (${r.when} only)`;
+    lines.push(`| ${methods} | \`${r.path}\` | ${needs} |`);
+  }
+  return lines.join('\n');
+}
