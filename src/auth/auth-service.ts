@@ -71,7 +71,8 @@ export const ADMIN_USERNAME = 'nacos';
 /** Token string answered by login when auth is off and no secret exists (Nacos does the same). */
 export const AUTH_DISABLED_TOKEN = 'AUTH_DISABLED';
 
-const NAME_RE = /^[^\s\u0000-\u001f]{1,128}$/;
+/** 1..128 characters, no whitespace and no control characters. */
+const NAME_RE = /^[^\s\p{Cc}]{1,128}$/u;
 const CACHE_LIMIT = 10_000;
 
 export class AuthService {
