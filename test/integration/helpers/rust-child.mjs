@@ -11,7 +11,8 @@
 //           {"type": "result", "id": 1, "ok": false, "error": "..."}
 //           {"type": "event", "subId": "s1", "service": "svc", "group": "G",
 //            "error": null | "...", "hosts": [...]}             a subscribe() listener fired
-// Usage: node rust-child.mjs <serverAddr>   (HOME should point at a scratch directory)
+// Usage: node rust-child.mjs <serverAddr> [<JSON of extra ClientOptions, e.g. username/password>]
+//        (HOME should point at a scratch directory)
 import { createRequire } from 'node:module';
 import process from 'node:process';
 import { createInterface } from 'node:readline';
@@ -21,6 +22,7 @@ const require = createRequire(import.meta.url);
 const { NacosNamingClient } = require('nacos-sdk-rust-binding-node');
 
 const serverAddr = process.argv[2];
+const extraOptions = process.argv[3] ? JSON.parse(process.argv[3]) : {};
 
 function send(msg) {
   process.stdout.write(`${JSON.stringify(msg)}\n`);
@@ -32,7 +34,7 @@ function errText(e) {
 
 let client;
 try {
-  client = new NacosNamingClient({ serverAddr, namespace: '' });
+  client = new NacosNamingClient({ serverAddr, namespace: '', ...extraOptions });
 } catch (e) {
   send({ type: 'fatal', error: errText(e) });
   process.exit(1);

@@ -53,6 +53,9 @@ export interface RustClientOptions {
   label: string;
   /** Constructor wait (default 20 s). */
   startTimeoutMs?: number;
+  /** ClientOptions `username`/`password`: the SDK logs in over HTTP and sends `accessToken` on gRPC. */
+  username?: string;
+  password?: string;
 }
 
 export class RustClient {
@@ -75,7 +78,8 @@ export class RustClient {
     const home = artifactPath(join('rust-homes', stamp));
     mkdirSync(home, { recursive: true });
     const log = createWriteStream(join(home, 'child.log'), { flags: 'a' });
-    const child = spawn(process.execPath, [CHILD_SCRIPT, `127.0.0.1:${serverPort}`], {
+    const auth = opts.username !== undefined ? [JSON.stringify({ username: opts.username, password: opts.password ?? '' })] : [];
+    const child = spawn(process.execPath, [CHILD_SCRIPT, `127.0.0.1:${serverPort}`, ...auth], {
       cwd: REPO_ROOT,
       stdio: ['pipe', 'pipe', 'pipe'],
       env: { ...process.env, HOME: home, NACOS_CLIENT_LOGGER_LEVEL: 'INFO' },
