@@ -3,7 +3,7 @@
  * §4.4), in the 2.x shapes under `/nacos/v1/auth/**` (RestResult or bare JSON, text errors) and
  * the 3.x shapes under `/nacos/v3/auth/**` (Result). What each needs is in auth-rules.ts.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
 import { z } from 'zod';
 import type { AuthService, LoginResult } from '../../../auth/auth-service.js';
 import { AuthError } from '../../../auth/errors.js';
@@ -104,34 +104,24 @@ export function authRoutes(app: FastifyInstance, auth: AuthService): void {
     },
   } satisfies Record<string, Op>;
 
-  // 2.x: messages as RestResult, pages and searches bare.
-  const v1 = (op: Op) => async (req: FastifyRequest, reply: FastifyReply) => sendRestResult(reply, await op(req));
-  const v1Bare = (op: Op) => async (req: FastifyRequest, reply: FastifyReply) => sendJson(reply, await op(req));
-  app.post('/nacos/v1/auth/users', v1(ops.createUser));
-  app.delete('/nacos/v1/auth/users', v1(ops.deleteUser));
-  app.put('/nacos/v1/auth/users', v1(ops.updateUser));
-  app.get('/nacos/v1/auth/users', v1Bare(ops.listUsers));
-  app.get('/nacos/v1/auth/users/search', v1Bare(ops.searchUsers));
-  app.post('/nacos/v1/auth/roles', v1(ops.addRole));
-  app.delete('/nacos/v1/auth/roles', v1(ops.deleteRole));
-  app.get('/nacos/v1/auth/roles', v1Bare(ops.listRoles));
-  app.get('/nacos/v1/auth/roles/search', v1Bare(ops.searchRoles));
-  app.post('/nacos/v1/auth/permissions', v1(ops.addPermission));
-  app.delete('/nacos/v1/auth/permissions', v1(ops.deletePermission));
-  app.get('/nacos/v1/auth/permissions', v1Bare(ops.listPermissions));
-
-  // 3.x: everything in a Result.
-  const v3 = (op: Op) => async (req: FastifyRequest, reply: FastifyReply) => sendResult(reply, await op(req));
-  app.post('/nacos/v3/auth/user', v3(ops.createUser));
-  app.delete('/nacos/v3/auth/user', v3(ops.deleteUser));
-  app.put('/nacos/v3/auth/user', v3(ops.updateUser));
-  app.get('/nacos/v3/auth/user/list', v3(ops.listUsers));
-  app.get('/nacos/v3/auth/user/search', v3(ops.searchUsers));
-  app.post('/nacos/v3/auth/role', v3(ops.addRole));
-  app.delete('/nacos/v3/auth/role', v3(ops.deleteRole));
-  app.get('/nacos/v3/auth/role/list', v3(ops.listRoles));
-  app.get('/nacos/v3/auth/role/search', v3(ops.searchRoles));
-  app.post('/nacos/v3/auth/permission', v3(ops.addPermission));
-  app.delete('/nacos/v3/auth/permission', v3(ops.deletePermission));
-  app.get('/nacos/v3/auth/permission/list', v3(ops.listPermissions));
+  // One row per operation: method, 2.x path and shape (messages in a RestResult, pages and
+  // searches bare), 3.x path (everything in a Result).
+  const table: [HTTPMethods, string, 'rest' | 'bare', string, Op][] = [
+    ['POST', '/nacos/v1/auth/users', 'rest', '/nacos/v3/auth/user', ops.createUser],
+    ['DELETE', '/nacos/v1/auth/users', 'rest', '/nacos/v3/auth/user', ops.deleteUser],
+    ['PUT', '/nacos/v1/auth/users', 'rest', '/nacos/v3/auth/user', ops.updateUser],
+    ['GET', '/nacos/v1/auth/users', 'bare', '/nacos/v3/auth/user/list', ops.listUsers],
+    ['GET', '/nacos/v1/auth/users/search', 'bare', '/nacos/v3/auth/user/search', ops.searchUsers],
+    ['POST', '/nacos/v1/auth/roles', 'rest', '/nacos/v3/auth/role', ops.addRole],
+    ['DELETE', '/nacos/v1/auth/roles', 'rest', '/nacos/v3/auth/role', ops.deleteRole],
+    ['GET', '/nacos/v1/auth/roles', 'bare', '/nacos/v3/auth/role/list', ops.listRoles],
+    ['GET', '/nacos/v1/auth/roles/search', 'bare', '/nacos/v3/auth/role/search', ops.searchRoles],
+    ['POST', '/nacos/v1/auth/permissions', 'rest', '/nacos/v3/auth/permission', ops.addPermission],
+    ['DELETE', '/nacos/v1/auth/permissions', 'rest', '/nacos/v3/auth/permission', ops.deletePermission],
+    ['GET', '/nacos/v1/auth/permissions', 'bare', '/nacos/v3/auth/permission/list', ops.listPermissions],
+  ];
+  for (const [method, v1Path, shape, v3Path, op] of table) {
+    app.route({ method, url: v1Path, handler: async (req, reply) => (shape === 'rest' ? sendRestResult(reply, await op(req)) : sendJson(reply, await op(req))) });
+    app.route({ method, url: v3Path, handler: async (req, reply) => sendResult(reply, await op(req)) });
+  }
 }
