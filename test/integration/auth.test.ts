@@ -246,3 +246,26 @@ describe('auth on: the real server', () => {
     }
   });
 });
+
+describe('auth on without a configured token key', () => {
+  it('generates one at the first login and keeps it (and the users) across a restart', async () => {
+    const server = await TestServer.start({ name: 'auth-genkey', properties: { 'nacos.core.auth.enabled': true } });
+    try {
+      const state = () => server.get('/nacos/v1/console/server/state').then((r) => jsonOf<Record<string, string>>(r)['auth_admin_request']);
+      assert.equal(await state(), 'true');
+      const init = await server.request('POST', '/nacos/v3/auth/user/admin', { form: { password: 'first-pw' } });
+      assert.equal(init.status, 200, init.text);
+      assert.equal(await state(), 'false');
+      const login = await server.request('POST', '/nacos/v3/auth/user/login', { query: { username: 'nacos' }, form: { password: 'first-pw' } });
+      assert.equal(login.status, 200, login.text);
+      const token = jsonOf<{ accessToken: string }>(login).accessToken;
+      await server.restart();
+      const list = await server.get('/nacos/v1/ns/instance/list', { serviceName: 'x', accessToken: token });
+      assert.equal(list.status, 200, list.text);
+      const again = await server.request('POST', '/nacos/v3/auth/user/admin', { form: { password: 'takeover' } });
+      assert.equal(again.status, 409);
+    } finally {
+      await server.dispose();
+    }
+  });
+});
