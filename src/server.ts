@@ -22,8 +22,8 @@ import type { Logger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
 import type { PersistentStore } from './persistence/persistent-store.js';
 import { SqliteStore } from './persistence/sqlite-store.js';
-import { grpcAuthorizer } from './transport/grpc/authorizer.js';
 import { grpcPushSink, namingHandlers } from './transport/grpc/naming-handlers.js';
+import { grpcAuthorizer } from './transport/grpc/authorizer.js';
 import { SdkGrpcServer } from './transport/grpc/sdk-server.js';
 import { createHttpServer } from './transport/http/http-server.js';
 import { applyStoredSwitches } from './transport/http/switches.js';
@@ -84,6 +84,7 @@ export class NomenServer {
       this.cluster = new ClusterNode(this.member, config, this.registry, hlc, clock, log, VERSION);
     }
     this.store = new SqliteStore(resolve(config.str('nomen.data.dir')));
+    this.view = new ServiceInfoView(this.registry, this.metadata, clock, () => config.int('nacos.naming.default.push.cache.millis'));
     this.auth = new AuthService({
       store: this.store,
       clock,
@@ -93,7 +94,6 @@ export class NomenServer {
       secretKey: config.str('nacos.core.auth.plugin.nacos.token.secret.key'),
       initialAdminPassword: config.str('nomen.auth.admin.initial-password'),
     });
-    this.view = new ServiceInfoView(this.registry, this.metadata, clock, () => config.int('nacos.naming.default.push.cache.millis'));
     this.grpc = new SdkGrpcServer({
       host,
       port: port + 1000,
@@ -188,10 +188,10 @@ export class NomenServer {
     const entries = [...this.store.entries()].map((e) => ({ table: e.table, key: e.key, value: e.value }));
     // Service metadata first, so a persistent service's ephemerality is known before its instances.
     entries.sort((a, b) => (a.table === 'service' ? 0 : 1) - (b.table === 'service' ? 0 : 1));
-    sm.apply(entries);
-    this.store.onApply((batch) => sm.apply(batch));
     this.auth.apply(entries);
     this.store.onApply((batch) => this.auth.apply(batch));
+    sm.apply(entries);
+    this.store.onApply((batch) => sm.apply(batch));
     applyStoredSwitches(this.context);
 
     const handlers = namingHandlers(this.context);

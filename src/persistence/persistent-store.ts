@@ -3,7 +3,8 @@
  * durable (fsync) and applied: every apply listener has seen it. The single-member implementation
  * is an embedded SQLite database; the Raft issue replaces the implementation, not this interface.
  */
-export type StoreTable = 'instance' | 'service' | 'instanceMeta' | 'switch' | 'namespace' | 'user' | 'role' | 'permission' | 'authKey';
+export const STORE_TABLES = ['instance', 'service', 'instanceMeta', 'switch', 'namespace', 'user', 'role', 'permission', 'authKey'] as const;
+export type StoreTable = (typeof STORE_TABLES)[number];
 
 export interface StoreWrite {
   readonly table: StoreTable;

@@ -158,11 +158,12 @@ describe('auth on: the real server', () => {
     const failures: string[] = [];
     let calls = 0;
     for (const rule of ENDPOINT_RULES) {
-      if (rule.when === 'cluster') continue;
       const anyMethod = rule.methods.length === ALL_METHODS.length;
       for (const method of rule.methods) {
         const s = sampleFor(method, rule.path, anyMethod);
         const what = `${method} ${rule.path} (${rule.access})`;
+        // A route registered only in some set-ups (`when`) may be absent from this one.
+        if (rule.when && (await call(method, rule.path, s, { accessToken: token })).status === 404) continue;
         const bare = await call(method, rule.path, s);
         if (rule.access === 'open') {
           if (bare.status === 403) failures.push(`${what}: open but refused: ${bare.text}`);

@@ -11,7 +11,7 @@ import { ManualClock } from '../../src/core/clock.js';
 import { NacosError } from '../../src/core/errors.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import type { StoreWrite } from '../../src/persistence/persistent-store.js';
-import { MemoryStore } from '../../src/persistence/sqlite-store.js';
+import { MemoryStore } from '../../src/persistence/memory-store.js';
 
 const SECRET_B64 = Buffer.alloc(32, 7).toString('base64');
 const SECRET = decodeSecret(SECRET_B64)!;

@@ -7,7 +7,7 @@ import { test, type TestContext } from 'node:test';
 import { AuthService } from '../../src/auth/auth-service.js';
 import { ManualClock } from '../../src/core/clock.js';
 import { silentLogger } from '../../src/observability/logger.js';
-import { MemoryStore } from '../../src/persistence/sqlite-store.js';
+import { MemoryStore } from '../../src/persistence/memory-store.js';
 import { grpcAuthorizer } from '../../src/transport/grpc/authorizer.js';
 import { okResponse } from '../../src/transport/grpc/codec.js';
 import { ProbeClient } from '../../src/transport/grpc/probe-client.js';

@@ -22,7 +22,7 @@ export interface EndpointRule {
   /** `service` (default): the request's service; `namespace`: the whole namespace. */
   readonly scope?: 'service' | 'namespace';
   /** Only registered in some set-ups. */
-  readonly when?: 'cluster' | 'metrics';
+  readonly when?: 'cluster' | 'metrics' | 'raft';
 }
 
 const rule = (methods: RuleMethod | readonly RuleMethod[] | '*', path: string, access: Access, extra: Partial<EndpointRule> = {}): EndpointRule => ({
@@ -66,6 +66,7 @@ export const ENDPOINT_RULES: readonly EndpointRule[] = [
   rule('PUT', `${V1}/cluster`, 'write'),
   ...operatorRules(V1, 1),
   rule('GET', `${V1}/operator/distro/state`, 'admin', { when: 'cluster' }),
+  rule('GET', `${V1}/operator/raft/state`, 'admin', { when: 'raft' }),
   rule('*', `${V1}/health/server`, 'open'),
   rule('PUT', `${V1}/health`, 'write'),
   rule('PUT', `${V1}/health/instance`, 'write'),

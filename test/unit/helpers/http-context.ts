@@ -17,7 +17,7 @@ import { PushEngine, type PushSink } from '../../../src/naming/push-engine.js';
 import { ServiceInfoView } from '../../../src/naming/service-info-view.js';
 import { SubscriptionRegistry } from '../../../src/naming/subscriptions.js';
 import { silentLogger } from '../../../src/observability/logger.js';
-import { MemoryStore } from '../../../src/persistence/sqlite-store.js';
+import { MemoryStore } from '../../../src/persistence/memory-store.js';
 import { createHttpServer } from '../../../src/transport/http/http-server.js';
 
 export interface HttpContextOptions {
