@@ -1,3 +1,4 @@
+import type { AuthService } from './auth/auth-service.js';
 import type { Clock } from './core/clock.js';
 import type { Config } from './config/config.js';
 import type { NamingService } from './naming/naming-service.js';
@@ -33,4 +34,6 @@ export interface AppContext {
   connectionCount(): number;
   /** Prometheus metrics (set by the server; absent in edge-only tests). */
   readonly metrics?: Metrics;
+  /** Users, tokens, permissions (set by the server; absent: auth off and no auth endpoints). */
+  readonly auth?: AuthService;
 }

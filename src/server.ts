@@ -2,6 +2,7 @@ import { networkInterfaces } from 'node:os';
 import { resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext, MemberIdentity, Readiness } from './app-context.js';
+import { AuthService } from './auth/auth-service.js';
 import { ClusterNode } from './cluster/cluster-node.js';
 import { drainMember, type DrainReport } from './cluster/drain.js';
 import { ConnectionRebalancer, type PeerLoad } from './cluster/rebalance.js';
@@ -29,6 +30,7 @@ import { RAFT_GROUP, RaftStore } from './persistence/raft-store.js';
 import { openRaftLog } from './persistence/raft-log.js';
 import { RaftLink } from './cluster/raft-link.js';
 import { grpcPushSink, namingHandlers } from './transport/grpc/naming-handlers.js';
+import { grpcAuthorizer } from './transport/grpc/authorizer.js';
 import { SdkGrpcServer } from './transport/grpc/sdk-server.js';
 import { createHttpServer } from './transport/http/http-server.js';
 import { applyStoredSwitches } from './transport/http/switches.js';
@@ -72,6 +74,7 @@ export class NomenServer {
   readonly grpc: SdkGrpcServer;
   readonly udp: UdpPushService;
   readonly member: MemberIdentity;
+  readonly auth: AuthService;
   readonly context: AppContext;
   /** SDK connections this member closes on purpose keep their instances until re-registered elsewhere. */
   readonly handover: ClientHandover;
@@ -127,6 +130,15 @@ export class NomenServer {
       this.raftLink = new RaftLink(this.cluster.transport, this.store, clock, log.child({ component: 'raft-link' }), Math.max(500, 2 * electionMs));
     }
     this.view = new ServiceInfoView(this.registry, this.metadata, clock, () => config.int('nacos.naming.default.push.cache.millis'));
+    this.auth = new AuthService({
+      store: this.store,
+      clock,
+      log: log.child({ component: 'auth' }),
+      enabled: config.bool('nacos.core.auth.enabled'),
+      tokenTtlSeconds: config.int('nacos.core.auth.plugin.nacos.token.expire.seconds'),
+      secretKey: config.str('nacos.core.auth.plugin.nacos.token.secret.key'),
+      initialAdminPassword: config.str('nomen.auth.admin.initial-password'),
+    });
     this.grpc = new SdkGrpcServer({
       host,
       port: port + 1000,
@@ -135,6 +147,7 @@ export class NomenServer {
       maxInboundBytes: config.int('nacos.remote.server.grpc.sdk.max-inbound-message-size'),
       idleEjectMs: config.int('nomen.grpc.client-detection.idle-ms'),
       isReady: () => this.readiness.ready,
+      ...(this.auth.enabled ? { authorize: grpcAuthorizer(this.auth, (t) => RESPONSE_TYPE[t] ?? 'ErrorResponse') } : {}),
     });
     this.udp = new UdpPushService({
       log: log.child({ component: 'udp' }),
@@ -286,6 +299,7 @@ export class NomenServer {
       version: VERSION,
       connectionCount: () => grpc.connectionCount(),
       metrics,
+      auth: this.auth,
     };
   }
 
@@ -296,6 +310,8 @@ export class NomenServer {
     const entries = [...this.store.entries()].map((e) => ({ table: e.table, key: e.key, value: e.value }));
     // Service metadata first, so a persistent service's ephemerality is known before its instances.
     entries.sort((a, b) => (a.table === 'service' ? 0 : 1) - (b.table === 'service' ? 0 : 1));
+    this.auth.apply(entries);
+    this.store.onApply((batch) => this.auth.apply(batch));
     sm.apply(entries);
     this.store.onApply((batch) => sm.apply(batch));
     if (!this.cluster) await this.store.startConsensus({ voters: [STANDALONE_RAFT_ID], learners: [] }, null);
@@ -373,6 +389,10 @@ export class NomenServer {
       await this.waitForLoad(cluster);
     }
     await this.grpc.start();
+    // Standalone: the admin exists before the member reports ready. In a cluster the write needs
+    // the replicated store to be writable (a Raft leader), so it must not hold up the start.
+    const bootstrap = this.auth.bootstrap().catch((e: unknown) => this.log.error({ err: e }, 'auth bootstrap failed'));
+    if (!cluster) await bootstrap;
     this.readiness.ready = true;
     this.readiness.reason = 'ready';
     this.rebalancer?.start();

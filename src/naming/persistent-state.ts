@@ -131,7 +131,12 @@ export class PersistentStateMachine {
         if (w.value === null) this.switches.delete(w.key);
         else this.switches.set(w.key, w.value);
         return;
+      // Auth tables: applied by src/auth/auth-state.ts.
       case 'namespace':
+      case 'user':
+      case 'role':
+      case 'permission':
+      case 'authKey':
         return;
     }
   }

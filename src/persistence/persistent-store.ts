@@ -3,7 +3,7 @@
  * durable (fsync) and applied: every apply listener has seen it. The single-member implementation
  * is an embedded SQLite database; the Raft issue replaces the implementation, not this interface.
  */
-export const STORE_TABLES = ['instance', 'service', 'instanceMeta', 'switch', 'namespace', 'user', 'role', 'permission'] as const;
+export const STORE_TABLES = ['instance', 'service', 'instanceMeta', 'switch', 'namespace', 'user', 'role', 'permission', 'authKey'] as const;
 export type StoreTable = (typeof STORE_TABLES)[number];
 
 export interface StoreWrite {

@@ -47,6 +47,12 @@ export interface RequestContext {
 
 export type RequestHandler = (body: unknown, ctx: RequestContext) => Promise<HandlerResult> | HandlerResult;
 
+/**
+ * Step 6 of the checks (spec 5.2), e.g. auth: runs after the body is parsed, before the handler.
+ * Returns null to let the request through, or the reply that refuses it.
+ */
+export type RequestAuthorizer = (type: string, body: Readonly<Record<string, unknown>>, ctx: RequestContext) => Promise<TypedMessage | null>;
+
 export interface SdkGrpcServerOptions {
   host: string;
   /** 0 picks a free port; see `boundPort`. */
@@ -63,6 +69,8 @@ export interface SdkGrpcServerOptions {
   detectTimeoutMs?: number;
   /** False while the server is starting: requests get ErrorResponse 300 and setups are refused. */
   isReady?: () => boolean;
+  /** Optional request filter (auth); absent: every registered request reaches its handler. */
+  authorize?: RequestAuthorizer;
 }
 
 // Exact texts of the Java server (spec 5.2).
@@ -361,8 +369,13 @@ export class SdkGrpcServer {
       headers: mergeHeaders(parsed.body['headers'], env.headers),
       clientIp: env.clientIp || conn.clientIp,
     };
-    // 7. handler (6., the filters, belong to the handlers)
+    // 6. filters: the injected authorizer; the other filters (param check...) belong to the handlers
     try {
+      if (this.opts.authorize) {
+        const refusal = await this.opts.authorize(env.type, parsed.body, ctx);
+        if (refusal) return refusal;
+      }
+      // 7. handler
       const reply = await handler(parsed.body, ctx);
       if (!isTypedMessage(reply)) {
         this.logger.error({ type: env.type }, 'handler returned no {type, body}');

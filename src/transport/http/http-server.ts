@@ -12,10 +12,12 @@ import { NamespaceCatalog } from '../../naming/namespaces.js';
 import { familyOf, toErrorResponse } from './errors.js';
 import type { HttpDeps } from './kit.js';
 import type { HttpClusterHooks } from './cluster-hooks.js';
+import { installAuthFilter } from './auth-filter.js';
 import { installDistroFilter, installReadinessGate } from './distro-filter.js';
 import { selfMembers, type MemberSource } from './members.js';
 import { parseUrlEncoded } from './params.js';
 import { consoleRoutes } from './routes/console.js';
+import { authRoutes } from './routes/auth.js';
 import { coreRoutes } from './routes/core.js';
 import { healthRoutes } from './routes/health.js';
 import { namespaceRoutes } from './routes/namespaces.js';
@@ -72,6 +74,7 @@ export function createHttpServer(ctx: AppContext, options: HttpServerOptions = {
   });
 
   installReadinessGate(app, ctx);
+  if (ctx.auth) installAuthFilter(app, ctx, ctx.auth);
   const metrics = ctx.metrics;
   if (metrics) {
     app.addHook('onResponse', async (req, reply) => {
@@ -115,5 +118,6 @@ export function createHttpServer(ctx: AppContext, options: HttpServerOptions = {
   coreRoutes(app, deps);
   namespaceRoutes(app, deps);
   consoleRoutes(app, deps);
+  if (ctx.auth) authRoutes(app, ctx.auth);
   return app;
 }

@@ -66,8 +66,11 @@ export interface NodeClientHandle {
 const requireFromSdk = createRequire(createRequire(import.meta.url).resolve('nacos-naming'));
 const urllib = requireFromSdk('urllib') as Urllib;
 
-/** Builds a nacos-naming client against 127.0.0.1:port and waits for `ready()` (UDP socket bound). */
-export async function startNodeClient(port: number, label: string): Promise<NodeClientHandle> {
+/**
+ * Builds a nacos-naming client against 127.0.0.1:port and waits for `ready()` (UDP socket bound).
+ * With `credentials` the SDK appends `username` and `password` to every request (spec http.md §5.2).
+ */
+export async function startNodeClient(port: number, label: string, credentials?: { username: string; password: string }): Promise<NodeClientHandle> {
   const logLines: string[] = [];
   const requests: RecordedRequest[] = [];
   const file: WriteStream = createWriteStream(artifactPath(`node-sdk-${label}-${Date.now()}-${process.pid}.log`), { flags: 'a' });
@@ -97,7 +100,7 @@ export async function startNodeClient(port: number, label: string): Promise<Node
   };
 
   // `httpclient` is a documented-in-source option (proxy.js defaultOptions) missing from the d.ts.
-  const options = { logger, serverList: `127.0.0.1:${port}`, namespace: 'public', httpclient };
+  const options = { logger, serverList: `127.0.0.1:${port}`, namespace: 'public', httpclient, ...(credentials ?? {}) };
   const client = new NacosNamingClient(options) as NodeNamingClient;
   await client.ready();
   let closed = false;

@@ -11,10 +11,11 @@
 //           {"type": "result", "id": 1, "ok": false, "error": "..."}
 //           {"type": "event", "client": 0, "subId": "s1", "service": "svc", "group": "G",
 //            "error": null | "...", "hosts": [...]}             a subscribe() listener fired
-// Usage: node rust-child.mjs <serverAddr> [count]   (HOME should point at a scratch directory)
-// serverAddr may list several servers (`a:p1,b:p2`). With count > 1 the process hosts that many
-// independent SDK clients (one gRPC connection each), built one after another because each
-// constructor blocks the event loop; a command's optional "client" field (default 0) picks one.
+// Usage: node rust-child.mjs <serverAddr> [count] [<JSON of extra ClientOptions, e.g. username/password>]
+// (HOME should point at a scratch directory). serverAddr may list several servers (`a:p1,b:p2`).
+// With count > 1 the process hosts that many independent SDK clients (one gRPC connection each),
+// built one after another because each constructor blocks the event loop; a command's optional
+// "client" field (default 0) picks one.
 import { createRequire } from 'node:module';
 import process from 'node:process';
 import { createInterface } from 'node:readline';
@@ -25,6 +26,7 @@ const { NacosNamingClient } = require('nacos-sdk-rust-binding-node');
 
 const serverAddr = process.argv[2];
 const count = Math.max(1, Number(process.argv[3] ?? '1') || 1);
+const extraOptions = process.argv[4] ? JSON.parse(process.argv[4]) : {};
 
 function send(msg) {
   process.stdout.write(`${JSON.stringify(msg)}\n`);
@@ -41,7 +43,7 @@ const clients = [];
 for (let i = 0; i < count; i++) {
   for (let a = 1; ; a++) {
     try {
-      clients.push(new NacosNamingClient({ serverAddr, namespace: '' }));
+      clients.push(new NacosNamingClient({ serverAddr, namespace: '', ...extraOptions }));
       break;
     } catch (e) {
       if (a >= attempts) {

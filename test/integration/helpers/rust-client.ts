@@ -61,6 +61,9 @@ export interface RustClientOptions {
   count?: number;
   /** Constructor attempts per client (default 1): retried 500 ms apart when it throws. */
   connectAttempts?: number;
+  /** ClientOptions `username`/`password`: the SDK logs in over HTTP and sends `accessToken` on gRPC. */
+  username?: string;
+  password?: string;
 }
 
 export class RustClient {
@@ -85,7 +88,8 @@ export class RustClient {
     mkdirSync(home, { recursive: true });
     const log = createWriteStream(join(home, 'child.log'), { flags: 'a' });
     const serverAddr = typeof server === 'number' ? `127.0.0.1:${server}` : server;
-    const child = spawn(process.execPath, [CHILD_SCRIPT, serverAddr, String(opts.count ?? 1)], {
+    const auth = opts.username !== undefined ? [JSON.stringify({ username: opts.username, password: opts.password ?? '' })] : [];
+    const child = spawn(process.execPath, [CHILD_SCRIPT, serverAddr, String(opts.count ?? 1), ...auth], {
       cwd: REPO_ROOT,
       stdio: ['pipe', 'pipe', 'pipe'],
       env: { ...process.env, HOME: home, NACOS_CLIENT_LOGGER_LEVEL: 'INFO', RUST_CHILD_CONNECT_ATTEMPTS: String(opts.connectAttempts ?? 1) },

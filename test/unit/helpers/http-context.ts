@@ -5,6 +5,7 @@
  */
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import type { AppContext, Readiness } from '../../../src/app-context.js';
+import { AuthService } from '../../../src/auth/auth-service.js';
 import { Config } from '../../../src/config/config.js';
 import { ManualClock, type Clock } from '../../../src/core/clock.js';
 import { MetadataIndex } from '../../../src/core/metadata.js';
@@ -27,6 +28,8 @@ export interface HttpContextOptions {
   /** UDP push sink (default: none, pushes to UDP subscribers are dropped). */
   udp?: PushSink;
   ready?: boolean;
+  /** Wire an AuthService (bcrypt cost 4); `enabled` is then read from `nacos.core.auth.enabled`. */
+  auth?: boolean;
 }
 
 export function createHttpContext(opts: HttpContextOptions = {}) {
@@ -58,6 +61,18 @@ export function createHttpContext(opts: HttpContextOptions = {}) {
     emptyServiceExpiredMs: config.int('nacos.naming.clean.empty-service.expired-time'),
     healthCheckEnabled: () => true,
   });
+  const auth = opts.auth
+    ? new AuthService({
+        store,
+        clock,
+        log,
+        enabled: config.bool('nacos.core.auth.enabled'),
+        tokenTtlSeconds: config.int('nacos.core.auth.plugin.nacos.token.expire.seconds'),
+        secretKey: config.str('nacos.core.auth.plugin.nacos.token.secret.key'),
+        bcryptCost: 4,
+      })
+    : undefined;
+  if (auth) store.onApply((b) => auth.apply(b));
   const readiness: Readiness = { ready: opts.ready ?? true, reason: opts.ready === false ? 'starting' : 'ready' };
   const ctx: AppContext = {
     config,
@@ -69,6 +84,7 @@ export function createHttpContext(opts: HttpContextOptions = {}) {
     startedAt: clock.now(),
     version: '0.1.0-test',
     connectionCount: () => 0,
+    ...(auth ? { auth } : {}),
   };
   const app: FastifyInstance = createHttpServer(ctx);
 
@@ -82,7 +98,7 @@ export function createHttpContext(opts: HttpContextOptions = {}) {
       settings: naming.settings,
     });
 
-  return { ctx, app, clock, config, registry, metadata, store, subs, view, push, naming, expiry, readiness, snapshot };
+  return { ctx, app, auth, clock, config, registry, metadata, store, subs, view, push, naming, expiry, readiness, snapshot };
 }
 
 export type HttpContext = ReturnType<typeof createHttpContext>;

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { AppContext } from '../../../app-context.js';
 import { badRequest } from '../../../core/errors.js';
 import { optStr, parseParams } from '../fields.js';
-import { paramsOf, sendRestResult, sendResult, type HttpDeps } from '../kit.js';
+import { paramsOf, sendJson, sendRestResult, sendResult, type HttpDeps } from '../kit.js';
 import { MEMBER_STATES, type Member, type MemberState } from '../members.js';
 
 const NodeListSchema = z.object({ address: optStr(), state: optStr(), keyword: optStr() });
@@ -24,17 +24,18 @@ function parseState(state: string | undefined): MemberState | undefined {
   return s as MemberState;
 }
 
-/** `/v3/admin/core/state`: the server state map (string values, like Nacos). */
+/** `/v3/admin/core/state` and `/v1/console/server/state`: the server state map (string values, like Nacos). */
 export function serverState(ctx: AppContext): Record<string, string> {
+  const authOn = ctx.auth?.enabled ?? false;
   return {
     version: ctx.version,
     startup_mode: ctx.config.bool('nacos.standalone') ? 'standalone' : 'cluster',
     function_mode: 'naming',
     server_port: String(ctx.member.port),
-    auth_enabled: 'false',
+    auth_enabled: String(authOn),
     auth_system_type: 'nacos',
-    auth_admin_request: 'false',
-    login_page_enabled: 'false',
+    auth_admin_request: String(ctx.auth?.adminRequest() ?? false),
+    login_page_enabled: String(authOn),
     datasource_platform: '',
     plugin_datasource_log_enabled: 'false',
   };
@@ -65,4 +66,6 @@ export function coreRoutes(app: FastifyInstance, deps: HttpDeps): void {
   }
 
   app.get('/nacos/v3/admin/core/state', async (_req, reply) => sendResult(reply, serverState(deps.ctx)));
+  // The console's state: a bare map (the web console reads auth_enabled / auth_admin_request).
+  app.get('/nacos/v1/console/server/state', async (_req, reply) => sendJson(reply, serverState(deps.ctx)));
 }

@@ -1,0 +1,79 @@
+/**
+ * Nacos' AuthFilter for the HTTP edge (spec http.md §4.3): when auth is on, every request to a
+ * route that is not `open` in auth-rules.ts must identify a user (token or user name + password,
+ * from headers or parameters), and that user must hold what the route requires. Refusals are HTTP
+ * 403 with Spring Boot's error JSON whose `message` is Nacos' text, whatever the API family.
+ *
+ * Runs as a `preValidation` hook: after the form body is parsed, before any `preHandler` (the
+ * Distro forwarding filter), so a write is checked on the member that received it and again on
+ * the member it is forwarded to (the forward carries the caller's headers and parameters).
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { AppContext } from '../../app-context.js';
+import type { AuthService, Credentials, Identity } from '../../auth/auth-service.js';
+import { AuthError } from '../../auth/errors.js';
+import { namingResource } from '../../auth/permissions.js';
+import { normalizeNamespace } from '../../core/names.js';
+import { ruleFor, type EndpointRule } from './auth-rules.js';
+import { JSON_TYPE } from './errors.js';
+import { paramsOf } from './kit.js';
+import { Params } from './params.js';
+
+const identities = new WeakMap<FastifyRequest, Identity>();
+
+/** The identity the filter established for this request (auth on, non-open route), if any. */
+export function identityOf(req: FastifyRequest): Identity | undefined {
+  return identities.get(req);
+}
+
+function header(req: FastifyRequest, name: string): string | undefined {
+  const v = req.headers[name.toLowerCase()];
+  return typeof v === 'string' ? v : Array.isArray(v) ? v[0] : undefined;
+}
+
+/** Parameters override headers of the same name (Nacos' identity resolver). */
+export function credentialsOf(req: FastifyRequest, p: Params): Credentials {
+  const pick = (name: string): string | undefined => p.raw(name) ?? header(req, name);
+  return { authorization: pick('Authorization'), accessToken: pick('accessToken'), username: pick('username'), password: pick('password') };
+}
+
+export function resourceOf(rule: EndpointRule, p: Params): string {
+  if (rule.scope === 'namespace') return `${normalizeNamespace(p.get('namespaceId'))}:*:naming/*`;
+  return namingResource(p.get('namespaceId'), p.get('groupName'), p.get('serviceName'));
+}
+
+/** Spring Boot's error body for `response.sendError(status, message)` (spec http.md §0.4). */
+export function sendSpringError(reply: FastifyReply, req: FastifyRequest, ctx: AppContext, status: number, message: string): FastifyReply {
+  const body = {
+    timestamp: new Date(ctx.clock.now()).toISOString().replace('Z', '+00:00'),
+    status,
+    error: status === 403 ? 'Forbidden' : status === 401 ? 'Unauthorized' : 'Error',
+    message,
+    path: req.url.split('?')[0] ?? req.url,
+  };
+  return reply.code(status).type(JSON_TYPE).send(JSON.stringify(body));
+}
+
+export function installAuthFilter(app: FastifyInstance, ctx: AppContext, auth: AuthService): void {
+  if (!auth.enabled) return;
+  app.addHook('preValidation', async (req, reply) => {
+    const route = req.routeOptions.url;
+    if (route === undefined) return; // 404: nothing to protect
+    const rule = ruleFor(req.method, route);
+    if (rule.access === 'open') return;
+    let params: Params;
+    try {
+      params = paramsOf(req);
+    } catch {
+      params = Params.of({}); // malformed parameters: identify from headers only
+    }
+    try {
+      const id = await auth.identify(credentialsOf(req, params));
+      auth.authorize(id, rule.access, rule.access === 'read' || rule.access === 'write' ? resourceOf(rule, params) : undefined);
+      identities.set(req, id);
+    } catch (e) {
+      if (!(e instanceof AuthError)) throw e;
+      return sendSpringError(reply, req, ctx, 403, e.message);
+    }
+  });
+}

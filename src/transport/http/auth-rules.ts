@@ -1,0 +1,197 @@
+/**
+ * What every HTTP endpoint requires when auth is on (`nacos.core.auth.enabled=true`). One list,
+ * read by the auth filter, by the integration test that calls every endpoint with and without a
+ * token, and by `scripts/auth-table.mjs`, which prints the table of docs/auth.md — so the three
+ * cannot drift. A route missing here falls back to `admin` if its path has an API version segment
+ * (`/v1/`, `/v2/`, `/v3/`), else `open` (static files); test/unit/auth-http.test.ts fails for any
+ * registered route that is not listed.
+ *
+ * `read`/`write` check the role permissions on the request's naming resource
+ * (`namespaceId:group:naming/serviceName`, or `namespaceId:*:naming/*` for scope `namespace`).
+ */
+import type { Access } from '../../auth/auth-service.js';
+
+export type RuleMethod = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';
+const ANY: readonly RuleMethod[] = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'];
+
+export interface EndpointRule {
+  readonly methods: readonly RuleMethod[];
+  /** The route as registered (fastify syntax, e.g. `/nacos/v2/ns/instance/statuses/:key`). */
+  readonly path: string;
+  readonly access: Access;
+  /** `service` (default): the request's service; `namespace`: the whole namespace. */
+  readonly scope?: 'service' | 'namespace';
+  /** Only registered in some set-ups. */
+  readonly when?: 'cluster' | 'metrics' | 'raft' | 'ops' | 'console';
+}
+
+const rule = (methods: RuleMethod | readonly RuleMethod[] | '*', path: string, access: Access, extra: Partial<EndpointRule> = {}): EndpointRule => ({
+  methods: methods === '*' ? ANY : typeof methods === 'string' ? [methods] : methods,
+  path,
+  access,
+  ...extra,
+});
+
+const V1 = '/nacos/v1/ns';
+const V2 = '/nacos/v2/ns';
+
+function operatorRules(base: string, version: 1 | 2): EndpointRule[] {
+  const out: EndpointRule[] = [];
+  for (const prefix of [`${base}/operator`, `${base}/ops`]) {
+    out.push(rule('GET', `${prefix}/switches`, 'admin'), rule('PUT', `${prefix}/switches`, 'admin'), rule('GET', `${prefix}/metrics`, 'open'));
+    if (version === 1) {
+      out.push(rule('*', `${prefix}/push/state`, 'admin'), rule('GET', `${prefix}/distro/client`, 'admin'), rule('PUT', `${prefix}/log`, 'admin'));
+    }
+  }
+  return out;
+}
+
+export const ENDPOINT_RULES: readonly EndpointRule[] = [
+  // ---- v1 naming (nacos-naming uses instance, instance/list, instance/beat, operator/metrics)
+  rule(['POST', 'DELETE', 'PUT', 'PATCH'], `${V1}/instance`, 'write'),
+  rule('GET', `${V1}/instance`, 'read'),
+  rule('GET', `${V1}/instance/list`, 'read'),
+  rule('PUT', `${V1}/instance/beat`, 'write'),
+  rule('*', `${V1}/instance/statuses`, 'admin'),
+  rule(['PUT', 'DELETE'], `${V1}/instance/metadata/batch`, 'write'),
+  rule(['POST', 'DELETE', 'PUT'], `${V1}/service`, 'write'),
+  rule('GET', `${V1}/service`, 'read'),
+  rule('GET', `${V1}/service/list`, 'read'),
+  rule('*', `${V1}/service/names`, 'read', { scope: 'namespace' }),
+  rule('GET', `${V1}/service/subscribers`, 'read'),
+  rule('GET', `${V1}/service/selector/types`, 'user'),
+  rule('GET', `${V1}/catalog/service`, 'read'),
+  rule('*', `${V1}/catalog/instances`, 'read'),
+  rule('GET', `${V1}/catalog/services`, 'read', { scope: 'namespace' }),
+  rule('PUT', `${V1}/cluster`, 'write'),
+  ...operatorRules(V1, 1),
+  rule('GET', `${V1}/operator/distro/state`, 'admin', { when: 'cluster' }),
+  rule('GET', `${V1}/operator/raft/state`, 'admin', { when: 'raft' }),
+  rule('*', `${V1}/health/server`, 'open'),
+  rule('PUT', `${V1}/health`, 'write'),
+  rule('PUT', `${V1}/health/instance`, 'write'),
+  rule('GET', `${V1}/health/checkers`, 'user'),
+
+  // ---- v2 naming
+  rule(['POST', 'DELETE', 'PUT', 'PATCH'], `${V2}/instance`, 'write'),
+  rule('GET', `${V2}/instance`, 'read'),
+  rule(['PUT', 'DELETE'], `${V2}/instance/metadata/batch`, 'write'),
+  rule('GET', `${V2}/instance/list`, 'read'),
+  rule('PUT', `${V2}/instance/beat`, 'write'),
+  rule('*', `${V2}/instance/statuses/:key`, 'admin'),
+  rule(['POST', 'PUT', 'DELETE'], `${V2}/service`, 'write'),
+  rule('GET', `${V2}/service`, 'read'),
+  rule('GET', `${V2}/service/list`, 'read'),
+  rule('*', `${V2}/catalog/instances`, 'read'),
+  rule('GET', `${V2}/client`, 'admin'),
+  rule('GET', `${V2}/client/list`, 'admin'),
+  rule('GET', `${V2}/client/publish/list`, 'admin'),
+  rule('GET', `${V2}/client/subscribe/list`, 'admin'),
+  rule('GET', `${V2}/client/service/publisher/list`, 'admin'),
+  rule('GET', `${V2}/client/service/subscriber/list`, 'admin'),
+  rule('PUT', `${V2}/health`, 'write'),
+  rule('PUT', `${V2}/health/instance`, 'write'),
+  ...operatorRules(V2, 2),
+
+  // ---- v3 client API
+  rule(['POST', 'DELETE'], '/nacos/v3/client/ns/instance', 'write'),
+  rule('GET', '/nacos/v3/client/ns/instance/list', 'read'),
+
+  // ---- probes, state, metrics: always open
+  rule('GET', '/nacos/v1/console/health/liveness', 'open'),
+  rule('GET', '/nacos/v1/console/health/readiness', 'open'),
+  rule('GET', '/nacos/v2/console/health/liveness', 'open'),
+  rule('GET', '/nacos/v2/console/health/readiness', 'open'),
+  rule('GET', '/nacos/v3/admin/core/state', 'open'),
+  rule('GET', '/nacos/v3/admin/core/state/liveness', 'open'),
+  rule('GET', '/nacos/v3/admin/core/state/readiness', 'open'),
+  rule('GET', '/nacos/v1/console/server/state', 'open'),
+  // ---- web console: the page and its assets are open (every API it calls is checked on its own)
+  rule('GET', '/nacos', 'open', { when: 'console' }),
+  rule('GET', '/nacos/index.html', 'open', { when: 'console' }),
+  rule('GET', '/nacos*', 'open', { when: 'console' }),
+  rule('GET', '/nacos/v1/console/cluster/overview', 'admin'),
+  // ---- operations: drain state and (when enabled) drain-and-exit
+  rule('GET', '/nacos/v1/core/ops/drain', 'admin', { when: 'ops' }),
+  rule('POST', '/nacos/v1/core/ops/drain', 'admin', { when: 'ops' }),
+  rule('GET', '/nacos/actuator/prometheus', 'open', { when: 'metrics' }),
+  rule('GET', '/metrics', 'open', { when: 'metrics' }),
+
+  // ---- cluster and namespaces (console / admin)
+  rule('GET', '/nacos/v1/core/cluster/nodes', 'admin'),
+  rule('GET', '/nacos/v1/core/cluster/self', 'admin'),
+  rule('GET', '/nacos/v1/core/cluster/simple/nodes', 'admin'),
+  rule('GET', '/nacos/v1/core/cluster/health', 'admin'),
+  ...['/nacos/v2/core/cluster/node', '/nacos/v3/admin/core/cluster/node'].flatMap((b) => [
+    rule('GET', `${b}/list`, 'admin'),
+    rule('GET', `${b}/self`, 'admin'),
+    rule('GET', `${b}/self/health`, 'admin'),
+  ]),
+  rule('GET', '/nacos/v1/console/namespaces', 'user'),
+  rule(['POST', 'PUT', 'DELETE'], '/nacos/v1/console/namespaces', 'admin'),
+  rule('GET', '/nacos/v3/admin/core/namespace/list', 'admin'),
+  rule('GET', '/nacos/v3/admin/core/namespace', 'admin'),
+
+  // ---- auth: login and first-admin initialisation are open; a user may change its own password
+  rule('POST', '/nacos/v1/auth/login', 'open'),
+  rule('POST', '/nacos/v1/auth/users/login', 'open'),
+  rule('POST', '/nacos/v3/auth/user/login', 'open'),
+  rule('POST', '/nacos/v1/auth/users/admin', 'open'),
+  rule('POST', '/nacos/v3/auth/user/admin', 'open'),
+  rule(['POST', 'DELETE', 'GET'], '/nacos/v1/auth/users', 'admin'),
+  rule('PUT', '/nacos/v1/auth/users', 'user'),
+  rule('GET', '/nacos/v1/auth/users/search', 'admin'),
+  rule(['POST', 'DELETE', 'GET'], '/nacos/v1/auth/roles', 'admin'),
+  rule('GET', '/nacos/v1/auth/roles/search', 'admin'),
+  rule(['POST', 'DELETE', 'GET'], '/nacos/v1/auth/permissions', 'admin'),
+  rule(['POST', 'DELETE'], '/nacos/v3/auth/user', 'admin'),
+  rule('PUT', '/nacos/v3/auth/user', 'user'),
+  rule('GET', '/nacos/v3/auth/user/list', 'admin'),
+  rule('GET', '/nacos/v3/auth/user/search', 'admin'),
+  rule(['POST', 'DELETE'], '/nacos/v3/auth/role', 'admin'),
+  rule('GET', '/nacos/v3/auth/role/list', 'admin'),
+  rule('GET', '/nacos/v3/auth/role/search', 'admin'),
+  rule(['POST', 'DELETE'], '/nacos/v3/auth/permission', 'admin'),
+  rule('GET', '/nacos/v3/auth/permission/list', 'admin'),
+];
+
+const API_PATH = /\/v[123]\//;
+
+function fallback(path: string): EndpointRule {
+  return rule('*', path, API_PATH.test(path) ? 'admin' : 'open');
+}
+
+const byRoute = new Map<string, EndpointRule>();
+for (const r of ENDPOINT_RULES) for (const m of r.methods) byRoute.set(`${m} ${r.path}`, r);
+
+/** The rule of a matched route; HEAD is treated as GET. */
+export function ruleFor(method: string, routePath: string): EndpointRule {
+  const m = method === 'HEAD' ? 'GET' : method;
+  return byRoute.get(`${m} ${routePath}`) ?? fallback(routePath);
+}
+
+/** Whether the list names this route explicitly (no fallback). */
+export function hasRule(method: string, routePath: string): boolean {
+  return byRoute.has(`${method === 'HEAD' ? 'GET' : method} ${routePath}`);
+}
+
+const ACCESS_TEXT: Readonly<Record<Access, string>> = {
+  open: 'open',
+  user: 'any user',
+  read: 'r',
+  write: 'w',
+  admin: 'admin',
+};
+
+/** The Markdown table of docs/auth.md (printed by scripts/auth-table.mjs; a unit test compares). */
+export function renderRulesTable(): string {
+  const lines = ['| method | path | needs (auth on) |', '|---|---|---|'];
+  for (const r of ENDPOINT_RULES) {
+    const methods = r.methods.length === ANY.length ? 'any' : r.methods.join(', ');
+    let needs = ACCESS_TEXT[r.access];
+    if (r.scope === 'namespace') needs += ' on the namespace';
+    if (r.when) needs += ` (${r.when} only)`;
+    lines.push(`| ${methods} | \`${r.path}\` | ${needs} |`);
+  }
+  return lines.join('\n');
+}
