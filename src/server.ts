@@ -222,8 +222,12 @@ export class NomenServer {
       {
         timeoutMs: config.int('nomen.handover.timeout-ms'),
         checkIntervalMs: 50,
-        // Two sync delays and one sync retry: the new registration reaches every peer before the DELETE.
-        coverGraceMs: 2 * config.int('nacos.core.protocol.distro.data.sync.delayMs') + config.int('nacos.core.protocol.distro.data.sync.retryDelayMs'),
+        // Two sync delays and two sync retries, at least 3 s: the new registration reaches every peer
+        // before the DELETE, also on a loaded machine (one retry was not always enough in CI-like runs).
+        coverGraceMs: Math.max(
+          3000,
+          2 * config.int('nacos.core.protocol.distro.data.sync.delayMs') + 2 * config.int('nacos.core.protocol.distro.data.sync.retryDelayMs'),
+        ),
       },
       (id, reason) => {
         this.log.debug({ client: id, reason }, 'handed-over client released');
