@@ -135,7 +135,9 @@ function parseCli(argv: string[]): Cli {
   const subs = value('--subscribers');
   if (subs) mode.push = { ...mode.push, subscribers: subs.split(',').map(Number) };
   const pd = value('--push-delay');
-  const peersRaw = argv.includes('--peers') || argv.some((a) => a.startsWith('--peers=')) ? (value('--peers') ?? PEERS.join(',')) : undefined;
+  // `--peers` alone (or followed by another flag) means all of them.
+  const peersArg = value('--peers');
+  const peersRaw = argv.includes('--peers') || argv.some((a) => a.startsWith('--peers=')) ? (peersArg && !peersArg.startsWith('--') ? peersArg : PEERS.join(',')) : undefined;
   const peers = argv.includes('--no-peers')
     ? []
     : peersRaw !== undefined
