@@ -28,6 +28,7 @@ import {
   sleep,
   startNomen,
   waitQuiet,
+  type Rss,
   type ScriptEvent,
   type ScriptProcess,
   type ServerHandle,
@@ -506,54 +507,68 @@ async function fdLimit(): Promise<number> {
   return Number.isFinite(n) && n > 0 ? n : 1024;
 }
 
-async function runPush(ctx: Ctx, server: ServerHandle): Promise<void> {
+/**
+ * One fan-out measurement of `requested` subscribers/watchers (`label` names it in notes): scaled
+ * down to the open-file limit (`conns(s)` connections are needed), run after a quiet wait, and
+ * halved once if it fails with more than 1000.
+ */
+async function fanOut(ctx: Ctx, label: string, requested: number, conns: (s: number) => number, run: (s: number) => Promise<PushResult>): Promise<PushResult> {
   const limit = await fdLimit();
+  let s = requested;
+  if (conns(s) + 200 > limit) {
+    s = Math.max(1, limit - 500);
+    ctx.notes.push(`${label}: S=${requested} scaled down to ${s} (open-file limit ${limit})`);
+  }
+  for (let attempt = 0; ; attempt++) {
+    await quiet(ctx, `${label} S=${s}`);
+    try {
+      const r = await run(s);
+      const missing = r.rounds.reduce((a, x) => a + x.missing, 0);
+      if (missing > 0) ctx.notes.push(`${label} S=${s}: ${missing} notifications missing within ${ctx.mode.push.roundTimeoutMs} ms`);
+      return r;
+    } catch (e) {
+      const msg = e instanceof Error ? e.message.split('\n')[0]! : String(e);
+      if (attempt > 0 || s <= 1000) throw e;
+      const half = Math.floor(s / 2);
+      ctx.notes.push(`${label}: S=${s} failed on this machine (${msg}); retried with S=${half}`);
+      s = half;
+    }
+  }
+}
+
+async function runPush(ctx: Ctx, server: ServerHandle): Promise<void> {
   const results: PushResult[] = [];
   for (const requested of ctx.mode.push.subscribers) {
-    let s = requested;
-    if (s + 200 > limit) {
-      s = Math.max(1, limit - 500);
-      ctx.notes.push(`push fan-out: S=${requested} scaled down to ${s} (open-file limit ${limit})`);
-    }
-    for (let attempt = 0; attempt < 2; attempt++) {
-      await quiet(ctx, `push fan-out S=${s}`);
-      progress(`d. push fan-out: ${s} subscriber(s), ${ctx.mode.push.rounds} changes`);
-      const p = runScript(
-        'load/push-fanout.ts',
-        {
-          target: server.grpcAddress,
-          serverPid: server.pid,
-          service: `bench-push-${s}`,
-          subscribers: s,
-          rounds: ctx.mode.push.rounds,
-          connectParallel: Math.min(64, s),
-          roundTimeoutMs: ctx.mode.push.roundTimeoutMs,
-          pauseMs: Math.max(ctx.mode.push.pauseMs, ctx.pushDelayMs * 2),
-          maxLifetimeMs: 600_000,
-        },
-        LOAD_CPU,
-        { verbose: ctx.cli.verbose },
-      );
-      try {
-        const r = await runToResult<PushResult>(p, 600_000);
-        const missing = r.rounds.reduce((a, x) => a + x.missing, 0);
-        if (missing > 0) ctx.notes.push(`push fan-out S=${s}: ${missing} subscriber-pushes missing within ${ctx.mode.push.roundTimeoutMs} ms`);
-        if (r.initialPushes < s) ctx.notes.push(`push fan-out S=${s}: only ${r.initialPushes} initial (post-subscribe) pushes arrived`);
-        results.push(r);
-        pushRows(ctx, r);
-        peerPushCompare(ctx, 'Nomen', r);
-        break;
-      } catch (e) {
-        const msg = e instanceof Error ? e.message.split('\n')[0]! : String(e);
-        if (attempt === 0 && s > 1000) {
-          const half = Math.floor(s / 2);
-          ctx.notes.push(`push fan-out: S=${s} failed on this machine (${msg}); retried with S=${half}`);
-          s = half;
-          continue;
-        }
-        throw e;
-      }
-    }
+    const r = await fanOut(
+      ctx,
+      'push fan-out',
+      requested,
+      (s) => s,
+      async (s) => {
+        progress(`d. push fan-out: ${s} subscriber(s), ${ctx.mode.push.rounds} changes`);
+        const p = runScript(
+          'load/push-fanout.ts',
+          {
+            target: server.grpcAddress,
+            serverPid: server.pid,
+            service: `bench-push-${s}`,
+            subscribers: s,
+            rounds: ctx.mode.push.rounds,
+            connectParallel: Math.min(64, s),
+            roundTimeoutMs: ctx.mode.push.roundTimeoutMs,
+            pauseMs: Math.max(ctx.mode.push.pauseMs, ctx.pushDelayMs * 2),
+            maxLifetimeMs: 600_000,
+          },
+          LOAD_CPU,
+          { verbose: ctx.cli.verbose },
+        );
+        return runToResult<PushResult>(p, 600_000);
+      },
+    );
+    if (r.initialPushes < r.subscribers) ctx.notes.push(`push fan-out S=${r.subscribers}: only ${r.initialPushes} initial (post-subscribe) pushes arrived`);
+    results.push(r);
+    pushRows(ctx, r);
+    peerPushCompare(ctx, 'Nomen', r);
   }
   ctx.raw.push = results;
 }
@@ -577,6 +592,31 @@ function pushRows(ctx: Ctx, r: PushResult, who = '', w = ctx.pushDelayMs): void 
 // ---------------------------------------------------------------------------------------------
 // Scenarios e and f: memory, start → ready
 
+/**
+ * RSS of a fresh server `settleMs` after start, then with the memory layout loaded by the holder
+ * `script` (kept connected while RSS is read, stopped afterwards).
+ */
+async function rssIdleAndLoaded(ctx: Ctx, server: { rss(): Rss | null }, script: string, args: object): Promise<{ idle: Rss; loaded: Rss; ready: ScriptEvent }> {
+  const m = ctx.mode.memory;
+  await sleep(m.settleMs);
+  const idle = server.rss();
+  const { p, ready } = await startScript(
+    ctx,
+    script,
+    { ...args, connections: m.connections, servicesPerConn: m.servicesPerConn, instancesPerService: m.instancesPerService, prefix: 'bench-mem', maxLifetimeMs: 600_000 },
+    LOAD_CPU,
+    300_000,
+  );
+  try {
+    await sleep(m.settleMs);
+    const loaded = server.rss();
+    if (!idle || !loaded) throw new Error('could not read /proc/<pid>/status');
+    return { idle, loaded, ready };
+  } finally {
+    await p.stop();
+  }
+}
+
 async function runMemory(ctx: Ctx): Promise<void> {
   const m = ctx.mode.memory;
   const total = m.connections * m.servicesPerConn * m.instancesPerService;
@@ -584,40 +624,18 @@ async function runMemory(ctx: Ctx): Promise<void> {
   progress(`e. memory: idle RSS, then ${total} instances in ${m.connections * m.servicesPerConn} services`);
   const server = await startServer(ctx, 'memory');
   try {
-    await sleep(m.settleMs);
-    const idle = server.rss();
-    const { p, ready } = await startScript(
-      ctx,
-      'load/hold.ts',
-      {
-        target: server.grpcAddress,
-        connections: m.connections,
-        servicesPerConn: m.servicesPerConn,
-        instancesPerService: m.instancesPerService,
-        prefix: 'bench-mem',
-        maxLifetimeMs: 600_000,
-      },
-      LOAD_CPU,
-      300_000,
-    );
-    try {
-      await sleep(m.settleMs);
-      const loaded = server.rss();
-      if (!idle || !loaded) throw new Error('could not read /proc/<pid>/status');
-      const perInstance = ((loaded.rssKb - idle.rssKb) * 1024) / total;
-      ctx.raw.memory = { idle, loaded, instances: total, load: ready };
-      const row = (metric: string, unit: string, v: number, digits: number): void => {
-        ctx.rows.push({ scenario: 'e. memory', metric, unit, nomen: spread([v]), digits });
-      };
-      row(`RSS idle ${m.settleMs / 1000} s after ready`, 'MiB', idle.rssKb / 1024, 1);
-      row(`RSS with ${total.toLocaleString('en-US')} instances`, 'MiB', loaded.rssKb / 1024, 1);
-      row('peak RSS (VmHWM) while loading', 'MiB', loaded.hwmKb / 1024, 1);
-      row('RSS growth per instance', 'bytes', perInstance, 0);
-      row(`batch load rate (${m.connections} conns)`, 'inst/s', Number(ready.instancesPerSec), 0);
-      memoryCompare(ctx, 'Nomen', idle.rssKb, loaded.rssKb, total, Number(ready.instancesPerSec));
-    } finally {
-      await p.stop();
-    }
+    const { idle, loaded, ready } = await rssIdleAndLoaded(ctx, server, 'load/hold.ts', { target: server.grpcAddress });
+    const perInstance = ((loaded.rssKb - idle.rssKb) * 1024) / total;
+    ctx.raw.memory = { idle, loaded, instances: total, load: ready };
+    const row = (metric: string, unit: string, v: number, digits: number): void => {
+      ctx.rows.push({ scenario: 'e. memory', metric, unit, nomen: spread([v]), digits });
+    };
+    row(`RSS idle ${m.settleMs / 1000} s after ready`, 'MiB', idle.rssKb / 1024, 1);
+    row(`RSS with ${total.toLocaleString('en-US')} instances`, 'MiB', loaded.rssKb / 1024, 1);
+    row('peak RSS (VmHWM) while loading', 'MiB', loaded.hwmKb / 1024, 1);
+    row('RSS growth per instance', 'bytes', perInstance, 0);
+    row(`batch load rate (${m.connections} conns)`, 'inst/s', Number(ready.instancesPerSec), 0);
+    memoryCompare(ctx, 'Nomen', idle.rssKb, loaded.rssKb, total, Number(ready.instancesPerSec));
   } finally {
     await server.stop();
   }
@@ -731,19 +749,12 @@ async function runPeerLoads(ctx: Ctx, server: ServerHandle, peers: PeerServer[])
 
 /** d. against one peer: the same subscriber counts, the peer's watches instead of subscriptions. */
 async function runPeerPush(ctx: Ctx, peer: PeerName): Promise<void> {
-  const limit = await fdLimit();
   const results: PushResult[] = [];
+  // etcd watches are multiplexed on a client's watch stream: up to 1000 clients, 10 watches each at 10,000.
+  const clients = (n: number): number => (peer === 'etcd' ? Math.min(n, 1000) : n);
   for (const requested of ctx.mode.push.subscribers) {
     await withPeer(ctx, peer, `push-${requested}`, async (server) => {
-      let s = requested;
-      // etcd watches are multiplexed on a client's watch stream: up to 1000 clients, 10 watches each at 10,000.
-      const clients = (n: number): number => (peer === 'etcd' ? Math.min(n, 1000) : n);
-      if (clients(s) + 200 > limit) {
-        s = Math.max(1, limit - 500);
-        ctx.notes.push(`${peer} watches: S=${requested} scaled down to ${s} (open-file limit ${limit})`);
-      }
-      for (let attempt = 0; attempt < 2; attempt++) {
-        await quiet(ctx, `${peer} watches S=${s}`);
+      const r = await fanOut(ctx, `${peer} watches`, requested, clients, async (s) => {
         progress(`d. ${peer}: ${s} watch(es) on ${clients(s)} connection(s), ${ctx.mode.push.rounds} changes`);
         const p = runScript(
           'load/peer-watch.ts',
@@ -763,24 +774,10 @@ async function runPeerPush(ctx: Ctx, peer: PeerName): Promise<void> {
           LOAD_CPU,
           { verbose: ctx.cli.verbose },
         );
-        try {
-          const r = await runToResult<PushResult & { clients?: number }>(p, 600_000);
-          const missing = r.rounds.reduce((a, x) => a + x.missing, 0);
-          if (missing > 0) ctx.notes.push(`${peer} watches S=${s}: ${missing} notifications missing within ${ctx.mode.push.roundTimeoutMs} ms`);
-          results.push(r);
-          peerPushCompare(ctx, peer, r);
-          break;
-        } catch (e) {
-          const msg = e instanceof Error ? e.message.split('\n')[0]! : String(e);
-          if (attempt === 0 && s > 1000) {
-            const half = Math.floor(s / 2);
-            ctx.notes.push(`${peer} watches: S=${s} failed on this machine (${msg}); retried with S=${half}`);
-            s = half;
-            continue;
-          }
-          throw e;
-        }
-      }
+        return runToResult<PushResult>(p, 600_000);
+      });
+      results.push(r);
+      peerPushCompare(ctx, peer, r);
     });
   }
   rawOf(ctx, 'peerPush')[peer] = results;
@@ -804,24 +801,9 @@ async function runPeerMemory(ctx: Ctx, peer: PeerName): Promise<void> {
   await quiet(ctx, `${peer} memory`);
   progress(`e. ${peer} memory: idle RSS, then ${total} instances in ${m.connections * m.servicesPerConn} services`);
   await withPeer(ctx, peer, 'memory', async (server) => {
-    await sleep(m.settleMs);
-    const idle = server.rss();
-    const { p, ready } = await startScript(
-      ctx,
-      'load/peer-hold.ts',
-      { peer, endpoint: server.endpoint, connections: m.connections, servicesPerConn: m.servicesPerConn, instancesPerService: m.instancesPerService, prefix: 'bench-mem', maxLifetimeMs: 600_000 },
-      LOAD_CPU,
-      300_000,
-    );
-    try {
-      await sleep(m.settleMs);
-      const loaded = server.rss();
-      if (!idle || !loaded) throw new Error('could not read /proc/<pid>/status');
-      rawOf(ctx, 'peerMemory')[peer] = { idle, loaded, instances: total, load: ready };
-      memoryCompare(ctx, peer, idle.rssKb, loaded.rssKb, total, Number(ready.instancesPerSec));
-    } finally {
-      await p.stop();
-    }
+    const { idle, loaded, ready } = await rssIdleAndLoaded(ctx, server, 'load/peer-hold.ts', { peer, endpoint: server.endpoint });
+    rawOf(ctx, 'peerMemory')[peer] = { idle, loaded, instances: total, load: ready };
+    memoryCompare(ctx, peer, idle.rssKb, loaded.rssKb, total, Number(ready.instancesPerSec));
   });
 }
 

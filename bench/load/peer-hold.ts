@@ -6,18 +6,13 @@
  */
 import { performance } from 'node:perf_hooks';
 import { hostsOf } from '../lib/bodies.js';
-import { emit, hardDeadline, runMain, scriptArgs, stopRequested } from '../lib/script.js';
+import { emitLoaded, hardDeadline, runMain, scriptArgs, stopRequested, type HoldArgs } from '../lib/script.js';
 import { inParallel, type PeerConnection, type PeerName } from '../peers/common.js';
 import { DRIVERS } from '../peers/drivers.js';
 
-interface Args {
+interface Args extends HoldArgs {
   peer: PeerName;
   endpoint: string;
-  connections: number;
-  servicesPerConn: number;
-  instancesPerService: number;
-  prefix: string;
-  maxLifetimeMs: number;
 }
 
 runMain(async () => {
@@ -45,13 +40,7 @@ runMain(async () => {
   const tLoaded = performance.now();
   const got = await conns[0]!.query(nameOf(0, 0));
   if (got !== a.instancesPerService) throw new Error(`query ${nameOf(0, 0)}: ${got} instances, expected ${a.instancesPerService}`);
-  emit('ready', {
-    services: batches,
-    instances: batches * a.instancesPerService,
-    connectMs: tConnected - t0,
-    loadMs: tLoaded - tConnected,
-    instancesPerSec: (batches * a.instancesPerService) / ((tLoaded - tConnected) / 1000),
-  });
+  emitLoaded(batches, a.instancesPerService, t0, tConnected, tLoaded);
   await stopRequested();
   await Promise.all(conns.map((c) => c.close()));
 });

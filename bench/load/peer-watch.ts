@@ -7,25 +7,17 @@
  */
 import { performance } from 'node:perf_hooks';
 import { loopbackIp } from '../lib/bodies.js';
-import { cpuSeconds } from '../lib/proc.js';
+import { Arrivals, measureRound, type FanoutArgs } from '../lib/fanout.js';
 import { emit, hardDeadline, log, runMain, scriptArgs } from '../lib/script.js';
-import { summarizeLatencies } from '../lib/stats.js';
 import type { PushResult, PushRound } from '../lib/types.js';
 import { inParallel, type PeerConnection, type PeerName } from '../peers/common.js';
 import { DRIVERS } from '../peers/drivers.js';
 
-interface Args {
+interface Args extends FanoutArgs {
   peer: PeerName;
   endpoint: string;
-  service: string;
-  subscribers: number;
+  /** Connections the watches are spread over. */
   clients: number;
-  rounds: number;
-  connectParallel: number;
-  roundTimeoutMs: number;
-  pauseMs: number;
-  maxLifetimeMs: number;
-  serverPid?: number;
 }
 
 runMain(async () => {
@@ -42,31 +34,14 @@ runMain(async () => {
   const n = a.subscribers;
   let expect = `${hostOf(0).ip}:${port}`;
   let armed = false;
-  let arrived = new Float64Array(n).fill(NaN);
-  let count = 0;
-  let onAll: (() => void) | null = null;
+  const arrivals = new Arrivals(n);
   const handler =
     (i: number) =>
     (key: string | null, at: number): void => {
-      if (!armed || !Number.isNaN(arrived[i]!)) return;
+      if (!armed || arrivals.has(i)) return;
       if (key !== null && !key.endsWith(expect)) return;
-      arrived[i] = at;
-      if (++count === n) onAll?.();
+      arrivals.mark(i, at);
     };
-  const waitAll = (timeoutMs: number): Promise<boolean> =>
-    count === n
-      ? Promise.resolve(true)
-      : new Promise((res) => {
-          const t = setTimeout(() => {
-            onAll = null;
-            res(false);
-          }, timeoutMs);
-          onAll = () => {
-            clearTimeout(t);
-            onAll = null;
-            res(true);
-          };
-        });
 
   const clients = Math.min(a.clients, n);
   const tConn = performance.now();
@@ -89,34 +64,9 @@ runMain(async () => {
     await new Promise((res) => setTimeout(res, a.pauseMs));
     const h = hostOf(r);
     expect = `${h.ip}:${h.port}`;
-    arrived = new Float64Array(n).fill(NaN);
-    count = 0;
     armed = true;
-    const s0 = a.serverPid !== undefined ? cpuSeconds(a.serverPid) : null;
-    const u0 = process.cpuUsage();
-    const tSend = performance.now();
-    await changer.change(a.service, h);
-    const tResp = performance.now();
-    await waitAll(a.roundTimeoutMs);
+    rounds.push(await measureRound(arrivals, () => changer.change(a.service, h), a.roundTimeoutMs, a.serverPid));
     armed = false;
-    const s1 = a.serverPid !== undefined ? cpuSeconds(a.serverPid) : null;
-    const u1 = process.cpuUsage(u0);
-    const fromResp: number[] = [];
-    const fromSend: number[] = [];
-    for (const t of arrived) {
-      if (Number.isNaN(t)) continue;
-      fromResp.push(t - tResp);
-      fromSend.push(t - tSend);
-    }
-    rounds.push({
-      received: fromResp.length,
-      missing: n - fromResp.length,
-      changeRttMs: tResp - tSend,
-      fromResponseMs: summarizeLatencies(fromResp),
-      fromSendMs: summarizeLatencies(fromSend),
-      serverCpuSec: s0 !== null && s1 !== null ? s1 - s0 : null,
-      loadCpuSec: (u1.user + u1.system) / 1e6,
-    });
   }
   const result: PushResult = { subscribers: n, connectMs, subscribeMs, initialPushes: n, initialAll: true, rounds, streamsClosed: 0 };
   emit('result', result);
