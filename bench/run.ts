@@ -10,7 +10,7 @@
  * killed when this process exits.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CONFIG_KEYS } from '../src/config/keys.js';
@@ -28,13 +28,18 @@ import {
   sleep,
   startNomen,
   waitQuiet,
+  type Rss,
   type ScriptEvent,
   type ScriptProcess,
   type ServerHandle,
 } from './lib/proc.js';
 import { machineInfo, markdownTable, textTable, upsertDocSection, writeJson, type Row } from './lib/report.js';
+import { renderChart, type ChartPanel } from './lib/chart.js';
 import { fmt, spread, type Spread } from './lib/stats.js';
 import type { Disturbable, GrpcJob, GrpcJobResult, GrpcWindow, HttpRun, PushResult, PushRound } from './lib/types.js';
+import { PEERS, type PeerName, type PeerServer } from './peers/common.js';
+import { DRIVERS } from './peers/drivers.js';
+import { ensurePeers, packageVersion } from './peers/install.js';
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -58,6 +63,8 @@ interface Mode {
   spareRounds: number;
   /** Longest wait for an idle machine before each measurement. */
   quietWaitMs: number;
+  /** Alternating rounds (Nomen / etcd / ZooKeeper) of the register and query loads against the peers. */
+  peerRounds: number;
 }
 
 const MODES: Record<Mode['name'], Mode> = {
@@ -71,6 +78,7 @@ const MODES: Record<Mode['name'], Mode> = {
     startupRuns: 3,
     spareRounds: 0,
     quietWaitMs: 1000,
+    peerRounds: 1,
   },
   full: {
     name: 'full',
@@ -82,6 +90,7 @@ const MODES: Record<Mode['name'], Mode> = {
     startupRuns: 5,
     spareRounds: 4,
     quietWaitMs: 60_000,
+    peerRounds: 3,
   },
 };
 
@@ -95,13 +104,16 @@ interface Cli {
   docs: boolean;
   cpuProf: boolean;
   pushDelayMs: number | null;
+  /** Peer registries run next to Nomen (full: both unless `--no-peers`; quick: only with `--peers`). */
+  peers: PeerName[];
 }
 
 function parseCli(argv: string[]): Cli {
   if (argv.includes('--help')) {
     process.stdout.write(
       'npm run bench -- [--quick] [--only baseline,register,query,http,push,memory,startup]\n' +
-        '                 [--connections N] [--subscribers 1,1000] [--push-delay MS] [--cpu-prof] [--docs | --no-docs] [--verbose]\n',
+        '                 [--connections N] [--subscribers 1,1000] [--push-delay MS] [--cpu-prof] [--docs | --no-docs] [--verbose]\n' +
+        '                 [--peers etcd,zookeeper | --no-peers]\n',
     );
     process.exit(0);
   }
@@ -124,6 +136,19 @@ function parseCli(argv: string[]): Cli {
   const subs = value('--subscribers');
   if (subs) mode.push = { ...mode.push, subscribers: subs.split(',').map(Number) };
   const pd = value('--push-delay');
+  // `--peers` alone (or followed by another flag) means all of them.
+  const peersArg = value('--peers');
+  const peersRaw = argv.includes('--peers') || argv.some((a) => a.startsWith('--peers=')) ? (peersArg && !peersArg.startsWith('--') ? peersArg : PEERS.join(',')) : undefined;
+  const peers = argv.includes('--no-peers')
+    ? []
+    : peersRaw !== undefined
+      ? peersRaw.split(',').map((p) => {
+          if (!(PEERS as readonly string[]).includes(p)) throw new Error(`--peers: unknown peer ${p} (one of ${PEERS.join(',')})`);
+          return p as PeerName;
+        })
+      : argv.includes('--quick')
+        ? []
+        : [...PEERS];
   return {
     mode,
     only,
@@ -132,6 +157,7 @@ function parseCli(argv: string[]): Cli {
     docs: argv.includes('--quick') ? argv.includes('--docs') : !argv.includes('--no-docs'),
     cpuProf: argv.includes('--cpu-prof'),
     pushDelayMs: pd !== undefined ? Number(pd) : null,
+    peers,
   };
 }
 
@@ -158,6 +184,8 @@ interface Ctx {
   logDir: string;
   pushDelayMs: number;
   serverProps: Record<string, string>;
+  /** Figures of Nomen and the peers for the "vs peer" rows and the chart, filled as scenarios run. */
+  compared: Compared[];
 }
 
 const num = (x: number | null | undefined): number => (x === null || x === undefined ? NaN : x);
@@ -259,15 +287,16 @@ async function alternatingRounds<W extends Disturbable>(ctx: Ctx, label: string,
   return out;
 }
 
-function grpcSide(ctx: Ctx, name: string, target: string, serverPid: number, jobs: GrpcJob[], errors: Record<string, string>): Side<GrpcWindow> {
+/** A closed-loop load side: Nomen or the echo (grpc-load.ts), or a peer (`script` peer-load.ts with `extra` naming it). */
+function grpcSide(ctx: Ctx, name: string, target: string, serverPid: number, jobs: GrpcJob[], errors: Record<string, string>, script = 'load/grpc-load.ts', extra: object = {}): Side<GrpcWindow> {
   const g = ctx.mode.grpc;
   return {
     name,
     run: async () => {
       const r = await runToResult<{ jobs: Record<string, GrpcJobResult> }>(
         runScript(
-          'load/grpc-load.ts',
-          { target, serverPid, connections: ctx.mode.connections, warmupMs: g.warmupMs, durationMs: g.durationMs, repeats: g.windowsPerRound, maxOpsPerWindow: g.maxOpsPerWindow, servicesPerConn: 50, jobs },
+          script,
+          { target, serverPid, connections: ctx.mode.connections, warmupMs: g.warmupMs, durationMs: g.durationMs, repeats: g.windowsPerRound, maxOpsPerWindow: g.maxOpsPerWindow, servicesPerConn: 50, jobs, ...extra },
           LOAD_CPU,
           { verbose: ctx.cli.verbose },
         ),
@@ -284,11 +313,11 @@ function grpcSide(ctx: Ctx, name: string, target: string, serverPid: number, job
   };
 }
 
-async function prewarmGrpc(ctx: Ctx, target: string, jobs: GrpcJob[]): Promise<void> {
+async function prewarmGrpc(ctx: Ctx, target: string, jobs: GrpcJob[], script = 'load/grpc-load.ts', extra: object = {}): Promise<void> {
   const g = ctx.mode.grpc;
   if (g.prewarmMs <= 0) return;
   await runToResult(
-    runScript('load/grpc-load.ts', { target, connections: ctx.mode.connections, warmupMs: g.prewarmMs, durationMs: 200, repeats: 1, maxOpsPerWindow: 100_000, servicesPerConn: 50, jobs }, LOAD_CPU, {
+    runScript(script, { target, connections: ctx.mode.connections, warmupMs: g.prewarmMs, durationMs: 200, repeats: 1, maxOpsPerWindow: 100_000, servicesPerConn: 50, jobs, ...extra }, LOAD_CPU, {
       verbose: ctx.cli.verbose,
     }),
     g.prewarmMs * jobs.length + 90_000,
@@ -478,64 +507,79 @@ async function fdLimit(): Promise<number> {
   return Number.isFinite(n) && n > 0 ? n : 1024;
 }
 
-async function runPush(ctx: Ctx, server: ServerHandle): Promise<void> {
+/**
+ * One fan-out measurement of `requested` subscribers/watchers (`label` names it in notes): scaled
+ * down to the open-file limit (`conns(s)` connections are needed), run after a quiet wait, and
+ * halved once if it fails with more than 1000.
+ */
+async function fanOut(ctx: Ctx, label: string, requested: number, conns: (s: number) => number, run: (s: number) => Promise<PushResult>): Promise<PushResult> {
   const limit = await fdLimit();
+  let s = requested;
+  if (conns(s) + 200 > limit) {
+    s = Math.max(1, limit - 500);
+    ctx.notes.push(`${label}: S=${requested} scaled down to ${s} (open-file limit ${limit})`);
+  }
+  for (let attempt = 0; ; attempt++) {
+    await quiet(ctx, `${label} S=${s}`);
+    try {
+      const r = await run(s);
+      const missing = r.rounds.reduce((a, x) => a + x.missing, 0);
+      if (missing > 0) ctx.notes.push(`${label} S=${s}: ${missing} notifications missing within ${ctx.mode.push.roundTimeoutMs} ms`);
+      return r;
+    } catch (e) {
+      const msg = e instanceof Error ? e.message.split('\n')[0]! : String(e);
+      if (attempt > 0 || s <= 1000) throw e;
+      const half = Math.floor(s / 2);
+      ctx.notes.push(`${label}: S=${s} failed on this machine (${msg}); retried with S=${half}`);
+      s = half;
+    }
+  }
+}
+
+async function runPush(ctx: Ctx, server: ServerHandle): Promise<void> {
   const results: PushResult[] = [];
   for (const requested of ctx.mode.push.subscribers) {
-    let s = requested;
-    if (s + 200 > limit) {
-      s = Math.max(1, limit - 500);
-      ctx.notes.push(`push fan-out: S=${requested} scaled down to ${s} (open-file limit ${limit})`);
-    }
-    for (let attempt = 0; attempt < 2; attempt++) {
-      await quiet(ctx, `push fan-out S=${s}`);
-      progress(`d. push fan-out: ${s} subscriber(s), ${ctx.mode.push.rounds} changes`);
-      const p = runScript(
-        'load/push-fanout.ts',
-        {
-          target: server.grpcAddress,
-          serverPid: server.pid,
-          service: `bench-push-${s}`,
-          subscribers: s,
-          rounds: ctx.mode.push.rounds,
-          connectParallel: Math.min(64, s),
-          roundTimeoutMs: ctx.mode.push.roundTimeoutMs,
-          pauseMs: Math.max(ctx.mode.push.pauseMs, ctx.pushDelayMs * 2),
-          maxLifetimeMs: 600_000,
-        },
-        LOAD_CPU,
-        { verbose: ctx.cli.verbose },
-      );
-      try {
-        const r = await runToResult<PushResult>(p, 600_000);
-        const missing = r.rounds.reduce((a, x) => a + x.missing, 0);
-        if (missing > 0) ctx.notes.push(`push fan-out S=${s}: ${missing} subscriber-pushes missing within ${ctx.mode.push.roundTimeoutMs} ms`);
-        if (r.initialPushes < s) ctx.notes.push(`push fan-out S=${s}: only ${r.initialPushes} initial (post-subscribe) pushes arrived`);
-        results.push(r);
-        pushRows(ctx, r);
-        break;
-      } catch (e) {
-        const msg = e instanceof Error ? e.message.split('\n')[0]! : String(e);
-        if (attempt === 0 && s > 1000) {
-          const half = Math.floor(s / 2);
-          ctx.notes.push(`push fan-out: S=${s} failed on this machine (${msg}); retried with S=${half}`);
-          s = half;
-          continue;
-        }
-        throw e;
-      }
-    }
+    const r = await fanOut(
+      ctx,
+      'push fan-out',
+      requested,
+      (s) => s,
+      async (s) => {
+        progress(`d. push fan-out: ${s} subscriber(s), ${ctx.mode.push.rounds} changes`);
+        const p = runScript(
+          'load/push-fanout.ts',
+          {
+            target: server.grpcAddress,
+            serverPid: server.pid,
+            service: `bench-push-${s}`,
+            subscribers: s,
+            rounds: ctx.mode.push.rounds,
+            connectParallel: Math.min(64, s),
+            roundTimeoutMs: ctx.mode.push.roundTimeoutMs,
+            pauseMs: Math.max(ctx.mode.push.pauseMs, ctx.pushDelayMs * 2),
+            maxLifetimeMs: 600_000,
+          },
+          LOAD_CPU,
+          { verbose: ctx.cli.verbose },
+        );
+        return runToResult<PushResult>(p, 600_000);
+      },
+    );
+    if (r.initialPushes < r.subscribers) ctx.notes.push(`push fan-out S=${r.subscribers}: only ${r.initialPushes} initial (post-subscribe) pushes arrived`);
+    results.push(r);
+    pushRows(ctx, r);
+    peerPushCompare(ctx, 'Nomen', r);
   }
   ctx.raw.push = results;
 }
 
-function pushRows(ctx: Ctx, r: PushResult): void {
-  const label = `d. push fan-out S=${r.subscribers}`;
-  const w = ctx.pushDelayMs;
+/** Rows of one fan-out result; `who` names a peer (its figures go in the value column), `w` is the server's merge window. */
+function pushRows(ctx: Ctx, r: PushResult, who = '', w = ctx.pushDelayMs): void {
+  const label = `d. ${who ? `notify (${who})` : 'push fan-out'} S=${r.subscribers}`;
   const of = (pick: (x: PushRound) => number): Spread => spread(r.rounds.map(pick));
   for (const k of ['p50', 'p99', 'max'] as const) {
-    ctx.rows.push({ scenario: label, metric: `push latency ${k}`, unit: 'ms', nomen: of((x) => x.fromResponseMs[k]), digits: 1, note: 'from change response' });
-    ctx.rows.push({ scenario: label, metric: `  minus ${w} ms window ${k}`, unit: 'ms', nomen: of((x) => x.fromResponseMs[k] - w), digits: 1 });
+    ctx.rows.push({ scenario: label, metric: `${who ? 'notification' : 'push'} latency ${k}`, unit: 'ms', nomen: of((x) => x.fromResponseMs[k]), digits: 1, note: 'from change response' });
+    if (w > 0) ctx.rows.push({ scenario: label, metric: `  minus ${w} ms window ${k}`, unit: 'ms', nomen: of((x) => x.fromResponseMs[k] - w), digits: 1 });
   }
   if (r.subscribers >= 100) {
     // /proc CPU time has 10 ms resolution: only meaningful for large fan-outs.
@@ -548,6 +592,31 @@ function pushRows(ctx: Ctx, r: PushResult): void {
 // ---------------------------------------------------------------------------------------------
 // Scenarios e and f: memory, start → ready
 
+/**
+ * RSS of a fresh server `settleMs` after start, then with the memory layout loaded by the holder
+ * `script` (kept connected while RSS is read, stopped afterwards).
+ */
+async function rssIdleAndLoaded(ctx: Ctx, server: { rss(): Rss | null }, script: string, args: object): Promise<{ idle: Rss; loaded: Rss; ready: ScriptEvent }> {
+  const m = ctx.mode.memory;
+  await sleep(m.settleMs);
+  const idle = server.rss();
+  const { p, ready } = await startScript(
+    ctx,
+    script,
+    { ...args, connections: m.connections, servicesPerConn: m.servicesPerConn, instancesPerService: m.instancesPerService, prefix: 'bench-mem', maxLifetimeMs: 600_000 },
+    LOAD_CPU,
+    300_000,
+  );
+  try {
+    await sleep(m.settleMs);
+    const loaded = server.rss();
+    if (!idle || !loaded) throw new Error('could not read /proc/<pid>/status');
+    return { idle, loaded, ready };
+  } finally {
+    await p.stop();
+  }
+}
+
 async function runMemory(ctx: Ctx): Promise<void> {
   const m = ctx.mode.memory;
   const total = m.connections * m.servicesPerConn * m.instancesPerService;
@@ -555,39 +624,18 @@ async function runMemory(ctx: Ctx): Promise<void> {
   progress(`e. memory: idle RSS, then ${total} instances in ${m.connections * m.servicesPerConn} services`);
   const server = await startServer(ctx, 'memory');
   try {
-    await sleep(m.settleMs);
-    const idle = server.rss();
-    const { p, ready } = await startScript(
-      ctx,
-      'load/hold.ts',
-      {
-        target: server.grpcAddress,
-        connections: m.connections,
-        servicesPerConn: m.servicesPerConn,
-        instancesPerService: m.instancesPerService,
-        prefix: 'bench-mem',
-        maxLifetimeMs: 600_000,
-      },
-      LOAD_CPU,
-      300_000,
-    );
-    try {
-      await sleep(m.settleMs);
-      const loaded = server.rss();
-      if (!idle || !loaded) throw new Error('could not read /proc/<pid>/status');
-      const perInstance = ((loaded.rssKb - idle.rssKb) * 1024) / total;
-      ctx.raw.memory = { idle, loaded, instances: total, load: ready };
-      const row = (metric: string, unit: string, v: number, digits: number): void => {
-        ctx.rows.push({ scenario: 'e. memory', metric, unit, nomen: spread([v]), digits });
-      };
-      row(`RSS idle ${m.settleMs / 1000} s after ready`, 'MiB', idle.rssKb / 1024, 1);
-      row(`RSS with ${total.toLocaleString('en-US')} instances`, 'MiB', loaded.rssKb / 1024, 1);
-      row('peak RSS (VmHWM) while loading', 'MiB', loaded.hwmKb / 1024, 1);
-      row('RSS growth per instance', 'bytes', perInstance, 0);
-      row(`batch load rate (${m.connections} conns)`, 'inst/s', Number(ready.instancesPerSec), 0);
-    } finally {
-      await p.stop();
-    }
+    const { idle, loaded, ready } = await rssIdleAndLoaded(ctx, server, 'load/hold.ts', { target: server.grpcAddress });
+    const perInstance = ((loaded.rssKb - idle.rssKb) * 1024) / total;
+    ctx.raw.memory = { idle, loaded, instances: total, load: ready };
+    const row = (metric: string, unit: string, v: number, digits: number): void => {
+      ctx.rows.push({ scenario: 'e. memory', metric, unit, nomen: spread([v]), digits });
+    };
+    row(`RSS idle ${m.settleMs / 1000} s after ready`, 'MiB', idle.rssKb / 1024, 1);
+    row(`RSS with ${total.toLocaleString('en-US')} instances`, 'MiB', loaded.rssKb / 1024, 1);
+    row('peak RSS (VmHWM) while loading', 'MiB', loaded.hwmKb / 1024, 1);
+    row('RSS growth per instance', 'bytes', perInstance, 0);
+    row(`batch load rate (${m.connections} conns)`, 'inst/s', Number(ready.instancesPerSec), 0);
+    memoryCompare(ctx, 'Nomen', idle.rssKb, loaded.rssKb, total, Number(ready.instancesPerSec));
   } finally {
     await server.stop();
   }
@@ -602,7 +650,222 @@ async function runStartup(ctx: Ctx, extra: number[]): Promise<void> {
     await s.stop();
   }
   ctx.raw.startupMs = samples;
+  compare(ctx, 'Nomen', 'f. start → ready: spawn to ready', 'ms', 'lower', spread(samples), 0);
   ctx.rows.push({ scenario: 'f. start → ready', metric: `spawn to readiness 200 (${samples.length} runs)`, unit: 'ms', nomen: spread(samples), digits: 0 });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Peers: etcd and ZooKeeper on the same machine, same CPU, same concurrency and payloads
+
+const PEER_LABEL: Record<PeerName, string> = { etcd: 'etcd', zookeeper: 'ZooKeeper' };
+
+/**
+ * Figures compared across systems (Nomen and the peers) that do not come from paired rounds:
+ * collected as the scenarios run, turned into "vs peer" rows and chart panels at the end.
+ */
+interface Compared {
+  key: string;
+  /** Shown in the chart only (the table has paired rows for it). */
+  chartOnly?: boolean;
+  unit: string;
+  better: 'higher' | 'lower';
+  digits?: number;
+  values: Partial<Record<'Nomen' | PeerName, Spread>>;
+}
+
+function compare(ctx: Ctx, who: 'Nomen' | PeerName, key: string, unit: string, better: 'higher' | 'lower', value: Spread, digits?: number): void {
+  let c = ctx.compared.find((x) => x.key === key);
+  if (!c) ctx.compared.push((c = { key, unit, better, digits, values: {} }));
+  c.values[who] = value;
+}
+
+/** A per-peer object in the raw results. */
+function rawOf(ctx: Ctx, key: string): Record<string, unknown> {
+  return (ctx.raw[key] ??= {}) as Record<string, unknown>;
+}
+
+async function startPeer(ctx: Ctx, peer: PeerName, label: string): Promise<PeerServer> {
+  const port = await freePortPair();
+  const dataDir = mkdtempSync(join(ctx.tmp, `${peer}-${label}-`));
+  const s = await DRIVERS[peer].start({ port, dataDir, logFile: join(ctx.logDir, `${peer}-${label}.log`), cpu: SERVER_CPU });
+  progress(`${peer} (${label}) ready in ${s.readyMs.toFixed(0)} ms (pid ${s.pid}, ${s.endpoint})`);
+  return s;
+}
+
+async function withPeer(ctx: Ctx, peer: PeerName, label: string, f: (s: PeerServer) => Promise<void>): Promise<void> {
+  const s = await startPeer(ctx, peer, label);
+  try {
+    await f(s);
+    if (!s.alive()) throw new Error(`${peer} died during ${label}; see its log`);
+  } finally {
+    await s.stop();
+  }
+}
+
+/** a./b. against the peers: register and query loads in alternating rounds Nomen / etcd / ZooKeeper. */
+async function runPeerLoads(ctx: Ctx, server: ServerHandle, peers: PeerServer[]): Promise<void> {
+  const { only } = ctx.cli;
+  const jobs: GrpcJob[] = [];
+  if (only.has('register')) jobs.push({ name: 'register', mode: 'register' });
+  if (only.has('query')) jobs.push({ name: 'query', mode: 'query', service: 'bench-100', expectHosts: 100 });
+  if (jobs.length === 0) return;
+  const errors: Record<string, string> = {};
+  const sides: Side<GrpcWindow>[] = [grpcSide(ctx, 'nomen', server.grpcAddress, server.pid, jobs, errors)];
+  for (const p of peers) {
+    const extra = { peer: p.name, endpoint: p.endpoint };
+    sides.push(grpcSide(ctx, p.name, p.endpoint, p.pid, jobs, errors, 'load/peer-load.ts', extra));
+    progress(`peers: ${p.name} ${jobs.map((j) => j.name).join(' + ')}, ${ctx.mode.connections} connections: warm-up`);
+    await prewarmGrpc(ctx, p.endpoint, jobs, 'load/peer-load.ts', extra);
+  }
+  progress(`peers: ${ctx.mode.peerRounds} alternating rounds (${sides.map((x) => x.name).join(' / ')})`);
+  const r = await alternatingRounds(ctx, 'peers', sides, ctx.mode.peerRounds);
+  ctx.raw.peerLoads = r;
+  for (const [k, e] of Object.entries(errors)) ctx.notes.push(`peers ${k}: failed requests (first: ${e})`);
+  const nomen = r.nomen ?? {};
+  for (const job of jobs) {
+    const n = fromGrpc(nomen[job.name] ?? []);
+    const letter = job.mode === 'register' ? 'a. register' : 'b. query 100 instances';
+    const panel = (metric: string, unit: string, better: 'higher' | 'lower', f: (x: LoadSample) => number): void => {
+      const key = `${letter}: ${metric}`;
+      compare(ctx, 'Nomen', key, unit, better, spread(n.map(f)));
+      for (const p of peers) compare(ctx, p.name, key, unit, better, spread(fromGrpc(r[p.name]?.[job.name] ?? []).map(f)));
+      const c = ctx.compared.find((x) => x.key === key);
+      if (c) c.chartOnly = true;
+    };
+    panel(`throughput (${ctx.mode.connections} conns)`, 'ops/s', 'higher', (x) => x.rate);
+    panel('server CPU per operation', 'µs', 'lower', (x) => (x.cpu / x.rate) * 1e6);
+    for (const p of peers) {
+      const ws = r[p.name]?.[job.name] ?? [];
+      if (ws.every((w) => w.ops === 0)) {
+        ctx.notes.push(`peers: ${p.name} ${job.name}: no successful operation (${errors[`${p.name}/${job.name}`] ?? '?'})`);
+        continue;
+      }
+      loadRows(ctx, `${letter} vs ${PEER_LABEL[p.name]} (${ctx.mode.connections} conns)`, 'ops/s', n, fromGrpc(ws), PEER_LABEL[p.name], {
+        target: job.mode === 'register' ? 1.5 : undefined,
+      });
+    }
+  }
+}
+
+/** d. against one peer: the same subscriber counts, the peer's watches instead of subscriptions. */
+async function runPeerPush(ctx: Ctx, peer: PeerName): Promise<void> {
+  const results: PushResult[] = [];
+  // etcd watches are multiplexed on a client's watch stream: up to 1000 clients, 10 watches each at 10,000.
+  const clients = (n: number): number => (peer === 'etcd' ? Math.min(n, 1000) : n);
+  for (const requested of ctx.mode.push.subscribers) {
+    await withPeer(ctx, peer, `push-${requested}`, async (server) => {
+      const r = await fanOut(ctx, `${peer} watches`, requested, clients, async (s) => {
+        progress(`d. ${peer}: ${s} watch(es) on ${clients(s)} connection(s), ${ctx.mode.push.rounds} changes`);
+        const p = runScript(
+          'load/peer-watch.ts',
+          {
+            peer,
+            endpoint: server.endpoint,
+            serverPid: server.pid,
+            service: `bench-push-${s}`,
+            subscribers: s,
+            clients: clients(s),
+            rounds: ctx.mode.push.rounds,
+            connectParallel: Math.min(64, s),
+            roundTimeoutMs: ctx.mode.push.roundTimeoutMs,
+            pauseMs: ctx.mode.push.pauseMs,
+            maxLifetimeMs: 600_000,
+          },
+          LOAD_CPU,
+          { verbose: ctx.cli.verbose },
+        );
+        return runToResult<PushResult>(p, 600_000);
+      });
+      results.push(r);
+      peerPushCompare(ctx, peer, r);
+    });
+  }
+  rawOf(ctx, 'peerPush')[peer] = results;
+}
+
+/**
+ * Notification latency of a fan-out result (Nomen's push or a peer's watch) into the comparison,
+ * measured from *sending* the change: ZooKeeper triggers (serialises) all watch events before it
+ * answers the create, so "from the change's response" goes negative there.
+ */
+function peerPushCompare(ctx: Ctx, who: 'Nomen' | PeerName, r: PushResult): void {
+  for (const k of ['p50', 'p99', 'max'] as const) {
+    compare(ctx, who, `d. notify ${r.subscribers.toLocaleString('en-US')} watcher(s): ${k} from change sent`, 'ms', 'lower', spread(r.rounds.map((x) => x.fromSendMs[k])), 1);
+  }
+}
+
+/** e. against one peer: idle RSS, then the same 100k instances in 10k services. */
+async function runPeerMemory(ctx: Ctx, peer: PeerName): Promise<void> {
+  const m = ctx.mode.memory;
+  const total = m.connections * m.servicesPerConn * m.instancesPerService;
+  await quiet(ctx, `${peer} memory`);
+  progress(`e. ${peer} memory: idle RSS, then ${total} instances in ${m.connections * m.servicesPerConn} services`);
+  await withPeer(ctx, peer, 'memory', async (server) => {
+    const { idle, loaded, ready } = await rssIdleAndLoaded(ctx, server, 'load/peer-hold.ts', { peer, endpoint: server.endpoint });
+    rawOf(ctx, 'peerMemory')[peer] = { idle, loaded, instances: total, load: ready };
+    memoryCompare(ctx, peer, idle.rssKb, loaded.rssKb, total, Number(ready.instancesPerSec));
+  });
+}
+
+function memoryCompare(ctx: Ctx, who: 'Nomen' | PeerName, idleKb: number, loadedKb: number, total: number, rate: number): void {
+  const m = ctx.mode.memory;
+  compare(ctx, who, 'e. memory: RSS idle', 'MiB', 'lower', spread([idleKb / 1024]), 1);
+  compare(ctx, who, `e. memory: RSS with ${total.toLocaleString('en-US')} instances (${m.connections} connections)`, 'MiB', 'lower', spread([loadedKb / 1024]), 1);
+  compare(ctx, who, `e. memory: batch load rate (${m.instancesPerService} per request)`, 'inst/s', 'higher', spread([rate]), 0);
+}
+
+/** f. against one peer: spawn → ready of a fresh server, the same number of runs as Nomen. */
+async function runPeerStartup(ctx: Ctx, peer: PeerName): Promise<void> {
+  const samples: number[] = [];
+  await quiet(ctx, `${peer} start → ready`);
+  for (let i = 0; i < ctx.mode.startupRuns; i++) {
+    const s = await startPeer(ctx, peer, `startup-${i}`);
+    samples.push(s.readyMs);
+    await s.stop();
+  }
+  rawOf(ctx, 'peerStartupMs')[peer] = samples;
+  compare(ctx, peer, 'f. start → ready: spawn to ready', 'ms', 'lower', spread(samples), 0);
+}
+
+/** The "vs peer" rows (Nomen in the value column, the peer as baseline) of everything compared but not paired. */
+function peerRows(ctx: Ctx): void {
+  for (const c of ctx.compared) {
+    if (c.chartOnly) continue;
+    const nomen = c.values.Nomen;
+    if (!nomen) continue;
+    for (const peer of ctx.cli.peers) {
+      const v = c.values[peer];
+      if (!v || v.n === 0) continue;
+      const [scenario, metric] = c.key.includes(': ') ? [c.key.slice(0, c.key.indexOf(': ')), c.key.slice(c.key.indexOf(': ') + 2)] : [c.key, 'value'];
+      ctx.rows.push({
+        scenario: `${scenario} vs ${PEER_LABEL[peer]}`,
+        metric,
+        unit: c.unit,
+        nomen,
+        baseline: v,
+        baselineName: PEER_LABEL[peer],
+        ratio: spread([nomen.median / v.median]),
+        digits: c.digits,
+      });
+    }
+  }
+}
+
+/** The chart: one panel per compared figure that has Nomen and at least one peer. */
+function peerChart(ctx: Ctx, caption: string[]): string | null {
+  const panels: ChartPanel[] = ctx.compared
+    // Notification p50 and max are in the table; the chart keeps p99.
+    .filter((c) => c.values.Nomen && ctx.cli.peers.some((p) => c.values[p]) && !/: (p50|max) from change sent$/.test(c.key))
+    .map((c) => ({
+      title: c.key,
+      unit: c.unit,
+      better: c.better,
+      bars: (['Nomen', ...ctx.cli.peers] as const).flatMap((w) => {
+        const v = c.values[w];
+        return v ? [{ label: w === 'Nomen' ? 'Nomen' : PEER_LABEL[w], value: v }] : [];
+      }),
+    }));
+  return panels.length ? renderChart(panels, caption) : null;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -620,11 +883,17 @@ async function main(): Promise<void> {
   const pushDelayMs = cli.pushDelayMs ?? Number(CONFIG_KEYS['nacos.naming.push.pushTaskDelay'].default);
   const serverProps: Record<string, string> = {};
   if (cli.pushDelayMs !== null) serverProps['nacos.naming.push.pushTaskDelay'] = String(cli.pushDelayMs);
-  const ctx: Ctx = { cli, mode, rows: [], raw: {}, notes: [], tmp, logDir, pushDelayMs, serverProps };
+  const ctx: Ctx = { cli, mode, rows: [], raw: {}, notes: [], tmp, logDir, pushDelayMs, serverProps, compared: [] };
   if (!pinned) {
     ctx.notes.push(hasTaskset() ? `only ${cpuCount()} CPU(s): server and load generators share cores` : 'taskset not found: server and load generators are not pinned');
   }
   progress(`mode ${mode.name}; ${machine.cpuModel}, ${machine.cores} cores, Node ${machine.node}, commit ${machine.commit}; pinned=${pinned}`);
+  if (cli.peers.length > 0) {
+    const { ok, problems } = ensurePeers(cli.peers, progress);
+    for (const m of problems) ctx.notes.push(`peers: ${m}`);
+    cli.peers = ok;
+    ctx.raw.peerVersions = Object.fromEntries(ok.map((p) => [p, packageVersion(p === 'etcd' ? 'etcd-server' : 'zookeeper')]));
+  }
   const errors: Record<string, string> = {};
   const attempt = async (name: string, f: () => Promise<void>): Promise<void> => {
     try {
@@ -664,6 +933,17 @@ async function main(): Promise<void> {
             try {
               await attempt('a./b. gRPC', () => runGrpcComparison(ctx, server, base));
               if (has('http')) await attempt('c. HTTP', () => runHttpComparison(ctx, server, base));
+              if (cli.peers.length > 0 && (has('register') || has('query'))) {
+                await attempt('a./b. peers', async () => {
+                  const peers: PeerServer[] = [];
+                  try {
+                    for (const p of cli.peers) peers.push(await startPeer(ctx, p, 'load'));
+                    await runPeerLoads(ctx, server, peers);
+                  } finally {
+                    for (const p of peers) await p.stop();
+                  }
+                });
+              }
             } finally {
               await holder.stop();
             }
@@ -680,11 +960,15 @@ async function main(): Promise<void> {
         }
       });
     }
+    if (has('push')) for (const p of cli.peers) await attempt(`d. ${p} watches`, () => runPeerPush(ctx, p));
     if (has('memory')) await attempt('e. memory', () => runMemory(ctx));
+    if (has('memory')) for (const p of cli.peers) await attempt(`e. ${p} memory`, () => runPeerMemory(ctx, p));
     if (has('startup')) {
       progress(`f. start → ready, ${mode.startupRuns} runs`);
       await attempt('f. startup', () => runStartup(ctx, startups));
+      for (const p of cli.peers) await attempt(`f. ${p} startup`, () => runPeerStartup(ctx, p));
     }
+    peerRows(ctx);
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
@@ -713,6 +997,16 @@ async function main(): Promise<void> {
     elapsedSec: elapsed,
   });
   process.stdout.write(`results: ${resultsFile}\n`);
+  const peerNames = cli.peers.map((p) => `${PEER_LABEL[p]} ${String((ctx.raw.peerVersions as Record<string, unknown> | undefined)?.[p] ?? '')}`.trim());
+  const chart = peerChart(ctx, [
+    `Nomen vs ${peerNames.join(', ')}: ${date}, ${mode.name} run, commit ${machine.commit}`,
+    `${machine.cpuModel}, ${machine.cores} cores (servers pinned to CPU ${SERVER_CPU}, load to CPU ${LOAD_CPU}), Node ${machine.node}; bars = median, whiskers = min–max`,
+  ]);
+  const chartName = `${date}${mode.name === 'full' ? '' : '-quick'}${partial}-peers.svg`;
+  if (chart) {
+    writeFileSync(join(BENCH_DIR, 'results', chartName), chart);
+    process.stdout.write(`chart: bench/results/${chartName}\n`);
+  }
 
   if (cli.docs && cli.only.size === SCENARIOS.length) {
     const g = mode.grpc;
@@ -729,10 +1023,19 @@ async function main(): Promise<void> {
       '',
       markdownTable(ctx.rows),
       '',
+      ...(cli.peers.length
+        ? [
+            `Peers (same machine and CPU, ${mode.connections} connections, instance JSON as Nomen's): ${cli.peers.map((p) => `**${peerNames[cli.peers.indexOf(p)]}**: ${DRIVERS[p].describe}`).join('; ')}. ` +
+              '"vs etcd/ZooKeeper" rows: ratio = Nomen ÷ peer (register and query paired per round; the others medians of separate runs).',
+            '',
+          ]
+        : []),
+      ...(chart ? [`![Nomen vs peers](benchmarks-peers.svg)`, ''] : []),
       ...(ctx.notes.length ? ['Notes:', '', ...ctx.notes.map((n) => `- ${n}`), ''] : []),
       `Raw results: \`bench/results/${resultsName}\` (not committed). Run time ${fmt(elapsed, 0)} s.`,
     ].join('\n');
     upsertDocSection(join(ROOT, 'docs', 'benchmarks.md'), `${date}:${mode.name}`, section);
+    if (chart) writeFileSync(join(ROOT, 'docs', 'benchmarks-peers.svg'), chart);
     process.stdout.write('docs: docs/benchmarks.md updated\n');
   }
   if (Object.keys(errors).length > 0) process.exitCode = 1;

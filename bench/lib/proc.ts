@@ -274,21 +274,14 @@ export interface ServerOptions {
   readyTimeoutMs?: number;
 }
 
-export interface ServerHandle {
-  readonly pid: number;
+export interface ServerHandle extends ProcessHandle {
   readonly port: number;
   readonly grpcAddress: string;
   readonly baseUrl: string;
-  /** ms from spawn() to the first readiness 200. */
-  readonly readyMs: number;
-  rss(): Rss | null;
-  stop(): Promise<void>;
-  alive(): boolean;
 }
 
 export async function startNomen(o: ServerOptions): Promise<ServerHandle> {
   mkdirSync(o.dataDir, { recursive: true });
-  mkdirSync(dirname(o.logFile), { recursive: true });
   const args = [
     ...(o.nodeArgs ?? []),
     join(ROOT, 'dist', 'cli.js'),
@@ -302,41 +295,79 @@ export async function startNomen(o: ServerOptions): Promise<ServerHandle> {
     '--standalone',
     ...Object.entries(o.properties ?? {}).flatMap(([k, v]) => ['--property', `${k}=${v}`]),
   ];
-  const [cmd, full] = pinnedCommand(o.cpu, process.execPath, args);
+  const baseUrl = `http://127.0.0.1:${o.port}`;
+  const p = await startProcess({
+    name: 'nomen',
+    cmd: process.execPath,
+    args,
+    cwd: ROOT,
+    logFile: o.logFile,
+    cpu: o.cpu,
+    readyTimeoutMs: o.readyTimeoutMs,
+    ready: async () => (await httpGet(`${baseUrl}/nacos/v1/console/health/readiness`, 500)).status === 200,
+  });
+  return { ...p, port: o.port, grpcAddress: `127.0.0.1:${o.port + 1000}`, baseUrl };
+}
+
+/** A server process (Nomen or a peer) started by {@link startProcess}. */
+export interface ProcessHandle {
+  readonly pid: number;
+  /** ms from spawn() to the first successful readiness probe. */
+  readonly readyMs: number;
+  rss(): Rss | null;
+  stop(): Promise<void>;
+  alive(): boolean;
+}
+
+export interface ProcessOptions {
+  name: string;
+  cmd: string;
+  args: string[];
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  logFile: string;
+  cpu: number | null;
+  /** Probe polled every 5 ms until it resolves true (a throw counts as not ready). */
+  ready: () => Promise<boolean>;
+  readyTimeoutMs?: number;
+}
+
+/** Spawns a server (pinned to `cpu`, output to `logFile`) and waits for its readiness probe. */
+export async function startProcess(o: ProcessOptions): Promise<ProcessHandle> {
+  mkdirSync(dirname(o.logFile), { recursive: true });
+  const [cmd, full] = pinnedCommand(o.cpu, o.cmd, o.args);
   const fd = openSync(o.logFile, 'w');
   const t0 = performance.now();
-  const child = spawn(cmd, full, { cwd: ROOT, stdio: ['ignore', fd, fd] });
+  const child = spawn(cmd, full, { cwd: o.cwd ?? ROOT, env: o.env ?? process.env, stdio: ['ignore', fd, fd] });
   closeSync(fd);
   track(child);
-  const baseUrl = `http://127.0.0.1:${o.port}`;
-  const deadline = Date.now() + (o.readyTimeoutMs ?? 30_000);
+  const timeout = o.readyTimeoutMs ?? 30_000;
+  const deadline = Date.now() + timeout;
   let readyMs = NaN;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`nomen exited during start (code ${child.exitCode}, signal ${child.signalCode}); see ${o.logFile}`);
+      throw new Error(`${o.name} exited during start (code ${child.exitCode}, signal ${child.signalCode}); see ${o.logFile}`);
     }
+    let ok = false;
     try {
-      const r = await httpGet(`${baseUrl}/nacos/v1/console/health/readiness`, 500);
-      if (r.status === 200) {
-        readyMs = performance.now() - t0;
-        break;
-      }
+      ok = await o.ready();
     } catch {
       // not listening yet
+    }
+    if (ok) {
+      readyMs = performance.now() - t0;
+      break;
     }
     await sleep(5);
   }
   if (!Number.isFinite(readyMs)) {
     await stopChild(child, 1000);
-    throw new Error(`nomen not ready within ${o.readyTimeoutMs ?? 30_000} ms; see ${o.logFile}`);
+    throw new Error(`${o.name} not ready within ${timeout} ms; see ${o.logFile}`);
   }
   const pid = child.pid;
   if (pid === undefined) throw new Error('no pid');
   return {
     pid,
-    port: o.port,
-    grpcAddress: `127.0.0.1:${o.port + 1000}`,
-    baseUrl,
     readyMs,
     rss: () => readRss(pid),
     stop: () => stopChild(child),

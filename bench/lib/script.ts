@@ -45,6 +45,26 @@ export function stopRequested(): Promise<void> {
   });
 }
 
+/** Arguments common to the holders (hold.ts, peer-hold.ts): the memory scenario's layout. */
+export interface HoldArgs {
+  connections: number;
+  servicesPerConn: number;
+  instancesPerService: number;
+  prefix: string;
+  maxLifetimeMs: number;
+}
+
+/** The holders' `ready` event: what was loaded and how fast (ms are performance.now() instants). */
+export function emitLoaded(services: number, perService: number, t0: number, tConnected: number, tLoaded: number): void {
+  emit('ready', {
+    services,
+    instances: services * perService,
+    connectMs: tConnected - t0,
+    loadMs: tLoaded - tConnected,
+    instancesPerSec: (services * perService) / ((tLoaded - tConnected) / 1000),
+  });
+}
+
 /** Runs `main`, reporting a failure as an `error` event and exit code 1. */
 export function runMain(main: () => Promise<void>): void {
   main().then(

@@ -11,12 +11,10 @@
  *  - query: ServiceQueryRequest for `service` (checked first to hold `expectHosts` hosts).
  * The same traffic is sent to the bare echo server for the baseline.
  */
-import { performance } from 'node:perf_hooks';
 import { loopbackIp, queryBody, registerBody } from '../lib/bodies.js';
 import { openConnections, type NacosConnection } from '../lib/nacos-client.js';
-import { foreignCpu, sampleCpuAt, utilisation } from '../lib/proc.js';
+import { closedLoop } from '../lib/closed-loop.js';
 import { emit, hardDeadline, log, runMain, scriptArgs } from '../lib/script.js';
-import { summarizeLatencies } from '../lib/stats.js';
 import type { GrpcJob, GrpcJobResult } from '../lib/types.js';
 import { quickResultCode } from '../lib/wire.js';
 
@@ -45,67 +43,16 @@ async function checkQuery(conn: NacosConnection, job: GrpcJob): Promise<void> {
 async function runJob(a: Args, conns: NacosConnection[], job: GrpcJob): Promise<GrpcJobResult> {
   const expectedType = job.mode === 'register' ? 'InstanceResponse' : 'QueryServiceResponse';
   if (job.mode === 'query') await checkQuery(conns[0]!, job);
-  const windows = a.repeats;
-  const lat = Array.from({ length: windows }, () => new Float64Array(a.maxOpsPerWindow));
-  const ops = new Array<number>(windows).fill(0);
-  const errs = new Array<number>(windows).fill(0);
-  let firstError = '';
-  const measureStart = performance.now() + a.warmupMs;
-  const end = measureStart + a.durationMs * windows;
   const services = a.servicesPerConn ?? 50;
   const queryPayload = job.mode === 'query' ? conns[0]!.encode('ServiceQueryRequest', queryBody(job.service ?? 'bench-100')) : null;
-  const cpu = sampleCpuAt(
-    a.serverPid,
-    Array.from({ length: windows + 1 }, (_, w) => measureStart + w * a.durationMs),
-  );
-
-  const worker = async (conn: NacosConnection, c: number): Promise<void> => {
-    // Bounded by the deadline and, as a safety net, by a count.
-    const limit = a.maxOpsPerWindow * (windows + 2);
-    for (let k = 0; k < limit; k++) {
-      const start = performance.now();
-      if (start >= end) return;
-      const payload =
-        queryPayload ??
-        conn.encode('InstanceRequest', registerBody(`bench-reg-${c}-${k % services}`, loopbackIp(c, Math.floor(k / services)), 9000 + (c % 1000), k));
-      let ok = false;
-      try {
-        const r = await conn.callEncoded(payload, 10_000);
-        ok = r.type === expectedType && quickResultCode(r.body) === 200;
-        if (!ok && !firstError) firstError = `${r.type} ${r.body.toString('utf8').slice(0, 200)}`;
-      } catch (e) {
-        if (!firstError) firstError = e instanceof Error ? e.message : String(e);
-      }
-      const done = performance.now();
-      if (done < measureStart || done >= end) continue;
-      const w = Math.floor((done - measureStart) / a.durationMs);
-      if (!ok) {
-        errs[w]!++;
-        continue;
-      }
-      if (ops[w]! < a.maxOpsPerWindow) lat[w]![ops[w]!] = done - start;
-      ops[w]!++;
-    }
-  };
-  await Promise.all(conns.map((c, i) => worker(c, i)));
-  // Let the last CPU sample fire.
-  await new Promise((res) => setTimeout(res, Math.max(0, end - performance.now()) + 20));
-  const serverCpu = utilisation(cpu.server, a.durationMs);
-  const loadCpu = utilisation(cpu.self, a.durationMs);
-  const otherCpu = foreignCpu(cpu, a.durationMs);
-  return {
-    windows: lat.map((l, w) => ({
-      ops: ops[w]!,
-      opsPerSec: ops[w]! / (a.durationMs / 1000),
-      errors: errs[w]!,
-      latencyMs: summarizeLatencies(l, Math.min(ops[w]!, a.maxOpsPerWindow)),
-      serverCpu: serverCpu[w] ?? null,
-      loadCpu: loadCpu[w] ?? null,
-      otherCpu: otherCpu[w] ?? null,
-    })),
-    firstError,
-    latencySampled: ops.some((n) => n > a.maxOpsPerWindow),
-  };
+  return closedLoop({ workers: conns.length, warmupMs: a.warmupMs, durationMs: a.durationMs, repeats: a.repeats, maxOpsPerWindow: a.maxOpsPerWindow, serverPid: a.serverPid }, async (c, k) => {
+    const conn = conns[c]!;
+    const payload =
+      queryPayload ??
+      conn.encode('InstanceRequest', registerBody(`bench-reg-${c}-${k % services}`, loopbackIp(c, Math.floor(k / services)), 9000 + (c % 1000), k));
+    const r = await conn.callEncoded(payload, 10_000);
+    return r.type === expectedType && quickResultCode(r.body) === 200 ? undefined : `${r.type} ${r.body.toString('utf8').slice(0, 200)}`;
+  });
 }
 
 runMain(async () => {

@@ -8,16 +8,11 @@
 import { performance } from 'node:perf_hooks';
 import { batchRegisterBody, hostsOf, queryBody } from '../lib/bodies.js';
 import { openConnections } from '../lib/nacos-client.js';
-import { emit, hardDeadline, runMain, scriptArgs, stopRequested } from '../lib/script.js';
+import { emitLoaded, hardDeadline, runMain, scriptArgs, stopRequested, type HoldArgs } from '../lib/script.js';
 import { quickResultCode } from '../lib/wire.js';
 
-interface Args {
+interface Args extends HoldArgs {
   target: string;
-  connections: number;
-  servicesPerConn: number;
-  instancesPerService: number;
-  prefix: string;
-  maxLifetimeMs: number;
 }
 
 runMain(async () => {
@@ -46,13 +41,7 @@ runMain(async () => {
   const check = await conns[0]!.request('ServiceQueryRequest', JSON.parse(queryBody(nameOf(0, 0))) as object);
   const hosts = (check.body.serviceInfo as { hosts?: unknown[] } | undefined)?.hosts?.length ?? 0;
   if (hosts !== a.instancesPerService) throw new Error(`query ${nameOf(0, 0)}: ${hosts} hosts, expected ${a.instancesPerService}`);
-  emit('ready', {
-    services: batches,
-    instances: batches * a.instancesPerService,
-    connectMs: tConnected - t0,
-    loadMs: tLoaded - tConnected,
-    instancesPerSec: (batches * a.instancesPerService) / ((tLoaded - tConnected) / 1000),
-  });
+  emitLoaded(batches, a.instancesPerService, t0, tConnected, tLoaded);
   await stopRequested();
   for (const c of conns) c.close();
 });
