@@ -292,6 +292,7 @@ export class NomenServer {
           }
         : {}),
     });
+    this.push.onOutcome = (transport, ok, ms) => metrics.pushSeconds.observe({ transport, outcome: ok ? 'acked' : 'failed' }, ms / 1000);
     this.context = {
       config,
       log,

@@ -35,6 +35,8 @@ export class PushEngine {
   private readonly pending = new Map<string, { timer: TimerHandle; since: number }>();
   private readonly pendingOne = new Map<string, TimerHandle>();
   readonly stats: PushStats = { succeeded: 0, failed: 0, retried: 0, totalCostMs: 0, maxCostMs: 0 };
+  /** Observer of every push outcome: latency from the change (or subscription) to the ack / failure. */
+  onOutcome: ((transport: 'grpc' | 'udp', ok: boolean, costMs: number) => void) | null = null;
   private stopped = false;
 
   constructor(
@@ -105,11 +107,13 @@ export class PushEngine {
     sink.push(sub, info).then(
       () => {
         const cost = this.clock.now() - since;
+        this.onOutcome?.(sub.target.kind === 'grpc' ? 'grpc' : 'udp', true, cost);
         this.stats.succeeded++;
         this.stats.totalCostMs += cost;
         if (cost > this.stats.maxCostMs) this.stats.maxCostMs = cost;
       },
       (err: unknown) => {
+        this.onOutcome?.(sub.target.kind === 'grpc' ? 'grpc' : 'udp', false, this.clock.now() - since);
         this.stats.failed++;
         if (this.stopped || attempt >= this.cfg.maxRetries) {
           this.log.debug({ err, subscriber: sub.id, service: sub.serviceId }, 'push failed, giving up');

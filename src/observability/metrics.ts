@@ -43,6 +43,8 @@ export class Metrics {
   readonly registry = new PromRegistry();
   readonly httpRequests: Histogram<'method' | 'route' | 'status'>;
   readonly grpcRequests: Counter<'type' | 'result'>;
+  /** Push latency: from the change (or new subscription) to the subscriber's ack, by transport and outcome. */
+  readonly pushSeconds: Histogram<'transport' | 'outcome'>;
 
   constructor(sources: MetricsSources) {
     const r = this.registry;
@@ -200,6 +202,13 @@ export class Metrics {
       help: 'HTTP request latency by route',
       labelNames: ['method', 'route', 'status'],
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 2.5],
+      registers: [r],
+    });
+    this.pushSeconds = new Histogram({
+      name: 'nomen_push_seconds',
+      help: 'Push latency from the change (merge window included) to the ack, by transport and outcome',
+      labelNames: ['transport', 'outcome'],
+      buckets: [0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 1, 2, 5, 10],
       registers: [r],
     });
     this.grpcRequests = new Counter({ name: 'nomen_grpc_requests_total', help: 'SDK gRPC requests by type and result', labelNames: ['type', 'result'], registers: [r] });

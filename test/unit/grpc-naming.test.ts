@@ -151,9 +151,13 @@ test('Prometheus metrics at /nacos/actuator/prometheus and /metrics parse with a
     assert.equal(r.status, 200);
     const families = parse(await r.text());
     const byName = new Map(families.map((f) => [f.name, f]));
-    for (const name of ['nomen_services', 'nomen_instances', 'nomen_grpc_connections', 'nomen_push_total', 'nomen_http_request_seconds', 'nomen_process_resident_memory_bytes']) {
+    const names = ['nomen_services', 'nomen_instances', 'nomen_grpc_connections', 'nomen_push_total', 'nomen_push_seconds', 'nomen_http_request_seconds', 'nomen_grpc_requests_total', 'nomen_raft_role', 'nomen_raft_term', 'nomen_raft_commit_index', 'nomen_process_resident_memory_bytes'];
+    for (const name of names) {
       assert.ok(byName.has(name), `missing ${name}`);
     }
     assert.ok(Number(byName.get('nomen_services')!.metrics[0]!.value) >= 1);
+    // The standalone one-voter Raft group elected itself: this member leads.
+    const leader = byName.get('nomen_raft_role')!.metrics.find((m) => (m as { labels?: Record<string, string> }).labels?.role === 'leader');
+    assert.equal(Number((leader as { value?: string } | undefined)?.value), 1);
   }
 });
