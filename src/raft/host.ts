@@ -86,6 +86,8 @@ export class RaftHost {
   private latestHard: HardState;
   private persistedHard: HardState;
   private flushTimer: TimerHandle | null = null;
+  /** Last entry applied to the state machine (may run ahead of the core's `applied` within a Ready). */
+  private appliedIdx = 0;
   /** Fatal persistence failure: the host stops taking part (a disk that fails must not ack). */
   private failed: Error | null = null;
 
@@ -104,6 +106,7 @@ export class RaftHost {
       checkQuorum: true,
     });
     if (appliedIndex > this.node.log.applied) this.node.log.appliedTo(Math.min(appliedIndex, this.node.log.committed));
+    this.appliedIdx = this.node.log.applied;
     this.snapshotIndex = o.storage.snapshot().meta.index;
     this.latestHard = o.storage.initialState().hardState;
     this.persistedHard = this.latestHard;
@@ -156,7 +159,7 @@ export class RaftHost {
    * index (the proposal was lost in a leader change) or after `timeoutMs`. term null: any entry.
    */
   waitApplied(index: number, term: number | null, timeoutMs: number): Promise<void> {
-    if (this.node.log.applied >= index && term === null) return Promise.resolve();
+    if (this.appliedIdx >= index && term === null) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const w: Waiter = {
         index,
@@ -168,7 +171,7 @@ export class RaftHost {
           reject(new RaftTimeoutError(`raft: entry ${index} not applied within ${timeoutMs} ms`));
         }, timeoutMs),
       };
-      if (this.node.log.applied >= index) {
+      if (this.appliedIdx >= index) {
         // Already applied: check the term from the log if still there.
         this.settleApplied(w);
         return;
@@ -286,6 +289,14 @@ export class RaftHost {
           // commit index: it is re-learnt from the leader or re-established by the next election).
           // It is written with the next batch that must be persisted anyway, or by the flush timer.
           const hardMustSync = rd.hardState !== null && (rd.hardState.term !== this.persistedHard.term || rd.hardState.vote !== this.persistedHard.vote);
+          // Committed entries that are already durable here are applied before this Ready's write:
+          // a commit learnt while the previous write was in flight does not wait for the next fsync.
+          // (An entry committed by this node alone — a one-voter group — is not durable yet and waits.)
+          let early = 0;
+          if (!rd.snapshot) {
+            while (early < rd.committedEntries.length && this.isDurable(rd.committedEntries[early]!)) this.applyEntry(rd.committedEntries[early++]!);
+            if (early > 0) this.releaseWaiters();
+          }
           if (rd.snapshot || rd.entries.length > 0 || hardMustSync) {
             const hard = this.hardDirty() ? this.latestHard : null;
             await this.o.storage.persist({ snapshot: rd.snapshot, entries: rd.entries, hardState: hard });
@@ -296,8 +307,9 @@ export class RaftHost {
           if (rd.snapshot) {
             this.o.sm.restore(rd.snapshot.data);
             this.snapshotIndex = rd.snapshot.meta.index;
+            this.appliedIdx = Math.max(this.appliedIdx, rd.snapshot.meta.index);
           }
-          for (const e of rd.committedEntries) this.applyEntry(e);
+          for (let i = early; i < rd.committedEntries.length; i++) this.applyEntry(rd.committedEntries[i]!);
           this.node.advance(rd);
           if (rd.softState) this.o.log.info({ role: rd.softState.role, leader: rd.softState.lead, term: this.node.term }, 'raft role changed');
           this.releaseWaiters();
@@ -317,7 +329,17 @@ export class RaftHost {
     }
   }
 
+  /** The storage holds exactly this entry durably (same index and term). */
+  private isDurable(e: Entry): boolean {
+    try {
+      return e.index <= this.o.storage.lastIndex() && this.o.storage.term(e.index) === e.term;
+    } catch {
+      return false;
+    }
+  }
+
   private applyEntry(e: Entry): void {
+    this.appliedIdx = e.index;
     if (e.type === 'conf') {
       const conf = this.node.applyConfChange(JSON.parse(e.data) as ConfChange);
       this.o.log.info({ index: e.index, change: e.data, conf }, 'raft configuration changed');
@@ -329,7 +351,7 @@ export class RaftHost {
 
   private releaseWaiters(): void {
     if (this.waiters.length === 0) return;
-    const applied = this.node.log.applied;
+    const applied = this.appliedIdx;
     const keep: Waiter[] = [];
     for (const w of this.waiters) {
       if (w.index <= applied) this.settleApplied(w);
