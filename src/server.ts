@@ -2,9 +2,9 @@ import { networkInterfaces } from 'node:os';
 import { resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext, MemberIdentity, Readiness } from './app-context.js';
-import { ClusterNode } from './cluster/cluster-node.js';
+import type { ClusterNode } from './cluster/cluster-node.js';
 import type { Member as ClusterMember } from './cluster/member-manager.js';
-import { HybridLogicalClock } from './distro/hlc.js';
+import type { HybridLogicalClock } from './distro/hlc.js';
 import { selfMember, type Member as HttpMember } from './transport/http/members.js';
 import { systemClock, type Clock, type TimerHandle } from './core/clock.js';
 import { NacosError } from './core/errors.js';
@@ -28,6 +28,17 @@ import { applyStoredSwitches } from './transport/http/switches.js';
 import { UdpPushService } from './transport/udp/udp-push.js';
 
 export const VERSION = '0.1.0';
+
+/** The cluster-mode classes, loaded only in cluster mode (standalone start-up time and memory). */
+export interface ClusterModules {
+  ClusterNode: typeof ClusterNode;
+  HybridLogicalClock: typeof HybridLogicalClock;
+}
+
+export async function loadClusterModules(): Promise<ClusterModules> {
+  const [{ ClusterNode }, { HybridLogicalClock }] = await Promise.all([import('./cluster/cluster-node.js'), import('./distro/hlc.js')]);
+  return { ClusterNode, HybridLogicalClock };
+}
 
 /** Request type -> the response type a typed failure must carry (grpc.md §7). */
 const RESPONSE_TYPE: Record<string, string> = {
@@ -62,10 +73,17 @@ export class NomenServer {
   private http: FastifyInstance | null = null;
   private stopping = false;
 
+  /** Loads what the config's mode needs, then builds the server. */
+  static async create(config: Config, log: Logger, clock: Clock = systemClock): Promise<NomenServer> {
+    return new NomenServer(config, log, clock, config.bool('nacos.standalone') ? undefined : await loadClusterModules());
+  }
+
+  /** Cluster mode needs `modules` (from `loadClusterModules`, or use `create`). */
   constructor(
     readonly config: Config,
     readonly log: Logger,
     readonly clock: Clock = systemClock,
+    modules?: ClusterModules,
   ) {
     const port = config.int('nacos.server.main.port');
     const host = config.str('nomen.server.host');
@@ -75,6 +93,8 @@ export class NomenServer {
     if (standalone) {
       this.registry = new Registry();
     } else {
+      if (!modules) throw new Error('cluster mode: build the server with NomenServer.create() (cluster modules not loaded)');
+      const { ClusterNode, HybridLogicalClock } = modules;
       // Revisions come from a hybrid logical clock so they stay monotonic across owners and restarts.
       const hlc = new HybridLogicalClock(() => clock.now());
       this.registry = new Registry(hlc.nextRevision);

@@ -13,12 +13,16 @@
  *   `success`: the Rust SDK fails to decode a response missing e.g. `errorCode` (1.3, 3.11).
  */
 import { z } from 'zod';
+import { InboundEnvelope } from './wire.js';
 
 /** The envelope as handed to the protobuf serializer (proto-loader object, `keepCase: true`). */
 export interface WirePayload {
   metadata: { type: string; clientIp: string; headers: Record<string, string> };
   body: { type_url: string; value: Buffer };
 }
+
+/** What the servers hand to grpc-js: a payload object, or Payload bytes already encoded (`wire.ts`). */
+export type OutboundPayload = WirePayload | Buffer;
 
 /** A message before encoding: the class name and the body (an object, or pre-encoded JSON text). */
 export interface TypedMessage {
@@ -126,7 +130,15 @@ export interface Envelope {
 
 export type EnvelopeResult = ({ ok: true } & Envelope) | { ok: false; error: string };
 
+/**
+ * Checks an inbound Payload. The servers' own decoder (`wire.ts`) already yields typed fields, so an
+ * `InboundEnvelope` passes straight through; anything else (a proto-loader object, e.g. on the
+ * client side) goes through the full schema.
+ */
 export function decodeEnvelope(raw: unknown): EnvelopeResult {
+  if (raw instanceof InboundEnvelope) {
+    return { ok: true, type: raw.type, headers: raw.headers, clientIp: raw.clientIp, bodyBytes: raw.bodyBytes };
+  }
   const p = InboundPayloadSchema.safeParse(raw);
   if (!p.success) return { ok: false, error: `Invalid payload: ${p.error.issues[0]?.message ?? 'malformed'}` };
   const md = p.data.metadata;

@@ -15,10 +15,9 @@ import { systemClock, type Clock } from '../../core/clock.js';
 import type { Logger } from '../../observability/logger.js';
 import { ClientDetector } from './client-detector.js';
 import {
+  bodyJson,
   decode,
   decodeEnvelope,
-  encode,
-  encodeMessage,
   errorResponse,
   exceptionResponse,
   okResponse,
@@ -26,13 +25,14 @@ import {
   serverRequestJson,
   withResponseDefaults,
   type Decoded,
+  type OutboundPayload,
   type TypedMessage,
-  type WirePayload,
 } from './codec.js';
 import { ConnectionRegistry, type Connection, type ConnectionInfo, type ConnectionListener, type StreamSink } from './connections.js';
-import { sdkServiceDefinitions, UndecodablePayload } from './proto.js';
+import { sdkServiceDefinitions, UndecodablePayload, type InboundMessage } from './proto.js';
 import { PushError } from './push-error.js';
 import { readAck, readSetup } from './validation.js';
+import { encodePayload } from './wire.js';
 
 export type HandlerResult = TypedMessage;
 
@@ -151,9 +151,9 @@ export class SdkGrpcServer {
       return Promise.reject(new PushError('unknown-connection', `no registered connection ${connectionId}`));
     }
     const requestId = conn.nextRequestId();
-    let payload: WirePayload;
+    let payload: Buffer;
     try {
-      payload = encode(type, serverRequestJson(bodyWithoutRequestId, requestId));
+      payload = encodePayload(type, serverRequestJson(bodyWithoutRequestId, requestId));
     } catch (e) {
       return Promise.reject(new PushError('write-failed', `cannot encode ${type}: ${e instanceof Error ? e.message : String(e)}`));
     }
@@ -204,8 +204,8 @@ export class SdkGrpcServer {
   private async doStart(): Promise<void> {
     const server = new grpc.Server({ 'grpc.max_receive_message_length': this.maxInboundBytes, 'grpc.enable_channelz': 0 });
     const defs = sdkServiceDefinitions();
-    const request: grpc.handleUnaryCall<unknown, WirePayload> = (call, callback) => this.handleUnary(call, callback);
-    const requestBiStream: grpc.handleBidiStreamingCall<unknown, WirePayload> = (call) => this.handleStream(call);
+    const request: grpc.handleUnaryCall<InboundMessage, OutboundPayload> = (call, callback) => this.handleUnary(call, callback);
+    const requestBiStream: grpc.handleBidiStreamingCall<InboundMessage, OutboundPayload> = (call) => this.handleStream(call);
     server.addService(defs.request, { request });
     server.addService(defs.biStream, { requestBiStream });
     this.grpcServer = server;
@@ -300,21 +300,21 @@ export class SdkGrpcServer {
 
   /** Writes a server request that expects no ack (SetupAckRequest, ConnectResetRequest). */
   private sendNoAck(conn: Connection, stream: StreamSink, type: string, body: object): void {
-    if (!stream.write(encode(type, serverRequestJson(body, conn.nextRequestId())))) {
+    if (!stream.write(encodePayload(type, serverRequestJson(body, conn.nextRequestId())))) {
       this.logger.debug({ connectionId: conn.id, type }, 'stream not writable');
     }
   }
 
   // ---- unary ----------------------------------------------------------------------------------
 
-  private handleUnary(call: grpc.ServerUnaryCall<unknown, WirePayload>, callback: grpc.sendUnaryData<WirePayload>): void {
+  private handleUnary(call: grpc.ServerUnaryCall<InboundMessage, OutboundPayload>, callback: grpc.sendUnaryData<OutboundPayload>): void {
     this.dispatch(call.request, call.getPeer())
       .then((reply) => callback(null, this.encodeReply(reply)))
       .catch((e: unknown) => this.logger.error({ err: e }, 'unary reply failed'));
   }
 
   /** The Java server's order of checks (spec 5.2). Never rejects. */
-  private async dispatch(raw: unknown, peer: string): Promise<TypedMessage> {
+  private async dispatch(raw: InboundMessage, peer: string): Promise<TypedMessage> {
     const conn = this.registry.byPeerKey(peer);
     // Every unary request refreshes the connection's activity (spec 3.6).
     if (conn) conn.lastActive = this.clock.now();
@@ -359,19 +359,20 @@ export class SdkGrpcServer {
     }
   }
 
-  private encodeReply(reply: TypedMessage): WirePayload {
+  private encodeReply(reply: TypedMessage): Buffer {
     try {
-      const body = typeof reply.body === 'string' ? reply.body : withResponseDefaults(reply.body);
-      return encode(reply.type, body);
+      const body = typeof reply.body === 'string' ? reply.body : bodyJson(withResponseDefaults(reply.body));
+      return encodePayload(reply.type, body);
     } catch (e) {
       this.logger.error({ err: e, type: reply.type }, 'cannot encode response');
-      return encodeMessage(errorResponse(500, 'cannot encode response'));
+      const err = errorResponse(500, 'cannot encode response');
+      return encodePayload(err.type, bodyJson(err.body));
     }
   }
 
   // ---- bi-stream ------------------------------------------------------------------------------
 
-  private handleStream(call: grpc.ServerDuplexStream<unknown, WirePayload>): void {
+  private handleStream(call: grpc.ServerDuplexStream<InboundMessage, OutboundPayload>): void {
     const conn = this.registry.byPeerKey(call.getPeer());
     const sink = sinkOf(call);
     let closed = false;
@@ -394,7 +395,7 @@ export class SdkGrpcServer {
       onClosed('no transport');
       return;
     }
-    call.on('data', (raw: unknown) => {
+    call.on('data', (raw: InboundMessage) => {
       try {
         this.onStreamMessage(conn, sink, raw);
       } catch (e) {
@@ -404,7 +405,7 @@ export class SdkGrpcServer {
     });
   }
 
-  private onStreamMessage(conn: Connection, sink: StreamSink, raw: unknown): void {
+  private onStreamMessage(conn: Connection, sink: StreamSink, raw: InboundMessage): void {
     if (raw instanceof UndecodablePayload) {
       this.logger.warn({ connectionId: conn.id, reason: raw.reason }, 'dropping undecodable stream payload');
       return;
@@ -453,7 +454,7 @@ export class SdkGrpcServer {
 }
 
 /** A guarded write side: never writes to or ends a finished stream. */
-function sinkOf(call: grpc.ServerDuplexStream<unknown, WirePayload>): StreamSink {
+function sinkOf(call: grpc.ServerDuplexStream<InboundMessage, OutboundPayload>): StreamSink {
   const open = (): boolean => !call.cancelled && !call.destroyed && !call.writableEnded;
   return {
     write(payload) {
