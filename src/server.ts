@@ -200,29 +200,38 @@ export class NomenServer {
 
     const handlers = namingHandlers(this.context);
     for (const [type, h] of Object.entries(handlers)) {
-      this.grpc.registerHandler(type, async (body, rc) => {
+      const okCount = this.context.metrics?.grpcRequests.labels(type, 'ok');
+      const errorCount = this.context.metrics?.grpcRequests.labels(type, 'error');
+      const done = (r: Awaited<ReturnType<typeof h>>) => {
+        okCount?.inc();
+        return r;
+      };
+      const failed = (e: unknown) => {
+        errorCount?.inc();
+        // Rejections of the request itself (4xx) are typed failures, as grpc.md §5.3 recommends: the
+        // Rust SDK re-sends a typed failure once, but an ErrorResponse every 3 s forever.
+        if (e instanceof NacosError && e.status >= 400 && e.status < 500) {
+          return {
+            type: RESPONSE_TYPE[type] ?? 'ErrorResponse',
+            body: { resultCode: 500, errorCode: e.status, message: e.message, requestId: null, success: false },
+          };
+        }
+        throw e;
+      };
+      // Synchronous handlers stay synchronous (no promise per request on the hot paths).
+      this.grpc.registerHandler(type, (body, rc) => {
         const conn = rc.connection;
         try {
-          const r = await h(body, {
+          const r = h(body, {
             connectionId: conn.id,
             clientIp: rc.clientIp,
             remoteAddress: `${conn.remoteIp}:${conn.remotePort}`,
             appName: conn.appName,
             clientVersion: conn.clientVersion,
           });
-          this.context.metrics?.grpcRequests.inc({ type, result: 'ok' });
-          return r;
+          return r instanceof Promise ? r.then(done, failed) : done(r);
         } catch (e) {
-          this.context.metrics?.grpcRequests.inc({ type, result: 'error' });
-          // Rejections of the request itself (4xx) are typed failures, as grpc.md §5.3 recommends: the
-          // Rust SDK re-sends a typed failure once, but an ErrorResponse every 3 s forever.
-          if (e instanceof NacosError && e.status >= 400 && e.status < 500) {
-            return {
-              type: RESPONSE_TYPE[type] ?? 'ErrorResponse',
-              body: { resultCode: 500, errorCode: e.status, message: e.message, requestId: null, success: false },
-            };
-          }
-          throw e;
+          return failed(e);
         }
       });
     }

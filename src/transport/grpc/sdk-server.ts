@@ -16,14 +16,17 @@ import type { Logger } from '../../observability/logger.js';
 import { ClientDetector } from './client-detector.js';
 import {
   bodyJson,
+  bodyWire,
   decode,
   decodeEnvelope,
   errorResponse,
   exceptionResponse,
+  fixedReplySlot,
   okResponse,
   parseJsonBody,
-  serverRequestJson,
+  serverRequestBody,
   withResponseDefaults,
+  JsonChunks,
   type Decoded,
   type OutboundPayload,
   type TypedMessage,
@@ -140,8 +143,8 @@ export class SdkGrpcServer {
   /**
    * Sends a server-to-client request on the connection's bi-stream and waits for the client's
    * ack. The body gets `"headers":{}` and a per-connection string `requestId` (spec 3.10). A string
-   * body is pre-encoded JSON of an object without `headers`/`requestId`; the fields are spliced in
-   * without re-parsing it. Rejects with a PushError: unknown-connection, closed, timeout, nack,
+   * body (or JsonChunks) is pre-encoded JSON of an object without `headers`/`requestId`; the fields
+   * are spliced in without re-parsing it. Rejects with a PushError: unknown-connection, closed, timeout, nack,
    * write-failed.
    */
   push(connectionId: string, type: string, bodyWithoutRequestId: object | string, timeoutMs: number): Promise<void> {
@@ -153,7 +156,7 @@ export class SdkGrpcServer {
     const requestId = conn.nextRequestId();
     let payload: Buffer;
     try {
-      payload = encodePayload(type, serverRequestJson(bodyWithoutRequestId, requestId));
+      payload = encodePayload(type, bodyWire(serverRequestBody(bodyWithoutRequestId, requestId)));
     } catch (e) {
       return Promise.reject(new PushError('write-failed', `cannot encode ${type}: ${e instanceof Error ? e.message : String(e)}`));
     }
@@ -300,7 +303,7 @@ export class SdkGrpcServer {
 
   /** Writes a server request that expects no ack (SetupAckRequest, ConnectResetRequest). */
   private sendNoAck(conn: Connection, stream: StreamSink, type: string, body: object): void {
-    if (!stream.write(encodePayload(type, serverRequestJson(body, conn.nextRequestId())))) {
+    if (!stream.write(encodePayload(type, bodyWire(serverRequestBody(body, conn.nextRequestId()))))) {
       this.logger.debug({ connectionId: conn.id, type }, 'stream not writable');
     }
   }
@@ -308,13 +311,21 @@ export class SdkGrpcServer {
   // ---- unary ----------------------------------------------------------------------------------
 
   private handleUnary(call: grpc.ServerUnaryCall<InboundMessage, OutboundPayload>, callback: grpc.sendUnaryData<OutboundPayload>): void {
-    this.dispatch(call.request, call.getPeer())
-      .then((reply) => callback(null, this.encodeReply(reply)))
-      .catch((e: unknown) => this.logger.error({ err: e }, 'unary reply failed'));
+    // Synchronous handlers are answered without a promise round trip.
+    const reply = this.dispatch(call.request, call.getPeer());
+    if (reply instanceof Promise) {
+      reply.then((r) => callback(null, this.encodeReply(r))).catch((e: unknown) => this.logger.error({ err: e }, 'unary reply failed'));
+    } else {
+      try {
+        callback(null, this.encodeReply(reply));
+      } catch (e) {
+        this.logger.error({ err: e }, 'unary reply failed');
+      }
+    }
   }
 
-  /** The Java server's order of checks (spec 5.2). Never rejects. */
-  private async dispatch(raw: InboundMessage, peer: string): Promise<TypedMessage> {
+  /** The Java server's order of checks (spec 5.2). Never throws, never rejects. */
+  private dispatch(raw: InboundMessage, peer: string): TypedMessage | Promise<TypedMessage> {
     const conn = this.registry.byPeerKey(peer);
     // Every unary request refreshes the connection's activity (spec 3.6).
     if (conn) conn.lastActive = this.clock.now();
@@ -343,26 +354,49 @@ export class SdkGrpcServer {
       clientIp: env.clientIp || conn.clientIp,
     };
     // 7. handler (6., the filters, belong to the handlers)
+    const type = env.type;
+    let reply: HandlerResult | Promise<HandlerResult>;
     try {
-      const reply = await handler(parsed.body, ctx);
-      if (!isTypedMessage(reply)) {
-        this.logger.error({ type: env.type }, 'handler returned no {type, body}');
-        return errorResponse(500, `handler for ${env.type} returned an invalid result`);
-      }
-      return reply;
+      reply = handler(parsed.body, ctx);
     } catch (e) {
-      // NacosError-like rejections are expected; anything else is a bug worth an error log.
-      const expected = typeof e === 'object' && e !== null && typeof (e as { status?: unknown }).status === 'number';
-      if (expected) this.logger.debug({ err: e, type: env.type, connectionId: conn.id }, 'handler rejected request');
-      else this.logger.error({ err: e, type: env.type, connectionId: conn.id }, 'handler failed');
-      return exceptionResponse(e);
+      return this.handlerFailed(e, type, conn);
     }
+    if (reply instanceof Promise) {
+      return reply.then(
+        (r) => this.checkReply(r, type),
+        (e: unknown) => this.handlerFailed(e, type, conn),
+      );
+    }
+    return this.checkReply(reply, type);
+  }
+
+  private checkReply(reply: unknown, type: string): TypedMessage {
+    if (isTypedMessage(reply)) return reply;
+    this.logger.error({ type }, 'handler returned no {type, body}');
+    return errorResponse(500, `handler for ${type} returned an invalid result`);
+  }
+
+  private handlerFailed(e: unknown, type: string, conn: Connection): TypedMessage {
+    // NacosError-like rejections are expected; anything else is a bug worth an error log.
+    const expected = typeof e === 'object' && e !== null && typeof (e as { status?: unknown }).status === 'number';
+    if (expected) this.logger.debug({ err: e, type, connectionId: conn.id }, 'handler rejected request');
+    else this.logger.error({ err: e, type, connectionId: conn.id }, 'handler failed');
+    return exceptionResponse(e);
   }
 
   private encodeReply(reply: TypedMessage): Buffer {
+    const fixed = fixedReplySlot(reply);
+    if (fixed) {
+      if (!fixed.bytes) {
+        const b = reply.body;
+        fixed.bytes = encodePayload(reply.type, typeof b === 'string' || b instanceof JsonChunks ? bodyWire(b) : bodyJson(withResponseDefaults(b)));
+      }
+      return fixed.bytes;
+    }
     try {
-      const body = typeof reply.body === 'string' ? reply.body : bodyJson(withResponseDefaults(reply.body));
-      return encodePayload(reply.type, body);
+      const b = reply.body;
+      // Pre-encoded bodies (strings, JsonChunks) are trusted to carry the common fields.
+      return encodePayload(reply.type, typeof b === 'string' || b instanceof JsonChunks ? bodyWire(b) : bodyJson(withResponseDefaults(b)));
     } catch (e) {
       this.logger.error({ err: e, type: reply.type }, 'cannot encode response');
       const err = errorResponse(500, 'cannot encode response');
@@ -472,13 +506,20 @@ function sinkOf(call: grpc.ServerDuplexStream<InboundMessage, OutboundPayload>):
   };
 }
 
-function mergeHeaders(bodyHeaders: unknown, metadataHeaders: Record<string, string>): Record<string, string> {
-  const out: Record<string, string> = {};
+const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
+
+function mergeHeaders(bodyHeaders: unknown, metadataHeaders: Record<string, string>): Readonly<Record<string, string>> {
+  let out: Record<string, string> | null = null;
   if (bodyHeaders !== null && typeof bodyHeaders === 'object' && !Array.isArray(bodyHeaders)) {
-    for (const [k, v] of Object.entries(bodyHeaders)) if (typeof v === 'string') out[k] = v;
+    const b = bodyHeaders as Record<string, unknown>;
+    for (const k of Object.keys(b)) {
+      const v = b[k];
+      if (typeof v === 'string') (out ??= {})[k] = v;
+    }
   }
-  for (const [k, v] of Object.entries(metadataHeaders)) out[k] = v;
-  return out;
+  for (const k of Object.keys(metadataHeaders)) (out ??= {})[k] = metadataHeaders[k]!;
+  // Most requests carry no headers at all: share one frozen empty object.
+  return out ?? NO_HEADERS;
 }
 
 function isTypedMessage(v: unknown): v is TypedMessage {

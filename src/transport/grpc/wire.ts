@@ -178,19 +178,22 @@ function utf8Length(s: string): number {
 }
 
 /**
- * Encodes a Payload. `body` is the JSON text (or its bytes). Server replies pass no headers and no
+ * Encodes a Payload. `body` is the JSON text, its bytes, or pieces of either in order. Server replies pass no headers and no
  * clientIp (spec 1.2); both are written only when non-empty.
  */
 export function encodePayload(
   type: string,
-  body: string | Uint8Array,
+  body: string | Uint8Array | readonly (string | Uint8Array)[],
   headers?: Readonly<Record<string, string>>,
   clientIp?: string,
   typeUrl: string = type,
 ): Buffer {
   const typeLen = utf8Length(type);
   const urlLen = typeUrl === type ? typeLen : utf8Length(typeUrl);
-  const bodyLen = typeof body === 'string' ? utf8Length(body) : body.length;
+  let bodyLen = 0;
+  if (typeof body === 'string') bodyLen = utf8Length(body);
+  else if (body instanceof Uint8Array) bodyLen = body.length;
+  else for (const c of body) bodyLen += typeof c === 'string' ? utf8Length(c) : c.length;
   let metaLen = lenField(typeLen);
   let entries: [number, number, string, string][] | null = null;
   if (headers) {
@@ -237,9 +240,17 @@ export function encodePayload(
   out[p++] = TAG_VALUE;
   p = writeVarint(out, p, bodyLen);
   if (typeof body === 'string') p += out.write(body, p, 'utf8');
-  else {
+  else if (body instanceof Uint8Array) {
     out.set(body, p);
     p += bodyLen;
+  } else {
+    for (const c of body) {
+      if (typeof c === 'string') p += out.write(c, p, 'utf8');
+      else {
+        out.set(c, p);
+        p += c.length;
+      }
+    }
   }
   if (p !== out.length) throw new WireError(`payload encode: wrote ${p} of ${out.length} bytes`);
   return out;
