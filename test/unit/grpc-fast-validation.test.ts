@@ -75,3 +75,21 @@ test('fast InstanceRequest output does not share the request metadata object', (
   assert.equal('extra' in out.instance, false);
   assert.equal('headers' in out, false);
 });
+
+test('readAck fast path gives the schema path result', async () => {
+  const { readAck } = await import('../../src/transport/grpc/validation.js');
+  const cases: Record<string, unknown>[] = [
+    { requestId: '1', resultCode: 200, errorCode: 0, message: 'ok' },
+    { requestId: '2' },
+    { requestId: null, message: null },
+    { requestId: '3', resultCode: Infinity },
+    { requestId: 4, resultCode: 'x', message: 5 },
+  ];
+  assert.deepEqual(cases.map(readAck), [
+    { requestId: '1', resultCode: 200, errorCode: 0, message: 'ok' },
+    { requestId: '2', resultCode: 200, errorCode: 0, message: null },
+    { requestId: null, resultCode: 200, errorCode: 0, message: null },
+    { requestId: '3', resultCode: 200, errorCode: 0, message: null },
+    { requestId: null, resultCode: 200, errorCode: 0, message: null },
+  ]);
+});
