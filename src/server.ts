@@ -3,11 +3,11 @@ import { resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext, MemberIdentity, Readiness } from './app-context.js';
 import { AuthService } from './auth/auth-service.js';
-import { ClusterNode } from './cluster/cluster-node.js';
+import type { ClusterNode } from './cluster/cluster-node.js';
 import { drainMember, type DrainReport } from './cluster/drain.js';
 import { ConnectionRebalancer, type PeerLoad } from './cluster/rebalance.js';
 import type { Member as ClusterMember } from './cluster/member-manager.js';
-import { HybridLogicalClock } from './distro/hlc.js';
+import type { HybridLogicalClock } from './distro/hlc.js';
 import { selfMember, type Member as HttpMember } from './transport/http/members.js';
 import { systemClock, type Clock, type TimerHandle } from './core/clock.js';
 import { NacosError } from './core/errors.js';
@@ -39,6 +39,17 @@ import { UdpPushService } from './transport/udp/udp-push.js';
 export const VERSION = '0.1.0';
 /** Raft node id of a standalone member (its one-voter group). */
 const STANDALONE_RAFT_ID = 'standalone';
+
+/** The cluster-mode classes, loaded only in cluster mode (standalone start-up time and memory). */
+export interface ClusterModules {
+  ClusterNode: typeof ClusterNode;
+  HybridLogicalClock: typeof HybridLogicalClock;
+}
+
+export async function loadClusterModules(): Promise<ClusterModules> {
+  const [{ ClusterNode }, { HybridLogicalClock }] = await Promise.all([import('./cluster/cluster-node.js'), import('./distro/hlc.js')]);
+  return { ClusterNode, HybridLogicalClock };
+}
 
 /** Request type -> the response type a typed failure must carry (grpc.md §7). */
 const RESPONSE_TYPE: Record<string, string> = {
@@ -89,10 +100,17 @@ export class NomenServer {
   /** Set by the CLI: how an operator-requested drain ends the process. */
   exitRequested: (() => void) | null = null;
 
+  /** Loads what the config's mode needs, then builds the server. */
+  static async create(config: Config, log: Logger, clock: Clock = systemClock): Promise<NomenServer> {
+    return new NomenServer(config, log, clock, config.bool('nacos.standalone') ? undefined : await loadClusterModules());
+  }
+
+  /** Cluster mode needs `modules` (from `loadClusterModules`, or use `create`). */
   constructor(
     readonly config: Config,
     readonly log: Logger,
     readonly clock: Clock = systemClock,
+    modules?: ClusterModules,
   ) {
     const port = config.int('nacos.server.main.port');
     const host = config.str('nomen.server.host');
@@ -102,6 +120,8 @@ export class NomenServer {
     if (standalone) {
       this.registry = new Registry();
     } else {
+      if (!modules) throw new Error('cluster mode: build the server with NomenServer.create() (cluster modules not loaded)');
+      const { ClusterNode, HybridLogicalClock } = modules;
       // Revisions come from a hybrid logical clock so they stay monotonic across owners and restarts.
       const hlc = new HybridLogicalClock(() => clock.now());
       this.registry = new Registry(hlc.nextRevision);
@@ -324,29 +344,38 @@ export class NomenServer {
 
     const handlers = namingHandlers(this.context);
     for (const [type, h] of Object.entries(handlers)) {
-      this.grpc.registerHandler(type, async (body, rc) => {
+      const okCount = this.context.metrics?.grpcRequests.labels(type, 'ok');
+      const errorCount = this.context.metrics?.grpcRequests.labels(type, 'error');
+      const done = (r: Awaited<ReturnType<typeof h>>) => {
+        okCount?.inc();
+        return r;
+      };
+      const failed = (e: unknown) => {
+        errorCount?.inc();
+        // Rejections of the request itself (4xx) are typed failures, as grpc.md §5.3 recommends: the
+        // Rust SDK re-sends a typed failure once, but an ErrorResponse every 3 s forever.
+        if (e instanceof NacosError && e.status >= 400 && e.status < 500) {
+          return {
+            type: RESPONSE_TYPE[type] ?? 'ErrorResponse',
+            body: { resultCode: 500, errorCode: e.status, message: e.message, requestId: null, success: false },
+          };
+        }
+        throw e;
+      };
+      // Synchronous handlers stay synchronous (no promise per request on the hot paths).
+      this.grpc.registerHandler(type, (body, rc) => {
         const conn = rc.connection;
         try {
-          const r = await h(body, {
+          const r = h(body, {
             connectionId: conn.id,
             clientIp: rc.clientIp,
             remoteAddress: `${conn.remoteIp}:${conn.remotePort}`,
             appName: conn.appName,
             clientVersion: conn.clientVersion,
           });
-          this.context.metrics?.grpcRequests.inc({ type, result: 'ok' });
-          return r;
+          return r instanceof Promise ? r.then(done, failed) : done(r);
         } catch (e) {
-          this.context.metrics?.grpcRequests.inc({ type, result: 'error' });
-          // Rejections of the request itself (4xx) are typed failures, as grpc.md §5.3 recommends: the
-          // Rust SDK re-sends a typed failure once, but an ErrorResponse every 3 s forever.
-          if (e instanceof NacosError && e.status >= 400 && e.status < 500) {
-            return {
-              type: RESPONSE_TYPE[type] ?? 'ErrorResponse',
-              body: { resultCode: 500, errorCode: e.status, message: e.message, requestId: null, success: false },
-            };
-          }
-          throw e;
+          return failed(e);
         }
       });
     }

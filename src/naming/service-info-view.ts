@@ -15,20 +15,67 @@ export interface ServiceInfoRequest {
   nameStyle: NameStyle;
 }
 
+/**
+ * The parts of a ServiceInfo that stay the same for one service revision (and one clusters /
+ * healthyOnly / name style / cacheMillis): the JSON before and after the `lastRefTime` value.
+ * Their UTF-8 bytes are made on first use and kept with them, so byte-level senders (gRPC query,
+ * pushes, HTTP list) copy bytes instead of encoding the same text again for every answer.
+ */
+export class ServiceInfoParts {
+  private headBuf: Buffer | null = null;
+  private tailBuf: Buffer | null = null;
+
+  constructor(
+    readonly rev: number,
+    readonly cacheMillis: number,
+    /** `{…,"hosts":[…],"lastRefTime":` */
+    readonly head: string,
+    /** `,"checksum":…}` */
+    readonly tail: string,
+    readonly hostCount: number,
+  ) {}
+
+  get headBytes(): Buffer {
+    return (this.headBuf ??= Buffer.from(this.head, 'utf8'));
+  }
+
+  get tailBytes(): Buffer {
+    return (this.tailBuf ??= Buffer.from(this.tail, 'utf8'));
+  }
+}
+
 /** A rendered ServiceInfo: the JSON text, plus the host count for metrics. */
 export interface RenderedServiceInfo {
   json: string;
   hostCount: number;
   lastRefTime: number;
+  /** `json` is `parts.head + lastRefTime + parts.tail`. */
+  parts: ServiceInfoParts;
+}
+
+/** The UTF-8 pieces of a rendered ServiceInfo's JSON, in order (cached bytes, no copy). */
+export function serviceInfoChunks(info: RenderedServiceInfo): [Buffer, string, Buffer] {
+  return [info.parts.headBytes, String(info.lastRefTime), info.parts.tailBytes];
+}
+
+/** A rendered ServiceInfo's JSON as one Buffer (one copy of the cached bytes). */
+export function serviceInfoBytes(info: RenderedServiceInfo): Buffer {
+  const [head, ref, tail] = serviceInfoChunks(info);
+  const out = Buffer.allocUnsafe(head.length + ref.length + tail.length);
+  head.copy(out, 0);
+  out.write(ref, head.length, 'latin1');
+  tail.copy(out, head.length + ref.length);
+  return out;
 }
 
 /**
- * Renders ServiceInfo JSON. The `hosts` array is encoded once per (service revision, clusters,
- * healthyOnly) and spliced into each answer, so N subscribers of one revision cost one encode.
- * `lastRefTime` is strictly increasing across all renders (SDKs drop pushes that go backwards).
+ * Renders ServiceInfo JSON. Everything but `lastRefTime` is encoded once per (service revision,
+ * clusters, healthyOnly, name style) and spliced into each answer, so N subscribers of one
+ * revision cost one encode. `lastRefTime` is strictly increasing across all renders (SDKs drop
+ * pushes that go backwards).
  */
 export class ServiceInfoView {
-  private readonly hostsCache = new Map<string, { rev: number; json: string; count: number; reach: boolean }>();
+  private readonly partsCache = new Map<string, ServiceInfoParts>();
   private lastRef = 0;
 
   constructor(
@@ -52,41 +99,47 @@ export class ServiceInfoView {
   }
 
   render(req: ServiceInfoRequest): RenderedServiceInfo {
+    const svc = this.registry.getService(req.service);
+    const cacheMillis = this.cacheMillis();
+    let parts: ServiceInfoParts;
+    if (svc) {
+      const key = `${svc.id}\u0000${req.clusters}\u0000${req.healthyOnly ? 1 : 0}${req.nameStyle === 'grouped' ? 'g' : 'b'}`;
+      const c = this.partsCache.get(key);
+      if (c && c.rev === svc.revision && c.cacheMillis === cacheMillis) parts = c;
+      else {
+        parts = this.buildParts(req, cacheMillis, svc);
+        this.partsCache.set(key, parts);
+      }
+    } else {
+      parts = this.buildParts(req, cacheMillis, undefined);
+    }
+    const lastRefTime = this.nextRefTime();
+    return { json: parts.head + lastRefTime + parts.tail, hostCount: parts.hostCount, lastRefTime, parts };
+  }
+
+  private buildParts(req: ServiceInfoRequest, cacheMillis: number, svc: ServiceState | undefined): ServiceInfoParts {
     const { group, name } = req.service;
     const grouped = groupedName(group, name);
-    const svc = this.registry.getService(req.service);
     let hostsJson = '[]';
     let count = 0;
     let reach = false;
     if (svc) {
-      const key = `${svc.id}\u0000${req.clusters}\u0000${req.healthyOnly ? 1 : 0}`;
-      let c = this.hostsCache.get(key);
-      if (!c || c.rev !== svc.revision) {
-        const sel = this.selectFrom(svc, req.clusters, req.healthyOnly);
-        c = {
-          rev: svc.revision,
-          json: JSON.stringify(sel.hosts.map((i) => toInstanceJson(i, grouped))),
-          count: sel.hosts.length,
-          reach: sel.reachProtectionThreshold,
-        };
-        this.hostsCache.set(key, c);
-      }
-      hostsJson = c.json;
-      count = c.count;
-      reach = c.reach;
+      const sel = this.selectFrom(svc, req.clusters, req.healthyOnly);
+      hostsJson = JSON.stringify(sel.hosts.map((i) => toInstanceJson(i, grouped)));
+      count = sel.hosts.length;
+      reach = sel.reachProtectionThreshold;
     }
-    const lastRefTime = this.nextRefTime();
-    const json =
+    const head =
       `{"name":${JSON.stringify(req.nameStyle === 'grouped' ? grouped : name)},"groupName":${JSON.stringify(group)}` +
-      `,"clusters":${JSON.stringify(req.clusters)},"cacheMillis":${this.cacheMillis()},"hosts":${hostsJson}` +
-      `,"lastRefTime":${lastRefTime},"checksum":"","allIPs":false,"allIps":false` +
-      `,"reachProtectionThreshold":${reach},"valid":true}`;
-    return { json, hostCount: count, lastRefTime };
+      `,"clusters":${JSON.stringify(req.clusters)},"cacheMillis":${cacheMillis},"hosts":${hostsJson}` +
+      `,"lastRefTime":`;
+    const tail = `,"checksum":"","allIPs":false,"allIps":false,"reachProtectionThreshold":${reach},"valid":true}`;
+    return new ServiceInfoParts(svc?.revision ?? -1, cacheMillis, head, tail, count);
   }
 
   /** Drops cached encodings of a service that no longer exists. */
   forget(serviceId: string): void {
-    for (const k of this.hostsCache.keys()) if (k.startsWith(serviceId + '\u0000')) this.hostsCache.delete(k);
+    for (const k of this.partsCache.keys()) if (k.startsWith(serviceId + '\u0000')) this.partsCache.delete(k);
   }
 
   private selectFrom(svc: ServiceState, clusters: string, healthyOnly: boolean) {

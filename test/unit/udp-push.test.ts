@@ -8,7 +8,7 @@ import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { after, test } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import { systemClock } from '../../src/core/clock.js';
-import type { RenderedServiceInfo } from '../../src/naming/service-info-view.js';
+import { ServiceInfoParts, type RenderedServiceInfo } from '../../src/naming/service-info-view.js';
 import type { Subscriber } from '../../src/naming/subscriptions.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { UdpPushService } from '../../src/transport/udp/udp-push.js';
@@ -83,8 +83,9 @@ function subscriber(port: number): Subscriber {
 }
 
 function info(lastRefTime: number, hostsJson = '[]'): RenderedServiceInfo {
-  const json = `{"name":"DEFAULT_GROUP@@svc","groupName":"DEFAULT_GROUP","clusters":"","cacheMillis":10000,"hosts":${hostsJson},"lastRefTime":${lastRefTime},"checksum":"","allIps":false,"reachProtectionThreshold":false,"valid":true}`;
-  return { json, hostCount: 0, lastRefTime };
+  const head = `{"name":"DEFAULT_GROUP@@svc","groupName":"DEFAULT_GROUP","clusters":"","cacheMillis":10000,"hosts":${hostsJson},"lastRefTime":`;
+  const tail = ',"checksum":"","allIps":false,"reachProtectionThreshold":false,"valid":true}';
+  return { json: `${head}${lastRefTime}${tail}`, hostCount: 0, lastRefTime, parts: new ServiceInfoParts(1, 10000, head, tail, 0) };
 }
 
 function decode(raw: Buffer): { type: string; data: string; lastRefTime: number } {

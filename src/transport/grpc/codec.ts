@@ -13,6 +13,7 @@
  *   `success`: the Rust SDK fails to decode a response missing e.g. `errorCode` (1.3, 3.11).
  */
 import { z } from 'zod';
+import { InboundEnvelope } from './wire.js';
 
 /** The envelope as handed to the protobuf serializer (proto-loader object, `keepCase: true`). */
 export interface WirePayload {
@@ -20,10 +21,47 @@ export interface WirePayload {
   body: { type_url: string; value: Buffer };
 }
 
-/** A message before encoding: the class name and the body (an object, or pre-encoded JSON text). */
+/** What the servers hand to grpc-js: a payload object, or Payload bytes already encoded (`wire.ts`). */
+export type OutboundPayload = WirePayload | Buffer;
+
+/**
+ * The JSON text of an object, already encoded, in pieces that are concatenated on the wire: strings
+ * and UTF-8 bytes (e.g. the cached bytes of a ServiceInfo). Lets a large reply be written into the
+ * Payload with one copy of shared bytes instead of being built and encoded per request.
+ */
+export class JsonChunks {
+  constructor(readonly chunks: readonly (string | Uint8Array)[]) {}
+
+  text(): string {
+    let out = '';
+    for (const c of this.chunks) out += typeof c === 'string' ? c : Buffer.from(c.buffer, c.byteOffset, c.byteLength).toString('utf8');
+    return out;
+  }
+}
+
+/** Payload bytes of fixed replies, made on first use (see `fixedReply`). */
+const fixedReplies = new WeakMap<TypedMessage, { bytes: Buffer | null }>();
+
+/**
+ * A reply that is the same for every request (e.g. InstanceResponse for registerInstance). The
+ * server encodes it once and answers every later request with the same Payload bytes (grpc-js
+ * copies them into each response frame).
+ */
+export function fixedReply(type: string, body: object | string): TypedMessage {
+  const m: TypedMessage = Object.freeze({ type, body });
+  fixedReplies.set(m, { bytes: null });
+  return m;
+}
+
+/** The cached bytes slot of a fixed reply; undefined for any other message. */
+export function fixedReplySlot(m: TypedMessage): { bytes: Buffer | null } | undefined {
+  return fixedReplies.get(m);
+}
+
+/** A message before encoding: the class name and the body (an object, or pre-encoded JSON). */
 export interface TypedMessage {
   readonly type: string;
-  /** An object to serialise, or a string that already holds the JSON of an object. */
+  /** An object to serialise, or pre-encoded JSON of an object (a string, or JsonChunks). */
   readonly body: object | string;
 }
 
@@ -45,7 +83,13 @@ export const ERROR_RESPONSE_TYPE = 'ErrorResponse';
 
 /** JSON text of a body; a string is taken as already-encoded JSON and passed through untouched. */
 export function bodyJson(body: object | string): string {
-  return typeof body === 'string' ? body : JSON.stringify(body);
+  if (typeof body === 'string') return body;
+  return body instanceof JsonChunks ? body.text() : JSON.stringify(body);
+}
+
+/** Pre-encoded JSON (a string or JsonChunks) as is; an object body serialised. For `wire.encodePayload`. */
+export function bodyWire(body: object | string): string | readonly (string | Uint8Array)[] {
+  return body instanceof JsonChunks ? body.chunks : bodyJson(body);
 }
 
 export interface EncodeOptions {
@@ -82,6 +126,7 @@ export function encodeMessage(m: TypedMessage, opts?: EncodeOptions): WirePayloa
  */
 export function serverRequestJson(body: object | string, requestId: string): string {
   const prefix = `"headers":{},"requestId":${JSON.stringify(requestId)}`;
+  if (body instanceof JsonChunks) body = body.text();
   if (typeof body !== 'string') return JSON.stringify({ ...body, headers: {}, requestId });
   const open = body.indexOf('{');
   if (open < 0 || body.slice(0, open).trim() !== '') {
@@ -91,6 +136,19 @@ export function serverRequestJson(body: object | string, requestId: string): str
   // `{}` (or `{ }`) must not become `{"headers":{},"requestId":"1",}`.
   const sep = rest.trimStart().startsWith('}') ? '' : ',';
   return `{${prefix}${sep}${rest}`;
+}
+
+/**
+ * `serverRequestJson` for any body; JsonChunks stay chunks (the shared bytes are not copied). Their
+ * first chunk must be a string holding the opening brace and the first key (`{"module":…`).
+ */
+export function serverRequestBody(body: object | string, requestId: string): string | JsonChunks {
+  if (!(body instanceof JsonChunks)) return serverRequestJson(body, requestId);
+  const first = body.chunks[0];
+  const m = typeof first === 'string' ? /^\s*\{\s*"/.exec(first) : null;
+  if (!m || typeof first !== 'string') throw new TypeError('pre-encoded request chunks must start with a string holding `{"key`');
+  const rest = first.slice(first.indexOf('{') + 1);
+  return new JsonChunks([`{"headers":{},"requestId":${JSON.stringify(requestId)},${rest}`, ...body.chunks.slice(1)]);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -126,7 +184,15 @@ export interface Envelope {
 
 export type EnvelopeResult = ({ ok: true } & Envelope) | { ok: false; error: string };
 
+/**
+ * Checks an inbound Payload. The servers' own decoder (`wire.ts`) already yields typed fields, so an
+ * `InboundEnvelope` passes straight through; anything else (a proto-loader object, e.g. on the
+ * client side) goes through the full schema.
+ */
 export function decodeEnvelope(raw: unknown): EnvelopeResult {
+  if (raw instanceof InboundEnvelope) {
+    return { ok: true, type: raw.type, headers: raw.headers, clientIp: raw.clientIp, bodyBytes: raw.bodyBytes };
+  }
   const p = InboundPayloadSchema.safeParse(raw);
   if (!p.success) return { ok: false, error: `Invalid payload: ${p.error.issues[0]?.message ?? 'malformed'}` };
   const md = p.data.metadata;

@@ -9,7 +9,7 @@
  */
 import type { Clock, TimerHandle } from '../../core/clock.js';
 import type { Logger } from '../../observability/logger.js';
-import type { WirePayload } from './codec.js';
+import type { OutboundPayload } from './codec.js';
 import { PushError } from './push-error.js';
 
 /** What the naming layer sees of a connection. Live view: fields change as the connection lives. */
@@ -43,7 +43,7 @@ export interface ConnectionInfo {
 
 /** The write side of a bi-stream. `write` returns false if the stream can no longer be written. */
 export interface StreamSink {
-  write(payload: WirePayload): boolean;
+  write(payload: OutboundPayload): boolean;
   end(): void;
 }
 

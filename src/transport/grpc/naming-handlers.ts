@@ -12,8 +12,9 @@ import {
 } from '../../core/names.js';
 import type { InstanceInput } from '../../naming/instance-input.js';
 import type { PushSink } from '../../naming/push-engine.js';
-import type { RenderedServiceInfo } from '../../naming/service-info-view.js';
+import { serviceInfoChunks, type RenderedServiceInfo } from '../../naming/service-info-view.js';
 import type { Subscriber } from '../../naming/subscriptions.js';
+import { fixedReply, JsonChunks } from './codec.js';
 import { parseBody } from './validation.js';
 
 /**
@@ -44,7 +45,56 @@ const namingBase = {
   groupName: opt(z.string()),
 };
 
-const instanceRequest = z.object({ ...namingBase, type: z.string(), instance: instanceSchema });
+export const instanceRequest = z.object({ ...namingBase, type: z.string(), instance: instanceSchema });
+
+type InstanceRequestBody = z.infer<typeof instanceRequest>;
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const optStr = (v: unknown): v is string | null | undefined => v === undefined || v === null || typeof v === 'string';
+const optBool = (v: unknown): v is boolean | null | undefined => v === undefined || v === null || typeof v === 'boolean';
+
+/**
+ * The hot path of `InstanceRequest` (every register): a hand-written check that accepts only the
+ * plain, well-typed shape and returns exactly what `instanceRequest.parse` would (unknown keys
+ * dropped, absent optionals absent, metadata copied). Anything unusual — a wrong type, a
+ * non-finite or unsafe number, a non-string metadata value, a `__proto__` key — returns null and
+ * the caller falls back to the zod schema, which then accepts, converts or rejects it with its
+ * usual message. So the set of accepted inputs and their values are the schema's.
+ */
+export function fastInstanceRequest(b: unknown): InstanceRequestBody | null {
+  if (!isObj(b)) return null;
+  const { namespace, serviceName, groupName, type, instance: i } = b;
+  if (!optStr(namespace) || typeof serviceName !== 'string' || serviceName.length === 0 || !optStr(groupName) || typeof type !== 'string') return null;
+  if (!isObj(i)) return null;
+  const { instanceId, ip, port, weight, healthy, enabled, ephemeral, clusterName, serviceName: iName, metadata } = i;
+  if (typeof ip !== 'string' || typeof port !== 'number' || !Number.isSafeInteger(port)) return null;
+  if (!optStr(instanceId) || !optStr(clusterName) || !optStr(iName)) return null;
+  if (!(weight === undefined || weight === null || (typeof weight === 'number' && Number.isFinite(weight)))) return null;
+  if (!optBool(healthy) || !optBool(enabled) || !optBool(ephemeral)) return null;
+  let md: Record<string, string> | null | undefined = metadata as null | undefined;
+  if (metadata !== undefined && metadata !== null) {
+    if (!isObj(metadata) || Object.getPrototypeOf(metadata) !== Object.prototype) return null;
+    md = {};
+    for (const k in metadata) {
+      const v = metadata[k];
+      if (typeof v !== 'string' || k === '__proto__') return null;
+      md[k] = v;
+    }
+  }
+  const inst: InstanceRequestBody['instance'] = { ip, port };
+  if (instanceId !== undefined) inst.instanceId = instanceId;
+  if (weight !== undefined) inst.weight = weight as number | null;
+  if (healthy !== undefined) inst.healthy = healthy;
+  if (enabled !== undefined) inst.enabled = enabled;
+  if (ephemeral !== undefined) inst.ephemeral = ephemeral;
+  if (clusterName !== undefined) inst.clusterName = clusterName;
+  if (iName !== undefined) inst.serviceName = iName;
+  if (md !== undefined) inst.metadata = md;
+  const out: InstanceRequestBody = { serviceName, type, instance: inst };
+  if (namespace !== undefined) out.namespace = namespace;
+  if (groupName !== undefined) out.groupName = groupName;
+  return out;
+}
 const batchRequest = z.object({ ...namingBase, type: z.string(), instances: z.array(instanceSchema) });
 const queryRequest = z.object({ ...namingBase, cluster: opt(z.string()), healthyOnly: opt(z.boolean()), udpPort: opt(z.number()) });
 const subscribeRequest = z.object({ ...namingBase, subscribe: opt(z.boolean()), clusters: opt(z.string()) });
@@ -89,28 +139,44 @@ export interface HandlerContext {
   clientVersion: string;
 }
 
-export type NamingHandler = (body: unknown, hc: HandlerContext) => Promise<{ type: string; body: object | string }>;
+/** Handlers answer synchronously when they can (no promise per request on the hot paths). */
+export type NamingHandler = (body: unknown, hc: HandlerContext) => Promise<{ type: string; body: object | string }> | { type: string; body: object | string };
+
+// Replies carrying a ServiceInfo are written as pieces: these prefixes, then the ServiceInfo's
+// cached bytes (see ServiceInfoParts), then the closing brace.
+const QUERY_OK_PREFIX = '{"resultCode":200,"errorCode":0,"message":null,"requestId":null,"success":true,"serviceInfo":';
+const SUBSCRIBE_OK_PREFIX = '{"resultCode":200,"errorCode":0,"message":"success","requestId":null,"success":true,"serviceInfo":';
+const PUSH_PREFIX = '{"module":"naming","serviceInfo":';
 
 const ok = (extra: object = {}) => ({ resultCode: 200, errorCode: 0, message: null, requestId: null, success: true, ...extra });
+
+const REGISTERED = fixedReply('InstanceResponse', ok({ type: 'registerInstance' }));
+const DEREGISTERED = fixedReply('InstanceResponse', ok({ type: 'deregisterInstance' }));
+const BATCH_REGISTERED = fixedReply('BatchInstanceResponse', ok({ type: 'batchRegisterInstance' }));
 
 /** Builds the handler table: request type -> handler. */
 export function namingHandlers(ctx: AppContext): Record<string, NamingHandler> {
   const naming = ctx.naming;
   return {
-    InstanceRequest: async (body, hc) => {
-      const b = parseBody(instanceRequest, body);
+    InstanceRequest: (body, hc) => {
+      const b = fastInstanceRequest(body) ?? parseBody(instanceRequest, body);
       const service = serviceKeyOf(ctx, b, b.instance.clusterName ?? undefined);
-      if (b.type === 'registerInstance') naming.registerConnectionInstance(hc.connectionId, service, toInput(b.instance));
-      else if (b.type === 'deregisterInstance') naming.deregisterConnectionInstance(hc.connectionId, service);
-      else throw badRequest(`Unsupported request type ${b.type}`);
-      return { type: 'InstanceResponse', body: ok({ type: b.type }) };
+      if (b.type === 'registerInstance') {
+        naming.registerConnectionInstance(hc.connectionId, service, toInput(b.instance));
+        return REGISTERED;
+      }
+      if (b.type === 'deregisterInstance') {
+        naming.deregisterConnectionInstance(hc.connectionId, service);
+        return DEREGISTERED;
+      }
+      throw badRequest(`Unsupported request type ${b.type}`);
     },
-    BatchInstanceRequest: async (body, hc) => {
+    BatchInstanceRequest: (body, hc) => {
       const b = parseBody(batchRequest, body);
       const service = serviceKeyOf(ctx, b);
       if (b.type !== 'batchRegisterInstance') throw badRequest(`Unsupported request type ${b.type}`);
       naming.batchRegisterConnectionInstances(hc.connectionId, service, b.instances.map(toInput));
-      return { type: 'BatchInstanceResponse', body: ok({ type: b.type }) };
+      return BATCH_REGISTERED;
     },
     PersistentInstanceRequest: async (body) => {
       const b = parseBody(instanceRequest, body);
@@ -120,14 +186,14 @@ export function namingHandlers(ctx: AppContext): Record<string, NamingHandler> {
       else throw badRequest(`Unsupported request type ${b.type}`);
       return { type: 'InstanceResponse', body: ok({ type: b.type }) };
     },
-    ServiceQueryRequest: async (body) => {
+    ServiceQueryRequest: (body) => {
       const b = parseBody(queryRequest, body);
       const clusters = b.cluster ?? '';
       const service = serviceKeyOf(ctx, b, clusters);
       const info = naming.query(service, clusters, b.healthyOnly ?? false, 'bare');
-      return { type: 'QueryServiceResponse', body: `{"resultCode":200,"errorCode":0,"message":null,"requestId":null,"success":true,"serviceInfo":${info.json}}` };
+      return { type: 'QueryServiceResponse', body: new JsonChunks([QUERY_OK_PREFIX, ...serviceInfoChunks(info), '}']) };
     },
-    SubscribeServiceRequest: async (body, hc) => {
+    SubscribeServiceRequest: (body, hc) => {
       const b = parseBody(subscribeRequest, body);
       const clusters = b.clusters ?? '';
       const service = serviceKeyOf(ctx, b, clusters);
@@ -139,9 +205,9 @@ export function namingHandlers(ctx: AppContext): Record<string, NamingHandler> {
           address: hc.remoteAddress,
         });
       const info = naming.query(service, clusters, false, 'bare');
-      return { type: 'SubscribeServiceResponse', body: `{"resultCode":200,"errorCode":0,"message":"success","requestId":null,"success":true,"serviceInfo":${info.json}}` };
+      return { type: 'SubscribeServiceResponse', body: new JsonChunks([SUBSCRIBE_OK_PREFIX, ...serviceInfoChunks(info), '}']) };
     },
-    ServiceListRequest: async (body) => {
+    ServiceListRequest: (body) => {
       const b = parseBody(listRequest, body);
       const namespace = normalizeNamespace(b.namespace);
       const group = normalizeGroup(b.groupName);
@@ -153,13 +219,13 @@ export function namingHandlers(ctx: AppContext): Record<string, NamingHandler> {
 
 /** The gRPC push sink: NotifySubscriberRequest carrying the pre-rendered ServiceInfo. */
 export function grpcPushSink(
-  push: (connectionId: string, type: string, body: string, timeoutMs: number) => Promise<void>,
+  push: (connectionId: string, type: string, body: JsonChunks, timeoutMs: number) => Promise<void>,
   timeoutMs: () => number,
 ): PushSink {
   return {
     push(sub: Subscriber, info: RenderedServiceInfo): Promise<void> {
       if (sub.target.kind !== 'grpc') return Promise.reject(new Error('not a gRPC subscriber'));
-      return push(sub.target.connectionId, 'NotifySubscriberRequest', `{"module":"naming","serviceInfo":${info.json}}`, timeoutMs());
+      return push(sub.target.connectionId, 'NotifySubscriberRequest', new JsonChunks([PUSH_PREFIX, ...serviceInfoChunks(info), '}']), timeoutMs());
     },
   };
 }

@@ -1,14 +1,18 @@
 /**
- * Loads the Nacos envelope proto and builds the grpc-js service definitions.
+ * The grpc-js service definitions of the Nacos envelope.
  *
  * The proto has no package, so the services sit at the package root: `Request` and
- * `BiRequestStream` (spec 1.1). The path is resolved relative to this module so it works from
- * `src/` (tsx) and from `dist/` (the build copies the proto folder).
+ * `BiRequestStream` (spec 1.1). Servers use definitions built on the hand-written codec in
+ * `wire.ts` (no .proto is loaded); clients get the @grpc/proto-loader ones, loaded on first use.
+ * The proto path is resolved relative to this module so it works from `src/` (tsx) and from
+ * `dist/` (the build copies the proto folder).
  */
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
-import type { WirePayload } from './codec.js';
+import type * as protoLoader from '@grpc/proto-loader';
+import type { OutboundPayload } from './codec.js';
+import { decodePayload, encodeWirePayload, type InboundEnvelope } from './wire.js';
 
 export const PROTO_PATH = fileURLToPath(new URL('./proto/nacos_grpc_service.proto', import.meta.url));
 
@@ -25,7 +29,11 @@ let cached: protoLoader.PackageDefinition | undefined;
 
 /** The proto-loader package definition (cached). Clients can feed it to `grpc.loadPackageDefinition`. */
 export function loadNacosPackageDefinition(): protoLoader.PackageDefinition {
-  cached ??= protoLoader.loadSync(PROTO_PATH, PROTO_LOADER_OPTIONS);
+  // Loaded lazily (CommonJS): a server never needs it, and it costs start-up time and heap.
+  if (!cached) {
+    const loader = createRequire(import.meta.url)('@grpc/proto-loader') as typeof protoLoader;
+    cached = loader.loadSync(PROTO_PATH, PROTO_LOADER_OPTIONS);
+  }
   return cached;
 }
 
@@ -38,8 +46,11 @@ export class UndecodablePayload {
   constructor(readonly reason: string) {}
 }
 
-type UnaryImpl = grpc.handleUnaryCall<unknown, WirePayload>;
-type BidiImpl = grpc.handleBidiStreamingCall<unknown, WirePayload>;
+/** What a server-side handler receives: a decoded envelope, or the reason it could not be decoded. */
+export type InboundMessage = InboundEnvelope | UndecodablePayload;
+
+type UnaryImpl = grpc.handleUnaryCall<InboundMessage, OutboundPayload>;
+type BidiImpl = grpc.handleBidiStreamingCall<InboundMessage, OutboundPayload>;
 
 export interface SdkServiceDefinitions {
   request: grpc.ServiceDefinition<{ request: UnaryImpl }>;
@@ -55,22 +66,29 @@ function methodOf(pkg: protoLoader.PackageDefinition, service: string, method: s
   return m;
 }
 
-function safeMethod(m: protoLoader.MethodDefinition<object, object>): grpc.MethodDefinition<unknown, WirePayload> {
+function serverOnly(): never {
+  throw new Error('server-side method definition: not usable by a client');
+}
+
+/** A server method on the hand-written codec; its request deserializer never throws. */
+function serverMethod(path: string, originalName: string, streaming: boolean): grpc.MethodDefinition<InboundMessage, OutboundPayload> {
+  const serialize = (v: OutboundPayload): Buffer => (Buffer.isBuffer(v) ? v : encodeWirePayload(v));
+  const deserialize = (buf: Buffer): InboundMessage => {
+    try {
+      return decodePayload(buf);
+    } catch (e) {
+      return new UndecodablePayload(e instanceof Error ? e.message : String(e));
+    }
+  };
   return {
-    path: m.path,
-    requestStream: m.requestStream,
-    responseStream: m.responseStream,
-    requestSerialize: (v: unknown) => m.requestSerialize(v as object),
-    requestDeserialize: (buf: Buffer): unknown => {
-      try {
-        return m.requestDeserialize(buf);
-      } catch (e) {
-        return new UndecodablePayload(e instanceof Error ? e.message : String(e));
-      }
-    },
-    responseSerialize: (v: WirePayload) => m.responseSerialize(v),
-    responseDeserialize: (buf: Buffer) => m.responseDeserialize(buf) as WirePayload,
-    originalName: m.originalName,
+    path,
+    requestStream: streaming,
+    responseStream: streaming,
+    requestSerialize: serverOnly,
+    requestDeserialize: deserialize,
+    responseSerialize: serialize,
+    responseDeserialize: serverOnly,
+    originalName,
   };
 }
 
@@ -85,9 +103,8 @@ export function nacosMethodDefinitions(): {
 
 /** Server-side definitions whose request deserializers never throw (see UndecodablePayload). */
 export function sdkServiceDefinitions(): SdkServiceDefinitions {
-  const pkg = loadNacosPackageDefinition();
   return {
-    request: { request: safeMethod(methodOf(pkg, 'Request', 'request')) },
-    biStream: { requestBiStream: safeMethod(methodOf(pkg, 'BiRequestStream', 'requestBiStream')) },
+    request: { request: serverMethod('/Request/request', 'request', false) },
+    biStream: { requestBiStream: serverMethod('/BiRequestStream/requestBiStream', 'requestBiStream', true) },
   };
 }

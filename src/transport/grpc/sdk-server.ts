@@ -15,24 +15,27 @@ import { systemClock, type Clock } from '../../core/clock.js';
 import type { Logger } from '../../observability/logger.js';
 import { ClientDetector } from './client-detector.js';
 import {
+  bodyJson,
+  bodyWire,
   decode,
   decodeEnvelope,
-  encode,
-  encodeMessage,
   errorResponse,
   exceptionResponse,
+  fixedReplySlot,
   okResponse,
   parseJsonBody,
-  serverRequestJson,
+  serverRequestBody,
   withResponseDefaults,
+  JsonChunks,
   type Decoded,
+  type OutboundPayload,
   type TypedMessage,
-  type WirePayload,
 } from './codec.js';
 import { ConnectionRegistry, type Connection, type ConnectionInfo, type ConnectionListener, type StreamSink } from './connections.js';
-import { sdkServiceDefinitions, UndecodablePayload } from './proto.js';
+import { sdkServiceDefinitions, UndecodablePayload, type InboundMessage } from './proto.js';
 import { PushError } from './push-error.js';
 import { readAck, readSetup } from './validation.js';
+import { encodePayload } from './wire.js';
 
 export type HandlerResult = TypedMessage;
 
@@ -150,8 +153,8 @@ export class SdkGrpcServer {
   /**
    * Sends a server-to-client request on the connection's bi-stream and waits for the client's
    * ack. The body gets `"headers":{}` and a per-connection string `requestId` (spec 3.10). A string
-   * body is pre-encoded JSON of an object without `headers`/`requestId`; the fields are spliced in
-   * without re-parsing it. Rejects with a PushError: unknown-connection, closed, timeout, nack,
+   * body (or JsonChunks) is pre-encoded JSON of an object without `headers`/`requestId`; the fields
+   * are spliced in without re-parsing it. Rejects with a PushError: unknown-connection, closed, timeout, nack,
    * write-failed.
    */
   push(connectionId: string, type: string, bodyWithoutRequestId: object | string, timeoutMs: number): Promise<void> {
@@ -161,9 +164,9 @@ export class SdkGrpcServer {
       return Promise.reject(new PushError('unknown-connection', `no registered connection ${connectionId}`));
     }
     const requestId = conn.nextRequestId();
-    let payload: WirePayload;
+    let payload: Buffer;
     try {
-      payload = encode(type, serverRequestJson(bodyWithoutRequestId, requestId));
+      payload = encodePayload(type, bodyWire(serverRequestBody(bodyWithoutRequestId, requestId)));
     } catch (e) {
       return Promise.reject(new PushError('write-failed', `cannot encode ${type}: ${e instanceof Error ? e.message : String(e)}`));
     }
@@ -231,8 +234,8 @@ export class SdkGrpcServer {
   private async doStart(): Promise<void> {
     const server = new grpc.Server({ 'grpc.max_receive_message_length': this.maxInboundBytes, 'grpc.enable_channelz': 0 });
     const defs = sdkServiceDefinitions();
-    const request: grpc.handleUnaryCall<unknown, WirePayload> = (call, callback) => this.handleUnary(call, callback);
-    const requestBiStream: grpc.handleBidiStreamingCall<unknown, WirePayload> = (call) => this.handleStream(call);
+    const request: grpc.handleUnaryCall<InboundMessage, OutboundPayload> = (call, callback) => this.handleUnary(call, callback);
+    const requestBiStream: grpc.handleBidiStreamingCall<InboundMessage, OutboundPayload> = (call) => this.handleStream(call);
     server.addService(defs.request, { request });
     server.addService(defs.biStream, { requestBiStream });
     this.grpcServer = server;
@@ -327,21 +330,29 @@ export class SdkGrpcServer {
 
   /** Writes a server request that expects no ack (SetupAckRequest, ConnectResetRequest). */
   private sendNoAck(conn: Connection, stream: StreamSink, type: string, body: object): void {
-    if (!stream.write(encode(type, serverRequestJson(body, conn.nextRequestId())))) {
+    if (!stream.write(encodePayload(type, bodyWire(serverRequestBody(body, conn.nextRequestId()))))) {
       this.logger.debug({ connectionId: conn.id, type }, 'stream not writable');
     }
   }
 
   // ---- unary ----------------------------------------------------------------------------------
 
-  private handleUnary(call: grpc.ServerUnaryCall<unknown, WirePayload>, callback: grpc.sendUnaryData<WirePayload>): void {
-    this.dispatch(call.request, call.getPeer())
-      .then((reply) => callback(null, this.encodeReply(reply)))
-      .catch((e: unknown) => this.logger.error({ err: e }, 'unary reply failed'));
+  private handleUnary(call: grpc.ServerUnaryCall<InboundMessage, OutboundPayload>, callback: grpc.sendUnaryData<OutboundPayload>): void {
+    // Synchronous handlers are answered without a promise round trip.
+    const reply = this.dispatch(call.request, call.getPeer());
+    if (reply instanceof Promise) {
+      reply.then((r) => callback(null, this.encodeReply(r))).catch((e: unknown) => this.logger.error({ err: e }, 'unary reply failed'));
+    } else {
+      try {
+        callback(null, this.encodeReply(reply));
+      } catch (e) {
+        this.logger.error({ err: e }, 'unary reply failed');
+      }
+    }
   }
 
-  /** The Java server's order of checks (spec 5.2). Never rejects. */
-  private async dispatch(raw: unknown, peer: string): Promise<TypedMessage> {
+  /** The Java server's order of checks (spec 5.2). Never throws, never rejects. */
+  private dispatch(raw: InboundMessage, peer: string): TypedMessage | Promise<TypedMessage> {
     const conn = this.registry.byPeerKey(peer);
     // Every unary request refreshes the connection's activity (spec 3.6).
     if (conn) conn.lastActive = this.clock.now();
@@ -369,41 +380,78 @@ export class SdkGrpcServer {
       headers: mergeHeaders(parsed.body['headers'], env.headers),
       clientIp: env.clientIp || conn.clientIp,
     };
-    // 6. filters: the injected authorizer; the other filters (param check...) belong to the handlers
-    try {
-      if (this.opts.authorize) {
-        const refusal = await this.opts.authorize(env.type, parsed.body, ctx);
-        if (refusal) return refusal;
+    const type = env.type;
+    // 6. filters: the injected authorizer (auth on); the other filters (param check...) belong to the handlers
+    const authorize = this.opts.authorize;
+    if (authorize) {
+      let refusal: Promise<TypedMessage | null>;
+      try {
+        refusal = authorize(type, parsed.body, ctx);
+      } catch (e) {
+        return this.handlerFailed(e, type, conn);
       }
-      // 7. handler
-      const reply = await handler(parsed.body, ctx);
-      if (!isTypedMessage(reply)) {
-        this.logger.error({ type: env.type }, 'handler returned no {type, body}');
-        return errorResponse(500, `handler for ${env.type} returned an invalid result`);
-      }
-      return reply;
-    } catch (e) {
-      // NacosError-like rejections are expected; anything else is a bug worth an error log.
-      const expected = typeof e === 'object' && e !== null && typeof (e as { status?: unknown }).status === 'number';
-      if (expected) this.logger.debug({ err: e, type: env.type, connectionId: conn.id }, 'handler rejected request');
-      else this.logger.error({ err: e, type: env.type, connectionId: conn.id }, 'handler failed');
-      return exceptionResponse(e);
+      return refusal.then(
+        (r) => r ?? this.runHandler(handler, parsed.body, ctx, type, conn),
+        (e: unknown) => this.handlerFailed(e, type, conn),
+      );
     }
+    return this.runHandler(handler, parsed.body, ctx, type, conn);
   }
 
-  private encodeReply(reply: TypedMessage): WirePayload {
+  /** 7. the handler; synchronous handlers are answered without a promise hop. */
+  private runHandler(handler: RequestHandler, body: Readonly<Record<string, unknown>>, ctx: RequestContext, type: string, conn: Connection): TypedMessage | Promise<TypedMessage> {
+    let reply: HandlerResult | Promise<HandlerResult>;
     try {
-      const body = typeof reply.body === 'string' ? reply.body : withResponseDefaults(reply.body);
-      return encode(reply.type, body);
+      reply = handler(body, ctx);
+    } catch (e) {
+      return this.handlerFailed(e, type, conn);
+    }
+    if (reply instanceof Promise) {
+      return reply.then(
+        (r) => this.checkReply(r, type),
+        (e: unknown) => this.handlerFailed(e, type, conn),
+      );
+    }
+    return this.checkReply(reply, type);
+  }
+
+  private checkReply(reply: unknown, type: string): TypedMessage {
+    if (isTypedMessage(reply)) return reply;
+    this.logger.error({ type }, 'handler returned no {type, body}');
+    return errorResponse(500, `handler for ${type} returned an invalid result`);
+  }
+
+  private handlerFailed(e: unknown, type: string, conn: Connection): TypedMessage {
+    // NacosError-like rejections are expected; anything else is a bug worth an error log.
+    const expected = typeof e === 'object' && e !== null && typeof (e as { status?: unknown }).status === 'number';
+    if (expected) this.logger.debug({ err: e, type, connectionId: conn.id }, 'handler rejected request');
+    else this.logger.error({ err: e, type, connectionId: conn.id }, 'handler failed');
+    return exceptionResponse(e);
+  }
+
+  private encodeReply(reply: TypedMessage): Buffer {
+    const fixed = fixedReplySlot(reply);
+    if (fixed) {
+      if (!fixed.bytes) {
+        const b = reply.body;
+        fixed.bytes = encodePayload(reply.type, typeof b === 'string' || b instanceof JsonChunks ? bodyWire(b) : bodyJson(withResponseDefaults(b)));
+      }
+      return fixed.bytes;
+    }
+    try {
+      const b = reply.body;
+      // Pre-encoded bodies (strings, JsonChunks) are trusted to carry the common fields.
+      return encodePayload(reply.type, typeof b === 'string' || b instanceof JsonChunks ? bodyWire(b) : bodyJson(withResponseDefaults(b)));
     } catch (e) {
       this.logger.error({ err: e, type: reply.type }, 'cannot encode response');
-      return encodeMessage(errorResponse(500, 'cannot encode response'));
+      const err = errorResponse(500, 'cannot encode response');
+      return encodePayload(err.type, bodyJson(err.body));
     }
   }
 
   // ---- bi-stream ------------------------------------------------------------------------------
 
-  private handleStream(call: grpc.ServerDuplexStream<unknown, WirePayload>): void {
+  private handleStream(call: grpc.ServerDuplexStream<InboundMessage, OutboundPayload>): void {
     const conn = this.registry.byPeerKey(call.getPeer());
     const sink = sinkOf(call);
     let closed = false;
@@ -426,7 +474,7 @@ export class SdkGrpcServer {
       onClosed('no transport');
       return;
     }
-    call.on('data', (raw: unknown) => {
+    call.on('data', (raw: InboundMessage) => {
       try {
         this.onStreamMessage(conn, sink, raw);
       } catch (e) {
@@ -436,7 +484,7 @@ export class SdkGrpcServer {
     });
   }
 
-  private onStreamMessage(conn: Connection, sink: StreamSink, raw: unknown): void {
+  private onStreamMessage(conn: Connection, sink: StreamSink, raw: InboundMessage): void {
     if (raw instanceof UndecodablePayload) {
       this.logger.warn({ connectionId: conn.id, reason: raw.reason }, 'dropping undecodable stream payload');
       return;
@@ -485,7 +533,7 @@ export class SdkGrpcServer {
 }
 
 /** A guarded write side: never writes to or ends a finished stream. */
-function sinkOf(call: grpc.ServerDuplexStream<unknown, WirePayload>): StreamSink {
+function sinkOf(call: grpc.ServerDuplexStream<InboundMessage, OutboundPayload>): StreamSink {
   const open = (): boolean => !call.cancelled && !call.destroyed && !call.writableEnded;
   return {
     write(payload) {
@@ -503,13 +551,20 @@ function sinkOf(call: grpc.ServerDuplexStream<unknown, WirePayload>): StreamSink
   };
 }
 
-function mergeHeaders(bodyHeaders: unknown, metadataHeaders: Record<string, string>): Record<string, string> {
-  const out: Record<string, string> = {};
+const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
+
+function mergeHeaders(bodyHeaders: unknown, metadataHeaders: Record<string, string>): Readonly<Record<string, string>> {
+  let out: Record<string, string> | null = null;
   if (bodyHeaders !== null && typeof bodyHeaders === 'object' && !Array.isArray(bodyHeaders)) {
-    for (const [k, v] of Object.entries(bodyHeaders)) if (typeof v === 'string') out[k] = v;
+    const b = bodyHeaders as Record<string, unknown>;
+    for (const k of Object.keys(b)) {
+      const v = b[k];
+      if (typeof v === 'string') (out ??= {})[k] = v;
+    }
   }
-  for (const [k, v] of Object.entries(metadataHeaders)) out[k] = v;
-  return out;
+  for (const k of Object.keys(metadataHeaders)) (out ??= {})[k] = metadataHeaders[k]!;
+  // Most requests carry no headers at all: share one frozen empty object.
+  return out ?? NO_HEADERS;
 }
 
 function isTypedMessage(v: unknown): v is TypedMessage {

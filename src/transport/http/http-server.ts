@@ -48,7 +48,9 @@ export function createHttpServer(ctx: AppContext, options: HttpServerOptions = {
   const app = Fastify({
     logger: false,
     bodyLimit: ctx.config.int('nomen.http.body-limit'),
-    routerOptions: { ignoreTrailingSlash: true },
+    // Parameters are read by `Params` from the raw URL (Nacos' merge rules), never from
+    // `request.query`: skip fastify's own query-string parse on every request.
+    routerOptions: { ignoreTrailingSlash: true, querystringParser: () => ({}) },
     // Router-level failures (malformed URL) in the family's format too.
     frameworkErrors: (err, req, reply) => {
       sendError(reply, req, err, ctx);

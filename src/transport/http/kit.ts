@@ -2,6 +2,7 @@
 import type { FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
 import type { AppContext } from '../../app-context.js';
 import type { NamespaceCatalog } from '../../naming/namespaces.js';
+import { serviceInfoChunks, type RenderedServiceInfo } from '../../naming/service-info-view.js';
 import { JSON_TYPE, TEXT_TYPE } from './errors.js';
 import type { HttpClusterHooks } from './cluster-hooks.js';
 import type { MemberSource } from './members.js';
@@ -40,6 +41,21 @@ export function sendText(reply: FastifyReply, text: string, status = 200): Fasti
 /** Sends already encoded JSON text. */
 export function sendRawJson(reply: FastifyReply, json: string, status = 200): FastifyReply {
   return reply.code(status).type(JSON_TYPE).send(json);
+}
+
+/**
+ * Sends a rendered ServiceInfo as bytes: its cached UTF-8 parts are copied into one Buffer (no
+ * per-request encoding of the whole text), optionally inside `prefix … suffix` (ASCII).
+ */
+export function sendServiceInfo(reply: FastifyReply, info: RenderedServiceInfo, prefix = '', suffix = ''): FastifyReply {
+  const [head, ref, tail] = serviceInfoChunks(info);
+  const out = Buffer.allocUnsafe(prefix.length + head.length + ref.length + tail.length + suffix.length);
+  let p = out.write(prefix, 0, 'latin1');
+  p += head.copy(out, p);
+  p += out.write(ref, p, 'latin1');
+  p += tail.copy(out, p);
+  out.write(suffix, p, 'latin1');
+  return reply.code(200).type(JSON_TYPE).send(out);
 }
 
 export function sendJson(reply: FastifyReply, value: unknown, status = 200): FastifyReply {

@@ -31,14 +31,20 @@ export function parseUrlEncoded(text: string, where: 'query string' | 'form body
     let key: string;
     let value: string;
     try {
-      key = decodeURIComponent(rawKey.replace(/\+/g, ' '));
-      value = decodeURIComponent(rawValue.replace(/\+/g, ' '));
+      key = formDecode(rawKey);
+      value = formDecode(rawValue);
     } catch {
       throw malformedEncoding(where);
     }
     if (!out.has(key)) out.set(key, value);
   }
   return out;
+}
+
+/** One form-encoded token; most carry neither `%` nor `+` and are returned as they are. */
+function formDecode(s: string): string {
+  if (s.indexOf('%') < 0) return s.indexOf('+') < 0 ? s : s.replace(/\+/g, ' ');
+  return decodeURIComponent(s.replace(/\+/g, ' '));
 }
 
 export class Params {

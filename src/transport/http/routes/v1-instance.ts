@@ -15,7 +15,7 @@ import {
   subscribeFromList,
   updateInstance,
 } from '../instance-ops.js';
-import { ANY_METHOD, namingParams, sendJson, sendRawJson, sendText, type HttpDeps } from '../kit.js';
+import { ANY_METHOD, namingParams, sendJson, sendRawJson, sendServiceInfo, sendText, type HttpDeps } from '../kit.js';
 import { parseMetadata, splitGroupedStrict } from '../params.js';
 
 const V1 = '/nacos/v1/ns';
@@ -138,7 +138,7 @@ export function v1InstanceRoutes(app: FastifyInstance, deps: HttpDeps): void {
     const f = parseParams(ListSchema, p);
     subscribeFromList(deps, req, service, f.clusters, f.udpPort, f.clientIP, f.app);
     // Always 200 with a ServiceInfo, also for an unknown service (spec §1.5, §5.9.3).
-    return sendRawJson(reply, deps.ctx.naming.query(service, f.clusters, f.healthyOnly, 'grouped').json);
+    return sendServiceInfo(reply, deps.ctx.naming.query(service, f.clusters, f.healthyOnly, 'grouped'));
   });
 
   app.put(`${V1}/instance/beat`, async (req, reply) => {

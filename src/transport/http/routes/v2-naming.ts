@@ -37,7 +37,7 @@ import {
   subscribeFromList,
   updateInstance,
 } from '../instance-ops.js';
-import { ANY_METHOD, namingParams, paramsOf, sendRawJson, sendResult, sendResultRaw, sendText, type HttpDeps } from '../kit.js';
+import { ANY_METHOD, namingParams, paramsOf, sendRawJson, sendResult, sendServiceInfo, sendText, type HttpDeps } from '../kit.js';
 import { lenientBool, namespaceOf } from '../params.js';
 import { page, parseSelector, serviceDetail, serviceFacts } from '../service-views.js';
 import { switchDomain, updateSwitch } from '../switches.js';
@@ -117,7 +117,7 @@ export function v2NamingRoutes(app: FastifyInstance, deps: HttpDeps): void {
     const service = serviceV2(p);
     const f = parseParams(ListSchema, p);
     subscribeFromList(deps, req, service, f.clusterName, f.port, f.ip, f.app);
-    return sendResultRaw(reply, naming.query(service, f.clusterName, f.healthyOnly, 'grouped').json);
+    return sendServiceInfo(reply, naming.query(service, f.clusterName, f.healthyOnly, 'grouped'), '{"code":0,"message":"success","data":', '}');
   });
 
   app.get(`${V2}/instance`, async (req, reply) => {
