@@ -297,13 +297,24 @@ export class RaftHost {
             while (early < rd.committedEntries.length && this.isDurable(rd.committedEntries[early]!)) this.applyEntry(rd.committedEntries[early++]!);
             if (early > 0) this.releaseWaiters();
           }
+          // Messages that assert nothing about this Ready's unwritten state (heartbeats, and appends
+          // with no entries — the commit announcements) go out before the write, so a follower learns
+          // of a commit without waiting for the leader's next fsync. Everything else (entries, acks,
+          // votes) waits for the write, and nothing goes early when term or vote change.
+          let late = rd.messages;
+          if (!hardMustSync && !rd.snapshot && late.length > 0 && (rd.entries.length > 0 || rd.hardState)) {
+            const now: Message[] = [];
+            late = [];
+            for (const m of rd.messages) (m.type === 'heartbeat' || m.type === 'heartbeatResp' || (m.type === 'app' && m.entries.length === 0) ? now : late).push(m);
+            if (now.length > 0) this.o.send(now);
+          }
           if (rd.snapshot || rd.entries.length > 0 || hardMustSync) {
             const hard = this.hardDirty() ? this.latestHard : null;
             await this.o.storage.persist({ snapshot: rd.snapshot, entries: rd.entries, hardState: hard });
             if (hard) this.persistedHard = hard;
           }
           if (this.stopped) return;
-          if (rd.messages.length > 0) this.o.send(rd.messages);
+          if (late.length > 0) this.o.send(late);
           if (rd.snapshot) {
             this.o.sm.restore(rd.snapshot.data);
             this.snapshotIndex = rd.snapshot.meta.index;

@@ -3,7 +3,8 @@
  * reaches a member which is not responsible for it is forwarded to the responsible member, once.
  * A request that was already forwarded by a peer (User-Agent `Nacos-Server…`) and is still not
  * ours is refused with 400 — no second hop. If the responsible member cannot be reached, the
- * caller gets an error and nothing is applied here.
+ * caller gets an error and nothing is applied here. Persistent instance writes (`ephemeral=false`)
+ * are not forwarded: they go through Raft from whichever member takes them.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../app-context.js';
@@ -66,6 +67,9 @@ export function installDistroFilter(app: FastifyInstance, ctx: AppContext, clust
     } catch {
       return; // the route itself answers malformed parameters
     }
+    // A persistent instance write goes through Raft from any member: forwarding it first to the
+    // `ip:port`'s Distro member (as Nacos does) would only add an HTTP hop (docs/raft.md).
+    if (params.get('ephemeral')?.trim().toLowerCase() === 'false') return;
     const tag = distroTag(params);
     if (tag === null || cluster.responsibleTag(tag)) return;
     const target = cluster.mapSrv(tag);
