@@ -346,12 +346,15 @@ export class NomenServer {
     for (const [type, h] of Object.entries(handlers)) {
       const okCount = this.context.metrics?.grpcRequests.labels(type, 'ok');
       const errorCount = this.context.metrics?.grpcRequests.labels(type, 'error');
-      const done = (r: Awaited<ReturnType<typeof h>>) => {
+      const latency = this.context.metrics?.grpcSeconds.labels(type);
+      const done = (r: Awaited<ReturnType<typeof h>>, t0: number) => {
         okCount?.inc();
+        latency?.observe((performance.now() - t0) / 1000);
         return r;
       };
-      const failed = (e: unknown) => {
+      const failed = (e: unknown, t0: number) => {
         errorCount?.inc();
+        latency?.observe((performance.now() - t0) / 1000);
         // Rejections of the request itself (4xx) are typed failures, as grpc.md §5.3 recommends: the
         // Rust SDK re-sends a typed failure once, but an ErrorResponse every 3 s forever.
         if (e instanceof NacosError && e.status >= 400 && e.status < 500) {
@@ -365,6 +368,7 @@ export class NomenServer {
       // Synchronous handlers stay synchronous (no promise per request on the hot paths).
       this.grpc.registerHandler(type, (body, rc) => {
         const conn = rc.connection;
+        const t0 = performance.now();
         try {
           const r = h(body, {
             connectionId: conn.id,
@@ -373,9 +377,9 @@ export class NomenServer {
             appName: conn.appName,
             clientVersion: conn.clientVersion,
           });
-          return r instanceof Promise ? r.then(done, failed) : done(r);
+          return r instanceof Promise ? r.then((v) => done(v, t0), (e: unknown) => failed(e, t0)) : done(r, t0);
         } catch (e) {
-          return failed(e);
+          return failed(e, t0);
         }
       });
     }

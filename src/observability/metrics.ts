@@ -43,6 +43,8 @@ export class Metrics {
   readonly registry = new PromRegistry();
   readonly httpRequests: Histogram<'method' | 'route' | 'status'>;
   readonly grpcRequests: Counter<'type' | 'result'>;
+  /** SDK gRPC request handling time by request type. */
+  readonly grpcSeconds: Histogram<'type'>;
   /** Push latency: from the change (or new subscription) to the subscriber's ack, by transport and outcome. */
   readonly pushSeconds: Histogram<'transport' | 'outcome'>;
 
@@ -209,6 +211,13 @@ export class Metrics {
       help: 'Push latency from the change (merge window included) to the ack, by transport and outcome',
       labelNames: ['transport', 'outcome'],
       buckets: [0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 1, 2, 5, 10],
+      registers: [r],
+    });
+    this.grpcSeconds = new Histogram({
+      name: 'nomen_grpc_request_seconds',
+      help: 'SDK gRPC request handling time by request type (persistent writes include the Raft commit)',
+      labelNames: ['type'],
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
       registers: [r],
     });
     this.grpcRequests = new Counter({ name: 'nomen_grpc_requests_total', help: 'SDK gRPC requests by type and result', labelNames: ['type', 'result'], registers: [r] });

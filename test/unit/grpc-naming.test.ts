@@ -151,7 +151,7 @@ test('Prometheus metrics at /nacos/actuator/prometheus and /metrics parse with a
     assert.equal(r.status, 200);
     const families = parse(await r.text());
     const byName = new Map(families.map((f) => [f.name, f]));
-    const names = ['nomen_services', 'nomen_instances', 'nomen_grpc_connections', 'nomen_push_total', 'nomen_push_seconds', 'nomen_http_request_seconds', 'nomen_grpc_requests_total', 'nomen_raft_role', 'nomen_raft_term', 'nomen_raft_commit_index', 'nomen_process_resident_memory_bytes'];
+    const names = ['nomen_services', 'nomen_instances', 'nomen_grpc_connections', 'nomen_push_total', 'nomen_push_seconds', 'nomen_http_request_seconds', 'nomen_grpc_requests_total', 'nomen_grpc_request_seconds', 'nomen_raft_role', 'nomen_raft_term', 'nomen_raft_commit_index', 'nomen_process_resident_memory_bytes'];
     for (const name of names) {
       assert.ok(byName.has(name), `missing ${name}`);
     }
