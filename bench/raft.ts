@@ -161,13 +161,11 @@ async function nomenCluster(root: string, logDir: string): Promise<System> {
   };
 }
 
-function etcdVersion(): string {
+/** The installed etcd's version, or null when etcd is not installed. */
+function etcdVersion(): string | null {
   const r = spawnSync('etcd', ['--version'], { encoding: 'utf8' });
+  if (r.status !== 0) return null;
   return /etcd Version:\s*(\S+)/.exec(r.stdout ?? '')?.[1] ?? '?';
-}
-
-function hasEtcd(): boolean {
-  return spawnSync('etcd', ['--version'], { stdio: 'ignore' }).status === 0;
 }
 
 async function etcdCluster(root: string, logDir: string): Promise<System> {
@@ -342,7 +340,8 @@ async function main(): Promise<void> {
   const logDir = join(root, 'logs');
   mkdirSync(logDir, { recursive: true });
   const systems: System[] = [await nomenCluster(root, logDir)];
-  if (hasEtcd()) systems.push(await etcdCluster(root, logDir));
+  const etcd = etcdVersion();
+  if (etcd !== null) systems.push(await etcdCluster(root, logDir));
   else console.warn('etcd not installed (apt-get install etcd-server): measuring Nomen alone');
 
   const tp: ThroughputResult[] = [];
@@ -374,7 +373,7 @@ Machine: ${machine.cpuModel}, ${machine.cores} vCPU, Node ${machine.node}, commi
 each system on CPU 0, the load generator on CPU 1; loopback; every write fsynced by a majority before
 it is acknowledged. Nomen: \`POST /nacos/v1/ns/instance?ephemeral=false\` (new instance each; health
 checks off) to the 3 members round-robin;
-etcd ${etcdVersion()}: \`POST /v3/kv/put\` (new key each) through its HTTP gateway, same concurrency.
+etcd ${etcd ?? 'n/a'}: \`POST /v3/kv/put\` (new key each) through its HTTP gateway, same concurrency.
 
 | system | concurrency | writes/s | p50 ms | p99 ms | max ms | failed |
 |---|---|---|---|---|---|---|

@@ -20,11 +20,14 @@ const snapshotSchema = z.object({
   ids: z.array(z.string()),
 });
 
+/** A write as carried in a log entry: `value` null deletes, `onlyIfExists` present only when set. */
+function wireWrite(w: { table: StoreTable; key: string; value?: unknown; onlyIfExists?: boolean | undefined }): StoreWrite {
+  const out = { table: w.table, key: w.key, value: w.value ?? null };
+  return w.onlyIfExists ? { ...out, onlyIfExists: true } : out;
+}
+
 export function encodeCommand(c: StoreCommand): string {
-  return JSON.stringify({
-    id: c.id,
-    batch: c.batch.map((w) => (w.onlyIfExists ? { table: w.table, key: w.key, value: w.value ?? null, onlyIfExists: true } : { table: w.table, key: w.key, value: w.value ?? null })),
-  });
+  return JSON.stringify({ id: c.id, batch: c.batch.map(wireWrite) });
 }
 
 export function parseCommand(data: string): StoreCommand | { error: string } {
@@ -36,10 +39,7 @@ export function parseCommand(data: string): StoreCommand | { error: string } {
   }
   const r = commandSchema.safeParse(raw);
   if (!r.success) return { error: `invalid raft entry: ${r.error.issues[0]?.message ?? 'unknown'}` };
-  return {
-    id: r.data.id,
-    batch: r.data.batch.map((w) => (w.onlyIfExists ? { table: w.table as StoreTable, key: w.key, value: w.value ?? null, onlyIfExists: true } : { table: w.table as StoreTable, key: w.key, value: w.value ?? null })),
-  };
+  return { id: r.data.id, batch: r.data.batch.map(wireWrite) };
 }
 
 const rowId = (table: string, key: string): string => `${table}\u0000${key}`;

@@ -9,10 +9,8 @@ import type { RaftLogStore } from '../raft/log-store.js';
  * throw-away test clusters.
  */
 export async function openRaftLog(dataDir: string, fsync: boolean, log: Logger): Promise<RaftLogStore> {
-  const storage = await DurableRaftStorage.open(join(dataDir, 'raft'), {
+  return DurableRaftStorage.open(join(dataDir, 'raft'), {
     fsync,
     logger: { info: (o, m) => log.info(o, m), warn: (o, m) => log.warn(o, m) },
   });
-  if (storage.tornTail) log.warn({ tornTail: storage.tornTail }, 'raft log: a torn tail from a crash was truncated');
-  return storage;
 }

@@ -12,6 +12,7 @@ import type { Clock } from '../core/clock.js';
 import { NacosError } from '../core/errors.js';
 import type { Logger } from '../observability/logger.js';
 import { RaftHost, RaftTimeoutError, type RaftStatus } from '../raft/host.js';
+import type { ProposeResult } from '../raft/node.js';
 import { isFresh, type RaftLogStore } from '../raft/log-store.js';
 import type { ConfState, Message, NodeId } from '../raft/types.js';
 import { encodeCommand, KvStateMachine, parseCommand, type KvStats } from './kv-state-machine.js';
@@ -68,6 +69,7 @@ export class RaftStore implements PersistentStore {
   readonly kv: KvStateMachine;
   private storage: RaftLogStore | null = null;
   private host: RaftHost | null = null;
+  private link: RaftPeerLink | null = null;
   private replayedIndex = 0;
   private readonly counters = { proposed: 0, forwarded: 0, failed: 0 };
   private readonly log: Logger;
@@ -143,14 +145,12 @@ export class RaftStore implements PersistentStore {
     }
   }
 
-  private link: RaftPeerLink | null = null;
-
   get raft(): RaftHost | null {
     return this.host;
   }
 
   entries(): Iterable<{ table: StoreTable; key: string; value: unknown }> {
-    return [...this.kv.entries()];
+    return this.kv.entries();
   }
 
   onApply(listener: ApplyListener): void {
@@ -173,13 +173,20 @@ export class RaftStore implements PersistentStore {
     const host = this.requireHost();
     const parsed = parseCommand(command);
     if ('error' in parsed) throw new NacosError(400, parsed.error);
-    const r = host.propose(command);
+    const r = await this.proposeHere(host, command, this.o.writeTimeoutMs);
     if (!r.ok) throw new NotLeaderError(r.leader);
+    return { index: r.index };
+  }
+
+  /** Proposes on this member and, if it took the proposal, waits for the local apply of that entry. */
+  private async proposeHere(host: RaftHost, command: string, timeoutMs: number): Promise<ProposeResult> {
+    const r = host.propose(command);
+    if (!r.ok) return r;
     this.counters.proposed++;
-    await host.waitApplied(r.index, r.term, this.o.writeTimeoutMs).catch((e: unknown) => {
+    await host.waitApplied(r.index, r.term, timeoutMs).catch((e: unknown) => {
       throw toNacos(e);
     });
-    return { index: r.index };
+    return r;
   }
 
   private async submit(command: string): Promise<void> {
@@ -191,14 +198,8 @@ export class RaftStore implements PersistentStore {
       if (left <= 0) throw new NacosError(500, `raft write timed out after ${this.o.writeTimeoutMs} ms`);
       const st = host.node;
       if (st.role === 'leader') {
-        const r = host.propose(command);
-        if (r.ok) {
-          this.counters.proposed++;
-          await host.waitApplied(r.index, r.term, left).catch((e: unknown) => {
-            throw toNacos(e);
-          });
-          return;
-        }
+        const r = await this.proposeHere(host, command, left);
+        if (r.ok) return;
         if (r.reason === 'removed') throw new NacosError(500, NO_LEADER_MESSAGE);
         // transferring / just deposed: wait for the next leader
       } else if (st.lead !== '' && this.link) {

@@ -8,7 +8,7 @@
 import type { Clock, TimerHandle } from '../core/clock.js';
 import type { RaftLogStore } from './log-store.js';
 import { RaftNode, type ProposeResult } from './node.js';
-import type { ConfChange, ConfState, Entry, HardState, Message, NodeId, Role, Snapshot } from './types.js';
+import type { ConfChange, ConfState, Entry, HardState, Message, NodeId, Role } from './types.js';
 
 export interface RaftStateMachine {
   /** Applies one committed normal entry (never the leader's '' no-op). */
@@ -75,7 +75,6 @@ export class RaftHost {
   private snapTimer: TimerHandle | null = null;
   private running = false;
   private processing = false;
-  private again = false;
   private stopped = false;
   private waiters: Waiter[] = [];
   private snapshotIndex: number;
@@ -269,63 +268,56 @@ export class RaftHost {
   /** Schedules Ready processing (coalesced). */
   private kick(): void {
     if (this.stopped || this.failed) return;
-    if (this.processing) {
-      this.again = true;
-      return;
-    }
-    if (!this.node.hasReady()) return;
+    // A Ready being processed: the loop takes whatever is ready next before it ends.
+    if (this.processing || !this.node.hasReady()) return;
     this.processing = true;
     void this.loop();
   }
 
   private async loop(): Promise<void> {
     try {
-      do {
-        this.again = false;
-        while (!this.stopped && this.node.hasReady()) {
-          const rd = this.node.ready();
-          if (rd.hardState) this.latestHard = rd.hardState;
-          // A change of the commit index alone needs no fsync (Raft never relies on a durable
-          // commit index: it is re-learnt from the leader or re-established by the next election).
-          // It is written with the next batch that must be persisted anyway, or by the flush timer.
-          const hardMustSync = rd.hardState !== null && (rd.hardState.term !== this.persistedHard.term || rd.hardState.vote !== this.persistedHard.vote);
-          // Committed entries that are already durable here are applied before this Ready's write:
-          // a commit learnt while the previous write was in flight does not wait for the next fsync.
-          // (An entry committed by this node alone — a one-voter group — is not durable yet and waits.)
-          let early = 0;
-          if (!rd.snapshot) {
-            while (early < rd.committedEntries.length && this.isDurable(rd.committedEntries[early]!)) this.applyEntry(rd.committedEntries[early++]!);
-            if (early > 0) this.releaseWaiters();
-          }
-          // Messages that assert nothing about this Ready's unwritten state (heartbeats, and appends
-          // with no entries — the commit announcements) go out before the write, so a follower learns
-          // of a commit without waiting for the leader's next fsync. Everything else (entries, acks,
-          // votes) waits for the write, and nothing goes early when term or vote change.
-          let late = rd.messages;
-          if (!hardMustSync && !rd.snapshot && late.length > 0 && (rd.entries.length > 0 || rd.hardState)) {
-            const now: Message[] = [];
-            late = [];
-            for (const m of rd.messages) (m.type === 'heartbeat' || m.type === 'heartbeatResp' || (m.type === 'app' && m.entries.length === 0) ? now : late).push(m);
-            if (now.length > 0) this.o.send(now);
-          }
-          if (rd.snapshot || rd.entries.length > 0 || hardMustSync) {
-            const hard = this.hardDirty() ? this.latestHard : null;
-            await this.o.storage.persist({ snapshot: rd.snapshot, entries: rd.entries, hardState: hard });
-            if (hard) this.persistedHard = hard;
-          }
-          if (this.stopped) return;
-          if (late.length > 0) this.o.send(late);
-          if (rd.snapshot) {
-            this.o.sm.restore(rd.snapshot.data);
-            this.snapshotIndex = rd.snapshot.meta.index;
-            this.appliedIdx = Math.max(this.appliedIdx, rd.snapshot.meta.index);
-          }
-          for (let i = early; i < rd.committedEntries.length; i++) this.applyEntry(rd.committedEntries[i]!);
-          this.node.advance(rd);
-          if (rd.softState) this.o.log.info({ role: rd.softState.role, leader: rd.softState.lead, term: this.node.term }, 'raft role changed');
-          this.releaseWaiters();
+      while (!this.stopped && this.node.hasReady()) {
+        const rd = this.node.ready();
+        if (rd.hardState) this.latestHard = rd.hardState;
+        // A change of the commit index alone needs no fsync (Raft never relies on a durable
+        // commit index: it is re-learnt from the leader or re-established by the next election).
+        // It is written with the next batch that must be persisted anyway, or by the flush timer.
+        const hardMustSync = rd.hardState !== null && (rd.hardState.term !== this.persistedHard.term || rd.hardState.vote !== this.persistedHard.vote);
+        // Committed entries that are already durable here are applied before this Ready's write:
+        // a commit learnt while the previous write was in flight does not wait for the next fsync.
+        // (An entry committed by this node alone — a one-voter group — is not durable yet and waits.)
+        let early = 0;
+        if (!rd.snapshot) {
+          while (early < rd.committedEntries.length && this.isDurable(rd.committedEntries[early]!)) this.applyEntry(rd.committedEntries[early++]!);
+          if (early > 0) this.releaseWaiters();
         }
-      } while (this.again && !this.stopped);
+        // Messages that assert nothing about this Ready's unwritten state (heartbeats, and appends
+        // with no entries — the commit announcements) go out before the write, so a follower learns
+        // of a commit without waiting for the leader's next fsync. Everything else (entries, acks,
+        // votes) waits for the write, and nothing goes early when term or vote change.
+        let late = rd.messages;
+        if (rd.entries.length > 0 && !hardMustSync && !rd.snapshot) {
+          const now = rd.messages.filter(safeBeforeWrite);
+          late = rd.messages.filter((m) => !safeBeforeWrite(m));
+          if (now.length > 0) this.o.send(now);
+        }
+        if (rd.snapshot || rd.entries.length > 0 || hardMustSync) {
+          const hard = this.hardDirty() ? this.latestHard : null;
+          await this.o.storage.persist({ snapshot: rd.snapshot, entries: rd.entries, hardState: hard });
+          if (hard) this.persistedHard = hard;
+        }
+        if (this.stopped) return;
+        if (late.length > 0) this.o.send(late);
+        if (rd.snapshot) {
+          this.o.sm.restore(rd.snapshot.data);
+          this.snapshotIndex = rd.snapshot.meta.index;
+          this.appliedIdx = Math.max(this.appliedIdx, rd.snapshot.meta.index);
+        }
+        for (let i = early; i < rd.committedEntries.length; i++) this.applyEntry(rd.committedEntries[i]!);
+        this.node.advance(rd);
+        if (rd.softState) this.o.log.info({ role: rd.softState.role, leader: rd.softState.lead, term: this.node.term }, 'raft role changed');
+        this.releaseWaiters();
+      }
     } catch (e) {
       this.failed = e instanceof Error ? e : new Error(String(e));
       this.o.log.warn({ err: this.failed }, 'raft storage failed: this member stops taking part in raft');
@@ -395,4 +387,7 @@ export class RaftHost {
   }
 }
 
-export type { Snapshot };
+/** A message that claims nothing about entries or votes not yet on disk. */
+function safeBeforeWrite(m: Message): boolean {
+  return m.type === 'heartbeat' || m.type === 'heartbeatResp' || (m.type === 'app' && m.entries.length === 0);
+}

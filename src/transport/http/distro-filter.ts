@@ -12,7 +12,7 @@ import { NacosError } from '../../core/errors.js';
 import type { HttpClusterHooks } from './cluster-hooks.js';
 import { familyOf, toErrorResponse } from './errors.js';
 import { paramsOf } from './kit.js';
-import type { Params } from './params.js';
+import { lenientBool, type Params } from './params.js';
 
 /** `METHOD path` of every handler Nacos marks `@CanDistro`. */
 const CAN_DISTRO = new Set<string>();
@@ -69,7 +69,8 @@ export function installDistroFilter(app: FastifyInstance, ctx: AppContext, clust
     }
     // A persistent instance write goes through Raft from any member: forwarding it first to the
     // `ip:port`'s Distro member (as Nacos does) would only add an HTTP hop (docs/raft.md).
-    if (params.get('ephemeral')?.trim().toLowerCase() === 'false') return;
+    const ephemeral = params.get('ephemeral');
+    if (ephemeral !== undefined && !lenientBool(ephemeral)) return;
     const tag = distroTag(params);
     if (tag === null || cluster.responsibleTag(tag)) return;
     const target = cluster.mapSrv(tag);
