@@ -6,6 +6,7 @@
  * Run: `npm run bench:cluster` (or `-- --quick`). Only 127.0.0.1; every process is killed on exit.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,6 +27,8 @@ interface Member {
   child: ChildProcess | null;
 }
 
+/** Cluster members refuse to start without a shared secret: one per bench run. */
+const SECRET = randomBytes(32).toString('base64');
 const children = new Set<ChildProcess>();
 installCleanup();
 process.on('exit', () => {
@@ -34,7 +37,7 @@ process.on('exit', () => {
 
 function startMember(m: Member, members: string, props: Record<string, string>): number {
   const args = ['dist/cli.js', 'start', '--port', String(m.port), '--host', '127.0.0.1', '--data-dir', m.dir, '--members', members];
-  for (const [k, v] of Object.entries({ 'nomen.log.level': 'warn', ...props })) args.push('--property', `${k}=${v}`);
+  for (const [k, v] of Object.entries({ 'nomen.log.level': 'warn', 'nomen.cluster.secret': SECRET, ...props })) args.push('--property', `${k}=${v}`);
   const t0 = performance.now();
   const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
   children.add(child);

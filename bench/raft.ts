@@ -14,6 +14,7 @@
  *   npm run bench:raft -- --quick # ~40 s
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, openSync, closeSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -100,6 +101,8 @@ async function nomenCluster(root: string, logDir: string): Promise<System> {
     if (ports.every((q) => Math.abs(q - p) > 2)) ports.push(p);
   }
   const list = ports.map((p) => `127.0.0.1:${p}`).join(',');
+  // Members refuse to start without a shared cluster secret.
+  const secret = randomBytes(32).toString('base64');
   const members: Member[] = ports.map((port, i) => {
     const m: Member = {
       name: `nomen-${i}`,
@@ -111,7 +114,7 @@ async function nomenCluster(root: string, logDir: string): Promise<System> {
         const args = [join(ROOT, 'dist', 'cli.js'), 'start', '--port', String(port), '--host', '127.0.0.1', '--data-dir', m.dir, '--members', list];
         // Health checks off: the registered addresses have no listener, and each refused probe would
         // add a health-flip write to the load being measured.
-        const props = { 'nomen.log.level': 'warn', 'nacos.core.protocol.raft.data.election_timeout_ms': String(ELECTION_MS), 'nacos.naming.health.enabled': 'false' };
+        const props = { 'nomen.log.level': 'warn', 'nomen.cluster.secret': secret, 'nacos.core.protocol.raft.data.election_timeout_ms': String(ELECTION_MS), 'nacos.naming.health.enabled': 'false' };
         for (const [k, v] of Object.entries(props)) args.push('--property', `${k}=${v}`);
         m.child = spawnPinned(m.name, process.execPath, args, logDir);
       },

@@ -64,8 +64,13 @@ export function main(onReady: () => void = () => undefined): void {
     .option('--property <key=value>', 'set any config key (repeatable) [env NOMEN_PROPERTIES="k=v;k2=v2"]', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .action(async (opts: StartOptions) => {
       let config: Config;
+      let server: NomenServer;
       try {
         config = buildConfig(opts, process.env);
+        const log = createLogger(config.str('nomen.log.level'));
+        for (const k of config.unknownKeys) log.warn({ key: k }, 'unknown config key ignored');
+        // Settings that only make sense together (e.g. cluster mode without nomen.cluster.secret) fail here.
+        server = await NomenServer.create(config, log);
       } catch (e) {
         if (e instanceof ConfigError) {
           process.stderr.write(`nomen: ${e.message}\n`);
@@ -73,9 +78,7 @@ export function main(onReady: () => void = () => undefined): void {
         }
         throw e;
       }
-      const log = createLogger(config.str('nomen.log.level'));
-      for (const k of config.unknownKeys) log.warn({ key: k }, 'unknown config key ignored');
-      const server = await NomenServer.create(config, log);
+      const log = server.log;
       let stopping = false;
       const shutdown = (signal: string) => {
         if (stopping) {

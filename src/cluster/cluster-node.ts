@@ -2,7 +2,7 @@ import { resolve4 } from 'node:dns/promises';
 import type { Clock, TimerHandle } from '../core/clock.js';
 import { NacosError } from '../core/errors.js';
 import type { Registry } from '../core/registry.js';
-import type { Config } from '../config/config.js';
+import { ConfigError, type Config } from '../config/config.js';
 import { DistroProtocol, type DistroConfig } from '../distro/index.js';
 import type { HybridLogicalClock } from '../distro/hlc.js';
 import type { DistroOutcome } from '../distro/messages.js';
@@ -12,6 +12,7 @@ import { parseDistroRequest, parseDistroResponse } from './distro-wire.js';
 import { AddressServerLookup, DnsLookup, FileLookup, StaticLookup, fetchText, type MemberLookup } from './lookup.js';
 import type { MemberAddress } from './member-address.js';
 import { MemberManager, type Member, type MembershipView, type ProbeResult } from './member-manager.js';
+import { clusterSecretProblem } from './transport/auth.js';
 import { ClusterRequestError, ClusterTransport } from './transport/index.js';
 import { readClusterTls } from './transport/tls.js';
 
@@ -63,6 +64,15 @@ export function lookupFrom(c: Config, clock: Clock, log: Logger, defaultPort: nu
 }
 
 /**
+ * Where the cluster port listens: `nomen.cluster.bind-host` if set, else the address this member
+ * advertises to its peers. Not the wildcard by default: the cluster port only needs to be
+ * reachable where peers dial it (docs/security.md §2).
+ */
+export function clusterBindHost(configured: string, advertisedIp: string): string {
+  return configured !== '' ? configured : advertisedIp;
+}
+
+/**
  * One member's cluster layer: member list lookup, member health (reports over the cluster
  * transport), the cluster transport itself, and the Distro protocol wired to both.
  */
@@ -74,6 +84,7 @@ export class ClusterNode {
   private view: MembershipView;
   private statsTimer: TimerHandle | null = null;
   private readonly log: Logger;
+  private readonly bindHost: string;
   /** More facts this member reports about itself (SDK connection count, draining), set by the server. */
   extraInfo: () => Record<string, string | number | boolean> = () => ({});
 
@@ -87,6 +98,7 @@ export class ClusterNode {
     version: string,
   ) {
     this.log = rootLog.child({ component: 'cluster' });
+    this.bindHost = clusterBindHost(config.str('nomen.cluster.bind-host'), self.ip);
     const log = rootLog;
     this.members = new MemberManager(self, clock, (m) => this.probe(m), {
       reportIntervalMs: config.int('nomen.cluster.member.report-interval-ms'),
@@ -94,6 +106,10 @@ export class ClusterNode {
       maxFailAccessCnt: config.int('nacos.core.member.fail-access-cnt'),
     }, () => ({ version, raftPort: String(self.port - 1000), readyToUpgrade: true, distroLoaded: this.distro.isLoaded(), ...this.extraInfo() }));
     this.view = this.members.view();
+    // Fail closed: no member runs an unsigned cluster port (docs/security.md §2).
+    const secret = config.str('nomen.cluster.secret');
+    const secretProblem = clusterSecretProblem(secret);
+    if (secretProblem !== null) throw new ConfigError(secretProblem);
     const tls = readClusterTls({
       cert: config.str('nomen.cluster.tls.cert'),
       key: config.str('nomen.cluster.tls.key'),
@@ -101,11 +117,10 @@ export class ClusterNode {
     });
     this.transport = new ClusterTransport({
       self,
-      host: config.str('nomen.server.host'),
+      host: this.bindHost,
       port: self.port + 1001,
-      secret: config.str('nomen.cluster.secret'),
+      secret,
       isMember: (a) => this.members.get(a) !== undefined,
-      memberIps: () => new Set(this.members.view().all.map((m) => m.ip)),
       logger: log.child({ component: 'cluster-transport' }),
       clock,
       maxInboundBytes: config.int('nomen.cluster.max-inbound-message-size'),
@@ -152,7 +167,14 @@ export class ClusterNode {
   }
 
   async start(): Promise<void> {
-    await this.transport.start();
+    try {
+      await this.transport.start();
+    } catch (e) {
+      const why = e instanceof Error ? e.message : String(e);
+      throw new Error(
+        `cannot listen on the cluster port ${this.bindHost}:${this.self.port + 1001} (${why}); it listens on the advertised member address unless nomen.cluster.bind-host says otherwise`,
+      );
+    }
     await this.lookup.start((list) => this.members.applyLookup(list));
     if (!this.members.get(this.self.address)) throw new Error(`this member ${this.self.address} is not in its own member list`);
     if (this.members.peers().length === 0) this.log.warn('cluster mode with no other member in the list');

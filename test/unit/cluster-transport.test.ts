@@ -19,6 +19,8 @@ import { HEADER_MEMBER, HEADER_SIG, HEADER_TS, signature } from '../../src/clust
 
 const T = { timeout: 30_000 };
 const OFFSET = 1001;
+/** The cluster secret of the test nodes (at least 32 characters). */
+const SECRET = 'unit-test-cluster-secret-0123456789abcdef';
 
 /** A free loopback port usable as a cluster port (its main port = port - 1001 is valid). */
 async function freePort(): Promise<number> {
@@ -46,21 +48,17 @@ interface Node {
 interface Cluster {
   /** Addresses the nodes consider members (mutable). */
   members: Set<string>;
-  /** IPs the nodes consider member IPs (mutable). */
-  ips: Set<string>;
   node(o?: Partial<ClusterTransportOptions>): Promise<Node>;
 }
 
 function cluster(tc: TestContext, base: Partial<ClusterTransportOptions> = {}): Cluster {
   const members = new Set<string>();
-  const ips = new Set<string>(['127.0.0.1']);
   const nodes: ClusterTransport[] = [];
   tc.after(async () => {
     for (const n of nodes) await n.stop();
   });
   return {
     members,
-    ips,
     async node(o = {}) {
       const clusterPort = await freePort();
       const self = parseMemberAddress(`127.0.0.1:${clusterPort - OFFSET}`, 0)!;
@@ -68,9 +66,8 @@ function cluster(tc: TestContext, base: Partial<ClusterTransportOptions> = {}): 
         self,
         host: '127.0.0.1',
         port: clusterPort,
-        secret: '',
+        secret: SECRET,
         isMember: (a) => members.has(a),
-        memberIps: () => ips,
         logger: silentLogger(),
         shutdownGraceMs: 200,
         ...base,
@@ -210,8 +207,8 @@ test('programming errors reject with TypeError', T, async (tc) => {
   await assert.rejects(a.t.request(a.address, 'X', cyclic, 1000), TypeError);
 });
 
-test('secret mode: right secret accepted; wrong secret, stale timestamp, non-member refused with 403 and counted', T, async (tc) => {
-  const c = cluster(tc, { secret: 's3cret' });
+test('right secret accepted; wrong secret, stale timestamp, non-member refused with 403 and counted', T, async (tc) => {
+  const c = cluster(tc);
   const a = await c.node();
   const b = await c.node();
   let calls = 0;
@@ -221,7 +218,7 @@ test('secret mode: right secret accepted; wrong secret, stale timestamp, non-mem
   });
   assert.equal((await a.t.request(b.address, 'EchoRequest', { big: 'x'.repeat(1000) }, 5000))['from'], a.address);
 
-  const wrong = await c.node({ secret: 'other' });
+  const wrong = await c.node({ secret: 'another-secret-of-at-least-32-characters' });
   const e1 = await assertReason(wrong.t.request(b.address, 'EchoRequest', {}, 5000), 'rejected', 403);
   assert.match(e1.message, /bad-signature/);
 
@@ -246,15 +243,15 @@ test('secret mode: right secret accepted; wrong secret, stale timestamp, non-mem
   assert.equal(b.t.stats().requestsReceived, 5);
 });
 
-test('secret mode: a signature does not carry over to a tampered body or another type', T, async (tc) => {
-  const c = cluster(tc, { secret: 'k' });
+test('a signature does not carry over to a tampered body or another type', T, async (tc) => {
+  const c = cluster(tc);
   const a = await c.node();
   const b = await c.node();
   b.t.handle('EchoRequest', () => ({}));
   b.t.handle('OtherRequest', () => ({}));
   // A valid signature made by hand for one (type, sender, ts, body), then replayed with changes.
   const ts = String(Date.now());
-  const sig = signature('k', 'EchoRequest', a.address, ts, '{"n":1}');
+  const sig = signature(SECRET, 'EchoRequest', a.address, ts, '{"n":1}');
   const probe = new ProbeClient(`127.0.0.1:${b.clusterPort}`);
   tc.after(() => probe.close());
   const headers = { [HEADER_MEMBER]: a.address, [HEADER_TS]: ts, [HEADER_SIG]: sig };
@@ -265,21 +262,32 @@ test('secret mode: a signature does not carry over to a tampered body or another
   assert.equal(b.t.stats().refusedUnauthenticated, 3);
 });
 
-test('no-secret mode: a caller whose source IP is not a member IP is refused', T, async (tc) => {
+test('no unsigned cluster port: an empty or short secret is refused when the transport is built', () => {
+  const self = parseMemberAddress('127.0.0.1:8848', 0)!;
+  const build = (secret: string) => () =>
+    new ClusterTransport({ self, host: '127.0.0.1', port: 0, secret, isMember: () => true, logger: silentLogger() });
+  assert.throws(build(''), /nomen\.cluster\.secret.*openssl rand -base64 32/);
+  assert.throws(build('x'.repeat(31)), /too short \(31 characters, at least 32/);
+  assert.doesNotThrow(build('x'.repeat(32)));
+});
+
+test('an unsigned request with a member header from a member address is refused (403), the handler never runs', T, async (tc) => {
   const c = cluster(tc);
   const a = await c.node();
   const b = await c.node();
-  b.t.handle('EchoRequest', () => ({}));
-  await a.t.request(b.address, 'EchoRequest', {}, 5000);
-  c.ips.clear();
-  c.ips.add('127.0.0.9');
-  await assertReason(a.t.request(b.address, 'EchoRequest', {}, 5000), 'rejected', 403);
+  let calls = 0;
+  b.t.handle('EchoRequest', () => {
+    calls++;
+    return {};
+  });
+  const probe = new ProbeClient(`127.0.0.1:${b.clusterPort}`);
+  tc.after(() => probe.close());
+  // What any local process could send before: the sender's member header and a fresh timestamp.
+  const r = await probe.request('EchoRequest', '{}', { headers: { [HEADER_MEMBER]: a.address, [HEADER_TS]: String(Date.now()) } });
+  assert.equal(r.type, 'ErrorResponse');
+  assert.equal(r.body['errorCode'], 403);
+  assert.equal(calls, 0);
   assert.equal(b.t.stats().refusedUnauthenticated, 1);
-  // A member IP, but the claimed sender is not a member.
-  c.ips.add('127.0.0.1');
-  c.members.delete(a.address);
-  await assertReason(a.t.request(b.address, 'EchoRequest', {}, 5000), 'rejected', 403);
-  assert.equal(b.t.stats().refusedUnauthenticated, 2);
 });
 
 /** Whether a TCP connection from `localAddress` to 127.0.0.1:port can be made (Linux: all of 127/8). */
@@ -330,7 +338,7 @@ async function rawCallFrom(localAddress: string, port: number, type: string, hea
   }
 }
 
-test('no-secret mode: the real TCP source address decides (127.0.0.2 vs 127.0.0.1)', T, async (tc) => {
+test('the signature is the identity: a signed request is accepted from any source address (127.0.0.2)', T, async (tc) => {
   const c = cluster(tc);
   const b = await c.node();
   if (!(await canBind('127.0.0.2', b.clusterPort))) {
@@ -339,17 +347,17 @@ test('no-secret mode: the real TCP source address decides (127.0.0.2 vs 127.0.0.
   }
   b.t.handle('EchoRequest', (_b, from) => ({ from }));
   c.members.add('127.0.0.2:8848');
-  const headers = { [HEADER_MEMBER]: '127.0.0.2:8848', [HEADER_TS]: String(Date.now()) };
-  let r = await rawCallFrom('127.0.0.2', b.clusterPort, 'EchoRequest', headers);
-  assert.equal(r.body['errorCode'], 403, 'source 127.0.0.2 is not a member IP');
-  c.ips.add('127.0.0.2');
-  r = await rawCallFrom('127.0.0.2', b.clusterPort, 'EchoRequest', headers);
+  const ts = String(Date.now());
+  const unsigned = { [HEADER_MEMBER]: '127.0.0.2:8848', [HEADER_TS]: ts };
+  let r = await rawCallFrom('127.0.0.2', b.clusterPort, 'EchoRequest', unsigned);
+  assert.equal(r.body['errorCode'], 403, 'unsigned');
+  const signed = { ...unsigned, [HEADER_SIG]: signature(SECRET, 'EchoRequest', '127.0.0.2:8848', ts, '{}') };
+  r = await rawCallFrom('127.0.0.2', b.clusterPort, 'EchoRequest', signed);
   assert.equal(r.body['resultCode'], 200);
   assert.equal(r.body['from'], '127.0.0.2:8848');
-  c.ips.delete('127.0.0.1');
-  r = await rawCallFrom('127.0.0.1', b.clusterPort, 'EchoRequest', headers);
-  assert.equal(r.body['errorCode'], 403, 'source 127.0.0.1 is no longer a member IP');
-  assert.equal(b.t.stats().refusedUnauthenticated, 2);
+  r = await rawCallFrom('127.0.0.1', b.clusterPort, 'EchoRequest', signed);
+  assert.equal(r.body['resultCode'], 200, 'the source address is not checked (docs/security.md §2)');
+  assert.equal(b.t.stats().refusedUnauthenticated, 1);
 });
 
 test('malformed input never crashes the server', T, async (tc) => {
@@ -363,11 +371,12 @@ test('malformed input never crashes the server', T, async (tc) => {
   assert.equal(junk.body['errorCode'], 502);
   const noMeta = await probe.requestPayload({});
   assert.equal(noMeta.body['errorCode'], 403);
-  // Authenticated (member source IP + member header) but the body is not JSON.
-  const headers = { [HEADER_MEMBER]: a.address, [HEADER_TS]: String(Date.now()) };
-  const badJson = await probe.request('EchoRequest', '{not json', { headers });
+  // Authenticated (signed by a member) but the body is not JSON.
+  const ts = String(Date.now());
+  const signedFor = (body: string) => ({ [HEADER_MEMBER]: a.address, [HEADER_TS]: ts, [HEADER_SIG]: signature(SECRET, 'EchoRequest', a.address, ts, body) });
+  const badJson = await probe.request('EchoRequest', '{not json', { headers: signedFor('{not json') });
   assert.equal(badJson.body['errorCode'], 502);
-  const arrayBody = await probe.request('EchoRequest', '[1,2]', { headers });
+  const arrayBody = await probe.request('EchoRequest', '[1,2]', { headers: signedFor('[1,2]') });
   assert.equal(arrayBody.body['errorCode'], 502);
   assert.equal((await a.t.request(b.address, 'EchoRequest', {}, 5000))['resultCode'], 200);
 });
@@ -403,7 +412,7 @@ test('queue bound: with maxQueuePerPeer=2 the 3rd concurrent request fails at on
 });
 
 test('large bodies (20 MiB) pass in both directions', T, async (tc) => {
-  const c = cluster(tc, { secret: 'big' });
+  const c = cluster(tc);
   const a = await c.node();
   const b = await c.node();
   const size = 20 * 1024 * 1024;

@@ -4,7 +4,7 @@
  * §6.1; grpc.md §1). A server answers registered request types from authenticated members only;
  * a pool of per-peer clients sends requests with deadlines and bounded outstanding requests.
  *
- *   const t = new ClusterTransport({ self, host, port: self.port + 1001, secret, isMember, memberIps, logger });
+ *   const t = new ClusterTransport({ self, host, port: self.port + 1001, secret, isMember, logger });
  *   t.handle('DistroDataRequest', (body, from) => ({ ... }));
  *   await t.start();
  *   const reply = await t.request('10.0.0.2:8848', 'DistroDataRequest', { ... }, 3000);
@@ -20,16 +20,14 @@ import type { ClusterTlsMaterial } from './tls.js';
 export interface ClusterTransportOptions {
   /** This member (ip, main port): sent as `nomen-member` on every request. */
   self: MemberAddress;
-  /** Bind address of the cluster server. */
+  /** Bind address of the cluster server (by default the advertised member IP, never 0.0.0.0 unless configured). */
   host: string;
   /** Main port + 1001; 0 picks a free port (see boundPort). */
   port: number;
-  /** Shared secret of the cluster ('' = none: source-address check only). Key nomen.cluster.secret. */
+  /** Shared secret of the cluster (key nomen.cluster.secret); required, see auth.ts clusterSecretProblem. */
   secret: string;
   /** Is `address` ('ip:mainPort') in the current member list? */
   isMember: (address: string) => boolean;
-  /** IPs of the current members; the no-secret mode accepts calls only from these source addresses. */
-  memberIps: () => ReadonlySet<string>;
   logger: Logger;
   /** Signs and checks request timestamps; gRPC deadlines always use the wall clock. */
   clock?: Clock;
@@ -77,7 +75,6 @@ export class ClusterTransport {
       maxSkewMs: opts.maxClockSkewMs ?? DEFAULT_MAX_SKEW_MS,
       now: () => clock.now(),
       isMember: opts.isMember,
-      memberIps: opts.memberIps,
     });
     this.server = new ClusterServer({
       host: opts.host,
@@ -126,15 +123,8 @@ export class ClusterTransport {
     if (this.state !== 'new') throw new Error(`cannot start: cluster transport is ${this.state}`);
     await this.server.start();
     this.state = 'running';
-    const mode = this.auth.mode;
     const tls = this.opts.tls ? 'mtls' : 'plaintext';
-    this.opts.logger.info({ host: this.opts.host, port: this.server.boundPort, auth: mode, tls }, 'cluster transport listening');
-    if (mode === 'source-address') {
-      this.opts.logger.warn(
-        { port: this.server.boundPort },
-        'no nomen.cluster.secret: the cluster port is protected by source address only (any process on a member host can call it); set a shared secret',
-      );
-    }
+    this.opts.logger.info({ host: this.opts.host, port: this.server.boundPort, auth: 'hmac', tls }, 'cluster transport listening');
   }
 
   /** Cancels outgoing requests, closes peer connections, stops the server (in-flight inbound calls get a short grace). */

@@ -22,7 +22,7 @@ import {
   type WirePayload,
 } from '../../transport/grpc/codec.js';
 import { sdkServiceDefinitions, UndecodablePayload } from '../../transport/grpc/proto.js';
-import { sourceIpOfPeer, type ClusterAuthenticator } from './auth.js';
+import type { ClusterAuthenticator } from './auth.js';
 import { serverCredentials, type ClusterTlsMaterial } from './tls.js';
 
 /** `from` is the authenticated sender's member address (`ip:mainPort`). */
@@ -113,7 +113,7 @@ export class ClusterServer {
     const env = decodeEnvelope(raw);
     if (!env.ok) return errorResponse(502, env.error);
     // Authentication before the handler lookup: a non-member learns nothing about what we serve.
-    const auth = this.o.auth.verify({ type: env.type, headers: env.headers, bodyBytes: env.bodyBytes, sourceIp: sourceIpOfPeer(peer) });
+    const auth = this.o.auth.verify({ type: env.type, headers: env.headers, bodyBytes: env.bodyBytes });
     if (!auth.ok) {
       this.refused++;
       this.logRefusal(peer, env.type, auth.failure, auth.detail);

@@ -7,9 +7,11 @@
  * parallel and waits until every one is ready (readiness is 200 only after the Distro snapshot
  * load). Each `ClusterMember` offers `kill9()`, `stop()`, `restart({ wipe })`, and HTTP helpers.
  * Every process is tracked by `trackChild` (SIGKILLed when the test process exits); tests still
- * call `dispose()` in an `after()` hook.
+ * call `dispose()` in an `after()` hook. Members get a fresh `nomen.cluster.secret` per cluster
+ * (a member refuses to start without one) unless `properties` sets it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -274,6 +276,8 @@ export async function allocatePorts(n: number, avoid: readonly number[] = []): P
 export class TestCluster {
   readonly members: ClusterMember[] = [];
   private readonly root: string;
+  /** The cluster secret every member is started with (`nomen.cluster.secret`). */
+  readonly secret = randomBytes(32).toString('base64');
 
   private constructor(
     readonly opts: ClusterOptions,
@@ -329,7 +333,8 @@ export class TestCluster {
     } else {
       memberArgs = ['--members', addresses.join(',')];
     }
-    const m = new ClusterMember(`${this.opts.name}-${label}`, port, dataDir, logFile, memberArgs, this.opts.properties ?? {});
+    const properties = { 'nomen.cluster.secret': this.secret, ...(this.opts.properties ?? {}) };
+    const m = new ClusterMember(`${this.opts.name}-${label}`, port, dataDir, logFile, memberArgs, properties);
     m.confFile = confFile;
     this.members.push(m);
     return m;
