@@ -107,6 +107,8 @@ export function main(onReady: () => void = () => undefined): void {
         onReady();
       } catch (err) {
         log.fatal({ err }, 'start failed');
+        // Also one plain line for whoever started it (a data directory in use, a port taken, ...).
+        process.stderr.write(`nomen: start failed: ${err instanceof Error ? err.message : String(err)}\n`);
         await server.stop().catch(() => undefined);
         process.exit(1);
       }

@@ -26,6 +26,7 @@ import { ServiceInfoView } from './naming/service-info-view.js';
 import { SubscriptionRegistry } from './naming/subscriptions.js';
 import type { Logger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
+import { acquireDataDirLock, type DataDirLock } from './persistence/data-dir-lock.js';
 import { RAFT_GROUP, RaftStore } from './persistence/raft-store.js';
 import { openRaftLog } from './persistence/raft-log.js';
 import { RaftLink } from './cluster/raft-link.js';
@@ -92,6 +93,9 @@ export class NomenServer {
   /** Cluster mode with `nomen.rebalance.enabled` only. */
   readonly rebalancer: ConnectionRebalancer | null = null;
   private http: FastifyInstance | null = null;
+  /** `<data-dir>`, locked by start() for this process only (docs/security.md §7). */
+  private readonly dataDir: string;
+  private dataDirLock: DataDirLock | null = null;
   private stopping = false;
   private stopRun: Promise<void> | null = null;
   private drainRun: Promise<DrainReport | null> | null = null;
@@ -130,6 +134,7 @@ export class NomenServer {
     const electionMs = config.int('nacos.core.protocol.raft.data.election_timeout_ms');
     const tickMs = Math.max(10, Math.floor(electionMs / config.int('nacos.core.protocol.raft.data.election_heartbeat_factor')));
     const dataDir = resolve(config.str('nomen.data.dir'));
+    this.dataDir = dataDir;
     const fsync = config.bool('nomen.raft.fsync');
     this.store = new RaftStore({
       // Standalone: a fixed id, so the one-voter group survives a change of the advertised address.
@@ -330,6 +335,10 @@ export class NomenServer {
 
   async start(): Promise<void> {
     const t0 = Date.now();
+    // Before anything in the directory is opened: a second process on it refuses to start.
+    this.dataDirLock = acquireDataDirLock(this.dataDir, undefined, (h) =>
+      this.log.warn({ dir: this.dataDir, pid: h?.pid ?? null }, 'took over the stale lock of a process that is gone'),
+    );
     await this.store.open();
     const sm = new PersistentStateMachine(this.registry, this.metadata, this.clock, this.log.child({ component: 'persistent' }));
     const entries = [...this.store.entries()].map((e) => ({ table: e.table, key: e.key, value: e.value }));
@@ -582,6 +591,7 @@ export class NomenServer {
     await this.http?.close().catch((e: unknown) => this.log.warn({ err: e }, 'http stop'));
     this.udp.stop();
     await this.store.close();
+    this.dataDirLock?.release();
     this.log.info('nomen member stopped');
   }
 }

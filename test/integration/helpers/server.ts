@@ -70,6 +70,38 @@ export function waitForExit(child: ChildProcess, timeoutMs: number): Promise<boo
   });
 }
 
+/** What a server process that was expected to refuse its start did. */
+export interface RefusedStart {
+  /** False: still running at the deadline (then SIGKILLed). */
+  exited: boolean;
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs `node dist/cli.js start <args>` (env: this process's, plus `env`; `undefined` values are
+ * removed) and waits for it to exit, at most `timeoutMs`. For starts that must be refused.
+ */
+export async function runStartToExit(args: readonly string[], timeoutMs: number, env: Record<string, string | undefined> = {}): Promise<RefusedStart> {
+  const childEnv: NodeJS.ProcessEnv = { ...process.env };
+  for (const [k, v] of Object.entries(env)) {
+    if (v === undefined) delete childEnv[k];
+    else childEnv[k] = v;
+  }
+  const child = spawn(process.execPath, [CLI, 'start', ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: childEnv });
+  trackChild(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (b: Buffer) => (stdout += b.toString('utf8')));
+  child.stderr?.on('data', (b: Buffer) => (stderr += b.toString('utf8')));
+  const exited = await waitForExit(child, timeoutMs);
+  if (!exited) await killChild(child);
+  // Let the pipes drain.
+  await sleep(50);
+  return { exited, code: child.exitCode, stdout, stderr };
+}
+
 // ------------------------------------------------------------------------------------------------
 // Small utilities
 
