@@ -13,6 +13,7 @@ import { familyOf, toErrorResponse } from './errors.js';
 import type { HttpDeps } from './kit.js';
 import type { HttpClusterHooks } from './cluster-hooks.js';
 import { installAuthFilter } from './auth-filter.js';
+import { httpLimitsFrom, installConnectionLimits, nodeServerOptions } from './connection-limits.js';
 import { installDistroFilter, installReadinessGate } from './distro-filter.js';
 import { selfMembers, type MemberSource } from './members.js';
 import { parseUrlEncoded } from './params.js';
@@ -45,9 +46,14 @@ function sendError(reply: FastifyReply, req: FastifyRequest, err: unknown, ctx: 
 
 /** Builds the HTTP app (not listening; the caller listens). */
 export function createHttpServer(ctx: AppContext, options: HttpServerOptions = {}): FastifyInstance {
+  const limits = httpLimitsFrom(ctx.config);
   const app = Fastify({
     logger: false,
     bodyLimit: ctx.config.int('nomen.http.body-limit'),
+    // Slow or silent clients cannot hold connections (connection-limits.ts); fastify sets these two itself.
+    http: nodeServerOptions(limits),
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
     // Parameters are read by `Params` from the raw URL (Nacos' merge rules), never from
     // `request.query`: skip fastify's own query-string parse on every request.
     routerOptions: { ignoreTrailingSlash: true, querystringParser: () => ({}) },
@@ -56,6 +62,7 @@ export function createHttpServer(ctx: AppContext, options: HttpServerOptions = {
       sendError(reply, req, err, ctx);
     },
   });
+  installConnectionLimits(app.server, limits, ctx.log);
 
   // Parameters come from the query string and form bodies only (spec §0.2). Any other body
   // (JSON, text...) is read (so the body limit applies) and ignored, as a Servlet container does.
