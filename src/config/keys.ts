@@ -16,7 +16,7 @@ export interface KeySpec {
 
 export const CONFIG_KEYS = {
   'nacos.server.main.port': { type: 'int', default: '8848', min: 1, max: 64535, description: 'HTTP port; SDK gRPC is port+1000, cluster gRPC port+1001 (flag --port)' },
-  'nomen.server.host': { type: 'string', default: '0.0.0.0', description: 'Address to bind (flag --host)' },
+  'nomen.server.host': { type: 'string', default: '0.0.0.0', description: 'Address the HTTP and SDK gRPC ports bind (flag --host); the cluster port binds nomen.cluster.bind-host' },
   'nacos.inetutils.ip-address': { type: 'string', default: '', description: 'Address this member advertises to peers; default: --host if specific, else the first non-internal IPv4, else 127.0.0.1' },
   'nomen.data.dir': { type: 'string', default: './data', description: 'Directory for durable state (flag --data-dir)' },
   'nacos.standalone': { type: 'bool', default: 'true', description: 'Run as a single member (flag --standalone)' },
