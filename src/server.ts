@@ -33,7 +33,7 @@ import { grpcPushSink, namingHandlers } from './transport/grpc/naming-handlers.j
 import { grpcAuthorizer } from './transport/grpc/authorizer.js';
 import { SdkGrpcServer } from './transport/grpc/sdk-server.js';
 import { createHttpServer } from './transport/http/http-server.js';
-import { applyStoredSwitches } from './transport/http/switches.js';
+import { applyStoredSwitches, applySwitchWrites } from './transport/http/switches.js';
 import { UdpPushService } from './transport/udp/udp-push.js';
 
 export const VERSION = '0.1.0';
@@ -145,6 +145,7 @@ export class NomenServer {
       writeTimeoutMs: config.int('nomen.raft.write.timeout-ms'),
       forwardTimeoutMs: config.int('nacos.core.protocol.raft.data.rpc_request_timeout_ms'),
       noLeaderWaitMs: config.int('nomen.raft.no-leader.wait-ms'),
+      catchUpTimeoutMs: config.int('nomen.raft.start.catch-up-timeout-ms'),
     });
     if (this.cluster) {
       this.raftLink = new RaftLink(this.cluster.transport, this.store, clock, log.child({ component: 'raft-link' }), Math.max(500, 2 * electionMs));
@@ -339,8 +340,9 @@ export class NomenServer {
     this.store.onApply((batch) => this.auth.apply(batch));
     sm.apply(entries);
     this.store.onApply((batch) => sm.apply(batch));
-    if (!this.cluster) await this.store.startConsensus({ voters: [STANDALONE_RAFT_ID], learners: [] }, null);
     applyStoredSwitches(this.context);
+    this.store.onApply((batch) => applySwitchWrites(this.context, batch));
+    if (!this.cluster) await this.store.startConsensus({ voters: [STANDALONE_RAFT_ID], learners: [] }, null);
 
     const handlers = namingHandlers(this.context);
     for (const [type, h] of Object.entries(handlers)) {
@@ -428,8 +430,12 @@ export class NomenServer {
     }
     await this.grpc.start();
     // Standalone: the admin exists before the member reports ready. In a cluster the write needs
-    // the replicated store to be writable (a Raft leader), so it must not hold up the start.
-    const bootstrap = this.auth.bootstrap().catch((e: unknown) => this.log.error({ err: e }, 'auth bootstrap failed'));
+    // the replicated store to be writable (a Raft leader), so it must not hold up the start; it
+    // runs once this member caught up with the group, so it never decides on a stale state.
+    const bootstrap = this.store
+      .whenCaughtUp()
+      .then(() => this.auth.bootstrap())
+      .catch((e: unknown) => this.log.error({ err: e }, 'auth bootstrap failed'));
     if (!cluster) await bootstrap;
     this.readiness.ready = true;
     this.readiness.reason = 'ready';
