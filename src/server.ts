@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext, MemberIdentity, Readiness } from './app-context.js';
 import { AuthService } from './auth/auth-service.js';
+import { checkAuthWrite } from './auth/auth-state.js';
 import type { ClusterNode } from './cluster/cluster-node.js';
 import { drainMember, type DrainReport } from './cluster/drain.js';
 import { ConnectionRebalancer, type PeerLoad } from './cluster/rebalance.js';
@@ -20,12 +21,14 @@ import { responsibleTagOf } from './distro/index.js';
 import { ExpiredMetadataCleaner, ExpiryTasks } from './naming/expiry.js';
 import { ClientHandover } from './naming/handover.js';
 import { NamingService } from './naming/naming-service.js';
-import { PersistentStateMachine } from './naming/persistent-state.js';
+import { checkNamespaceWrite } from './naming/namespaces.js';
+import { checkNamingWrite, PersistentStateMachine } from './naming/persistent-state.js';
 import { PushEngine } from './naming/push-engine.js';
 import { ServiceInfoView } from './naming/service-info-view.js';
 import { SubscriptionRegistry } from './naming/subscriptions.js';
 import type { Logger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
+import { allChecks } from './persistence/persistent-store.js';
 import { RAFT_GROUP, RaftStore } from './persistence/raft-store.js';
 import { openRaftLog } from './persistence/raft-log.js';
 import { RaftLink } from './cluster/raft-link.js';
@@ -146,6 +149,7 @@ export class NomenServer {
       forwardTimeoutMs: config.int('nacos.core.protocol.raft.data.rpc_request_timeout_ms'),
       noLeaderWaitMs: config.int('nomen.raft.no-leader.wait-ms'),
       catchUpTimeoutMs: config.int('nomen.raft.start.catch-up-timeout-ms'),
+      check: allChecks(checkNamingWrite, checkAuthWrite, checkNamespaceWrite),
     });
     if (this.cluster) {
       this.raftLink = new RaftLink(this.cluster.transport, this.store, clock, log.child({ component: 'raft-link' }), Math.max(500, 2 * electionMs));

@@ -15,8 +15,8 @@ import { RaftHost, RaftTimeoutError, type RaftStatus } from '../raft/host.js';
 import type { ProposeResult } from '../raft/node.js';
 import { isFresh, type RaftLogStore } from '../raft/log-store.js';
 import type { ConfState, Message, NodeId } from '../raft/types.js';
-import { encodeCommand, KvStateMachine, parseCommand, type KvStats } from './kv-state-machine.js';
-import type { ApplyListener, PersistentStore, StoreTable, StoreWrite } from './persistent-store.js';
+import { commandProblem, encodeCommand, KvStateMachine, parseCommand, type KvStats, type StoreCommand } from './kv-state-machine.js';
+import type { ApplyListener, PersistentStore, StoreTable, StoreWrite, WriteCheck } from './persistent-store.js';
 
 /** Nacos' group name for persistent instances; used in its error messages. */
 export const RAFT_GROUP = 'naming_persistent_service_v2';
@@ -63,6 +63,11 @@ export interface RaftStoreOptions {
    * entry, see `catchUp`) before it returns anyway; catching up then continues in the background.
    */
   catchUpTimeoutMs: number;
+  /**
+   * The apply listeners' own parsing of a write (naming, auth, namespaces). A write it refuses is
+   * never proposed, and a logged command holding one is skipped at apply time. Default: accept all.
+   */
+  check?: WriteCheck;
   random?: () => number;
 }
 
@@ -87,7 +92,7 @@ export class RaftStore implements PersistentStore {
 
   constructor(private readonly o: RaftStoreOptions) {
     this.log = o.log;
-    this.kv = new KvStateMachine(50_000, (err, index) => this.log.error({ index, err }, 'raft entry rejected by the state machine'));
+    this.kv = new KvStateMachine(50_000, (err, index) => this.log.error({ index, err }, 'raft entry rejected by the state machine'), o.check);
   }
 
   /** Opens the log, restores the snapshot and replays committed entries: entries() is then complete. */
@@ -103,9 +108,7 @@ export class RaftStore implements PersistentStore {
       const hi = Math.min(last + 1, i + 1024);
       for (const e of storage.entries(i, hi)) {
         if (e.type !== 'normal' || e.data === '') continue;
-        const cmd = parseCommand(e.data);
-        if ('error' in cmd) this.log.error({ index: e.index, err: cmd.error }, 'raft entry rejected by the state machine');
-        else this.kv.applyCommand(cmd);
+        this.kv.applyData(e.index, e.data);
       }
       i = hi;
     }
@@ -216,6 +219,14 @@ export class RaftStore implements PersistentStore {
   async write(batch: readonly StoreWrite[]): Promise<void> {
     if (batch.length === 0) return;
     this.requireHost();
+    const command = encodeCommand({ id: randomUUID(), batch: [...batch] });
+    // Checked as the state machine will see it (after the JSON round trip: NaN and ±Infinity become
+    // null), so a write that would not apply is refused here instead of acknowledged.
+    const problem = this.problemOf(parseCommand(command));
+    if (problem !== null) {
+      this.counters.failed++;
+      throw new NacosError(400, `invalid persistent write, not applied: ${problem}`, 20002);
+    }
     // A write is often computed from this member's state (read-modify-write: service metadata,
     // health flips, "create if absent"); before catching up that state may miss acknowledged
     // writes, so such a command is never proposed.
@@ -223,7 +234,6 @@ export class RaftStore implements PersistentStore {
       this.counters.failed++;
       throw new NacosError(503, NOT_CAUGHT_UP_MESSAGE);
     }
-    const command = encodeCommand({ id: randomUUID(), batch: [...batch] });
     try {
       await this.submit(command, this.o.writeTimeoutMs);
     } catch (e) {
@@ -235,11 +245,16 @@ export class RaftStore implements PersistentStore {
   /** Leader side of a forwarded write: propose and wait for the local apply. */
   async proposeAsLeader(command: string): Promise<{ index: number }> {
     const host = this.requireHost();
-    const parsed = parseCommand(command);
-    if ('error' in parsed) throw new NacosError(400, parsed.error);
+    const problem = this.problemOf(parseCommand(command));
+    if (problem !== null) throw new NacosError(400, problem);
     const r = await this.proposeHere(host, command, this.o.writeTimeoutMs);
     if (!r.ok) throw new NotLeaderError(r.leader);
     return { index: r.index };
+  }
+
+  private problemOf(cmd: StoreCommand | { error: string }): string | null {
+    if ('error' in cmd) return cmd.error;
+    return this.o.check ? commandProblem(cmd, this.o.check) : null;
   }
 
   /** Proposes on this member and, if it took the proposal, waits for the local apply of that entry. */
@@ -250,7 +265,14 @@ export class RaftStore implements PersistentStore {
     await host.waitApplied(r.index, r.term, timeoutMs).catch((e: unknown) => {
       throw toNacos(e);
     });
+    this.throwIfRejected(r.index);
     return r;
+  }
+
+  /** The entry at `index` was skipped by the state machine: its writer gets an error, never success. */
+  private throwIfRejected(index: number): void {
+    const why = this.kv.rejection(index);
+    if (why !== undefined) throw new NacosError(500, `persistent write not applied: ${why}`);
   }
 
   private async submit(command: string, timeoutMs: number): Promise<void> {
@@ -282,6 +304,7 @@ export class RaftStore implements PersistentStore {
         await host.waitApplied(res.index, null, Math.max(1, deadline - this.o.clock.now())).catch((e: unknown) => {
           throw toNacos(e);
         });
+        this.throwIfRejected(res.index);
         return;
       }
       noLeaderSince ??= this.o.clock.now();

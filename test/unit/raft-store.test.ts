@@ -13,6 +13,14 @@ import { encodeCommand } from '../../src/persistence/kv-state-machine.js';
 import type { StoreWrite } from '../../src/persistence/persistent-store.js';
 import { NO_LEADER_MESSAGE, NotLeaderError, RaftStore, type RaftPeerLink } from '../../src/persistence/raft-store.js';
 import { MemoryLogStore } from '../../src/raft/log-store.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { defaultServiceMetadata } from '../../src/core/metadata.js';
+import { checkNamingWrite } from '../../src/naming/persistent-state.js';
+import type { WriteCheck } from '../../src/persistence/persistent-store.js';
+import { openRaftLog } from '../../src/persistence/raft-log.js';
+import type { RaftLogStore } from '../../src/raft/log-store.js';
 import type { Message } from '../../src/raft/types.js';
 
 const log = createLogger(process.env.TEST_LOG ?? 'silent');
@@ -67,9 +75,14 @@ class FakeNet {
   }
 }
 
-function makeStore(id: string, storage: MemoryLogStore, opts: Partial<{ snapshotEntries: number; noLeaderWaitMs: number; catchUpTimeoutMs: number }> = {}): RaftStore {
+function makeStore(
+  id: string,
+  storage: RaftLogStore,
+  opts: Partial<{ snapshotEntries: number; noLeaderWaitMs: number; catchUpTimeoutMs: number; check: WriteCheck }> = {},
+): RaftStore {
   return new RaftStore({
     id,
+    ...(opts.check ? { check: opts.check } : {}),
     openLog: () => Promise.resolve(storage),
     clock,
     log,
@@ -342,5 +355,92 @@ describe('RaftStore over a 3-member in-process cluster', () => {
     await s.write(put('k', 1));
     assert.deepEqual(rows(s), { 'instance/k': 1 });
     for (const x of net.stores.values()) await x.close();
+  });
+});
+
+describe('RaftStore: a write the state machine will not apply (issue 11 defect 5)', () => {
+  const svc = (protectThreshold: number) => ({ ...defaultServiceMetadata(false), protectThreshold, metadata: { owner: 'ops' } });
+  const svcKey = 'public@@DEFAULT_GROUP@@S';
+  const inst = { instanceId: 'i', ip: '127.0.0.1', port: 80, weight: 1, healthy: true, enabled: true, ephemeral: false, clusterName: 'DEFAULT', metadata: {} };
+
+  it('is refused before it is proposed (NaN and Infinity do not survive the log), and nothing changes', async () => {
+    const s = makeStore('standalone', new MemoryLogStore(), { check: checkNamingWrite });
+    await s.open();
+    await s.startConsensus({ voters: ['standalone'], learners: [] }, null);
+    await s.write([{ table: 'service', key: svcKey, value: svc(0.4) }]);
+    const last = s.raft!.node.log.lastIndex();
+    for (const bad of [NaN, Infinity]) {
+      await assert.rejects(s.write([{ table: 'service', key: svcKey, value: svc(bad) }]), (e: unknown) => e instanceof NacosError && e.status === 400);
+    }
+    const checker = { ...svc(0.4), clusters: { DEFAULT: { healthChecker: { type: 'HTTP', expectedResponseCode: Infinity }, checkPort: 80, useInstancePort4Check: true, metadata: {} } } };
+    await assert.rejects(s.write([{ table: 'service', key: svcKey, value: checker }]), (e: unknown) => e instanceof NacosError && e.status === 400);
+    // A batch with one bad write is refused whole.
+    await assert.rejects(s.write([put(`${svcKey}##127.0.0.1:80`, inst)[0]!, { table: 'service', key: svcKey, value: svc(NaN) }]));
+    assert.equal(s.raft!.node.log.lastIndex(), last, 'nothing was proposed');
+    assert.deepEqual(rows(s), { [`service/${svcKey}`]: svc(0.4) });
+    await s.close();
+  });
+
+  it('an unappliable entry in the log is skipped on replay without taking other data with it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'nomen-crafted-log-'));
+    try {
+      // A log as an earlier version could have written it: the NaN protect threshold became null.
+      const disk = await openRaftLog(dir, false, log);
+      await disk.bootstrap({ voters: ['standalone'], learners: [] });
+      const entry = (index: number, id: string, batch: StoreWrite[]) => ({ index, term: 1, type: 'normal' as const, data: encodeCommand({ id, batch }) });
+      await disk.persist({
+        entries: [
+          entry(1, 'a', [{ table: 'service', key: svcKey, value: svc(0.4) }]),
+          entry(2, 'b', [{ table: 'instance', key: `${svcKey}##127.0.0.1:80`, value: inst }]),
+          entry(3, 'c', [
+            { table: 'service', key: svcKey, value: { ...svc(0.4), protectThreshold: null } },
+            { table: 'instance', key: `${svcKey}##127.0.0.1:80`, value: null },
+          ]),
+          { index: 4, term: 1, type: 'normal', data: '{not json' },
+          entry(5, 'd', [{ table: 'switch', key: 'clientBeatInterval', value: 7000 }]),
+        ],
+        hardState: { term: 1, vote: 'standalone', commit: 5 },
+      });
+      await disk.close();
+
+      const s = makeStore('standalone', await openRaftLog(dir, false, log), { check: checkNamingWrite });
+      await s.open();
+      assert.deepEqual(rows(s), {
+        [`service/${svcKey}`]: svc(0.4),
+        [`instance/${svcKey}##127.0.0.1:80`]: inst,
+        'switch/clientBeatInterval': 7000,
+      });
+      assert.equal(s.stats().rejected, 2);
+      assert.match(s.kv.rejection(3) ?? '', /protectThreshold/);
+      // The member starts and takes writes after it.
+      await s.startConsensus({ voters: ['standalone'], learners: [] }, null);
+      await s.write([{ table: 'service', key: svcKey, value: svc(0.5) }]);
+      assert.deepEqual(rows(s)[`service/${svcKey}`], svc(0.5));
+      await s.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('an entry skipped at apply time answers its writer with an error, never success, and the next entries apply', async () => {
+    // A leader of another version let the write through; every member here refuses it when applying.
+    let applying = false;
+    const check: WriteCheck = (w) => (applying && w.key === 'bad' ? 'refused when applied' : null);
+    const s = makeStore('standalone', new MemoryLogStore(), { check });
+    await s.open();
+    await s.startConsensus({ voters: ['standalone'], learners: [] }, null);
+    applying = true;
+    const r = s.raft!.propose(encodeCommand({ id: 'x', batch: put('bad', 1) }));
+    assert.ok(r.ok);
+    await until(() => s.kv.rejection(r.index) !== undefined, 'the entry was applied (skipped)');
+    applying = false;
+    await s.write(put('good', 2));
+    assert.deepEqual(rows(s), { 'instance/good': 2 });
+    // A write that passed the check when proposed but is refused when applied: its writer gets an error.
+    const pending = s.write(put('bad', 3));
+    applying = true;
+    await assert.rejects(pending, (e: unknown) => e instanceof NacosError && e.status === 500 && /not applied/.test(e.message));
+    assert.deepEqual(rows(s), { 'instance/good': 2 });
+    await s.close();
   });
 });
