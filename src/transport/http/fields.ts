@@ -61,13 +61,6 @@ export const longOr = (dflt: number) =>
     return n === null ? fail(ctx, nfe(v)) : n;
   });
 
-export const reqDouble = (name: string) =>
-  input().transform((v, ctx) => {
-    if (v === undefined) return fail(ctx, missing(name, 'Double'));
-    const n = javaDouble(v);
-    return n === null ? fail(ctx, nfe(v)) : n;
-  });
-
 export const optDouble = () =>
   input().transform((v, ctx) => {
     if (v === undefined) return undefined;

@@ -16,7 +16,6 @@ import {
   intOr,
   javaBoolOr,
   metadataField,
-  optDouble,
   optLenientBool,
   optStr,
   parseParams,
