@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext, MemberIdentity, Readiness } from './app-context.js';
 import { AuthService } from './auth/auth-service.js';
+import { checkAuthWrite } from './auth/auth-state.js';
 import type { ClusterNode } from './cluster/cluster-node.js';
 import { drainMember, type DrainReport } from './cluster/drain.js';
 import { ConnectionRebalancer, type PeerLoad } from './cluster/rebalance.js';
@@ -20,13 +21,15 @@ import { responsibleTagOf } from './distro/index.js';
 import { ExpiredMetadataCleaner, ExpiryTasks } from './naming/expiry.js';
 import { ClientHandover } from './naming/handover.js';
 import { NamingService } from './naming/naming-service.js';
-import { PersistentStateMachine } from './naming/persistent-state.js';
+import { checkNamespaceWrite } from './naming/namespaces.js';
+import { checkNamingWrite, PersistentStateMachine } from './naming/persistent-state.js';
 import { PushEngine } from './naming/push-engine.js';
 import { ServiceInfoView } from './naming/service-info-view.js';
 import { SubscriptionRegistry } from './naming/subscriptions.js';
 import type { Logger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
 import { acquireDataDirLock, type DataDirLock } from './persistence/data-dir-lock.js';
+import { allChecks } from './persistence/persistent-store.js';
 import { RAFT_GROUP, RaftStore } from './persistence/raft-store.js';
 import { openRaftLog } from './persistence/raft-log.js';
 import { RaftLink } from './cluster/raft-link.js';
@@ -34,7 +37,7 @@ import { grpcPushSink, namingHandlers } from './transport/grpc/naming-handlers.j
 import { grpcAuthorizer } from './transport/grpc/authorizer.js';
 import { SdkGrpcServer } from './transport/grpc/sdk-server.js';
 import { createHttpServer } from './transport/http/http-server.js';
-import { applyStoredSwitches } from './transport/http/switches.js';
+import { applyStoredSwitches, applySwitchWrites } from './transport/http/switches.js';
 import { UdpPushService } from './transport/udp/udp-push.js';
 
 export const VERSION = '0.1.0';
@@ -150,6 +153,8 @@ export class NomenServer {
       writeTimeoutMs: config.int('nomen.raft.write.timeout-ms'),
       forwardTimeoutMs: config.int('nacos.core.protocol.raft.data.rpc_request_timeout_ms'),
       noLeaderWaitMs: config.int('nomen.raft.no-leader.wait-ms'),
+      catchUpTimeoutMs: config.int('nomen.raft.start.catch-up-timeout-ms'),
+      check: allChecks(checkNamingWrite, checkAuthWrite, checkNamespaceWrite),
     });
     if (this.cluster) {
       this.raftLink = new RaftLink(this.cluster.transport, this.store, clock, log.child({ component: 'raft-link' }), Math.max(500, 2 * electionMs));
@@ -348,8 +353,9 @@ export class NomenServer {
     this.store.onApply((batch) => this.auth.apply(batch));
     sm.apply(entries);
     this.store.onApply((batch) => sm.apply(batch));
-    if (!this.cluster) await this.store.startConsensus({ voters: [STANDALONE_RAFT_ID], learners: [] }, null);
     applyStoredSwitches(this.context);
+    this.store.onApply((batch) => applySwitchWrites(this.context, batch));
+    if (!this.cluster) await this.store.startConsensus({ voters: [STANDALONE_RAFT_ID], learners: [] }, null);
 
     const handlers = namingHandlers(this.context);
     for (const [type, h] of Object.entries(handlers)) {
@@ -437,8 +443,12 @@ export class NomenServer {
     }
     await this.grpc.start();
     // Standalone: the admin exists before the member reports ready. In a cluster the write needs
-    // the replicated store to be writable (a Raft leader), so it must not hold up the start.
-    const bootstrap = this.auth.bootstrap().catch((e: unknown) => this.log.error({ err: e }, 'auth bootstrap failed'));
+    // the replicated store to be writable (a Raft leader), so it must not hold up the start; it
+    // runs once this member caught up with the group, so it never decides on a stale state.
+    const bootstrap = this.store
+      .whenCaughtUp()
+      .then(() => this.auth.bootstrap())
+      .catch((e: unknown) => this.log.error({ err: e }, 'auth bootstrap failed'));
     if (!cluster) await bootstrap;
     this.readiness.ready = true;
     this.readiness.reason = 'ready';

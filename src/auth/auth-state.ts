@@ -29,6 +29,33 @@ const SecretValue = z.object({ secret: z.string().min(1) });
 const RoleKey = z.tuple([z.string().min(1), z.string().min(1)]);
 const PermissionKey = z.tuple([z.string().min(1), z.string().min(1), z.enum(PERMISSION_ACTIONS)]);
 
+/** Why AuthState could not apply `w` (null: it can, or it is not an auth table). Same schemas as `apply`. */
+export function checkAuthWrite(w: Pick<StoreWrite, 'table' | 'key' | 'value'>): string | null {
+  const r = (() => {
+    switch (w.table) {
+      case 'user':
+        return w.value === null ? null : UserValue.safeParse(w.value);
+      case 'role':
+        return RoleKey.safeParse(jsonOrUndefined(w.key));
+      case 'permission':
+        return PermissionKey.safeParse(jsonOrUndefined(w.key));
+      case 'authKey':
+        return w.value === null ? null : SecretValue.safeParse(w.value);
+      default:
+        return null;
+    }
+  })();
+  return r === null || r.success ? null : `${w.table} ${w.key}: ${r.error.issues[0]?.message ?? 'invalid'}`;
+}
+
+function jsonOrUndefined(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
 export interface StoredUser {
   readonly username: string;
   /** bcrypt hash. */

@@ -103,6 +103,7 @@ export const CONFIG_KEYS = {
   'nacos.core.protocol.raft.data.rpc_request_timeout_ms': { type: 'int', default: '5000', min: 100, description: 'Timeout of a write forwarded to the Raft leader (Nacos: 5000)' },
   'nomen.raft.write.timeout-ms': { type: 'int', default: '10000', min: 100, description: 'Overall wait of one persistent write (commit + local apply) before it fails with 500 (Nacos: 10000)' },
   'nomen.raft.no-leader.wait-ms': { type: 'int', default: '3000', min: 0, description: 'How long a persistent write waits for a Raft leader to be known before it fails with 500 "did not find the Leader node"' },
+  'nomen.raft.start.catch-up-timeout-ms': { type: 'int', default: '10000', min: 0, description: 'At start a member waits this long to catch up with the Raft group (apply a barrier entry, so it holds every write acknowledged before it started) before it reports ready anyway; until caught up it refuses persistent writes with 503. See docs/raft.md "Restart"' },
   'nomen.raft.fsync': { type: 'bool', default: 'true', description: 'fsync the Raft log before acknowledging (turn off only for throw-away test clusters)' },
 } as const satisfies Record<string, KeySpec>;
 

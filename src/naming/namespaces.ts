@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { DEFAULT_NAMESPACE } from '../core/names.js';
-import type { PersistentStore } from '../persistence/persistent-store.js';
+import type { PersistentStore, StoreWrite } from '../persistence/persistent-store.js';
 
 export interface NamespaceInfo {
   namespace: string;
@@ -21,6 +21,13 @@ export interface NamespaceInfo {
 }
 
 const StoredNamespace = z.object({ showName: z.string(), desc: z.string() });
+
+/** Why a `namespace` table write could not be listed (null: it can, or another table). */
+export function checkNamespaceWrite(w: Pick<StoreWrite, 'table' | 'key' | 'value'>): string | null {
+  if (w.table !== 'namespace' || w.value === null) return null;
+  const r = StoredNamespace.safeParse(w.value);
+  return r.success ? null : `namespace ${w.key}: ${r.error.issues[0]?.message ?? 'invalid'}`;
+}
 
 /** Nacos' console rules: id `^[\w-]+$` up to 128 chars, show name without `@#$%^&*`. */
 const ID_RE = /^[\w-]+$/;

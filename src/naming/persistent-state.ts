@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ipPortClientId } from '../core/client.js';
 import type { Instance } from '../core/instance.js';
 import type { InstanceMetadata, MetadataIndex, ServiceMetadata } from '../core/metadata.js';
-import { parseServiceKeyId, serviceKeyId, type ServiceKey } from '../core/names.js';
+import { GROUP_SEP, parseServiceKeyId, serviceKeyId, type ServiceKey } from '../core/names.js';
 import type { Registry } from '../core/registry.js';
 import type { Logger } from '../observability/logger.js';
 import type { StoreWrite } from '../persistence/persistent-store.js';
@@ -38,6 +38,7 @@ export function persistentHealthWrite(
 
 function splitKey(key: string): [string, string] {
   const i = key.lastIndexOf('##');
+  if (i < 0) throw new Error(`bad key ${JSON.stringify(key)}: no '##'`);
   return [key.slice(0, i), key.slice(i + 2)];
 }
 
@@ -71,6 +72,73 @@ const serviceMetaSchema = z.object({
 });
 const instanceMetaSchema = z.object({ weight: z.number().optional(), enabled: z.boolean().optional(), metadata: strMap });
 
+type Decoded =
+  | { table: 'instance'; service: ServiceKey; clientId: string; inst: Instance | null }
+  | { table: 'service'; service: ServiceKey; meta: ServiceMetadata | null }
+  | { table: 'instanceMeta'; service: ServiceKey; metaId: string; meta: InstanceMetadata | null }
+  | { table: 'switch'; key: string; value: unknown }
+  | { table: 'other' };
+
+/** `namespace@@group@@service`; throws when either separator is missing. */
+function serviceOf(svcId: string): ServiceKey {
+  const first = svcId.indexOf(GROUP_SEP);
+  if (first < 0 || svcId.indexOf(GROUP_SEP, first + GROUP_SEP.length) < 0) throw new Error(`bad service key ${JSON.stringify(svcId)}`);
+  return parseServiceKeyId(svcId);
+}
+
+/**
+ * Parses one store write the way the state machine applies it (throws when it cannot be applied).
+ * The one function behind both `apply` and `checkNamingWrite`, so what the store lets through is
+ * exactly what every member can apply.
+ */
+function decode(w: Pick<StoreWrite, 'table' | 'key' | 'value'>): Decoded {
+  switch (w.table) {
+    case 'instance': {
+      const [svcId, ipPort] = splitKey(w.key);
+      const sep = ipPort.lastIndexOf(':');
+      const port = Number(ipPort.slice(sep + 1));
+      if (sep <= 0 || !Number.isInteger(port)) throw new Error(`bad instance key ${JSON.stringify(w.key)}`);
+      const clientId = ipPortClientId(ipPort.slice(0, sep), port, false);
+      return { table: 'instance', service: serviceOf(svcId), clientId, inst: w.value === null ? null : instanceSchema.parse(w.value) };
+    }
+    case 'service':
+      return { table: 'service', service: serviceOf(w.key), meta: w.value === null ? null : serviceMetaSchema.parse(w.value) };
+    case 'instanceMeta': {
+      const [svcId, metaId] = splitKey(w.key);
+      return { table: 'instanceMeta', service: serviceOf(svcId), metaId, meta: w.value === null ? null : instanceMetaSchema.parse(w.value) };
+    }
+    case 'switch':
+      if (w.value !== null && typeof w.value !== 'boolean' && !(typeof w.value === 'number' && Number.isFinite(w.value))) {
+        throw new Error(`switch ${w.key}: value must be a finite number or a boolean`);
+      }
+      return { table: 'switch', key: w.key, value: w.value };
+    // Auth and namespace tables are applied elsewhere (src/auth/auth-state.ts, naming/namespaces.ts).
+    default:
+      return { table: 'other' };
+  }
+}
+
+/**
+ * Why the naming state machine could not apply `w` (null: it can). Given to the persistent store,
+ * which refuses such a write before proposing it and skips it at apply time (issue 11 defect 5).
+ */
+export function checkNamingWrite(w: Pick<StoreWrite, 'table' | 'key' | 'value'>): string | null {
+  try {
+    decode(w);
+    return null;
+  } catch (e) {
+    return describeFailure(e);
+  }
+}
+
+function describeFailure(e: unknown): string {
+  if (e instanceof z.ZodError) {
+    const i = e.issues[0];
+    return `${i?.path.map(String).join('.') || 'value'}: ${i?.message ?? 'invalid'}`;
+  }
+  return e instanceof Error ? e.message : String(e);
+}
+
 /**
  * The persistent state machine: turns applied store writes into registry and metadata changes.
  * Runs on every member for every committed batch (and at start for the stored entries).
@@ -88,55 +156,35 @@ export class PersistentStateMachine {
   apply(batch: readonly StoreWrite[]): void {
     for (const w of batch) {
       try {
-        this.applyOne(w);
+        this.applyOne(decode(w));
       } catch (e) {
-        // A stored value that fails validation is a bug or a corrupt store: log loudly, keep serving.
+        // The store checks every write with checkNamingWrite, so this is a bug: log loudly, keep serving.
         this.log.error({ err: e, table: w.table, key: w.key }, 'persistent entry could not be applied');
       }
     }
   }
 
-  private applyOne(w: StoreWrite): void {
+  private applyOne(d: Decoded): void {
     const now = this.clock.now();
-    switch (w.table) {
-      case 'instance': {
-        const [svcId, ipPort] = splitKey(w.key);
-        const service = parseServiceKeyId(svcId);
-        const sep = ipPort.lastIndexOf(':');
-        const clientId = ipPortClientId(ipPort.slice(0, sep), Number(ipPort.slice(sep + 1)), false);
-        if (w.value === null) this.registry.unpublish(clientId, service, now);
-        else {
-          const inst: Instance = instanceSchema.parse(w.value);
-          this.registry.publish(clientId, 'persistent-ipport', service, [inst], now);
-        }
+    switch (d.table) {
+      case 'instance':
+        if (d.inst === null) this.registry.unpublish(d.clientId, d.service, now);
+        else this.registry.publish(d.clientId, 'persistent-ipport', d.service, [d.inst], now);
         return;
-      }
-      case 'service': {
-        const service = parseServiceKeyId(w.key);
-        const m: ServiceMetadata | null = w.value === null ? null : serviceMetaSchema.parse(w.value);
-        this.metadata.setService(service, m);
-        if (m) this.registry.ensureService(service, m.ephemeral, now);
-        this.registry.touchService(service, now);
+      case 'service':
+        this.metadata.setService(d.service, d.meta);
+        if (d.meta) this.registry.ensureService(d.service, d.meta.ephemeral, now);
+        this.registry.touchService(d.service, now);
         return;
-      }
-      case 'instanceMeta': {
-        const [svcId, metaId] = splitKey(w.key);
-        const service: ServiceKey = parseServiceKeyId(svcId);
-        const m: InstanceMetadata | null = w.value === null ? null : instanceMetaSchema.parse(w.value);
-        this.metadata.setInstance(service, metaId, m);
-        this.registry.touchService(service, now);
+      case 'instanceMeta':
+        this.metadata.setInstance(d.service, d.metaId, d.meta);
+        this.registry.touchService(d.service, now);
         return;
-      }
       case 'switch':
-        if (w.value === null) this.switches.delete(w.key);
-        else this.switches.set(w.key, w.value);
+        if (d.value === null) this.switches.delete(d.key);
+        else this.switches.set(d.key, d.value);
         return;
-      // Auth tables: applied by src/auth/auth-state.ts.
-      case 'namespace':
-      case 'user':
-      case 'role':
-      case 'permission':
-      case 'authKey':
+      case 'other':
         return;
     }
   }

@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import type { Entry } from '../raft/types.js';
 import type { RaftStateMachine } from '../raft/host.js';
-import { STORE_TABLES, type ApplyListener, type StoreTable, type StoreWrite } from './persistent-store.js';
+import { STORE_TABLES, type ApplyListener, type StoreTable, type StoreWrite, type WriteCheck } from './persistent-store.js';
 
 const writeSchema = z.object({ table: z.enum(STORE_TABLES), key: z.string(), value: z.unknown(), onlyIfExists: z.boolean().optional() });
 const commandSchema = z.object({ id: z.string().min(1), batch: z.array(writeSchema) });
@@ -44,6 +44,18 @@ export function parseCommand(data: string): StoreCommand | { error: string } {
 
 const rowId = (table: string, key: string): string => `${table}\u0000${key}`;
 
+/** Why `cmd` cannot be applied as a whole (null: every write passes `check`). */
+export function commandProblem(cmd: StoreCommand, check: WriteCheck): string | null {
+  for (const w of cmd.batch) {
+    const why = check(w);
+    if (why !== null) return `${w.table} ${JSON.stringify(w.key)}: ${why}`;
+  }
+  return null;
+}
+
+/** How many recent rejections are remembered for the writers waiting on them. */
+const REJECTIONS_KEPT = 1024;
+
 export interface KvStats {
   applied: number;
   duplicates: number;
@@ -55,11 +67,15 @@ export class KvStateMachine implements RaftStateMachine {
   /** Recent request ids in apply order (bounded window). */
   private readonly ids = new Set<string>();
   private readonly listeners: ApplyListener[] = [];
+  /** Log index → why the entry there was skipped (recent ones; see `rejection`). */
+  private readonly rejections = new Map<number, string>();
   readonly stats: KvStats = { applied: 0, duplicates: 0, rejected: 0 };
 
   constructor(
     private readonly idWindow = 50_000,
     private readonly onError: (e: string, index: number) => void = () => undefined,
+    /** The apply listeners' own parsing: a command with a write they cannot apply is skipped whole. */
+    private readonly check: WriteCheck = () => null,
   ) {}
 
   onApply(l: ApplyListener): void {
@@ -78,19 +94,36 @@ export class KvStateMachine implements RaftStateMachine {
     return this.ids.has(id);
   }
 
-  apply(entry: Entry): void {
-    const cmd = parseCommand(entry.data);
-    if ('error' in cmd) {
-      // Every member rejects the same entry the same way: deterministic, nothing half-applied.
-      this.stats.rejected++;
-      this.onError(cmd.error, entry.index);
-      return;
-    }
-    this.applyCommand(cmd);
+  /** Why the entry at `index` was skipped, if it was (recent entries only). */
+  rejection(index: number): string | undefined {
+    return this.rejections.get(index);
   }
 
-  /** Applies a command (also used to replay the log at open). */
-  applyCommand(cmd: StoreCommand): void {
+  apply(entry: Entry): void {
+    this.applyData(entry.index, entry.data);
+  }
+
+  /**
+   * Applies one committed entry's data (also used to replay the log at open). Never throws: an entry
+   * that cannot be applied — not a command, or holding a write the listeners cannot apply — is
+   * skipped whole on every member alike (counted, logged, remembered for its writer), and leaves
+   * every other key as it was.
+   */
+  applyData(index: number, data: string): void {
+    const cmd = parseCommand(data);
+    const problem = 'error' in cmd ? cmd.error : commandProblem(cmd, this.check);
+    if (problem !== null) {
+      this.stats.rejected++;
+      this.rejections.set(index, problem);
+      if (this.rejections.size > REJECTIONS_KEPT) this.rejections.delete(this.rejections.keys().next().value!);
+      this.onError(problem, index);
+      return;
+    }
+    this.applyCommand(cmd as StoreCommand);
+  }
+
+  /** Applies a command that passed `check`. */
+  private applyCommand(cmd: StoreCommand): void {
     if (this.ids.has(cmd.id)) {
       this.stats.duplicates++;
       return;
@@ -157,6 +190,13 @@ export class KvStateMachine implements RaftStateMachine {
   }
 
   private notify(batch: readonly StoreWrite[]): void {
-    for (const l of this.listeners) l(batch);
+    for (const l of this.listeners) {
+      try {
+        l(batch);
+      } catch (e) {
+        // A listener bug must not stop this member applying the log (the host would stop taking part).
+        this.onError(`apply listener failed: ${e instanceof Error ? e.message : String(e)}`, -1);
+      }
+    }
   }
 }

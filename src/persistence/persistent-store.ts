@@ -22,6 +22,23 @@ export interface StoreWrite {
 
 export type ApplyListener = (batch: readonly StoreWrite[]) => void;
 
+/**
+ * Why the apply listeners could not apply a write (null: they can). The store refuses such a write
+ * before proposing it and skips a command holding one at apply time (docs/security.md §5).
+ */
+export type WriteCheck = (w: Pick<StoreWrite, 'table' | 'key' | 'value'>) => string | null;
+
+/** The first failing check's answer. */
+export function allChecks(...checks: readonly WriteCheck[]): WriteCheck {
+  return (w) => {
+    for (const c of checks) {
+      const why = c(w);
+      if (why !== null) return why;
+    }
+    return null;
+  };
+}
+
 export interface PersistentStore {
   open(): Promise<void>;
   /** Every stored entry, for rebuilding the in-memory view at start. */

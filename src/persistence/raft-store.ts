@@ -15,12 +15,14 @@ import { RaftHost, RaftTimeoutError, type RaftStatus } from '../raft/host.js';
 import type { ProposeResult } from '../raft/node.js';
 import { isFresh, type RaftLogStore } from '../raft/log-store.js';
 import type { ConfState, Message, NodeId } from '../raft/types.js';
-import { encodeCommand, KvStateMachine, parseCommand, type KvStats } from './kv-state-machine.js';
-import type { ApplyListener, PersistentStore, StoreTable, StoreWrite } from './persistent-store.js';
+import { commandProblem, encodeCommand, KvStateMachine, parseCommand, type KvStats, type StoreCommand } from './kv-state-machine.js';
+import type { ApplyListener, PersistentStore, StoreTable, StoreWrite, WriteCheck } from './persistent-store.js';
 
 /** Nacos' group name for persistent instances; used in its error messages. */
 export const RAFT_GROUP = 'naming_persistent_service_v2';
 export const NO_LEADER_MESSAGE = `The Raft Group [${RAFT_GROUP}] did not find the Leader node`;
+/** A write on a member that has not yet applied everything committed before it started. */
+export const NOT_CAUGHT_UP_MESSAGE = 'persistent data is still being recovered from the Raft group on this member, please try again later';
 
 /** How a member reaches its peers' Raft (the cluster transport in production, a fake in tests). */
 export interface RaftPeerLink {
@@ -56,6 +58,16 @@ export interface RaftStoreOptions {
   forwardTimeoutMs: number;
   /** How long a write waits for a leader to be known before failing with 500. */
   noLeaderWaitMs: number;
+  /**
+   * How long `startConsensus` waits for this member to catch up with the group (apply a barrier
+   * entry, see `catchUp`) before it returns anyway; catching up then continues in the background.
+   */
+  catchUpTimeoutMs: number;
+  /**
+   * The apply listeners' own parsing of a write (naming, auth, namespaces). A write it refuses is
+   * never proposed, and a logged command holding one is skipped at apply time. Default: accept all.
+   */
+  check?: WriteCheck;
   random?: () => number;
 }
 
@@ -71,12 +83,16 @@ export class RaftStore implements PersistentStore {
   private host: RaftHost | null = null;
   private link: RaftPeerLink | null = null;
   private replayedIndex = 0;
+  /** This member applied a barrier entry proposed after it started: see catchUp(). */
+  private caughtUpFlag = false;
+  private closed = false;
+  private readonly caughtUpWaiters: (() => void)[] = [];
   private readonly counters = { proposed: 0, forwarded: 0, failed: 0 };
   private readonly log: Logger;
 
   constructor(private readonly o: RaftStoreOptions) {
     this.log = o.log;
-    this.kv = new KvStateMachine(50_000, (err, index) => this.log.error({ index, err }, 'raft entry rejected by the state machine'));
+    this.kv = new KvStateMachine(50_000, (err, index) => this.log.error({ index, err }, 'raft entry rejected by the state machine'), o.check);
   }
 
   /** Opens the log, restores the snapshot and replays committed entries: entries() is then complete. */
@@ -92,9 +108,7 @@ export class RaftStore implements PersistentStore {
       const hi = Math.min(last + 1, i + 1024);
       for (const e of storage.entries(i, hi)) {
         if (e.type !== 'normal' || e.data === '') continue;
-        const cmd = parseCommand(e.data);
-        if ('error' in cmd) this.log.error({ index: e.index, err: cmd.error }, 'raft entry rejected by the state machine');
-        else this.kv.applyCommand(cmd);
+        this.kv.applyData(e.index, e.data);
       }
       i = hi;
     }
@@ -132,17 +146,62 @@ export class RaftStore implements PersistentStore {
       this.replayedIndex,
     );
     this.link = link;
-    const lastAtOpen = storage.lastIndex();
     this.host.start();
-    // A one-voter group commits its whole log as soon as it has elected itself; wait for that, so
-    // a standalone member serves everything it acknowledged before it reports ready (the commit
-    // index on disk may lag: it is written lazily, see RaftHost).
-    const conf = this.host.node.confState();
-    if (conf.voters.length === 1 && conf.voters[0] === this.o.id && lastAtOpen > this.host.node.log.applied) {
-      await this.host.waitApplied(lastAtOpen, null, this.o.writeTimeoutMs).catch((e: unknown) => {
-        this.log.warn({ err: e }, 'raft: the log was not fully applied at start');
-      });
+    // Serve nothing persistent before every write acknowledged before this start is applied here
+    // (docs/raft.md "Restart"): the replay at open() stops at the commit index on disk, which is
+    // written lazily and may lag by the last second of acknowledged writes.
+    if (await this.catchUp(this.o.catchUpTimeoutMs)) return;
+    this.log.warn(
+      { timeoutMs: this.o.catchUpTimeoutMs, appliedIndex: this.host.node.log.applied },
+      'raft: not caught up with the group (no leader reachable); serving the replayed state, refusing persistent writes until caught up',
+    );
+    void this.catchUpInBackground();
+  }
+
+  /** True once this member applied everything committed before it started (writes are refused until then). */
+  get caughtUp(): boolean {
+    return this.caughtUpFlag;
+  }
+
+  /** Resolves once `caughtUp` is true. */
+  whenCaughtUp(): Promise<void> {
+    if (this.caughtUpFlag) return Promise.resolve();
+    return new Promise((r) => this.caughtUpWaiters.push(r));
+  }
+
+  /**
+   * The start barrier: proposes an empty command through the normal write path (forwarded to the
+   * leader from a follower) and waits for its apply here. Everything committed before the barrier
+   * is applied before it, so afterwards this member's state holds every write acknowledged before
+   * it started — including the entries after the commit index on its disk, which only a leader
+   * can re-commit. Retries until `timeoutMs`; false if no barrier applied in time.
+   */
+  private async catchUp(timeoutMs: number): Promise<boolean> {
+    const deadline = this.o.clock.now() + timeoutMs;
+    while (!this.caughtUpFlag && !this.closed && this.host && this.o.clock.now() < deadline) {
+      try {
+        await this.submit(encodeCommand({ id: randomUUID(), batch: [] }), Math.max(1, deadline - this.o.clock.now()));
+        this.markCaughtUp();
+      } catch (e) {
+        this.log.debug({ err: e }, 'raft: catch-up barrier not applied yet');
+        await sleep(this.o.clock, Math.min(this.o.tickMs * 4, Math.max(1, deadline - this.o.clock.now())));
+      }
     }
+    return this.caughtUpFlag;
+  }
+
+  private async catchUpInBackground(): Promise<void> {
+    while (!this.caughtUpFlag && !this.closed) {
+      if (await this.catchUp(this.o.writeTimeoutMs)) {
+        this.log.info({ appliedIndex: this.host?.node.log.applied }, 'raft: caught up with the group; persistent writes accepted');
+        return;
+      }
+    }
+  }
+
+  private markCaughtUp(): void {
+    this.caughtUpFlag = true;
+    for (const r of this.caughtUpWaiters.splice(0)) r();
   }
 
   get raft(): RaftHost | null {
@@ -159,9 +218,24 @@ export class RaftStore implements PersistentStore {
 
   async write(batch: readonly StoreWrite[]): Promise<void> {
     if (batch.length === 0) return;
+    this.requireHost();
     const command = encodeCommand({ id: randomUUID(), batch: [...batch] });
+    // Checked as the state machine will see it (after the JSON round trip: NaN and ±Infinity become
+    // null), so a write that would not apply is refused here instead of acknowledged.
+    const problem = this.problemOf(parseCommand(command));
+    if (problem !== null) {
+      this.counters.failed++;
+      throw new NacosError(400, `invalid persistent write, not applied: ${problem}`, 20002);
+    }
+    // A write is often computed from this member's state (read-modify-write: service metadata,
+    // health flips, "create if absent"); before catching up that state may miss acknowledged
+    // writes, so such a command is never proposed.
+    if (!this.caughtUpFlag) {
+      this.counters.failed++;
+      throw new NacosError(503, NOT_CAUGHT_UP_MESSAGE);
+    }
     try {
-      await this.submit(command);
+      await this.submit(command, this.o.writeTimeoutMs);
     } catch (e) {
       this.counters.failed++;
       throw e;
@@ -171,11 +245,16 @@ export class RaftStore implements PersistentStore {
   /** Leader side of a forwarded write: propose and wait for the local apply. */
   async proposeAsLeader(command: string): Promise<{ index: number }> {
     const host = this.requireHost();
-    const parsed = parseCommand(command);
-    if ('error' in parsed) throw new NacosError(400, parsed.error);
+    const problem = this.problemOf(parseCommand(command));
+    if (problem !== null) throw new NacosError(400, problem);
     const r = await this.proposeHere(host, command, this.o.writeTimeoutMs);
     if (!r.ok) throw new NotLeaderError(r.leader);
     return { index: r.index };
+  }
+
+  private problemOf(cmd: StoreCommand | { error: string }): string | null {
+    if ('error' in cmd) return cmd.error;
+    return this.o.check ? commandProblem(cmd, this.o.check) : null;
   }
 
   /** Proposes on this member and, if it took the proposal, waits for the local apply of that entry. */
@@ -186,16 +265,23 @@ export class RaftStore implements PersistentStore {
     await host.waitApplied(r.index, r.term, timeoutMs).catch((e: unknown) => {
       throw toNacos(e);
     });
+    this.throwIfRejected(r.index);
     return r;
   }
 
-  private async submit(command: string): Promise<void> {
+  /** The entry at `index` was skipped by the state machine: its writer gets an error, never success. */
+  private throwIfRejected(index: number): void {
+    const why = this.kv.rejection(index);
+    if (why !== undefined) throw new NacosError(500, `persistent write not applied: ${why}`);
+  }
+
+  private async submit(command: string, timeoutMs: number): Promise<void> {
     const host = this.requireHost();
-    const deadline = this.o.clock.now() + this.o.writeTimeoutMs;
+    const deadline = this.o.clock.now() + timeoutMs;
     let noLeaderSince: number | null = null;
     for (;;) {
       const left = deadline - this.o.clock.now();
-      if (left <= 0) throw new NacosError(500, `raft write timed out after ${this.o.writeTimeoutMs} ms`);
+      if (left <= 0) throw new NacosError(500, `raft write timed out after ${timeoutMs} ms`);
       const st = host.node;
       if (st.role === 'leader') {
         const r = await this.proposeHere(host, command, left);
@@ -218,6 +304,7 @@ export class RaftStore implements PersistentStore {
         await host.waitApplied(res.index, null, Math.max(1, deadline - this.o.clock.now())).catch((e: unknown) => {
           throw toNacos(e);
         });
+        this.throwIfRejected(res.index);
         return;
       }
       noLeaderSince ??= this.o.clock.now();
@@ -248,6 +335,7 @@ export class RaftStore implements PersistentStore {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     await this.host?.stop();
     await this.storage?.close();
     this.storage = null;

@@ -91,4 +91,32 @@ describe('persistence across kill -9 and restart', { timeout: 90_000 }, () => {
     const a2 = await server.listInstances(`DEFAULT_GROUP@@${svcA}`);
     assert.deepEqual(addrs(a2.hosts), ['127.0.0.41:7001']);
   });
+
+  it('a write with a number the store cannot carry is refused, and the service and its metadata survive a restart (issue 11 defect 5)', async () => {
+    const svc = 'it-persist-nan';
+    const created = await server.request('POST', '/nacos/v1/ns/service', { query: { serviceName: svc, protectThreshold: 0.3, metadata: JSON.stringify({ owner: 'nan' }) } });
+    assert.deepEqual([created.status, created.text], [200, 'ok']);
+    const illegal = "Param 'protectThreshold' is illegal, the value should be between 0 and 1.";
+    for (const protectThreshold of ['NaN', '1e309', '-5']) {
+      const r = await server.request('PUT', '/nacos/v1/ns/service', { query: { serviceName: svc, protectThreshold } });
+      assert.deepEqual([r.status, r.text], [400, illegal], `PUT protectThreshold=${protectThreshold}`);
+    }
+    const v2 = await server.request('POST', '/nacos/v2/ns/service', { form: { serviceName: 'it-persist-nan-v2', protectThreshold: 'NaN' } });
+    assert.equal(v2.status, 400, v2.text);
+    assert.deepEqual(jsonOf(v2), { code: 20002, message: 'parameter validate error', data: illegal });
+    const checker = await server.request('PUT', '/nacos/v1/ns/cluster', {
+      query: { serviceName: svc, clusterName: 'DEFAULT', checkPort: 80, useInstancePort4Check: true, healthChecker: '{"type":"HTTP","expectedResponseCode":1e400}' },
+    });
+    assert.equal(checker.status, 400, checker.text);
+
+    await server.kill9();
+    await server.restart();
+    const detail = await server.get('/nacos/v1/ns/service', { serviceName: svc });
+    assert.equal(detail.status, 200, detail.text);
+    const d = jsonOf<ServiceDetail>(detail);
+    assert.deepEqual([d.protectThreshold, d.metadata], [0.3, { owner: 'nan' }]);
+    assert.equal((await server.get('/nacos/v1/ns/service', { serviceName: 'it-persist-nan-v2' })).status, 400, 'the refused v2 create left nothing');
+    const raft = jsonOf<{ stats: { rejected: number } }>(await server.get('/nacos/v1/ns/operator/raft/state'));
+    assert.equal(raft.stats.rejected, 0, 'no entry in the log failed to apply');
+  });
 });

@@ -158,6 +158,16 @@ test('v2 clients: list, detail, publications, subscribers', async () => {
   assert.equal(subList.length, 1);
 });
 
+test('switches: a change applied by the store (made through another member, or re-applied from the Raft log) reaches the live settings (issue 11 defect 6)', async () => {
+  const t = createHttpContext();
+  // What every other member sees of a PUT made on one member: the replicated store applying the write.
+  await t.store.write([{ table: 'switch', key: 'clientBeatInterval', value: 7000 }]);
+  await t.store.write([{ table: 'switch', key: 'lightBeatEnabled', value: false }]);
+  const sw = json<Record<string, unknown>>(await query(t.app, 'GET', `${V1}/operator/switches`));
+  assert.deepEqual([sw['clientBeatInterval'], sw['lightBeatEnabled']], [7000, false]);
+  assert.equal(t.naming.settings.clientBeatInterval, 7000);
+});
+
 test('operator: metrics, switches (GET/PUT, persisted, also under /ops), push state, distro, health/server, checkers', async () => {
   const t = createHttpContext();
   await query(t.app, 'POST', `${V1}/instance`, { serviceName: 'o', ip: '10.0.0.1', port: 1 });

@@ -31,6 +31,7 @@ const REG = `${V1}/instance`;
 const ok = { serviceName: 'svc', ip: '10.0.0.1', port: 8080 };
 const PORT_ILLEGAL = "Param 'port' is illegal, the value should be between 0 and 65535.";
 const WEIGHT = 'instance format invalid: The weights range from 0.0 to 10000.0';
+const PROTECT = "Param 'protectThreshold' is illegal, the value should be between 0 and 1.";
 
 async function send(app: FastifyInstance, row: Row) {
   const q = row.query ? qs(row.query) : '';
@@ -240,6 +241,44 @@ export const ROWS: Row[] = [
     body: 'not match any type of selector!',
   },
   { name: 'service update without protectThreshold', method: 'PUT', path: `${V1}/service`, query: { serviceName: 'svc' }, status: 400, body: "Param 'protectThreshold' is required." },
+  { name: 'service update with protectThreshold NaN', method: 'PUT', path: `${V1}/service`, query: { serviceName: 'svc', protectThreshold: 'NaN' }, status: 400, body: PROTECT },
+  { name: 'service update with protectThreshold 1e309', method: 'PUT', path: `${V1}/service`, query: { serviceName: 'svc', protectThreshold: '1e309' }, status: 400, body: PROTECT },
+  { name: 'service update with protectThreshold -5', method: 'PUT', path: `${V1}/service`, query: { serviceName: 'svc', protectThreshold: -5 }, status: 400, body: PROTECT },
+  { name: 'service create with protectThreshold 1.5', method: 'POST', path: `${V1}/service`, query: { serviceName: 'pt', protectThreshold: 1.5 }, status: 400, body: PROTECT },
+  {
+    name: 'v2 service create with protectThreshold NaN',
+    method: 'POST',
+    path: `${V2}/service`,
+    form: { serviceName: 'pt', protectThreshold: 'NaN' },
+    status: 400,
+    body: { code: 20002, message: 'parameter validate error', data: PROTECT },
+  },
+  {
+    name: 'cluster update with expectedResponseCode 1e400',
+    method: 'PUT',
+    path: `${V1}/cluster`,
+    query: { serviceName: 'svc', clusterName: 'DEFAULT', checkPort: 80, useInstancePort4Check: 'true', healthChecker: '{"type":"HTTP","expectedResponseCode":1e400}' },
+    status: 400,
+    body: "Param 'healthChecker' is illegal, expectedResponseCode should be an integer between 100 and 599.",
+  },
+  {
+    name: 'cluster update with checkPort 70000',
+    method: 'PUT',
+    path: `${V1}/cluster`,
+    query: { serviceName: 'svc', clusterName: 'DEFAULT', checkPort: 70000, useInstancePort4Check: 'true', healthChecker: '{"type":"TCP"}' },
+    status: 400,
+    // The parameter checker reads checkPort as the port (as Nacos' does).
+    body: PORT_ILLEGAL,
+  },
+  {
+    name: 'cluster update with checkPort 70000 with the parameter checker off',
+    method: 'PUT',
+    path: `${V1}/cluster`,
+    query: { serviceName: 'svc', clusterName: 'DEFAULT', checkPort: 70000, useInstancePort4Check: 'true', healthChecker: '{"type":"TCP"}' },
+    properties: { 'nacos.core.param.check.enabled': 'false' },
+    status: 400,
+    body: "Param 'checkPort' is illegal, the value should be between 0 and 65535.",
+  },
   {
     name: 'health update without healthy',
     method: 'PUT',

@@ -13,6 +13,14 @@ import { encodeCommand } from '../../src/persistence/kv-state-machine.js';
 import type { StoreWrite } from '../../src/persistence/persistent-store.js';
 import { NO_LEADER_MESSAGE, NotLeaderError, RaftStore, type RaftPeerLink } from '../../src/persistence/raft-store.js';
 import { MemoryLogStore } from '../../src/raft/log-store.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { defaultServiceMetadata } from '../../src/core/metadata.js';
+import { checkNamingWrite } from '../../src/naming/persistent-state.js';
+import type { WriteCheck } from '../../src/persistence/persistent-store.js';
+import { openRaftLog } from '../../src/persistence/raft-log.js';
+import type { RaftLogStore } from '../../src/raft/log-store.js';
 import type { Message } from '../../src/raft/types.js';
 
 const log = createLogger(process.env.TEST_LOG ?? 'silent');
@@ -67,9 +75,14 @@ class FakeNet {
   }
 }
 
-function makeStore(id: string, storage: MemoryLogStore, opts: Partial<{ snapshotEntries: number; noLeaderWaitMs: number }> = {}): RaftStore {
+function makeStore(
+  id: string,
+  storage: RaftLogStore,
+  opts: Partial<{ snapshotEntries: number; noLeaderWaitMs: number; catchUpTimeoutMs: number; check: WriteCheck }> = {},
+): RaftStore {
   return new RaftStore({
     id,
+    ...(opts.check ? { check: opts.check } : {}),
     openLog: () => Promise.resolve(storage),
     clock,
     log,
@@ -81,21 +94,55 @@ function makeStore(id: string, storage: MemoryLogStore, opts: Partial<{ snapshot
     writeTimeoutMs: 5_000,
     forwardTimeoutMs: 2_000,
     noLeaderWaitMs: opts.noLeaderWaitMs ?? 2_000,
+    catchUpTimeoutMs: opts.catchUpTimeoutMs ?? 5_000,
   });
 }
 
 const put = (key: string, value: unknown): StoreWrite[] => [{ table: 'instance', key, value }];
 const rows = (s: RaftStore): Record<string, unknown> => Object.fromEntries([...s.entries()].map((e) => [`${e.table}/${e.key}`, e.value]));
 
-async function cluster(ids: string[], net: FakeNet, storages: Map<string, MemoryLogStore>, opts: Parameters<typeof makeStore>[2] = {}): Promise<void> {
+/**
+ * Opens every member, then starts them together (a member's start waits until it caught up with
+ * the group, which needs a majority). `onStarted` runs the moment a member's start resolved.
+ */
+async function cluster(
+  ids: string[],
+  net: FakeNet,
+  storages: Map<string, MemoryLogStore>,
+  opts: Parameters<typeof makeStore>[2] = {},
+  onStarted: (id: string, s: RaftStore) => void = () => undefined,
+): Promise<void> {
   for (const id of ids) {
     const storage = storages.get(id) ?? new MemoryLogStore();
     storages.set(id, storage);
     const s = makeStore(id, storage, opts);
     await s.open();
     net.stores.set(id, s);
-    await s.startConsensus({ voters: [...ids].sort(), learners: [] }, net.link(id));
   }
+  await Promise.all(
+    ids.map(async (id) => {
+      const s = net.stores.get(id)!;
+      await s.startConsensus({ voters: [...ids].sort(), learners: [] }, net.link(id));
+      onStarted(id, s);
+    }),
+  );
+}
+
+/**
+ * What a kill -9 leaves on a member's disk: the log and the last hard state written. The commit
+ * index is written lazily (with the next fsync, or within 1 s), so right after a write it lags:
+ * `commitBefore` models that window by keeping the on-disk commit below that index.
+ */
+function crashImage(storage: MemoryLogStore, commitBefore: number): MemoryLogStore {
+  const image = new MemoryLogStore();
+  const { hardState: hs, confState } = storage.initialState();
+  image.setInitialConf(confState);
+  void image.persist({
+    snapshot: storage.snapshot(),
+    entries: storage.entries(storage.firstIndex(), storage.lastIndex() + 1),
+    hardState: { ...hs, commit: Math.min(hs.commit, commitBefore - 1) },
+  });
+  return image;
 }
 
 function leaderOf(net: FakeNet): RaftStore | undefined {
@@ -247,14 +294,153 @@ describe('RaftStore over a 3-member in-process cluster', () => {
 
   it('answers 500 "did not find the Leader node" when no majority is up', async () => {
     const net = new FakeNet();
+    const ids = ['m1', 'm2', 'm3'];
+    await cluster(ids, net, new Map(), { noLeaderWaitMs: 200 });
+    await net.stores.get('m1')!.write(put('k0', 0));
+    for (const id of ['m2', 'm3']) {
+      net.down.add(id);
+      await net.stores.get(id)!.close();
+    }
+    const s = net.stores.get('m1')!;
+    await until(() => s.raft?.node.role !== 'leader', 'the cut-off leader steps down');
+    await assert.rejects(s.write(put('k', 1)), (e: unknown) => e instanceof NacosError && e.status === 500 && e.message === NO_LEADER_MESSAGE);
+    assert.deepEqual(rows(s), { 'instance/k0': 0 });
+    await s.close();
+  });
+
+  it('a full-cluster crash: no member finishes starting before it applied every acknowledged write (issue 11 defect 6)', async () => {
+    const net = new FakeNet();
+    const ids = ['m1', 'm2', 'm3'];
+    const storages = new Map<string, MemoryLogStore>();
+    await cluster(ids, net, storages);
+    for (let i = 0; i < 12; i++) await net.stores.get(ids[i % 3]!)!.write(put(`k${i}`, i));
+    await net.stores.get('m2')!.write([{ table: 'service', key: 'S', value: { protectThreshold: 0.4 } }]);
+    await until(() => ids.every((id) => rows(net.stores.get(id)!)['service/S'] !== undefined), 'the last write applied everywhere');
+    const lastIndex = Math.max(...ids.map((id) => storages.get(id)!.lastIndex()));
+    // kill -9 of all three: their disks, with the commit index not yet written past the last write.
+    const images = new Map(ids.map((id) => [id, crashImage(storages.get(id)!, lastIndex)]));
+    for (const s of net.stores.values()) await s.close();
+
+    const net2 = new FakeNet();
+    const atStart = new Map<string, Record<string, unknown>>();
+    await cluster(ids, net2, images, {}, (id, s) => atStart.set(id, rows(s)));
+    for (const id of ids) {
+      const r = atStart.get(id)!;
+      assert.deepEqual(r['service/S'], { protectThreshold: 0.4 }, `${id} started without the acknowledged protectThreshold write`);
+      for (let i = 0; i < 12; i++) assert.equal(r[`instance/k${i}`], i, `${id} lost k${i}`);
+    }
+    for (const s of net2.stores.values()) await s.close();
+  });
+
+  it('a member that cannot reach a majority at start finishes starting after the catch-up timeout and refuses writes until it caught up', async () => {
+    const net = new FakeNet();
     net.down.add('m2');
     net.down.add('m3');
-    const s = makeStore('m1', new MemoryLogStore(), { noLeaderWaitMs: 200 });
+    const s = makeStore('m1', new MemoryLogStore(), { noLeaderWaitMs: 100, catchUpTimeoutMs: 300 });
     await s.open();
     net.stores.set('m1', s);
     await s.startConsensus({ voters: ['m1', 'm2', 'm3'], learners: [] }, net.link('m1'));
-    await assert.rejects(s.write(put('k', 1)), (e: unknown) => e instanceof NacosError && e.status === 500 && e.message === NO_LEADER_MESSAGE);
-    assert.deepEqual(rows(s), {});
+    // A write built from state that may be stale is never proposed: refused at once.
+    await assert.rejects(s.write(put('k', 1)), (e: unknown) => e instanceof NacosError && e.status === 503);
+    assert.equal(s.raft!.node.log.lastIndex(), 0, 'nothing was proposed');
+    // The majority comes back: the member catches up in the background and then takes writes.
+    for (const id of ['m2', 'm3']) {
+      net.down.delete(id);
+      const p = makeStore(id, new MemoryLogStore());
+      await p.open();
+      net.stores.set(id, p);
+    }
+    await Promise.all(['m2', 'm3'].map((id) => net.stores.get(id)!.startConsensus({ voters: ['m1', 'm2', 'm3'], learners: [] }, net.link(id))));
+    await until(() => s.caughtUp, 'm1 caught up in the background');
+    await s.write(put('k', 1));
+    assert.deepEqual(rows(s), { 'instance/k': 1 });
+    for (const x of net.stores.values()) await x.close();
+  });
+});
+
+describe('RaftStore: a write the state machine will not apply (issue 11 defect 5)', () => {
+  const svc = (protectThreshold: number) => ({ ...defaultServiceMetadata(false), protectThreshold, metadata: { owner: 'ops' } });
+  const svcKey = 'public@@DEFAULT_GROUP@@S';
+  const inst = { instanceId: 'i', ip: '127.0.0.1', port: 80, weight: 1, healthy: true, enabled: true, ephemeral: false, clusterName: 'DEFAULT', metadata: {} };
+
+  it('is refused before it is proposed (NaN and Infinity do not survive the log), and nothing changes', async () => {
+    const s = makeStore('standalone', new MemoryLogStore(), { check: checkNamingWrite });
+    await s.open();
+    await s.startConsensus({ voters: ['standalone'], learners: [] }, null);
+    await s.write([{ table: 'service', key: svcKey, value: svc(0.4) }]);
+    const last = s.raft!.node.log.lastIndex();
+    for (const bad of [NaN, Infinity]) {
+      await assert.rejects(s.write([{ table: 'service', key: svcKey, value: svc(bad) }]), (e: unknown) => e instanceof NacosError && e.status === 400);
+    }
+    const checker = { ...svc(0.4), clusters: { DEFAULT: { healthChecker: { type: 'HTTP', expectedResponseCode: Infinity }, checkPort: 80, useInstancePort4Check: true, metadata: {} } } };
+    await assert.rejects(s.write([{ table: 'service', key: svcKey, value: checker }]), (e: unknown) => e instanceof NacosError && e.status === 400);
+    // A batch with one bad write is refused whole.
+    await assert.rejects(s.write([put(`${svcKey}##127.0.0.1:80`, inst)[0]!, { table: 'service', key: svcKey, value: svc(NaN) }]));
+    assert.equal(s.raft!.node.log.lastIndex(), last, 'nothing was proposed');
+    assert.deepEqual(rows(s), { [`service/${svcKey}`]: svc(0.4) });
+    await s.close();
+  });
+
+  it('an unappliable entry in the log is skipped on replay without taking other data with it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'nomen-crafted-log-'));
+    try {
+      // A log as an earlier version could have written it: the NaN protect threshold became null.
+      const disk = await openRaftLog(dir, false, log);
+      await disk.bootstrap({ voters: ['standalone'], learners: [] });
+      const entry = (index: number, id: string, batch: StoreWrite[]) => ({ index, term: 1, type: 'normal' as const, data: encodeCommand({ id, batch }) });
+      await disk.persist({
+        entries: [
+          entry(1, 'a', [{ table: 'service', key: svcKey, value: svc(0.4) }]),
+          entry(2, 'b', [{ table: 'instance', key: `${svcKey}##127.0.0.1:80`, value: inst }]),
+          entry(3, 'c', [
+            { table: 'service', key: svcKey, value: { ...svc(0.4), protectThreshold: null } },
+            { table: 'instance', key: `${svcKey}##127.0.0.1:80`, value: null },
+          ]),
+          { index: 4, term: 1, type: 'normal', data: '{not json' },
+          entry(5, 'd', [{ table: 'switch', key: 'clientBeatInterval', value: 7000 }]),
+        ],
+        hardState: { term: 1, vote: 'standalone', commit: 5 },
+      });
+      await disk.close();
+
+      const s = makeStore('standalone', await openRaftLog(dir, false, log), { check: checkNamingWrite });
+      await s.open();
+      assert.deepEqual(rows(s), {
+        [`service/${svcKey}`]: svc(0.4),
+        [`instance/${svcKey}##127.0.0.1:80`]: inst,
+        'switch/clientBeatInterval': 7000,
+      });
+      assert.equal(s.stats().rejected, 2);
+      assert.match(s.kv.rejection(3) ?? '', /protectThreshold/);
+      // The member starts and takes writes after it.
+      await s.startConsensus({ voters: ['standalone'], learners: [] }, null);
+      await s.write([{ table: 'service', key: svcKey, value: svc(0.5) }]);
+      assert.deepEqual(rows(s)[`service/${svcKey}`], svc(0.5));
+      await s.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('an entry skipped at apply time answers its writer with an error, never success, and the next entries apply', async () => {
+    // A leader of another version let the write through; every member here refuses it when applying.
+    let applying = false;
+    const check: WriteCheck = (w) => (applying && w.key === 'bad' ? 'refused when applied' : null);
+    const s = makeStore('standalone', new MemoryLogStore(), { check });
+    await s.open();
+    await s.startConsensus({ voters: ['standalone'], learners: [] }, null);
+    applying = true;
+    const r = s.raft!.propose(encodeCommand({ id: 'x', batch: put('bad', 1) }));
+    assert.ok(r.ok);
+    await until(() => s.kv.rejection(r.index) !== undefined, 'the entry was applied (skipped)');
+    applying = false;
+    await s.write(put('good', 2));
+    assert.deepEqual(rows(s), { 'instance/good': 2 });
+    // A write that passed the check when proposed but is refused when applied: its writer gets an error.
+    const pending = s.write(put('bad', 3));
+    applying = true;
+    await assert.rejects(pending, (e: unknown) => e instanceof NacosError && e.status === 500 && /not applied/.test(e.message));
+    assert.deepEqual(rows(s), { 'instance/good': 2 });
     await s.close();
   });
 });

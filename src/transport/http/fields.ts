@@ -61,19 +61,41 @@ export const longOr = (dflt: number) =>
     return n === null ? fail(ctx, nfe(v)) : n;
   });
 
-export const reqDouble = (name: string) =>
-  input().transform((v, ctx) => {
-    if (v === undefined) return fail(ctx, missing(name, 'Double'));
-    const n = javaDouble(v);
-    return n === null ? fail(ctx, nfe(v)) : n;
-  });
-
 export const optDouble = () =>
   input().transform((v, ctx) => {
     if (v === undefined) return undefined;
     const n = javaDouble(v);
     return n === null ? fail(ctx, nfe(v)) : n;
   });
+
+/**
+ * A number parsed like Java's `Double.parseDouble` that must be finite and in [min, max] — Nacos
+ * stores whatever parses (NaN, Infinity, -5); Nomen refuses it at the edge (docs/bad-input.md).
+ * `required` names the parameter for the "missing" answer; otherwise absent → undefined.
+ */
+export const rangedDouble = (name: string, min: number, max: number, required: boolean) =>
+  input().transform((v, ctx): number | undefined => {
+    if (v === undefined) return required ? fail(ctx, missing(name, 'Double')) : undefined;
+    const n = javaDouble(v);
+    if (n === null) return fail(ctx, nfe(v));
+    if (!Number.isFinite(n) || n < min || n > max) return invalid(ctx, rangeMessage(name, min, max));
+    return n;
+  });
+
+/** Optional integer in [min, max] (`Integer.parseInt`, then the range). */
+export const rangedInt = (name: string, min: number, max: number, required: boolean) =>
+  input().transform((v, ctx): number | undefined => {
+    if (v === undefined) return required ? fail(ctx, missing(name, 'Integer')) : undefined;
+    const n = javaInt(v);
+    if (n === null) return fail(ctx, nfe(v));
+    if (n < min || n > max) return invalid(ctx, rangeMessage(name, min, max));
+    return n;
+  });
+
+/** The parameter checker's wording for a number out of range. */
+export function rangeMessage(name: string, min: number, max: number): string {
+  return `Param '${name}' is illegal, the value should be between ${min} and ${max}.`;
+}
 
 /** `ConvertUtils.toBoolean` with a default for absent values. */
 export const lenientBoolOr = (dflt: boolean) => input().transform((v) => (v === undefined ? dflt : lenientBool(v)));

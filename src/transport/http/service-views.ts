@@ -14,6 +14,7 @@ import {
 } from '../../core/metadata.js';
 import { groupedName, type ServiceKey } from '../../core/names.js';
 import type { ServiceState } from '../../core/registry.js';
+import { rangedDouble } from './fields.js';
 import { allInstances } from './instance-ops.js';
 import type { HttpDeps } from './kit.js';
 
@@ -159,6 +160,9 @@ export function parseSelector(text: string | undefined): Selector {
 }
 
 /** The `healthChecker` parameter of the cluster APIs: JSON with a `type`; unknown types decode to NONE (persistent.md §3.2). */
+/** The service's protect threshold: a finite number in [0, 1] (healthy/total ≤ it protects). */
+export const protectThresholdField = (required: boolean) => rangedDouble('protectThreshold', 0, 1, required);
+
 export function parseHealthChecker(text: string): HealthChecker {
   let json: unknown;
   try {
@@ -172,7 +176,11 @@ export function parseHealthChecker(text: string): HealthChecker {
   if (type === 'TCP') return { type: 'TCP' };
   if (type === 'HTTP') {
     const c: HealthChecker = { type: 'HTTP', path: typeof o['path'] === 'string' ? o['path'] : '', headers: typeof o['headers'] === 'string' ? o['headers'] : '' };
-    c.expectedResponseCode = typeof o['expectedResponseCode'] === 'number' ? o['expectedResponseCode'] : 200;
+    const code = o['expectedResponseCode'];
+    if (code === undefined || code === null) c.expectedResponseCode = 200;
+    else if (typeof code === 'number' && Number.isInteger(code) && code >= 100 && code <= 599) c.expectedResponseCode = code;
+    // 1e400 parses to Infinity, which a log entry cannot carry (issue 11 defect 5).
+    else throw badRequest("Param 'healthChecker' is illegal, expectedResponseCode should be an integer between 100 and 599.");
     return c;
   }
   if (type === 'MYSQL') return { type: 'MYSQL' };

@@ -5,12 +5,14 @@
  * Kept simple on purpose: only the switches Nomen actually acts on can be changed —
  * `clientBeatInterval` and `lightBeatEnabled` (both read by the beat use case) and
  * `healthCheckEnabled` (server-side checks and heartbeat expiry). A change is written
- * to the persistent store's `switch` table (durable, replicated with the store) and applied to this
- * member's live settings at once; `applyStoredSwitches` re-applies stored values at start. Every other
+ * to the persistent store's `switch` table (durable, replicated with the store); every member
+ * applies it to its live settings when the store applies the write (`applySwitchWrites`, an apply
+ * listener), and `applyStoredSwitches` applies the stored values at start. Every other
  * Nacos switch is reported with its fixed value and answers 400 on PUT, rather than pretending.
  */
 import type { AppContext } from '../../app-context.js';
 import { badRequest } from '../../core/errors.js';
+import type { StoreWrite } from '../../persistence/persistent-store.js';
 import { javaBool, javaLong } from './params.js';
 
 /** The switches `PUT` accepts, with their parsers (Nacos `SwitchManager.update`). */
@@ -48,16 +50,26 @@ export async function updateSwitch(ctx: AppContext, entry: string, value: string
     throw badRequest(`update entry not found: ${entry}`);
   }
   const v = parse(value);
+  // Applied to the live settings by the apply listener (applySwitchWrites) before this resolves.
   await ctx.naming.store.write([{ table: 'switch', key: entry, value: v }]);
-  applyLive(ctx, entry, v);
+}
+
+/**
+ * Applies switch writes to this member's live settings. Registered as an apply listener of the
+ * persistent store, so a change made through any member reaches every member — also one that is
+ * re-applied from the Raft log after a restart (issue 11 defect 6: applying it only on the member
+ * that took the PUT lost it everywhere else).
+ */
+export function applySwitchWrites(ctx: AppContext, batch: Iterable<Pick<StoreWrite, 'table' | 'key' | 'value'>>): void {
+  for (const e of batch) {
+    if (e.table !== 'switch') continue;
+    if (Object.hasOwn(WRITABLE, e.key) && (typeof e.value === 'number' || typeof e.value === 'boolean')) applyLive(ctx, e.key, e.value);
+  }
 }
 
 /** Applies switch values stored by earlier `PUT`s to the live settings (call after the store is open). */
 export function applyStoredSwitches(ctx: AppContext): void {
-  for (const e of ctx.naming.store.entries()) {
-    if (e.table !== 'switch') continue;
-    if (Object.hasOwn(WRITABLE, e.key) && (typeof e.value === 'number' || typeof e.value === 'boolean')) applyLive(ctx, e.key, e.value);
-  }
+  applySwitchWrites(ctx, ctx.naming.store.entries());
 }
 
 const healthParams = (max: number, min: number, factor: number) => ({ max, min, factor });

@@ -19,6 +19,7 @@ import { SubscriptionRegistry } from '../../../src/naming/subscriptions.js';
 import { silentLogger } from '../../../src/observability/logger.js';
 import { MemoryStore } from '../../../src/persistence/memory-store.js';
 import { createHttpServer } from '../../../src/transport/http/http-server.js';
+import { applySwitchWrites } from '../../../src/transport/http/switches.js';
 
 export interface HttpContextOptions {
   /** Default: a new ManualClock. */
@@ -86,6 +87,7 @@ export function createHttpContext(opts: HttpContextOptions = {}) {
     connectionCount: () => 0,
     ...(auth ? { auth } : {}),
   };
+  store.onApply((b) => applySwitchWrites(ctx, b));
   const app: FastifyInstance = createHttpServer(ctx);
 
   /** Everything a request could change, as comparable text. */

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { badRequest, notFound } from '../../../core/errors.js';
 import { DEFAULT_GROUP, groupedName, serviceKeyId, type ServiceKey } from '../../../core/names.js';
-import { intOr, javaBoolOr, metadataField, optDouble, optStr, parseParams, reqDouble, reqInt, reqLenientBool, reqStr, strOr } from '../fields.js';
+import { intOr, javaBoolOr, metadataField, optStr, parseParams, rangedInt, reqInt, reqLenientBool, reqStr, strOr } from '../fields.js';
 import { serviceV1 } from '../instance-form.js';
 import { ANY_METHOD, namingParams, sendJson, sendRestResult, sendText, type HttpDeps } from '../kit.js';
 import { namespaceOf } from '../params.js';
@@ -15,6 +15,7 @@ import {
   page,
   parseHealthChecker,
   parseSelector,
+  protectThresholdField,
   selectorJson,
   serviceDetail,
   serviceFacts,
@@ -24,8 +25,8 @@ import {
 
 const V1 = '/nacos/v1/ns';
 
-const CreateSchema = z.object({ protectThreshold: optDouble(), metadata: metadataField(), selector: optStr() });
-const UpdateSchema = z.object({ protectThreshold: reqDouble('protectThreshold'), metadata: metadataField(), selector: optStr() });
+const CreateSchema = z.object({ protectThreshold: protectThresholdField(false), metadata: metadataField(), selector: optStr() });
+const UpdateSchema = z.object({ protectThreshold: protectThresholdField(true), metadata: metadataField(), selector: optStr() });
 const ListSchema = z.object({ pageNo: reqInt('pageNo'), pageSize: reqInt('pageSize'), groupName: optStr(), namespaceId: optStr() });
 const NamesSchema = z.object({ namespaceId: optStr(), expr: strOr('') });
 const SubscribersSchema = z.object({ pageNo: intOr(1), pageSize: intOr(1000) });
@@ -41,7 +42,7 @@ const CatalogServicesSchema = z.object({
 });
 const ClusterSchema = z.object({
   clusterName: reqStr('clusterName'),
-  checkPort: reqInt('checkPort'),
+  checkPort: rangedInt('checkPort', 0, 65535, true),
   useInstancePort4Check: reqLenientBool('useInstancePort4Check'),
   healthChecker: reqStr('healthChecker'),
   metadata: metadataField(),
@@ -72,7 +73,7 @@ export function v1ServiceRoutes(app: FastifyInstance, deps: HttpDeps): void {
     const f = parseParams(UpdateSchema, p);
     const selector = parseSelector(f.selector);
     // Nacos replaces metadata and selector with what the request carries (absent → empty / none).
-    await naming.updateService(service, { protectThreshold: f.protectThreshold, metadata: f.metadata ?? {}, selector });
+    await naming.updateService(service, { protectThreshold: f.protectThreshold ?? 0, metadata: f.metadata ?? {}, selector });
     return sendText(reply, 'ok');
   });
 
@@ -192,7 +193,7 @@ export function v1ServiceRoutes(app: FastifyInstance, deps: HttpDeps): void {
     const healthChecker = parseHealthChecker(f.healthChecker);
     await naming.updateCluster(service, f.clusterName, {
       healthChecker,
-      checkPort: f.checkPort,
+      checkPort: f.checkPort ?? 0,
       useInstancePort4Check: f.useInstancePort4Check,
       metadata: f.metadata ?? {},
     });

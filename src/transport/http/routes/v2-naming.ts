@@ -16,7 +16,6 @@ import {
   intOr,
   javaBoolOr,
   metadataField,
-  optDouble,
   optLenientBool,
   optStr,
   parseParams,
@@ -39,7 +38,7 @@ import {
 } from '../instance-ops.js';
 import { ANY_METHOD, namingParams, paramsOf, sendRawJson, sendResult, sendServiceInfo, sendText, type HttpDeps } from '../kit.js';
 import { lenientBool, namespaceOf } from '../params.js';
-import { page, parseSelector, serviceDetail, serviceFacts } from '../service-views.js';
+import { page, parseSelector, protectThresholdField, serviceDetail, serviceFacts } from '../service-views.js';
 import { switchDomain, updateSwitch } from '../switches.js';
 import { v2ClientRoutes } from './v2-clients.js';
 import { metrics } from './v1-operator.js';
@@ -56,7 +55,7 @@ const ListSchema = z.object({
 });
 const ServiceFormSchema = z.object({
   ephemeral: lenientBoolOr(false),
-  protectThreshold: optDouble(),
+  protectThreshold: protectThresholdField(false),
   metadata: metadataField(),
   selector: optStr(),
 });
