@@ -1,10 +1,10 @@
 /**
- * Permission matching (spec http.md §4.3). A naming request touches a resource: a namespace, a
- * group and a service (`namespaceId:group:naming/serviceName` in a permission's terms); a role's
- * permission names a resource pattern where `*` matches any run of characters (e.g. `public:*:*`,
- * `dev:DEFAULT_GROUP:naming/order-*`) and an action `r`, `w` or `rw`. Unlike Nacos (which turns the
- * pattern into a Java regex), every other character is literal, so a `.` in a service name matches
- * only a `.`.
+ * Permission matching (docs/auth.md, "Permissions"). A naming request touches a resource: a
+ * namespace, a group and a service (`namespaceId:group:naming/serviceName` in a permission's
+ * terms); a role's permission names a resource pattern where `*` matches any run of characters
+ * (e.g. `public:*:*`, `dev:DEFAULT_GROUP:naming/order-*`) and an action `r`, `w` or `rw`. Unlike
+ * Nacos (which turns the pattern into a Java regex), every other character is literal, so a `.` in
+ * a service name matches only a `.`.
  *
  * The pattern is matched part by part, not against one joined string: its text up to the first `:`
  * matches the namespace, up to the second `:` the group, the rest `naming/<service>`. Group and
