@@ -16,7 +16,7 @@ import type { PersistentStore, StoreWrite } from '../persistence/persistent-stor
 import { AuthState, authKeys, SECRET_KEY } from './auth-state.js';
 import { AuthError, BAD_CREDENTIALS } from './errors.js';
 import { DEFAULT_BCRYPT_COST, hashPassword, MAX_PASSWORD_BYTES, verifyPassword } from './passwords.js';
-import { PERMISSION_ACTIONS, permits, ROLE_ADMIN, type Action, type Permission, type PermissionAction } from './permissions.js';
+import { PERMISSION_ACTIONS, permits, ROLE_ADMIN, type Action, type NamingResource, type Permission, type PermissionAction } from './permissions.js';
 import { decodeSecret, MIN_SECRET_BYTES, TokenCodec } from './tokens.js';
 
 /** What an endpoint requires: nothing, any known user, read or write on its naming resource, or ROLE_ADMIN. */
@@ -144,7 +144,7 @@ export class AuthService {
   }
 
   /** Throws AuthError (`authorization failed!`) unless `id` may access `resource` as `access` requires. */
-  authorize(id: Identity, access: Access, resource?: string): void {
+  authorize(id: Identity, access: Access, resource?: NamingResource): void {
     if (access === 'open' || access === 'user' || id.globalAdmin) return;
     if (access === 'admin' || resource === undefined) throw AuthError.permission();
     const action: Action = access === 'read' ? 'r' : 'w';

@@ -187,6 +187,57 @@ describe('auth on: the real server', () => {
     assert.ok(calls > 100, `only ${calls} endpoint calls`);
   });
 
+  it('a user with rw on public:DEFAULT_GROUP:* reaches no other group through any endpoint (issue 11)', async () => {
+    // Every service route of the list, with the sample's service moved into group SECRET:
+    // `SECRET@@svc` alone is checked on SECRET (403); with groupName=DEFAULT_GROUP the request
+    // names two groups and is refused (400), for the admin too. Nothing in SECRET changes.
+    await admin('POST', '/nacos/v1/ns/instance', { serviceName: `SECRET@@${SVC}`, ip: IP, port: 7601, metadata: 'k=v' });
+    await admin('POST', '/nacos/v1/auth/users', { username: 'it-grp', password: 'pw' });
+    await admin('POST', '/nacos/v1/auth/roles', { role: 'it-grp-role', username: 'it-grp' });
+    await admin('POST', '/nacos/v1/auth/permissions', { role: 'it-grp-role', resource: 'public:DEFAULT_GROUP:*', action: 'rw' });
+    const grp = { username: 'it-grp', password: 'pw' };
+    const secretState = async (): Promise<string> => {
+      const list = await server.get('/nacos/v1/ns/instance/list', { serviceName: `SECRET@@${SVC}`, accessToken: token });
+      const services = await server.get('/nacos/v1/ns/service/list', { groupName: 'SECRET', pageNo: 1, pageSize: 100, accessToken: token });
+      const detail = await server.get('/nacos/v1/ns/service', { serviceName: `SECRET@@${SVC}`, accessToken: token });
+      return JSON.stringify([jsonOf<{ hosts: unknown[] }>(list).hosts, services.text, detail.text]);
+    };
+    const before = await secretState();
+    assert.ok(before.includes('7601'), before);
+    const failures: string[] = [];
+    const expect = async (what: string, r: Promise<HttpResult>, status: number) => {
+      const got = await r;
+      if (got.status !== status) failures.push(`${what}: got ${got.status} (want ${status}) ${got.text.slice(0, 160)}`);
+    };
+    let calls = 0;
+    for (const rule of ENDPOINT_RULES) {
+      if (rule.access !== 'read' && rule.access !== 'write') continue;
+      const anyMethod = rule.methods.length === ALL_METHODS.length;
+      for (const method of rule.methods) {
+        const s = sampleFor(method, rule.path, anyMethod);
+        const what = `${method} ${rule.path}`;
+        const scope = rule.scope ?? 'service';
+        if (scope === 'group') {
+          await expect(`${what} groupName=SECRET`, call(method, rule.path, s, { groupName: 'SECRET', ...grp }), 403);
+          calls++;
+          continue;
+        }
+        if (scope !== 'service') continue;
+        const name = String(s.params?.['serviceName'] ?? '');
+        assert.notEqual(name, '', `${what}: the sample names no service`);
+        const bare = name.includes('@@') ? name.split('@@')[1] : name;
+        const secret = { ...s, params: { ...s.params, serviceName: `SECRET@@${bare}` } };
+        await expect(`${what} SECRET@@ as it-grp`, call(method, rule.path, secret, grp), 403);
+        await expect(`${what} SECRET@@ + groupName as it-grp`, call(method, rule.path, secret, { groupName: 'DEFAULT_GROUP', ...grp }), 400);
+        await expect(`${what} SECRET@@ + groupName as admin`, call(method, rule.path, secret, { groupName: 'DEFAULT_GROUP', accessToken: token }), 400);
+        calls++;
+      }
+    }
+    assert.deepEqual(failures, []);
+    assert.ok(calls > 35, `only ${calls} routes`);
+    assert.equal(await secretState(), before, 'nothing in SECRET changed');
+  });
+
   it('a user with r on public reads but cannot write', async () => {
     await admin('POST', '/nacos/v1/auth/permissions', { role: 'it-role', resource: 'public:*:*', action: 'r' });
     const list = await server.get('/nacos/v1/ns/instance/list', { serviceName: SVC, username: 'it-user', password: 'pw' });

@@ -4,7 +4,7 @@ import { AuthService, AUTH_DISABLED_TOKEN, type AuthServiceOptions } from '../..
 import { AuthState, authKeys, SECRET_KEY } from '../../src/auth/auth-state.js';
 import { AuthError, BAD_CREDENTIALS } from '../../src/auth/errors.js';
 import { hashPassword, verifyPassword } from '../../src/auth/passwords.js';
-import { namingResource, permits } from '../../src/auth/permissions.js';
+import { namingResource, permits, resourceText } from '../../src/auth/permissions.js';
 import { algorithmFor, decodeSecret, TokenCodec } from '../../src/auth/tokens.js';
 import { ConfigError } from '../../src/config/config.js';
 import { ManualClock } from '../../src/core/clock.js';
@@ -97,22 +97,51 @@ describe('tokens', () => {
 });
 
 describe('permissions', () => {
-  test('naming resources: defaults and grouped names', () => {
-    assert.equal(namingResource('', '', 'svc'), 'public:DEFAULT_GROUP:naming/svc');
-    assert.equal(namingResource('dev', 'G', 'svc'), 'dev:G:naming/svc');
-    assert.equal(namingResource('dev', undefined, 'G@@svc'), 'dev:G:naming/svc');
-    assert.equal(namingResource('dev', 'G', undefined), 'dev:G:naming/*');
+  test('naming resources: defaults; the service is taken as resolved (no @@ splitting here)', () => {
+    assert.deepEqual(namingResource('', '', 'svc'), { namespace: 'public', group: 'DEFAULT_GROUP', name: 'svc' });
+    assert.deepEqual(namingResource('dev', 'G', 'svc'), { namespace: 'dev', group: 'G', name: 'svc' });
+    assert.deepEqual(namingResource('dev', 'G', undefined), { namespace: 'dev', group: 'G', name: '*' });
+    assert.equal(resourceText(namingResource(' dev ', ' G ', 'svc')), 'dev:G:naming/svc');
   });
 
+  const res = (text: string) => {
+    const [namespace, group, rest] = text.split(':') as [string, string, string];
+    return { namespace, group, name: rest.slice('naming/'.length) };
+  };
+
   test('wildcards, actions, and literal characters', () => {
-    const r = 'public:DEFAULT_GROUP:naming/order.svc';
+    const r = res('public:DEFAULT_GROUP:naming/order.svc');
     assert.equal(permits({ resource: 'public:*:*', action: 'r' }, r, 'r'), true);
     assert.equal(permits({ resource: 'public:*:*', action: 'r' }, r, 'w'), false);
     assert.equal(permits({ resource: 'public:*:*', action: 'rw' }, r, 'w'), true);
     assert.equal(permits({ resource: 'dev:*:*', action: 'rw' }, r, 'r'), false);
     assert.equal(permits({ resource: 'public:DEFAULT_GROUP:naming/order*', action: 'w' }, r, 'w'), true);
-    assert.equal(permits({ resource: 'public:DEFAULT_GROUP:naming/order.svc', action: 'w' }, 'public:DEFAULT_GROUP:naming/orderXsvc', 'w'), false);
+    assert.equal(permits({ resource: 'public:DEFAULT_GROUP:naming/order.svc', action: 'w' }, res('public:DEFAULT_GROUP:naming/orderXsvc'), 'w'), false);
     assert.equal(permits({ resource: 'pub', action: 'rw' }, r, 'r'), false, 'a prefix is not a match');
+    assert.equal(permits({ resource: '*', action: 'rw' }, r, 'r'), true);
+    assert.equal(permits({ resource: 'public:*', action: 'rw' }, r, 'r'), true);
+    assert.equal(permits({ resource: 'dev:*', action: 'rw' }, r, 'r'), false);
+  });
+
+  test('a pattern is matched part by part: a group holding ":" is not another group', () => {
+    // Groups (and service names) may contain ':'. Joined, `public:DEFAULT_GROUP:x:naming/svc`
+    // would match `public:DEFAULT_GROUP:*` although the group is `DEFAULT_GROUP:x`.
+    const colon = { namespace: 'public', group: 'DEFAULT_GROUP:x', name: 'svc' };
+    assert.equal(permits({ resource: 'public:DEFAULT_GROUP:*', action: 'rw' }, colon, 'w'), false);
+    assert.equal(permits({ resource: 'public:DEFAULT_GROUP:naming/*', action: 'rw' }, colon, 'r'), false);
+    assert.equal(permits({ resource: 'public:*:*', action: 'rw' }, colon, 'w'), true, 'a group wildcard covers it');
+    assert.equal(permits({ resource: 'public:DEFAULT_GROUP:naming/a:b', action: 'r' }, { namespace: 'public', group: 'DEFAULT_GROUP', name: 'a:b' }, 'r'), true);
+    // A namespace cannot hold ':' (parameter rules), but a pattern never lets it span parts either.
+    assert.equal(permits({ resource: 'public:*:*', action: 'r' }, { namespace: 'public:x', group: 'G', name: 's' }, 'r'), false);
+  });
+
+  test('list and namespace-wide resources need a wildcard grant', () => {
+    const group = namingResource('public', 'DEFAULT_GROUP', '*');
+    const everyNamespace = namingResource('*', '*', '*');
+    assert.equal(permits({ resource: 'public:DEFAULT_GROUP:naming/order-*', action: 'r' }, group, 'r'), false);
+    assert.equal(permits({ resource: 'public:DEFAULT_GROUP:*', action: 'r' }, group, 'r'), true);
+    assert.equal(permits({ resource: 'public:*:*', action: 'r' }, everyNamespace, 'r'), false);
+    assert.equal(permits({ resource: '*:*:*', action: 'r' }, everyNamespace, 'r'), true);
   });
 });
 

@@ -6,12 +6,16 @@ import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import { AuthService } from '../../src/auth/auth-service.js';
 import { ManualClock } from '../../src/core/clock.js';
+import { NacosError } from '../../src/core/errors.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { MemoryStore } from '../../src/persistence/memory-store.js';
 import { grpcAuthorizer } from '../../src/transport/grpc/authorizer.js';
 import { okResponse } from '../../src/transport/grpc/codec.js';
+import { namingHandlers } from '../../src/transport/grpc/naming-handlers.js';
+import { grpcResource } from '../../src/transport/grpc/naming-scope.js';
 import { ProbeClient } from '../../src/transport/grpc/probe-client.js';
 import { SdkGrpcServer } from '../../src/transport/grpc/sdk-server.js';
+import { createHttpContext } from './helpers/http-context.js';
 
 const T = { timeout: 15_000 };
 const SETUP = { clientVersion: 'Nacos-Rust-Client:0.8.0', abilities: {}, tenant: 'public', labels: { module: 'naming' }, headers: {}, requestId: null };
@@ -32,6 +36,13 @@ async function harness(t: TestContext) {
   await auth.createUser('reader', 'pw');
   await auth.addRole('readers', 'reader');
   await auth.addPermission('readers', 'public:*:*', 'r');
+  // `grp`: rw on one group of public; `one`: r on one service of it.
+  await auth.createUser('grp', 'pw');
+  await auth.addRole('grp-role', 'grp');
+  await auth.addPermission('grp-role', 'public:DEFAULT_GROUP:*', 'rw');
+  await auth.createUser('one', 'pw');
+  await auth.addRole('one-role', 'one');
+  await auth.addPermission('one-role', 'public:DEFAULT_GROUP:naming/svc', 'r');
   const handled: string[] = [];
   const server = new SdkGrpcServer({
     host: '127.0.0.1',
@@ -43,10 +54,12 @@ async function harness(t: TestContext) {
     handled.push('InstanceRequest');
     return { type: 'InstanceResponse', body: okResponse() };
   });
-  server.registerHandler('ServiceQueryRequest', () => {
-    handled.push('ServiceQueryRequest');
-    return { type: 'QueryServiceResponse', body: okResponse() };
-  });
+  for (const type of ['ServiceQueryRequest', 'ServiceListRequest', 'BatchInstanceRequest', 'PersistentInstanceRequest', 'SubscribeServiceRequest']) {
+    server.registerHandler(type, () => {
+      handled.push(type);
+      return { type: 'QueryServiceResponse', body: okResponse() };
+    });
+  }
   await server.start();
   const client = new ProbeClient(`127.0.0.1:${server.boundPort}`);
   t.after(async () => {
@@ -59,7 +72,9 @@ async function harness(t: TestContext) {
   assert.equal(server.connectionCount(), 1);
   const admin = (await auth.login('nacos', 'adminpw')).accessToken;
   const reader = (await auth.login('reader', 'pw')).accessToken;
-  return { client, handled, admin, reader };
+  const grp = (await auth.login('grp', 'pw')).accessToken;
+  const one = (await auth.login('one', 'pw')).accessToken;
+  return { client, handled, admin, reader, grp, one };
 }
 
 const INSTANCE = { headers: {}, requestId: '1', namespace: 'public', serviceName: 'svc', groupName: 'DEFAULT_GROUP', type: 'registerInstance', instance: { ip: '127.0.0.1', port: 1 } };
@@ -92,4 +107,64 @@ test('the token in Metadata.headers (or user name + password) lets requests thro
   const otherNs = await h.client.request('ServiceQueryRequest', { ...QUERY, namespace: 'dev' }, { headers: { accessToken: h.reader } });
   assert.equal(otherNs.body['errorCode'], 403);
   assert.deepEqual(h.handled, ['InstanceRequest', 'ServiceQueryRequest', 'ServiceQueryRequest']);
+});
+
+test('a grouped serviceName is refused before any handler, with or without groupName, even for an admin', T, async (t) => {
+  // Issue 11: the check read `groupName`, the key came from the name; every SDK request takes a
+  // bare name, so `@@` in it is refused with the handler's typed 400 (docs/auth.md).
+  const h = await harness(t);
+  const batch = { ...INSTANCE, type: 'batchRegisterInstance', instances: [INSTANCE.instance] };
+  const subscribe = { headers: {}, requestId: '4', namespace: 'public', groupName: 'DEFAULT_GROUP', subscribe: true, clusters: '' };
+  const requests: [string, Record<string, unknown>][] = [
+    ['InstanceRequest', INSTANCE],
+    ['BatchInstanceRequest', batch],
+    ['PersistentInstanceRequest', INSTANCE],
+    ['ServiceQueryRequest', QUERY],
+    ['SubscribeServiceRequest', subscribe],
+  ];
+  for (const [type, body] of requests) {
+    for (const token of [h.grp, h.admin]) {
+      for (const groupName of ['DEFAULT_GROUP', null]) {
+        const r = await h.client.request(type, { ...body, serviceName: 'SECRET@@svc', groupName }, { headers: { accessToken: token } });
+        const what = `${type} groupName=${groupName} ${token === h.admin ? 'admin' : 'grp'}`;
+        assert.equal(r.body['resultCode'], 500, what);
+        assert.equal(r.body['errorCode'], 400, what);
+        assert.equal(r.body['message'], "Param 'serviceName' is illegal, illegal characters should not appear in the param.", what);
+      }
+    }
+  }
+  assert.deepEqual(h.handled, []);
+  // The same user on its own group goes through.
+  assert.equal((await h.client.request('InstanceRequest', INSTANCE, { headers: { accessToken: h.grp } })).body['resultCode'], 200);
+  assert.deepEqual(h.handled, ['InstanceRequest']);
+});
+
+test('ServiceList is checked on the group it lists, not on a serviceName it ignores', T, async (t) => {
+  const h = await harness(t);
+  const list = { headers: {}, requestId: '5', namespace: 'public', groupName: 'DEFAULT_GROUP', serviceName: 'svc', pageNo: 1, pageSize: 10 };
+  const denied = await h.client.request('ServiceListRequest', list, { headers: { accessToken: h.one } });
+  assert.equal(denied.body['errorCode'], 403);
+  assert.equal((await h.client.request('ServiceQueryRequest', QUERY, { headers: { accessToken: h.one } })).body['resultCode'], 200, 'the one service stays readable');
+  assert.equal((await h.client.request('ServiceListRequest', list, { headers: { accessToken: h.grp } })).body['resultCode'], 200);
+  assert.equal((await h.client.request('ServiceListRequest', { ...list, groupName: 'SECRET', serviceName: null }, { headers: { accessToken: h.grp } })).body['errorCode'], 403);
+  assert.deepEqual(h.handled, ['ServiceQueryRequest', 'ServiceListRequest']);
+});
+
+test('the handlers resolve the key the hook checks; a grouped name is refused with the parameter checker off too', () => {
+  const h = createHttpContext({ properties: { 'nacos.core.param.check.enabled': 'false' } });
+  const handlers = namingHandlers(h.ctx);
+  const hc = { connectionId: 'c1', clientIp: '127.0.0.1', remoteAddress: '127.0.0.1:1', appName: 'a', clientVersion: 'v' };
+  const body = { ...INSTANCE, namespace: ' dev ', groupName: ' G ', serviceName: ' svc ' };
+  assert.deepEqual(grpcResource('service', body), { namespace: 'dev', group: 'G', name: 'svc' });
+  handlers['InstanceRequest']!(body, hc);
+  assert.deepEqual([...h.registry.allServices()].map((s) => s.key), [{ namespace: 'dev', group: 'G', name: 'svc' }]);
+  // Before: the checker off, `SECRET@@svc` became a service of that literal name in groupName's group.
+  const before = h.snapshot();
+  for (const groupName of ['DEFAULT_GROUP', null]) {
+    assert.throws(
+      () => handlers['InstanceRequest']!({ ...INSTANCE, serviceName: 'SECRET@@svc', groupName }, hc),
+      (e: unknown) => e instanceof NacosError && e.status === 400 && /illegal characters/.test(e.message),
+    );
+  }
+  assert.equal(h.snapshot(), before);
 });

@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { ManualClock } from '../../src/core/clock.js';
 import { ENDPOINT_RULES, hasRule, renderRulesTable } from '../../src/transport/http/auth-rules.js';
 import { createHttpServer } from '../../src/transport/http/http-server.js';
-import { createHttpContext, form, json, query, type HttpContext } from './helpers/http-context.js';
+import { createHttpContext, form, json, qs, query, type HttpContext, type ServiceInfoJson } from './helpers/http-context.js';
 
 const SECRET = Buffer.alloc(32, 9).toString('base64');
 const AUTH_ON = { 'nacos.core.auth.enabled': 'true', 'nacos.core.auth.plugin.nacos.token.secret.key': SECRET };
@@ -265,5 +265,141 @@ describe('distro forwarding with auth on', () => {
       await forwarding.close();
       await owner.app.close();
     }
+  });
+});
+
+/**
+ * Issue 11, defect 1: the permission must be checked on exactly the key the handler acts on
+ * (docs/security.md §1). User `grp` holds `rw` on `public:DEFAULT_GROUP:*` only; the service
+ * `SECRET@@paysvc` holds one instance registered by the admin.
+ */
+describe('the service a request names is the one checked', () => {
+  let h: Awaited<ReturnType<typeof setup>>;
+  let grp: string;
+  const SECRET_REG = { serviceName: 'SECRET@@paysvc', ip: '127.0.0.9', port: 9000 };
+  const conflict = { serviceName: 'SECRET@@paysvc', groupName: 'DEFAULT_GROUP' };
+  const CONFLICT_TEXT = "Param 'serviceName' is illegal, its group 'SECRET' differs from groupName 'DEFAULT_GROUP'.";
+
+  before(async () => {
+    h = await setup();
+    await h.auth!.createUser('grp', 'pw');
+    await h.auth!.addRole('grp-role', 'grp');
+    await h.auth!.addPermission('grp-role', 'public:DEFAULT_GROUP:*', 'rw');
+    grp = await loginToken(h.app, 'grp', 'pw');
+    const reg = await query(h.app, 'POST', '/nacos/v1/ns/instance', { ...SECRET_REG, accessToken: h.admin });
+    assert.equal(reg.statusCode, 200, reg.body);
+    const svc = await query(h.app, 'POST', '/nacos/v1/ns/service', { serviceName: 'SECRET@@paysvc', accessToken: h.admin });
+    assert.equal(svc.statusCode, 400, 'an ephemeral service already exists: created by the register');
+  });
+  after(async () => {
+    await h.app.close();
+  });
+
+  test('the issue: list, register, deregister and service edit in SECRET with groupName=DEFAULT_GROUP are refused', async () => {
+    const before = h.snapshot();
+    const t = { accessToken: grp };
+    const calls: [string, 'GET' | 'POST' | 'DELETE' | 'PUT', string, Record<string, string | number>][] = [
+      ['read', 'GET', LIST, { ...conflict }],
+      ['register', 'POST', '/nacos/v1/ns/instance', { ...conflict, ip: '127.0.0.66', port: 6666 }],
+      ['deregister', 'DELETE', '/nacos/v1/ns/instance', { ...conflict, ip: '127.0.0.9', port: 9000 }],
+      ['edit', 'PUT', '/nacos/v1/ns/service', { ...conflict, protectThreshold: 0.9 }],
+    ];
+    for (const [what, method, path, params] of calls) {
+      const r = await query(h.app, method, path, { ...params, ...t });
+      assert.equal(r.statusCode, 400, `${what}: ${r.body}`);
+      assert.equal(r.body, CONFLICT_TEXT, what);
+      assert.ok(!r.body.includes('127.0.0.9'), `${what}: no SECRET data in the answer`);
+      // Without groupName the embedded group is the one checked.
+      const bare = await query(h.app, method, path, { ...params, groupName: '', ...t });
+      assert.equal(bare.statusCode, 403, `${what} without groupName: ${bare.body}`);
+    }
+    assert.equal(h.snapshot(), before, 'nothing applied');
+  });
+
+  test('the conflict is refused for an admin too, in each family format; nothing applied', async () => {
+    const before = h.snapshot();
+    const a = { accessToken: h.admin };
+    const v1 = await query(h.app, 'POST', '/nacos/v1/ns/instance', { ...conflict, ip: '127.0.0.66', port: 6666, ...a });
+    assert.equal(v1.statusCode, 400);
+    assert.equal(v1.body, CONFLICT_TEXT);
+    const v2 = await query(h.app, 'PATCH', '/nacos/v2/ns/instance', { ...conflict, ip: '127.0.0.9', port: 9000, weight: 5, ...a });
+    assert.equal(v2.statusCode, 400);
+    assert.deepEqual(json(v2), { code: 20009, message: 'parameter mismatch', data: CONFLICT_TEXT });
+    assert.equal(h.snapshot(), before);
+  });
+
+  test('every service route refuses the conflict with the same 400, whatever the family', async () => {
+    const failures: string[] = [];
+    for (const rule of ENDPOINT_RULES) {
+      if ((rule.access !== 'read' && rule.access !== 'write') || (rule.scope ?? 'service') !== 'service') continue;
+      for (const method of rule.methods) {
+        for (const token of [grp, h.admin]) {
+          const r = await query(h.app, method, rule.path, { ...conflict, ip: '127.0.0.9', port: 9000, accessToken: token });
+          const text = r.headers['content-type']?.toString().startsWith('application/json') ? json<{ data?: string }>(r).data : r.body;
+          if (r.statusCode !== 400 || text !== CONFLICT_TEXT) failures.push(`${method} ${rule.path}: ${r.statusCode} ${r.body.slice(0, 120)}`);
+        }
+      }
+    }
+    assert.deepEqual(failures, []);
+  });
+
+  test('a grouped name with the same groupName (what nacos-naming sends) and a plain one are fine', async () => {
+    const t = { accessToken: grp };
+    const grouped = await query(h.app, 'POST', '/nacos/v1/ns/instance', { serviceName: 'DEFAULT_GROUP@@ok', groupName: 'DEFAULT_GROUP', ip: '127.0.0.7', port: 7, ...t });
+    assert.equal(grouped.statusCode, 200, grouped.body);
+    const list = json<ServiceInfoJson>(await query(h.app, 'GET', LIST, { serviceName: 'ok', ...t }));
+    assert.deepEqual(list.hosts.map((x) => x.port), [7]);
+  });
+
+  test('query and form body: the first value wins in the filter and in the handler alike', async () => {
+    const t = { accessToken: grp };
+    // The query names DEFAULT_GROUP@@twice, the body SECRET: the request acts on (and is checked on) the query's.
+    const r = await h.app.inject({
+      method: 'POST',
+      url: `/nacos/v1/ns/instance?${qs({ serviceName: 'twice', groupName: 'DEFAULT_GROUP', ...t })}`,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: qs({ serviceName: 'SECRET@@twice', groupName: 'SECRET', ip: '127.0.0.8', port: 8 }),
+    });
+    assert.equal(r.statusCode, 200, r.body);
+    assert.ok(h.registry.getService({ namespace: 'public', group: 'DEFAULT_GROUP', name: 'twice' }));
+    assert.equal(h.registry.getService({ namespace: 'public', group: 'SECRET', name: 'twice' }), undefined);
+    // The other way round: the query names SECRET, the body's groupName cannot hide it.
+    const before = h.snapshot();
+    const hidden = await h.app.inject({
+      method: 'POST',
+      url: `/nacos/v1/ns/instance?${qs({ serviceName: 'SECRET@@paysvc', ...t })}`,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: qs({ groupName: 'DEFAULT_GROUP', ip: '127.0.0.8', port: 8 }),
+    });
+    assert.equal(hidden.statusCode, 400, hidden.body);
+    assert.equal(h.snapshot(), before);
+  });
+
+  test('a group holding ":" is not the group before it', async () => {
+    const before = h.snapshot();
+    const r = await query(h.app, 'POST', '/nacos/v1/ns/instance', { serviceName: 'svc', groupName: 'DEFAULT_GROUP:x', ip: '127.0.0.5', port: 5, accessToken: grp });
+    assert.equal(r.statusCode, 403, r.body);
+    assert.equal(h.snapshot(), before);
+  });
+
+  test('service lists are checked on the group they list, names without namespaceId on every namespace', async () => {
+    await h.auth!.createUser('one', 'pw');
+    await h.auth!.addRole('one-role', 'one');
+    await h.auth!.addPermission('one-role', 'public:DEFAULT_GROUP:naming/ok', 'r');
+    const one = await loginToken(h.app, 'one', 'pw');
+    // A grant on one service does not list its group, whatever serviceName says.
+    for (const path of ['/nacos/v1/ns/service/list', '/nacos/v2/ns/service/list']) {
+      const r = await query(h.app, 'GET', path, { pageNo: 1, pageSize: 10, serviceName: 'ok', accessToken: one });
+      assert.equal(r.statusCode, 403, `${path}: ${r.body}`);
+    }
+    // A grant on the group lists it; a serviceName naming another group changes nothing.
+    const own = await query(h.app, 'GET', '/nacos/v1/ns/service/list', { pageNo: 1, pageSize: 10, serviceName: 'SECRET@@paysvc', accessToken: grp });
+    assert.equal(own.statusCode, 200, own.body);
+    assert.ok(!own.body.includes('paysvc'));
+    assert.equal((await query(h.app, 'GET', '/nacos/v1/ns/service/list', { pageNo: 1, pageSize: 10, groupName: 'SECRET', accessToken: grp })).statusCode, 403);
+    // `service/names` without namespaceId lists every namespace: a grant on public is not enough.
+    const names = await query(h.app, 'GET', '/nacos/v1/ns/service/names', { accessToken: h.reader });
+    assert.equal(names.statusCode, 403, names.body);
+    assert.equal((await query(h.app, 'GET', '/nacos/v1/ns/service/names', { namespaceId: 'public', accessToken: h.reader })).statusCode, 200);
   });
 });

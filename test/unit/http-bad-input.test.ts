@@ -88,6 +88,22 @@ export const ROWS: Row[] = [
     body: "Param 'serviceName' is illegal, it should be format as 'groupName@@serviceName'",
   },
   {
+    name: 'grouped service name with another groupName',
+    method: 'POST',
+    path: REG,
+    query: { ...ok, serviceName: 'SECRET@@svc', groupName: 'DEFAULT_GROUP' },
+    status: 400,
+    body: "Param 'serviceName' is illegal, its group 'SECRET' differs from groupName 'DEFAULT_GROUP'.",
+  },
+  {
+    name: 'v2 PATCH: grouped service name with another groupName',
+    method: 'PATCH',
+    path: `${V2}/instance`,
+    query: { ...ok, serviceName: 'SECRET@@svc', groupName: 'DEFAULT_GROUP', weight: 2 },
+    status: 400,
+    body: { code: 20009, message: 'parameter mismatch', data: "Param 'serviceName' is illegal, its group 'SECRET' differs from groupName 'DEFAULT_GROUP'." },
+  },
+  {
     name: 'service name "@x"',
     method: 'POST',
     path: REG,

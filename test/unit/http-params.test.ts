@@ -77,7 +77,10 @@ test('params: metadata as JSON or k=v (UtilsAndCommons.parseMetadata)', () => {
 test('params: service names, v1 plain or grouped, v2 bare', () => {
   assert.deepEqual(serviceKeyV1(undefined, 'svc', undefined), { namespace: 'public', group: 'DEFAULT_GROUP', name: 'svc' });
   assert.deepEqual(serviceKeyV1('ns1', 'svc', 'G'), { namespace: 'ns1', group: 'G', name: 'svc' });
-  assert.deepEqual(serviceKeyV1(undefined, 'G2@@svc', 'G'), { namespace: 'public', group: 'G2', name: 'svc' });
+  assert.deepEqual(serviceKeyV1(undefined, 'G2@@svc', undefined), { namespace: 'public', group: 'G2', name: 'svc' });
+  assert.deepEqual(serviceKeyV1(undefined, 'G2@@svc', 'G2'), { namespace: 'public', group: 'G2', name: 'svc' });
+  // A groupName naming another group is refused (docs/auth.md, "Which service a request names").
+  assert.throws(() => serviceKeyV1(undefined, 'G2@@svc', 'G'), /its group 'G2' differs from groupName 'G'/);
   assert.throws(() => serviceKeyV1(undefined, '@@svc', undefined), /groupName can't be empty/);
   assert.throws(() => serviceKeyV1(undefined, 'svc@@', undefined), /should be format as 'groupName@@serviceName'/);
   assert.deepEqual(serviceKeyV2(undefined, 'svc', 'G'), { namespace: 'public', group: 'G', name: 'svc' });

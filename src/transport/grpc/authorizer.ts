@@ -1,7 +1,9 @@
 /**
  * The SDK port's auth filter (spec grpc.md §6), plugged into SdkGrpcServer as its `authorize`
  * hook when auth is on. Naming writes (Instance, BatchInstance, PersistentInstance) need `w`,
- * reads (ServiceQuery, Subscribe, ServiceList) need `r` on `namespace:group:naming/service`.
+ * reads (ServiceQuery, Subscribe, ServiceList) need `r`, on the service the handler resolves from
+ * the same fields with the same function (naming-scope.ts), or on the whole group for ServiceList.
+ * A body that names no service (a grouped `serviceName`) is refused with the handler's typed 400.
  * Credentials come from the request headers (`Metadata.headers`): `accessToken` (what the SDKs
  * send after their HTTP login), `Authorization: Bearer`, or `username` + `password`. Other request
  * types (HealthCheck...) are never checked. A refusal is the expected response type with
@@ -9,32 +11,35 @@
  */
 import type { AuthService } from '../../auth/auth-service.js';
 import { AuthError } from '../../auth/errors.js';
-import { namingResource } from '../../auth/permissions.js';
+import type { NamingResource } from '../../auth/permissions.js';
+import { NacosError } from '../../core/errors.js';
+import { grpcResource, NAMING_ACCESS } from './naming-scope.js';
 import type { RequestAuthorizer } from './sdk-server.js';
-
-const ACCESS: Readonly<Record<string, 'read' | 'write'>> = {
-  InstanceRequest: 'write',
-  BatchInstanceRequest: 'write',
-  PersistentInstanceRequest: 'write',
-  ServiceQueryRequest: 'read',
-  SubscribeServiceRequest: 'read',
-  ServiceListRequest: 'read',
-};
-
-const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+import type { TypedMessage } from './codec.js';
 
 export function grpcAuthorizer(auth: AuthService, responseTypeOf: (requestType: string) => string): RequestAuthorizer {
+  const refuse = (type: string, errorCode: number, message: string): TypedMessage => ({
+    type: responseTypeOf(type),
+    body: { resultCode: 500, errorCode, message, requestId: null, success: false },
+  });
   return async (type, body, ctx) => {
-    const access = ACCESS[type];
-    if (!access) return null;
+    const need = NAMING_ACCESS[type];
+    if (!need) return null;
     const h = ctx.headers;
     try {
       const id = await auth.identify({ authorization: h['Authorization'], accessToken: h['accessToken'], username: h['username'], password: h['password'] });
-      auth.authorize(id, access, namingResource(str(body['namespace']), str(body['groupName']), str(body['serviceName'])));
+      let resource: NamingResource;
+      try {
+        resource = grpcResource(need.scope, body);
+      } catch (e) {
+        if (e instanceof NacosError) return refuse(type, e.status, e.message);
+        throw e;
+      }
+      auth.authorize(id, need.access, resource);
       return null;
     } catch (e) {
       if (!(e instanceof AuthError)) throw e;
-      return { type: responseTypeOf(type), body: { resultCode: 500, errorCode: 403, message: e.message, requestId: null, success: false } };
+      return refuse(type, 403, e.message);
     }
   };
 }

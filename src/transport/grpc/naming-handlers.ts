@@ -15,6 +15,7 @@ import type { PushSink } from '../../naming/push-engine.js';
 import { serviceInfoChunks, type RenderedServiceInfo } from '../../naming/service-info-view.js';
 import type { Subscriber } from '../../naming/subscriptions.js';
 import { fixedReply, JsonChunks } from './codec.js';
+import { grpcGroupScope, grpcServiceKey } from './naming-scope.js';
 import { parseBody } from './validation.js';
 
 /**
@@ -107,15 +108,20 @@ const listRequest = z.object({
   selector: opt(z.string()),
 });
 
-/** Nacos' param checker for names (typed failure with errorCode 400, spec §5.2). */
+/**
+ * Nacos' param checker for names (typed failure with errorCode 400, spec §5.2), then the key the
+ * request names — resolved by the function the auth hook uses too (naming-scope.ts).
+ */
 function serviceKeyOf(ctx: AppContext, b: { namespace?: string | null; serviceName: string; groupName?: string | null }, clusters?: string): ServiceKey {
-  const key: ServiceKey = { namespace: normalizeNamespace(b.namespace), group: normalizeGroup(b.groupName), name: b.serviceName.trim() };
   if (ctx.config.bool('nacos.core.param.check.enabled')) {
     const err =
-      checkNamespaceId(key.namespace) ?? checkServiceName(key.name) ?? checkGroup(key.group) ?? (clusters ? checkClusters(clusters) : null);
+      checkNamespaceId(normalizeNamespace(b.namespace)) ??
+      checkServiceName(b.serviceName.trim()) ??
+      checkGroup(normalizeGroup(b.groupName)) ??
+      (clusters ? checkClusters(clusters) : null);
     if (err) throw badRequest(`Param check invalid:${err}`);
   }
-  return key;
+  return grpcServiceKey(b);
 }
 
 function toInput(i: z.infer<typeof instanceSchema>): InstanceInput {
@@ -209,8 +215,7 @@ export function namingHandlers(ctx: AppContext): Record<string, NamingHandler> {
     },
     ServiceListRequest: (body) => {
       const b = parseBody(listRequest, body);
-      const namespace = normalizeNamespace(b.namespace);
-      const group = normalizeGroup(b.groupName);
+      const { namespace, group } = grpcGroupScope(b);
       const { count, names } = naming.listServices(namespace, group, b.pageNo ?? 1, b.pageSize ?? 10);
       return { type: 'ServiceListResponse', body: ok({ count, serviceNames: names }) };
     },

@@ -4,6 +4,11 @@
  * from headers or parameters), and that user must hold what the route requires. Refusals are HTTP
  * 403 with Spring Boot's error JSON whose `message` is Nacos' text, whatever the API family.
  *
+ * A `read`/`write` route is checked on what its handler acts on, derived from the same parameters
+ * by the same functions the handler calls (naming-scope.ts, core/service-key.ts). A request that
+ * names no service (e.g. a grouped `serviceName` whose group differs from `groupName`) is refused
+ * here with the handler's 400, once its caller is identified.
+ *
  * Runs as a `preValidation` hook: after the form body is parsed, before any `preHandler` (the
  * Distro forwarding filter), so a write is checked on the member that received it and again on
  * the member it is forwarded to (the forward carries the caller's headers and parameters).
@@ -12,11 +17,11 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../app-context.js';
 import type { AuthService, Credentials, Identity } from '../../auth/auth-service.js';
 import { AuthError } from '../../auth/errors.js';
-import { namingResource } from '../../auth/permissions.js';
-import { normalizeNamespace } from '../../core/names.js';
+import type { NamingResource } from '../../auth/permissions.js';
 import { ruleFor, type EndpointRule } from './auth-rules.js';
 import { JSON_TYPE } from './errors.js';
 import { paramsOf } from './kit.js';
+import { scopeResource } from './naming-scope.js';
 import { Params } from './params.js';
 
 const identities = new WeakMap<FastifyRequest, Identity>();
@@ -37,9 +42,9 @@ export function credentialsOf(req: FastifyRequest, p: Params): Credentials {
   return { authorization: pick('Authorization'), accessToken: pick('accessToken'), username: pick('username'), password: pick('password') };
 }
 
-export function resourceOf(rule: EndpointRule, p: Params): string {
-  if (rule.scope === 'namespace') return `${normalizeNamespace(p.get('namespaceId'))}:*:naming/*`;
-  return namingResource(p.get('namespaceId'), p.get('groupName'), p.get('serviceName'));
+/** What a `read`/`write` rule is checked on. Throws the handler's 400 when the parameters name no service. */
+export function resourceOf(rule: EndpointRule, p: Params): NamingResource {
+  return scopeResource(rule.scope ?? 'service', p);
 }
 
 /** Spring Boot's error body for `response.sendError(status, message)` (spec http.md §0.4). */
@@ -62,14 +67,22 @@ export function installAuthFilter(app: FastifyInstance, ctx: AppContext, auth: A
     const rule = ruleFor(req.method, route);
     if (rule.access === 'open') return;
     let params: Params;
+    let malformed: unknown = null;
     try {
       params = paramsOf(req);
-    } catch {
+    } catch (e) {
+      malformed = e;
       params = Params.of({}); // malformed parameters: identify from headers only
     }
     try {
       const id = await auth.identify(credentialsOf(req, params));
-      auth.authorize(id, rule.access, rule.access === 'read' || rule.access === 'write' ? resourceOf(rule, params) : undefined);
+      if (rule.access === 'read' || rule.access === 'write') {
+        // Not checkable: answered with the handler's 400 (the error handler renders it per family).
+        if (malformed !== null) throw malformed;
+        auth.authorize(id, rule.access, resourceOf(rule, params));
+      } else {
+        auth.authorize(id, rule.access);
+      }
       identities.set(req, id);
     } catch (e) {
       if (!(e instanceof AuthError)) throw e;

@@ -6,10 +6,12 @@
  * (`/v1/`, `/v2/`, `/v3/`), else `open` (static files); test/unit/auth-http.test.ts fails for any
  * registered route that is not listed.
  *
- * `read`/`write` check the role permissions on the request's naming resource
- * (`namespaceId:group:naming/serviceName`, or `namespaceId:*:naming/*` for scope `namespace`).
+ * `read`/`write` check the role permissions on what the request acts on, derived by the same
+ * functions its handler uses (naming-scope.ts): its service (`namespaceId:group:naming/serviceName`),
+ * or every service of its group, of its namespace, or of every namespace.
  */
 import type { Access } from '../../auth/auth-service.js';
+import type { NamingScope } from './naming-scope.js';
 
 export type RuleMethod = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';
 const ANY: readonly RuleMethod[] = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'];
@@ -19,8 +21,8 @@ export interface EndpointRule {
   /** The route as registered (fastify syntax, e.g. `/nacos/v2/ns/instance/statuses/:key`). */
   readonly path: string;
   readonly access: Access;
-  /** `service` (default): the request's service; `namespace`: the whole namespace. */
-  readonly scope?: 'service' | 'namespace';
+  /** What `read`/`write` is checked on (naming-scope.ts); default `service`, the request's service. */
+  readonly scope?: NamingScope;
   /** Only registered in some set-ups. */
   readonly when?: 'cluster' | 'metrics' | 'raft' | 'ops' | 'console';
 }
@@ -56,8 +58,8 @@ export const ENDPOINT_RULES: readonly EndpointRule[] = [
   rule(['PUT', 'DELETE'], `${V1}/instance/metadata/batch`, 'write'),
   rule(['POST', 'DELETE', 'PUT'], `${V1}/service`, 'write'),
   rule('GET', `${V1}/service`, 'read'),
-  rule('GET', `${V1}/service/list`, 'read'),
-  rule('*', `${V1}/service/names`, 'read', { scope: 'namespace' }),
+  rule('GET', `${V1}/service/list`, 'read', { scope: 'group' }),
+  rule('*', `${V1}/service/names`, 'read', { scope: 'namespaces' }),
   rule('GET', `${V1}/service/subscribers`, 'read'),
   rule('GET', `${V1}/service/selector/types`, 'user'),
   rule('GET', `${V1}/catalog/service`, 'read'),
@@ -81,7 +83,7 @@ export const ENDPOINT_RULES: readonly EndpointRule[] = [
   rule('*', `${V2}/instance/statuses/:key`, 'admin'),
   rule(['POST', 'PUT', 'DELETE'], `${V2}/service`, 'write'),
   rule('GET', `${V2}/service`, 'read'),
-  rule('GET', `${V2}/service/list`, 'read'),
+  rule('GET', `${V2}/service/list`, 'read', { scope: 'group' }),
   rule('*', `${V2}/catalog/instances`, 'read'),
   rule('GET', `${V2}/client`, 'admin'),
   rule('GET', `${V2}/client/list`, 'admin'),
@@ -183,13 +185,20 @@ const ACCESS_TEXT: Readonly<Record<Access, string>> = {
   admin: 'admin',
 };
 
+const SCOPE_TEXT: Readonly<Record<NamingScope, string>> = {
+  service: '',
+  group: ' on the group',
+  namespace: ' on the namespace',
+  namespaces: ' on the namespace (all namespaces without `namespaceId`)',
+};
+
 /** The Markdown table of docs/auth.md (printed by scripts/auth-table.mjs; a unit test compares). */
 export function renderRulesTable(): string {
   const lines = ['| method | path | needs (auth on) |', '|---|---|---|'];
   for (const r of ENDPOINT_RULES) {
     const methods = r.methods.length === ANY.length ? 'any' : r.methods.join(', ');
     let needs = ACCESS_TEXT[r.access];
-    if (r.scope === 'namespace') needs += ' on the namespace';
+    if (r.scope) needs += SCOPE_TEXT[r.scope];
     if (r.when) needs += ` (${r.when} only)`;
     lines.push(`| ${methods} | \`${r.path}\` | ${needs} |`);
   }

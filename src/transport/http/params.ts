@@ -8,7 +8,8 @@
  * syntax, the metadata `JSON or k=v` format) and service-name resolution.
  */
 import { NacosError, badRequest } from '../../core/errors.js';
-import { DEFAULT_GROUP, DEFAULT_NAMESPACE, GROUP_SEP, type ServiceKey } from '../../core/names.js';
+import { DEFAULT_NAMESPACE, type ServiceKey } from '../../core/names.js';
+import { javaSplit, resolveServiceKey } from '../../core/service-key.js';
 
 /** A malformed form body or query string (bad percent-encoding). */
 export function malformedEncoding(where: 'query string' | 'form body'): NacosError {
@@ -156,12 +157,8 @@ export function javaDouble(v: string): number | null {
   return Number(`${m[1]}${m[2]}`);
 }
 
-/** Java `String.split(sep)`: literal separator, trailing empty strings removed. */
-export function javaSplit(s: string, sep: string): string[] {
-  const parts = s.split(sep);
-  while (parts.length > 0 && parts[parts.length - 1] === '') parts.pop();
-  return parts;
-}
+/** Java `String.split(sep)` (kept in core: the service-name rules use it too). */
+export { javaSplit };
 
 /**
  * Nacos `UtilsAndCommons.parseMetadata`: a JSON object of scalar values, else `k=v,k2=v2`.
@@ -208,27 +205,12 @@ export function namespaceOf(v: string | undefined): string {
 }
 
 /**
- * Nacos `NamingUtils.checkServiceNameFormat` + `getGroupName/getServiceName` on a grouped name:
- * `@@svc` → "groupName can't be empty", `svc@@` or `@@` → "it should be format as ...".
- */
-export function splitGroupedStrict(grouped: string): { group: string; name: string } {
-  const parts = javaSplit(grouped, GROUP_SEP);
-  if (parts.length <= 1) {
-    throw badRequest("Param 'serviceName' is illegal, it should be format as 'groupName@@serviceName'", 21000);
-  }
-  if (parts[0] === '') throw badRequest("Param 'serviceName' is illegal, groupName can't be empty", 21000);
-  return { group: parts[0]!, name: parts[1]! };
-}
-
-/**
- * v1 naming: `serviceName` may be plain or grouped. A plain name gets `groupName` (default
- * DEFAULT_GROUP) prepended, as Nacos' `ServiceNameFilter` does before the controller runs
- * (spec §0.3 step 3); then the grouped form is checked.
+ * v1 naming: `serviceName` may be plain or grouped (Nacos' `ServiceNameFilter` prepends `groupName`,
+ * default DEFAULT_GROUP, to a plain one, spec §0.3 step 3); a grouped name whose group differs
+ * from `groupName` is refused (core/service-key.ts).
  */
 export function serviceKeyV1(namespace: string | undefined, serviceName: string, groupName: string | undefined): ServiceKey {
-  const grouped = serviceName.includes(GROUP_SEP) ? serviceName : `${groupName ?? DEFAULT_GROUP}${GROUP_SEP}${serviceName}`;
-  const { group, name } = splitGroupedStrict(grouped);
-  return { namespace: namespaceOf(namespace), group, name };
+  return resolveServiceKey({ namespace, groupName, serviceName }, 'grouped');
 }
 
 /**
@@ -236,8 +218,5 @@ export function serviceKeyV1(namespace: string | undefined, serviceName: string,
  * `group@@a@@b` service from a grouped name here; we reject it instead.
  */
 export function serviceKeyV2(namespace: string | undefined, serviceName: string, groupName: string | undefined): ServiceKey {
-  if (serviceName.includes(GROUP_SEP)) {
-    throw badRequest("Param 'serviceName' is illegal, illegal characters should not appear in the param.", 21000);
-  }
-  return { namespace: namespaceOf(namespace), group: groupName ?? DEFAULT_GROUP, name: serviceName };
+  return resolveServiceKey({ namespace, groupName, serviceName }, 'bare');
 }

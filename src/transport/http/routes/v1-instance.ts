@@ -16,7 +16,8 @@ import {
   updateInstance,
 } from '../instance-ops.js';
 import { ANY_METHOD, namingParams, sendJson, sendRawJson, sendServiceInfo, sendText, type HttpDeps } from '../kit.js';
-import { parseMetadata, splitGroupedStrict } from '../params.js';
+import { splitGroupedStrict } from '../../../core/service-key.js';
+import { parseMetadata } from '../params.js';
 
 const V1 = '/nacos/v1/ns';
 

@@ -2,11 +2,11 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { badRequest, notFound } from '../../../core/errors.js';
-import { DEFAULT_GROUP, groupedName, serviceKeyId, type ServiceKey } from '../../../core/names.js';
+import { groupedName, serviceKeyId, type ServiceKey } from '../../../core/names.js';
 import { intOr, javaBoolOr, metadataField, optStr, parseParams, rangedInt, reqInt, reqLenientBool, reqStr, strOr } from '../fields.js';
 import { serviceV1 } from '../instance-form.js';
 import { ANY_METHOD, namingParams, sendJson, sendRestResult, sendText, type HttpDeps } from '../kit.js';
-import { namespaceOf } from '../params.js';
+import { groupScope, namespaceScope, namespacesScope } from '../naming-scope.js';
 import {
   checkerJson,
   clusterMeta,
@@ -27,13 +27,12 @@ const V1 = '/nacos/v1/ns';
 
 const CreateSchema = z.object({ protectThreshold: protectThresholdField(false), metadata: metadataField(), selector: optStr() });
 const UpdateSchema = z.object({ protectThreshold: protectThresholdField(true), metadata: metadataField(), selector: optStr() });
-const ListSchema = z.object({ pageNo: reqInt('pageNo'), pageSize: reqInt('pageSize'), groupName: optStr(), namespaceId: optStr() });
-const NamesSchema = z.object({ namespaceId: optStr(), expr: strOr('') });
+const ListSchema = z.object({ pageNo: reqInt('pageNo'), pageSize: reqInt('pageSize') });
+const NamesSchema = z.object({ expr: strOr('') });
 const SubscribersSchema = z.object({ pageNo: intOr(1), pageSize: intOr(1000) });
 const CatalogInstancesSchema = z.object({ clusterName: reqStr('clusterName'), pageNo: reqInt('pageNo'), pageSize: reqInt('pageSize') });
 const CatalogServicesSchema = z.object({
   withInstances: javaBoolOr(false),
-  namespaceId: optStr(),
   pageNo: intOr(1),
   pageSize: intOr(10),
   serviceNameParam: strOr(''),
@@ -96,8 +95,10 @@ export function v1ServiceRoutes(app: FastifyInstance, deps: HttpDeps): void {
   });
 
   app.get(`${V1}/service/list`, async (req, reply) => {
-    const f = parseParams(ListSchema, namingParams(deps, req));
-    const r = naming.listServices(namespaceOf(f.namespaceId), f.groupName ?? DEFAULT_GROUP, f.pageNo, f.pageSize);
+    const p = namingParams(deps, req);
+    const f = parseParams(ListSchema, p);
+    const { namespace, group } = groupScope(p);
+    const r = naming.listServices(namespace, group, f.pageNo, f.pageSize);
     return sendJson(reply, { count: r.count, doms: r.names });
   });
 
@@ -107,8 +108,10 @@ export function v1ServiceRoutes(app: FastifyInstance, deps: HttpDeps): void {
     method: ANY_METHOD,
     url: `${V1}/service/names`,
     handler: async (req, reply) => {
-      const f = parseParams(NamesSchema, namingParams(deps, req));
-      const namespaces = f.namespaceId !== undefined ? [f.namespaceId] : [...naming.registry.namespaces()].sort();
+      const p = namingParams(deps, req);
+      const f = parseParams(NamesSchema, p);
+      const only = namespacesScope(p);
+      const namespaces = only !== undefined ? [only] : [...naming.registry.namespaces()].sort();
       const services: Record<string, string[]> = {};
       let count = 0;
       for (const ns of namespaces) {
@@ -175,8 +178,9 @@ export function v1ServiceRoutes(app: FastifyInstance, deps: HttpDeps): void {
   });
 
   app.get(`${V1}/catalog/services`, async (req, reply) => {
-    const q = parseParams(CatalogServicesSchema, namingParams(deps, req));
-    const namespace = namespaceOf(q.namespaceId);
+    const p = namingParams(deps, req);
+    const q = parseParams(CatalogServicesSchema, p);
+    const namespace = namespaceScope(p);
     const facts = servicesOf(deps, namespace)
       .filter((k) => k.name.includes(q.serviceNameParam) && k.group.includes(q.groupNameParam))
       .map((k) => serviceFacts(deps, k))

@@ -9,7 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { badRequest } from '../../../core/errors.js';
 import { toInstanceJson } from '../../../core/instance.js';
-import { DEFAULT_CLUSTER, DEFAULT_GROUP, groupedName } from '../../../core/names.js';
+import { DEFAULT_CLUSTER, groupedName } from '../../../core/names.js';
 import { batchInstanceMetadata, setPersistentInstanceHealth } from '../../../naming/operator-ops.js';
 import { MissingParamError } from '../errors.js';
 import {
@@ -37,7 +37,8 @@ import {
   updateInstance,
 } from '../instance-ops.js';
 import { ANY_METHOD, namingParams, paramsOf, sendRawJson, sendResult, sendServiceInfo, sendText, type HttpDeps } from '../kit.js';
-import { lenientBool, namespaceOf } from '../params.js';
+import { groupScope } from '../naming-scope.js';
+import { lenientBool } from '../params.js';
 import { page, parseSelector, protectThresholdField, serviceDetail, serviceFacts } from '../service-views.js';
 import { switchDomain, updateSwitch } from '../switches.js';
 import { v2ClientRoutes } from './v2-clients.js';
@@ -59,7 +60,7 @@ const ServiceFormSchema = z.object({
   metadata: metadataField(),
   selector: optStr(),
 });
-const ServiceListSchema = z.object({ namespaceId: optStr(), groupName: strOr(DEFAULT_GROUP), pageNo: intOr(1), pageSize: intOr(20) });
+const ServiceListSchema = z.object({ pageNo: intOr(1), pageSize: intOr(20) });
 const CatalogSchema = z.object({ pageNo: reqInt('pageNo'), pageSize: reqInt('pageSize'), healthyOnly: optLenientBool(), enabledOnly: optLenientBool() });
 const HealthSchema = z.object({ ip: reqStr('ip'), port: reqInt('port'), clusterName: strOr(DEFAULT_CLUSTER) });
 
@@ -184,8 +185,10 @@ export function v2NamingRoutes(app: FastifyInstance, deps: HttpDeps): void {
   });
 
   app.get(`${V2}/service/list`, async (req, reply) => {
-    const f = parseParams(ServiceListSchema, namingParams(deps, req));
-    const r = naming.listServices(namespaceOf(f.namespaceId), f.groupName, Math.max(1, f.pageNo), Math.min(500, Math.max(1, f.pageSize)));
+    const p = namingParams(deps, req);
+    const f = parseParams(ServiceListSchema, p);
+    const { namespace, group } = groupScope(p);
+    const r = naming.listServices(namespace, group, Math.max(1, f.pageNo), Math.min(500, Math.max(1, f.pageSize)));
     return sendResult(reply, { count: r.count, services: r.names });
   });
 
