@@ -5,10 +5,12 @@
  * Credentials come from the request headers (`Metadata.headers`): `accessToken` (what the SDKs
  * send after their HTTP login), `Authorization: Bearer`, or `username` + `password`. Other request
  * types (HealthCheck...) are never checked. A refusal is the expected response type with
- * resultCode 500, errorCode 403 and Nacos' `Code: 401|403, Message: ….` text.
+ * resultCode 500, errorCode 403 and Nacos' `Code: 401|403, Message: ….` text, or errorCode 503
+ * `Tps Flow restricted:…` when the password checks are saturated. Password checks count failures
+ * against the connection's TCP peer address (docs/auth.md "Password checks").
  */
 import type { AuthService } from '../../auth/auth-service.js';
-import { AuthError } from '../../auth/errors.js';
+import { NacosError } from '../../core/errors.js';
 import { namingResource } from '../../auth/permissions.js';
 import type { RequestAuthorizer } from './sdk-server.js';
 
@@ -29,12 +31,14 @@ export function grpcAuthorizer(auth: AuthService, responseTypeOf: (requestType: 
     if (!access) return null;
     const h = ctx.headers;
     try {
-      const id = await auth.identify({ authorization: h['Authorization'], accessToken: h['accessToken'], username: h['username'], password: h['password'] });
+      const credentials = { authorization: h['Authorization'], accessToken: h['accessToken'], username: h['username'], password: h['password'] };
+      const id = await auth.identify({ ...credentials, source: ctx.connection.remoteIp });
       auth.authorize(id, access, namingResource(str(body['namespace']), str(body['groupName']), str(body['serviceName'])));
       return null;
     } catch (e) {
-      if (!(e instanceof AuthError)) throw e;
-      return { type: responseTypeOf(type), body: { resultCode: 500, errorCode: 403, message: e.message, requestId: null, success: false } };
+      // AuthError (403), or 503 when the password checks are saturated (Nacos' TPS-limit answer).
+      if (!(e instanceof NacosError)) throw e;
+      return { type: responseTypeOf(type), body: { resultCode: 500, errorCode: e.status, message: e.message, requestId: null, success: false } };
     }
   };
 }
