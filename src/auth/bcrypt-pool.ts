@@ -55,7 +55,10 @@ interface Job {
 
 interface Slot {
   worker: Worker;
+  /** The job running, or (while `finishing`) the one just answered. */
   job: Job | null;
+  /** Answered; takes the next job once the caller's continuation ran (see onAnswer). */
+  finishing: boolean;
 }
 
 /**
@@ -97,7 +100,7 @@ export class BcryptPool implements PasswordHasher {
 
   /** Jobs running plus waiting. */
   get pending(): number {
-    return this.queue.length + this.slots.filter((s) => s.job !== null).length;
+    return this.queue.length + this.slots.filter((s) => s.job !== null && !s.finishing).length;
   }
 
   compare(password: string, hash: string, stillWanted?: () => boolean): Promise<boolean> {
@@ -119,7 +122,9 @@ export class BcryptPool implements PasswordHasher {
   private submit(op: Op, stillWanted?: () => boolean): Promise<string | boolean> {
     if (this.closed) return Promise.reject(new Error('bcrypt pool closed'));
     const idle = this.idleSlot();
-    if (!idle && this.queue.length >= this.opts.maxQueue) return Promise.reject(new PoolBusyError());
+    // A finishing worker is about to take the queue's head: it counts as free.
+    const finishing = this.slots.filter((s) => s.finishing).length;
+    if (!idle && this.queue.length >= this.opts.maxQueue + finishing) return Promise.reject(new PoolBusyError());
     return new Promise((resolve, reject) => {
       const job: Job = { id: this.nextId++, op, stillWanted, resolve, reject };
       if (idle) this.start(idle, job);
@@ -131,7 +136,7 @@ export class BcryptPool implements PasswordHasher {
   private idleSlot(): Slot | undefined {
     const idle = this.slots.find((s) => s.job === null);
     if (idle || this.slots.length >= this.opts.workers) return idle;
-    const slot: Slot = { worker: this.spawn(), job: null };
+    const slot: Slot = { worker: this.spawn(), job: null, finishing: false };
     this.slots.push(slot);
     return slot;
   }
@@ -158,6 +163,8 @@ export class BcryptPool implements PasswordHasher {
 
   private next(slot: Slot): void {
     slot.job = null;
+    slot.finishing = false;
+    if (!this.slots.includes(slot)) return; // the worker died or the pool closed meanwhile
     slot.worker.unref();
     const job = this.queue.shift();
     if (job) this.start(slot, job);
@@ -172,7 +179,10 @@ export class BcryptPool implements PasswordHasher {
     if (m.ok === true && (typeof m.value === 'boolean' || typeof m.value === 'string')) job.resolve(m.value);
     else if (job.op.op === 'compare') job.resolve(false); // not a bcrypt hash: a failed check
     else job.reject(new Error(`bcrypt failed: ${String(m.value)}`));
-    this.next(slot);
+    // The next job is taken after the callers' continuations ran, so a lock this answer caused is
+    // seen by the next job's `stillWanted`.
+    slot.finishing = true;
+    setImmediate(() => this.next(slot));
   }
 
   /** A worker died: fail its job, replace it (lazily) and keep serving the queue. */
