@@ -20,7 +20,7 @@ const BUSY = 'Tps Flow restricted:too many password checks in progress, try agai
 
 /** One HTTP request from a chosen local address (a 127.x source), bounded by a timeout. */
 function httpFrom(localAddress: string, port: number, method: string, path: string, query: Record<string, QueryValue> = {}, timeoutMs = 30_000): Promise<HttpResult> {
-  const qs = new URLSearchParams(Object.entries(query).map(([k, v]) => [k, String(v)])).toString();
+  const qs = new URLSearchParams(Object.entries(query).map(([k, v]): [string, string] => [k, String(v)])).toString();
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, method, path: qs ? `${path}?${qs}` : path, localAddress, timeout: timeoutMs, agent: false }, (res) => {
       const chunks: Buffer[] = [];
