@@ -75,6 +75,8 @@ export interface AuthServiceOptions {
   readonly passwordChecks?: Partial<PasswordCheckLimits>;
   /** Runs bcrypt; default a worker pool sized by `passwordChecks`. Tests inject a counting fake. */
   readonly hasher?: PasswordHasher;
+  /** Waits before a refusal made without bcrypt (default: a timer). */
+  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 /** The admin user Nacos 3 initialises (spec http.md §4.4). */
@@ -98,6 +100,8 @@ export class AuthService {
   private readonly credentialCache: CredentialCache;
   private readonly throttle: LoginThrottle;
   private readonly passwords: PasswordVerifier;
+  private readonly refusalDelayMs: number;
+  private readonly sleep: (ms: number) => Promise<void>;
   /** Serialises admin initialisation and secret generation within this member. */
   private chain: Promise<unknown> = Promise.resolve();
 
@@ -107,7 +111,9 @@ export class AuthService {
     this.tokens = new TokenCodec(opts.clock, opts.tokenTtlSeconds);
     this.bcryptCost = opts.bcryptCost ?? DEFAULT_BCRYPT_COST;
     const limits = { ...passwordCheckLimits(), ...opts.passwordChecks };
-    this.hasher = opts.hasher ?? new BcryptPool({ workers: limits.bcryptWorkers, maxQueue: limits.bcryptMaxQueue });
+    this.refusalDelayMs = limits.refusalDelayMs;
+    this.sleep = opts.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.hasher = opts.hasher ?? new BcryptPool({ workers: limits.bcryptWorkers, maxQueue: limits.bcryptMaxQueue, nice: limits.bcryptNice });
     this.credentialCache = new CredentialCache(opts.clock, limits.cacheTtlMs, limits.cacheMaxEntries);
     this.throttle = new LoginThrottle({
       clock: opts.clock,
@@ -177,7 +183,7 @@ export class AuthService {
       username = (await this.verifyToken(token)).username;
       if (!this.state.user(username)) throw AuthError.identity('user not found!');
     } else if (c.username && c.password !== undefined) {
-      const v = await this.passwords.verify(c.username, c.password, c.source);
+      const v = await this.checkPassword(c.username, c.password, c.source);
       if (v.kind === 'busy') throw authBusy();
       if (v.kind !== 'ok') throw AuthError.identity(v.kind === 'locked' ? LOCKED_OUT : BAD_CREDENTIALS);
       username = c.username;
@@ -200,7 +206,7 @@ export class AuthService {
 
   /** `source`: the caller's address, for failed-login throttling. */
   async login(username: string | undefined, password: string | undefined, source?: string): Promise<LoginResult> {
-    const v: Verdict = !username || password === undefined ? { kind: 'bad' } : await this.passwords.verify(username, password, source);
+    const v: Verdict = !username || password === undefined ? { kind: 'bad' } : await this.checkPassword(username, password, source);
     if (v.kind === 'busy') throw authBusy();
     if (v.kind !== 'ok' || !username) throw new NacosError(403, v.kind === 'locked' ? LOCKED_OUT : BAD_CREDENTIALS, 10001);
     const globalAdmin = this.state.isAdmin(username);
@@ -242,6 +248,17 @@ export class AuthService {
       this.opts.log.info('generated and stored a token secret');
       return now;
     });
+  }
+
+  /**
+   * The verdict of password-verifier.ts; refusals made without bcrypt (locked out, queue full) are
+   * answered only after `refusalDelayMs` (a tarpit, as Nacos delays its TPS-limit answers), so a
+   * client retrying at once cannot turn cheap refusals into a request flood.
+   */
+  private async checkPassword(username: string, password: string, source: string | undefined): Promise<Verdict> {
+    const v = await this.passwords.verify(username, password, source);
+    if ((v.kind === 'locked' || v.kind === 'busy') && this.refusalDelayMs > 0) await this.sleep(this.refusalDelayMs);
+    return v;
   }
 
   /** bcrypt in the worker pool (never on the event loop); a full queue answers 503. */

@@ -6,7 +6,8 @@
  * `PoolBusyError` (the caller answers "try later" without any bcrypt).
  *
  * Workers start on the first job (auth off: none ever) and keep the process alive only while
- * they have work. A job may carry `stillWanted`: checked when a worker takes it, so a job whose
+ * they have work. On Linux each worker thread lowers its own scheduling priority (`nice`), so on a
+ * busy or pinned machine the event loop wins the CPU over password checks. A job may carry `stillWanted`: checked when a worker takes it, so a job whose
  * answer no longer matters (its user got locked meanwhile) costs no bcrypt.
  */
 import { createRequire } from 'node:module';
@@ -41,6 +42,8 @@ export interface BcryptPoolOptions {
   readonly workers: number;
   /** Jobs waiting for a worker beyond those running; more are refused. */
   readonly maxQueue: number;
+  /** Niceness of the worker threads (0–19; Linux only, best effort). Default 0. */
+  readonly nice?: number;
 }
 
 type Op = { op: 'compare'; password: string; hash: string } | { op: 'hash'; password: string; cost: number };
@@ -70,6 +73,15 @@ interface Slot {
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const bcrypt = require(workerData.bcryptjs);
+if (workerData.nice > 0) {
+  try {
+    // /proc/thread-self -> "<pid>/task/<tid>": nice is per thread on Linux.
+    const tid = Number(require('node:fs').readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isInteger(tid) && tid > 0) require('node:os').setPriority(tid, workerData.nice);
+  } catch {
+    // not Linux, or not allowed: run at the process priority
+  }
+}
 parentPort.on('message', (m) => {
   if (typeof m !== 'object' || m === null || typeof m.id !== 'number') return;
   let answer;
@@ -142,7 +154,7 @@ export class BcryptPool implements PasswordHasher {
   }
 
   private spawn(): Worker {
-    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { bcryptjs: BCRYPTJS } });
+    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { bcryptjs: BCRYPTJS, nice: this.opts.nice ?? 0 } });
     worker.unref();
     worker.on('message', (msg: unknown) => this.onAnswer(worker, msg));
     worker.on('error', (err) => this.onExit(worker, err));

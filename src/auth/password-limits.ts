@@ -7,6 +7,7 @@ import { CONFIG_KEYS, type ConfigKey } from '../config/keys.js';
 export interface PasswordCheckLimits {
   readonly bcryptWorkers: number;
   readonly bcryptMaxQueue: number;
+  readonly bcryptNice: number;
   readonly cacheTtlMs: number;
   readonly cacheMaxEntries: number;
   readonly maxFailuresPerSource: number;
@@ -14,6 +15,7 @@ export interface PasswordCheckLimits {
   readonly lockoutWindowMs: number;
   readonly lockoutMs: number;
   readonly lockoutMaxTracked: number;
+  readonly refusalDelayMs: number;
 }
 
 /** Every limit read through `int` (a Config's), defaulting to the keys' defaults. */
@@ -21,6 +23,7 @@ export function passwordCheckLimits(int: (key: ConfigKey) => number = (k) => Num
   return {
     bcryptWorkers: int('nomen.auth.bcrypt.workers'),
     bcryptMaxQueue: int('nomen.auth.bcrypt.max-queue'),
+    bcryptNice: int('nomen.auth.bcrypt.nice'),
     cacheTtlMs: int('nomen.auth.cache.ttl-ms'),
     cacheMaxEntries: int('nomen.auth.cache.max-entries'),
     maxFailuresPerSource: int('nomen.auth.lockout.source.max-failures'),
@@ -28,5 +31,6 @@ export function passwordCheckLimits(int: (key: ConfigKey) => number = (k) => Num
     lockoutWindowMs: int('nomen.auth.lockout.window-ms'),
     lockoutMs: int('nomen.auth.lockout.duration-ms'),
     lockoutMaxTracked: int('nomen.auth.lockout.max-tracked'),
+    refusalDelayMs: int('nomen.auth.refusal-delay-ms'),
   };
 }

@@ -52,6 +52,8 @@ describe('auth on: password flood and guessing', () => {
         'nacos.core.auth.enabled': true,
         'nacos.core.auth.plugin.nacos.token.secret.key': SECRET,
         'nomen.auth.admin.initial-password': ADMIN_PW,
+        // Refusals without bcrypt are tarpitted (1 s by default); shorter here, or 300 guesses take 5 minutes.
+        'nomen.auth.refusal-delay-ms': 20,
       },
     });
     const r = await httpFrom('127.0.0.1', server.port, 'POST', '/nacos/v1/auth/login', { username: 'nacos', password: ADMIN_PW });

@@ -68,7 +68,7 @@ async function service(over: Partial<AuthServiceOptions> = {}) {
     bcryptCost: 4,
     hasher,
     ...over,
-    passwordChecks: { maxFailuresPerUser: 5, maxFailuresPerSource: 20, lockoutWindowMs: 60_000, lockoutMs: 300_000, ...over.passwordChecks },
+    passwordChecks: { maxFailuresPerUser: 5, maxFailuresPerSource: 20, lockoutWindowMs: 60_000, lockoutMs: 300_000, refusalDelayMs: 0, ...over.passwordChecks },
   });
   store.onApply((b) => auth.apply(b));
   await auth.initAdmin('adminpw');
@@ -203,6 +203,30 @@ describe('password checks: lockout', () => {
     for (let i = 0; i < 5; i++) await refused(auth.identify(as('alice', 'x')), BAD);
     await auth.updatePassword('alice', 'fresh');
     assert.equal((await auth.identify(as('alice', 'fresh'))).username, 'alice');
+  });
+
+  test('refusals made without bcrypt (locked, queue full) wait refusal-delay-ms; wrong and right passwords do not', async () => {
+    const slept: number[] = [];
+    const sleep = (ms: number): Promise<void> => {
+      slept.push(ms);
+      return Promise.resolve();
+    };
+    const { auth } = await service({ sleep, passwordChecks: { refusalDelayMs: 1000, maxFailuresPerUser: 2 } });
+    await auth.identify(as('alice', 'right'));
+    await refused(auth.identify(as('alice', 'x')), BAD);
+    await refused(auth.identify(as('alice', 'y')), BAD);
+    assert.deepEqual(slept, []);
+    await refused(auth.identify(as('alice', 'right')), LOCKED);
+    await refused(auth.login('alice', 'right'), LOCKED_OUT);
+    assert.deepEqual(slept, [1000, 1000]);
+
+    const pool = new BcryptPool({ workers: 1, maxQueue: 0 });
+    after(() => pool.close());
+    const busy = await service({ sleep, hasher: pool, passwordChecks: { refusalDelayMs: 250 } });
+    const first = busy.auth.identify(as('alice', 'a'));
+    await refused(busy.auth.identify(as('alice', 'b')), 'Tps Flow restricted:too many password checks in progress, try again later', 503);
+    await refused(first, BAD);
+    assert.deepEqual(slept, [1000, 1000, 250]);
   });
 
   test('tracked sources and names are bounded', () => {
