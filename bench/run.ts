@@ -36,7 +36,7 @@ import {
 import { machineInfo, markdownTable, textTable, upsertDocSection, writeJson, type Row } from './lib/report.js';
 import { renderChart, type ChartPanel } from './lib/chart.js';
 import { fmt, spread, type Spread } from './lib/stats.js';
-import type { Disturbable, GrpcJob, GrpcJobResult, GrpcWindow, HttpRun, PushResult, PushRound } from './lib/types.js';
+import type { Disturbable, FloodPhase, GrpcJob, GrpcJobResult, GrpcWindow, HttpRun, PushResult, PushRound } from './lib/types.js';
 import { PEERS, type PeerName, type PeerServer } from './peers/common.js';
 import { DRIVERS } from './peers/drivers.js';
 import { ensurePeers, packageVersion } from './peers/install.js';
@@ -65,6 +65,8 @@ interface Mode {
   quietWaitMs: number;
   /** Alternating rounds (Nomen / etcd / ZooKeeper) of the register and query loads against the peers. */
   peerRounds: number;
+  /** Password flood: concurrent wrong-password connections; per round a probes-only phase, then the flood. */
+  flood: { connections: number; quietMs: number; floodMs: number; rounds: number };
 }
 
 const MODES: Record<Mode['name'], Mode> = {
@@ -79,6 +81,7 @@ const MODES: Record<Mode['name'], Mode> = {
     spareRounds: 0,
     quietWaitMs: 1000,
     peerRounds: 1,
+    flood: { connections: 64, quietMs: 1000, floodMs: 3000, rounds: 1 },
   },
   full: {
     name: 'full',
@@ -91,10 +94,11 @@ const MODES: Record<Mode['name'], Mode> = {
     spareRounds: 4,
     quietWaitMs: 60_000,
     peerRounds: 3,
+    flood: { connections: 64, quietMs: 2000, floodMs: 8000, rounds: 3 },
   },
 };
 
-const SCENARIOS = ['baseline', 'register', 'query', 'http', 'push', 'memory', 'startup'] as const;
+const SCENARIOS = ['baseline', 'register', 'query', 'http', 'push', 'memory', 'startup', 'password-flood'] as const;
 type ScenarioName = (typeof SCENARIOS)[number];
 
 interface Cli {
@@ -111,7 +115,7 @@ interface Cli {
 function parseCli(argv: string[]): Cli {
   if (argv.includes('--help')) {
     process.stdout.write(
-      'npm run bench -- [--quick] [--only baseline,register,query,http,push,memory,startup]\n' +
+      'npm run bench -- [--quick] [--only baseline,register,query,http,push,memory,startup,password-flood]\n' +
         '                 [--connections N] [--subscribers 1,1000] [--push-delay MS] [--cpu-prof] [--docs | --no-docs] [--verbose]\n' +
         '                 [--peers etcd,zookeeper | --no-peers]\n',
     );
@@ -655,6 +659,90 @@ async function runStartup(ctx: Ctx, extra: number[]): Promise<void> {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Scenario g: password flood (docs/security.md §3)
+
+const FLOOD_ADMIN_PW = 'bench-flood-admin';
+const FLOOD_TARGET_MS = 50;
+
+/**
+ * Auth on, 64 connections sending wrong passwords as fast as they are answered, while a readiness
+ * probe and a token-authenticated naming read (one request in flight each) measure what the rest
+ * of the world sees. Two set-ups: lockout off (every guess reaches the bcrypt pool or its full
+ * queue: the worst case) and the defaults (the guessed name locks after 5 failures).
+ */
+async function runPasswordFlood(ctx: Ctx): Promise<void> {
+  const f = ctx.mode.flood;
+  const variants: { name: string; props: Record<string, string> }[] = [
+    { name: 'lockout off', props: { 'nomen.auth.lockout.user.max-failures': '0', 'nomen.auth.lockout.source.max-failures': '0' } },
+    { name: 'defaults', props: {} },
+  ];
+  const raw: Record<string, unknown[]> = {};
+  for (const v of variants) {
+    const label = `g. password flood, ${v.name} (${f.connections} conns)`;
+    const quietP99: number[] = [];
+    const floodReadyP99: number[] = [];
+    const floodTokenP99: number[] = [];
+    const floodReadyP50: number[] = [];
+    const floodTokenP50: number[] = [];
+    const floodRate: number[] = [];
+    for (let round = 0; round < f.rounds; round++) {
+      await quiet(ctx, label);
+      progress(`${label}: round ${round + 1}/${f.rounds}`);
+      const port = await freePortPair();
+      const server = await startNomen({
+        port,
+        dataDir: mkdtempSync(join(ctx.tmp, 'data-flood-')),
+        logFile: join(ctx.logDir, `nomen-flood-${v.name.replace(/\W+/g, '-')}-${round}.log`),
+        cpu: SERVER_CPU,
+        properties: {
+          ...ctx.serverProps,
+          'nacos.core.auth.enabled': 'true',
+          'nacos.core.auth.plugin.nacos.token.secret.key': Buffer.alloc(32, 3).toString('base64'),
+          'nomen.auth.admin.initial-password': FLOOD_ADMIN_PW,
+          ...v.props,
+        },
+      });
+      try {
+        const login = await fetch(`${server.baseUrl}/nacos/v1/auth/login?username=nacos&password=${FLOOD_ADMIN_PW}`, { method: 'POST' });
+        if (login.status !== 200) throw new Error(`login answered ${login.status}: ${await login.text()}`);
+        const token = ((await login.json()) as { accessToken: string }).accessToken;
+        const r = await runToResult<{ quiet: FloodPhase; flooded: FloodPhase }>(
+          runScript('load/password-flood.ts', { base: server.baseUrl, token, username: 'nacos', flood: f.connections, quietMs: f.quietMs, floodMs: f.floodMs }, LOAD_CPU, {
+            verbose: ctx.cli.verbose,
+          }),
+          f.quietMs + f.floodMs + 120_000,
+        );
+        if (!server.alive()) throw new Error('nomen died during the flood; see its log');
+        (raw[v.name] ??= []).push(r);
+        if (r.quiet.probeFailures + r.flooded.probeFailures > 0) ctx.notes.push(`${label}: ${r.quiet.probeFailures + r.flooded.probeFailures} probe requests did not answer 200`);
+        quietP99.push(Math.max(r.quiet.readiness.p99, r.quiet.token.p99));
+        floodReadyP99.push(r.flooded.readiness.p99);
+        floodTokenP99.push(r.flooded.token.p99);
+        floodReadyP50.push(r.flooded.readiness.p50);
+        floodTokenP50.push(r.flooded.token.p50);
+        floodRate.push(r.flooded.floodRate);
+        progress(
+          `${label}: readiness p99 ${fmt(r.flooded.readiness.p99)} ms, token p99 ${fmt(r.flooded.token.p99)} ms; flood ${fmt(r.flooded.floodRate, 0)} req/s ${JSON.stringify(r.flooded.floodStatus)}`,
+        );
+      } finally {
+        await server.stop();
+      }
+    }
+    const row = (metric: string, unit: string, values: number[], target?: boolean): void => {
+      const sp = spread(values);
+      ctx.rows.push({ scenario: label, metric, unit, nomen: sp, digits: unit === 'ms' ? 1 : 0, ...(target ? { target: `< ${FLOOD_TARGET_MS} ms`, met: sp.max < FLOOD_TARGET_MS } : {}) });
+    };
+    row('readiness p99 during the flood', 'ms', floodReadyP99, true);
+    row('token request p99 during the flood', 'ms', floodTokenP99, true);
+    row('readiness p50 during the flood', 'ms', floodReadyP50);
+    row('token request p50 during the flood', 'ms', floodTokenP50);
+    row('probe p99 without the flood', 'ms', quietP99);
+    row('wrong-password answers (403/503)', 'req/s', floodRate);
+  }
+  ctx.raw.passwordFlood = raw;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Peers: etcd and ZooKeeper on the same machine, same CPU, same concurrency and payloads
 
 const PEER_LABEL: Record<PeerName, string> = { etcd: 'etcd', zookeeper: 'ZooKeeper' };
@@ -968,6 +1056,7 @@ async function main(): Promise<void> {
       await attempt('f. startup', () => runStartup(ctx, startups));
       for (const p of cli.peers) await attempt(`f. ${p} startup`, () => runPeerStartup(ctx, p));
     }
+    if (has('password-flood')) await attempt('g. password flood', () => runPasswordFlood(ctx));
     peerRows(ctx);
   } finally {
     rmSync(tmp, { recursive: true, force: true });

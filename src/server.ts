@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AppContext, MemberIdentity, Readiness } from './app-context.js';
 import { AuthService } from './auth/auth-service.js';
 import { checkAuthWrite } from './auth/auth-state.js';
+import { passwordCheckLimits } from './auth/password-limits.js';
 import type { ClusterNode } from './cluster/cluster-node.js';
 import { drainMember, type DrainReport } from './cluster/drain.js';
 import { ConnectionRebalancer, type PeerLoad } from './cluster/rebalance.js';
@@ -168,6 +169,7 @@ export class NomenServer {
       tokenTtlSeconds: config.int('nacos.core.auth.plugin.nacos.token.expire.seconds'),
       secretKey: config.str('nacos.core.auth.plugin.nacos.token.secret.key'),
       initialAdminPassword: config.str('nomen.auth.admin.initial-password'),
+      passwordChecks: passwordCheckLimits((k) => config.int(k)),
     });
     this.grpc = new SdkGrpcServer({
       host,
@@ -601,6 +603,7 @@ export class NomenServer {
     await this.http?.close().catch((e: unknown) => this.log.warn({ err: e }, 'http stop'));
     this.udp.stop();
     await this.store.close();
+    await this.auth.close();
     this.dataDirLock?.release();
     this.log.info('nomen member stopped');
   }

@@ -68,3 +68,16 @@ export interface PushResult {
   rounds: PushRound[];
   streamsClosed: number;
 }
+
+/** One phase of the password-flood load (load/password-flood.ts): probes, with or without the flood. */
+export interface FloodPhase {
+  /** Readiness probe latency, ms. */
+  readiness: LatencySummary;
+  /** Naming read with a valid token, ms. */
+  token: LatencySummary;
+  /** Probe answers other than 200 (should be none). */
+  probeFailures: number;
+  /** Flood answers by HTTP status (empty without the flood). */
+  floodStatus: Record<string, number>;
+  floodRate: number;
+}

@@ -1,7 +1,8 @@
 /**
  * The console's HTTP client: every call goes to the member that served the page, under `/nacos`.
- * Naming calls carry the selected namespace; when logged in every call carries `accessToken`
- * (query parameter), as the Nacos console does (spec http.md §4.3, §6).
+ * Naming calls carry the selected namespace; when logged in every call carries the token in the
+ * `accessToken` request header, never in the URL or the body, so it does not end up in access
+ * logs, browser history or a Referer (docs/console.md, docs/security.md §9).
  */
 
 export type { ClusterOverview, CountsView, MemberLive, PeerView, RaftView } from '../../src/transport/http/console-types';
@@ -80,9 +81,7 @@ const AUTH_LOST = /token invalid|token expired|user not found|unknown user|sessi
  * (the naming APIs read both, spec §0.2). Returns the parsed JSON, or the text when it is not JSON.
  */
 export async function call<T = unknown>(method: string, path: string, params: Query = {}): Promise<T> {
-  const q: Query = { ...params };
-  if (session) q['accessToken'] = session.accessToken;
-  const body = encode(q);
+  const body = encode(params);
   const inQuery = method === 'GET' || method === 'DELETE';
   const url = `/nacos${path}${inQuery && [...body.keys()].length > 0 ? `?${body.toString()}` : ''}`;
   const init: RequestInit = { method, headers: {} };

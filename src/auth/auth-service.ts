@@ -7,15 +7,20 @@
  * Enforcement is the edges' job (HTTP filter, gRPC authorize hook) and only when `enabled`
  * (`nacos.core.auth.enabled`); login, admin initialisation and management work either way.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { ConfigError } from '../config/config.js';
 import type { Clock } from '../core/clock.js';
 import { badRequest, NacosError } from '../core/errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { PersistentStore, StoreWrite } from '../persistence/persistent-store.js';
 import { AuthState, authKeys, SECRET_KEY } from './auth-state.js';
-import { AuthError, BAD_CREDENTIALS } from './errors.js';
-import { DEFAULT_BCRYPT_COST, hashPassword, MAX_PASSWORD_BYTES, verifyPassword } from './passwords.js';
+import { BcryptPool, PoolBusyError, type PasswordHasher } from './bcrypt-pool.js';
+import { CredentialCache } from './credential-cache.js';
+import { authBusy, AuthError, BAD_CREDENTIALS, LOCKED_OUT } from './errors.js';
+import { LoginThrottle } from './login-throttle.js';
+import { passwordCheckLimits, type PasswordCheckLimits } from './password-limits.js';
+import { PasswordVerifier, type Verdict } from './password-verifier.js';
+import { DEFAULT_BCRYPT_COST, MAX_PASSWORD_BYTES } from './passwords.js';
 import { PERMISSION_ACTIONS, permits, ROLE_ADMIN, type Action, type NamingResource, type Permission, type PermissionAction } from './permissions.js';
 import { decodeSecret, MIN_SECRET_BYTES, TokenCodec } from './tokens.js';
 
@@ -29,6 +34,8 @@ export interface Credentials {
   readonly accessToken?: string | undefined;
   readonly username?: string | undefined;
   readonly password?: string | undefined;
+  /** The caller's network address (TCP peer), for failed-login throttling; not a credential. */
+  readonly source?: string | undefined;
 }
 
 export interface Identity {
@@ -64,6 +71,12 @@ export interface AuthServiceOptions {
   readonly initialAdminPassword?: string;
   /** bcrypt cost (default 10, as Nacos); tests use 4. */
   readonly bcryptCost?: number;
+  /** Pool, cache and lockout limits; each defaults to its config key's default. */
+  readonly passwordChecks?: Partial<PasswordCheckLimits>;
+  /** Runs bcrypt; default a worker pool sized by `passwordChecks`. Tests inject a counting fake. */
+  readonly hasher?: PasswordHasher;
+  /** Waits before a refusal made without bcrypt (default: a timer). */
+  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 /** The admin user Nacos 3 initialises (spec http.md §4.4). */
@@ -83,8 +96,12 @@ export class AuthService {
   private readonly bcryptCost: number;
   /** token → subject and expiry, for tokens whose signature was checked. */
   private readonly tokenCache = new Map<string, { username: string; exp: number }>();
-  /** digest of (user, password, stored hash) → verified; a password change changes the hash. */
-  private readonly passwordCache = new Set<string>();
+  private readonly hasher: PasswordHasher;
+  private readonly credentialCache: CredentialCache;
+  private readonly throttle: LoginThrottle;
+  private readonly passwords: PasswordVerifier;
+  private readonly refusalDelayMs: number;
+  private readonly sleep: (ms: number) => Promise<void>;
   /** Serialises admin initialisation and secret generation within this member. */
   private chain: Promise<unknown> = Promise.resolve();
 
@@ -93,6 +110,26 @@ export class AuthService {
     this.state = new AuthState(opts.log);
     this.tokens = new TokenCodec(opts.clock, opts.tokenTtlSeconds);
     this.bcryptCost = opts.bcryptCost ?? DEFAULT_BCRYPT_COST;
+    const limits = { ...passwordCheckLimits(), ...opts.passwordChecks };
+    this.refusalDelayMs = limits.refusalDelayMs;
+    this.sleep = opts.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.hasher = opts.hasher ?? new BcryptPool({ workers: limits.bcryptWorkers, maxQueue: limits.bcryptMaxQueue, nice: limits.bcryptNice });
+    this.credentialCache = new CredentialCache(opts.clock, limits.cacheTtlMs, limits.cacheMaxEntries);
+    this.throttle = new LoginThrottle({
+      clock: opts.clock,
+      maxFailuresPerSource: limits.maxFailuresPerSource,
+      maxFailuresPerUser: limits.maxFailuresPerUser,
+      windowMs: limits.lockoutWindowMs,
+      lockMs: limits.lockoutMs,
+      maxEntries: limits.lockoutMaxTracked,
+    });
+    this.passwords = new PasswordVerifier({
+      hasher: this.hasher,
+      throttle: this.throttle,
+      cache: this.credentialCache,
+      storedHash: (u) => this.state.user(u)?.password,
+      dummyCost: this.bcryptCost,
+    });
     if (opts.secretKey.trim() !== '') {
       this.configuredSecret = decodeSecret(opts.secretKey);
       if (!this.configuredSecret) {
@@ -106,6 +143,17 @@ export class AuthService {
   /** Applies committed store writes (the auth tables; other tables are ignored). */
   apply(batch: readonly StoreWrite[]): void {
     this.state.apply(batch);
+    // A changed or deleted user: its verified passwords go, and a new password starts unlocked.
+    for (const w of batch) {
+      if (w.table !== 'user') continue;
+      this.credentialCache.forget(w.key);
+      this.throttle.succeeded(w.key);
+    }
+  }
+
+  /** Stops the bcrypt workers. */
+  close(): Promise<void> {
+    return this.hasher.close();
   }
 
   /** Start-up: creates the admin from `nomen.auth.admin.initial-password` if none exists yet. */
@@ -135,7 +183,9 @@ export class AuthService {
       username = (await this.verifyToken(token)).username;
       if (!this.state.user(username)) throw AuthError.identity('user not found!');
     } else if (c.username && c.password !== undefined) {
-      if (!(await this.checkPassword(c.username, c.password))) throw AuthError.identity(BAD_CREDENTIALS);
+      const v = await this.checkPassword(c.username, c.password, c.source);
+      if (v.kind === 'busy') throw authBusy();
+      if (v.kind !== 'ok') throw AuthError.identity(v.kind === 'locked' ? LOCKED_OUT : BAD_CREDENTIALS);
       username = c.username;
     } else {
       throw AuthError.identity('user not found!');
@@ -154,8 +204,11 @@ export class AuthService {
     throw AuthError.permission();
   }
 
-  async login(username: string | undefined, password: string | undefined): Promise<LoginResult> {
-    if (!username || password === undefined || !(await this.checkPassword(username, password))) throw new NacosError(403, BAD_CREDENTIALS, 10001);
+  /** `source`: the caller's address, for failed-login throttling. */
+  async login(username: string | undefined, password: string | undefined, source?: string): Promise<LoginResult> {
+    const v: Verdict = !username || password === undefined ? { kind: 'bad' } : await this.checkPassword(username, password, source);
+    if (v.kind === 'busy') throw authBusy();
+    if (v.kind !== 'ok' || !username) throw new NacosError(403, v.kind === 'locked' ? LOCKED_OUT : BAD_CREDENTIALS, 10001);
     const globalAdmin = this.state.isAdmin(username);
     const secret = this.enabled ? await this.ensureSecret() : this.existingSecret();
     if (!secret) return { accessToken: AUTH_DISABLED_TOKEN, tokenTtl: this.opts.tokenTtlSeconds, globalAdmin, username };
@@ -178,17 +231,6 @@ export class AuthService {
     return v;
   }
 
-  private async checkPassword(username: string, password: string): Promise<boolean> {
-    const user = this.state.user(username);
-    if (!user) return false;
-    const key = createHash('sha256').update(`${username}\u0000${password}\u0000${user.password}`).digest('base64');
-    if (this.passwordCache.has(key)) return true;
-    if (!(await verifyPassword(password, user.password))) return false;
-    if (this.passwordCache.size >= CACHE_LIMIT) this.passwordCache.clear();
-    this.passwordCache.add(key);
-    return true;
-  }
-
   private existingSecret(): Uint8Array | null {
     if (this.configuredSecret) return this.configuredSecret;
     const stored = this.state.storedSecret();
@@ -208,6 +250,27 @@ export class AuthService {
     });
   }
 
+  /**
+   * The verdict of password-verifier.ts; refusals made without bcrypt (locked out, queue full) are
+   * answered only after `refusalDelayMs` (a tarpit, as Nacos delays its TPS-limit answers), so a
+   * client retrying at once cannot turn cheap refusals into a request flood.
+   */
+  private async checkPassword(username: string, password: string, source: string | undefined): Promise<Verdict> {
+    const v = await this.passwords.verify(username, password, source);
+    if ((v.kind === 'locked' || v.kind === 'busy') && this.refusalDelayMs > 0) await this.sleep(this.refusalDelayMs);
+    return v;
+  }
+
+  /** bcrypt in the worker pool (never on the event loop); a full queue answers 503. */
+  private async hashPassword(password: string): Promise<string> {
+    try {
+      return await this.hasher.hash(password, this.bcryptCost);
+    } catch (e) {
+      if (e instanceof PoolBusyError) throw authBusy();
+      throw e;
+    }
+  }
+
   private serialised<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.chain.then(fn, fn);
     this.chain = run.catch(() => undefined);
@@ -224,7 +287,7 @@ export class AuthService {
     return this.serialised(async () => {
       if (this.state.hasAdmin()) return null;
       const pw = password === undefined || password === '' ? randomBytes(9).toString('base64url') : checkPassword(password);
-      const hash = await hashPassword(pw, this.bcryptCost);
+      const hash = await this.hashPassword(pw);
       await this.opts.store.write([
         { table: 'user', key: authKeys.user(ADMIN_USERNAME), value: { password: hash } },
         { table: 'role', key: authKeys.role(ROLE_ADMIN, ADMIN_USERNAME), value: {} },
@@ -238,7 +301,7 @@ export class AuthService {
     checkName(username, 'username');
     checkPassword(password);
     if (this.state.user(username)) throw badRequest(`user '${username}' already exist!`);
-    const hash = await hashPassword(password, this.bcryptCost);
+    const hash = await this.hashPassword(password);
     await this.opts.store.write([{ table: 'user', key: authKeys.user(username), value: { password: hash } }]);
   }
 
@@ -253,7 +316,7 @@ export class AuthService {
   async updatePassword(username: string, newPassword: string): Promise<void> {
     checkPassword(newPassword);
     if (!this.state.user(username)) throw badRequest(`user ${username} not exist!`);
-    const hash = await hashPassword(newPassword, this.bcryptCost);
+    const hash = await this.hashPassword(newPassword);
     await this.opts.store.write([{ table: 'user', key: authKeys.user(username), value: { password: hash } }]);
   }
 

@@ -25,3 +25,14 @@ export class AuthError extends NacosError {
 
 /** Login with a wrong user name or password (Nacos' words). */
 export const BAD_CREDENTIALS = 'User not found! Please check user exist or password is right!';
+
+/** A password check refused because the source or the user name is locked out (docs/auth.md). */
+export const LOCKED_OUT = 'too many failed logins, try again later!';
+
+/**
+ * The bcrypt queue is full (docs/auth.md "Password checks"): refused without checking. Worded and
+ * numbered like Nacos' own overload answer (TPS control: HTTP 503, gRPC errorCode 503).
+ */
+export function authBusy(): NacosError {
+  return new NacosError(503, 'Tps Flow restricted:too many password checks in progress, try again later');
+}

@@ -2,7 +2,8 @@
  * The console's login page, in a real browser, against the real server with auth on
  * (`nacos.core.auth.enabled=true`, admin `nacos` created from `nomen.auth.admin.initial-password`):
  * the page asks for a login because `/nacos/v1/console/server/state` says `auth_enabled: "true"`,
- * refuses bad credentials with the server's message, then every API call carries the token; a
+ * refuses bad credentials with the server's message, then every API call carries the token in
+ * the `accessToken` header and never in a URL or form body (docs/security.md §9); a
  * token the server rejects, and logging out, return to the login page. Without auth the console
  * opens directly.
  */
@@ -19,8 +20,10 @@ describe('web console: login page', { timeout: 60_000 }, () => {
   let browser: ConsoleBrowser;
   let server: TestServer;
   let secured: TestServer;
-  /** Tokens seen on API calls the page made after logging in. */
-  const calls: { path: string; token: string | null }[] = [];
+  /** API calls the page made after logging in: the header token, and whether the URL or body held one. */
+  const calls: { path: string; token: string | null; leaked: boolean }[] = [];
+  /** Every request URL the page made (to check that no token and no password is ever in one). */
+  const urls: string[] = [];
 
   before(async () => {
     [browser, server, secured] = await Promise.all([
@@ -51,8 +54,10 @@ describe('web console: login page', { timeout: 60_000 }, () => {
     const page: Page = await browser.page();
     page.on('request', (req) => {
       const u = new URL(req.url());
+      urls.push(req.url());
       if (u.pathname.startsWith('/nacos/v') && !u.pathname.includes('/auth/') && !u.pathname.endsWith('/server/state')) {
-        calls.push({ path: u.pathname, token: u.searchParams.get('accessToken') ?? req.headers()['accesstoken'] ?? null });
+        const leaked = u.searchParams.has('accessToken') || /accessToken=/.test(req.postData() ?? '');
+        calls.push({ path: u.pathname, token: req.headers()['accesstoken'] ?? null, leaked });
       }
     });
     await page.goto(`http://127.0.0.1:${secured.port}/nacos/`);
@@ -70,7 +75,9 @@ describe('web console: login page', { timeout: 60_000 }, () => {
     await form.getByRole('button', { name: 'Sign in' }).click();
     await page.locator('[data-testid=service-row][data-service="behind-login"]').waitFor();
     assert.ok(calls.length > 0);
-    assert.deepEqual(calls.filter((c) => !c.token), [], 'every call after login carries the token');
+    assert.deepEqual(calls.filter((c) => !c.token), [], 'every call after login carries the token header');
+    assert.deepEqual(calls.filter((c) => c.leaked), [], 'no call carries the token in its URL or body');
+    assert.deepEqual(urls.filter((u) => /accessToken|password|eyJ/.test(u)), [], 'no URL holds a token or a password');
 
     // A token the server rejects sends the user back to the login page.
     await page.evaluate('localStorage.setItem("nomen.session", JSON.stringify({ accessToken: "stale", username: "nacos", tokenTtl: 1, globalAdmin: true }))');

@@ -46,6 +46,11 @@ describe('web console (standalone) with the real Rust SDK', { timeout: 90_000 },
     assert.equal(index.status, 200);
     assert.match(index.headers.get('content-type') ?? '', /text\/html/);
     assert.equal(index.headers.get('cache-control'), 'no-cache');
+    // Security headers (docs/console.md): the page below runs under this CSP, and watchPage reports any refusal.
+    assert.match(index.headers.get('content-security-policy') ?? '', /script-src 'self'/);
+    assert.equal(index.headers.get('x-frame-options'), 'DENY');
+    assert.equal(index.headers.get('x-content-type-options'), 'nosniff');
+    assert.equal(index.headers.get('referrer-policy'), 'no-referrer');
     const html = await index.text();
     const asset = /\/nacos\/assets\/[\w.-]+\.js/.exec(html)?.[0];
     assert.ok(asset, `no script asset in ${html}`);

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import { AuthService, AUTH_DISABLED_TOKEN, type AuthServiceOptions } from '../../src/auth/auth-service.js';
 import { AuthState, authKeys, SECRET_KEY } from '../../src/auth/auth-state.js';
 import { AuthError, BAD_CREDENTIALS } from '../../src/auth/errors.js';
-import { hashPassword, verifyPassword } from '../../src/auth/passwords.js';
+import { BcryptPool } from '../../src/auth/bcrypt-pool.js';
 import { namingResource, permits, resourceText } from '../../src/auth/permissions.js';
 import { algorithmFor, decodeSecret, TokenCodec } from '../../src/auth/tokens.js';
 import { ConfigError } from '../../src/config/config.js';
@@ -34,6 +34,11 @@ async function rejectsWith(p: Promise<unknown>, message: string): Promise<void> 
 }
 
 describe('passwords', () => {
+  const pool = new BcryptPool({ workers: 1, maxQueue: 8 });
+  after(() => pool.close());
+  const hashPassword = (pw: string, cost: number) => pool.hash(pw, cost);
+  const verifyPassword = (pw: string, hash: string) => pool.compare(pw, hash);
+
   test('a bcrypt hash verifies its password only', async () => {
     const h = await hashPassword('s3cret', 4);
     assert.match(h, /^\$2[ab]\$04\$/);

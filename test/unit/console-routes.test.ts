@@ -8,7 +8,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { NacosError } from '../../src/core/errors.js';
 import { NamespaceCatalog } from '../../src/naming/namespaces.js';
 import { selfMembers } from '../../src/transport/http/members.js';
-import { consoleRoutes } from '../../src/transport/http/routes/console.js';
+import { CONSOLE_HEADERS, consoleRoutes } from '../../src/transport/http/routes/console.js';
 import { createHttpContext } from './helpers/http-context.js';
 
 const root = mkdtempSync(join(tmpdir(), 'nomen-console-unit-'));
@@ -43,6 +43,51 @@ describe('console routes', () => {
     assert.equal((await app.inject({ url: '/nacos/assets/other.js' })).statusCode, 404);
     // No way out of the assets folder (index.html sits one level up).
     assert.equal((await app.inject({ url: '/nacos/assets/..%2findex.html' })).statusCode, 404);
+    await app.close();
+  });
+
+  it('the page and its assets carry a self-only CSP, X-Frame-Options DENY, nosniff and no Referer', async () => {
+    const app = appWith(built);
+    for (const url of ['/nacos/', '/nacos/index.html', '/nacos/assets/index-abc123.js']) {
+      const r = await app.inject({ url });
+      assert.equal(r.statusCode, 200, url);
+      const csp = String(r.headers['content-security-policy']);
+      assert.match(csp, /(^|; )script-src 'self'(;|$)/, url);
+      assert.match(csp, /(^|; )frame-ancestors 'none'(;|$)/, url);
+      assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/, url);
+      assert.equal(r.headers['x-frame-options'], 'DENY', url);
+      assert.equal(r.headers['x-content-type-options'], 'nosniff', url);
+      assert.equal(r.headers['referrer-policy'], 'no-referrer', url);
+    }
+    assert.deepEqual(Object.keys(CONSOLE_HEADERS).sort(), ['content-security-policy', 'referrer-policy', 'x-content-type-options', 'x-frame-options']);
+    await app.close();
+  });
+
+  it('every API answer says nosniff, errors included', async () => {
+    const { app } = createHttpContext();
+    for (const url of ['/nacos/v1/ns/instance/list?serviceName=x', '/nacos/v1/console/health/readiness', '/nacos/v1/ns/instance/list', '/nacos/nope']) {
+      const r = await app.inject({ url });
+      assert.equal(r.headers['x-content-type-options'], 'nosniff', `${url} (${r.statusCode})`);
+    }
+    await app.close();
+  });
+
+  it('the overview asks the members with the caller token in a header, never in the URL', async () => {
+    const app = appWith(built);
+    const seen: { url: string; token: unknown }[] = [];
+    app.addHook('onRequest', async (req) => {
+      seen.push({ url: req.url, token: req.headers['accesstoken'] });
+    });
+    for (const presented of [{ url: '/nacos/v1/console/cluster/overview?accessToken=T1' }, { url: '/nacos/v1/console/cluster/overview', headers: { accessToken: 'T1' } }]) {
+      seen.length = 0;
+      assert.equal((await app.inject(presented)).statusCode, 200);
+      const inner = seen.slice(1);
+      assert.ok(inner.length > 0, 'the overview asked this member in-process');
+      for (const r of inner) {
+        assert.doesNotMatch(r.url, /accessToken/i, r.url);
+        assert.equal(r.token, 'T1', r.url);
+      }
+    }
     await app.close();
   });
 

@@ -7,10 +7,11 @@
  * Credentials come from the request headers (`Metadata.headers`): `accessToken` (what the SDKs
  * send after their HTTP login), `Authorization: Bearer`, or `username` + `password`. Other request
  * types (HealthCheck...) are never checked. A refusal is the expected response type with
- * resultCode 500, errorCode 403 and Nacos' `Code: 401|403, Message: ….` text.
+ * resultCode 500, errorCode 403 and Nacos' `Code: 401|403, Message: ….` text, or errorCode 503
+ * `Tps Flow restricted:…` when the password checks are saturated. Password checks count failures
+ * against the connection's TCP peer address (docs/auth.md "Password checks").
  */
 import type { AuthService } from '../../auth/auth-service.js';
-import { AuthError } from '../../auth/errors.js';
 import type { NamingResource } from '../../auth/permissions.js';
 import { NacosError } from '../../core/errors.js';
 import { grpcResource, NAMING_ACCESS } from './naming-scope.js';
@@ -27,7 +28,8 @@ export function grpcAuthorizer(auth: AuthService, responseTypeOf: (requestType: 
     if (!need) return null;
     const h = ctx.headers;
     try {
-      const id = await auth.identify({ authorization: h['Authorization'], accessToken: h['accessToken'], username: h['username'], password: h['password'] });
+      const credentials = { authorization: h['Authorization'], accessToken: h['accessToken'], username: h['username'], password: h['password'] };
+      const id = await auth.identify({ ...credentials, source: ctx.connection.remoteIp });
       let resource: NamingResource;
       try {
         resource = grpcResource(need.scope, body);
@@ -38,8 +40,9 @@ export function grpcAuthorizer(auth: AuthService, responseTypeOf: (requestType: 
       auth.authorize(id, need.access, resource);
       return null;
     } catch (e) {
-      if (!(e instanceof AuthError)) throw e;
-      return refuse(type, 403, e.message);
+      // AuthError (403), or 503 when the password checks are saturated (Nacos' TPS-limit answer).
+      if (!(e instanceof NacosError)) throw e;
+      return refuse(type, e.status, e.message);
     }
   };
 }

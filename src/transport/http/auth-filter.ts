@@ -39,7 +39,7 @@ function header(req: FastifyRequest, name: string): string | undefined {
 /** Parameters override headers of the same name (Nacos' identity resolver). */
 export function credentialsOf(req: FastifyRequest, p: Params): Credentials {
   const pick = (name: string): string | undefined => p.raw(name) ?? header(req, name);
-  return { authorization: pick('Authorization'), accessToken: pick('accessToken'), username: pick('username'), password: pick('password') };
+  return { authorization: pick('Authorization'), accessToken: pick('accessToken'), username: pick('username'), password: pick('password'), source: req.ip };
 }
 
 /** What a `read`/`write` rule is checked on. Throws the handler's 400 when the parameters name no service. */

@@ -82,6 +82,11 @@ export function createHttpServer(ctx: AppContext, options: HttpServerOptions = {
     sendError(reply, req, notFound(`No such API: ${req.method} ${path}`), ctx);
   });
 
+  // No MIME sniffing of any answer (docs/security.md §9); console pages add their own headers too.
+  app.addHook('onRequest', (_req, reply, done) => {
+    reply.header('x-content-type-options', 'nosniff');
+    done();
+  });
   installReadinessGate(app, ctx);
   if (ctx.auth) installAuthFilter(app, ctx, ctx.auth);
   const metrics = ctx.metrics;

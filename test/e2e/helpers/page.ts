@@ -32,10 +32,13 @@ export async function waitForAttr(what: string, locator: Locator, attr: string, 
   );
 }
 
-/** Collects page errors and failed API calls, for the assertion messages. */
+/** Collects page errors, Content-Security-Policy refusals and failed API calls, for the assertion messages. */
 export function watchPage(page: Page): string[] {
   const problems: string[] = [];
   page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && /Content Security Policy|Refused to/i.test(m.text())) problems.push(`csp: ${m.text()}`);
+  });
   page.on('response', (r) => {
     // The server-state probe is allowed to 404 (no auth on this build).
     if (r.status() >= 500 || (r.status() >= 400 && !r.url().includes('/v1/console/server/state'))) problems.push(`HTTP ${r.status()} ${r.request().method()} ${r.url()}`);

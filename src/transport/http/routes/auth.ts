@@ -37,7 +37,7 @@ function sendLogin(reply: FastifyReply, r: LoginResult): FastifyReply {
 export function authRoutes(app: FastifyInstance, auth: AuthService): void {
   const login = async (req: FastifyRequest, reply: FastifyReply) => {
     const p = paramsOf(req);
-    return sendLogin(reply, await auth.login(p.get('username'), p.raw('password')));
+    return sendLogin(reply, await auth.login(p.get('username'), p.raw('password'), req.ip));
   };
   for (const url of ['/nacos/v1/auth/login', '/nacos/v1/auth/users/login', '/nacos/v3/auth/user/login']) app.post(url, login);
 

@@ -34,8 +34,11 @@ function parseJson(text: string): unknown {
   }
 }
 
-/** Credentials of the console user, passed on to the members asked (spec http.md §4.3). */
-function credentials(req: FastifyRequest): { headers: Record<string, string>; query: string } {
+/**
+ * Credentials of the console user, passed on to the members asked (spec http.md §4.3): always as
+ * headers, never in the URL, whichever way the caller presented them.
+ */
+function credentials(req: FastifyRequest): Record<string, string> {
   const headers: Record<string, string> = {};
   const auth = req.headers.authorization;
   if (typeof auth === 'string') headers['authorization'] = auth;
@@ -43,19 +46,31 @@ function credentials(req: FastifyRequest): { headers: Record<string, string>; qu
   const queryToken = new URL(req.url, 'http://x').searchParams.get('accessToken');
   const token = queryToken ?? (typeof headerToken === 'string' ? headerToken : null);
   if (token !== null) headers['accesstoken'] = token;
-  return { headers, query: token !== null ? `accessToken=${encodeURIComponent(token)}` : '' };
+  return headers;
 }
 
+/**
+ * Headers of the console's pages and assets (docs/console.md "Security headers"): scripts, styles
+ * and requests only from this origin (the Vite bundle has no inline code; the icon is a `data:`
+ * URL), never framed, no MIME sniffing, no Referer leaving the page.
+ */
+export const CONSOLE_HEADERS: Readonly<Record<string, string>> = {
+  'content-security-policy':
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+  'x-frame-options': 'DENY',
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+};
+
 function memberFetch(app: FastifyInstance, self: string, req: FastifyRequest): MemberFetch {
-  const cred = credentials(req);
-  return async (address: string, path: string): Promise<FetchAnswer> => {
-    const url = cred.query === '' ? path : `${path}${path.includes('?') ? '&' : '?'}${cred.query}`;
+  const headers = credentials(req);
+  return async (address: string, url: string): Promise<FetchAnswer> => {
     if (address === self) {
       // This member: no network round trip, same hooks as any request.
-      const r = await app.inject({ method: 'GET', url, headers: cred.headers });
+      const r = await app.inject({ method: 'GET', url, headers });
       return { status: r.statusCode, body: parseJson(r.body) };
     }
-    const res = await fetch(`http://${address}${url}`, { headers: cred.headers, signal: AbortSignal.timeout(PEER_TIMEOUT_MS) });
+    const res = await fetch(`http://${address}${url}`, { headers, signal: AbortSignal.timeout(PEER_TIMEOUT_MS) });
     return { status: res.status, body: parseJson(await res.text()) };
   };
 }
@@ -81,7 +96,7 @@ export function consoleRoutes(app: FastifyInstance, deps: HttpDeps, dir: string 
   const index = async (_req: FastifyRequest, reply: FastifyReply) => {
     if (!built) throw notFound('The web console is not built: run `npm run build`.');
     const html = await readFile(join(dir, 'index.html'));
-    return reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(html);
+    return reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').headers(CONSOLE_HEADERS).send(html);
   };
   app.get('/nacos/', index);
   app.get('/nacos/index.html', index);
@@ -94,6 +109,9 @@ export function consoleRoutes(app: FastifyInstance, deps: HttpDeps, dir: string 
       index: false,
       maxAge: '365d',
       immutable: true,
+      setHeaders: (reply) => {
+        void reply.headers(CONSOLE_HEADERS);
+      },
     });
   }
 }
