@@ -158,6 +158,24 @@ test('v2 clients: list, detail, publications, subscribers', async () => {
   assert.equal(subList.length, 1);
 });
 
+test('switches: junk rows named after Object.prototype members (written by older versions) replay harmlessly', async () => {
+  const t = createHttpContext();
+  // What `PUT ...switches?entry=constructor|toString|__proto__` used to leave in the log.
+  await t.store.write([
+    { table: 'switch', key: 'constructor', value: 1 },
+    { table: 'switch', key: '__proto__', value: true },
+    { table: 'switch', key: 'toString', value: '[object Undefined]' },
+    { table: 'switch', key: 'clientBeatInterval', value: 3000 },
+  ]);
+  const before = { ...t.naming.settings };
+  applyStoredSwitches(t.ctx);
+  assert.deepEqual(t.naming.settings, { ...before, clientBeatInterval: 3000 }, 'only the known entry is applied');
+  assert.equal(Object.getPrototypeOf(t.naming.settings), Object.prototype);
+  const sw = await query(t.app, 'GET', `${V1}/operator/switches`);
+  assert.equal(sw.statusCode, 200);
+  assert.equal(json<Record<string, unknown>>(sw)['clientBeatInterval'], 3000);
+});
+
 test('operator: metrics, switches (GET/PUT, persisted, also under /ops), push state, distro, health/server, checkers', async () => {
   const t = createHttpContext();
   await query(t.app, 'POST', `${V1}/instance`, { serviceName: 'o', ip: '10.0.0.1', port: 1 });

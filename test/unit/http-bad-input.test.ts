@@ -249,6 +249,10 @@ export const ROWS: Row[] = [
     body: "Param 'healthy' is required.",
   },
   { name: 'switch update with an unknown entry', method: 'PUT', path: `${V1}/operator/switches`, query: { entry: 'nope', value: '1' }, status: 400, body: 'update entry not found: nope' },
+  // Names of Object.prototype members are unknown entries too (they once answered 500 or wrote junk rows).
+  ...['__proto__', 'constructor', 'toString', 'hasOwnProperty'].map(
+    (entry): Row => ({ name: `switch update with entry "${entry}"`, method: 'PUT', path: `${V1}/operator/switches`, query: { entry, value: '1' }, status: 400, body: `update entry not found: ${entry}` }),
+  ),
   {
     name: 'switch update with a bad value',
     method: 'PUT',
