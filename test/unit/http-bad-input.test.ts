@@ -4,6 +4,7 @@
  * Test names are `bad input: <row>`; the doc names them.
  */
 import assert from 'node:assert/strict';
+import { connect, type AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { createHttpContext, type HttpContext, qs } from './helpers/http-context.js';
@@ -17,7 +18,7 @@ interface Row {
   query?: Record<string, string | number>;
   /** x-www-form-urlencoded body: an object, or raw text. */
   form?: Record<string, string | number> | string;
-  raw?: { contentType: string; payload: string };
+  raw?: { contentType: string; payload: string | Buffer };
   properties?: Record<string, string>;
   setup?: (app: FastifyInstance) => Promise<void>;
   status: number;
@@ -151,8 +152,34 @@ export const ROWS: Row[] = [
     status: 400,
     body: "Param 'namespaceId/tenant' is illegal, the param length should not exceed 64.",
   },
-  { name: 'malformed form body', method: 'POST', path: REG, form: 'serviceName=svc&ip=%E0%A4%A&port=8080', status: 400, body: 'Malformed form body: invalid percent-encoding.' },
-  { name: 'malformed query string', method: 'POST', path: `${REG}?serviceName=svc&ip=%zz&port=8080`, status: 400, body: 'Malformed query string: invalid percent-encoding.' },
+  { name: 'malformed form body', method: 'POST', path: REG, form: 'serviceName=svc&ip=%E0%A4%A&port=8080', status: 400, body: 'Malformed form body: invalid percent-encoding or UTF-8.' },
+  { name: 'malformed query string', method: 'POST', path: `${REG}?serviceName=svc&ip=%zz&port=8080`, status: 400, body: 'Malformed query string: invalid percent-encoding or UTF-8.' },
+  // Bytes that are not UTF-8 are refused the same way whether they arrive raw or percent-encoded.
+  {
+    name: 'form body with percent-encoded invalid UTF-8',
+    method: 'POST',
+    path: REG,
+    form: 'serviceName=svc%FF&ip=10.0.0.1&port=8080',
+    status: 400,
+    body: 'Malformed form body: invalid percent-encoding or UTF-8.',
+  },
+  {
+    name: 'form body with raw invalid UTF-8',
+    method: 'POST',
+    path: REG,
+    raw: { contentType: 'application/x-www-form-urlencoded', payload: Buffer.concat([Buffer.from('serviceName=svc'), Buffer.from([0xff]), Buffer.from('&ip=10.0.0.1&port=8080')]) },
+    status: 400,
+    body: 'Malformed form body: invalid percent-encoding or UTF-8.',
+  },
+  {
+    name: 'form body with a raw truncated UTF-8 sequence',
+    method: 'POST',
+    path: REG,
+    raw: { contentType: 'application/x-www-form-urlencoded', payload: Buffer.concat([Buffer.from('ip=10.0.0.1&port=8080&serviceName=svc'), Buffer.from([0xe0, 0xa4])]) },
+    status: 400,
+    body: 'Malformed form body: invalid percent-encoding or UTF-8.',
+  },
+  { name: 'query string with percent-encoded invalid UTF-8', method: 'POST', path: `${REG}?serviceName=svc%FF&ip=10.0.0.1&port=8080`, status: 400, body: 'Malformed query string: invalid percent-encoding or UTF-8.' },
   {
     name: 'body over the limit',
     method: 'POST',
@@ -299,7 +326,7 @@ export const ROWS: Row[] = [
     path: `${V2}/instance`,
     form: 'serviceName=%G0',
     status: 400,
-    body: { code: 20002, message: 'parameter validate error', data: 'Malformed form body: invalid percent-encoding.' },
+    body: { code: 20002, message: 'parameter validate error', data: 'Malformed form body: invalid percent-encoding or UTF-8.' },
   },
   {
     name: 'v2 body over the limit',
@@ -342,6 +369,36 @@ for (const row of ROWS) {
     await check(t, row);
   });
 }
+
+/** Sends raw bytes to a listening app and returns the status line and body. */
+function rawRequest(port: number, bytes: Buffer): Promise<{ status: string; body: string }> {
+  return new Promise((resolve, reject) => {
+    const s = connect(port, '127.0.0.1', () => s.write(bytes));
+    let out = '';
+    s.on('data', (d) => (out += String(d)));
+    s.on('error', reject);
+    s.on('close', () => resolve({ status: out.split('\r\n')[0] ?? '', body: out.slice(out.indexOf('\r\n\r\n') + 4) }));
+  });
+}
+
+test('bad input: raw bytes that are not UTF-8 over a real socket (form body and query string)', async () => {
+  const t = createHttpContext();
+  await t.app.listen({ port: 0, host: '127.0.0.1' });
+  try {
+    const port = (t.app.server.address() as AddressInfo).port;
+    const before = t.snapshot();
+    const body = Buffer.concat([Buffer.from('serviceName=svc'), Buffer.from([0xff]), Buffer.from('&ip=10.0.0.1&port=8080')]);
+    const head = `POST ${REG} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${body.length}\r\n\r\n`;
+    const form = await rawRequest(port, Buffer.concat([Buffer.from(head), body]));
+    assert.deepEqual([form.status, form.body], ['HTTP/1.1 400 Bad Request', 'Malformed form body: invalid percent-encoding or UTF-8.']);
+    // In the request line, Node's HTTP parser itself refuses the byte (400) before any route runs.
+    const line = Buffer.concat([Buffer.from(`POST ${REG}?serviceName=svc`), Buffer.from([0xff]), Buffer.from('&ip=10.0.0.1&port=8080 HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')]);
+    assert.equal((await rawRequest(port, line)).status, 'HTTP/1.1 400 Bad Request');
+    assert.equal(t.snapshot(), before, 'nothing registered');
+  } finally {
+    await t.app.close();
+  }
+});
 
 test('bad input: the server keeps serving after every bad request', async () => {
   const t = createHttpContext({ properties: { 'nomen.http.body-limit': '1024' } });

@@ -15,7 +15,7 @@ import type { HttpClusterHooks } from './cluster-hooks.js';
 import { installAuthFilter } from './auth-filter.js';
 import { installDistroFilter, installReadinessGate } from './distro-filter.js';
 import { selfMembers, type MemberSource } from './members.js';
-import { parseUrlEncoded } from './params.js';
+import { parseFormBody } from './params.js';
 import { consoleRoutes } from './routes/console.js';
 import { authRoutes } from './routes/auth.js';
 import { coreRoutes } from './routes/core.js';
@@ -60,9 +60,10 @@ export function createHttpServer(ctx: AppContext, options: HttpServerOptions = {
   // Parameters come from the query string and form bodies only (spec §0.2). Any other body
   // (JSON, text...) is read (so the body limit applies) and ignored, as a Servlet container does.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
+  // Read as bytes: decoding to a string first would turn bytes that are not UTF-8 into U+FFFD.
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer' }, (_req, body, done) => {
     try {
-      done(null, parseUrlEncoded(String(body), 'form body'));
+      done(null, parseFormBody(body as Buffer));
     } catch (e) {
       done(e as Error, undefined);
     }
