@@ -234,8 +234,11 @@ test('console namespaces: public first, create, exists, show, update, delete', a
   });
   assert.equal((await query(t.app, 'POST', url, { customNamespaceId: 'dev', namespaceName: 'Development', namespaceDesc: 'd' })).body, 'true');
   assert.equal((await query(t.app, 'POST', url, { customNamespaceId: 'dev', namespaceName: 'Again' })).body, 'false', 'taken id');
-  assert.equal((await query(t.app, 'POST', url, { customNamespaceId: 'bad id', namespaceName: 'x' })).body, 'false', 'bad id');
-  assert.equal((await query(t.app, 'POST', url, { customNamespaceId: 'ok2', namespaceName: 'a@b' })).body, 'false', 'bad name');
+  // Nacos' console checker runs before the controller: a bad id or name is a 400 with its message.
+  const badId = await query(t.app, 'POST', url, { customNamespaceId: 'bad id', namespaceName: 'x' });
+  assert.deepEqual([badId.statusCode, badId.body], [400, "Param 'namespaceId/tenant' is illegal, illegal characters should not appear in the param."]);
+  const badName = await query(t.app, 'POST', url, { customNamespaceId: 'ok2', namespaceName: 'a@b' });
+  assert.deepEqual([badName.statusCode, badName.body], [400, "Param 'namespaceShowName' is illegal, illegal characters should not appear in the param."]);
   assert.equal((await query(t.app, 'POST', url, { namespaceName: 'Generated' })).body, 'true', 'blank id gets a UUID');
   const listed = json<{ data: Array<{ namespace: string; type: number }> }>(await query(t.app, 'GET', url)).data;
   assert.equal(listed.length, 3);

@@ -29,6 +29,7 @@ interface Row {
 const V1 = '/nacos/v1/ns';
 const V2 = '/nacos/v2/ns';
 const REG = `${V1}/instance`;
+const NS = '/nacos/v1/console/namespaces';
 const ok = { serviceName: 'svc', ip: '10.0.0.1', port: 8080 };
 const PORT_ILLEGAL = "Param 'port' is illegal, the value should be between 0 and 65535.";
 const WEIGHT = 'instance format invalid: The weights range from 0.0 to 10000.0';
@@ -151,6 +152,75 @@ export const ROWS: Row[] = [
     query: { ...ok, namespaceId: 'n'.repeat(65) },
     status: 400,
     body: "Param 'namespaceId/tenant' is illegal, the param length should not exceed 64.",
+  },
+  {
+    name: '65-char namespace with the parameter checker off',
+    method: 'POST',
+    path: REG,
+    query: { ...ok, namespaceId: 'n'.repeat(65) },
+    properties: { 'nacos.core.param.check.enabled': 'false' },
+    status: 400,
+    body: "Param 'namespaceId/tenant' is illegal, the param length should not exceed 64.",
+  },
+  {
+    name: '600-char service name with the parameter checker off',
+    method: 'POST',
+    path: REG,
+    query: { ...ok, serviceName: 's'.repeat(600) },
+    properties: { 'nacos.core.param.check.enabled': 'false' },
+    status: 400,
+    body: "Param 'serviceName' is illegal, the param length should not exceed 512.",
+  },
+  {
+    name: 'namespace create with a 65-char id',
+    method: 'POST',
+    path: NS,
+    form: { customNamespaceId: 'n'.repeat(65), namespaceName: 'dev' },
+    status: 400,
+    body: "Param 'namespaceId/tenant' is illegal, the param length should not exceed 64.",
+  },
+  {
+    name: 'namespace create with a bad id',
+    method: 'POST',
+    path: NS,
+    form: { customNamespaceId: 'dev!', namespaceName: 'dev' },
+    status: 400,
+    body: "Param 'namespaceId/tenant' is illegal, illegal characters should not appear in the param.",
+  },
+  {
+    name: 'namespace create with a 500 KB name',
+    method: 'POST',
+    path: NS,
+    form: { customNamespaceId: 'dev', namespaceName: 'x'.repeat(500 * 1024) },
+    status: 400,
+    body: "Param 'namespaceShowName' is illegal, the param length should not exceed 256.",
+  },
+  {
+    name: 'namespace create with a 257-char description',
+    method: 'POST',
+    path: NS,
+    form: { customNamespaceId: 'dev', namespaceName: 'dev', namespaceDesc: 'd'.repeat(257) },
+    status: 400,
+    body: "Param 'namespaceDesc' is illegal, the param length should not exceed 256.",
+  },
+  {
+    name: 'namespace update with a 257-char name',
+    method: 'PUT',
+    path: NS,
+    form: { namespace: 'dev', namespaceShowName: 'x'.repeat(257) },
+    setup: async (app) => {
+      await app.inject({ method: 'POST', url: NS, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'customNamespaceId=dev&namespaceName=dev' });
+    },
+    status: 400,
+    body: "Param 'namespaceShowName' is illegal, the param length should not exceed 256.",
+  },
+  {
+    name: 'v3 namespace read with a 65-char id',
+    method: 'GET',
+    path: '/nacos/v3/admin/core/namespace',
+    query: { namespaceId: 'n'.repeat(65) },
+    status: 400,
+    body: { code: 20002, message: 'parameter validate error', data: "Param 'namespaceId/tenant' is illegal, the param length should not exceed 64." },
   },
   { name: 'malformed form body', method: 'POST', path: REG, form: 'serviceName=svc&ip=%E0%A4%A&port=8080', status: 400, body: 'Malformed form body: invalid percent-encoding or UTF-8.' },
   { name: 'malformed query string', method: 'POST', path: `${REG}?serviceName=svc&ip=%zz&port=8080`, status: 400, body: 'Malformed query string: invalid percent-encoding or UTF-8.' },

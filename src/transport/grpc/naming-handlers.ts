@@ -107,14 +107,19 @@ const listRequest = z.object({
   selector: opt(z.string()),
 });
 
-/** Nacos' param checker for names (typed failure with errorCode 400, spec §5.2). */
+/**
+ * Nacos' param checker for names (a typed failure with errorCode 400). With the checker
+ * off the length limits still apply (the same limits as over HTTP).
+ */
 function serviceKeyOf(ctx: AppContext, b: { namespace?: string | null; serviceName: string; groupName?: string | null }, clusters?: string): ServiceKey {
   const key: ServiceKey = { namespace: normalizeNamespace(b.namespace), group: normalizeGroup(b.groupName), name: b.serviceName.trim() };
-  if (ctx.config.bool('nacos.core.param.check.enabled')) {
-    const err =
-      checkNamespaceId(key.namespace) ?? checkServiceName(key.name) ?? checkGroup(key.group) ?? (clusters ? checkClusters(clusters) : null);
-    if (err) throw badRequest(`Param check invalid:${err}`);
-  }
+  const chars = ctx.config.bool('nacos.core.param.check.enabled');
+  const err =
+    checkNamespaceId(key.namespace, chars) ??
+    checkServiceName(key.name, chars) ??
+    checkGroup(key.group, chars) ??
+    (clusters ? checkClusters(clusters, chars) : null);
+  if (err) throw badRequest(`Param check invalid:${err}`);
   return key;
 }
 
@@ -211,6 +216,9 @@ export function namingHandlers(ctx: AppContext): Record<string, NamingHandler> {
       const b = parseBody(listRequest, body);
       const namespace = normalizeNamespace(b.namespace);
       const group = normalizeGroup(b.groupName);
+      const chars = ctx.config.bool('nacos.core.param.check.enabled');
+      const err = checkNamespaceId(namespace, chars) ?? checkGroup(group, chars);
+      if (err) throw badRequest(`Param check invalid:${err}`);
       const { count, names } = naming.listServices(namespace, group, b.pageNo ?? 1, b.pageSize ?? 10);
       return { type: 'ServiceListResponse', body: ok({ count, serviceNames: names }) };
     },
