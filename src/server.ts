@@ -20,6 +20,7 @@ import { responsibleTagOf } from './distro/index.js';
 import { ExpiredMetadataCleaner, ExpiryTasks } from './naming/expiry.js';
 import { ClientHandover } from './naming/handover.js';
 import { NamingService } from './naming/naming-service.js';
+import { limitSettings } from './naming/limits.js';
 import { PersistentStateMachine } from './naming/persistent-state.js';
 import { PushEngine } from './naming/push-engine.js';
 import { ServiceInfoView } from './naming/service-info-view.js';
@@ -203,6 +204,7 @@ export class NomenServer {
         lightBeatEnabled: true,
         healthCheckEnabled: config.bool('nacos.naming.health.enabled'),
         metadataLimit: config.int('nacos.naming.service.metadata.length'),
+        limits: limitSettings((key) => config.int(key)),
       },
     );
     this.expiry = new ExpiryTasks(this.registry, this.metadata, this.subscriptions, this.view, clock, log.child({ component: 'expiry' }), {

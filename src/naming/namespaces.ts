@@ -40,7 +40,11 @@ const PUBLIC: NamespaceInfo = {
 };
 
 export class NamespaceCatalog {
-  constructor(private readonly store: PersistentStore) {}
+  /** @param checkNew throws when one more namespace would exceed the namespace cap (NamingLimits). */
+  constructor(
+    private readonly store: PersistentStore,
+    private readonly checkNew: (id: string) => void = () => undefined,
+  ) {}
 
   /** `public` first, then custom namespaces by id. */
   list(): NamespaceInfo[] {
@@ -71,10 +75,14 @@ export class NamespaceCatalog {
     return NAME_RE.test(name) && name.length <= LIMITS.namespaceShowName && desc.length <= LIMITS.namespaceDesc;
   }
 
-  /** Creates a namespace; a blank id gets a UUID. False (nothing written) on a bad or taken id or a bad name. */
+  /**
+   * Creates a namespace; a blank id gets a UUID. False (nothing written) on a bad or taken id or a
+   * bad name; throws (nothing written) when the namespace cap is reached.
+   */
   async create(id: string | undefined, showName: string, desc: string): Promise<boolean> {
     const nsId = id === undefined || id.trim() === '' ? randomUUID() : id.trim();
     if (!NamespaceCatalog.validId(nsId) || !NamespaceCatalog.validName(showName, desc) || this.exists(nsId)) return false;
+    this.checkNew(nsId);
     await this.store.write([{ table: 'namespace', key: nsId, value: { showName, desc } }]);
     return true;
   }

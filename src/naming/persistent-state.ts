@@ -131,8 +131,11 @@ export class PersistentStateMachine {
         if (w.value === null) this.switches.delete(w.key);
         else this.switches.set(w.key, w.value);
         return;
-      // Auth tables: applied by src/auth/auth-state.ts.
       case 'namespace':
+        // The catalog itself reads the store; the index only knows the ids (for the namespace cap).
+        this.metadata.setNamespace(w.key, w.value !== null);
+        return;
+      // Auth tables: applied by src/auth/auth-state.ts.
       case 'user':
       case 'role':
       case 'permission':

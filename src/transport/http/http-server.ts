@@ -111,7 +111,7 @@ export function createHttpServer(ctx: AppContext, options: HttpServerOptions = {
     }
   }
   const members = options.members ?? options.cluster?.members ?? selfMembers(ctx);
-  const deps: HttpDeps = { ctx, members, namespaces: new NamespaceCatalog(ctx.naming.store), cluster: options.cluster };
+  const deps: HttpDeps = { ctx, members, namespaces: new NamespaceCatalog(ctx.naming.store, (id) => ctx.naming.limits.checkNewNamespace(id)), cluster: options.cluster };
   v1InstanceRoutes(app, deps);
   v1ServiceRoutes(app, deps);
   v1OperatorRoutes(app, deps);
