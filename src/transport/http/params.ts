@@ -11,7 +11,6 @@ import { isUtf8 } from 'node:buffer';
 import { NacosError, badRequest } from '../../core/errors.js';
 import { DEFAULT_GROUP, DEFAULT_NAMESPACE, GROUP_SEP, type ServiceKey } from '../../core/names.js';
 
-const NON_ASCII = /[^\x00-\x7f]/;
 
 /** A malformed form body or query string (bad percent-encoding, bytes that are not UTF-8). */
 export function malformedEncoding(where: 'query string' | 'form body'): NacosError {
@@ -37,7 +36,7 @@ export function parseFormBody(body: Buffer): Map<string, string> {
 export function parseUrlEncoded(text: string, where: 'query string' | 'form body'): Map<string, string> {
   const out = new Map<string, string>();
   if (text === '') return out;
-  if (where === 'query string' && NON_ASCII.test(text)) throw malformedEncoding(where);
+  if (where === 'query string' && hasNonAscii(text)) throw malformedEncoding(where);
   for (const pair of text.split('&')) {
     if (pair === '') continue;
     const eq = pair.indexOf('=');
@@ -54,6 +53,11 @@ export function parseUrlEncoded(text: string, where: 'query string' | 'form body
     if (!out.has(key)) out.set(key, value);
   }
   return out;
+}
+
+function hasNonAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return true;
+  return false;
 }
 
 /** One form-encoded token; most carry neither `%` nor `+` and are returned as they are. */
