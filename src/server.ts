@@ -24,6 +24,7 @@ import { ClientHandover } from './naming/handover.js';
 import { NamingService } from './naming/naming-service.js';
 import { checkNamespaceWrite } from './naming/namespaces.js';
 import { checkNamingWrite, PersistentStateMachine } from './naming/persistent-state.js';
+import { limitSettings } from './naming/limits.js';
 import { PushEngine } from './naming/push-engine.js';
 import { ServiceInfoView } from './naming/service-info-view.js';
 import { SubscriptionRegistry } from './naming/subscriptions.js';
@@ -215,6 +216,7 @@ export class NomenServer {
         lightBeatEnabled: true,
         healthCheckEnabled: config.bool('nacos.naming.health.enabled'),
         metadataLimit: config.int('nacos.naming.service.metadata.length'),
+        limits: limitSettings((key) => config.int(key)),
       },
     );
     this.expiry = new ExpiryTasks(this.registry, this.metadata, this.subscriptions, this.view, clock, log.child({ component: 'expiry' }), {

@@ -52,6 +52,7 @@ export function instanceMetadataId(ip: string, port: number, cluster: string): s
 export class MetadataIndex {
   private readonly services = new Map<string, ServiceMetadata>();
   private readonly instances = new Map<string, Map<string, InstanceMetadata>>();
+  private readonly namespaces = new Set<string>();
 
   getService(key: ServiceKey): ServiceMetadata | undefined {
     return this.services.get(serviceKeyId(key));
@@ -90,6 +91,16 @@ export class MetadataIndex {
       map.delete(metaId);
       if (map.size === 0) this.instances.delete(id);
     }
+  }
+
+  /** Ids of the custom namespaces in the catalog (the store's `namespace` table). */
+  namespaceIds(): ReadonlySet<string> {
+    return this.namespaces;
+  }
+
+  setNamespace(id: string, exists: boolean): void {
+    if (exists) this.namespaces.add(id);
+    else this.namespaces.delete(id);
   }
 
   /** Applies operator overrides: replaces enabled/weight, adds/overrides metadata keys. */

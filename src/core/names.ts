@@ -70,6 +70,11 @@ const CLUSTER_RE = /^[0-9a-zA-Z\-_]+$/;
 export const INSTANCE_CLUSTER_RE = /^[0-9a-zA-Z-]+$/;
 const IP_RE = /^[^\u4E00-\u9FA5\s]*$/;
 
+/**
+ * Length limits of names (Nacos `ParamCheckRule`). They bound what one request can make the server
+ * keep, so they apply on every path even with the parameter checker off (`chars = false` then skips
+ * only the character rules); docs/security.md §9.
+ */
 export const LIMITS = {
   namespace: 64,
   serviceName: 512,
@@ -77,45 +82,59 @@ export const LIMITS = {
   cluster: 64,
   ip: 128,
   metadata: 1024,
+  /** Namespace display name (Nacos' console checker). */
+  namespaceShowName: 256,
+  /** Namespace description: the width of Nacos' `tenant_desc` column; our rule (Nacos' checker has none). */
+  namespaceDesc: 256,
 } as const;
+
+const NAMESPACE_SHOW_NAME_RE = /^[^@#$%^&*]+$/;
 
 const illegalLength = (p: string, n: number) => `Param '${p}' is illegal, the param length should not exceed ${n}.`;
 const illegalChars = (p: string) => `Param '${p}' is illegal, illegal characters should not appear in the param.`;
 
-export function checkNamespaceId(v: string): string | null {
+/** Nacos' check of one value: blank passes, then the length, then (when `chars`) the pattern. */
+function checkValue(v: string, param: string, max: number, re: RegExp, chars: boolean): string | null {
   if (v === '') return null;
-  if (v.length > LIMITS.namespace) return illegalLength('namespaceId/tenant', LIMITS.namespace);
-  if (!NAMESPACE_RE.test(v)) return illegalChars('namespaceId/tenant');
+  if (v.length > max) return illegalLength(param, max);
+  if (chars && !re.test(v)) return illegalChars(param);
   return null;
 }
 
-export function checkServiceName(v: string): string | null {
-  if (v === '') return null;
-  if (v.length > LIMITS.serviceName) return illegalLength('serviceName', LIMITS.serviceName);
-  if (!SERVICE_RE.test(v)) return illegalChars('serviceName');
-  return null;
+export function checkNamespaceId(v: string, chars = true): string | null {
+  return checkValue(v, 'namespaceId/tenant', LIMITS.namespace, NAMESPACE_RE, chars);
 }
 
-export function checkGroup(v: string): string | null {
-  if (v === '') return null;
-  if (v.length > LIMITS.group) return illegalLength('group', LIMITS.group);
-  if (!GROUP_RE.test(v)) return illegalChars('group');
-  return null;
+export function checkServiceName(v: string, chars = true): string | null {
+  return checkValue(v, 'serviceName', LIMITS.serviceName, SERVICE_RE, chars);
 }
 
-export function checkClusters(v: string): string | null {
+export function checkGroup(v: string, chars = true): string | null {
+  return checkValue(v, 'group', LIMITS.group, GROUP_RE, chars);
+}
+
+export function checkClusters(v: string, chars = true): string | null {
   for (const c of v.split(',')) {
-    if (c === '') continue;
-    if (c.length > LIMITS.cluster) return illegalLength('cluster', LIMITS.cluster);
-    if (!CLUSTER_RE.test(c)) return illegalChars('cluster');
+    const e = checkValue(c, 'cluster', LIMITS.cluster, CLUSTER_RE, chars);
+    if (e) return e;
   }
   return null;
 }
 
-export function checkIp(v: string): string | null {
+export function checkIp(v: string, chars = true): string | null {
   if (v.length > LIMITS.ip) return illegalLength('ip', LIMITS.ip);
-  if (!IP_RE.test(v)) return illegalChars('ip');
+  if (chars && !IP_RE.test(v)) return illegalChars('ip');
   return null;
+}
+
+/** A namespace's display name (Nacos' console checker: `namespaceShowName`). */
+export function checkNamespaceShowName(v: string, chars = true): string | null {
+  return checkValue(v, 'namespaceShowName', LIMITS.namespaceShowName, NAMESPACE_SHOW_NAME_RE, chars);
+}
+
+/** A namespace's description: length only. */
+export function checkNamespaceDesc(v: string): string | null {
+  return v.length > LIMITS.namespaceDesc ? illegalLength('namespaceDesc', LIMITS.namespaceDesc) : null;
 }
 
 export function checkPort(v: number): string | null {

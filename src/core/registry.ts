@@ -12,6 +12,8 @@ export interface ServiceState {
   revision: number;
   lastUpdated: number;
   readonly publishers: Set<string>;
+  /** Instances in the publishers' records (a copy listed by two clients counts twice): the caps' count. */
+  instanceCount: number;
 }
 
 export type ServiceChangeListener = (service: ServiceState) => void;
@@ -30,6 +32,10 @@ export class Registry {
   private readonly clientListeners: ClientChangeListener[] = [];
   /** instancesOf cache: service id -> [revision, instances]. */
   private readonly instCache = new Map<string, { rev: number; list: readonly Instance[] }>();
+  /** Services per namespace (a namespace is listed while it holds a service). */
+  private readonly nsServices = new Map<string, number>();
+  /** Instances in all publish records. */
+  private instanceTotal = 0;
 
   /**
    * @param nextRevision gives a client's new revision on every local change. Standalone: previous + 1.
@@ -74,9 +80,17 @@ export class Registry {
   }
 
   namespaces(): Set<string> {
-    const s = new Set<string>();
-    for (const svc of this.services.values()) s.add(svc.key.namespace);
-    return s;
+    return new Set(this.nsServices.keys());
+  }
+
+  /** Services in one namespace (O(1)). */
+  serviceCountIn(namespace: string): number {
+    return this.nsServices.get(namespace) ?? 0;
+  }
+
+  /** Instances in all publish records (O(1)). */
+  instanceCount(): number {
+    return this.instanceTotal;
   }
 
   /** Creates the service if missing; fails if it exists with the other ephemerality. */
@@ -94,8 +108,9 @@ export class Registry {
       }
       return s;
     }
-    const created: ServiceState = { key, id, ephemeral, revision: 1, lastUpdated: now, publishers: new Set() };
+    const created: ServiceState = { key, id, ephemeral, revision: 1, lastUpdated: now, publishers: new Set(), instanceCount: 0 };
     this.services.set(id, created);
+    this.nsServices.set(key.namespace, this.serviceCountIn(key.namespace) + 1);
     return created;
   }
 
@@ -113,6 +128,9 @@ export class Registry {
     if (s.publishers.size > 0) return false;
     this.services.delete(id);
     this.instCache.delete(id);
+    const left = this.serviceCountIn(key.namespace) - 1;
+    if (left > 0) this.nsServices.set(key.namespace, left);
+    else this.nsServices.delete(key.namespace);
     return true;
   }
 
@@ -134,7 +152,7 @@ export class Registry {
     // ensureService throws on an ephemerality conflict before anything changed.
     const svc = this.ensureService(service, ephemeral, now);
     const client = this.getOrCreateClient(clientId, kind, now);
-    client.publishes.set(svc.id, { service: svc.key, instances });
+    this.setRecord(client, svc, instances);
     client.revision = this.nextRevision(client.revision);
     client.lastUpdated = now;
     svc.publishers.add(clientId);
@@ -147,7 +165,7 @@ export class Registry {
     const client = this.clients.get(clientId);
     if (!client) return false;
     const id = serviceKeyId(service);
-    if (!client.publishes.delete(id)) return false;
+    if (!this.deleteRecord(client, id)) return false;
     client.lastBeat.delete(id);
     client.revision = this.nextRevision(client.revision);
     client.lastUpdated = now;
@@ -165,9 +183,11 @@ export class Registry {
     const client = this.clients.get(clientId);
     if (!client) return false;
     this.clients.delete(clientId);
-    for (const id of client.publishes.keys()) {
+    for (const [id, rec] of client.publishes) {
+      this.instanceTotal -= rec.instances.length;
       const svc = this.services.get(id);
       if (svc) {
+        svc.instanceCount -= rec.instances.length;
         svc.publishers.delete(clientId);
         this.touch(svc, now);
       }
@@ -188,7 +208,7 @@ export class Registry {
     for (const r of data.publishes) incoming.set(serviceKeyId(r.service), r);
     for (const id of [...client.publishes.keys()]) {
       if (!incoming.has(id)) {
-        client.publishes.delete(id);
+        this.deleteRecord(client, id);
         const svc = this.services.get(id);
         if (svc) {
           svc.publishers.delete(client.id);
@@ -200,7 +220,7 @@ export class Registry {
       const prev = client.publishes.get(id);
       if (prev && sameInstances(prev.instances, r.instances)) continue;
       const svc = this.ensureService(r.service, ephemeral, now);
-      client.publishes.set(id, { service: svc.key, instances: r.instances });
+      this.setRecord(client, svc, r.instances);
       svc.publishers.add(client.id);
       this.touch(svc, now);
     }
@@ -253,6 +273,25 @@ export class Registry {
     const s = new Set<string>();
     for (const i of this.instancesOf(svc)) s.add(i.clusterName);
     return [...s].sort();
+  }
+
+  /** Sets a client's record for a service, keeping the instance counts. */
+  private setRecord(client: Client, svc: ServiceState, instances: readonly Instance[]): void {
+    const delta = instances.length - (client.publishes.get(svc.id)?.instances.length ?? 0);
+    client.publishes.set(svc.id, { service: svc.key, instances });
+    svc.instanceCount += delta;
+    this.instanceTotal += delta;
+  }
+
+  /** Deletes a client's record for a service (if any), keeping the instance counts. */
+  private deleteRecord(client: Client, id: string): boolean {
+    const prev = client.publishes.get(id);
+    if (!prev) return false;
+    client.publishes.delete(id);
+    const svc = this.services.get(id);
+    if (svc) svc.instanceCount -= prev.instances.length;
+    this.instanceTotal -= prev.instances.length;
+    return true;
   }
 
   private clientChanged(client: Client, removed: boolean, origin: 'local' | 'replica'): void {

@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { DEFAULT_NAMESPACE } from '../core/names.js';
+import { DEFAULT_NAMESPACE, LIMITS } from '../core/names.js';
 import type { PersistentStore, StoreWrite } from '../persistence/persistent-store.js';
 
 export interface NamespaceInfo {
@@ -29,10 +29,13 @@ export function checkNamespaceWrite(w: Pick<StoreWrite, 'table' | 'key' | 'value
   return r.success ? null : `namespace ${w.key}: ${r.error.issues[0]?.message ?? 'invalid'}`;
 }
 
-/** Nacos' console rules: id `^[\w-]+$` up to 128 chars, show name without `@#$%^&*`. */
+/**
+ * Nacos' rules: id `^[\w-]+$`, show name without `@#$%^&*`. The lengths are the ones every naming
+ * API takes (`LIMITS` in core/names.ts: id 64, name 256, description 256), so a namespace that can
+ * be created can also be used; the HTTP edge refuses longer values with Nacos' checker message first.
+ */
 const ID_RE = /^[\w-]+$/;
 const NAME_RE = /^[^@#$%^&*]+$/;
-export const NAMESPACE_ID_MAX = 128;
 
 const PUBLIC: NamespaceInfo = {
   namespace: DEFAULT_NAMESPACE,
@@ -44,7 +47,11 @@ const PUBLIC: NamespaceInfo = {
 };
 
 export class NamespaceCatalog {
-  constructor(private readonly store: PersistentStore) {}
+  /** @param checkNew throws when one more namespace would exceed the namespace cap (NamingLimits). */
+  constructor(
+    private readonly store: PersistentStore,
+    private readonly checkNew: (id: string) => void = () => undefined,
+  ) {}
 
   /** `public` first, then custom namespaces by id. */
   list(): NamespaceInfo[] {
@@ -68,24 +75,28 @@ export class NamespaceCatalog {
   }
 
   static validId(id: string): boolean {
-    return ID_RE.test(id) && id.length <= NAMESPACE_ID_MAX;
+    return ID_RE.test(id) && id.length <= LIMITS.namespace;
   }
 
-  static validName(name: string): boolean {
-    return NAME_RE.test(name);
+  static validName(name: string, desc: string): boolean {
+    return NAME_RE.test(name) && name.length <= LIMITS.namespaceShowName && desc.length <= LIMITS.namespaceDesc;
   }
 
-  /** Creates a namespace; a blank id gets a UUID. False (nothing written) on a bad or taken id or a bad name. */
+  /**
+   * Creates a namespace; a blank id gets a UUID. False (nothing written) on a bad or taken id or a
+   * bad name; throws (nothing written) when the namespace cap is reached.
+   */
   async create(id: string | undefined, showName: string, desc: string): Promise<boolean> {
     const nsId = id === undefined || id.trim() === '' ? randomUUID() : id.trim();
-    if (!NamespaceCatalog.validId(nsId) || !NamespaceCatalog.validName(showName) || this.exists(nsId)) return false;
+    if (!NamespaceCatalog.validId(nsId) || !NamespaceCatalog.validName(showName, desc) || this.exists(nsId)) return false;
+    this.checkNew(nsId);
     await this.store.write([{ table: 'namespace', key: nsId, value: { showName, desc } }]);
     return true;
   }
 
   /** Renames / re-describes a custom namespace. False for `public`, an unknown id or a bad name. */
   async update(id: string, showName: string, desc: string): Promise<boolean> {
-    if (id === DEFAULT_NAMESPACE || !NamespaceCatalog.validName(showName) || !this.exists(id)) return false;
+    if (id === DEFAULT_NAMESPACE || !NamespaceCatalog.validName(showName, desc) || !this.exists(id)) return false;
     await this.store.write([{ table: 'namespace', key: id, value: { showName, desc } }]);
     return true;
   }

@@ -15,6 +15,7 @@ import type { Registry } from '../core/registry.js';
 import type { Logger } from '../observability/logger.js';
 import type { PersistentStore, StoreWrite } from '../persistence/persistent-store.js';
 import { buildInstance, type InstanceInput } from './instance-input.js';
+import { DEFAULT_LIMITS, NamingLimits, type LimitSettings } from './limits.js';
 import { storeKeys } from './persistent-state.js';
 import type { PushEngine } from './push-engine.js';
 import type { NameStyle, RenderedServiceInfo, ServiceInfoView } from './service-info-view.js';
@@ -29,6 +30,8 @@ export interface NamingSettings {
   healthCheckEnabled?: boolean;
   /** `nacos.naming.service.metadata.length`. */
   metadataLimit: number;
+  /** The caps (`nomen.naming.limit.*`); absent: the defaults of src/config/keys.ts. */
+  limits?: LimitSettings;
 }
 
 export interface BeatInput {
@@ -51,6 +54,9 @@ export interface BeatResult {
  * durable write ends in the persistent store. Edges (gRPC, HTTP) validate input and call these.
  */
 export class NamingService {
+  /** The caps, checked before every write a client asks this member for (docs/security.md §8). */
+  readonly limits: NamingLimits;
+
   constructor(
     readonly registry: Registry,
     readonly metadata: MetadataIndex,
@@ -63,6 +69,7 @@ export class NamingService {
     readonly settings: NamingSettings,
   ) {
     registry.onServiceChanged((svc) => push.serviceChanged(svc.id));
+    this.limits = new NamingLimits(registry, metadata, subscriptions, settings.limits ?? DEFAULT_LIMITS);
   }
 
   // ---------------------------------------------------------------- ephemeral, connection-based
@@ -70,6 +77,7 @@ export class NamingService {
   /** gRPC InstanceRequest register: replaces the connection's record for the service. */
   registerConnectionInstance(connectionId: string, service: ServiceKey, input: InstanceInput): Instance {
     const inst = buildInstance(service, input, true, this.settings.metadataLimit);
+    this.admit(connectionId, service, 1, true);
     this.registry.publish(connectionId, 'connection', service, [inst], this.clock.now());
     return inst;
   }
@@ -78,8 +86,13 @@ export class NamingService {
   batchRegisterConnectionInstances(connectionId: string, service: ServiceKey, inputs: readonly InstanceInput[]): void {
     const list = inputs.map((i) => buildInstance(service, i, true, this.settings.metadataLimit));
     const now = this.clock.now();
-    if (list.length === 0) this.registry.unpublish(connectionId, service, now);
-    else this.registry.publish(connectionId, 'connection', service, list, now);
+    if (list.length === 0) {
+      this.registry.unpublish(connectionId, service, now);
+      return;
+    }
+    // The whole batch or nothing.
+    this.admit(connectionId, service, list.length, true);
+    this.registry.publish(connectionId, 'connection', service, list, now);
   }
 
   /** gRPC deregister: removes whatever the connection published for the service. */
@@ -105,6 +118,7 @@ export class NamingService {
     }
     const clientId = ipPortClientId(inst.ip, inst.port, true);
     const now = this.clock.now();
+    this.admit(clientId, service, 1, true);
     this.registry.publish(clientId, 'ephemeral-ipport', service, [inst], now);
     this.registry.getClient(clientId)?.lastBeat.set(serviceKeyId(service), now);
     return inst;
@@ -138,6 +152,7 @@ export class NamingService {
         true,
         this.settings.metadataLimit,
       );
+      this.admit(clientId, service, 1, true);
       this.registry.publish(clientId, 'ephemeral-ipport', service, [inst], now);
       this.registry.getClient(clientId)?.lastBeat.set(sid, now);
       return { clientBeatInterval: interval(inst.metadata), code: 10200, lightBeatEnabled: this.settings.lightBeatEnabled };
@@ -171,7 +186,7 @@ export class NamingService {
 
   private async writePersistentInstance(service: ServiceKey, inst: Instance): Promise<void> {
     // Check before the durable write, so a rejected request changes nothing.
-    this.registry.checkEphemerality(service, false);
+    this.admit(ipPortClientId(inst.ip, inst.port, false), service, 1, false);
     await this.store.write([{ table: 'instance', key: storeKeys.instance(serviceKeyId(service), inst.ip, inst.port), value: inst }]);
   }
 
@@ -208,6 +223,7 @@ export class NamingService {
     target: SubscriberTarget,
     info: { app: string; agent: string; address: string },
   ): Subscriber {
+    this.limits.checkSubscribe(subscriberId, service);
     const { subscriber, isNew } = this.subscriptions.add({
       id: subscriberId,
       service,
@@ -231,6 +247,7 @@ export class NamingService {
   async createService(service: ServiceKey, meta: Partial<ServiceMetadata>): Promise<void> {
     const g = groupedName(service.group, service.name);
     if (this.registry.getService(service) || this.metadata.getService(service)) throw badRequest(`specified service ${g} already exists!`, 21007);
+    this.limits.checkNewService(service);
     const m: ServiceMetadata = { ...defaultServiceMetadata(meta.ephemeral ?? false), ...meta };
     await this.store.write([{ table: 'service', key: storeKeys.service(serviceKeyId(service)), value: m }]);
   }
@@ -283,7 +300,9 @@ export class NamingService {
     if (!this.registry.getService(service)) {
       throw badRequest(`service not found, namespace: ${service.namespace}, service: ${groupedName(service.group, service.name)}`, 21008);
     }
-    await this.writeOverride(service, instanceMetadataId(ip, port, cluster), o);
+    const metaId = instanceMetadataId(ip, port, cluster);
+    if (!this.findInstance(service, ip, port, cluster)) this.limits.checkNewOverride(service, metaId);
+    await this.writeOverride(service, metaId, o);
   }
 
   /** PATCH instance: only supplied fields change. 404 when the instance is not published. */
@@ -326,9 +345,16 @@ export class NamingService {
   }
 
   instanceCount(): number {
-    let n = 0;
-    for (const cl of this.registry.allClients()) n += cl.instanceCount();
-    return n;
+    return this.registry.instanceCount();
+  }
+
+  /**
+   * The checks before a client's publish: the service's ephemerality, then the caps. Both throw
+   * before anything changed, so a refused write (a whole batch included) leaves no trace.
+   */
+  private admit(clientId: string, service: ServiceKey, instances: number, ephemeral: boolean): void {
+    this.registry.checkEphemerality(service, ephemeral);
+    this.limits.checkPublish(clientId, service, instances);
   }
 
   /** Wraps any thrown value as a NacosError (for edges). */

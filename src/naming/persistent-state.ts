@@ -77,6 +77,7 @@ type Decoded =
   | { table: 'service'; service: ServiceKey; meta: ServiceMetadata | null }
   | { table: 'instanceMeta'; service: ServiceKey; metaId: string; meta: InstanceMetadata | null }
   | { table: 'switch'; key: string; value: unknown }
+  | { table: 'namespace'; key: string; present: boolean }
   | { table: 'other' };
 
 /** `namespace@@group@@service`; throws when either separator is missing. */
@@ -112,7 +113,10 @@ function decode(w: Pick<StoreWrite, 'table' | 'key' | 'value'>): Decoded {
         throw new Error(`switch ${w.key}: value must be a finite number or a boolean`);
       }
       return { table: 'switch', key: w.key, value: w.value };
-    // Auth and namespace tables are applied elsewhere (src/auth/auth-state.ts, naming/namespaces.ts).
+    case 'namespace':
+      // The catalog itself reads the store (naming/namespaces.ts); the index only knows the ids (for the namespace cap).
+      return { table: 'namespace', key: w.key, present: w.value !== null };
+    // Auth tables are applied by src/auth/auth-state.ts.
     default:
       return { table: 'other' };
   }
@@ -183,6 +187,9 @@ export class PersistentStateMachine {
       case 'switch':
         if (d.value === null) this.switches.delete(d.key);
         else this.switches.set(d.key, d.value);
+        return;
+      case 'namespace':
+        this.metadata.setNamespace(d.key, d.present);
         return;
       case 'other':
         return;

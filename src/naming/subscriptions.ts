@@ -24,6 +24,7 @@ export interface Subscriber {
 export class SubscriptionRegistry {
   private readonly byService = new Map<string, Map<string, Subscriber>>();
   private readonly bySubscriber = new Map<string, Set<string>>();
+  private total = 0;
 
   /** Adds or replaces (latest clusters win). Returns true when it is new for that service. */
   add(s: Omit<Subscriber, 'serviceId'>): { subscriber: Subscriber; isNew: boolean } {
@@ -33,6 +34,7 @@ export class SubscriptionRegistry {
     if (!m) this.byService.set(serviceId, (m = new Map()));
     const prev = m.get(s.id);
     m.set(s.id, sub);
+    if (!prev) this.total++;
     let set = this.bySubscriber.get(s.id);
     if (!set) this.bySubscriber.set(s.id, (set = new Set()));
     set.add(serviceId);
@@ -49,6 +51,7 @@ export class SubscriptionRegistry {
     const serviceId = serviceKeyId(service);
     const m = this.byService.get(serviceId);
     if (!m?.delete(subscriberId)) return false;
+    this.total--;
     if (m.size === 0) this.byService.delete(serviceId);
     const set = this.bySubscriber.get(subscriberId);
     set?.delete(serviceId);
@@ -66,6 +69,7 @@ export class SubscriptionRegistry {
       if (m && m.size === 0) this.byService.delete(serviceId);
     }
     this.bySubscriber.delete(subscriberId);
+    this.total -= n;
     return n;
   }
 
@@ -81,11 +85,14 @@ export class SubscriptionRegistry {
     return this.byService.get(serviceId)?.size ?? 0;
   }
 
-  /** Total subscriptions. */
+  /** Total subscriptions (O(1)). */
   count(): number {
-    let n = 0;
-    for (const m of this.byService.values()) n += m.size;
-    return n;
+    return this.total;
+  }
+
+  /** Subscriptions of one subscriber (O(1)). */
+  countFor(subscriberId: string): number {
+    return this.bySubscriber.get(subscriberId)?.size ?? 0;
   }
 
   /** UDP subscriptions not refreshed since `before`. */

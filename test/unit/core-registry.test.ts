@@ -69,3 +69,27 @@ test('selection: clusters, enabled, healthyOnly and protect threshold', () => {
   assert.equal(selectInstances(two, { ...meta, protectThreshold: 0.6 }, { clusters: [], healthyOnly: false, enabledOnly: true }).reachProtectionThreshold, true);
   assert.equal(selectInstances(two, { ...meta, protectThreshold: 0.4 }, { clusters: [], healthyOnly: false, enabledOnly: true }).reachProtectionThreshold, false);
 });
+
+test('counters for the caps: instances in all and per service, services per namespace follow every change', () => {
+  const r = new Registry();
+  const a = { namespace: 'dev', group: 'G', name: 'a' };
+  const b = { namespace: 'dev', group: 'G', name: 'b' };
+  const mk = (ip: string) => ({ instanceId: ip, ip, port: 1, weight: 1, healthy: true, enabled: true, ephemeral: true, clusterName: 'DEFAULT', metadata: {} });
+  r.publish('c1', 'connection', a, [mk('1.0.0.1'), mk('1.0.0.2')], 0);
+  r.publish('c2', 'connection', a, [mk('1.0.0.3')], 0);
+  r.publish('c2', 'connection', b, [mk('1.0.0.3')], 0);
+  assert.deepEqual([r.instanceCount(), r.getService(a)?.instanceCount, r.serviceCountIn('dev')], [4, 3, 2]);
+  r.publish('c1', 'connection', a, [mk('1.0.0.1')], 0);
+  assert.deepEqual([r.instanceCount(), r.getService(a)?.instanceCount], [3, 2]);
+  r.unpublish('c2', a, 0);
+  r.applySyncData({ clientId: 'c3', kind: 'connection', revision: 5, publishes: [{ service: b, instances: [mk('1.0.0.4'), mk('1.0.0.5')] }] }, 0);
+  assert.deepEqual([r.instanceCount(), r.getService(a)?.instanceCount, r.getService(b)?.instanceCount], [4, 1, 3]);
+  r.applySyncData({ clientId: 'c3', kind: 'connection', revision: 6, publishes: [] }, 0);
+  r.removeClient('c2', 0);
+  assert.deepEqual([r.instanceCount(), r.getService(b)?.instanceCount], [1, 0]);
+  assert.ok(r.removeService(b));
+  assert.equal(r.serviceCountIn('dev'), 1);
+  r.removeClient('c1', 0);
+  assert.ok(r.removeService(a));
+  assert.deepEqual([r.instanceCount(), r.serviceCountIn('dev'), [...r.namespaces()]], [0, 0, []]);
+});

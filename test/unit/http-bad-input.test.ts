@@ -4,6 +4,7 @@
  * Test names are `bad input: <row>`; the doc names them.
  */
 import assert from 'node:assert/strict';
+import { connect, type AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { createHttpContext, type HttpContext, qs } from './helpers/http-context.js';
@@ -17,7 +18,7 @@ interface Row {
   query?: Record<string, string | number>;
   /** x-www-form-urlencoded body: an object, or raw text. */
   form?: Record<string, string | number> | string;
-  raw?: { contentType: string; payload: string };
+  raw?: { contentType: string; payload: string | Buffer };
   properties?: Record<string, string>;
   setup?: (app: FastifyInstance) => Promise<void>;
   status: number;
@@ -28,6 +29,7 @@ interface Row {
 const V1 = '/nacos/v1/ns';
 const V2 = '/nacos/v2/ns';
 const REG = `${V1}/instance`;
+const NS = '/nacos/v1/console/namespaces';
 const ok = { serviceName: 'svc', ip: '10.0.0.1', port: 8080 };
 const PORT_ILLEGAL = "Param 'port' is illegal, the value should be between 0 and 65535.";
 const WEIGHT = 'instance format invalid: The weights range from 0.0 to 10000.0';
@@ -168,8 +170,103 @@ export const ROWS: Row[] = [
     status: 400,
     body: "Param 'namespaceId/tenant' is illegal, the param length should not exceed 64.",
   },
-  { name: 'malformed form body', method: 'POST', path: REG, form: 'serviceName=svc&ip=%E0%A4%A&port=8080', status: 400, body: 'Malformed form body: invalid percent-encoding.' },
-  { name: 'malformed query string', method: 'POST', path: `${REG}?serviceName=svc&ip=%zz&port=8080`, status: 400, body: 'Malformed query string: invalid percent-encoding.' },
+  {
+    name: '65-char namespace with the parameter checker off',
+    method: 'POST',
+    path: REG,
+    query: { ...ok, namespaceId: 'n'.repeat(65) },
+    properties: { 'nacos.core.param.check.enabled': 'false' },
+    status: 400,
+    body: "Param 'namespaceId/tenant' is illegal, the param length should not exceed 64.",
+  },
+  {
+    name: '600-char service name with the parameter checker off',
+    method: 'POST',
+    path: REG,
+    query: { ...ok, serviceName: 's'.repeat(600) },
+    properties: { 'nacos.core.param.check.enabled': 'false' },
+    status: 400,
+    body: "Param 'serviceName' is illegal, the param length should not exceed 512.",
+  },
+  {
+    name: 'namespace create with a 65-char id',
+    method: 'POST',
+    path: NS,
+    form: { customNamespaceId: 'n'.repeat(65), namespaceName: 'dev' },
+    status: 400,
+    body: "Param 'namespaceId/tenant' is illegal, the param length should not exceed 64.",
+  },
+  {
+    name: 'namespace create with a bad id',
+    method: 'POST',
+    path: NS,
+    form: { customNamespaceId: 'dev!', namespaceName: 'dev' },
+    status: 400,
+    body: "Param 'namespaceId/tenant' is illegal, illegal characters should not appear in the param.",
+  },
+  {
+    name: 'namespace create with a 500 KB name',
+    method: 'POST',
+    path: NS,
+    form: { customNamespaceId: 'dev', namespaceName: 'x'.repeat(500 * 1024) },
+    status: 400,
+    body: "Param 'namespaceShowName' is illegal, the param length should not exceed 256.",
+  },
+  {
+    name: 'namespace create with a 257-char description',
+    method: 'POST',
+    path: NS,
+    form: { customNamespaceId: 'dev', namespaceName: 'dev', namespaceDesc: 'd'.repeat(257) },
+    status: 400,
+    body: "Param 'namespaceDesc' is illegal, the param length should not exceed 256.",
+  },
+  {
+    name: 'namespace update with a 257-char name',
+    method: 'PUT',
+    path: NS,
+    form: { namespace: 'dev', namespaceShowName: 'x'.repeat(257) },
+    setup: async (app) => {
+      await app.inject({ method: 'POST', url: NS, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'customNamespaceId=dev&namespaceName=dev' });
+    },
+    status: 400,
+    body: "Param 'namespaceShowName' is illegal, the param length should not exceed 256.",
+  },
+  {
+    name: 'v3 namespace read with a 65-char id',
+    method: 'GET',
+    path: '/nacos/v3/admin/core/namespace',
+    query: { namespaceId: 'n'.repeat(65) },
+    status: 400,
+    body: { code: 20002, message: 'parameter validate error', data: "Param 'namespaceId/tenant' is illegal, the param length should not exceed 64." },
+  },
+  { name: 'malformed form body', method: 'POST', path: REG, form: 'serviceName=svc&ip=%E0%A4%A&port=8080', status: 400, body: 'Malformed form body: invalid percent-encoding or UTF-8.' },
+  { name: 'malformed query string', method: 'POST', path: `${REG}?serviceName=svc&ip=%zz&port=8080`, status: 400, body: 'Malformed query string: invalid percent-encoding or UTF-8.' },
+  // Bytes that are not UTF-8 are refused the same way whether they arrive raw or percent-encoded.
+  {
+    name: 'form body with percent-encoded invalid UTF-8',
+    method: 'POST',
+    path: REG,
+    form: 'serviceName=svc%FF&ip=10.0.0.1&port=8080',
+    status: 400,
+    body: 'Malformed form body: invalid percent-encoding or UTF-8.',
+  },
+  {
+    name: 'form body with raw invalid UTF-8',
+    method: 'POST',
+    path: REG,
+    raw: { contentType: 'application/x-www-form-urlencoded', payload: Buffer.concat([Buffer.from('serviceName=svc'), Buffer.from([0xff]), Buffer.from('&ip=10.0.0.1&port=8080')]) },
+    status: 400,
+    body: 'Malformed form body: invalid percent-encoding or UTF-8.',
+  },
+  {
+    name: 'form body with a raw truncated UTF-8 sequence',
+    method: 'POST',
+    path: REG,
+    raw: { contentType: 'application/x-www-form-urlencoded', payload: Buffer.concat([Buffer.from('ip=10.0.0.1&port=8080&serviceName=svc'), Buffer.from([0xe0, 0xa4])]) },
+    status: 400,
+    body: 'Malformed form body: invalid percent-encoding or UTF-8.',
+  },
+  { name: 'query string with percent-encoded invalid UTF-8', method: 'POST', path: `${REG}?serviceName=svc%FF&ip=10.0.0.1&port=8080`, status: 400, body: 'Malformed query string: invalid percent-encoding or UTF-8.' },
   {
     name: 'body over the limit',
     method: 'POST',
@@ -304,6 +401,10 @@ export const ROWS: Row[] = [
     body: "Param 'healthy' is required.",
   },
   { name: 'switch update with an unknown entry', method: 'PUT', path: `${V1}/operator/switches`, query: { entry: 'nope', value: '1' }, status: 400, body: 'update entry not found: nope' },
+  // Names of Object.prototype members are unknown entries too (they once answered 500 or wrote junk rows).
+  ...['__proto__', 'constructor', 'toString', 'hasOwnProperty'].map(
+    (entry): Row => ({ name: `switch update with entry "${entry}"`, method: 'PUT', path: `${V1}/operator/switches`, query: { entry, value: '1' }, status: 400, body: `update entry not found: ${entry}` }),
+  ),
   {
     name: 'switch update with a bad value',
     method: 'PUT',
@@ -350,7 +451,7 @@ export const ROWS: Row[] = [
     path: `${V2}/instance`,
     form: 'serviceName=%G0',
     status: 400,
-    body: { code: 20002, message: 'parameter validate error', data: 'Malformed form body: invalid percent-encoding.' },
+    body: { code: 20002, message: 'parameter validate error', data: 'Malformed form body: invalid percent-encoding or UTF-8.' },
   },
   {
     name: 'v2 body over the limit',
@@ -393,6 +494,36 @@ for (const row of ROWS) {
     await check(t, row);
   });
 }
+
+/** Sends raw bytes to a listening app and returns the status line and body. */
+function rawRequest(port: number, bytes: Buffer): Promise<{ status: string; body: string }> {
+  return new Promise((resolve, reject) => {
+    const s = connect(port, '127.0.0.1', () => s.write(bytes));
+    let out = '';
+    s.on('data', (d) => (out += String(d)));
+    s.on('error', reject);
+    s.on('close', () => resolve({ status: out.split('\r\n')[0] ?? '', body: out.slice(out.indexOf('\r\n\r\n') + 4) }));
+  });
+}
+
+test('bad input: raw bytes that are not UTF-8 over a real socket (form body and query string)', async () => {
+  const t = createHttpContext();
+  await t.app.listen({ port: 0, host: '127.0.0.1' });
+  try {
+    const port = (t.app.server.address() as AddressInfo).port;
+    const before = t.snapshot();
+    const body = Buffer.concat([Buffer.from('serviceName=svc'), Buffer.from([0xff]), Buffer.from('&ip=10.0.0.1&port=8080')]);
+    const head = `POST ${REG} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${body.length}\r\n\r\n`;
+    const form = await rawRequest(port, Buffer.concat([Buffer.from(head), body]));
+    assert.deepEqual([form.status, form.body], ['HTTP/1.1 400 Bad Request', 'Malformed form body: invalid percent-encoding or UTF-8.']);
+    // In the request line, Node's HTTP parser itself refuses the byte (400) before any route runs.
+    const line = Buffer.concat([Buffer.from(`POST ${REG}?serviceName=svc`), Buffer.from([0xff]), Buffer.from('&ip=10.0.0.1&port=8080 HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')]);
+    assert.equal((await rawRequest(port, line)).status, 'HTTP/1.1 400 Bad Request');
+    assert.equal(t.snapshot(), before, 'nothing registered');
+  } finally {
+    await t.app.close();
+  }
+});
 
 test('bad input: the server keeps serving after every bad request', async () => {
   const t = createHttpContext({ properties: { 'nomen.http.body-limit': '1024' } });

@@ -118,3 +118,9 @@ test('errors: one mapper for both families', () => {
   assert.deepEqual(JSON.parse(toErrorResponse(new Error('boom'), 'result').body), { code: 30000, message: 'server error', data: 'boom' });
   assert.equal(toErrorResponse('weird', 'text').status, 500);
 });
+
+test('a query string must be ASCII: raw non-ASCII (a latin1-decoded URL) is refused like a bad escape', () => {
+  assert.throws(() => Params.from('/x?serviceName=svc\u00ff', undefined), { message: 'Malformed query string: invalid percent-encoding or UTF-8.' });
+  assert.throws(() => Params.from('/x?serviceName=svc%FF', undefined), { message: 'Malformed query string: invalid percent-encoding or UTF-8.' });
+  assert.equal(Params.from('/x?serviceName=svc%C3%BF', undefined).get('serviceName'), 'svc\u00ff');
+});

@@ -109,18 +109,18 @@ const listRequest = z.object({
 });
 
 /**
- * Nacos' param checker for names (typed failure with errorCode 400, spec §5.2), then the key the
- * request names — resolved by the function the auth hook uses too (naming-scope.ts).
+ * Nacos' param checker for names (a typed failure with errorCode 400). With the checker off the
+ * length limits still apply (the same limits as over HTTP). Then the key the request names —
+ * resolved by the function the auth hook uses too (naming-scope.ts).
  */
 function serviceKeyOf(ctx: AppContext, b: { namespace?: string | null; serviceName: string; groupName?: string | null }, clusters?: string): ServiceKey {
-  if (ctx.config.bool('nacos.core.param.check.enabled')) {
-    const err =
-      checkNamespaceId(normalizeNamespace(b.namespace)) ??
-      checkServiceName(b.serviceName.trim()) ??
-      checkGroup(normalizeGroup(b.groupName)) ??
-      (clusters ? checkClusters(clusters) : null);
-    if (err) throw badRequest(`Param check invalid:${err}`);
-  }
+  const chars = ctx.config.bool('nacos.core.param.check.enabled');
+  const err =
+    checkNamespaceId(normalizeNamespace(b.namespace), chars) ??
+    checkServiceName(b.serviceName.trim(), chars) ??
+    checkGroup(normalizeGroup(b.groupName), chars) ??
+    (clusters ? checkClusters(clusters, chars) : null);
+  if (err) throw badRequest(`Param check invalid:${err}`);
   return grpcServiceKey(b);
 }
 
@@ -216,6 +216,9 @@ export function namingHandlers(ctx: AppContext): Record<string, NamingHandler> {
     ServiceListRequest: (body) => {
       const b = parseBody(listRequest, body);
       const { namespace, group } = grpcGroupScope(b);
+      const chars = ctx.config.bool('nacos.core.param.check.enabled');
+      const err = checkNamespaceId(namespace, chars) ?? checkGroup(group, chars);
+      if (err) throw badRequest(`Param check invalid:${err}`);
       const { count, names } = naming.listServices(namespace, group, b.pageNo ?? 1, b.pageSize ?? 10);
       return { type: 'ServiceListResponse', body: ok({ count, serviceNames: names }) };
     },

@@ -16,7 +16,7 @@ import { installAuthFilter } from './auth-filter.js';
 import { httpLimitsFrom, installConnectionLimits, nodeServerOptions } from './connection-limits.js';
 import { installDistroFilter, installReadinessGate } from './distro-filter.js';
 import { selfMembers, type MemberSource } from './members.js';
-import { parseUrlEncoded } from './params.js';
+import { parseFormBody } from './params.js';
 import { consoleRoutes } from './routes/console.js';
 import { authRoutes } from './routes/auth.js';
 import { coreRoutes } from './routes/core.js';
@@ -67,9 +67,10 @@ export function createHttpServer(ctx: AppContext, options: HttpServerOptions = {
   // Parameters come from the query string and form bodies only (spec §0.2). Any other body
   // (JSON, text...) is read (so the body limit applies) and ignored, as a Servlet container does.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
+  // Read as bytes: decoding to a string first would turn bytes that are not UTF-8 into U+FFFD.
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer' }, (_req, body, done) => {
     try {
-      done(null, parseUrlEncoded(String(body), 'form body'));
+      done(null, parseFormBody(body as Buffer));
     } catch (e) {
       done(e as Error, undefined);
     }
@@ -122,7 +123,7 @@ export function createHttpServer(ctx: AppContext, options: HttpServerOptions = {
     }
   }
   const members = options.members ?? options.cluster?.members ?? selfMembers(ctx);
-  const deps: HttpDeps = { ctx, members, namespaces: new NamespaceCatalog(ctx.naming.store), cluster: options.cluster };
+  const deps: HttpDeps = { ctx, members, namespaces: new NamespaceCatalog(ctx.naming.store, (id) => ctx.naming.limits.checkNewNamespace(id)), cluster: options.cluster };
   v1InstanceRoutes(app, deps);
   v1ServiceRoutes(app, deps);
   v1OperatorRoutes(app, deps);

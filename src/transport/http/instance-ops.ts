@@ -8,6 +8,7 @@ import { notFound } from '../../core/errors.js';
 import type { Instance } from '../../core/instance.js';
 import { DEFAULT_CLUSTER, groupedName, serviceKeyId, type ServiceKey } from '../../core/names.js';
 import { buildInstance } from '../../naming/instance-input.js';
+import { LimitExceededError } from '../../naming/limits.js';
 import type { BeatInput, BeatResult } from '../../naming/naming-service.js';
 import { parseBeat } from './beat.js';
 import { canPushTo, clientAgent } from './client-agent.js';
@@ -100,7 +101,14 @@ export function subscribeFromList(
     deps.ctx.log.debug({ ip, service: serviceKeyId(service) }, 'udp subscription skipped: not an IPv4 address');
     return;
   }
-  deps.ctx.naming.subscribe(`udp:${ip}:${udpPort}`, service, clusters, { kind: 'udp', ip, port: udpPort }, { app, agent, address: `${ip}:${udpPort}` });
+  try {
+    deps.ctx.naming.subscribe(`udp:${ip}:${udpPort}`, service, clusters, { kind: 'udp', ip, port: udpPort }, { app, agent, address: `${ip}:${udpPort}` });
+  } catch (e) {
+    // A subscription cap reached: the list call still answers (a v1 client polls the list anyway);
+    // it just gets no UDP pushes for this service (docs/security.md §8).
+    if (!(e instanceof LimitExceededError)) throw e;
+    deps.ctx.log.debug({ subscriber: `udp:${ip}:${udpPort}`, service: serviceKeyId(service), limit: e.cap }, 'udp subscription refused: limit reached');
+  }
 }
 
 const LightBeatSchema = z.object({ ip: strOr(''), port: intOr(0), clusterName: optStr() });

@@ -6,7 +6,7 @@ import { serviceInfoChunks, type RenderedServiceInfo } from '../../naming/servic
 import { JSON_TYPE, TEXT_TYPE } from './errors.js';
 import type { HttpClusterHooks } from './cluster-hooks.js';
 import type { MemberSource } from './members.js';
-import { checkNamingParams, type ExtractorKind } from './param-check.js';
+import { checkNamespaceParams, checkNamingParams, type ExtractorKind } from './param-check.js';
 import { Params } from './params.js';
 
 /** What every route module gets. */
@@ -26,11 +26,18 @@ export function paramsOf(req: FastifyRequest): Params {
   return Params.from(req.url, req.body);
 }
 
-/** Parameters of a naming API, after Nacos' parameter checker (when enabled). */
+/** Parameters of a naming API, after Nacos' parameter checker (with it off: the length limits only). */
 export function namingParams(deps: HttpDeps, req: FastifyRequest, kind: ExtractorKind = 'default'): Params {
   const p = paramsOf(req);
   const cfg = deps.ctx.config;
-  if (cfg.bool('nacos.core.param.check.enabled')) checkNamingParams(p, kind, cfg.int('nacos.naming.service.metadata.length'));
+  checkNamingParams(p, kind, cfg.int('nacos.naming.service.metadata.length'), cfg.bool('nacos.core.param.check.enabled'));
+  return p;
+}
+
+/** Parameters of a namespace API, after Nacos' console checker (with it off: the length limits only). */
+export function namespaceParams(deps: HttpDeps, req: FastifyRequest): Params {
+  const p = paramsOf(req);
+  checkNamespaceParams(p, deps.ctx.config.bool('nacos.core.param.check.enabled'));
   return p;
 }
 

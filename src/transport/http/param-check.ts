@@ -8,7 +8,17 @@
  * `@@svc` passes the checker (and is then rejected by the service-name format check).
  */
 import { badRequest } from '../../core/errors.js';
-import { checkClusters, checkGroup, checkIp, checkMetadata, checkNamespaceId, checkServiceName, GROUP_SEP } from '../../core/names.js';
+import {
+  checkClusters,
+  checkGroup,
+  checkIp,
+  checkMetadata,
+  checkNamespaceDesc,
+  checkNamespaceId,
+  checkNamespaceShowName,
+  checkServiceName,
+  GROUP_SEP,
+} from '../../core/names.js';
 import { parseBeat } from './beat.js';
 import { javaInt, parseMetadata, type Params } from './params.js';
 
@@ -43,32 +53,36 @@ interface ParamInfo {
   metadata?: Record<string, string> | undefined;
 }
 
-/** DefaultParamChecker.checkParamInfoFormat order: namespace, service, group, clusters, cluster, ip, port, metadata. */
-function checkInfo(i: ParamInfo, metadataLimit: number): string | null {
+/**
+ * DefaultParamChecker.checkParamInfoFormat order: namespace, service, group, clusters, cluster, ip,
+ * port, metadata. `chars` false (checker off): only the length limits of the names.
+ */
+function checkInfo(i: ParamInfo, metadataLimit: number, chars: boolean): string | null {
   if (!blank(i.namespaceId)) {
-    const e = checkNamespaceId(i.namespaceId);
+    const e = checkNamespaceId(i.namespaceId, chars);
     if (e) return e;
   }
   if (!blank(i.serviceName)) {
-    const e = checkServiceName(i.serviceName);
+    const e = checkServiceName(i.serviceName, chars);
     if (e) return e;
   }
   if (!blank(i.group)) {
-    const e = checkGroup(i.group);
+    const e = checkGroup(i.group, chars);
     if (e) return e;
   }
   if (!blank(i.clusters)) {
-    const e = checkClusters(i.clusters);
+    const e = checkClusters(i.clusters, chars);
     if (e) return e;
   }
   if (!blank(i.cluster)) {
-    const e = checkClusters(i.cluster);
+    const e = checkClusters(i.cluster, chars);
     if (e) return e;
   }
   if (!blank(i.ip)) {
-    const e = checkIp(i.ip);
+    const e = checkIp(i.ip, chars);
     if (e) return e;
   }
+  if (!chars) return null;
   const pe = checkPortText(i.port);
   if (pe) return pe;
   if (i.metadata) {
@@ -89,14 +103,17 @@ function serviceAndGroup(p: Params): { serviceName: string | undefined; group: s
   return { serviceName, group };
 }
 
-/** Throws a 400 NacosError when a parameter breaks Nacos' naming parameter rules. */
-export function checkNamingParams(p: Params, kind: ExtractorKind, metadataLimit: number): void {
+/**
+ * Throws a 400 NacosError when a parameter breaks Nacos' naming parameter rules. `chars` false
+ * (`nacos.core.param.check.enabled=false`): only the length limits, which always apply.
+ */
+export function checkNamingParams(p: Params, kind: ExtractorKind, metadataLimit: number, chars = true): void {
   const { serviceName, group } = serviceAndGroup(p);
   const infos: ParamInfo[] = [];
   if (kind === 'beat') {
     infos.push({ namespaceId: p.raw('namespaceId'), serviceName, group, ip: p.raw('ip'), port: p.raw('port') });
     const beatText = p.get('beat');
-    if (beatText !== undefined) {
+    if (chars && beatText !== undefined) {
       const beat = parseBeat(beatText);
       infos.push({ ip: beat.ip, port: beat.port === undefined ? undefined : String(beat.port), cluster: beat.cluster });
     }
@@ -111,11 +128,27 @@ export function checkNamingParams(p: Params, kind: ExtractorKind, metadataLimit:
       ip: p.raw('ip'),
       port: firstNonBlank(p, 'port', 'checkPort'),
       // The extractor parses metadata itself; a malformed value fails here (400, see parseMetadata).
-      metadata: blank(metadataText) ? undefined : parseMetadata(metadataText),
+      metadata: !chars || blank(metadataText) ? undefined : parseMetadata(metadataText),
     });
   }
   for (const info of infos) {
-    const e = checkInfo(info, metadataLimit);
+    const e = checkInfo(info, metadataLimit, chars);
     if (e) throw badRequest(e, 20002);
   }
+}
+
+/**
+ * Nacos' console checker (`ConsoleDefaultHttpParamExtractor`) on the namespace APIs: the id
+ * (`namespaceId`, else `customNamespaceId`, and the `namespace` of a 2.x update) and the display
+ * name (`namespaceName`, and the `namespaceShowName` of a 2.x update, which Nacos' extractor
+ * misses); plus our length limit of `namespaceDesc`. `chars` false: lengths only.
+ */
+export function checkNamespaceParams(p: Params, chars = true): void {
+  const id = firstNonBlank(p, 'namespaceId', 'customNamespaceId') ?? p.raw('namespace');
+  const e =
+    (blank(id) ? null : checkNamespaceId(id.trim(), chars)) ??
+    checkNamespaceShowName(p.raw('namespaceName') ?? '', chars) ??
+    checkNamespaceShowName(p.raw('namespaceShowName') ?? '', chars) ??
+    checkNamespaceDesc(p.raw('namespaceDesc') ?? '');
+  if (e) throw badRequest(e, 20002);
 }

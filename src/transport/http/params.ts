@@ -7,23 +7,37 @@
  * Also the Java-flavoured value parsers the controllers rely on (lenient booleans, Java number
  * syntax, the metadata `JSON or k=v` format) and service-name resolution.
  */
+import { isUtf8 } from 'node:buffer';
 import { NacosError, badRequest } from '../../core/errors.js';
 import { DEFAULT_NAMESPACE, type ServiceKey } from '../../core/names.js';
 import { javaSplit, resolveServiceKey } from '../../core/service-key.js';
 
-/** A malformed form body or query string (bad percent-encoding). */
+
+/** A malformed form body or query string (bad percent-encoding, bytes that are not UTF-8). */
 export function malformedEncoding(where: 'query string' | 'form body'): NacosError {
-  return badRequest(`Malformed ${where}: invalid percent-encoding.`, 20002);
+  return badRequest(`Malformed ${where}: invalid percent-encoding or UTF-8.`, 20002);
+}
+
+/**
+ * A form body's bytes: refused unless they are valid UTF-8, the same rule `%XX` escapes follow, so
+ * a raw 0xFF byte is refused exactly like `%FF` (instead of becoming U+FFFD in a name).
+ */
+export function parseFormBody(body: Buffer): Map<string, string> {
+  if (!isUtf8(body)) throw malformedEncoding('form body');
+  return parseUrlEncoded(body.toString('utf8'), 'form body');
 }
 
 /**
  * Strict `application/x-www-form-urlencoded` decoding: `+` is a space, `%XX` must be valid UTF-8.
  * Unlike Tomcat (which silently drops an undecodable pair) we reject the request: a silently dropped
- * `ip` would otherwise surface as a confusing "Param 'ip' is required.".
+ * `ip` would otherwise surface as a confusing "Param 'ip' is required.". A query string must be
+ * ASCII (RFC 3986): Node's parser refuses raw bytes >= 0x80 in a request line, and whatever gets
+ * past it (a latin1-decoded URL) is refused here like a bad escape.
  */
 export function parseUrlEncoded(text: string, where: 'query string' | 'form body'): Map<string, string> {
   const out = new Map<string, string>();
   if (text === '') return out;
+  if (where === 'query string' && hasNonAscii(text)) throw malformedEncoding(where);
   for (const pair of text.split('&')) {
     if (pair === '') continue;
     const eq = pair.indexOf('=');
@@ -40,6 +54,11 @@ export function parseUrlEncoded(text: string, where: 'query string' | 'form body
     if (!out.has(key)) out.set(key, value);
   }
   return out;
+}
+
+function hasNonAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return true;
+  return false;
 }
 
 /** One form-encoded token; most carry neither `%` nor `+` and are returned as they are. */

@@ -15,16 +15,23 @@ import { badRequest } from '../../core/errors.js';
 import type { StoreWrite } from '../../persistence/persistent-store.js';
 import { javaBool, javaLong } from './params.js';
 
-/** The switches `PUT` accepts, with their parsers (Nacos `SwitchManager.update`). */
-const WRITABLE: Readonly<Record<string, (value: string) => number | boolean>> = {
-  clientBeatInterval: (v) => {
-    const n = javaLong(v);
-    if (n === null || n <= 0) throw badRequest(`illegal client beat interval: ${v}`);
-    return n;
-  },
-  lightBeatEnabled: (v) => javaBool(v),
-  healthCheckEnabled: (v) => javaBool(v),
-};
+/**
+ * The switches `PUT` accepts, with their parsers (Nacos `SwitchManager.update`). A Map, not an object
+ * literal: an entry named after an `Object.prototype` member (`__proto__`, `constructor`, `toString`)
+ * must be an unknown entry, not a lookup that finds the prototype's function.
+ */
+const WRITABLE: ReadonlyMap<string, (value: string) => number | boolean> = new Map<string, (value: string) => number | boolean>([
+  [
+    'clientBeatInterval',
+    (v) => {
+      const n = javaLong(v);
+      if (n === null || n <= 0) throw badRequest(`illegal client beat interval: ${v}`);
+      return n;
+    },
+  ],
+  ['lightBeatEnabled', (v) => javaBool(v)],
+  ['healthCheckEnabled', (v) => javaBool(v)],
+]);
 
 /** Nacos switch entries that exist but are fixed in Nomen. */
 const READ_ONLY = new Set([
@@ -44,8 +51,8 @@ function applyLive(ctx: AppContext, entry: string, value: number | boolean): voi
 
 /** Validates, persists and applies one switch change. Nothing is written when validation fails. */
 export async function updateSwitch(ctx: AppContext, entry: string, value: string): Promise<void> {
-  const parse = WRITABLE[entry];
-  if (!parse) {
+  const parse = WRITABLE.get(entry);
+  if (parse === undefined) {
     if (READ_ONLY.has(entry)) throw badRequest(`update entry not supported: ${entry} is fixed in Nomen`);
     throw badRequest(`update entry not found: ${entry}`);
   }
@@ -63,7 +70,8 @@ export async function updateSwitch(ctx: AppContext, entry: string, value: string
 export function applySwitchWrites(ctx: AppContext, batch: Iterable<Pick<StoreWrite, 'table' | 'key' | 'value'>>): void {
   for (const e of batch) {
     if (e.table !== 'switch') continue;
-    if (Object.hasOwn(WRITABLE, e.key) && (typeof e.value === 'number' || typeof e.value === 'boolean')) applyLive(ctx, e.key, e.value);
+    // Rows of other keys (e.g. junk `constructor` rows written by older versions) are ignored.
+    if (WRITABLE.has(e.key) && (typeof e.value === 'number' || typeof e.value === 'boolean')) applyLive(ctx, e.key, e.value);
   }
 }
 

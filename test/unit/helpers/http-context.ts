@@ -11,6 +11,7 @@ import { ManualClock, type Clock } from '../../../src/core/clock.js';
 import { MetadataIndex } from '../../../src/core/metadata.js';
 import { Registry } from '../../../src/core/registry.js';
 import { ExpiryTasks } from '../../../src/naming/expiry.js';
+import { limitSettings } from '../../../src/naming/limits.js';
 import { NamingService } from '../../../src/naming/naming-service.js';
 import { PersistentStateMachine } from '../../../src/naming/persistent-state.js';
 import { PushEngine, type PushSink } from '../../../src/naming/push-engine.js';
@@ -51,6 +52,7 @@ export function createHttpContext(opts: HttpContextOptions = {}) {
     clientBeatInterval: config.int('nacos.naming.client.beat.interval'),
     lightBeatEnabled: true,
     metadataLimit: config.int('nacos.naming.service.metadata.length'),
+    limits: limitSettings((key) => config.int(key)),
   });
   const sm = new PersistentStateMachine(registry, metadata, clock, log);
   store.onApply((b) => sm.apply(b));

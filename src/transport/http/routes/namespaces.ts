@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { notFound } from '../../../core/errors.js';
 import { javaBoolOr, optStr, parseParams, reqStr, strOr } from '../fields.js';
-import { paramsOf, sendJson, sendRestResult, sendResult, type HttpDeps } from '../kit.js';
+import { namespaceParams, sendJson, sendRestResult, sendResult, type HttpDeps } from '../kit.js';
 
 const GetSchema = z.object({
   show: strOr(''),
@@ -24,7 +24,7 @@ export function namespaceRoutes(app: FastifyInstance, deps: HttpDeps): void {
   const url = '/nacos/v1/console/namespaces';
 
   app.get(url, async (req, reply) => {
-    const f = parseParams(GetSchema, paramsOf(req));
+    const f = parseParams(GetSchema, namespaceParams(deps, req));
     if (f.checkNamespaceIdExist) return sendJson(reply, f.customNamespaceId !== undefined && ns.exists(f.customNamespaceId));
     if (f.show === 'all') {
       const one = ns.get(f.namespaceId ?? 'public');
@@ -36,23 +36,23 @@ export function namespaceRoutes(app: FastifyInstance, deps: HttpDeps): void {
 
   // 2.x answers bare booleans: false (nothing written) for a bad or taken id or a bad name.
   app.post(url, async (req, reply) => {
-    const f = parseParams(CreateSchema, paramsOf(req));
+    const f = parseParams(CreateSchema, namespaceParams(deps, req));
     return sendJson(reply, await ns.create(f.customNamespaceId, f.namespaceName, f.namespaceDesc));
   });
 
   app.put(url, async (req, reply) => {
-    const f = parseParams(UpdateSchema, paramsOf(req));
+    const f = parseParams(UpdateSchema, namespaceParams(deps, req));
     return sendJson(reply, await ns.update(f.namespace, f.namespaceShowName, f.namespaceDesc));
   });
 
   app.delete(url, async (req, reply) => {
-    const f = parseParams(DeleteSchema, paramsOf(req));
+    const f = parseParams(DeleteSchema, namespaceParams(deps, req));
     return sendJson(reply, await ns.delete(f.namespaceId));
   });
 
   app.get('/nacos/v3/admin/core/namespace/list', async (_req, reply) => sendResult(reply, ns.list()));
   app.get('/nacos/v3/admin/core/namespace', async (req, reply) => {
-    const f = parseParams(z.object({ namespaceId: reqStr('namespaceId') }), paramsOf(req));
+    const f = parseParams(z.object({ namespaceId: reqStr('namespaceId') }), namespaceParams(deps, req));
     const one = ns.get(f.namespaceId);
     if (!one) throw notFound(`namespace ${f.namespaceId} does not exist`, 22001);
     return sendResult(reply, one);
