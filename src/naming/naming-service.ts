@@ -16,6 +16,7 @@ import type { Logger } from '../observability/logger.js';
 import type { PersistentStore, StoreWrite } from '../persistence/persistent-store.js';
 import { buildInstance, type InstanceInput } from './instance-input.js';
 import { storeKeys } from './persistent-state.js';
+import { ClientDirectory } from './client-directory.js';
 import type { PushEngine } from './push-engine.js';
 import type { NameStyle, RenderedServiceInfo, ServiceInfoView } from './service-info-view.js';
 import type { Subscriber, SubscriberTarget, SubscriptionRegistry } from './subscriptions.js';
@@ -51,6 +52,9 @@ export interface BeatResult {
  * durable write ends in the persistent store. Edges (gRPC, HTTP) validate input and call these.
  */
 export class NamingService {
+  /** Publishers and subscribers as one list of clients (the client views, operator metrics). */
+  readonly clients: ClientDirectory;
+
   constructor(
     readonly registry: Registry,
     readonly metadata: MetadataIndex,
@@ -63,6 +67,7 @@ export class NamingService {
     readonly settings: NamingSettings,
   ) {
     registry.onServiceChanged((svc) => push.serviceChanged(svc.id));
+    this.clients = new ClientDirectory(registry, subscriptions);
   }
 
   // ---------------------------------------------------------------- ephemeral, connection-based
@@ -318,11 +323,9 @@ export class NamingService {
     await this.store.write([{ table: 'instanceMeta', key: storeKeys.instanceMeta(serviceKeyId(service), metaId), value: clean }]);
   }
 
-  /** Client kind counts for the operator metrics endpoint. */
+  /** Client kind counts for the operator metrics endpoint (subscriber-only clients included). */
   clientCounts(): Record<ClientKind, number> {
-    const c: Record<ClientKind, number> = { connection: 0, 'ephemeral-ipport': 0, 'persistent-ipport': 0 };
-    for (const cl of this.registry.allClients()) c[cl.kind]++;
-    return c;
+    return this.clients.counts();
   }
 
   instanceCount(): number {
