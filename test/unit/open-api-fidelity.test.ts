@@ -6,10 +6,17 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createHttpContext, json, NODE_SDK_HEADERS, query, type HttpContext } from './helpers/http-context.js';
+import { ManualClock } from '../../src/core/clock.js';
+import { createHttpContext, json, NODE_SDK_HEADERS, query, type HttpContext, type HttpContextOptions } from './helpers/http-context.js';
 
 const V1 = '/nacos/v1/ns';
 const V2 = '/nacos/v2/ns';
+
+/** An HTTP edge on a ManualClock. */
+function context(opts: HttpContextOptions = {}): HttpContext & { clock: ManualClock } {
+  const clock = new ManualClock();
+  return { ...createHttpContext({ ...opts, clock }), clock };
+}
 
 async function register(t: HttpContext, serviceName: string, ip: string, port: number): Promise<void> {
   const r = await query(t.app, 'POST', `${V1}/instance`, { serviceName, ip, port });
@@ -26,7 +33,7 @@ async function metadataOf(t: HttpContext, serviceName: string): Promise<Record<s
 // ---------------------------------------------------------------- 1. metadata batch: the documented `instances`
 
 test('fidelity 1: metadata batch takes the documented instances list (port as a string) on v1 and v2, PUT and DELETE', async () => {
-  const t = createHttpContext();
+  const t = context();
   await register(t, 'mb', '127.0.0.3', 8080);
   await register(t, 'mb', '127.0.0.2', 8080);
   // The request of Nacos' Open API guide: port and ephemeral as strings, clusterName given.
@@ -60,7 +67,7 @@ test('fidelity 1: metadata batch takes the documented instances list (port as a 
 });
 
 test('fidelity 1: metadata batch still refuses a list it cannot read, and changes nothing', async () => {
-  const t = createHttpContext();
+  const t = context();
   await register(t, 'mb', '127.0.0.3', 8080);
   const before = t.snapshot();
   const cases: Array<[string, string]> = [
@@ -84,7 +91,7 @@ test('fidelity 1: metadata batch still refuses a list it cannot read, and change
 // ---------------------------------------------------------------- 2. selector contextType
 
 test('fidelity 2: the none selector carries "contextType":"NONE" in v1 and v2 service detail and the catalog', async () => {
-  const t = createHttpContext();
+  const t = context();
   assert.equal((await query(t.app, 'POST', `${V1}/service`, { serviceName: 'sel', protectThreshold: 0 })).body, 'ok');
   // Nacos' naming NoneSelector serialises type "none" and contextType "NONE".
   const none = { type: 'none', contextType: 'NONE' };
@@ -103,7 +110,7 @@ test('fidelity 2: the none selector carries "contextType":"NONE" in v1 and v2 se
 // ---------------------------------------------------------------- 3. ip:port client detail
 
 test('fidelity 3: /v2/ns/client for an ip:port client answers "clientType":"ipPort" and the port as a string', async () => {
-  const t = createHttpContext();
+  const t = context();
   t.clock.advance(1000);
   await register(t, 'c', '127.0.0.1', 8080);
   const detail = json(await query(t.app, 'GET', `${V2}/client`, { clientId: '127.0.0.1:8080#true' }));
@@ -121,7 +128,7 @@ test('fidelity 3: /v2/ns/client for an ip:port client answers "clientType":"ipPo
 // ---------------------------------------------------------------- 4. gRPC client detail (the live connection: grpc-naming.test.ts)
 
 test('fidelity 4: a gRPC client whose connection is on another member keeps the shape, with unknown connection facts null', async () => {
-  const t = createHttpContext();
+  const t = context();
   const id = '1700000000000_127.0.0.9_52000';
   t.naming.registerConnectionInstance(id, { namespace: 'public', group: 'DEFAULT_GROUP', name: 'r' }, { ip: '127.0.0.9', port: 80 });
   assert.deepEqual(json<{ data: unknown }>(await query(t.app, 'GET', `${V2}/client`, { clientId: id })).data, {
@@ -140,7 +147,7 @@ test('fidelity 4: a gRPC client whose connection is on another member keeps the 
 // ---------------------------------------------------------------- 5. UDP subscribers are ip:port clients
 
 test('fidelity 5: a UDP subscriber is the ip:port client ip:udpPort#true in every client and subscriber view', async () => {
-  const t = createHttpContext();
+  const t = context();
   await register(t, 'svc', '127.0.0.5', 80);
   t.clock.advance(1000);
   const listed = await query(t.app, 'GET', `${V1}/instance/list`, { serviceName: 'svc', udpPort: 38999, app: 'shop' }, NODE_SDK_HEADERS);
@@ -180,7 +187,7 @@ test('fidelity 5: a UDP subscriber is the ip:port client ip:udpPort#true in ever
 });
 
 test('fidelity 5: an ip:port client that beats an instance and subscribes from the same address is one client', async () => {
-  const t = createHttpContext();
+  const t = context();
   const beat = JSON.stringify({ serviceName: 'DEFAULT_GROUP@@a', ip: '127.0.0.1', port: 38999, cluster: 'DEFAULT', weight: 1, metadata: {}, scheduled: true });
   assert.equal((await query(t.app, 'PUT', `${V1}/instance/beat`, { serviceName: 'DEFAULT_GROUP@@a', beat }, NODE_SDK_HEADERS)).statusCode, 200);
   await query(t.app, 'GET', `${V1}/instance/list`, { serviceName: 'b', udpPort: 38999 }, NODE_SDK_HEADERS);
@@ -201,7 +208,7 @@ test('fidelity 5: an ip:port client that beats an instance and subscribes from t
 // ---------------------------------------------------------------- 6. manual health while a checker runs
 
 test('fidelity 6: PUT /v2/ns/health/instance on a cluster with a health checker answers HTTP 400 code 30000', async () => {
-  const t = createHttpContext();
+  const t = context();
   const r = await query(t.app, 'POST', `${V1}/instance`, { serviceName: 'db', ip: '127.0.0.6', port: 3306, ephemeral: false });
   assert.equal(r.body, 'ok');
   const before = t.snapshot();
@@ -216,7 +223,7 @@ test('fidelity 6: PUT /v2/ns/health/instance on a cluster with a health checker 
 
 test('fidelity 7: instance lists carry allIPs only, as Nacos 2.x (v1 list, v2 list, UDP push data)', async () => {
   const pushed: string[] = [];
-  const t = createHttpContext({
+  const t = context({
     udp: {
       push: (_sub, info) => {
         pushed.push(info.json);
