@@ -20,6 +20,16 @@ export interface MemberIdentity {
   readonly address: string;
 }
 
+/** What the client views show of an SDK connection held by this member (set up by its ConnectionSetupRequest). */
+export interface SdkConnectionMeta {
+  /** The client's self-reported IP. */
+  readonly clientIp: string;
+  /** e.g. `Nacos-Java-Client:v2.4.3`; '' if not sent. */
+  readonly clientVersion: string;
+  /** `labels.AppName`, `-` when absent. */
+  readonly appName: string;
+}
+
 /** What the edges (HTTP, gRPC handlers) are given: use cases and read-only server facts. */
 export interface AppContext {
   readonly config: Config;
@@ -32,6 +42,8 @@ export interface AppContext {
   readonly version: string;
   /** Live gRPC connection count (0 before the gRPC server starts). */
   connectionCount(): number;
+  /** A registered SDK connection of this member by id (absent in edge-only tests). */
+  readonly sdkConnection?: (connectionId: string) => SdkConnectionMeta | undefined;
   /** Prometheus metrics (set by the server; absent in edge-only tests). */
   readonly metrics?: Metrics;
   /** Users, tokens, permissions (set by the server; absent: auth off and no auth endpoints). */

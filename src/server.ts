@@ -337,6 +337,7 @@ export class NomenServer {
       startedAt,
       version: VERSION,
       connectionCount: () => grpc.connectionCount(),
+      sdkConnection: (id) => grpc.getConnection(id),
       metrics,
       auth: this.auth,
     };

@@ -71,7 +71,6 @@ export function serviceInfoJson(service: string, n: number, nameStyle: 'bare' | 
     lastRefTime: Date.now(),
     checksum: '',
     allIPs: false,
-    allIps: false,
     reachProtectionThreshold: false,
     valid: true,
   });

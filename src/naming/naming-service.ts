@@ -17,6 +17,7 @@ import type { PersistentStore, StoreWrite } from '../persistence/persistent-stor
 import { buildInstance, type InstanceInput } from './instance-input.js';
 import { DEFAULT_LIMITS, NamingLimits, type LimitSettings } from './limits.js';
 import { storeKeys } from './persistent-state.js';
+import { ClientDirectory } from './client-directory.js';
 import type { PushEngine } from './push-engine.js';
 import type { NameStyle, RenderedServiceInfo, ServiceInfoView } from './service-info-view.js';
 import type { Subscriber, SubscriberTarget, SubscriptionRegistry } from './subscriptions.js';
@@ -56,6 +57,8 @@ export interface BeatResult {
 export class NamingService {
   /** The caps, checked before every write a client asks this member for (docs/security.md §8). */
   readonly limits: NamingLimits;
+  /** Publishers and subscribers as one list of clients (the client views, operator metrics). */
+  readonly clients: ClientDirectory;
 
   constructor(
     readonly registry: Registry,
@@ -70,6 +73,7 @@ export class NamingService {
   ) {
     registry.onServiceChanged((svc) => push.serviceChanged(svc.id));
     this.limits = new NamingLimits(registry, metadata, subscriptions, settings.limits ?? DEFAULT_LIMITS);
+    this.clients = new ClientDirectory(registry, subscriptions);
   }
 
   // ---------------------------------------------------------------- ephemeral, connection-based
@@ -337,11 +341,9 @@ export class NamingService {
     await this.store.write([{ table: 'instanceMeta', key: storeKeys.instanceMeta(serviceKeyId(service), metaId), value: clean }]);
   }
 
-  /** Client kind counts for the operator metrics endpoint. */
+  /** Client kind counts for the operator metrics endpoint (subscriber-only clients included). */
   clientCounts(): Record<ClientKind, number> {
-    const c: Record<ClientKind, number> = { connection: 0, 'ephemeral-ipport': 0, 'persistent-ipport': 0 };
-    for (const cl of this.registry.allClients()) c[cl.kind]++;
-    return c;
+    return this.clients.counts();
   }
 
   instanceCount(): number {

@@ -68,8 +68,10 @@ export async function batchInstanceMetadata(
 /**
  * Manual health of a persistent instance (spec http.md §1.12, persistent.md §3.2 "NONE"): only
  * allowed when the instance's cluster is configured with the NONE checker; otherwise Nacos' 400
- * `health check is still working, service: g@@s, cluster: c`. An unknown instance is a no-op, as
- * in Nacos. Unlike Nacos 3.1 (issue #14600) this works for persistent services.
+ * `health check is still working, service: g@@s, cluster: c`, which Nacos 2.4 and 3.x raise as a
+ * plain NacosException: on v2 it is HTTP 400 with code 30000 "server error"
+ * (docs/open-api-fidelity.md, item 6). An unknown instance is a no-op, as in Nacos. Unlike
+ * Nacos 3.1 (issue #14600) this works for persistent services.
  */
 export async function setPersistentInstanceHealth(
   naming: NamingService,
@@ -82,7 +84,7 @@ export async function setPersistentInstanceHealth(
   const meta = naming.metadata.getService(service);
   const checker = meta?.clusters[cluster]?.healthChecker.type;
   if (checker !== 'NONE') {
-    throw badRequest(`health check is still working, service: ${groupedName(service.group, service.name)}, cluster: ${cluster}`, 21011);
+    throw badRequest(`health check is still working, service: ${groupedName(service.group, service.name)}, cluster: ${cluster}`, 30000);
   }
   const w = persistentHealthWrite(naming.registry, service, ip, port, healthy, cluster);
   if (w) await naming.store.write([w]);

@@ -133,7 +133,8 @@ export class ServiceInfoView {
       `{"name":${JSON.stringify(req.nameStyle === 'grouped' ? grouped : name)},"groupName":${JSON.stringify(group)}` +
       `,"clusters":${JSON.stringify(req.clusters)},"cacheMillis":${cacheMillis},"hosts":${hostsJson}` +
       `,"lastRefTime":`;
-    const tail = `,"checksum":"","allIPs":false,"allIps":false,"reachProtectionThreshold":${reach},"valid":true}`;
+    // Nacos 2.x spells the flag `allIPs` and only that (docs/open-api-fidelity.md, item 7).
+    const tail = `,"checksum":"","allIPs":false,"reachProtectionThreshold":${reach},"valid":true}`;
     return new ServiceInfoParts(svc?.revision ?? -1, cacheMillis, head, tail, count);
   }
 

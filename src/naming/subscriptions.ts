@@ -6,7 +6,11 @@ export type SubscriberTarget =
   | { readonly kind: 'udp'; readonly ip: string; readonly port: number };
 
 export interface Subscriber {
-  /** Connection id for gRPC; `udp:ip:port` for UDP. One subscription per (subscriber, service). */
+  /**
+   * The subscribing client's id: the connection id for gRPC; for UDP the ip:port client id
+   * `ip:udpPort#true`, as Nacos names a v1 subscriber (docs/open-api-fidelity.md, item 5). One
+   * subscription per (subscriber, service).
+   */
   readonly id: string;
   readonly service: ServiceKey;
   readonly serviceId: string;
@@ -79,6 +83,19 @@ export class SubscriptionRegistry {
 
   get(subscriberId: string, serviceId: string): Subscriber | undefined {
     return this.byService.get(serviceId)?.get(subscriberId);
+  }
+
+  /** Every subscribing client id. */
+  subscriberIds(): IterableIterator<string> {
+    return this.bySubscriber.keys();
+  }
+
+  /** The subscriptions of one subscriber (empty when it has none). */
+  *subscriptionsOf(subscriberId: string): Iterable<Subscriber> {
+    for (const serviceId of this.bySubscriber.get(subscriberId) ?? []) {
+      const s = this.byService.get(serviceId)?.get(subscriberId);
+      if (s) yield s;
+    }
   }
 
   countOf(serviceId: string): number {

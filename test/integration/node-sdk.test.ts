@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { inst, startNodeClient, type NodeClientHandle } from './helpers/node-client.js';
-import { addrs, sleep, TestServer, waitFor, type HttpHost } from './helpers/server.js';
+import { addrs, jsonOf, sleep, TestServer, waitFor, type HttpHost } from './helpers/server.js';
 
 interface ListenerCall {
   at: number;
@@ -65,6 +65,12 @@ describe('nacos-naming (HTTP v1 + UDP) against the real server', { concurrency: 
     await sleep(1500);
     const subscribedWithUdp = a.requests.some((r) => r.path === '/nacos/v1/ns/instance/list' && Number(r.params.udpPort) > 0 && r.params.clusters === 'DEFAULT');
     assert.ok(subscribedWithUdp, 'subscribe() listed with a udpPort and clusters=DEFAULT');
+    // The UDP subscriber is the ip:port client `ip:udpPort#true`, as in Nacos (docs/open-api-fidelity.md, item 5).
+    const udpPort = a.requests.find((r) => r.path === '/nacos/v1/ns/instance/list' && Number(r.params.udpPort) > 0)!.params.udpPort;
+    const subscriberId = `127.0.0.1:${udpPort}#true`;
+    assert.ok(jsonOf<{ data: string[] }>(await server.get('/nacos/v2/ns/client/list')).data.includes(subscriberId), `${subscriberId} in client/list`);
+    const subscribers = jsonOf<{ data: Array<{ clientId: string }> }>(await server.get('/nacos/v2/ns/client/service/subscriber/list', { serviceName: svc })).data;
+    assert.deepEqual(subscribers.map((x) => x.clientId), [subscriberId]);
 
     const before2 = calls.length;
     const listsBefore = a.requests.filter((r) => r.path === '/nacos/v1/ns/instance/list').length;

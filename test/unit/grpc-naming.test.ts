@@ -35,15 +35,19 @@ after(async () => {
   await server.stop();
 });
 
-async function connect(): Promise<{ client: ProbeClient; stream: ProbeStream }> {
+async function connect(setup: { clientVersion?: string; appName?: string; clientIp?: string } = {}): Promise<{ client: ProbeClient; stream: ProbeStream }> {
   const client = new ProbeClient(addr);
   const stream = client.openStream();
-  stream.send('ConnectionSetupRequest', {
-    clientVersion: 'test',
-    abilities: {},
-    tenant: 'public',
-    labels: { module: 'naming', source: 'sdk', AppName: 'unit' },
-  });
+  stream.send(
+    'ConnectionSetupRequest',
+    {
+      clientVersion: setup.clientVersion ?? 'test',
+      abilities: {},
+      tenant: 'public',
+      labels: { module: 'naming', source: 'sdk', AppName: setup.appName ?? 'unit' },
+    },
+    { clientIp: setup.clientIp ?? '' },
+  );
   for (let i = 0; i < 50; i++) {
     const r = await client.request('HealthCheckRequest', {});
     if (r.type === 'HealthCheckResponse') return { client, stream };
@@ -139,6 +143,38 @@ test('batch register, service list, persistent register and errors in Nacos shap
   assert.equal(missing.type, 'InstanceResponse');
   assert.equal(missing.body.errorCode, 400);
   assert.equal(server.registry.getService({ namespace: 'public', group: 'DEFAULT_GROUP', name: 'g4' }), undefined, 'rejected requests changed nothing');
+  a.stream.cancel();
+  a.client.close();
+});
+
+test('fidelity 4: /v2/ns/client for a gRPC client carries connectType, appName, version, clientIp and the port as a string', async () => {
+  const a = await connect({ clientVersion: 'Nacos-Java-Client:v2.4.3', appName: 'shop', clientIp: '127.0.0.42' });
+  await a.client.request('InstanceRequest', { ...base('fid4'), type: 'registerInstance', instance: inst('127.0.0.41', 8080) });
+  const http = `http://127.0.0.1:${server.member.port}/nacos/v2/ns/client`;
+  const publishers = (await (await fetch(`${http}/service/publisher/list?serviceName=fid4`)).json()) as { data: Array<{ clientId: string }> };
+  const id = publishers.data[0]!.clientId;
+  const res = await fetch(`${http}?clientId=${encodeURIComponent(id)}`);
+  assert.equal(res.status, 200);
+  const body = (await res.json()) as { code: number; data: Record<string, unknown> };
+  // Nacos 2.4 ClientInfoControllerV2#getClientDetail for a ConnectionBasedClient (docs/open-api-fidelity.md,
+  // item 4): the connection meta plus the port cut from the connection id `<ms>_<ip>_<port>`.
+  assert.equal(typeof body.data['lastUpdatedTime'], 'number');
+  assert.deepEqual(body, {
+    code: 0,
+    message: 'success',
+    data: {
+      clientId: id,
+      ephemeral: true,
+      lastUpdatedTime: body.data['lastUpdatedTime'],
+      clientType: 'connection',
+      connectType: 'GRPC',
+      appName: 'shop',
+      version: 'Nacos-Java-Client:v2.4.3',
+      clientIp: '127.0.0.42',
+      clientPort: id.slice(id.lastIndexOf('_') + 1),
+    },
+  });
+  assert.match(String(body.data['clientPort']), /^\d+$/);
   a.stream.cancel();
   a.client.close();
 });

@@ -62,7 +62,7 @@ test('v1 service CRUD, service list, names, subscribers and catalog', async () =
     name: 'cat',
     protectThreshold: 0.3,
     metadata: { team: 'a' },
-    selector: { type: 'label', expression: 'CONSUMER.label.a=PROVIDER.label.a' },
+    selector: { type: 'label', contextType: 'CMDB', expression: 'CONSUMER.label.a=PROVIDER.label.a' },
     clusters: [],
   });
   await query(t.app, 'POST', `${V1}/instance`, { serviceName: 'cat', ip: '10.0.0.1', port: 1, ephemeral: false });
@@ -142,9 +142,9 @@ test('v2 clients: list, detail, publications, subscribers', async () => {
   const t = createHttpContext();
   await query(t.app, 'POST', `${V1}/instance`, { serviceName: 'c', ip: '10.0.0.1', port: 1 });
   await query(t.app, 'GET', `${V1}/instance/list`, { serviceName: 'c', udpPort: 4000 }, NODE_SDK_HEADERS);
-  assert.deepEqual(json<{ data: string[] }>(await query(t.app, 'GET', `${V2}/client/list`)).data, ['10.0.0.1:1#true']);
+  assert.deepEqual(json<{ data: string[] }>(await query(t.app, 'GET', `${V2}/client/list`)).data, ['10.0.0.1:1#true', '127.0.0.1:4000#true']);
   const c = json<{ data: Record<string, unknown> }>(await query(t.app, 'GET', `${V2}/client`, { clientId: '10.0.0.1:1#true' })).data;
-  assert.deepEqual([c['clientType'], c['ephemeral'], c['clientIp'], c['clientPort']], ['ipport', true, '10.0.0.1', 1]);
+  assert.deepEqual([c['clientType'], c['ephemeral'], c['clientIp'], c['clientPort']], ['ipPort', true, '10.0.0.1', '1']);
   const unknown = await query(t.app, 'GET', `${V2}/client`, { clientId: 'nope' });
   assert.equal(unknown.statusCode, 404);
   assert.equal(json<{ code: number }>(unknown).code, 20004);
@@ -153,8 +153,8 @@ test('v2 clients: list, detail, publications, subscribers', async () => {
   const publishers = json<{ data: unknown[] }>(await query(t.app, 'GET', `${V2}/client/service/publisher/list`, { serviceName: 'c' })).data;
   assert.deepEqual(publishers, [{ clientId: '10.0.0.1:1#true', ip: '10.0.0.1', port: 1 }]);
   const subscribers = json<{ data: unknown[] }>(await query(t.app, 'GET', `${V2}/client/service/subscriber/list`, { serviceName: 'c' })).data;
-  assert.deepEqual(subscribers, [{ clientId: 'udp:127.0.0.1:4000', ip: '127.0.0.1', port: 4000 }]);
-  const subList = json<{ data: unknown[] }>(await query(t.app, 'GET', `${V2}/client/subscribe/list`, { clientId: 'udp:127.0.0.1:4000' })).data;
+  assert.deepEqual(subscribers, [{ clientId: '127.0.0.1:4000#true', ip: '127.0.0.1', port: 4000 }]);
+  const subList = json<{ data: unknown[] }>(await query(t.app, 'GET', `${V2}/client/subscribe/list`, { clientId: '127.0.0.1:4000#true' })).data;
   assert.equal(subList.length, 1);
 });
 

@@ -344,6 +344,22 @@ export const ROWS: Row[] = [
     status: 400,
     body: PORT_ILLEGAL,
   },
+  {
+    name: 'metadata batch with an unreadable port in instances',
+    method: 'PUT',
+    path: `${V1}/instance/metadata/batch`,
+    query: { serviceName: 'svc', instances: '[{"ip":"10.0.0.1","port":"abc"}]', metadata: 'k=v' },
+    status: 400,
+    body: `Param 'instances' is illegal, entry 0 has an illegal 'port': "abc".`,
+  },
+  {
+    name: 'metadata batch with instances that are not a JSON array',
+    method: 'DELETE',
+    path: `${V2}/instance/metadata/batch`,
+    query: { serviceName: 'svc', instances: '{"ip":"10.0.0.1","port":8080}', metadata: 'k=v' },
+    status: 400,
+    body: { code: 20002, message: 'parameter validate error', data: "Param 'instances' is illegal, it should be a JSON array." },
+  },
   { name: 'service list without pageNo', method: 'GET', path: `${V1}/service/list`, query: { pageSize: 10 }, status: 400, body: "Param 'pageNo' is required." },
   {
     name: 'service with an unknown selector type',

@@ -82,7 +82,7 @@ test('the Node SDK traffic (spec §7 probe): register, list with UDP subscriptio
   assert.equal(json<ServiceInfoJson>(l1).clusters, '');
   // Subscribed from the request's source address (nomen.naming.push.udp.target=source).
   const sid = 'public@@DEFAULT_GROUP@@probe.svc';
-  const sub = t.subs.get('udp:127.0.0.1:42969', sid);
+  const sub = t.subs.get('127.0.0.1:42969#true', sid);
   assert.ok(sub);
   assert.deepEqual(sub.target, { kind: 'udp', ip: '127.0.0.1', port: 42969 });
   assert.equal(sub.agent, 'Nacos-Java-Client:v1.0.0');
@@ -92,7 +92,7 @@ test('the Node SDK traffic (spec §7 probe): register, list with UDP subscriptio
   const l2 = await query(t.app, 'GET', `${V1}/instance/list`, { namespaceId: 'public', serviceName: svc, clusters: 'DEFAULT', udpPort: 42969, clientIP: '192.0.2.2', healthyOnly: false }, NODE_SDK_HEADERS);
   assert.equal(json<ServiceInfoJson>(l2).clusters, 'DEFAULT');
   assert.equal(t.subs.countOf(sid), 1);
-  assert.equal(t.subs.get('udp:127.0.0.1:42969', sid)?.clusters, 'DEFAULT');
+  assert.equal(t.subs.get('127.0.0.1:42969#true', sid)?.clusters, 'DEFAULT');
 
   const beat = await t.app.inject({
     method: 'PUT',
@@ -122,7 +122,7 @@ test('v1 list: UDP subscription only for recognised SDK agents; clientIP target 
 
   const c = createHttpContext({ properties: { 'nomen.naming.push.udp.target': 'client-ip' } });
   await query(c.app, 'GET', `${V1}/instance/list`, { serviceName: 's', udpPort: 5000, clientIP: '192.0.2.2' }, NODE_SDK_HEADERS);
-  assert.ok(c.subs.get('udp:192.0.2.2:5000', 'public@@DEFAULT_GROUP@@s'));
+  assert.ok(c.subs.get('192.0.2.2:5000#true', 'public@@DEFAULT_GROUP@@s'));
 });
 
 test('v1 list refreshes the UDP subscription on every call', async () => {
@@ -130,13 +130,13 @@ test('v1 list refreshes the UDP subscription on every call', async () => {
   const clock = t.clock as ManualClock;
   const params = { serviceName: 's', udpPort: 5000 };
   await query(t.app, 'GET', `${V1}/instance/list`, params, NODE_SDK_HEADERS);
-  const first = t.subs.get('udp:127.0.0.1:5000', 'public@@DEFAULT_GROUP@@s')!.lastSeen;
+  const first = t.subs.get('127.0.0.1:5000#true', 'public@@DEFAULT_GROUP@@s')!.lastSeen;
   clock.advance(20_000);
   await query(t.app, 'GET', `${V1}/instance/list`, params, NODE_SDK_HEADERS);
-  assert.equal(t.subs.get('udp:127.0.0.1:5000', 'public@@DEFAULT_GROUP@@s')!.lastSeen, first + 20_000);
+  assert.equal(t.subs.get('127.0.0.1:5000#true', 'public@@DEFAULT_GROUP@@s')!.lastSeen, first + 20_000);
   clock.advance(20_000);
   t.expiry.runOnce();
-  assert.ok(t.subs.get('udp:127.0.0.1:5000', 'public@@DEFAULT_GROUP@@s'), 'refreshed 20 s ago: still there');
+  assert.ok(t.subs.get('127.0.0.1:5000#true', 'public@@DEFAULT_GROUP@@s'), 'refreshed 20 s ago: still there');
   clock.advance(15_000);
   t.expiry.runOnce();
   assert.equal(t.subs.count(), 0, 'not refreshed for 35 s: dropped');

@@ -11,7 +11,7 @@ test('ServiceInfo JSON: gRPC bare name, HTTP grouped name, required fields, incr
   const b = JSON.parse(f.naming.query(svc, '', false, 'grouped').json) as Record<string, unknown>;
   assert.equal(a.name, 'orders');
   assert.equal(b.name, 'DEFAULT_GROUP@@orders');
-  for (const k of ['groupName', 'clusters', 'cacheMillis', 'lastRefTime', 'checksum', 'reachProtectionThreshold', 'allIPs', 'allIps', 'hosts']) {
+  for (const k of ['groupName', 'clusters', 'cacheMillis', 'lastRefTime', 'checksum', 'reachProtectionThreshold', 'allIPs', 'hosts']) {
     assert.ok(k in a, `missing ${k}`);
   }
   assert.ok((b.lastRefTime as number) > (a.lastRefTime as number));
@@ -27,7 +27,7 @@ test('ServiceInfo JSON: gRPC bare name, HTTP grouped name, required fields, incr
 test('pushes are delayed and merged per service, and go to the subscriber with its clusters', async () => {
   const f = namingFixture({ pushDelayMs: 500 });
   f.naming.subscribe('conn-sub', svc, '', { kind: 'grpc', connectionId: 'conn-sub' }, { app: 'a', agent: 'x', address: '127.0.0.1:1' });
-  f.naming.subscribe('udp:127.0.0.1:5000', svc, 'DEFAULT', { kind: 'udp', ip: '127.0.0.1', port: 5000 }, { app: '', agent: '', address: '' });
+  f.naming.subscribe('127.0.0.1:5000#true', svc, 'DEFAULT', { kind: 'udp', ip: '127.0.0.1', port: 5000 }, { app: '', agent: '', address: '' });
   f.clock.advance(500); // the subscribe-time pushes
   await flush();
   assert.equal(f.grpc.pushes.length, 1);

@@ -70,7 +70,7 @@ async function pushService(ackTimeoutMs: number): Promise<UdpPushService> {
 
 function subscriber(port: number): Subscriber {
   return {
-    id: `udp:127.0.0.1:${port}`,
+    id: `127.0.0.1:${port}#true`,
     service: { namespace: 'public', group: 'DEFAULT_GROUP', name: 'svc' },
     serviceId: 'public@@DEFAULT_GROUP@@svc',
     clusters: '',
@@ -84,7 +84,7 @@ function subscriber(port: number): Subscriber {
 
 function info(lastRefTime: number, hostsJson = '[]'): RenderedServiceInfo {
   const head = `{"name":"DEFAULT_GROUP@@svc","groupName":"DEFAULT_GROUP","clusters":"","cacheMillis":10000,"hosts":${hostsJson},"lastRefTime":`;
-  const tail = ',"checksum":"","allIps":false,"reachProtectionThreshold":false,"valid":true}';
+  const tail = ',"checksum":"","allIPs":false,"reachProtectionThreshold":false,"valid":true}';
   return { json: `${head}${lastRefTime}${tail}`, hostCount: 0, lastRefTime, parts: new ServiceInfoParts(1, 10000, head, tail, 0) };
 }
 

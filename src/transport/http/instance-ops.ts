@@ -4,6 +4,7 @@
  */
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { ipPortClientId } from '../../core/client.js';
 import { notFound } from '../../core/errors.js';
 import type { Instance } from '../../core/instance.js';
 import { DEFAULT_CLUSTER, groupedName, serviceKeyId, type ServiceKey } from '../../core/names.js';
@@ -77,7 +78,8 @@ const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
 
 /**
  * The v1 subscription side effect of a list call (spec §1.5): with `udpPort > 0` and a recognised
- * SDK agent, (re)subscribe `udp:<ip>:<udpPort>` to the service with this call's clusters. `ip` is
+ * SDK agent, (re)subscribe the ip:port client `<ip>:<udpPort>#true` (Nacos' id for a v1 subscriber,
+ * docs/open-api-fidelity.md item 5) to the service with this call's clusters. `ip` is
  * the request's source address (`nomen.naming.push.udp.target=source`, default; the Node SDK
  * reports a LAN `clientIP` even over loopback, docs/decisions.md #5) or the `clientIP` parameter.
  * Every call refreshes the subscription, which otherwise expires (`nomen.naming.udp.subscriber.expired-time`).
@@ -102,12 +104,12 @@ export function subscribeFromList(
     return;
   }
   try {
-    deps.ctx.naming.subscribe(`udp:${ip}:${udpPort}`, service, clusters, { kind: 'udp', ip, port: udpPort }, { app, agent, address: `${ip}:${udpPort}` });
+    deps.ctx.naming.subscribe(ipPortClientId(ip, udpPort, true), service, clusters, { kind: 'udp', ip, port: udpPort }, { app, agent, address: `${ip}:${udpPort}` });
   } catch (e) {
     // A subscription cap reached: the list call still answers (a v1 client polls the list anyway);
     // it just gets no UDP pushes for this service (docs/security.md §8).
     if (!(e instanceof LimitExceededError)) throw e;
-    deps.ctx.log.debug({ subscriber: `udp:${ip}:${udpPort}`, service: serviceKeyId(service), limit: e.cap }, 'udp subscription refused: limit reached');
+    deps.ctx.log.debug({ subscriber: ipPortClientId(ip, udpPort, true), service: serviceKeyId(service), limit: e.cap }, 'udp subscription refused: limit reached');
   }
 }
 

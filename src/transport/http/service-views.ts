@@ -57,8 +57,13 @@ export function checkerJson(c: HealthChecker): Record<string, unknown> {
   return { type: c.type };
 }
 
+/**
+ * Selector JSON as Nacos' naming selectors serialise: the `none` selector always carries
+ * `"contextType":"NONE"`, the label selector `"contextType":"CMDB"` (docs/open-api-fidelity.md,
+ * item 2). The label selector's parsed `labels` set is not reported.
+ */
 export function selectorJson(s: Selector): Record<string, unknown> {
-  return s.type === 'label' ? { type: 'label', expression: s.expression ?? '' } : { type: 'none' };
+  return s.type === 'label' ? { type: 'label', contextType: 'CMDB', expression: s.expression ?? '' } : { type: 'none', contextType: 'NONE' };
 }
 
 export function instancesJson(f: ServiceFacts, list: readonly Instance[]): InstanceJson[] {

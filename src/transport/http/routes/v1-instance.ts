@@ -5,6 +5,7 @@ import { DEFAULT_CLUSTER, DEFAULT_NAMESPACE, groupedName, type ServiceKey } from
 import { batchInstanceMetadata, type InstanceRef } from '../../../naming/operator-ops.js';
 import { invalid, javaBoolOr, intOr, metadataField, optDouble, optLenientBool, optStr, parseParams, reqInt, reqStr, strOr } from '../fields.js';
 import { instanceForm, serviceV1 } from '../instance-form.js';
+import { parseInstanceRefs } from '../instance-refs.js';
 import {
   beatFromParams,
   beatJson,
@@ -42,23 +43,11 @@ const ListSchema = z.object({
   app: strOr(''),
 });
 
-const InstanceRefsSchema = z.array(
-  z.looseObject({ ip: z.string(), port: z.number().int(), clusterName: z.string().nullish() }),
-);
-
-/** `instances` of the metadata batch APIs: a JSON array of `{ip, port, clusterName}`. */
+/** `instances` of the metadata batch APIs: a JSON array of `{ip, port, clusterName}` (parsed leniently, as Nacos). */
 export const instanceRefsField = () =>
   optStr().transform((v, ctx): InstanceRef[] | null => {
-    if (v === undefined) return null;
-    let json: unknown;
-    try {
-      json = JSON.parse(v);
-    } catch {
-      return invalid(ctx, "Param 'instances' is illegal, it should be a JSON array.");
-    }
-    const r = InstanceRefsSchema.safeParse(json);
-    if (!r.success) return invalid(ctx, "Param 'instances' is illegal, each entry needs 'ip' and 'port'.");
-    return r.data.map((i) => ({ ip: i.ip, port: i.port, clusterName: i.clusterName ?? undefined }));
+    const r = parseInstanceRefs(v);
+    return r.ok ? r.refs : invalid(ctx, r.message);
   });
 
 export const MetadataBatchSchema = z.object({

@@ -26,7 +26,7 @@ export function metrics(ctx: AppContext, onlyStatus: boolean): Record<string, un
   const n = ctx.naming;
   const clients = n.clientCounts();
   const instances = n.instanceCount();
-  const clientCount = n.registry.clientCount();
+  const clientCount = clients.connection + clients['ephemeral-ipport'] + clients['persistent-ipport'];
   const load = loadavg()[0] ?? 0;
   return {
     status,

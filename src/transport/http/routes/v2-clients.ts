@@ -3,6 +3,8 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { notFound } from '../../../core/errors.js';
 import { serviceKeyId, type ServiceKey } from '../../../core/names.js';
+import type { ClientEntry } from '../../../naming/client-directory.js';
+import type { NamingService } from '../../../naming/naming-service.js';
 import { optInt, optLenientBool, optStr, parseParams, reqStr } from '../fields.js';
 import { serviceV2 } from '../instance-form.js';
 import { namingParams, paramsOf, sendResult, type HttpDeps } from '../kit.js';
@@ -12,42 +14,53 @@ const V2 = '/nacos/v2/ns';
 
 const ClientServiceSchema = z.object({ ip: optStr(), port: optInt(), ephemeral: optLenientBool() });
 
-function clientIdParam(p: Params): string {
-  return parseParams(z.object({ clientId: reqStr('clientId') }), p).clientId;
+/** The client named by `clientId` (publisher or subscriber), else Nacos' 404 (code 20004). */
+function knownClient(naming: NamingService, p: Params): ClientEntry {
+  const id = parseParams(z.object({ clientId: reqStr('clientId') }), p).clientId;
+  const c = naming.clients.get(id);
+  if (!c) throw notFound(`clientId [ ${id} ] not exist`, 20004);
+  return c;
 }
 
-/** `ip:port#ephemeral` → ip and port; connection ids have neither. */
-function ipPortOf(clientId: string): { ip: string; port: number } | null {
-  const m = /^(.*):(\d+)#(true|false)$/.exec(clientId);
-  return m ? { ip: m[1]!, port: Number(m[2]) } : null;
+/**
+ * `/v2/ns/client` detail in Nacos 2.4's shape (docs/open-api-fidelity.md, items 3 and 4): ip:port
+ * clients as `"clientType":"ipPort"` with `clientIp` and the port as a string from the id's
+ * `ip:port`; connection clients with the connection's type, app, SDK version, self-reported IP and
+ * the id's port (a string). A connection held by another member (a Distro replica) has no local
+ * connection: its app, version and IP are null there.
+ */
+function clientDetail(deps: HttpDeps, c: ClientEntry): Record<string, unknown> {
+  const head = { clientId: c.id, ephemeral: c.ephemeral, lastUpdatedTime: c.lastUpdated };
+  if (c.kind === 'connection') {
+    const conn = deps.ctx.sdkConnection?.(c.id);
+    return {
+      ...head,
+      clientType: 'connection',
+      connectType: 'GRPC',
+      appName: conn?.appName ?? null,
+      version: conn?.clientVersion ?? null,
+      clientIp: conn?.clientIp ?? null,
+      clientPort: c.id.slice(c.id.lastIndexOf('_') + 1),
+    };
+  }
+  const ipPort = c.id.slice(0, c.id.indexOf('#'));
+  const sep = ipPort.lastIndexOf(':');
+  return { ...head, clientType: 'ipPort', clientIp: ipPort.slice(0, sep), clientPort: ipPort.slice(sep + 1) };
 }
 
 /** `/v2/ns/client/*`: read-only views of clients, their publications and subscriptions. */
 export function v2ClientRoutes(app: FastifyInstance, deps: HttpDeps): void {
   const naming = deps.ctx.naming;
 
-  app.get(`${V2}/client/list`, async (_req, reply) => sendResult(reply, [...naming.registry.allClients()].map((c) => c.id).sort()));
+  app.get(`${V2}/client/list`, async (_req, reply) => sendResult(reply, naming.clients.ids()));
 
   app.get(`${V2}/client`, async (req, reply) => {
-    const id = clientIdParam(paramsOf(req));
-    const c = naming.registry.getClient(id);
-    if (!c) throw notFound(`clientId ${id} not exist`, 20004);
-    const addr = ipPortOf(c.id);
-    return sendResult(reply, {
-      clientId: c.id,
-      ephemeral: c.ephemeral,
-      lastUpdatedTime: c.lastUpdated,
-      clientType: c.kind === 'connection' ? 'connection' : 'ipport',
-      ...(addr ? { clientIp: addr.ip, clientPort: addr.port } : {}),
-    });
+    return sendResult(reply, clientDetail(deps, knownClient(naming, paramsOf(req))));
   });
 
   app.get(`${V2}/client/publish/list`, async (req, reply) => {
-    const id = clientIdParam(paramsOf(req));
-    const c = naming.registry.getClient(id);
-    if (!c) throw notFound(`clientId ${id} not exist`, 20004);
     const out = [];
-    for (const rec of c.publishes.values()) {
+    for (const rec of knownClient(naming, paramsOf(req)).client?.publishes.values() ?? []) {
       for (const i of rec.instances) {
         out.push({
           namespace: rec.service.namespace,
@@ -61,18 +74,14 @@ export function v2ClientRoutes(app: FastifyInstance, deps: HttpDeps): void {
   });
 
   app.get(`${V2}/client/subscribe/list`, async (req, reply) => {
-    const id = clientIdParam(paramsOf(req));
     const out = [];
-    for (const svc of naming.registry.allServices()) {
-      const s = naming.subscriptions.get(id, svc.id);
-      if (s) {
-        out.push({
-          namespace: svc.key.namespace,
-          group: svc.key.group,
-          serviceName: svc.key.name,
-          subscriberInfo: { app: s.app, agent: s.agent, addr: s.address },
-        });
-      }
+    for (const s of naming.subscriptions.subscriptionsOf(knownClient(naming, paramsOf(req)).id)) {
+      out.push({
+        namespace: s.service.namespace,
+        group: s.service.group,
+        serviceName: s.service.name,
+        subscriberInfo: { app: s.app, agent: s.agent, addr: s.address },
+      });
     }
     return sendResult(reply, out);
   });
