@@ -5,7 +5,7 @@
 // docs/operations.md, "Node versions". Usage: node scripts/check-engines.mjs [package.json [lockfile]]
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import { URL, fileURLToPath } from 'node:url';
 
 // semver comes with fastify (a runtime dependency) and with npm itself; no extra dependency.
 const semver = createRequire(import.meta.url)('semver');

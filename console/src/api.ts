@@ -1,7 +1,7 @@
 /**
  * The console's HTTP client: every call goes to the member that served the page, under `/nacos`.
  * Naming calls carry the selected namespace; when logged in every call carries `accessToken`
- * (query parameter), as the Nacos console does (spec http.md §4.3, §6).
+ * (query parameter), as the Nacos console does (docs/protocol/http.md §4.3, §6).
  */
 
 export type { ClusterOverview, CountsView, MemberLive, PeerView, RaftView } from '../../src/transport/http/console-types';
@@ -77,7 +77,7 @@ const AUTH_LOST = /token invalid|token expired|user not found|unknown user|sessi
 
 /**
  * One call. Parameters go in the query string for GET/DELETE and in a form body otherwise
- * (the naming APIs read both, spec §0.2). Returns the parsed JSON, or the text when it is not JSON.
+ * (the naming APIs read both, docs/protocol/http.md §0.2). Returns the parsed JSON, or the text when it is not JSON.
  */
 export async function call<T = unknown>(method: string, path: string, params: Query = {}): Promise<T> {
   const q: Query = { ...params };

@@ -1,5 +1,5 @@
 /**
- * Permission matching (spec http.md §4.3). A naming request touches the resource
+ * Permission matching (docs/protocol/http.md §4.3). A naming request touches the resource
  * `namespaceId:group:naming/serviceName`; a role's permission names a resource pattern where `*`
  * matches any run of characters (e.g. `public:*:*`, `dev:DEFAULT_GROUP:naming/order-*`) and an
  * action `r`, `w` or `rw`. Unlike Nacos (which turns the pattern into a Java regex), every other

@@ -112,3 +112,37 @@ test('prepare: succeeds without build tools, skips in an unpacked package, refus
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('code and docs cite protocol facts from docs/protocol/, never from outside the repository', () => {
+  const r = runNode(['scripts/check-citations.mjs'], root);
+  assert.equal(r.status, 0, r.out);
+});
+
+test('the citation check rejects absolute paths, the shared spec folder and "spec <file>.md §n"', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nomen-cites-'));
+  try {
+    // Assembled from pieces so that this file itself passes the check.
+    const j = (...parts: string[]) => parts.join('');
+    const bad = [
+      j('/** Spec: /wo', 'rk/shared/sp', 'ec/grpc.md sections 1, 3. */'),
+      j('// see ../sha', 'red/spec/distro.md'),
+      j('// (sp', 'ec http.m', 'd §4.3)'),
+      j('// the healthy list (sp', 'ec §2.1)'),
+      j('// matched by connection (sp', 'ec 3.10)'),
+      j('// typed failures (grpc.m', 'd §7)'),
+    ];
+    const good = [
+      '// docs/protocol/grpc.md §3.7: 20 s',
+      '// Raft §5.3 "up-to-date" check; thesis §6.4',
+      '// docs/decisions.md §19',
+    ];
+    writeFileSync(join(dir, 'bad.ts'), bad.join('\n'));
+    writeFileSync(join(dir, 'good.ts'), good.join('\n'));
+    const r = runNode([join(root, 'scripts/check-citations.mjs'), dir], dir);
+    assert.equal(r.status, 1, r.out);
+    assert.match(r.out, new RegExp(`${bad.length} citation\\(s\\)`));
+    assert.doesNotMatch(r.out, /good\.ts/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,5 +1,5 @@
 /**
- * The SDK port's auth filter (spec grpc.md §6), plugged into SdkGrpcServer as its `authorize`
+ * The SDK port's auth filter (docs/protocol/grpc.md §6), plugged into SdkGrpcServer as its `authorize`
  * hook when auth is on. Naming writes (Instance, BatchInstance, PersistentInstance) need `w`,
  * reads (ServiceQuery, Subscribe, ServiceList) need `r` on `namespace:group:naming/service`.
  * Credentials come from the request headers (`Metadata.headers`): `accessToken` (what the SDKs

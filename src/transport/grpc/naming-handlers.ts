@@ -18,7 +18,7 @@ import { fixedReply, JsonChunks } from './codec.js';
 import { parseBody } from './validation.js';
 
 /**
- * Naming request handlers for the SDK gRPC port (spec grpc.md §4). Each validates its body with a
+ * Naming request handlers for the SDK gRPC port (docs/protocol/grpc.md §4). Each validates its body with a
  * schema, calls one NamingService use case, and answers the exact response type the SDKs expect.
  * Rust sends `null` for absent optionals (§1.3), so every optional accepts null.
  */
@@ -107,7 +107,7 @@ const listRequest = z.object({
   selector: opt(z.string()),
 });
 
-/** Nacos' param checker for names (typed failure with errorCode 400, spec §5.2). */
+/** Nacos' param checker for names (typed failure with errorCode 400, docs/protocol/grpc.md §5.2). */
 function serviceKeyOf(ctx: AppContext, b: { namespace?: string | null; serviceName: string; groupName?: string | null }, clusters?: string): ServiceKey {
   const key: ServiceKey = { namespace: normalizeNamespace(b.namespace), group: normalizeGroup(b.groupName), name: b.serviceName.trim() };
   if (ctx.config.bool('nacos.core.param.check.enabled')) {

@@ -34,7 +34,7 @@ function parseJson(text: string): unknown {
   }
 }
 
-/** Credentials of the console user, passed on to the members asked (spec http.md §4.3). */
+/** Credentials of the console user, passed on to the members asked (docs/protocol/http.md §4.3). */
 function credentials(req: FastifyRequest): { headers: Record<string, string>; query: string } {
   const headers: Record<string, string> = {};
   const auth = req.headers.authorization;
