@@ -13,7 +13,7 @@ const self = fileURLToPath(import.meta.url);
 const RULES = [
   { re: /(^|[\s`'"(])\/work\//, why: 'absolute machine path' },
   { re: /\.\.\/shared\b|\bshared\/spec\b/, why: 'the shared spec folder is outside the repository' },
-  { re: /\bspec\b`?\s*`?(?:[\w-]+\.md`?\s*)?(?:§|section\b|\d+\.\d+)/i, why: 'cites the spec: cite docs/protocol/<file>.md §n' },
+  { re: /\bspec\b`?\s*`?(?:[\w./-]+\.md`?\s*)?(?:§|section\b|\d+\.\d+)/i, why: 'cites the spec: cite docs/protocol/<file>.md §n' },
   { re: /(?<![\w/])`?(?:grpc|http|distro|persistent|nacos3|config)\.md`?\s*(?:§|section\b)/, why: 'cites a spec file: cite docs/protocol/<file>.md §n' },
 ];
 const DEFAULT_DIRS = ['src', 'docs', 'console/src', 'test', 'bench', 'scripts', 'README.md'];
@@ -35,9 +35,13 @@ function walk(path, out) {
 /** Every offending line of `text`: [{ line, why, text }]. */
 export function badCitations(text) {
   const out = [];
-  text.split('\n').forEach((line, i) => {
+  const lines = text.split('\n');
+  lines.forEach((line, i) => {
+    // A citation may wrap: "(spec" at a line's end, "http.md §4.2)" on the next comment line.
+    const next = (lines[i + 1] ?? '').replace(/^\s*(?:\*|\/\/|#)?\s*/, '');
+    const joined = /\bspec\s*$/i.test(line) ? `${line} ${next}` : line;
     for (const rule of RULES) {
-      if (rule.re.test(line)) {
+      if (rule.re.test(joined)) {
         out.push({ line: i + 1, why: rule.why, text: line.trim() });
         break;
       }

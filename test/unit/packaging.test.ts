@@ -131,16 +131,18 @@ test('the citation check rejects absolute paths, the shared spec folder and "spe
       j('// matched by connection (sp', 'ec 3.10)'),
       j('// typed failures (grpc.m', 'd §7)'),
     ];
+    // A citation wrapped over two comment lines counts once, on its first line.
+    const wrapped = [j(' * as the plugin issues them (sp', 'ec'), ' * docs/protocol/http.md §4.2): payload ...'];
     const good = [
       '// docs/protocol/grpc.md §3.7: 20 s',
       '// Raft §5.3 "up-to-date" check; thesis §6.4',
       '// docs/decisions.md §19',
     ];
-    writeFileSync(join(dir, 'bad.ts'), bad.join('\n'));
+    writeFileSync(join(dir, 'bad.ts'), [...bad, ...wrapped].join('\n'));
     writeFileSync(join(dir, 'good.ts'), good.join('\n'));
     const r = runNode([join(root, 'scripts/check-citations.mjs'), dir], dir);
     assert.equal(r.status, 1, r.out);
-    assert.match(r.out, new RegExp(`${bad.length} citation\\(s\\)`));
+    assert.match(r.out, new RegExp(`${bad.length + 1} citation\\(s\\)`));
     assert.doesNotMatch(r.out, /good\.ts/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
