@@ -57,7 +57,7 @@ export async function loadClusterModules(): Promise<ClusterModules> {
   return { ClusterNode, HybridLogicalClock };
 }
 
-/** Request type -> the response type a typed failure must carry (grpc.md §7). */
+/** Request type -> the response type a typed failure must carry (docs/protocol/grpc.md §7). */
 const RESPONSE_TYPE: Record<string, string> = {
   InstanceRequest: 'InstanceResponse',
   PersistentInstanceRequest: 'InstanceResponse',
@@ -375,7 +375,7 @@ export class NomenServer {
       const failed = (e: unknown, t0: number) => {
         errorCount?.inc();
         latency?.observe((performance.now() - t0) / 1000);
-        // Rejections of the request itself (4xx) are typed failures, as grpc.md §5.3 recommends: the
+        // Rejections of the request itself (4xx) are typed failures, as docs/protocol/grpc.md §5.3 recommends: the
         // Rust SDK re-sends a typed failure once, but an ErrorResponse every 3 s forever.
         if (e instanceof NacosError && e.status >= 400 && e.status < 500) {
           return {
@@ -437,7 +437,7 @@ export class NomenServer {
     this.health.start();
     this.metadataCleaner.start();
     if (cluster) {
-      // Ready only after the Distro snapshot load: no partial reads (spec distro.md §8.B7).
+      // Ready only after the Distro snapshot load: no partial reads (docs/protocol/distro.md §8.B7).
       this.readiness.reason = 'loading distro snapshot';
       await cluster.start();
       // First start of this member: the Raft group is every member of the list (Nacos does the same).

@@ -1,6 +1,6 @@
 /**
- * JSON bodies the benchmark sends, shaped like the Rust SDK's (spec grpc.md §4.4–4.8), and the
- * pre-encoded ServiceInfo the bare baselines answer with (spec grpc.md §4.3, http.md §1.5).
+ * JSON bodies the benchmark sends, shaped like the Rust SDK's (docs/protocol/grpc.md §4.4–4.8), and the
+ * pre-encoded ServiceInfo the bare baselines answer with (docs/protocol/grpc.md §4.3, docs/protocol/http.md §1.5).
  */
 
 export const GROUP = 'DEFAULT_GROUP';

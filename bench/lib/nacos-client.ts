@@ -1,5 +1,5 @@
 /**
- * A minimal Nacos SDK gRPC client for load generation (spec grpc.md §1, §3, §4), written directly on
+ * A minimal Nacos SDK gRPC client for load generation (docs/protocol/grpc.md §1, §3, §4), written directly on
  * node:http2 rather than @grpc/grpc-js: gRPC over h2c is just POST + `content-type:
  * application/grpc` + length-prefixed messages + a `grpc-status` trailer, and on a 2-core machine the
  * grpc-js client's per-call cost (~3–4× that of a raw HTTP/2 request, measured) would make the load
@@ -259,7 +259,7 @@ export class NacosConnection {
     this.pushes++;
     const raw = p.body;
     if (p.type !== 'SetupAckRequest') {
-      // Servers put `"headers":{},"requestId":"N"` first (spec 3.10); read it without a full parse.
+      // Servers put `"headers":{},"requestId":"N"` first (docs/protocol/grpc.md §3.10); read it without a full parse.
       const m = /"requestId"\s*:\s*("(?:[^"\\]|\\.)*"|null)/.exec(raw.toString('latin1', 0, Math.min(raw.length, 256)));
       let requestId: string | null;
       if (m) requestId = JSON.parse(m[1]!) as string | null;

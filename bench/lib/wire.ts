@@ -1,5 +1,5 @@
 /**
- * A minimal, dependency-free codec for the Nacos gRPC envelope (spec grpc.md §1.1–1.2):
+ * A minimal, dependency-free codec for the Nacos gRPC envelope (docs/protocol/grpc.md §1.1–1.2):
  *
  *   message Metadata { string type = 3; map<string,string> headers = 7; string clientIp = 8; }
  *   message Payload  { Metadata metadata = 2; google.protobuf.Any body = 3; }

@@ -78,7 +78,7 @@ const AUTH_LOST = /token invalid|token expired|user not found|unknown user|sessi
 
 /**
  * One call. Parameters go in the query string for GET/DELETE and in a form body otherwise
- * (the naming APIs read both, spec §0.2). Returns the parsed JSON, or the text when it is not JSON.
+ * (the naming APIs read both, docs/protocol/http.md §0.2). Returns the parsed JSON, or the text when it is not JSON.
  */
 export async function call<T = unknown>(method: string, path: string, params: Query = {}): Promise<T> {
   const body = encode(params);

@@ -1,5 +1,5 @@
 /**
- * Users, roles, permissions and tokens (spec http.md §4): who a caller is (`identify`) and whether
+ * Users, roles, permissions and tokens (docs/protocol/http.md §4): who a caller is (`identify`) and whether
  * it may do something (`authorize`), plus the management use cases behind the `/v1/auth/**` and
  * `/v3/auth/**` endpoints. Data lives in the PersistentStore (see auth-state.ts), so in a cluster
  * whatever replicates the store replicates users and the token secret too.
@@ -27,7 +27,7 @@ import { decodeSecret, MIN_SECRET_BYTES, TokenCodec } from './tokens.js';
 /** What an endpoint requires: nothing, any known user, read or write on its naming resource, or ROLE_ADMIN. */
 export type Access = 'open' | 'user' | 'read' | 'write' | 'admin';
 
-/** Credentials as a request presents them (spec http.md §4.3). */
+/** Credentials as a request presents them (docs/protocol/http.md §4.3). */
 export interface Credentials {
   /** `Authorization` header/parameter (`Bearer <jwt>`). */
   readonly authorization?: string | undefined;
@@ -79,7 +79,7 @@ export interface AuthServiceOptions {
   readonly sleep?: (ms: number) => Promise<void>;
 }
 
-/** The admin user Nacos 3 initialises (spec http.md §4.4). */
+/** The admin user Nacos 3 initialises (docs/protocol/http.md §4.4). */
 export const ADMIN_USERNAME = 'nacos';
 /** Token string answered by login when auth is off and no secret exists (Nacos does the same). */
 export const AUTH_DISABLED_TOKEN = 'AUTH_DISABLED';

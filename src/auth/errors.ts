@@ -3,7 +3,7 @@ import { NacosError } from '../core/errors.js';
 /**
  * A refused request. Nacos words them `Code: 401, Message: <reason>.` when the caller could not be
  * identified and `Code: 403, Message: authorization failed!.` when it lacks the permission; both
- * travel as HTTP 403 (gRPC errorCode 403, v2/v3 code 10001) (spec http.md §4.3, grpc.md §6).
+ * travel as HTTP 403 (gRPC errorCode 403, v2/v3 code 10001) (docs/protocol/http.md §4.3, docs/protocol/grpc.md §6).
  */
 export class AuthError extends NacosError {
   private constructor(

@@ -1,6 +1,6 @@
 /**
- * Access tokens: compact JWTs signed with HMAC, as Nacos' default auth plugin issues them (spec
- * http.md §4.2): payload `{"sub":"<user>","exp":<epoch s>}`, algorithm by key length (HS256 for
+ * Access tokens: compact JWTs signed with HMAC, as Nacos' default auth plugin issues them
+ * (docs/protocol/http.md §4.2): payload `{"sub":"<user>","exp":<epoch s>}`, algorithm by key length (HS256 for
  * 32–47 bytes, HS384 for 48–63, HS512 from 64). Signing and verification use `jose`; time comes
  * from the injected clock.
  */

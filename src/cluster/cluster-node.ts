@@ -41,7 +41,7 @@ export function distroConfigFrom(c: Config): Partial<DistroConfig> {
   };
 }
 
-/** Chooses the member lookup from the config (spec distro.md §5.2, plus DNS). */
+/** Chooses the member lookup from the config (docs/protocol/distro.md §5.2, plus DNS). */
 export function lookupFrom(c: Config, clock: Clock, log: Logger, defaultPort: number): MemberLookup {
   const type = c.str('nacos.core.member.lookup.type');
   const interval = c.int('nomen.cluster.lookup.interval-ms');

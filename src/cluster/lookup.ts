@@ -4,7 +4,7 @@ import type { Logger } from '../observability/logger.js';
 import { parseMemberAddress, parseMemberList, type MemberAddress } from './member-address.js';
 
 /**
- * Where the member list comes from (spec distro.md §5.2). Each lookup calls `onList` with the
+ * Where the member list comes from (docs/protocol/distro.md §5.2). Each lookup calls `onList` with the
  * full list whenever it (re)reads it; MemberManager.applyLookup ignores empty lists and no-ops.
  */
 export interface MemberLookup {

@@ -39,7 +39,7 @@ export interface MembershipView {
 
 /**
  * Cluster membership, deterministic: the member list comes from a lookup (applyLookup), states
- * from probe results (spec distro.md §5.3–5.5). Time and the probe are injected.
+ * from probe results (docs/protocol/distro.md §5.3–5.5). Time and the probe are injected.
  *  - probe ok → UP, failures reset; probe failed → SUSPICIOUS, and DOWN after more than
  *    `maxFailAccessCnt` failures or at once when the connection was refused;
  *  - a report received from a listed peer marks it UP; an unknown reporter is not added;

@@ -1,5 +1,5 @@
 /**
- * Distro settings. Nacos keys where Nacos has one (spec §0); `nomen.distro.*` for our own.
+ * Distro settings. Nacos keys where Nacos has one (docs/protocol/distro.md §0); `nomen.distro.*` for our own.
  * The defaults differ from Nacos where Nacos' value is a known weakness; each difference is
  * explained in docs/distro.md. `src/config/keys.ts` should register these keys when the server
  * wires the core (see DISTRO_CONFIG_KEYS).
@@ -26,11 +26,11 @@ export interface DistroConfig {
   verifyBuckets: number;
   /** Per-request timeout of a snapshot chunk request. */
   loadTimeoutMs: number;
-  /** Delay between snapshot load rounds (Nacos: 30000, spec §8.A6). */
+  /** Delay between snapshot load rounds (Nacos: 30000, docs/protocol/distro.md §8.A6). */
   loadRetryDelayMs: number;
   /** After this long without completing the load, mark loaded anyway (with a warning); verify repairs. */
   loadGiveUpMs: number;
-  /** Approximate max JSON bytes of one snapshot chunk (spec §8.A4). */
+  /** Approximate max JSON bytes of one snapshot chunk (docs/protocol/distro.md §8.A4). */
   loadChunkMaxBytes: number;
   /** `nacos.naming.client.expired.time`: lease of a replica not renewed by verify; also tombstone lifetime. */
   clientExpiredMs: number;
@@ -102,7 +102,7 @@ export function distroConfig(partial: Partial<DistroConfig> = {}): DistroConfig 
 export interface DistroMutations {
   /** The owner does not queue a DELETE when it removes a client. */
   skipDeleteSync?: boolean;
-  /** Apply ignores versions and tombstones: the last message to arrive wins (Nacos' behaviour, spec §3.7). */
+  /** Apply ignores versions and tombstones: the last message to arrive wins (Nacos' behaviour, docs/protocol/distro.md §3.7). */
   ignoreVersionOnApply?: boolean;
   /** Verify compares only client ids, not versions (a stale replica is never repaired). */
   verifyIgnoresVersion?: boolean;

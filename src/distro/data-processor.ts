@@ -24,7 +24,7 @@ interface ApplyOptions {
   /** Lease start for a replica (default: now). */
   renewedAt?: number;
   /**
-   * Snapshot load: never removes a held client (spec §9.11), and does not pass adopted states on
+   * Snapshot load: never removes a held client (docs/protocol/distro.md §9.11), and does not pass adopted states on
    * (the responder has them; verify spreads anything newer).
    */
   snapshot?: boolean;
@@ -32,7 +32,7 @@ interface ApplyOptions {
 
 /**
  * The data processor (seed: DistroClientDataProcessor): applies received states with the version
- * rule, answers verify, loads snapshot entries. Replaces Nacos' "last message wins" apply (spec §3.7,
+ * rule, answers verify, loads snapshot entries. Replaces Nacos' "last message wins" apply (docs/protocol/distro.md §3.7,
  * §8.A15) with: a state replaces the held one only if its (version, writer) is later; deletions
  * leave tombstones so a late CHANGE cannot resurrect a client (§8.B3-4).
  */
@@ -64,7 +64,7 @@ export class DistroDataProcessor {
           if (ours) newer.push(ours);
         }
       } catch {
-        // Spec §8.B5: a failed apply is reported, never acknowledged as success; the sender retries it.
+        // docs/protocol/distro.md §8.B5: a failed apply is reported, never acknowledged as success; the sender retries it.
         this.counters.applyErrors++;
         failed.push(id);
       }
@@ -81,7 +81,7 @@ export class DistroDataProcessor {
     const stamp = entryStamp(e);
     if (!Number.isSafeInteger(stamp.version) || typeof stamp.writer !== 'string') throw new Error(`bad version for ${id}`);
     this.hlc.observe(stamp.version);
-    // Spec §2.3: the member holding a connection is its only writer; nothing from outside replaces it.
+    // docs/protocol/distro.md §2.3: the member holding a connection is its only writer; nothing from outside replaces it.
     if (kind === 'connection' && this.storage.metaOf(id)?.native) {
       this.counters.ignored++;
       return 'ignored';
@@ -277,7 +277,7 @@ export class DistroDataProcessor {
   // ------------------------------------------------------------------ snapshot (load side)
 
   /**
-   * Applies one snapshot entry: the version rule, never removing a held client (spec §9.11).
+   * Applies one snapshot entry: the version rule, never removing a held client (docs/protocol/distro.md §9.11).
    * Connection clients recorded as owned by this very member are leftovers of its previous life and
    * are skipped (our own verify removes them from the peers).
    */

@@ -12,7 +12,7 @@ export interface ReplicaMeta {
   writer: string;
   /** Lease: the last apply from, or matching verify by, the owner. Replicas not renewed for `clientExpiredMs` are dropped. */
   lastRenewed: number;
-  /** A connection client created here from a live local connection (spec §2.3 "native"). */
+  /** A connection client created here from a live local connection (docs/protocol/distro.md §2.3 "native"). */
   native: boolean;
 }
 
@@ -105,7 +105,7 @@ export class DistroDataStorage {
   }
 
   /**
-   * Spec §2.3/§2.2: a connection client is ours iff we hold its connection (native); an ip-port
+   * docs/protocol/distro.md §2.3/§2.2: a connection client is ours iff we hold its connection (native); an ip-port
    * client iff the hash rule over our healthy list says so; persistent clients are never Distro's.
    */
   isResponsible(id: string): boolean {
@@ -131,7 +131,7 @@ export class DistroDataStorage {
   /**
    * What this member may send for `id` now, as the responsible member: the client's current state if
    * it holds it and is responsible; its deletion if it holds an authoritative tombstone it issued, or
-   * one it may speak for as the current hash owner; nothing otherwise (no echo, spec §9.6).
+   * one it may speak for as the current hash owner; nothing otherwise (no echo, docs/protocol/distro.md §9.6).
    */
   outgoingEntry(id: string): SyncEntry | undefined {
     const c = this.client(id);

@@ -18,7 +18,7 @@ interface HeapNode {
   readonly clientId: string;
 }
 
-/** One peer's queue: at most one pending entry per client (spec §9.7), ordered by due time. */
+/** One peer's queue: at most one pending entry per client (docs/protocol/distro.md §9.7), ordered by due time. */
 export class PeerQueue {
   readonly pending = new Map<string, PendingSync>();
   readonly heap = new MinHeap<HeapNode>((a, b) => a.dueAt < b.dueAt || (a.dueAt === b.dueAt && a.seq < b.seq));
@@ -33,10 +33,10 @@ export class PeerQueue {
 /**
  * The delay-task engine (seed: NacosDelayTaskExecuteEngine), one queue per peer. Entries carry no
  * payload: the execute engine reads the client's *current* state when it sends, so a newer change
- * or a DELETE can never be overtaken by an older queued one (spec §8.B3). A newer entry for a
- * client keeps the earlier due time (bursts collapse, spec §3.2); a retry never replaces a pending
+ * or a DELETE can never be overtaken by an older queued one (docs/protocol/distro.md §8.B3). A newer entry for a
+ * client keeps the earlier due time (bursts collapse, docs/protocol/distro.md §3.2); a retry never replaces a pending
  * entry. Queues are bounded by the number of clients, and each peer has its own queue and timer,
- * so a dead peer's backlog never delays the others (spec §8.A1).
+ * so a dead peer's backlog never delays the others (docs/protocol/distro.md §8.A1).
  */
 export class DistroDelayTaskEngine {
   private readonly queues = new Map<string, PeerQueue>();
@@ -56,7 +56,7 @@ export class DistroDelayTaskEngine {
     return this.queues.get(peer);
   }
 
-  /** Sets the peer set. Returns the number of pending entries dropped with removed peers (spec §9.9). */
+  /** Sets the peer set. Returns the number of pending entries dropped with removed peers (docs/protocol/distro.md §9.9). */
   setPeers(peers: readonly { address: string; paused: boolean }[]): number {
     const keep = new Set(peers.map((p) => p.address));
     let dropped = 0;
@@ -103,7 +103,7 @@ export class DistroDelayTaskEngine {
     for (const peer of this.queues.keys()) if (peer !== except) this.add(peer, clientId, delayMs, reason);
   }
 
-  /** Re-queues a failed entry unless a newer entry for the client is already pending (spec §3.6, fixed). */
+  /** Re-queues a failed entry unless a newer entry for the client is already pending (docs/protocol/distro.md §3.6, fixed). */
   retry(peer: string, clientId: string, delayMs: number): boolean {
     const q = this.queues.get(peer);
     if (!q || q.pending.has(clientId)) return false;

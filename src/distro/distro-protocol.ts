@@ -28,7 +28,7 @@ const noLog: DistroLogger = { info() {}, warn() {}, debug() {} };
 export interface DistroDeps {
   /** This member's address (`ip:port`), as it appears in the member list. */
   readonly self: string;
-  /** Standalone: responsible for everything, no traffic, loaded at once (spec §9.19). */
+  /** Standalone: responsible for everything, no traffic, loaded at once (docs/protocol/distro.md §9.19). */
   readonly standalone: boolean;
   /** The registry; construct it with `new Registry(hlc.nextRevision)`. */
   readonly registry: Registry;
@@ -36,7 +36,7 @@ export interface DistroDeps {
   readonly clock: Clock;
   readonly transport: DistroTransportAgent;
   readonly config?: Partial<DistroConfig>;
-  /** Initial member list (spec §2.1: all known members); later lists come through onMembersChanged. */
+  /** Initial member list (docs/protocol/distro.md §2.1: all known members); later lists come through onMembersChanged. */
   readonly members?: readonly MemberView[];
   /** Uniform [0, 1); only used to spread timers. Default Math.random. */
   readonly random?: () => number;
@@ -171,7 +171,7 @@ export class DistroProtocol {
     return n;
   }
 
-  /** Readiness: reads should not be served before the start-up load completed (spec §8.B7). */
+  /** Readiness: reads should not be served before the start-up load completed (docs/protocol/distro.md §8.B7). */
   isLoaded(): boolean {
     return this.loaded;
   }
@@ -180,8 +180,8 @@ export class DistroProtocol {
 
   /**
    * A new member list (every known member with its state). Self is always a healthy member. Ip-port
-   * ownership follows the healthy list (UP + SUSPICIOUS, spec §2.1); DOWN peers get no traffic (their
-   * queues wait); peers gone from the list lose their queued entries (spec §9.9).
+   * ownership follows the healthy list (UP + SUSPICIOUS, docs/protocol/distro.md §2.1); DOWN peers get no traffic (their
+   * queues wait); peers gone from the list lose their queued entries (docs/protocol/distro.md §9.9).
    */
   onMembersChanged(members: readonly MemberView[]): void {
     const next = new Map<string, MemberState>();

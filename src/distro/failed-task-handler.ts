@@ -4,7 +4,7 @@ import type { DistroCounters } from './stats.js';
 /**
  * The failed-task handler (seed: DistroClientTaskFailedHandler): a failed sync entry is re-queued
  * for the same peer after the retry delay, with no limit while the peer stays in the member list
- * (spec §3.6, §9.9) — unless a newer entry for the client is already pending, which then carries
+ * (docs/protocol/distro.md §3.6, §9.9) — unless a newer entry for the client is already pending, which then carries
  * the client's current state anyway. Entries for a peer that left the list are dropped.
  */
 export class DistroFailedTaskHandler {

@@ -2,7 +2,7 @@
 
 /**
  * Java `String.hashCode()`: `h = 31*h + c` over UTF-16 code units with 32-bit wrap-around
- * (spec §2.2). Returns a signed 32-bit integer, exactly as Java does.
+ * (docs/protocol/distro.md §2.2). Returns a signed 32-bit integer, exactly as Java does.
  */
 export function javaStringHash(s: string): number {
   let h = 0;

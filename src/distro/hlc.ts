@@ -8,7 +8,7 @@
  * owner's. 1000 sub-ms steps keep values below 2^53 until the year ~2255.
  *
  * Two members can issue the same number for the same ip-port client while both believe they own it
- * (spec §2.6); Distro breaks such ties with the writer's address (see `compareStamp`).
+ * (docs/protocol/distro.md §2.6); Distro breaks such ties with the writer's address (see `compareStamp`).
  */
 export class HybridLogicalClock {
   private last: number;

@@ -19,9 +19,9 @@ export interface LoadDeps {
 }
 
 /**
- * Start-up load (seed: DistroLoadDataTask), in chunks so any size loads (spec §8.A4). A round asks
+ * Start-up load (seed: DistroLoadDataTask), in chunks so any size loads (docs/protocol/distro.md §8.A4). A round asks
  * the peers in address order for their snapshot, chunk by chunk (cursor over sorted client ids);
- * every entry is applied with the version rule and never removes local data (spec §9.11). Done when
+ * every entry is applied with the version rule and never removes local data (docs/protocol/distro.md §9.11). Done when
  * a peer that has itself finished loading served a full snapshot. A round in which *every* peer
  * answered "not loaded" means the whole cluster is starting: done (nothing to load). Otherwise the
  * round is repeated after `loadRetryDelayMs`; after `loadGiveUpMs` the member is marked loaded with

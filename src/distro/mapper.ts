@@ -1,7 +1,7 @@
 import type { ClientKind } from '../core/client.js';
 import { javaStringHash } from './hash.js';
 
-/** Nacos member states (spec §5.4). Only UP, SUSPICIOUS and DOWN come out of health checking. */
+/** Nacos member states (docs/protocol/distro.md §5.4). Only UP, SUSPICIOUS and DOWN come out of health checking. */
 export type MemberState = 'STARTING' | 'UP' | 'SUSPICIOUS' | 'DOWN' | 'ISOLATION';
 
 export interface MemberView {
@@ -9,7 +9,7 @@ export interface MemberView {
   readonly state: MemberState;
 }
 
-/** Spec §1.2 dispatch rule: no `#` → connection; ends with `false` → persistent; else ephemeral ip-port. */
+/** docs/protocol/distro.md §1.2 dispatch rule: no `#` → connection; ends with `false` → persistent; else ephemeral ip-port. */
 export function kindOfClientId(id: string): ClientKind {
   if (!id.includes('#')) return 'connection';
   return id.endsWith('false') ? 'persistent-ipport' : 'ephemeral-ipport';
@@ -22,7 +22,7 @@ export function responsibleTagOf(clientId: string): string {
 }
 
 /**
- * Index of the owner of `tag` in a healthy list of `n` members (spec §2.2):
+ * Index of the owner of `tag` in a healthy list of `n` members (docs/protocol/distro.md §2.2):
  * `abs(hashCode(tag) % 2147483647) % n`. JS `%` keeps the dividend's sign like Java, and the
  * remainder is in (-2^31+1, 2^31-1) so `abs` never overflows (hashCode = MIN_VALUE gives 1).
  */
@@ -30,7 +30,7 @@ export function distroIndex(tag: string, n: number): number {
   return Math.abs(javaStringHash(tag) % 2147483647) % n;
 }
 
-/** The healthy list (spec §2.1): addresses of UP and SUSPICIOUS members, sorted in UTF-16 order. */
+/** The healthy list (docs/protocol/distro.md §2.1): addresses of UP and SUSPICIOUS members, sorted in UTF-16 order. */
 export function healthyListOf(members: readonly MemberView[]): string[] {
   const s = new Set<string>();
   for (const m of members) if (m.state === 'UP' || m.state === 'SUSPICIOUS') s.add(m.address);
@@ -38,7 +38,7 @@ export function healthyListOf(members: readonly MemberView[]): string[] {
 }
 
 /**
- * Who is responsible for what (spec §2). Ip-port clients: the hash rule over the sorted healthy list.
+ * Who is responsible for what (docs/protocol/distro.md §2). Ip-port clients: the hash rule over the sorted healthy list.
  * Connection clients are decided by the data storage (the member that holds the connection).
  */
 export class DistroMapper {
@@ -65,7 +65,7 @@ export class DistroMapper {
     return this.healthy;
   }
 
-  /** Spec §2.2 `responsible(tag)`, corner cases included. */
+  /** docs/protocol/distro.md §2.2 `responsible(tag)`, corner cases included. */
   responsibleTag(tag: string): boolean {
     if (this.standalone || !this.distroEnabled()) return true;
     const n = this.healthy.length;
@@ -74,7 +74,7 @@ export class DistroMapper {
     return distroIndex(tag, n) === this.selfIndex;
   }
 
-  /** Spec §2.2 `mapSrv(tag)`: the member an HTTP write for `tag` is forwarded to. */
+  /** docs/protocol/distro.md §2.2 `mapSrv(tag)`: the member an HTTP write for `tag` is forwarded to. */
   mapSrv(tag: string): string {
     const n = this.healthy.length;
     if (n === 0 || this.standalone || !this.distroEnabled()) return this.self;

@@ -4,7 +4,7 @@ import type { DistroDelayTaskEngine } from './delay-task-engine.js';
 import type { DistroCounters } from './stats.js';
 
 /**
- * Replica leases and tombstone collection (seed: the expired-client cleaners, spec §4.1-4.2).
+ * Replica leases and tombstone collection (seed: the expired-client cleaners, docs/protocol/distro.md §4.1-4.2).
  * A replica — any client this member is not responsible for — not renewed by its owner (an apply or
  * a matching verify) for `clientExpiredMs` is removed here only (not propagated); a weak tombstone
  * keeps an older copy from coming back. Tombstones are kept for `clientExpiredMs`; with them go

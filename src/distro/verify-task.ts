@@ -34,10 +34,10 @@ export interface PeerVerifyState {
 
 /**
  * The verify task (seed: DistroVerifyTimedTask + DistroVerifyExecuteTask), sender side. Every
- * `verifyIntervalMs`, once loaded (spec §9.11), each peer is told what this member is responsible
- * for — as bucket digests (default; O(buckets) bytes instead of one RPC per client, spec §8.B6),
+ * `verifyIntervalMs`, once loaded (docs/protocol/distro.md §9.11), each peer is told what this member is responsible
+ * for — as bucket digests (default; O(buckets) bytes instead of one RPC per client, docs/protocol/distro.md §8.B6),
  * then per-client lists for mismatched buckets only; or as one per-client list. The peer answers
- * what it lacks (re-sent at once, spec §9.10), what it holds later (adopted), and which ip-port
+ * what it lacks (re-sent at once, docs/protocol/distro.md §9.10), what it holds later (adopted), and which ip-port
  * clients it holds as ours that we did not list (answered with our DELETE when we know one).
  */
 export class DistroVerifyTask {

@@ -1,5 +1,5 @@
 /**
- * Server-side active health checks of persistent instances (persistent.md §3.2; docs/health-checks.md).
+ * Server-side active health checks of persistent instances (docs/protocol/persistent.md §3.2; docs/health-checks.md).
  *
  * One task per (persistent client `ip:port#false`, service it publishes), created and dropped by
  * following the registry. Each task is a one-shot timer re-armed after every run with an adaptive

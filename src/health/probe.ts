@@ -1,6 +1,6 @@
 /**
  * What a health probe is asked to do and what it reports, and how a report is judged
- * (persistent.md §3.2). Pure: the engine and the real probers share these.
+ * (docs/protocol/persistent.md §3.2). Pure: the engine and the real probers share these.
  */
 
 /** One probe: a TCP connect, or an HTTP GET of `http://ip:port<path>`. */

@@ -2,10 +2,10 @@
  * Client hand-over: keeps the instances of an SDK connection this member closed on purpose (drain,
  * rebalance) until the SDK has registered them again through a new connection, on any member.
  *
- * Without it, closing a connection removes its client at once (spec distro.md §4.1), every
+ * Without it, closing a connection removes its client at once (docs/protocol/distro.md §4.1), every
  * subscriber is pushed a list without those instances, and they come back only when the SDK has
  * reconnected and replayed its registrations (Rust SDK: ~3 s to reconnect + the 3 s redo tick,
- * grpc.md §3.9/§8.4). A retained client stays in the registry as this member's native client, so
+ * docs/protocol/grpc.md §3.9/§8.4). A retained client stays in the registry as this member's native client, so
  * Distro keeps replicating and verifying it (the peers' replicas keep their leases). It is released
  * (removed, which Distro turns into a DELETE on every member) as soon as every instance it publishes
  * is also published by another client that is not itself retained — the SDK's new registration,

@@ -1,5 +1,5 @@
 /**
- * Custom namespaces (spec http.md §0.5 "Namespace", §3.5), stored in the persistent store's
+ * Custom namespaces (docs/protocol/http.md §0.5 "Namespace", §3.5), stored in the persistent store's
  * `namespace` table (key = namespace id). `public` is built in: always listed first, never stored,
  * never deleted. Naming does not require a namespace to exist (namespaces also appear implicitly
  * as services are registered, `nacos.core.namespace.validation.enabled=false` in Nacos); this

@@ -18,7 +18,7 @@ export interface InstanceRef {
 }
 
 /**
- * Nacos `batchUpdateMetadata` / `batchDeleteMetadata` (spec http.md §1.8): for every published
+ * Nacos `batchUpdateMetadata` / `batchDeleteMetadata` (docs/protocol/http.md §1.8): for every published
  * instance of the service (or only the listed ones that exist), `put` merges the keys into the
  * operator overlay, `delete` removes them. `ephemeral` selects which kind of instances are touched
  * (`consistencyType=persist` → false). Returns `ip:port:unknown:cluster:ephemeral|persist` per
@@ -66,7 +66,7 @@ export async function batchInstanceMetadata(
 }
 
 /**
- * Manual health of a persistent instance (spec http.md §1.12, persistent.md §3.2 "NONE"): only
+ * Manual health of a persistent instance (docs/protocol/http.md §1.12, docs/protocol/persistent.md §3.2 "NONE"): only
  * allowed when the instance's cluster is configured with the NONE checker; otherwise Nacos' 400
  * `health check is still working, service: g@@s, cluster: c`, which Nacos 2.4 and 3.x raise as a
  * plain NacosException: on v2 it is HTTP 400 with code 30000 "server error"

@@ -3,7 +3,7 @@
  * entry is committed by a majority and applied on this member (read-your-writes on the member
  * that took the request). Any member accepts writes: a follower forwards the command to the
  * leader (over the cluster transport) and then waits for its own apply of that index. Reads are
- * served from the local state machine, as Nacos does (spec persistent.md §1.4).
+ * served from the local state machine, as Nacos does (docs/protocol/persistent.md §1.4).
  *
  * Standalone mode runs the same code as a one-voter group that elects itself at start.
  */

@@ -1,8 +1,8 @@
 /**
  * Client-driven recovery after a server crash: ephemeral state lives in memory, so after
  * `kill -9` + restart it must come back from the clients themselves — the Rust SDK's redo
- * (re-register + re-subscribe on reconnect, spec grpc.md §8.4) and nacos-naming's heartbeats
- * (the server re-registers an unknown instance from the beat JSON, spec http.md §1.7).
+ * (re-register + re-subscribe on reconnect, docs/protocol/grpc.md §8.4) and nacos-naming's heartbeats
+ * (the server re-registers an unknown instance from the beat JSON, docs/protocol/http.md §1.7).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';

@@ -33,7 +33,7 @@ interface Track {
 type Phase = 'chaos' | 'settle' | 'healthy' | 'quiet';
 
 /**
- * Invariants of spec §9, checked continuously (every event, every message) and at checkpoints.
+ * Invariants of docs/protocol/distro.md §9, checked continuously (every event, every message) and at checkpoints.
  * The first violations are kept; `stopOnFirst` lets seed sweeps end a failing run early.
  */
 export class Checker {
@@ -247,7 +247,7 @@ export class Checker {
         for (const n of live) {
           if (n === l) continue;
           const h = n.distro.storage.client(c.id);
-          // An empty ip-port client may be dropped by any member's empty-client cleaner (spec §4.2): invisible.
+          // An empty ip-port client may be dropped by any member's empty-client cleaner (docs/protocol/distro.md §4.2): invisible.
           if (!h && c.publishes.size === 0) continue;
           if (!h) this.fail(`convergence(${tag})`, `${c.id} of ${l.address}@${fmt(want)} missing on ${n.address}`);
           else if (compareStamp(n.distro.storage.stampOf(h), want) !== 0 || contentKey(h) !== content)

@@ -293,7 +293,7 @@ export class SimCluster {
 
   /**
    * Sends an HTTP write for `tag` to a random live member, which forwards it to the responsible
-   * member in its own view (DistroFilter, spec §2.5); a forwarded request reaching a member that
+   * member in its own view (DistroFilter, docs/protocol/distro.md §2.5); a forwarded request reaching a member that
    * does not consider itself responsible is refused (400, no second hop). Returns the member that
    * executed it, or undefined.
    */

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { runStandalone } from './scenario.js';
 
-test('standalone: no Distro traffic, responsible for everything, loaded (spec §9.19)', () => {
+test('standalone: no Distro traffic, responsible for everything, loaded (docs/protocol/distro.md §9.19)', () => {
   for (const seed of [1, 2, 3]) {
     const r = runStandalone(seed);
     assert.deepEqual(r.violations, []);

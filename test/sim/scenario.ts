@@ -365,7 +365,7 @@ export function replayCommand(seed: number, file = 'test/sim/distro-sim.test.ts'
 }
 
 /**
- * Standalone (spec §9.19): one member, client churn and heartbeats for `durationMs`; returns the
+ * Standalone (docs/protocol/distro.md §9.19): one member, client churn and heartbeats for `durationMs`; returns the
  * number of Distro messages sent (must be 0) and the violations found.
  */
 export function runStandalone(seed: number, durationMs = 20000): { messages: number; violations: readonly Violation[]; responsibleForAll: boolean } {

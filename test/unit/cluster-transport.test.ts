@@ -1,6 +1,6 @@
 /**
  * The cluster transport over real loopback gRPC: two (or more) transports on 127.0.0.1 talking
- * to each other. Spec context: /work/shared/spec/distro.md §5.6 and §6; grpc.md §1.
+ * to each other. Spec context: docs/protocol/distro.md §5.6 and §6; docs/protocol/grpc.md §1.
  * No timing assertions: every wait is bounded by a deadline or a test timeout.
  */
 import { test, type TestContext } from 'node:test';

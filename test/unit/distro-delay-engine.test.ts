@@ -95,7 +95,7 @@ test('a paused (DOWN) peer keeps its entries but gets nothing; resuming re-arms 
   assert.equal(e.popDue('a')!.clientId, 'c1');
 });
 
-test('a peer removed from the list loses its queue (spec §9.9); forget drops a client everywhere', () => {
+test('a peer removed from the list loses its queue (docs/protocol/distro.md §9.9); forget drops a client everywhere', () => {
   const { e } = engine();
   e.addAll('c1', 10, 'change');
   e.addAll('c2', 10, 'change');

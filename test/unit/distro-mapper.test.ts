@@ -20,7 +20,7 @@ const JAVA: [string, number, number, number, number][] = [
   ['\u00e9\u4e2d:1', 26175643, 26175643, 1, 3],
 ];
 
-test('javaStringHash and the owner index match Java exactly (spec §2.2)', () => {
+test('javaStringHash and the owner index match Java exactly (docs/protocol/distro.md §2.2)', () => {
   for (const [s, h, d, i3, i5] of JAVA) {
     assert.equal(javaStringHash(s), h, s);
     assert.equal(Math.abs(javaStringHash(s) % 2147483647), d, s);
@@ -35,7 +35,7 @@ test('fnv1a32 is unsigned 32-bit and stable', () => {
   assert.ok(fnv1a32('client-1') >= 0);
 });
 
-test('client id dispatch (spec §1.2) and responsible tag', () => {
+test('client id dispatch (docs/protocol/distro.md §1.2) and responsible tag', () => {
   assert.equal(kindOfClientId('1712345678901_10.0.0.5_53122'), 'connection');
   assert.equal(kindOfClientId('10.0.0.5:8080#true'), 'ephemeral-ipport');
   assert.equal(kindOfClientId('10.0.0.5:8080#false'), 'persistent-ipport');
@@ -54,7 +54,7 @@ test('healthy list: UP and SUSPICIOUS, sorted in UTF-16 order, deduplicated', ()
   assert.deepEqual(l, ['10.0.0.10:8848', '10.0.0.3:8848']);
 });
 
-test('responsible(tag) corner cases (spec §2.2)', () => {
+test('responsible(tag) corner cases (docs/protocol/distro.md §2.2)', () => {
   const tag = '127.0.0.1:8080'; // index 0 of 3, 2 of 5
   const m = new DistroMapper('b', false);
   assert.equal(m.responsibleTag(tag), false, 'empty list → false');

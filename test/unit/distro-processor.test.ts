@@ -26,7 +26,7 @@ const change = (id: string, v: number, writer = A, ip?: string): ChangeEntry => 
 const del = (id: string, v: number, writer = A): SyncEntry => ({ op: 'delete', clientId: id, version: v, writer });
 const sync = (b: ReturnType<typeof setup>['b'], entries: SyncEntry[], from = A) => b.distro.handle({ type: 'sync', from, entries }) as SyncResponse;
 
-test('version rule: newer applies, equal is a no-op (idempotent apply, spec §9.20), older is answered with ours', () => {
+test('version rule: newer applies, equal is a no-op (idempotent apply, docs/protocol/distro.md §9.20), older is answered with ours', () => {
   const { b, events } = setup();
   sync(b, [change('c1', 100)]);
   assert.equal(b.registry.getClient('c1')!.revision, 100);
@@ -43,7 +43,7 @@ test('version rule: newer applies, equal is a no-op (idempotent apply, spec §9.
   assert.equal(b.registry.getClient('c1')!.revision, 200, 'the older state did not win');
 });
 
-test('a DELETE leaves a tombstone: a late CHANGE does not resurrect the client (spec §8.B3-4)', () => {
+test('a DELETE leaves a tombstone: a late CHANGE does not resurrect the client (docs/protocol/distro.md §8.B3-4)', () => {
   const { b } = setup();
   sync(b, [change('c1', 100)]);
   sync(b, [del('c1', 300)]);
@@ -78,7 +78,7 @@ test('a bad entry is reported as failed (sender retries), never acknowledged; a 
   assert.equal(b.distro.handle({ type: 'sync', from: B, entries: [] }).type, 'error', 'from self');
 });
 
-test('a connection this member holds natively is never overwritten from outside (spec §2.3)', () => {
+test('a connection this member holds natively is never overwritten from outside (docs/protocol/distro.md §2.3)', () => {
   const { b } = setup();
   b.registry.publish('mine', 'connection', svc(), [inst('10.3.0.1')], 1);
   const v = b.registry.getClient('mine')!.revision;

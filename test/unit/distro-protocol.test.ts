@@ -45,7 +45,7 @@ test('a removal is sent as a DELETE with its own version; replicas keep a tombst
   assert.ok(t.strict && t.version > 0);
 });
 
-test('no echo: a replica applying data sends nothing (spec §9.6)', () => {
+test('no echo: a replica applying data sends nothing (docs/protocol/distro.md §9.6)', () => {
   const c = loaded();
   c.node(A).registry.publish('conn1', 'connection', svc(), [inst('10.1.0.1')], c.clock.now());
   c.clock.advance(5000);
@@ -83,7 +83,7 @@ test('a DOWN peer gets no traffic; its backlog is kept (collapsed per client) an
   assert.equal((c.sent('sync', A, B)[0]!.req as SyncRequest).entries.length, 5);
 });
 
-test('entries queued for a peer removed from the list are dropped (spec §9.9)', () => {
+test('entries queued for a peer removed from the list are dropped (docs/protocol/distro.md §9.9)', () => {
   const c = loaded();
   const a = c.node(A);
   c.down.add(B);
@@ -109,7 +109,7 @@ test('batching: at most N entries per message and K messages in flight per peer'
   assert.equal(c.node(B).registry.clientCount(), 550);
 });
 
-test('standalone: responsible for everything, loaded at once, no traffic (spec §9.19)', () => {
+test('standalone: responsible for everything, loaded at once, no traffic (docs/protocol/distro.md §9.19)', () => {
   const c = new TestCluster([A], {}, {}, true);
   c.startAll();
   const a = c.node(A);

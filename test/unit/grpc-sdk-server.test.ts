@@ -1,6 +1,6 @@
 /**
  * The SDK gRPC server over real loopback HTTP/2, driven by a probe client that speaks the raw
- * envelope (no SDK logic), so each protocol step of /work/shared/spec/grpc.md is checked explicitly.
+ * envelope (no SDK logic), so each protocol step of docs/protocol/grpc.md is checked explicitly.
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
@@ -153,7 +153,7 @@ test('HealthCheck: 301 before setup, HealthCheckResponse after', T, async (t) =>
   const ok = await c.request('HealthCheckRequest', { headers: {}, requestId: null });
   assert.equal(ok.type, 'HealthCheckResponse');
   assert.deepEqual(ok.body, { resultCode: 200, errorCode: 0, message: null, requestId: null, success: true });
-  // The connection carries what the setup said (spec 3.4).
+  // The connection carries what the setup said (docs/protocol/grpc.md §3.4).
   assert.equal(conn.clientIp, '192.0.2.2');
   assert.equal(conn.remoteIp, '127.0.0.1');
   assert.equal(conn.clientVersion, 'Nacos-Rust-Client:0.8.0');

@@ -68,7 +68,7 @@ test('v1 register accepts metadata as k=v pairs and as JSON', async () => {
   assert.deepEqual(hosts[1]!.metadata, { zone: 'b', n: '3' });
 });
 
-test('the Node SDK traffic (spec §7 probe): register, list with UDP subscription, beat, metrics, deregister', async () => {
+test('the Node SDK traffic (docs/protocol/http.md §7 probe): register, list with UDP subscription, beat, metrics, deregister', async () => {
   const t = createHttpContext();
   const svc = 'DEFAULT_GROUP@@probe.svc';
   const reg = await t.app.inject({

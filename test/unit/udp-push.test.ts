@@ -1,6 +1,6 @@
 /**
- * UdpPushService against a real dgram client on 127.0.0.1 (the role nacos-naming plays, spec
- * http.md §5.7): packet shape, gzip at ≥ 1024 bytes, ack matching, one resend, garbage tolerance.
+ * UdpPushService against a real dgram client on 127.0.0.1 (the role nacos-naming plays,
+ * docs/protocol/http.md §5.7): packet shape, gzip at ≥ 1024 bytes, ack matching, one resend, garbage tolerance.
  * Every wait is bounded; nothing asserts on timing.
  */
 import assert from 'node:assert/strict';

@@ -1,9 +1,9 @@
 /**
  * Peer authentication of the cluster port: only members may call it. Spec context: Nacos sends a
- * server-identity header on every cluster request (distro.md §5.6); we replace that static shared
+ * server-identity header on every cluster request (docs/protocol/distro.md §5.6); we replace that static shared
  * value with a per-request HMAC so a captured request cannot be altered and goes stale quickly.
  *
- * Every request carries, in `Metadata.headers` (never in the JSON body, grpc.md §1.2):
+ * Every request carries, in `Metadata.headers` (never in the JSON body, docs/protocol/grpc.md §1.2):
  *  - `nomen-member`: the sender's member address `ip:mainPort`;
  *  - `nomen-ts`: the sender's clock in ms since the epoch;
  *  - `nomen-sig`: hex HMAC-SHA256(secret, `${type}\n${member}\n${ts}\n${bodyJson}`), computed over

@@ -1,5 +1,5 @@
 /**
- * The client side: one grpc-js client per peer (spec distro.md §5.6: one cluster RPC client per
+ * The client side: one grpc-js client per peer (docs/protocol/distro.md §5.6: one cluster RPC client per
  * member, pinned to that address, dialling main port + 1001), created lazily on the first request
  * and closed when the peer leaves the member list (closePeer) or on stop.
  *
@@ -14,7 +14,7 @@ import { nacosMethodDefinitions } from '../../transport/grpc/proto.js';
 import { ClusterRequestError, fromGrpcError } from './errors.js';
 import { channelCredentials, type ClusterTlsMaterial } from './tls.js';
 
-/** Cluster port = main port + 1001 (spec distro.md §6.1). */
+/** Cluster port = main port + 1001 (docs/protocol/distro.md §6.1). */
 export const CLUSTER_PORT_OFFSET = 1001;
 const UNARY_PATH = '/Request/request';
 
@@ -139,7 +139,7 @@ export class ClientPool {
         // Cluster traffic goes direct, whatever http(s)_proxy says.
         'grpc.enable_http_proxy': 0,
         // Notice a silently dead peer (host crash, network cut) within ~15 s, so isConnected() is
-        // meaningful; Nacos' cluster client health-checks after 5 s idle (spec distro.md §0).
+        // meaningful; Nacos' cluster client health-checks after 5 s idle (docs/protocol/distro.md §0).
         'grpc.keepalive_time_ms': 10_000,
         'grpc.keepalive_timeout_ms': 5_000,
         'grpc.keepalive_permit_without_calls': 1,

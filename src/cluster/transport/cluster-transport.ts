@@ -1,7 +1,7 @@
 /**
  * The cluster transport: how members talk to each other, independent of what they say (Distro,
- * member reports). gRPC on main port + 1001 with the SDK's Payload codec (spec distro.md §5.6,
- * §6.1; grpc.md §1). A server answers registered request types from authenticated members only;
+ * member reports). gRPC on main port + 1001 with the SDK's Payload codec (docs/protocol/distro.md §5.6,
+ * §6.1; docs/protocol/grpc.md §1). A server answers registered request types from authenticated members only;
  * a pool of per-peer clients sends requests with deadlines and bounded outstanding requests.
  *
  *   const t = new ClusterTransport({ self, host, port: self.port + 1001, secret, isMember, logger });

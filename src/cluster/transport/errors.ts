@@ -11,7 +11,7 @@ export type ClusterFailure =
   | 'unreachable'
   /**
    * The peer's OS refused the TCP connection (nothing listens on its cluster port). Membership
-   * marks such a peer DOWN immediately (spec distro.md §5.4, "Connection refused").
+   * marks such a peer DOWN immediately (docs/protocol/distro.md §5.4, "Connection refused").
    */
   | 'refused-connection'
   /** The peer's cluster transport refused to authenticate us (ErrorResponse 403). */

@@ -1,8 +1,8 @@
 /**
  * The server side of the cluster transport: `/Request/request` (unary) on the cluster port
- * (main port + 1001, spec distro.md §6.1), framed with the SDK's Payload codec (grpc.md §1).
+ * (main port + 1001, docs/protocol/distro.md §6.1), framed with the SDK's Payload codec (docs/protocol/grpc.md §1).
  * Requests are authenticated (auth.ts) before anything else, then dispatched by `Metadata.type`.
- * Every failure is answered in-band as an ErrorResponse, like the Java server (grpc.md §1.2):
+ * Every failure is answered in-band as an ErrorResponse, like the Java server (docs/protocol/grpc.md §1.2):
  *   502 undecodable payload or body, 403 not a member, 302 no handler, NacosError → its status,
  *   anything else → 500.
  */
@@ -165,7 +165,7 @@ const SUCCESS_FIELDS = '"resultCode":200,"errorCode":0,"message":null,"requestId
  * A handler may return pre-encoded JSON text (e.g. a snapshot chunk) that we do not want to parse.
  * The common response fields are put in FRONT of its own: JSON.parse keeps the last of duplicate
  * keys, so a text that sets e.g. `"resultCode":500` still wins. Only Nomen reads cluster replies
- * (spec distro.md §6.1: no wire compatibility needed), so duplicate keys are acceptable here.
+ * (docs/protocol/distro.md §6.1: no wire compatibility needed), so duplicate keys are acceptable here.
  * Null if the text is not a JSON object.
  */
 export function withSuccessFieldsText(json: string): string | null {

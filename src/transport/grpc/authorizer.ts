@@ -1,5 +1,5 @@
 /**
- * The SDK port's auth filter (spec grpc.md §6), plugged into SdkGrpcServer as its `authorize`
+ * The SDK port's auth filter (docs/protocol/grpc.md §6), plugged into SdkGrpcServer as its `authorize`
  * hook when auth is on. Naming writes (Instance, BatchInstance, PersistentInstance) need `w`,
  * reads (ServiceQuery, Subscribe, ServiceList) need `r`, on the service the handler resolves from
  * the same fields with the same function (naming-scope.ts), or on the whole group for ServiceList.

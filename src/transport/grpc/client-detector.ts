@@ -1,10 +1,10 @@
 /**
- * Liveness sweep, modelled on the Java server's NacosRuntimeConnectionEjector (spec 3.7):
+ * Liveness sweep, modelled on the Java server's NacosRuntimeConnectionEjector (docs/protocol/grpc.md §3.7):
  * every `intervalMs`, each registered connection idle for at least `idleEjectMs` gets a
  * ClientDetectionRequest; if it does not ack successfully within `timeoutMs` it is ejected.
  *
  * This is also what clears connections a client abandoned while keeping them open (the Rust SDK
- * does not close the old connection when it reconnects, spec 3.9). Transports that never
+ * does not close the old connection when it reconnects, docs/protocol/grpc.md §3.9). Transports that never
  * registered (or were unregistered) and have been idle as long are closed outright.
  */
 import type { Clock, TimerHandle } from '../../core/clock.js';

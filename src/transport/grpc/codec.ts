@@ -3,7 +3,7 @@
  * protobuf `Payload` envelope and back. Shared by the SDK gRPC server and (later) the cluster
  * transport. No gRPC, no naming logic here.
  *
- * Wire facts (spec /work/shared/spec/grpc.md):
+ * Wire facts (docs/protocol/grpc.md):
  * - `Metadata.type` is the simple class name of the body ("InstanceRequest", "ErrorResponse"),
  *   and is the ONLY thing either side uses to pick the decoder (1.2).
  * - `Payload.body` is a `google.protobuf.Any` whose `value` is the UTF-8 JSON of the object; its
@@ -65,7 +65,7 @@ export interface TypedMessage {
   readonly body: object | string;
 }
 
-/** The common `Response` fields (spec 3.11). */
+/** The common `Response` fields (docs/protocol/grpc.md §3.11). */
 export interface ResponseFields {
   resultCode: number;
   errorCode: number;
@@ -93,9 +93,9 @@ export function bodyWire(body: object | string): string | readonly (string | Uin
 }
 
 export interface EncodeOptions {
-  /** `Metadata.headers`; servers send none (spec 1.2). */
+  /** `Metadata.headers`; servers send none (docs/protocol/grpc.md §1.2). */
   headers?: Record<string, string>;
-  /** `Metadata.clientIp`; servers send it empty on responses (spec 1.2). */
+  /** `Metadata.clientIp`; servers send it empty on responses (docs/protocol/grpc.md §1.2). */
   clientIp?: string;
 }
 
@@ -117,7 +117,7 @@ export function encodeMessage(m: TypedMessage, opts?: EncodeOptions): WirePayloa
 
 /**
  * JSON of a server-to-client request: the body plus `"headers":{}` and a string `requestId`.
- * Rust silently drops pushes without `headers` or with a non-string `requestId` (spec 1.3, 3.10).
+ * Rust silently drops pushes without `headers` or with a non-string `requestId` (docs/protocol/grpc.md §1.3, 3.10).
  *
  * For a pre-encoded string body the two fields are spliced in right after the opening brace,
  * without parsing the (possibly large) text. Contract: such a string must be a JSON object that
@@ -211,7 +211,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
  * Parses the JSON body. Anything but a JSON object is rejected, as the Java server does
- * ("Invalid request", spec 5.2); the error text is the parser's message otherwise.
+ * ("Invalid request", docs/protocol/grpc.md §5.2); the error text is the parser's message otherwise.
  */
 export function parseJsonBody(bytes: Uint8Array): BodyResult {
   let value: unknown;
@@ -243,7 +243,7 @@ export function decode(raw: unknown): ({ ok: true } & Decoded) | { ok: false; ty
 }
 
 // ---------------------------------------------------------------------------------------------
-// Responses (spec 3.11, 5)
+// Responses (docs/protocol/grpc.md §3.11, 5)
 
 /** A successful response body: the common fields, then `extra` (which may override `message`). */
 export function okResponse<T extends object>(extra?: T): ResponseFields & T {
@@ -251,14 +251,14 @@ export function okResponse<T extends object>(extra?: T): ResponseFields & T {
 }
 
 /**
- * A typed failure (spec 5.1 shape 1): the handler's own response type with resultCode 500. This is
+ * A typed failure (docs/protocol/grpc.md §5.1 shape 1): the handler's own response type with resultCode 500. This is
  * what business and validation errors should use; e.g. auth failures use errorCode 403.
  */
 export function typedFailure<T extends object>(errorCode: number, message: string, extra?: T): ResponseFields & T {
   return { ...(extra as T), resultCode: RESULT_FAIL, errorCode, message, requestId: null, success: false };
 }
 
-/** A transport-level `ErrorResponse` (spec 5.1 shape 2): resultCode 500, e.g. 300/301/302/502. */
+/** A transport-level `ErrorResponse` (docs/protocol/grpc.md §5.1 shape 2): resultCode 500, e.g. 300/301/302/502. */
 export function errorResponse(errorCode: number, message: string): TypedMessage {
   const body: ResponseFields = { resultCode: RESULT_FAIL, errorCode, message, requestId: null, success: false };
   return { type: ERROR_RESPONSE_TYPE, body };
@@ -266,7 +266,7 @@ export function errorResponse(errorCode: number, message: string): TypedMessage 
 
 /**
  * An `ErrorResponse` for an exception thrown by a handler. Choice: we copy the Java server's quirk
- * (spec 5.1, `ErrorResponse.build(Throwable)`): `resultCode` equals `errorCode` (e.g. 400/400),
+ * (docs/protocol/grpc.md §5.1, `ErrorResponse.build(Throwable)`): `resultCode` equals `errorCode` (e.g. 400/400),
  * not 500. An error with a numeric `status` (NacosError) supplies the code; anything else is 500.
  * A status that would read as success (200) or is not an integer is mapped to 500 so the reply can
  * never be mistaken for a success.

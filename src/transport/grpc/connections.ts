@@ -1,7 +1,7 @@
 /**
  * SDK connections: one per TCP transport, registered once its ConnectionSetupRequest arrives.
  *
- * Like the Java server (spec 3.1), the id is assigned when the transport comes up, as
+ * Like the Java server (docs/protocol/grpc.md §3.1), the id is assigned when the transport comes up, as
  * `<epochMillis>_<remoteIp>_<remotePort>`, and every call is tagged with the id of the transport it
  * arrived on (found through `call.getPeer()`, which is `remoteIp:remotePort`). The client never
  * sends the id; it learns it from ServerCheckResponse. A transport that never sends a setup stays
@@ -20,7 +20,7 @@ export interface ConnectionInfo {
   readonly remoteIp: string;
   readonly remotePort: number;
   /**
-   * The client's self-reported IP (`Metadata.clientIp` of the ConnectionSetupRequest, spec 1.2),
+   * The client's self-reported IP (`Metadata.clientIp` of the ConnectionSetupRequest, docs/protocol/grpc.md §1.2),
    * which is the LAN address even over loopback. Falls back to `remoteIp` when empty.
    */
   readonly clientIp: string;
@@ -90,7 +90,7 @@ export class Connection implements ConnectionInfo {
     this.lastActive = createdAt;
   }
 
-  /** Next push requestId: a string, unique per connection (numbers break Rust, spec 1.3). */
+  /** Next push requestId: a string, unique per connection (numbers break Rust, docs/protocol/grpc.md §1.3). */
   nextRequestId(): string {
     return String(++this.pushSeq);
   }
@@ -108,7 +108,7 @@ export class Connection implements ConnectionInfo {
   }
 
   /**
-   * Completes a pending push with the client's ack (spec 3.10: matched by connection and
+   * Completes a pending push with the client's ack (docs/protocol/grpc.md §3.10: matched by connection and
    * requestId; resultCode != 200 fails it). Returns false if nothing was waiting for that id.
    */
   settleAck(requestId: string, resultCode: number, errorCode: number, message: string | null): boolean {

@@ -19,7 +19,7 @@ import { grpcGroupScope, grpcServiceKey } from './naming-scope.js';
 import { parseBody } from './validation.js';
 
 /**
- * Naming request handlers for the SDK gRPC port (spec grpc.md §4). Each validates its body with a
+ * Naming request handlers for the SDK gRPC port (docs/protocol/grpc.md §4). Each validates its body with a
  * schema, calls one NamingService use case, and answers the exact response type the SDKs expect.
  * Rust sends `null` for absent optionals (§1.3), so every optional accepts null.
  */

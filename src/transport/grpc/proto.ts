@@ -2,7 +2,7 @@
  * The grpc-js service definitions of the Nacos envelope.
  *
  * The proto has no package, so the services sit at the package root: `Request` and
- * `BiRequestStream` (spec 1.1). Servers use definitions built on the hand-written codec in
+ * `BiRequestStream` (docs/protocol/grpc.md §1.1). Servers use definitions built on the hand-written codec in
  * `wire.ts` (no .proto is loaded); clients get the @grpc/proto-loader ones, loaded on first use.
  * The proto path is resolved relative to this module so it works from `src/` (tsx) and from
  * `dist/` (the build copies the proto folder).

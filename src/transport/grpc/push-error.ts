@@ -6,7 +6,7 @@ export type PushFailure =
   | 'closed'
   /** No ack within the timeout. */
   | 'timeout'
-  /** The client acked with resultCode != 200 (spec 3.10). */
+  /** The client acked with resultCode != 200 (docs/protocol/grpc.md §3.10). */
   | 'nack'
   /** The body could not be encoded or the stream refused the write. */
   | 'write-failed';

@@ -1,12 +1,12 @@
 /**
  * The SDK gRPC server (default port P+1000): the Nacos 2.x/3.x connection protocol, with no naming
  * logic. The naming layer plugs request handlers in with `registerHandler`, listens to connection
- * events and pushes with `push`. Spec: /work/shared/spec/grpc.md sections 1, 3, 5 and 8.5.
+ * events and pushes with `push`. Facts: docs/protocol/grpc.md §1, 3, 5 and 8.5.
  *
  * Transport: we accept TCP ourselves and hand each socket to grpc-js through a connection
  * injector. That gives us what grpc-js does not expose otherwise and the Java server has
  * (AddressTransportFilter): a hook when a transport comes up (the connection id is assigned then,
- * spec 3.1) and when it goes down (unregister, spec 3.9), and a way to close an abandoned
+ * docs/protocol/grpc.md §3.1) and when it goes down (unregister, docs/protocol/grpc.md §3.9), and a way to close an abandoned
  * transport. Calls are matched to their transport by `call.getPeer()` (`ip:port`).
  */
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
@@ -42,7 +42,7 @@ export type HandlerResult = TypedMessage;
 export interface RequestContext {
   /** The registered connection the request arrived on. */
   readonly connection: ConnectionInfo;
-  /** `Metadata.headers` merged over the body's `headers` (e.g. `app`, `accessToken`; spec 1.2, 6). */
+  /** `Metadata.headers` merged over the body's `headers` (e.g. `app`, `accessToken`; docs/protocol/grpc.md §1.2, 6). */
   readonly headers: Readonly<Record<string, string>>;
   /** The request's self-reported `Metadata.clientIp`, or the connection's when empty. */
   readonly clientIp: string;
@@ -51,7 +51,7 @@ export interface RequestContext {
 export type RequestHandler = (body: unknown, ctx: RequestContext) => Promise<HandlerResult> | HandlerResult;
 
 /**
- * Step 6 of the checks (spec 5.2), e.g. auth: runs after the body is parsed, before the handler.
+ * Step 6 of the checks (docs/protocol/grpc.md §5.2), e.g. auth: runs after the body is parsed, before the handler.
  * Returns null to let the request through, or the reply that refuses it.
  */
 export type RequestAuthorizer = (type: string, body: Readonly<Record<string, unknown>>, ctx: RequestContext) => Promise<TypedMessage | null>;
@@ -62,13 +62,13 @@ export interface SdkGrpcServerOptions {
   port: number;
   logger: Logger;
   clock?: Clock;
-  /** Inbound message limit; the Java server and client allow 10 MiB (spec 1.2). */
+  /** Inbound message limit; the Java server and client allow 10 MiB (docs/protocol/grpc.md §1.2). */
   maxInboundBytes?: number;
-  /** Idle time after which a connection is probed with ClientDetectionRequest (spec 3.7: 20 s). */
+  /** Idle time after which a connection is probed with ClientDetectionRequest (docs/protocol/grpc.md §3.7: 20 s). */
   idleEjectMs?: number;
-  /** Sweep period of the idle check (spec 3.7: 3 s). */
+  /** Sweep period of the idle check (docs/protocol/grpc.md §3.7: 3 s). */
   detectIntervalMs?: number;
-  /** ClientDetectionRequest ack timeout (spec 3.7: 5 s). */
+  /** ClientDetectionRequest ack timeout (docs/protocol/grpc.md §3.7: 5 s). */
   detectTimeoutMs?: number;
   /** False while the server is starting: requests get ErrorResponse 300 and setups are refused. */
   isReady?: () => boolean;
@@ -76,12 +76,12 @@ export interface SdkGrpcServerOptions {
   authorize?: RequestAuthorizer;
 }
 
-// Exact texts of the Java server (spec 5.2).
+// Exact texts of the Java server (docs/protocol/grpc.md §5.2).
 const MSG_STARTING = 'Server is starting,please try later.';
 const MSG_UNREGISTERED = 'Connection is unregistered.';
 const MSG_NO_HANDLER = 'RequestHandler Not Found';
 
-/** Abilities we announce in SetupAckRequest (spec 3.5). No fuzzyWatch/lock/mcp: not supported. */
+/** Abilities we announce in SetupAckRequest (docs/protocol/grpc.md §3.5). No fuzzyWatch/lock/mcp: not supported. */
 const SERVER_ABILITIES = { supportPersistentInstanceByGrpc: true } as const;
 
 type State = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
@@ -122,7 +122,7 @@ export class SdkGrpcServer {
       probe: (conn) => this.push(conn.id, 'ClientDetectionRequest', { module: 'internal' }, this.detectTimeoutMs),
       eject: (conn, reason) => this.dropConnection(conn, reason),
     });
-    // HealthCheck is an ordinary handler, so it gets the registration check (spec 3.6: 301 when
+    // HealthCheck is an ordinary handler, so it gets the registration check (docs/protocol/grpc.md §3.6: 301 when
     // unregistered, which is how clients notice a forgotten connection).
     this.handlers.set('HealthCheckRequest', () => ({ type: 'HealthCheckResponse', body: okResponse() }));
   }
@@ -152,7 +152,7 @@ export class SdkGrpcServer {
 
   /**
    * Sends a server-to-client request on the connection's bi-stream and waits for the client's
-   * ack. The body gets `"headers":{}` and a per-connection string `requestId` (spec 3.10). A string
+   * ack. The body gets `"headers":{}` and a per-connection string `requestId` (docs/protocol/grpc.md §3.10). A string
    * body (or JsonChunks) is pre-encoded JSON of an object without `headers`/`requestId`; the fields
    * are spliced in without re-parsing it. Rejects with a PushError: unknown-connection, closed, timeout, nack,
    * write-failed.
@@ -176,9 +176,9 @@ export class SdkGrpcServer {
   }
 
   /**
-   * Asks the client to reconnect (ConnectResetRequest, spec 3.8), then unregisters the connection
+   * Asks the client to reconnect (ConnectResetRequest, docs/protocol/grpc.md §3.8), then unregisters the connection
    * and ends its bi-stream. `serverIp`/`serverPort` name the main (HTTP) port to move to; omit
-   * both for "anywhere". Rust SDKs ignore the request but react to the stream end (spec 3.9).
+   * both for "anywhere". Rust SDKs ignore the request but react to the stream end (docs/protocol/grpc.md §3.9).
    * Returns false if no such registered connection.
    */
   resetConnection(connectionId: string, serverIp?: string, serverPort?: number | string): boolean {
@@ -187,7 +187,7 @@ export class SdkGrpcServer {
     if (!conn || !stream) return false;
     const body: Record<string, unknown> = { module: 'internal', connectionId: conn.id };
     if (serverIp !== undefined) body['serverIp'] = serverIp;
-    // serverPort is a string on the wire (spec 3.8).
+    // serverPort is a string on the wire (docs/protocol/grpc.md §3.8).
     if (serverPort !== undefined) body['serverPort'] = String(serverPort);
     this.sendNoAck(conn, stream, 'ConnectResetRequest', body);
     this.dropConnection(conn, 'reset by server');
@@ -351,10 +351,10 @@ export class SdkGrpcServer {
     }
   }
 
-  /** The Java server's order of checks (spec 5.2). Never throws, never rejects. */
+  /** The Java server's order of checks (docs/protocol/grpc.md §5.2). Never throws, never rejects. */
   private dispatch(raw: InboundMessage, peer: string): TypedMessage | Promise<TypedMessage> {
     const conn = this.registry.byPeerKey(peer);
-    // Every unary request refreshes the connection's activity (spec 3.6).
+    // Every unary request refreshes the connection's activity (docs/protocol/grpc.md §3.6).
     if (conn) conn.lastActive = this.clock.now();
     // 1. started?
     if (!this.isReady()) return errorResponse(300, MSG_STARTING);
@@ -362,7 +362,7 @@ export class SdkGrpcServer {
     const env = decodeEnvelope(raw);
     if (!env.ok) return errorResponse(502, env.error);
     // 2. ServerCheck is answered whatever the registration state: Java clients send it before the
-    //    stream, Rust clients after (spec 3.2, 3.3).
+    //    stream, Rust clients after (docs/protocol/grpc.md §3.2, 3.3).
     if (env.type === 'ServerCheckRequest') {
       if (!conn) return errorResponse(301, MSG_UNREGISTERED);
       return { type: 'ServerCheckResponse', body: okResponse({ connectionId: conn.id, supportAbilityNegotiation: true }) };
@@ -455,7 +455,7 @@ export class SdkGrpcServer {
     const conn = this.registry.byPeerKey(call.getPeer());
     const sink = sinkOf(call);
     let closed = false;
-    // Any of these ends the registration made on this stream, once (spec 3.9). A stream that is
+    // Any of these ends the registration made on this stream, once (docs/protocol/grpc.md §3.9). A stream that is
     // not (or no longer) the connection's registered stream ends without side effects.
     const onClosed = (why: string): void => {
       if (closed) return;
@@ -496,11 +496,11 @@ export class SdkGrpcServer {
     }
     if (d.type === 'ConnectionSetupRequest') this.onSetup(conn, sink, d);
     else if (d.type.endsWith('Response')) this.onAck(conn, d);
-    // Java logs and drops any other request type arriving on the stream (spec 3.4).
+    // Java logs and drops any other request type arriving on the stream (docs/protocol/grpc.md §3.4).
     else this.logger.warn({ connectionId: conn.id, type: d.type }, 'dropping unexpected stream message');
   }
 
-  /** Registers the connection on its ConnectionSetupRequest (spec 3.2, 3.4). */
+  /** Registers the connection on its ConnectionSetupRequest (docs/protocol/grpc.md §3.2, 3.4). */
   private onSetup(conn: Connection, sink: StreamSink, d: Decoded): void {
     if (this.state !== 'running' || !this.accepting || !this.isReady()) {
       // Java closes SDK connections that arrive while the server is starting; a draining member too.
@@ -515,7 +515,7 @@ export class SdkGrpcServer {
     }
     const setup = readSetup(d.body, d.clientIp);
     // A non-null abilityTable means a Java 2.2+ client that waits up to 5 s for SetupAckRequest and
-    // reconnects forever without it (spec 3.2). No ack is expected back. Sent before the
+    // reconnects forever without it (docs/protocol/grpc.md §3.2). No ack is expected back. Sent before the
     // onConnected listeners run so their work cannot delay the handshake.
     if (setup.hasAbilityTable) {
       this.sendNoAck(conn, sink, 'SetupAckRequest', { abilityTable: SERVER_ABILITIES, module: 'internal' });
@@ -523,7 +523,7 @@ export class SdkGrpcServer {
     this.registry.register(conn, sink, setup);
   }
 
-  /** A client's response on the stream completes the push with the same requestId (spec 3.10). */
+  /** A client's response on the stream completes the push with the same requestId (docs/protocol/grpc.md §3.10). */
   private onAck(conn: Connection, d: Decoded): void {
     const ack = readAck(d.body);
     if (ack.requestId === null || !conn.settleAck(ack.requestId, ack.resultCode, ack.errorCode, ack.message)) {

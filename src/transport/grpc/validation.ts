@@ -3,7 +3,7 @@
  * (ConnectionSetupRequest, acks) and `parseBody` for the handlers' request bodies.
  *
  * The connection-level schemas are lenient on purpose: SDKs send `null` for absent optionals
- * (spec 1.3), older Java clients send `abilities` instead of `abilityTable` (3.4), and a field of an
+ * (docs/protocol/grpc.md §1.3), older Java clients send `abilities` instead of `abilityTable` (3.4), and a field of an
  * unexpected type must not stop a client from registering, so bad fields fall back to defaults.
  */
 import { z } from 'zod';
@@ -14,11 +14,11 @@ const SetupRequestSchema = z.object({
   clientVersion: z.string().nullish().catch(null),
   tenant: z.string().nullish().catch(null),
   labels: z.record(z.string(), z.unknown()).nullish().catch(null),
-  // Only its presence matters: non-null => the client waits for a SetupAckRequest (spec 3.2).
+  // Only its presence matters: non-null => the client waits for a SetupAckRequest (docs/protocol/grpc.md §3.2).
   abilityTable: z.unknown().optional(),
 });
 
-/** Reads a ConnectionSetupRequest body (spec 3.4). Never throws. */
+/** Reads a ConnectionSetupRequest body (docs/protocol/grpc.md §3.4). Never throws. */
 export function readSetup(body: Record<string, unknown>, metadataClientIp: string): SetupInfo {
   const s = SetupRequestSchema.parse(body);
   const labels: Record<string, string> = {};
@@ -48,7 +48,7 @@ export interface Ack {
   message: string | null;
 }
 
-/** Reads a client's response on the bi-stream (spec 3.10). Never throws. */
+/** Reads a client's response on the bi-stream (docs/protocol/grpc.md §3.10). Never throws. */
 export function readAck(body: Record<string, unknown>): Ack {
   // Fast path (one ack per push, 10k per change with 10k subscribers): the well-typed shape is
   // read directly; anything else goes through the lenient schema, which gives the same result.
@@ -67,7 +67,7 @@ export function readAck(body: Record<string, unknown>): Ack {
 
 /**
  * Validates a request body against a handler's schema. Throws `NacosError(400)` with a readable
- * message, which the server turns into an ErrorResponse 400 (spec 5.2 "handler threw"). Handlers
+ * message, which the server turns into an ErrorResponse 400 (docs/protocol/grpc.md §5.2 "handler threw"). Handlers
  * that prefer a typed failure can catch it.
  */
 export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {

@@ -1,5 +1,5 @@
 /**
- * A hand-written protobuf codec for the one message the Nacos gRPC services carry (spec grpc.md §1.1):
+ * A hand-written protobuf codec for the one message the Nacos gRPC services carry (docs/protocol/grpc.md §1.1):
  *
  *   message Metadata { string type = 3; map<string,string> headers = 7; string clientIp = 8; }
  *   message Payload  { Metadata metadata = 2; google.protobuf.Any body = 3; }
@@ -179,7 +179,7 @@ function utf8Length(s: string): number {
 
 /**
  * Encodes a Payload. `body` is the JSON text, its bytes, or pieces of either in order. Server replies pass no headers and no
- * clientIp (spec 1.2); both are written only when non-empty.
+ * clientIp (docs/protocol/grpc.md §1.2); both are written only when non-empty.
  */
 export function encodePayload(
   type: string,

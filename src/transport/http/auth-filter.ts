@@ -1,5 +1,5 @@
 /**
- * Nacos' AuthFilter for the HTTP edge (spec http.md §4.3): when auth is on, every request to a
+ * Nacos' AuthFilter for the HTTP edge (docs/protocol/http.md §4.3): when auth is on, every request to a
  * route that is not `open` in auth-rules.ts must identify a user (token or user name + password,
  * from headers or parameters), and that user must hold what the route requires. Refusals are HTTP
  * 403 with Spring Boot's error JSON whose `message` is Nacos' text, whatever the API family.
@@ -47,7 +47,7 @@ export function resourceOf(rule: EndpointRule, p: Params): NamingResource {
   return scopeResource(rule.scope ?? 'service', p);
 }
 
-/** Spring Boot's error body for `response.sendError(status, message)` (spec http.md §0.4). */
+/** Spring Boot's error body for `response.sendError(status, message)` (docs/protocol/http.md §0.4). */
 export function sendSpringError(reply: FastifyReply, req: FastifyRequest, ctx: AppContext, status: number, message: string): FastifyReply {
   const body = {
     timestamp: new Date(ctx.clock.now()).toISOString().replace('Z', '+00:00'),

@@ -1,5 +1,5 @@
 /**
- * The `beat` parameter of `PUT /v1/ns/instance/beat` (spec http.md §1.7, §5.5): JSON text of Nacos'
+ * The `beat` parameter of `PUT /v1/ns/instance/beat` (docs/protocol/http.md §1.7, §5.5): JSON text of Nacos'
  * `RsInfo`. Unknown keys (`scheduled`, `load`, `cpu`, ...) are ignored as Jackson does; numbers may
  * arrive as JSON numbers or numeric strings (Jackson coerces both).
  */

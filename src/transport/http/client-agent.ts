@@ -1,5 +1,5 @@
 /**
- * Which HTTP clients may receive UDP pushes (spec http.md §1.5). Nacos reads `Client-Version`, then
+ * Which HTTP clients may receive UDP pushes (docs/protocol/http.md §1.5). Nacos reads `Client-Version`, then
  * `User-Agent`, and enables push only for recognised SDKs at or above a minimum version. The Node
  * SDK `nacos-naming` sends `Nacos-Java-Client:v1.0.0` precisely to pass this check (§5.2, §8.3).
  */

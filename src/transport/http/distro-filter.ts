@@ -1,5 +1,5 @@
 /**
- * Nacos' DistroFilter (spec distro.md §2.5): an instance write or beat for an `ip:port` client that
+ * Nacos' DistroFilter (docs/protocol/distro.md §2.5): an instance write or beat for an `ip:port` client that
  * reaches a member which is not responsible for it is forwarded to the responsible member, once.
  * A request that was already forwarded by a peer (User-Agent `Nacos-Server…`) and is still not
  * ours is refused with 400 — no second hop. If the responsible member cannot be reached, the
@@ -113,7 +113,7 @@ async function forward(req: FastifyRequest, reply: FastifyReply, ctx: AppContext
 
 /**
  * Before a cluster member has loaded its Distro snapshot it must not answer naming reads with a
- * partial view (spec distro.md §8.B7): naming APIs answer 503 in Nacos' words until ready. Peer
+ * partial view (docs/protocol/distro.md §8.B7): naming APIs answer 503 in Nacos' words until ready. Peer
  * (forwarded) requests pass.
  */
 export function installReadinessGate(app: FastifyInstance, ctx: AppContext): void {

@@ -1,5 +1,5 @@
 /**
- * The one place where a failed HTTP request becomes a response (spec http.md §0.4).
+ * The one place where a failed HTTP request becomes a response (docs/protocol/http.md §0.4).
  *
  * Two families:
  * - `text`: v1 naming, v1 core/console — HTTP status = the error's status, body = its message as

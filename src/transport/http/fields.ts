@@ -19,7 +19,7 @@ function fail(ctx: Ctx, f: ParamFailure): never {
 }
 
 const missing = (name: string, javaType: string): ParamFailure => ({ kind: 'missing', name, javaType });
-/** NumberFormatException → v1 400 plain message, v2 400 code 20002 (spec §0.4). */
+/** NumberFormatException → v1 400 plain message, v2 400 code 20002 (docs/protocol/http.md §0.4). */
 const nfe = (v: string): ParamFailure => ({ kind: 'invalid', status: 400, message: numberFormatMessage(v), v2Code: 20002 });
 
 const input = () => z.string().optional();
@@ -110,7 +110,7 @@ export const javaBoolOr = (dflt: boolean) => input().transform((v) => (v === und
 export const reqLenientBool = (name: string) =>
   input().transform((v, ctx) => (v === undefined ? fail(ctx, missing(name, 'Boolean')) : lenientBool(v)));
 
-/** Metadata as JSON object text or `k=v,k2=v2` (spec §1.1); undefined when absent. */
+/** Metadata as JSON object text or `k=v,k2=v2` (docs/protocol/http.md §1.1); undefined when absent. */
 export const metadataField = () =>
   input().transform((v, ctx) => {
     if (v === undefined) return undefined;

@@ -3,7 +3,7 @@
  * cluster endpoints and console namespaces, on the main port under `/nacos`.
  *
  * Decision (docs/bad-input.md): Nacos 3 answers 410 for the legacy admin/console APIs unless
- * compatibility switches are set (spec §0.3 step 2); Nomen serves them all, always.
+ * compatibility switches are set (docs/protocol/http.md §0.3 step 2); Nomen serves them all, always.
  */
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { AppContext } from '../../app-context.js';
@@ -64,7 +64,7 @@ export function createHttpServer(ctx: AppContext, options: HttpServerOptions = {
   });
   installConnectionLimits(app.server, limits, ctx.log);
 
-  // Parameters come from the query string and form bodies only (spec §0.2). Any other body
+  // Parameters come from the query string and form bodies only (docs/protocol/http.md §0.2). Any other body
   // (JSON, text...) is read (so the body limit applies) and ignored, as a Servlet container does.
   app.removeAllContentTypeParsers();
   // Read as bytes: decoding to a string first would turn bytes that are not UTF-8 into U+FFFD.

@@ -1,6 +1,6 @@
 /**
  * Schemas shared by the instance endpoints of every version: the service identity and the
- * instance form (spec http.md §1.1, §2, §3.1). Key order = the order Nacos reads the parameters,
+ * instance form (docs/protocol/http.md §1.1, §2, §3.1). Key order = the order Nacos reads the parameters,
  * so the first failure reported is the one Nacos would report.
  */
 import { z } from 'zod';

@@ -26,13 +26,13 @@ export async function registerInstance(deps: HttpDeps, service: ServiceKey, f: I
   await deps.ctx.naming.registerIpPortInstance(service, toInstanceInput(f), f.ephemeral);
 }
 
-/** Nacos parses the whole instance on deregister too, so e.g. a bad weight is still a 400 (spec §1.2). */
+/** Nacos parses the whole instance on deregister too, so e.g. a bad weight is still a 400 (docs/protocol/http.md §1.2). */
 export async function deregisterInstance(deps: HttpDeps, service: ServiceKey, f: InstanceForm): Promise<void> {
   const inst = buildInstance(service, toInstanceInput(f), f.ephemeral, metadataLimit(deps));
   await deps.ctx.naming.deregisterIpPortInstance(service, inst.ip, inst.port, f.ephemeral);
 }
 
-/** PUT instance: replaces the operator overlay with {enabled, weight, metadata} from the form (spec §1.3). */
+/** PUT instance: replaces the operator overlay with {enabled, weight, metadata} from the form (docs/protocol/http.md §1.3). */
 export async function updateInstance(deps: HttpDeps, service: ServiceKey, f: InstanceForm): Promise<void> {
   const inst = buildInstance(service, toInstanceInput(f), f.ephemeral, metadataLimit(deps));
   await deps.ctx.naming.putInstanceOverride(service, inst.ip, inst.port, inst.clusterName, {
@@ -77,7 +77,7 @@ export function sourceAddress(req: FastifyRequest): string {
 const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
 
 /**
- * The v1 subscription side effect of a list call (spec §1.5): with `udpPort > 0` and a recognised
+ * The v1 subscription side effect of a list call (docs/protocol/http.md §1.5): with `udpPort > 0` and a recognised
  * SDK agent, (re)subscribe the ip:port client `<ip>:<udpPort>#true` (Nacos' id for a v1 subscriber,
  * docs/open-api-fidelity.md item 5) to the service with this call's clusters. `ip` is
  * the request's source address (`nomen.naming.push.udp.target=source`, default; the Node SDK
@@ -116,7 +116,7 @@ export function subscribeFromList(
 const LightBeatSchema = z.object({ ip: strOr(''), port: intOr(0), clusterName: optStr() });
 
 /**
- * v1/v2 heartbeat (spec §1.7): with a `beat` JSON its ip, port and cluster win (an empty cluster
+ * v1/v2 heartbeat (docs/protocol/http.md §1.7): with a `beat` JSON its ip, port and cluster win (an empty cluster
  * takes `clusterName`, then DEFAULT) and an unknown instance is re-registered from it; without one
  * it is a light beat on `ip`/`port` and an unknown instance answers code 20404.
  */

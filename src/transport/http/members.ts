@@ -1,5 +1,5 @@
 /**
- * Cluster members as the core APIs show them (spec http.md §0.5 "Member", §3.4). Standalone there
+ * Cluster members as the core APIs show them (docs/protocol/http.md §0.5 "Member", §3.4). Standalone there
  * is one: this member, state UP. The cluster issue replaces `selfMembers` with its own
  * `MemberSource` (passed to `createHttpServer`).
  */

@@ -1,5 +1,5 @@
 /**
- * Nacos' `ParamCheckerFilter` for the naming HTTP APIs (spec http.md §0.3 step 5, persistent.md §6):
+ * Nacos' `ParamCheckerFilter` for the naming HTTP APIs (docs/protocol/http.md §0.3 step 5, docs/protocol/persistent.md §6):
  * runs before the handler on the raw (untrimmed) parameters, skips blank values, and rejects with
  * 400 and Nacos' message. Switched off by `nacos.core.param.check.enabled=false`.
  *

@@ -1,5 +1,5 @@
 /**
- * Request parameters the way Nacos' Servlet controllers see them (spec http.md §0.2): one map
+ * Request parameters the way Nacos' Servlet controllers see them (docs/protocol/http.md §0.2): one map
  * merged from the query string and an `application/x-www-form-urlencoded` body, for every method.
  * The first value of a repeated name wins and the query string comes first (Tomcat's order).
  * `get` follows `WebUtils.optional`: values are trimmed and a blank value counts as absent.
@@ -117,7 +117,7 @@ export class Params {
 
   /**
    * Trimmed non-blank values as a plain object, with the aliases every naming controller accepts
-   * resolved: `enabled` ← `enable`, `clusterName` ← `cluster` (spec §1.1; the primary name wins).
+   * resolved: `enabled` ← `enable`, `clusterName` ← `cluster` (docs/protocol/http.md §1.1; the primary name wins).
    */
   view(): Record<string, string | undefined> {
     const out: Record<string, string | undefined> = {};
@@ -225,7 +225,7 @@ export function namespaceOf(v: string | undefined): string {
 
 /**
  * v1 naming: `serviceName` may be plain or grouped (Nacos' `ServiceNameFilter` prepends `groupName`,
- * default DEFAULT_GROUP, to a plain one, spec §0.3 step 3); a grouped name whose group differs
+ * default DEFAULT_GROUP, to a plain one, docs/protocol/http.md §0.3 step 3); a grouped name whose group differs
  * from `groupName` is refused (core/service-key.ts).
  */
 export function serviceKeyV1(namespace: string | undefined, serviceName: string, groupName: string | undefined): ServiceKey {

@@ -1,5 +1,5 @@
 /**
- * Read models of services for the admin/console APIs (spec http.md §1.9, §1.10, §2, §3.2):
+ * Read models of services for the admin/console APIs (docs/protocol/http.md §1.9, §1.10, §2, §3.2):
  * service metadata with defaults, cluster views, the catalog row (ServiceView) and service detail.
  */
 import { badRequest } from '../../core/errors.js';
@@ -42,7 +42,7 @@ export function serviceFacts(deps: HttpDeps, key: ServiceKey): ServiceFacts | un
   };
 }
 
-/** Clusters shown for a service: those that currently hold instances (persistent.md §4.2). */
+/** Clusters shown for a service: those that currently hold instances (docs/protocol/persistent.md §4.2). */
 export function clusterNames(f: ServiceFacts): string[] {
   return [...new Set(f.instances.map((i) => i.clusterName))].sort();
 }
@@ -138,7 +138,7 @@ export function page<T>(list: readonly T[], pageNo: number, pageSize: number): T
 }
 
 /**
- * The `selector` parameter (spec §1.9): URL-encoded JSON `{"type":"none"|"label","expression":…}`.
+ * The `selector` parameter (docs/protocol/http.md §1.9): URL-encoded JSON `{"type":"none"|"label","expression":…}`.
  * Blank → `none`. Unknown type → 400 `not match any type of selector!` (code 21006).
  */
 export function parseSelector(text: string | undefined): Selector {
@@ -164,7 +164,7 @@ export function parseSelector(text: string | undefined): Selector {
   throw badRequest('not match any type of selector!', 21006);
 }
 
-/** The `healthChecker` parameter of the cluster APIs: JSON with a `type`; unknown types decode to NONE (persistent.md §3.2). */
+/** The `healthChecker` parameter of the cluster APIs: JSON with a `type`; unknown types decode to NONE (docs/protocol/persistent.md §3.2). */
 /** The service's protect threshold: a finite number in [0, 1] (healthy/total ≤ it protects). */
 export const protectThresholdField = (required: boolean) => rangedDouble('protectThreshold', 0, 1, required);
 

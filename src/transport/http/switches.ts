@@ -1,5 +1,5 @@
 /**
- * The naming "switch domain" (spec http.md §1.11): `GET /v1/ns/operator/switches` renders Nacos'
+ * The naming "switch domain" (docs/protocol/http.md §1.11): `GET /v1/ns/operator/switches` renders Nacos'
  * SwitchDomain object from our configuration; `PUT` changes one entry.
  *
  * Kept simple on purpose: only the switches Nomen actually acts on can be changed —

@@ -1,5 +1,5 @@
 /**
- * UDP push to v1 HTTP subscribers (spec http.md §5.7, §7.3).
+ * UDP push to v1 HTTP subscribers (docs/protocol/http.md §5.7, §7.3).
  *
  * Packet: `{"type":"dom","data":"<ServiceInfo JSON as a string>","lastRefTime":<n>}` — `data` is
  * double-encoded (the Node SDK requires a string), gzip-compressed when the packet is ≥ 1024 bytes.
@@ -7,7 +7,7 @@
  * pushed to; an ack is matched on (source ip, source port, lastRefTime). No ack within
  * `ackTimeoutMs` → one resend; no ack after the second timeout → the push rejects (the push engine
  * retries with fresh data). `lastRefTime` is epoch ms from ServiceInfoView, below 2^53, so it
- * survives the SDK's JS-double round trip (Nacos' nanoTime does not; spec §5.7).
+ * survives the SDK's JS-double round trip (Nacos' nanoTime does not; docs/protocol/http.md §5.7).
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { gunzipSync, gzipSync } from 'node:zlib';

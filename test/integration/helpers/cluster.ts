@@ -44,7 +44,7 @@ function safeName(s: string): string {
 }
 
 // ------------------------------------------------------------------------------------------------
-// Distro responsibility, computed like the server (spec distro.md §2.2)
+// Distro responsibility, computed like the server (docs/protocol/distro.md §2.2)
 
 /** Java `String.hashCode` over UTF-16 code units, 32-bit wraparound. */
 export function javaHashCode(s: string): number {

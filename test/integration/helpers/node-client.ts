@@ -68,7 +68,7 @@ const urllib = requireFromSdk('urllib') as Urllib;
 
 /**
  * Builds a nacos-naming client against 127.0.0.1:port and waits for `ready()` (UDP socket bound).
- * With `credentials` the SDK appends `username` and `password` to every request (spec http.md §5.2).
+ * With `credentials` the SDK appends `username` and `password` to every request (docs/protocol/http.md §5.2).
  */
 export async function startNodeClient(port: number, label: string, credentials?: { username: string; password: string }): Promise<NodeClientHandle> {
   const logLines: string[] = [];

@@ -2,7 +2,7 @@
  * A raw gRPC client of the Nacos envelope, independent of the server's own code: it loads the
  * proto with @grpc/proto-loader and speaks `Payload`s (metadata.type + JSON in body.value).
  * Unary calls and the bi-stream share one channel, i.e. one HTTP/2 connection, i.e. one
- * server-side "connection" (spec grpc.md §3.1).
+ * server-side "connection" (docs/protocol/grpc.md §3.1).
  */
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';

@@ -111,7 +111,7 @@ export type HttpContext = ReturnType<typeof createHttpContext>;
 
 type Method = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';
 
-/** The headers `nacos-naming@2.6.3` sends (spec http.md §5.2). */
+/** The headers `nacos-naming@2.6.3` sends (docs/protocol/http.md §5.2). */
 export const NODE_SDK_HEADERS = {
   'user-agent': 'Nacos-Java-Client:v1.0.0',
   'client-version': 'Nacos-Java-Client:v1.0.0',

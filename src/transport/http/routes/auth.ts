@@ -1,5 +1,5 @@
 /**
- * Login, first-admin initialisation and user / role / permission management (spec http.md §4.2,
+ * Login, first-admin initialisation and user / role / permission management (docs/protocol/http.md §4.2,
  * §4.4), in the 2.x shapes under `/nacos/v1/auth/**` (RestResult or bare JSON, text errors) and
  * the 3.x shapes under `/nacos/v3/auth/**` (Result). What each needs is in auth-rules.ts.
  */

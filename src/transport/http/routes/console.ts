@@ -35,7 +35,7 @@ function parseJson(text: string): unknown {
 }
 
 /**
- * Credentials of the console user, passed on to the members asked (spec http.md §4.3): always as
+ * Credentials of the console user, passed on to the members asked (docs/protocol/http.md §4.3): always as
  * headers, never in the URL, whichever way the caller presented them.
  */
 function credentials(req: FastifyRequest): Record<string, string> {

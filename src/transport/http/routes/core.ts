@@ -1,4 +1,4 @@
-/** Core cluster and server-state endpoints (spec http.md §3.4). */
+/** Core cluster and server-state endpoints (docs/protocol/http.md §3.4). */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { AppContext } from '../../../app-context.js';

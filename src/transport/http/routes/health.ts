@@ -1,5 +1,5 @@
 /**
- * Liveness and readiness probes (spec http.md §3.6). Interface contract:
+ * Liveness and readiness probes (docs/protocol/http.md §3.6). Interface contract:
  * `GET /nacos/v1/console/health/liveness` → 200 `OK`; `.../readiness` → 200 `OK` when
  * `ctx.readiness.ready`, else 500 with the reason as text.
  */
@@ -24,7 +24,7 @@ export function healthRoutes(app: FastifyInstance, deps: HttpDeps): void {
       : reply.code(500).type(JSON_TYPE).send(JSON.stringify({ code: 30000, message: readiness.reason, data: null })),
   );
 
-  // 3.x server probes: Result; a failed readiness is still HTTP 200 with code 30000 (spec §8.10).
+  // 3.x server probes: Result; a failed readiness is still HTTP 200 with code 30000 (docs/protocol/http.md §8.10).
   app.get('/nacos/v3/admin/core/state/liveness', async (_req, reply) => sendResult(reply, 'ok'));
   app.get('/nacos/v3/admin/core/state/readiness', async (_req, reply) =>
     readiness.ready ? sendResult(reply, 'ok') : sendRawJson(reply, JSON.stringify({ code: 30000, message: readiness.reason, data: null })),

@@ -1,5 +1,5 @@
 /**
- * Console namespaces (spec http.md §3.5), 2.x paths on the main port: `/nacos/v1/console/namespaces`
+ * Console namespaces (docs/protocol/http.md §3.5), 2.x paths on the main port: `/nacos/v1/console/namespaces`
  * (RestResult list, bare Namespace / boolean variants), plus the 3.x read endpoints
  * `/nacos/v3/admin/core/namespace[/list]`.
  */

@@ -1,4 +1,4 @@
-/** v1 instance APIs (`/nacos/v1/ns/instance...`, spec http.md §1.1–§1.8). */
+/** v1 instance APIs (`/nacos/v1/ns/instance...`, docs/protocol/http.md §1.1–§1.8). */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { DEFAULT_CLUSTER, DEFAULT_NAMESPACE, groupedName, type ServiceKey } from '../../../core/names.js';
@@ -127,7 +127,7 @@ export function v1InstanceRoutes(app: FastifyInstance, deps: HttpDeps): void {
     const service = serviceV1(p);
     const f = parseParams(ListSchema, p);
     subscribeFromList(deps, req, service, f.clusters, f.udpPort, f.clientIP, f.app);
-    // Always 200 with a ServiceInfo, also for an unknown service (spec §1.5, §5.9.3).
+    // Always 200 with a ServiceInfo, also for an unknown service (docs/protocol/http.md §1.5, §5.9.3).
     return sendServiceInfo(reply, deps.ctx.naming.query(service, f.clusters, f.healthyOnly, 'grouped'));
   });
 

@@ -1,5 +1,5 @@
 /**
- * v1 operator and health APIs (spec http.md §1.11, §1.12). Every `/v1/ns/operator/*` path is also
+ * v1 operator and health APIs (docs/protocol/http.md §1.11, §1.12). Every `/v1/ns/operator/*` path is also
  * served as `/v1/ns/ops/*`.
  */
 import { cpus, freemem, loadavg, totalmem } from 'node:os';
@@ -19,7 +19,7 @@ const V1 = '/nacos/v1/ns';
 
 const round = (n: number) => Math.round(n * 10000) / 10000;
 
-/** `operator/metrics` body (spec §1.11). `status` follows readiness. */
+/** `operator/metrics` body (docs/protocol/http.md §1.11). `status` follows readiness. */
 export function metrics(ctx: AppContext, onlyStatus: boolean): Record<string, unknown> {
   const status = ctx.readiness.ready ? 'UP' : 'DOWN';
   if (onlyStatus) return { status };
@@ -45,7 +45,7 @@ export function metrics(ctx: AppContext, onlyStatus: boolean): Record<string, un
   };
 }
 
-/** `operator/push/state` (spec §1.11); `reset` zeroes the counters after reading them. */
+/** `operator/push/state` (docs/protocol/http.md §1.11); `reset` zeroes the counters after reading them. */
 export function pushState(ctx: AppContext, detail: boolean, reset: boolean): Record<string, unknown> {
   const st = ctx.naming.push.stats;
   const total = st.succeeded + st.failed;

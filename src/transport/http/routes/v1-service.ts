@@ -1,4 +1,4 @@
-/** v1 service, catalog and cluster APIs (spec http.md §1.6, §1.9, §1.10). */
+/** v1 service, catalog and cluster APIs (docs/protocol/http.md §1.6, §1.9, §1.10). */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { badRequest, notFound } from '../../../core/errors.js';
@@ -55,7 +55,7 @@ export function v1ServiceRoutes(app: FastifyInstance, deps: HttpDeps): void {
     const service = serviceV1(p);
     const f = parseParams(CreateSchema, p);
     const selector = parseSelector(f.selector);
-    // v1 creates a persistent service (spec §1.9).
+    // v1 creates a persistent service (docs/protocol/http.md §1.9).
     await naming.createService(service, { ephemeral: false, protectThreshold: f.protectThreshold ?? 0, metadata: f.metadata ?? {}, selector });
     return sendText(reply, 'ok');
   });
@@ -102,7 +102,7 @@ export function v1ServiceRoutes(app: FastifyInstance, deps: HttpDeps): void {
     return sendJson(reply, { count: r.count, doms: r.names });
   });
 
-  // Nacos 3.1 puts this map under the key "META-INF/services" by accident (spec §1.9, §8.9);
+  // Nacos 3.1 puts this map under the key "META-INF/services" by accident (docs/protocol/http.md §1.9, §8.9);
   // we keep the 2.x key "services". Matching is a plain substring test (Nacos: regex `.*expr.*`).
   app.route({
     method: ANY_METHOD,

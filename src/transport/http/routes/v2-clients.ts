@@ -1,4 +1,4 @@
-/** v2 client views (`/nacos/v2/ns/client/*`, spec http.md §2): read-only, Result-wrapped. */
+/** v2 client views (`/nacos/v2/ns/client/*`, docs/protocol/http.md §2): read-only, Result-wrapped. */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { notFound } from '../../../core/errors.js';

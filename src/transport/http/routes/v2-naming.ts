@@ -1,5 +1,5 @@
 /**
- * v2 naming Open API (`/nacos/v2/ns/...`, spec http.md §2): Result wrapper
+ * v2 naming Open API (`/nacos/v2/ns/...`, docs/protocol/http.md §2): Result wrapper
  * `{"code":0,"message":"success","data":…}` and v2 error shapes. Unlike v1, `serviceName` is the
  * bare name with a separate `groupName` — except `beat`, `PATCH instance`, `statuses` and
  * `catalog/instances`, which still take a grouped name, and which (beat, patch, statuses) answer
@@ -204,7 +204,7 @@ export function v2NamingRoutes(app: FastifyInstance, deps: HttpDeps): void {
         .filter((i) => f.enabledOnly === undefined || i.enabled === f.enabledOnly);
       const g = groupedName(service.group, service.name);
       const items = page(list, f.pageNo, f.pageSize).map((i) => toInstanceJson(i, g));
-      // `instances` is omitted when the page is empty (Jackson NON_EMPTY), spec §2.
+      // `instances` is omitted when the page is empty (Jackson NON_EMPTY), docs/protocol/http.md §2.
       return sendResult(reply, items.length > 0 ? { instances: items, count: list.length } : { count: list.length });
     },
   });

@@ -1,5 +1,5 @@
 /**
- * v3 client API (spec http.md §3.1): instance register/deregister and a plain instance list.
+ * v3 client API (docs/protocol/http.md §3.1): instance register/deregister and a plain instance list.
  * `POST` with `heartBeat=true` is a light beat; an unknown instance answers HTTP 200 with
  * `{"code":21003,"message":"instance not found","data":null}`.
  */
