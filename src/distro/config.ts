@@ -94,18 +94,3 @@ export function distroConfig(partial: Partial<DistroConfig> = {}): DistroConfig 
   if (c.verifyMode !== 'digest' && c.verifyMode !== 'per-client') throw new Error(`distro config ${DISTRO_CONFIG_KEYS.verifyMode} must be digest or per-client`);
   return c;
 }
-
-/**
- * Deliberately injected bugs, for the simulator's mutation tests only (docs/distro.md, "Mutation check").
- * Never set in production.
- */
-export interface DistroMutations {
-  /** The owner does not queue a DELETE when it removes a client. */
-  skipDeleteSync?: boolean;
-  /** Apply ignores versions and tombstones: the last message to arrive wins (Nacos' behaviour, docs/protocol/distro.md §3.7). */
-  ignoreVersionOnApply?: boolean;
-  /** Verify compares only client ids, not versions (a stale replica is never repaired). */
-  verifyIgnoresVersion?: boolean;
-  /** A matching verify does not renew the replica's lease. */
-  skipLeaseRenewal?: boolean;
-}

@@ -1,7 +1,7 @@
 import type { Clock } from '../core/clock.js';
-import type { DistroConfig, DistroMutations } from './config.js';
+import type { DistroConfig } from './config.js';
 import { bucketOf, bucketDigests } from './digest.js';
-import { deleteEntry, entryId, entryStamp, tombstoneBlocks, type DistroDataStorage } from './data-storage.js';
+import { deleteEntry, entryId, entryStamp, tombstoneBlocks, type DistroDataStorage, type ReplicaMeta, type Tombstone } from './data-storage.js';
 import { compareStamp, type HybridLogicalClock, type Stamp } from './hlc.js';
 import { kindOfClientId } from './mapper.js';
 import type {
@@ -35,6 +35,10 @@ interface ApplyOptions {
  * rule, answers verify, loads snapshot entries. Replaces Nacos' "last message wins" apply (docs/protocol/distro.md §3.7,
  * §8.A15) with: a state replaces the held one only if its (version, writer) is later; deletions
  * leave tombstones so a late CHANGE cannot resurrect a client (§8.B3-4).
+ *
+ * The protected one-line rules (`order`, `blocks`, `verifyOrder`, `digestsOf`, `renewLease`,
+ * `rememberDelete`) exist so the simulator's mutation tests can break one rule in a test subclass
+ * (test/sim/distro-mutants.ts); production never overrides them.
  */
 export class DistroDataProcessor {
   constructor(
@@ -42,7 +46,6 @@ export class DistroDataProcessor {
     private readonly hlc: HybridLogicalClock,
     private readonly clock: Clock,
     private readonly config: DistroConfig,
-    private readonly mutations: DistroMutations,
     private readonly counters: DistroCounters,
     /** A state was applied to an ip-port client this member is responsible for: pass it on to the other peers. */
     private readonly onResponsibleApplied: (clientId: string, from: string) => void,
@@ -91,9 +94,8 @@ export class DistroDataProcessor {
 
   private applyChange(id: string, e: SyncEntry & { op: 'change' }, stamp: Stamp, from: string, now: number, opts: ApplyOptions): ApplyResult {
     const held = this.storage.client(id);
-    const ignore = this.mutations.ignoreVersionOnApply === true;
     if (held) {
-      const c = ignore ? 1 : compareStamp(stamp, this.storage.stampOf(held));
+      const c = this.order(stamp, this.storage.stampOf(held));
       if (c < 0) {
         this.counters.stale++;
         return 'stale';
@@ -105,7 +107,7 @@ export class DistroDataProcessor {
       }
     } else {
       const t = this.storage.tombstone(id);
-      if (t && !ignore && tombstoneBlocks(t, stamp)) {
+      if (t && this.blocks(t, stamp)) {
         this.counters.stale++;
         return 'stale';
       }
@@ -128,12 +130,11 @@ export class DistroDataProcessor {
   }
 
   private applyDelete(id: string, stamp: Stamp, from: string, now: number, opts: ApplyOptions): ApplyResult {
-    const ignore = this.mutations.ignoreVersionOnApply === true;
     const held = this.storage.client(id);
     const responsible = this.storage.isResponsible(id) && kindOfClientId(id) === 'ephemeral-ipport';
     if (held) {
       if (opts.snapshot) return 'ignored';
-      const c = ignore ? 1 : compareStamp(stamp, this.storage.stampOf(held));
+      const c = this.order(stamp, this.storage.stampOf(held));
       if (c < 0) {
         this.counters.stale++;
         return 'stale';
@@ -150,7 +151,7 @@ export class DistroDataProcessor {
       return 'applied';
     }
     const t = this.storage.tombstone(id);
-    if (t && !ignore && tombstoneBlocks(t, stamp)) {
+    if (t && this.blocks(t, stamp)) {
       if (compareStamp(stamp, t) === 0) {
         this.counters.duplicates++;
         return 'same';
@@ -159,10 +160,42 @@ export class DistroDataProcessor {
       return 'stale';
     }
     // Remember the deletion even for a client we never saw: a CHANGE delayed behind it must not create it.
-    this.storage.setTombstone(id, { ...stamp, at: now, strict: true, mine: false });
+    this.rememberDelete(id, { ...stamp, at: now, strict: true, mine: false });
     this.counters.appliedDeletes++;
     if (responsible && !opts.snapshot) this.onResponsibleApplied(id, from);
     return 'applied';
+  }
+
+  /** The version rule: > 0 when `incoming` is later than `held`. */
+  protected order(incoming: Stamp, held: Stamp): number {
+    return compareStamp(incoming, held);
+  }
+
+  /** Whether a tombstone keeps a received state out. */
+  protected blocks(t: Tombstone, s: Stamp): boolean {
+    return tombstoneBlocks(t, s);
+  }
+
+  /** Records the deletion of a client this member does not hold (docs/distro.md, "Tombstones"). */
+  protected rememberDelete(id: string, t: Tombstone): void {
+    this.storage.setTombstone(id, t);
+  }
+
+  /** Verify: > 0 when the owner's listed state is later than the held one, 0 when they match. */
+  protected verifyOrder(listed: Stamp, held: Stamp): number {
+    return compareStamp(listed, held);
+  }
+
+  /** Verify digests of the replicas recorded as the sender's (must match the sender's computation). */
+  protected digestsOf(items: Iterable<{ id: string; stamp: Stamp }>, buckets: number): Map<number, [number, number]> {
+    return bucketDigests(items, buckets);
+  }
+
+  /** A matching verify renews a replica's lease and confirms its owner. */
+  protected renewLease(m: ReplicaMeta, owner: string, now: number): void {
+    m.owner = owner;
+    m.lastRenewed = now;
+    this.counters.leasesRenewed++;
   }
 
   private renew(id: string, from: string, now: number, opts: ApplyOptions): void {
@@ -184,9 +217,8 @@ export class DistroDataProcessor {
     if (!Number.isInteger(B) || B <= 0 || !Array.isArray(req.digests)) throw new Error('verify-digest: bad buckets');
     const now = this.clock.now();
     this.hlc.observe(req.asOf);
-    const ignore = this.mutations.verifyIgnoresVersion === true;
     const replicas = [...this.replicasOf(req.from)];
-    const ours = bucketDigests(replicas, B, ignore);
+    const ours = this.digestsOf(replicas, B);
     const theirs = new Map<number, [number, number]>();
     for (const [b, count, digest] of req.digests) theirs.set(b, [count, digest]);
     const mismatched: number[] = [];
@@ -196,14 +228,10 @@ export class DistroDataProcessor {
     }
     for (const b of ours.keys()) if (!theirs.has(b)) mismatched.push(b);
     const bad = new Set(mismatched);
-    if (this.mutations.skipLeaseRenewal) return { type: 'verify-digest-result', mismatched: mismatched.sort((a, b) => a - b) };
     for (const { id } of replicas) {
       if (bad.has(bucketOf(id, B))) continue;
       const m = this.storage.metaOf(id);
-      if (m) {
-        m.lastRenewed = now;
-        this.counters.leasesRenewed++;
-      }
+      if (m) this.renewLease(m, m.owner, now);
     }
     return { type: 'verify-digest-result', mismatched: mismatched.sort((a, b) => a - b) };
   }
@@ -219,7 +247,6 @@ export class DistroDataProcessor {
     if (!Array.isArray(req.clients)) throw new Error('verify-list: clients must be an array');
     const now = this.clock.now();
     this.hlc.observe(req.asOf);
-    const ignore = this.mutations.verifyIgnoresVersion === true;
     const need: string[] = [];
     const newer: SyncEntry[] = [];
     const extra: string[] = [];
@@ -232,13 +259,9 @@ export class DistroDataProcessor {
       if (m?.native) continue;
       const held = this.storage.client(id);
       if (held) {
-        const c = ignore ? 0 : compareStamp(stamp, this.storage.stampOf(held));
+        const c = this.verifyOrder(stamp, this.storage.stampOf(held));
         if (c === 0) {
-          if (!this.storage.isResponsible(id) && m && !this.mutations.skipLeaseRenewal) {
-            m.owner = req.from;
-            m.lastRenewed = now;
-            this.counters.leasesRenewed++;
-          }
+          if (!this.storage.isResponsible(id) && m) this.renewLease(m, req.from, now);
         } else if (c > 0) need.push(id);
         else newer.push(this.storage.changeEntry(held));
         continue;

@@ -1,7 +1,7 @@
 import type { Client } from '../core/client.js';
 import type { Clock, TimerHandle } from '../core/clock.js';
 import type { Registry } from '../core/registry.js';
-import { distroConfig, type DistroConfig, type DistroMutations } from './config.js';
+import { distroConfig, type DistroConfig } from './config.js';
 import { DistroDataProcessor } from './data-processor.js';
 import { DistroDataStorage, entryId } from './data-storage.js';
 import { DistroDelayTaskEngine } from './delay-task-engine.js';
@@ -14,7 +14,7 @@ import type { DistroRequest, DistroResponse, SyncEntry } from './messages.js';
 import { DistroReplicaCleaner } from './replica-cleaner.js';
 import { newCounters, type DistroCounters, type DistroStats, type PeerStats } from './stats.js';
 import type { DistroTransportAgent } from './transport-agent.js';
-import { DistroVerifyTask } from './verify-task.js';
+import { DistroVerifyTask, type VerifyDeps } from './verify-task.js';
 
 /** The subset of a pino logger Distro uses. */
 export interface DistroLogger {
@@ -45,8 +45,6 @@ export interface DistroDeps {
   readonly distroEnabled?: () => boolean;
   /** Test hooks. */
   readonly observer?: DistroObserver;
-  /** Deliberately injected bugs, for the simulator's mutation tests only. */
-  readonly mutations?: DistroMutations;
 }
 
 /**
@@ -68,7 +66,6 @@ export class DistroProtocol {
   readonly cleaner: DistroReplicaCleaner;
   private readonly counters: DistroCounters = newCounters();
   private readonly log: DistroLogger;
-  private readonly mutations: DistroMutations;
   private members = new Map<string, MemberState>();
   private loaded = false;
   private loadTimeMs: number | null = null;
@@ -80,13 +77,12 @@ export class DistroProtocol {
   constructor(private readonly d: DistroDeps) {
     this.config = distroConfig(d.config);
     this.log = d.log ?? noLog;
-    this.mutations = d.mutations ?? {};
     this.mapper = new DistroMapper(d.self, d.standalone, d.distroEnabled);
     this.storage = new DistroDataStorage(d.registry, this.mapper);
     const isStopped = (): boolean => this.stopped;
     this.delay = new DistroDelayTaskEngine(d.clock, (peer) => this.execute.drain(peer));
     this.failed = new DistroFailedTaskHandler(this.delay, () => this.config.syncRetryDelayMs, this.counters);
-    this.processor = new DistroDataProcessor(this.storage, d.hlc, d.clock, this.config, this.mutations, this.counters, (id, from) =>
+    this.processor = this.createProcessor(this.storage, d.hlc, d.clock, this.config, this.counters, (id, from) =>
       this.delay.addAll(id, this.config.syncDelayMs, 'change', from),
     );
     const onNewer = (peer: string, entries: readonly SyncEntry[]): void => this.adopt(peer, entries);
@@ -103,7 +99,7 @@ export class DistroProtocol {
       onNewer,
       stopped: isStopped,
     });
-    this.verify = new DistroVerifyTask({
+    this.verify = this.createVerify({
       self: d.self,
       clock: d.clock,
       random: d.random ?? Math.random,
@@ -112,7 +108,6 @@ export class DistroProtocol {
       delay: this.delay,
       hlc: d.hlc,
       config: this.config,
-      mutations: this.mutations,
       counters: this.counters,
       targets: () => this.livePeers(),
       isLoaded: () => this.loaded,
@@ -130,11 +125,28 @@ export class DistroProtocol {
       onLoaded: (w) => this.markLoaded(w),
       stopped: isStopped,
     });
-    this.cleaner = new DistroReplicaCleaner(this.storage, d.clock, () => this.config.clientExpiredMs, this.counters, this.delay);
+    this.cleaner = this.createCleaner(this.storage, d.clock, () => this.config.clientExpiredMs, this.counters, this.delay);
     d.registry.onClientChanged((c, removed, origin) => {
       if (origin === 'local') this.onLocalChange(c, removed);
     });
     this.onMembersChanged(d.members ?? [{ address: d.self, state: 'UP' }]);
+  }
+
+  // ------------------------------------------------------------------ parts
+  // Factories of the parts with replaceable rules: the simulator's mutation tests override them in a
+  // test subclass (test/sim/distro-mutants.ts) to inject one bug each. They run inside the
+  // constructor, so an override must not use fields of its own class.
+
+  protected createProcessor(...a: ConstructorParameters<typeof DistroDataProcessor>): DistroDataProcessor {
+    return new DistroDataProcessor(...a);
+  }
+
+  protected createVerify(d: VerifyDeps): DistroVerifyTask {
+    return new DistroVerifyTask(d);
+  }
+
+  protected createCleaner(...a: ConstructorParameters<typeof DistroReplicaCleaner>): DistroReplicaCleaner {
+    return new DistroReplicaCleaner(...a);
   }
 
   // ------------------------------------------------------------------ lifecycle
@@ -284,7 +296,7 @@ export class DistroProtocol {
       if (responsible) {
         // The deletion gets its own version, above every version of the client's data.
         this.storage.setTombstone(id, { version: this.d.hlc.next(), writer: this.d.self, at: now, strict: true, mine: true });
-        if (!this.mutations.skipDeleteSync) this.schedule(id);
+        this.queueDelete(id);
       } else {
         // Not ours (e.g. the empty-client cleaner on a replica): a local drop only.
         this.storage.setTombstone(id, { version: c.revision, writer: m?.writer ?? this.d.self, at: now, strict: false, mine: false });
@@ -306,6 +318,11 @@ export class DistroProtocol {
       this.counters.nonOwnerLocalChanges++;
       this.log.warn({ client: id }, 'local change of a client this member is not responsible for');
     }
+  }
+
+  /** Queues the DELETE of a client this member removed as its owner (a seam for the mutation tests). */
+  protected queueDelete(id: string): void {
+    this.schedule(id);
   }
 
   private schedule(id: string): void {

@@ -1,5 +1,5 @@
 import type { Clock } from '../core/clock.js';
-import type { DistroDataStorage } from './data-storage.js';
+import type { DistroDataStorage, Tombstone } from './data-storage.js';
 import type { DistroDelayTaskEngine } from './delay-task-engine.js';
 import type { DistroCounters } from './stats.js';
 
@@ -19,6 +19,11 @@ export class DistroReplicaCleaner {
     private readonly delay: DistroDelayTaskEngine,
   ) {}
 
+  /** Tombstones are kept for `clientExpiredMs` (a seam for the simulator's mutation tests). */
+  protected tombstoneExpired(t: Tombstone, now: number, expiredMs: number): boolean {
+    return now - t.at > expiredMs;
+  }
+
   sweep(): void {
     const now = this.clock.now();
     const E = this.expiredMs();
@@ -32,7 +37,7 @@ export class DistroReplicaCleaner {
       this.counters.expiredReplicas++;
     }
     for (const [id, t] of [...this.storage.tombstones()]) {
-      if (now - t.at > E) {
+      if (this.tombstoneExpired(t, now, E)) {
         this.storage.dropTombstone(id);
         // Nothing is left to send for it: queues stay bounded by clients + tombstones.
         if (!this.storage.client(id)) this.delay.forget(id);

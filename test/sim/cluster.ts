@@ -3,8 +3,8 @@ import type { Clock } from '../../src/core/clock.js';
 import { MetadataIndex } from '../../src/core/metadata.js';
 import type { ServiceKey } from '../../src/core/names.js';
 import { Registry } from '../../src/core/registry.js';
-import type { DistroConfig, DistroMutations } from '../../src/distro/config.js';
-import { DistroProtocol } from '../../src/distro/distro-protocol.js';
+import type { DistroConfig } from '../../src/distro/config.js';
+import type { DistroProtocol } from '../../src/distro/distro-protocol.js';
 import type { DistroObserver } from '../../src/distro/execute-task-engine.js';
 import { HybridLogicalClock } from '../../src/distro/hlc.js';
 import type { MemberState, MemberView } from '../../src/distro/mapper.js';
@@ -16,6 +16,7 @@ import { ServiceInfoView } from '../../src/naming/service-info-view.js';
 import { SubscriptionRegistry } from '../../src/naming/subscriptions.js';
 import { silentLogger, type Logger } from '../../src/observability/logger.js';
 import { MemoryStore } from '../../src/persistence/memory-store.js';
+import { newDistro, type DistroMutations } from './distro-mutants.js';
 import { SimNetwork } from './network.js';
 import type { Rng } from './prng.js';
 import { SimScheduler, TimerGroup } from './scheduler.js';
@@ -183,7 +184,7 @@ export class SimCluster {
     });
     const inc = m.incarnation;
     const rng = this.rng.fork();
-    m.distro = new DistroProtocol({
+    m.distro = newDistro({
       self: m.address,
       standalone: s.standalone === true,
       registry: m.registry,
@@ -194,8 +195,7 @@ export class SimCluster {
       config: s.distro,
       members: m.viewList(),
       observer: this.observerFor?.(m),
-      mutations: s.mutations,
-    });
+    }, s.mutations);
     m.expiry = new ExpiryTasks(
       m.registry,
       metadata,

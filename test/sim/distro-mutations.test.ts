@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { DistroMutations } from '../../src/distro/config.js';
+import type { DistroMutations } from './distro-mutants.js';
 import { runSeed } from './scenario.js';
 
 /**

@@ -1,4 +1,5 @@
-import type { DistroMutations, VerifyMode } from '../../src/distro/config.js';
+import type { VerifyMode } from '../../src/distro/config.js';
+import type { DistroMutations } from './distro-mutants.js';
 import type { MemberState, MemberView } from '../../src/distro/mapper.js';
 import { Checker, type Bounds, type Violation } from './checks.js';
 import { SERVICES, SimCluster, type SimApp, type SimIpClient, type SimMember, type SimSettings } from './cluster.js';

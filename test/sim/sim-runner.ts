@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
-import type { DistroMutations } from '../../src/distro/config.js';
+import { parseMutations, type DistroMutations } from './distro-mutants.js';
 import { replayCommand, runSeed, type SeedResult } from './scenario.js';
 
 /** SIM_MUTATION='{"skipDeleteSync":true}' injects a bug (to replay a mutation-test seed). */
 function mutations(): DistroMutations {
-  const m = process.env['SIM_MUTATION'];
-  return m ? (JSON.parse(m) as DistroMutations) : {};
+  return parseMutations(process.env['SIM_MUTATION']);
 }
 
 /**

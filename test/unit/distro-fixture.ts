@@ -1,11 +1,12 @@
 import { ManualClock } from '../../src/core/clock.js';
 import type { Instance } from '../../src/core/instance.js';
 import { Registry } from '../../src/core/registry.js';
-import type { DistroConfig, DistroMutations } from '../../src/distro/config.js';
-import { DistroProtocol } from '../../src/distro/distro-protocol.js';
+import type { DistroConfig } from '../../src/distro/config.js';
+import type { DistroProtocol } from '../../src/distro/distro-protocol.js';
 import { HybridLogicalClock } from '../../src/distro/hlc.js';
 import type { MemberView } from '../../src/distro/mapper.js';
 import type { DistroOutcome, DistroRequest } from '../../src/distro/messages.js';
+import { newDistro, type DistroMutations } from '../sim/distro-mutants.js';
 
 export const svc = (name = 'orders') => ({ namespace: 'public', group: 'DEFAULT_GROUP', name });
 export const inst = (ip: string, port = 80, extra: Partial<Instance> = {}): Instance => ({
@@ -51,7 +52,7 @@ export class TestCluster {
   add(address: string, members: readonly MemberView[]): Node {
     const hlc = new HybridLogicalClock(() => this.clock.now());
     const registry = new Registry(hlc.nextRevision);
-    const distro = new DistroProtocol({
+    const distro = newDistro({
       self: address,
       standalone: this.standalone,
       registry,
@@ -61,8 +62,7 @@ export class TestCluster {
       transport: { send: (to, req, _t, done) => this.send(address, to, req, done) },
       config: this.config,
       members,
-      mutations: this.mutations,
-    });
+    }, this.mutations);
     const n = { address, registry, hlc, distro };
     this.nodes.set(address, n);
     return n;
