@@ -1,23 +1,6 @@
 import type { NodeId } from './types.js';
 import type { RaftStorage } from './storage.js';
 
-/**
- * Deliberate safety bugs, only for the mutation tests (test/sim/raft-mutations.test.ts) that
- * prove the simulator catches them. Never set in production.
- */
-export type RaftMutation =
-  | 'none'
-  /** Leader commits its own last index without a majority. */
-  | 'commitWithoutQuorum'
-  /** Voters skip the §5.4.1 "candidate's log is at least as up-to-date" check. */
-  | 'skipUpToDateCheck'
-  /** Leader commits entries of older terms by counting replicas (Figure 8). */
-  | 'commitOldTermByCount'
-  /** A node may vote for several candidates in one term. */
-  | 'voteTwice'
-  /** ReadIndex answers at once, without a heartbeat round confirming leadership. */
-  | 'readIndexNoQuorum';
-
 export interface RaftConfig {
   id: NodeId;
   storage: RaftStorage;
@@ -35,7 +18,6 @@ export interface RaftConfig {
   maxEntriesPerMsg: number;
   /** Max committed entries handed out per Ready (Infinity = all). */
   maxCommittedPerReady: number;
-  mutation: RaftMutation;
 }
 
 export type RaftOptions = Pick<RaftConfig, 'id' | 'storage'> & Partial<Omit<RaftConfig, 'id' | 'storage'>>;
@@ -50,7 +32,6 @@ export function raftConfig(o: RaftOptions): RaftConfig {
     maxInflight: 64,
     maxEntriesPerMsg: 64,
     maxCommittedPerReady: Infinity,
-    mutation: 'none',
     ...o,
   };
   if (!c.id) throw new Error('raft: id must be non-empty');

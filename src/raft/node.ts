@@ -287,7 +287,7 @@ export class RaftNode {
     if (this.role !== 'leader') return { ok: false, reason: 'notLeader', leader: this.lead };
     // Until an entry of this term commits, the leader's commit index may be behind (§6.4 step 1).
     if (this.log.term(this.log.committed) !== this.term) return { ok: false, reason: 'notReady', leader: this.lead };
-    if ((this.voters.size === 1 && this.voters.has(this.id)) || this.cfg.mutation === 'readIndexNoQuorum') {
+    if ((this.voters.size === 1 && this.voters.has(this.id)) || !this.readNeedsQuorum()) {
       this.readStates.push({ ctx, index: this.log.committed });
       return { ok: true };
     }
@@ -400,13 +400,39 @@ export class RaftNode {
     }
   }
 
+  // ---------------------------------------------------------------- safety rules
+  // One-line rules kept as protected methods so the simulator's mutation tests can break exactly one
+  // of them in a test subclass (test/sim/raft-mutants.ts, docs/raft.md "Mutation results").
+  // Production never overrides them.
+
+  /** Raft §5.2: at most one vote per term (a pre-vote for a later term is always allowed). */
+  protected mayVoteFor(m: VoteMsg): boolean {
+    return this.vote === m.from || (this.vote === NONE && this.lead === NONE) || (m.type === 'preVote' && m.term > this.term);
+  }
+
+  /** Raft §5.4.1: the candidate's log is at least as up-to-date as ours. */
+  protected candidateUpToDate(index: number, logTerm: number): boolean {
+    return this.log.isUpToDate(index, logTerm);
+  }
+
+  /** Thesis §6.4: a ReadIndex is served only after a heartbeat round confirms leadership. */
+  protected readNeedsQuorum(): boolean {
+    return true;
+  }
+
+  /** The highest index stored on a majority, from the match indexes sorted high to low. */
+  protected majorityMatch(sortedDesc: readonly number[]): number {
+    return sortedDesc[this.quorum() - 1] ?? 0;
+  }
+
+  /** Raft §5.4.2 (Figure 8): only an entry of the current term commits by counting replicas. */
+  protected commitsByCounting(index: number): boolean {
+    return this.log.term(index) === this.term;
+  }
+
   private handleVote(m: VoteMsg): void {
-    const canVote =
-      this.cfg.mutation === 'voteTwice' ||
-      this.vote === m.from ||
-      (this.vote === NONE && this.lead === NONE) ||
-      (m.type === 'preVote' && m.term > this.term);
-    const upToDate = this.cfg.mutation === 'skipUpToDateCheck' || this.log.isUpToDate(m.index, m.logTerm);
+    const canVote = this.mayVoteFor(m);
+    const upToDate = this.candidateUpToDate(m.index, m.logTerm);
     const respType = m.type === 'vote' ? 'voteResp' : 'preVoteResp';
     if (canVote && upToDate) {
       // Grant with the message's term: for pre-votes our own term is lower and unchanged.
@@ -594,10 +620,9 @@ export class RaftNode {
     for (const [id, p] of this.progress) if (this.voters.has(id)) matches.push(p.match);
     if (matches.length === 0) return false;
     matches.sort((a, b) => b - a);
-    let mci = matches[this.quorum() - 1] ?? 0;
-    if (this.cfg.mutation === 'commitWithoutQuorum') mci = matches[0] ?? 0;
+    const mci = this.majorityMatch(matches);
     if (mci <= this.log.committed) return false;
-    if (this.cfg.mutation !== 'commitOldTermByCount' && this.log.term(mci) !== this.term) return false;
+    if (!this.commitsByCounting(mci)) return false;
     this.log.commitTo(mci);
     return true;
   }

@@ -6,6 +6,7 @@
  */
 import { MemoryRaftStorage, RaftNode, type ConfChange, type ConfState, type Entry, type Message, type NodeId, type RaftOptions, type ReadState } from '../../src/raft/index.js';
 import { Rng } from './prng.js';
+import { newRaftNode, type RaftMutation } from './raft-mutants.js';
 
 export interface HarnessMember {
   node: RaftNode;
@@ -28,6 +29,7 @@ export class RaftHarness {
     ids: NodeId[],
     private readonly opts: Partial<Omit<RaftOptions, 'id' | 'storage'>> = {},
     seed = 1,
+    private readonly mutation: RaftMutation = 'none',
   ) {
     this.rng = new Rng(seed);
     const conf: ConfState = { voters: [...ids], learners: [] };
@@ -37,7 +39,7 @@ export class RaftHarness {
   addMember(id: NodeId, storage: MemoryRaftStorage): HarnessMember {
     const rng = this.rng.fork();
     const m: HarnessMember = {
-      node: new RaftNode({ electionTick: 10, heartbeatTick: 1, random: () => rng.next(), ...this.opts, id, storage }),
+      node: newRaftNode({ electionTick: 10, heartbeatTick: 1, random: () => rng.next(), ...this.opts, id, storage }, this.mutation),
       storage,
       applied: [],
       readStates: [],
@@ -59,7 +61,7 @@ export class RaftHarness {
   restart(id: NodeId): void {
     const m = this.members.get(id)!;
     const rng = this.rng.fork();
-    m.node = new RaftNode({ electionTick: 10, heartbeatTick: 1, random: () => rng.next(), ...this.opts, id, storage: m.storage });
+    m.node = newRaftNode({ electionTick: 10, heartbeatTick: 1, random: () => rng.next(), ...this.opts, id, storage: m.storage }, this.mutation);
     m.applied = [];
     m.up = true;
   }

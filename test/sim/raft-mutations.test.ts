@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { RaftMutation } from '../../src/raft/index.js';
+import type { RaftMutation } from './raft-mutants.js';
 import { defaultSimOptions, runRaftSim, runRaftSimAsync } from './raft-sim.js';
 
 /**

@@ -19,11 +19,11 @@ import {
   type Message,
   type NodeId,
   type RaftConfig,
-  type RaftMutation,
   type RaftStorage,
   type Ready,
 } from '../../src/raft/index.js';
 import { Rng } from './prng.js';
+import { newRaftNode, type RaftMutation } from './raft-mutants.js';
 import { SimScheduler, TimerGroup } from './scheduler.js';
 import { SimDisk } from './sim-disk.js';
 import { checkLinearizable, type RegOp } from './raft-linearizability.js';
@@ -245,14 +245,16 @@ class Host {
     this.servable = [];
     this.readyScheduled = false;
     const rng = this.sim.rng.fork();
-    this.node = new RaftNode({
-      id: this.id,
-      storage: this.storage,
-      electionTick: 10,
-      random: () => rng.next(),
-      ...this.sim.nodeConfig,
-      mutation: this.sim.opts.mutation,
-    });
+    this.node = newRaftNode(
+      {
+        id: this.id,
+        storage: this.storage,
+        electionTick: 10,
+        random: () => rng.next(),
+        ...this.sim.nodeConfig,
+      },
+      this.sim.opts.mutation,
+    );
     const clock = this.sim.sched.clock(this.group, 0);
     clock.setTimeout(() => {
       clock.setInterval(() => {

@@ -35,7 +35,7 @@ test('raft replication: commit rule — old-term entries never commit by countin
   const conf = { voters: ['a', 'b', 'c', 'd', 'e'], learners: [] };
   for (const mutation of ['none', 'commitOldTermByCount'] as const) {
     // checkQuorum off: no leader leases, so e may campaign right after a crashes (as in the paper).
-    const h = new RaftHarness([], { mutation, checkQuorum: false });
+    const h = new RaftHarness([], { checkQuorum: false }, 1, mutation);
     preload(h, 'a', [1, 2], 3, conf);
     preload(h, 'b', [1, 2], 3, conf);
     preload(h, 'c', [1, 2], 3, conf);
