@@ -2,6 +2,7 @@ import type { Client } from '../../src/core/client.js';
 import { compareStamp, type Stamp } from '../../src/distro/hlc.js';
 import { kindOfClientId, responsibleTagOf } from '../../src/distro/mapper.js';
 import { contentKey, type SimCluster, type SimMember } from './cluster.js';
+import { DeliveryLog } from './deliveries.js';
 
 export interface Violation {
   readonly at: number;
@@ -23,10 +24,10 @@ export interface Bounds {
   readonly sweep: number;
 }
 
+/** The last state the checker saw a member hold for a client, and whether it still holds it. */
 interface Track {
   stamp: Stamp;
   present: boolean;
-  strict: boolean;
   at: number;
 }
 
@@ -35,6 +36,13 @@ type Phase = 'chaos' | 'settle' | 'healthy' | 'quiet';
 /**
  * Invariants of docs/protocol/distro.md §9, checked continuously (every event, every message) and at checkpoints.
  * The first violations are kept; `stopOnFirst` lets seed sweeps end a failing run early.
+ *
+ * Independence (docs/distro.md, "Checker independence"): what a member *should* hold is learned
+ * from what the simulated network delivered (`DeliveryLog`), what the member put on the wire, what
+ * clients did and what the checker itself saw the member hold before — never from the member's
+ * Distro bookkeeping (tombstones, leases, counters). Only the observed side (which clients a
+ * member holds, at which stamp, with which content, and who it thinks is responsible) is read
+ * from the members.
  */
 export class Checker {
   readonly violations: Violation[] = [];
@@ -45,6 +53,9 @@ export class Checker {
   private readonly track = new Map<string, Map<string, Track>>();
   private readonly lastChangeSend = new Map<string, number>();
   private readonly lastChange = new Map<string, number>();
+  /** `address#incarnation|id`: the member removed the client locally as its owner (it may send its DELETE). */
+  private readonly issued = new Set<string>();
+  readonly deliveries = new DeliveryLog();
   checks = 0;
 
   constructor(
@@ -83,9 +94,11 @@ export class Checker {
               if (!held || compareStamp(st.stampOf(held), stamp) !== 0) this.fail('latest-state', `${m.address} sent ${id}@${fmt(stamp)} but holds ${held ? fmt(st.stampOf(held)) : 'nothing'}`);
               if (!m.distro.isResponsible(id)) this.fail('no-echo', `${m.address} sent ${id} without being responsible`);
             } else {
-              const t = st.tombstone(id);
-              if (held || !t || !t.strict || compareStamp(t, stamp) !== 0) this.fail('latest-state', `${m.address} sent DELETE ${id}@${fmt(stamp)} not matching its state`);
-              else if (!t.mine && !m.distro.isResponsible(id)) this.fail('no-echo', `${m.address} sent DELETE ${id} it neither issued nor owns`);
+              const last = this.track.get(this.key(m))?.get(id);
+              if (held) this.fail('latest-state', `${m.address} sent DELETE ${id}@${fmt(stamp)} but holds ${fmt(st.stampOf(held))}`);
+              else if (last && compareStamp(stamp, last.stamp) <= 0) this.fail('latest-state', `${m.address} sent DELETE ${id}@${fmt(stamp)} not above the ${fmt(last.stamp)} it held`);
+              else if (!this.issued.has(`${this.key(m)}|${id}`) && !m.distro.isResponsible(id)) this.fail('no-echo', `${m.address} sent DELETE ${id} it neither issued nor owns`);
+              this.deliveries.recordDelete(this.key(m), id, stamp, this.now(), 'sent', m.address);
             }
             if (reasons[i] === 'change') {
               // §9.8: bursts collapse — one send per client and peer per sync-delay window.
@@ -109,6 +122,16 @@ export class Checker {
       // §9.11: no verify before load.
       if ((req.type === 'verify-digest' || req.type === 'verify-list') && !m.distro.isLoaded()) this.fail('load-gating', `${from} sent ${req.type} before loading`);
     };
+    c.onRequest = (m, req) => {
+      if (req.type !== 'sync' || !Array.isArray(req.entries)) return;
+      for (const e of req.entries) {
+        if (e.op !== 'delete') continue;
+        // The member holding a connection is its only writer (docs/protocol/distro.md §2.3): it rightly ignores DELETEs from outside.
+        const conn = this.cluster.conns.get(e.clientId);
+        if (conn && conn.member === m.address && conn.incarnation === m.incarnation) continue;
+        this.deliveries.recordDelete(this.key(m), e.clientId, e, this.now(), 'delivered', req.from);
+      }
+    };
     c.sched.afterEvent = () => this.afterEvent();
   }
 
@@ -125,6 +148,9 @@ export class Checker {
     this.lastChange.set(`${this.key(m)}|${id}`, this.now());
     const st = m.distro.storage;
     if (origin === 'local') {
+      if (removed && this.ownsNow(m, id)) this.issued.add(`${this.key(m)}|${id}`);
+      if (!removed && client.kind === 'ephemeral-ipport' && !m.distro.responsibleTag(responsibleTagOf(id)))
+        this.fail('owner-only-writes', `${m.address} changed ${id} it is not responsible for`);
       if (!removed) {
         let p = this.produced.get(id);
         if (!p) this.produced.set(id, (p = new Map()));
@@ -138,18 +164,28 @@ export class Checker {
       if (this.now() >= this.healthyFrom) {
         let state: { kind: 'data' | 'delete'; stamp: Stamp } | null = null;
         if (!removed && m.distro.isResponsible(id)) state = { kind: 'data', stamp: st.stampOf(client) };
-        const t = st.tombstone(id);
-        if (removed && t?.mine) state = { kind: 'delete', stamp: { version: t.version, writer: t.writer } };
+        // A deletion by the owner: every peer must drop what the owner last held (learned by the checker, not from a tombstone).
+        const last = this.track.get(this.key(m))?.get(id);
+        if (removed && last?.present && this.issued.has(`${this.key(m)}|${id}`)) state = { kind: 'delete', stamp: last.stamp };
         if (state) {
           const s = state;
           const inc = m.incarnation;
           this.cluster.sched.after(this.bounds.sync, () => this.checkTimely(m, inc, id, s.kind, s.stamp));
         }
       }
-    } else if (removed && this.now() >= this.healthyFrom) {
-      const t = st.tombstone(id);
-      if (t && !t.strict) this.checkLease(m, id);
+    } else if (removed && !m.inRequest && this.now() >= this.healthyFrom) {
+      // A replica dropped outside any peer's request: a lease expiry.
+      this.checkLease(m, id);
     }
+  }
+
+  /** Whether `m` is the owner of `id` as the cluster's ground truth or its own hash view says (a connection: the member that accepted it). */
+  private ownsNow(m: SimMember, id: string): boolean {
+    if (kindOfClientId(id) === 'connection') {
+      const conn = this.cluster.conns.get(id);
+      return conn !== undefined && conn.member === m.address && conn.incarnation === m.incarnation;
+    }
+    return m.distro.responsibleTag(responsibleTagOf(id));
   }
 
   /** §9.2/§9.5/§9.12: with healthy links, an owner's change reaches every live member within `bounds.sync`. */
@@ -164,7 +200,7 @@ export class Checker {
         const t = st.tombstone(id);
         if (t?.strict && compareStamp(t, stamp) > 0) continue;
         this.fail('sync-timeliness', `${id}@${fmt(stamp)} of ${owner.address} not on ${n.address} after ${this.bounds.sync} ms (holds ${c ? fmt(st.stampOf(c)) : 'nothing'})`);
-      } else if (c && compareStamp(st.stampOf(c), stamp) < 0) {
+      } else if (c && compareStamp(st.stampOf(c), stamp) <= 0) {
         this.fail('delete-timeliness', `${id} deleted by ${owner.address}@${fmt(stamp)} still on ${n.address} after ${this.bounds.sync} ms`);
       }
     }
@@ -178,15 +214,20 @@ export class Checker {
     }
   }
 
-  /** After every event: per-member state monotonicity (no resurrection) and provenance of every held state. */
+  /**
+   * After every event: per-member state monotonicity (no going back), provenance of every held
+   * state, and the delete floor: no member holds a version below a DELETE it was delivered (or sent)
+   * while that deletion must still be remembered (docs/distro.md, "Tombstones").
+   */
   private afterEvent(): void {
     for (const m of this.cluster.members.values()) {
-      if (m.dirty.size === 0) continue;
+      const k = this.key(m);
+      const fresh = this.deliveries.takeFresh(k);
+      if (m.dirty.size === 0 && !fresh) continue;
       if (!m.alive) {
         m.dirty.clear();
         continue;
       }
-      const k = this.key(m);
       let tr = this.track.get(k);
       if (!tr) this.track.set(k, (tr = new Map()));
       const st = m.distro.storage;
@@ -197,32 +238,51 @@ export class Checker {
         if (prev && !prev.present && this.now() - prev.at > this.bounds.expiry) prev = undefined;
         if (c) {
           const cur = st.stampOf(c);
-          if (prev) {
-            const cmp = compareStamp(cur, prev.stamp);
-            const ok = prev.present ? cmp >= 0 : prev.strict ? cmp > 0 : cmp >= 0;
-            // §9.5/§9.7: a member never goes back to an older state, and nothing deleted comes back.
-            if (!ok) this.fail('monotonic', `${m.address}: ${id} went from ${prev.present ? '' : 'deleted '}${fmt(prev.stamp)} to ${fmt(cur)}`);
-          }
+          // §9.5/§9.7: a member never goes back to an older state (also not after dropping one).
+          if (prev && compareStamp(cur, prev.stamp) < 0) this.fail('monotonic', `${m.address}: ${id} went from ${prev.present ? '' : 'dropped '}${fmt(prev.stamp)} to ${fmt(cur)}`);
           const want = this.produced.get(id)?.get(`${cur.version}|${cur.writer}`);
           const got = contentKey(c);
           if (want === undefined) this.fail('provenance', `${m.address}: ${id}@${fmt(cur)} was never produced by its writer`);
           else if (want !== got) this.fail('provenance', `${m.address}: ${id}@${fmt(cur)} content differs from the writer's`);
-          tr.set(id, { stamp: cur, present: true, strict: false, at: this.now() });
-        } else {
-          const t = st.tombstone(id);
-          if (!t) continue;
-          if (prev?.present && compareStamp(t, prev.stamp) < 0) this.fail('monotonic', `${m.address}: ${id} deleted at ${fmt(t)} below held ${fmt(prev.stamp)}`);
-          tr.set(id, { stamp: { version: t.version, writer: t.writer }, present: false, strict: t.strict, at: this.now() });
-        }
+          tr.set(id, { stamp: cur, present: true, at: this.now() });
+        } else if (prev?.present) tr.set(id, { stamp: prev.stamp, present: false, at: this.now() });
+        this.checkDeleteFloor(m, k, id);
       }
+      if (fresh) for (const id of fresh) if (!m.dirty.has(id)) this.checkDeleteFloor(m, k, id);
       m.dirty.clear();
     }
+  }
+
+  /** §9.5/§9.7: a client deleted at stamp S (delivered to or sent by `m`) is not held by `m` below S while S must be remembered. */
+  private checkDeleteFloor(m: SimMember, k: string, id: string): void {
+    const d = this.deliveries.deleteOf(k, id);
+    if (!d || this.now() - d.at > this.deleteMemory()) return;
+    const st = m.distro.storage;
+    const c = st.client(id);
+    if (!c) return;
+    this.checks++;
+    const held = st.stampOf(c);
+    if (compareStamp(held, d.stamp) < 0)
+      this.fail('delete-floor', `${m.address} holds ${id}@${fmt(held)} below the DELETE@${fmt(d.stamp)} it ${d.via === 'sent' ? 'sent' : `was delivered from ${d.from}`} ${this.now() - d.at} ms ago`);
+  }
+
+  /**
+   * How long a member must remember a deletion: tombstones live for the lease time E (docs/distro.md);
+   * half of it leaves room for a tombstone set a little before the checker recorded the DELETE.
+   */
+  private deleteMemory(): number {
+    return this.bounds.expiry / 2;
   }
 
   /** Queues are bounded by the number of clients (collapsed per client). */
   checkQueues(): void {
     for (const m of this.cluster.alive()) {
-      const bound = m.registry.clientCount() + m.distro.storage.tombstoneCount();
+      // Clients held plus clients the checker saw dropped or deleted recently (not the member's own tombstone count).
+      const since = this.now() - 2 * this.bounds.expiry;
+      const tr = this.track.get(this.key(m));
+      let recent = this.deliveries.countSince(this.key(m), since);
+      for (const t of tr?.values() ?? []) if (!t.present && t.at >= since) recent++;
+      const bound = m.registry.clientCount() + recent;
       for (const p of m.distro.delay.peers()) {
         const n = m.distro.delay.size(p);
         if (n > bound) this.fail('queue-bound', `${m.address}→${p} has ${n} pending entries for ${bound} clients+tombstones`);
@@ -293,8 +353,6 @@ export class Checker {
     const expected = new Map<string, { stamp: Stamp; content: string; owner: string; client: Client }>();
     for (const l of live) {
       if (!l.distro.isLoaded()) this.fail('final', `${l.address} never finished loading`);
-      const s = l.distro.stats();
-      if (s.counters.nonOwnerLocalChanges > 0) this.fail('owner-only-writes', `${l.address} changed ${s.counters.nonOwnerLocalChanges} clients it does not own`);
       for (const c of l.distro.storage.clients()) {
         if (!l.distro.isResponsible(c.id)) continue;
         const prev = expected.get(c.id);

@@ -48,6 +48,8 @@ export class SimMember {
   readonly dirty = new Set<string>();
   /** Set while a duplicate request is being handled: any registry event then is a violation. */
   inDuplicate = false;
+  /** Set while a peer's request is being handled (a removal then is not a lease expiry). */
+  inRequest = false;
 
   constructor(
     readonly address: string,
@@ -152,10 +154,12 @@ export class SimCluster {
   private deliver(m: SimMember, req: DistroRequest, dup: 'first' | 'immediate' | 'late'): DistroResponse {
     this.onRequest?.(m, req, dup);
     m.inDuplicate = dup === 'immediate';
+    m.inRequest = true;
     try {
       return m.distro.handle(req);
     } finally {
       m.inDuplicate = false;
+      m.inRequest = false;
     }
   }
 
