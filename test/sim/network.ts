@@ -8,6 +8,8 @@ export interface NetFaults {
   loss: number;
   /** Probability that a request is delivered twice. */
   dup: number;
+  /** Probability that a request is slow: delivered after `slowMs` (often after the sender's timeout, which then retries). */
+  slow: number;
   minDelayMs: number;
   maxDelayMs: number;
 }
@@ -25,6 +27,7 @@ export interface NetStats {
   lost: number;
   duplicated: number;
   refused: number;
+  slow: number;
   byType: Record<string, number>;
 }
 
@@ -36,9 +39,11 @@ export interface NetStats {
  * incarnation that died are discarded.
  */
 export class SimNetwork {
-  faults: NetFaults = { loss: 0, dup: 0, minDelayMs: 1, maxDelayMs: 15 };
+  faults: NetFaults = { loss: 0, dup: 0, slow: 0, minDelayMs: 1, maxDelayMs: 15 };
+  /** Delay range of slow requests (a stalled connection, a long GC pause on the path). */
+  slowMs: readonly [number, number] = [100, 700];
   private readonly cut = new Set<string>();
-  readonly stats: NetStats = { requests: 0, bytes: 0, lost: 0, duplicated: 0, refused: 0, byType: {} };
+  readonly stats: NetStats = { requests: 0, bytes: 0, lost: 0, duplicated: 0, refused: 0, slow: 0, byType: {} };
   /** Called for every request put on the wire (invariant checks). */
   onSend: ((from: string, to: string, req: DistroRequest) => void) | null = null;
 
@@ -93,7 +98,9 @@ export class SimNetwork {
     const dup = this.faults.dup > 0 && this.rng.chance(this.faults.dup);
     const lateDup = dup && this.rng.chance(0.5);
     if (this.lost(from, to)) return;
-    this.sched.after(this.delay(), () => {
+    const slow = this.faults.slow > 0 && this.rng.chance(this.faults.slow);
+    if (slow) this.stats.slow++;
+    this.sched.after(slow ? this.rng.int(this.slowMs[0], this.slowMs[1]) : this.delay(), () => {
       const target = this.endpoint(to);
       if (!target || !target.alive()) {
         this.stats.refused++;

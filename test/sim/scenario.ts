@@ -159,6 +159,24 @@ export function runSeed(seed: number, opts: SeedOptions = {}): SeedResult {
     sched.after(rng.int(0, t.beat.interval), () => beatLoop(c));
   }
 
+  // A short-lived application: connects, registers, and is gone 5–300 ms later (a crash-looping
+  // instance). Its connection client is new to every peer, so a slow CHANGE may arrive after the DELETE.
+  let flaps = 0;
+  const flap = (): void => {
+    const live = cluster.alive();
+    if (live.length === 0) return;
+    flaps++;
+    const app: SimApp = { name: `flap${flaps}`, ip: `10.3.${(flaps >> 8) & 255}.${flaps & 255}`, services: new Map(), conn: null };
+    const conn = cluster.openConn(app, ev.pick(live));
+    const svc = ev.pick(SERVICES);
+    app.services.set(svc, [9000]);
+    cluster.connRegister(conn, svc);
+    sched.after(ev.int(5, 300), () => {
+      app.services.clear();
+      cluster.connClose(conn);
+    });
+  };
+
   const clientOp = (): void => {
     const r = ev.next();
     const app = ev.pick(cluster.apps);
@@ -247,7 +265,7 @@ export function runSeed(seed: number, opts: SeedOptions = {}): SeedResult {
         });
       }
     } else if (r < 0.68) {
-      cluster.net.faults = { ...cluster.net.faults, loss: ev.pick([0, 0.02, 0.1, 0.3]), dup: ev.pick([0, 0.05, 0.2]) };
+      cluster.net.faults = { ...cluster.net.faults, loss: ev.pick([0, 0.02, 0.1, 0.3]), dup: ev.pick([0, 0.05, 0.2]), slow: ev.pick([0, 0.02, 0.05, 0.1]) };
     } else if (r < 0.73) {
       // A member joins: started with the new list, the others add it at different times.
       const m = cluster.member(spare);
@@ -274,6 +292,7 @@ export function runSeed(seed: number, opts: SeedOptions = {}): SeedResult {
   };
 
   const chaosEnd = T0 + 12000 + rng.int(0, 13000);
+  cluster.net.faults = { ...cluster.net.faults, slow: ev.pick([0.03, 0.06, 0.1]) };
   const loop = (every: () => number, fn: () => void, until: () => number): void => {
     const step = (): void => {
       if (sched.now >= until()) return;
@@ -284,6 +303,7 @@ export function runSeed(seed: number, opts: SeedOptions = {}): SeedResult {
   };
   let opsUntil = chaosEnd;
   loop(() => ev.int(30, 250), clientOp, () => opsUntil);
+  loop(() => ev.int(80, 400), flap, () => opsUntil);
   loop(() => ev.int(200, 1200), faultOp, () => chaosEnd);
   const queueCheck = (): void => {
     checker.checkQueues();
@@ -312,7 +332,7 @@ export function runSeed(seed: number, opts: SeedOptions = {}): SeedResult {
   // ------------------------------------------------------------ heal
   checker.phase = 'settle';
   cluster.net.healAll();
-  cluster.net.faults = { ...cluster.net.faults, loss: 0, dup: 0 };
+  cluster.net.faults = { ...cluster.net.faults, loss: 0, dup: 0, slow: 0 };
   if (cluster.configured.has(spare) === false && cluster.member(spare).alive) cluster.crash(cluster.member(spare));
   for (const a of cluster.configured) {
     const m = cluster.member(a);
