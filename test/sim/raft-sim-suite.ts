@@ -1,28 +1,29 @@
 /**
  * The seed-sweep test shared by test/sim/raft-sim.test.ts (memory storage profiles) and
- * test/sim/raft-durable-sim.test.ts (DurableRaftStorage on simulated disks). Environment:
- * SIM_SEED=<n> runs one seed (and prints its stats on failure), SIM_FROM / SIM_SEEDS a range,
- * SIM_PROFILE=<name> only that profile.
+ * test/sim/raft-durable-sim.test.ts (DurableRaftStorage on simulated disks). Each profile runs its
+ * seeds from a random base (printed, test/sim/seeds.ts). Environment: SIM_SEED=<n> runs one seed
+ * (and prints its stats on failure), SIM_FROM / SIM_SEEDS a range, SIM_PROFILE=<name> only that profile.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { runRaftSim, runRaftSimAsync, type RaftSimOptions } from './raft-sim.js';
+import { announce, seedRange } from './seeds.js';
 
 export function raftSimProfileTest(file: string, profile: string, defaultCount: number, options: (seed: number) => RaftSimOptions, isDefault = false): void {
   const one = process.env['SIM_SEED'];
   const onlyProfile = process.env['SIM_PROFILE'];
-  const from = Number(process.env['SIM_FROM'] ?? 1);
   if (onlyProfile ? onlyProfile !== profile : one !== undefined && !isDefault) return;
-  const count = Number(process.env['SIM_SEEDS'] ?? defaultCount);
-  const seeds = one ? [Number(one)] : Array.from({ length: count }, (_, i) => from + i);
-  const label = one ? `seed ${one}` : `seeds ${seeds[0]}..${seeds.at(-1)}`;
+  const range = seedRange(defaultCount);
+  const seeds = one ? [Number(one)] : Array.from({ length: range.count }, (_, i) => range.from + i);
+  const label = one ? `seed ${one}` : `${range.count} seeds${range.random ? ' from a random base' : ` from ${range.from}`}`;
   test(`raft simulation (${profile}): every property holds on ${label}`, async () => {
+    if (!one) announce(`raft sim (${profile})`, range, `SIM_FROM=${range.from} SIM_SEEDS=${range.count} SIM_PROFILE=${profile} node --import tsx --test ${file}`);
     const failures: string[] = [];
     const t0 = Date.now();
     const totals = { events: 0, writesAcked: 0, writesUnknown: 0, reads: 0, crashes: 0, partitions: 0, snapshotsSent: 0, leaders: 0, transfers: 0, confChanges: 0, writeCrashes: 0, tornTails: 0, tornBytes: 0 };
     let maxHeal = 0;
     let sumHeal = 0;
-    const env = isDefault ? '' : `SIM_PROFILE=${profile} `;
+    const env = `SIM_PROFILE=${profile} `;
     let durable = false;
     for (const seed of seeds) {
       const opts = options(seed);

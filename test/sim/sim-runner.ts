@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { parseMutations, type DistroMutations } from './distro-mutants.js';
 import { replayCommand, runSeed, type SeedResult } from './scenario.js';
+import { announce, seedRange } from './seeds.js';
 
 /** SIM_MUTATION='{"skipDeleteSync":true}' injects a bug (to replay a mutation-test seed). */
 function mutations(): DistroMutations {
@@ -8,10 +9,10 @@ function mutations(): DistroMutations {
 }
 
 /**
- * Runs a range of seeds (or the one in SIM_SEED) and fails with the seeds, their first violations
- * and a one-line replay command for each.
+ * Runs `count` seeds from a random base (or SIM_FROM / SIM_SEEDS, or the one seed in SIM_SEED) and
+ * fails with the seeds, their first violations and a one-line replay command for each.
  */
-export function runSeedRange(file: string, from: number, count: number): void {
+export function runSeedRange(file: string, count: number): void {
   const single = process.env['SIM_SEED'];
   if (single !== undefined) {
     const seed = Number(single);
@@ -19,8 +20,11 @@ export function runSeedRange(file: string, from: number, count: number): void {
     report([r], file, 1);
     return;
   }
-  const n = Number(process.env['SIM_SEEDS'] ?? count);
-  const start = Number(process.env['SIM_FROM'] ?? from);
+  const range = seedRange(count);
+  const n = range.count;
+  const start = range.from;
+  const env = envOf();
+  announce('distro sim', range, `SIM_FROM=${start} SIM_SEEDS=${n}${env ? ` ${env}` : ''} node --import tsx --test ${file}`);
   const results: SeedResult[] = [];
   const t0 = Date.now();
   let events = 0;
