@@ -176,7 +176,7 @@ export class DistroDataProcessor {
     return tombstoneBlocks(t, s);
   }
 
-  /** Records the deletion of a client this member does not hold (docs/distro.md, "Tombstones"). */
+  /** Records the deletion of a client this member does not hold (docs/distro.md, "Replica rule"). */
   protected rememberDelete(id: string, t: Tombstone): void {
     this.storage.setTombstone(id, t);
   }

@@ -217,7 +217,7 @@ export class Checker {
   /**
    * After every event: per-member state monotonicity (no going back), provenance of every held
    * state, and the delete floor: no member holds a version below a DELETE it was delivered (or sent)
-   * while that deletion must still be remembered (docs/distro.md, "Tombstones").
+   * while that deletion must still be remembered (docs/distro.md, "Replica rule").
    */
   private afterEvent(): void {
     for (const m of this.cluster.members.values()) {
