@@ -190,6 +190,11 @@ export class RaftStore implements PersistentStore {
     return this.caughtUpFlag;
   }
 
+  /** An empty barrier command through the normal write path, applied here: see PersistentStore.sync. */
+  async sync(): Promise<void> {
+    await this.submit(encodeCommand({ id: randomUUID(), batch: [] }), this.o.writeTimeoutMs);
+  }
+
   private async catchUpInBackground(): Promise<void> {
     while (!this.caughtUpFlag && !this.closed) {
       if (await this.catchUp(this.o.writeTimeoutMs)) {
