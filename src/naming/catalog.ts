@@ -99,6 +99,21 @@ export class NamingCatalog {
     return keys.sort((a, b) => (a.group === b.group ? cmp(a.name, b.name) : cmp(a.group, b.group)));
   }
 
+  /**
+   * The facts of a namespace's services (sorted by group, then name) whose name and group contain
+   * the given substrings; `withInstancesOnly` drops services without instances (the console's
+   * `hasIpCount`).
+   */
+  findServices(namespace: string, filter: { nameContains: string; groupContains: string; withInstancesOnly: boolean }): ServiceFacts[] {
+    const out: ServiceFacts[] = [];
+    for (const k of this.servicesOf(namespace)) {
+      if (!k.name.includes(filter.nameContains) || !k.group.includes(filter.groupContains)) continue;
+      const f = this.serviceFacts(k);
+      if (f && (!filter.withInstancesOnly || f.instances.length > 0)) out.push(f);
+    }
+    return out;
+  }
+
   /** Services of (namespace, group): total count and one 1-based page of bare names. */
   listServices(namespace: string, group: string, pageNo: number, pageSize: number): ServiceNamePage {
     const names: string[] = [];

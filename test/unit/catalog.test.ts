@@ -89,6 +89,10 @@ test('service lists: sorted by group then name per namespace, namespaces sorted,
   assert.deepEqual(c.listServices('public', 'G2', 2, 1), { count: 2, names: ['b'] });
   assert.deepEqual(c.listServices('public', 'G3', 1, 10), { count: 0, names: [] });
   assert.deepEqual([c.serviceCount(), c.instanceCount()], [4, 4]);
+  const found = (nameContains: string, groupContains: string) =>
+    c.findServices('public', { nameContains, groupContains, withInstancesOnly: false }).map((x) => `${x.key.group}@@${x.key.name}`);
+  assert.deepEqual(found('', '2'), ['G2@@a', 'G2@@b']);
+  assert.deepEqual(found('b', ''), ['G2@@b']);
   assert.deepEqual(page([1, 2, 3, 4, 5], 2, 2), [3, 4]);
   assert.deepEqual(page([1, 2, 3], 0, 2), [1, 2]);
   assert.deepEqual(page([1, 2, 3], 1, -1), []);
@@ -140,9 +144,11 @@ test('triggerFlag and the selection share the rule; only the selection needs a m
   await f.naming.updateService(svc, { protectThreshold: 0 });
   assert.equal(selectInstances(facts.instances, c.serviceMetadata(svc), opts).reachProtectionThreshold, true);
   assert.equal(triggerFlag(c.serviceFacts(svc)!), true);
-  // An empty service never reaches it.
+  // An empty service never reaches it, and is left out of the lists that want instances.
   await f.naming.createService(key('empty'), { protectThreshold: 1 });
   assert.equal(triggerFlag(c.serviceFacts(key('empty'))!), false);
+  const names = (withInstancesOnly: boolean) => c.findServices('public', { nameContains: '', groupContains: '', withInstancesOnly }).map((x) => x.key.name);
+  assert.deepEqual([names(false), names(true)], [['empty', 'orders'], ['orders']]);
   // Healthy share above the threshold.
   f.naming.registerConnectionInstance('conn2', svc, { ip: '127.0.0.2', port: 80 });
   assert.equal(triggerFlag(c.serviceFacts(svc)!), false);

@@ -178,11 +178,7 @@ export function v1ServiceRoutes(app: FastifyInstance, deps: HttpDeps): void {
     const p = namingParams(deps, req);
     const q = parseParams(CatalogServicesSchema, p);
     const namespace = namespaceScope(p);
-    const facts = catalog.servicesOf(namespace)
-      .filter((k) => k.name.includes(q.serviceNameParam) && k.group.includes(q.groupNameParam))
-      .map((k) => catalog.serviceFacts(k))
-      .filter((f) => f !== undefined)
-      .filter((f) => !q.hasIpCount || f.instances.length > 0);
+    const facts = catalog.findServices(namespace, { nameContains: q.serviceNameParam, groupContains: q.groupNameParam, withInstancesOnly: q.hasIpCount });
     if (q.withInstances) return sendJson(reply, page(facts, q.pageNo, q.pageSize).map((f) => serviceDetail(f)));
     return sendJson(reply, { count: facts.length, serviceList: page(facts, q.pageNo, q.pageSize).map(serviceView) });
   });
