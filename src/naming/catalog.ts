@@ -164,11 +164,6 @@ export class NamingCatalog {
     return this.metadata.getInstance(key, metaId);
   }
 
-  /** Metadata ids (`ip:port:cluster`) of every operator overlay of a service. */
-  overrideIds(key: ServiceKey): string[] {
-    return [...(this.metadata.instancesOf(key)?.keys() ?? [])];
-  }
-
   /** The clients publishing into a service, each with its own record, in publish order. */
   publishers(key: ServiceKey): Publisher[] {
     const svc = this.registry.getService(key);

@@ -61,7 +61,6 @@ test('instances: operator overlays applied to allInstances and findInstance, not
   assert.equal(c.findInstance(svc, '127.0.0.1', 80)?.weight, 7);
   assert.equal(c.findInstance(svc, '127.0.0.1', 80, 'other'), undefined);
   assert.deepEqual(c.instanceOverride(svc, '127.0.0.1:80:DEFAULT'), { weight: 7, enabled: false, metadata: { b: '2' } });
-  assert.deepEqual(c.overrideIds(svc), ['127.0.0.1:80:DEFAULT']);
   assert.deepEqual(c.allInstances(key('nope')), []);
   assert.deepEqual(c.publishedInstances(key('nope')), []);
 });
