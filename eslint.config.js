@@ -1,6 +1,59 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+// Layer rules (docs/architecture.md "Layer rules"): which src folders a folder may import.
+// `escapes(depth, allowed)` matches a relative import that climbs `depth` levels — out of the file's
+// top-level src folder — into any folder but the allowed ones.
+const escapes = (depth, allowed) => `^(?:\\.\\./){${depth}}(?!(?:${allowed.join('|')})/)`;
+const onlyImports = (files, depth, allowed, message) => ({
+  files,
+  rules: { 'no-restricted-imports': ['error', { patterns: [{ regex: escapes(depth, allowed), message }] }] },
+});
+const NO_IO = { regex: '^node:', message: 'src/core has no I/O: no Node built-ins (docs/architecture.md "Layer rules").' };
+const layerRules = [
+  {
+    files: ['src/core/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ regex: escapes(1, ['core']), message: 'src/core imports nothing from other src folders (docs/architecture.md "Layer rules").' }, NO_IO] },
+      ],
+    },
+  },
+  onlyImports(['src/distro/**/*.ts'], 1, ['core', 'distro'], 'src/distro imports only src/core (docs/architecture.md "Layer rules").'),
+  onlyImports(['src/raft/*.ts'], 1, ['core', 'raft'], 'src/raft imports only src/core (docs/architecture.md "Layer rules").'),
+  onlyImports(['src/raft/disk/**/*.ts'], 2, ['core', 'raft'], 'src/raft imports only src/core (docs/architecture.md "Layer rules").'),
+  {
+    files: ['src/transport/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { regex: '/core/registry(?:\\.js)?$', message: 'transport reads naming state through naming/catalog.ts, never the registry (docs/architecture.md "Layer rules").' },
+            {
+              regex: '/core/metadata(?:\\.js)?$',
+              importNames: ['MetadataIndex'],
+              message: 'transport reads naming state through naming/catalog.ts, never the metadata index (docs/architecture.md "Layer rules").',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  // TODO(wire move): enable once the shared Payload codec lives in src/wire/ (the `compose` branch);
+  // today src/cluster/transport still imports src/transport/grpc/codec.js and proto.js.
+  // {
+  //   files: ['src/cluster/transport/**/*.ts'],
+  //   rules: {
+  //     'no-restricted-imports': [
+  //       'error',
+  //       { patterns: [{ regex: '^\\.\\./\\.\\./transport/', message: 'the cluster transport does not import the SDK transport; shared codec code lives in src/wire/ (docs/architecture.md "Layer rules").' }] },
+  //     ],
+  //   },
+  // },
+];
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'data/**', 'console/dist/**', 'bench/results/**'] },
   js.configs.recommended,
@@ -13,6 +66,7 @@ export default tseslint.config(
       'no-constant-condition': ['error', { checkLoops: false }],
     },
   },
+  ...layerRules,
   {
     files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', require: 'readonly', __dirname: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly' } },

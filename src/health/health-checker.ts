@@ -47,8 +47,10 @@ export interface HealthCheckConfig {
 }
 
 export interface HealthCheckDeps {
-  registry: Registry;
-  metadata: MetadataIndex;
+  /** Only what the task set needs of the registry: client changes and client records. */
+  registry: Pick<Registry, 'onClientChanged' | 'allClients' | 'getClient'>;
+  /** Only the clusters' health-check settings. */
+  metadata: Pick<MetadataIndex, 'getService'>;
   store: PersistentStore;
   prober: Prober;
   clock: Clock;

@@ -219,7 +219,7 @@ export function namingHandlers(ctx: AppContext): Record<string, NamingHandler> {
       const chars = ctx.config.bool('nacos.core.param.check.enabled');
       const err = checkNamespaceId(namespace, chars) ?? checkGroup(group, chars);
       if (err) throw badRequest(`Param check invalid:${err}`);
-      const { count, names } = naming.listServices(namespace, group, b.pageNo ?? 1, b.pageSize ?? 10);
+      const { count, names } = naming.catalog.listServices(namespace, group, b.pageNo ?? 1, b.pageSize ?? 10);
       return { type: 'ServiceListResponse', body: ok({ count, serviceNames: names }) };
     },
   };
