@@ -21,6 +21,7 @@ import { netProber } from './health/net-prober.js';
 import { responsibleTagOf } from './distro/index.js';
 import { ExpiredMetadataCleaner, ExpiryTasks } from './naming/expiry.js';
 import { ClientHandover } from './naming/handover.js';
+import { checkedInstances } from './naming/health-source.js';
 import { NamingService } from './naming/naming-service.js';
 import { checkNamespaceWrite } from './naming/namespaces.js';
 import { checkNamingWrite, PersistentStateMachine } from './naming/persistent-state.js';
@@ -231,9 +232,7 @@ export class NomenServer {
     const ownsIpPort = this.cluster ? (id: string) => this.cluster!.distro.responsibleTag(responsibleTagOf(id)) : () => true;
     this.health = new HealthCheckEngine(
       {
-        registry: this.registry,
-        metadata: this.metadata,
-        store: this.store,
+        instances: checkedInstances(this.registry, this.metadata, this.store),
         prober: netProber,
         clock,
         log: log.child({ component: 'health' }),
