@@ -10,7 +10,7 @@ import { NacosError } from '../../src/core/errors.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { MemoryStore } from '../../src/persistence/memory-store.js';
 import { grpcAuthorizer } from '../../src/transport/grpc/authorizer.js';
-import { okResponse } from '../../src/transport/grpc/codec.js';
+import { okResponse } from '../../src/wire/codec.js';
 import { namingHandlers } from '../../src/transport/grpc/naming-handlers.js';
 import { grpcResource } from '../../src/transport/grpc/naming-scope.js';
 import { ProbeClient } from '../../src/transport/grpc/probe-client.js';

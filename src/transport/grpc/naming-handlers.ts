@@ -14,7 +14,7 @@ import type { InstanceInput } from '../../naming/instance-input.js';
 import type { PushSink } from '../../naming/push-engine.js';
 import { serviceInfoChunks, type RenderedServiceInfo } from '../../naming/service-info-view.js';
 import type { Subscriber } from '../../naming/subscriptions.js';
-import { fixedReply, JsonChunks } from './codec.js';
+import { fixedReply, JsonChunks } from '../../wire/codec.js';
 import { grpcGroupScope, grpcServiceKey } from './naming-scope.js';
 import { parseBody } from './validation.js';
 
