@@ -41,17 +41,16 @@ const layerRules = [
       ],
     },
   },
-  // TODO(wire move): enable once the shared Payload codec lives in src/wire/ (the `compose` branch);
-  // today src/cluster/transport still imports src/transport/grpc/codec.js and proto.js.
-  // {
-  //   files: ['src/cluster/transport/**/*.ts'],
-  //   rules: {
-  //     'no-restricted-imports': [
-  //       'error',
-  //       { patterns: [{ regex: '^\\.\\./\\.\\./transport/', message: 'the cluster transport does not import the SDK transport; shared codec code lives in src/wire/ (docs/architecture.md "Layer rules").' }] },
-  //     ],
-  //   },
-  // },
+  // The cluster transport does not import the SDK transport; the shared codec is src/wire/.
+  {
+    files: ['src/cluster/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ regex: '^(\\.\\./)+transport/', message: 'the cluster code does not import the SDK/HTTP transports; shared codec code lives in src/wire/ (docs/architecture.md "Layer rules").' }] },
+      ],
+    },
+  },
 ];
 
 export default tseslint.config(

@@ -49,3 +49,10 @@ test('transport reads naming state through the catalog, never the registry or th
   await refused('src/transport/http/routes/x.ts', "import { Registry } from '../../../core/registry.js';", /never the registry/);
   await refused('src/transport/grpc/x.ts', "import { type Selector, MetadataIndex } from '../../core/metadata.js';", /never the metadata index/);
 });
+
+test('the cluster code never imports the SDK or HTTP transports; the shared codec is src/wire', async () => {
+  await allowed('src/cluster/transport/x.ts', "import { decodePayload } from '../../wire/codec.js';");
+  await allowed('src/cluster/x.ts', "import { ClusterTransport } from './transport/cluster-transport.js';");
+  await refused('src/cluster/transport/x.ts', "import { decodePayload } from '../../transport/grpc/codec.js';", /does not import the SDK\/HTTP transports/);
+  await refused('src/cluster/x.ts', "import type { HttpDeps } from '../transport/http/kit.js';", /does not import the SDK\/HTTP transports/);
+});
