@@ -561,7 +561,8 @@ export class NomenServer {
   /** The operator endpoint: drain, then end the process (through the CLI's hook when there is one). */
   requestDrainAndExit(): void {
     if (this.exitRequested) this.exitRequested();
-    else void this.stop();
+    // Fire-and-forget (the endpoint answered already): a failure is logged, not left unhandled.
+    else this.stop().catch((e: unknown) => this.log.error({ err: e }, 'stop after drain failed'));
   }
 
   /** Handed-over clients and rebalance figures, for operators. */
