@@ -197,7 +197,8 @@ export class NomenServer {
   /** The operator endpoint: drain, then end the process (through the CLI's hook when there is one). */
   requestDrainAndExit(): void {
     if (this.exitRequested) this.exitRequested();
-    else void this.stop();
+    // Fire-and-forget (the endpoint answered already): a failure is logged, not left unhandled.
+    else this.stop().catch((e: unknown) => this.log.error({ err: e }, 'stop after drain failed'));
   }
 
   /** Drains (cluster mode), then stops everything in reverse start order. Idempotent. */

@@ -150,6 +150,7 @@ export class HealthCheckEngine {
     if (t.dropped || !this.running) return;
     t.timer = this.d.clock.setTimeout(() => {
       t.timer = null;
+      // Fire-and-forget: run() logs a failed run itself and re-arms.
       void this.run(t);
     }, t.rtNormalized);
   }

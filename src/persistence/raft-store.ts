@@ -155,6 +155,7 @@ export class RaftStore implements PersistentStore {
       { timeoutMs: this.o.catchUpTimeoutMs, appliedIndex: this.host.node.log.applied },
       'raft: not caught up with the group (no leader reachable); serving the replayed state, refusing persistent writes until caught up',
     );
+    // Fire-and-forget: catchUp() catches and logs every failed attempt itself.
     void this.catchUpInBackground();
   }
 
