@@ -31,7 +31,7 @@ tgz="$work/$tgz_name"
 tar -tzf "$tgz" | sort > "$work/files.txt"
 for need in package/package.json package/npm-shrinkwrap.json package/scripts/prepare.mjs \
   package/dist/cli.js package/dist/cli-main.js package/dist/console/index.html \
-  package/dist/transport/grpc/proto/nacos_grpc_service.proto; do
+  package/dist/wire/proto/nacos_grpc_service.proto; do
   grep -qx "$need" "$work/files.txt" || fail "tarball lacks $need"
 done
 if grep -E '^package/(src|test|console|bench|docs|node_modules)/|\.ts$|\.map$|^package/\.npmrc$' "$work/files.txt"; then

@@ -39,7 +39,7 @@ function requestType(req: unknown): string {
 runMain(async () => {
   const a = scriptArgs<Args>();
   hardDeadline(a.maxLifetimeMs ?? 30 * 60_000);
-  const pkg = protoLoader.loadSync(join(ROOT, 'src', 'transport', 'grpc', 'proto', 'nacos_grpc_service.proto'), {
+  const pkg = protoLoader.loadSync(join(ROOT, 'src', 'wire', 'proto', 'nacos_grpc_service.proto'), {
     keepCase: true,
     longs: String,
     enums: String,

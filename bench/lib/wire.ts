@@ -7,7 +7,7 @@
  *
  * The body's `value` is the UTF-8 JSON of the request or response. The load generators encode and
  * decode by hand (no protobufjs) so the client side costs as little CPU as possible; the servers
- * under test use their own: the bare echo @grpc/proto-loader, Nomen src/transport/grpc/wire.ts.
+ * under test use their own: the bare echo @grpc/proto-loader, Nomen src/wire/protobuf.ts.
  */
 
 const WT_LEN = 2;

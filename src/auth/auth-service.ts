@@ -297,6 +297,18 @@ export class AuthService {
     });
   }
 
+  /**
+   * `check()` on this member's state; when it fails, once more after this member caught up with
+   * every write acknowledged anywhere (PersistentStore.sync), so a user, role or permission just
+   * written through another member is found (read-your-writes across members).
+   */
+  private async synced(check: () => boolean): Promise<boolean> {
+    if (check()) return true;
+    if (!this.opts.store.sync) return false;
+    await this.opts.store.sync();
+    return check();
+  }
+
   async createUser(username: string, password: string): Promise<void> {
     checkName(username, 'username');
     checkPassword(password);
@@ -306,7 +318,7 @@ export class AuthService {
   }
 
   async deleteUser(username: string): Promise<void> {
-    if (!this.state.user(username)) throw badRequest(`user '${username}' not found!`);
+    if (!(await this.synced(() => this.state.user(username) !== undefined))) throw badRequest(`user '${username}' not found!`);
     if (this.state.isAdmin(username)) throw badRequest(`cannot delete admin: ${username}`);
     const writes: StoreWrite[] = [{ table: 'user', key: authKeys.user(username), value: null }];
     for (const role of this.state.rolesOf(username)) writes.push({ table: 'role', key: authKeys.role(role, username), value: null });
@@ -315,7 +327,7 @@ export class AuthService {
 
   async updatePassword(username: string, newPassword: string): Promise<void> {
     checkPassword(newPassword);
-    if (!this.state.user(username)) throw badRequest(`user ${username} not exist!`);
+    if (!(await this.synced(() => this.state.user(username) !== undefined))) throw badRequest(`user ${username} not exist!`);
     const hash = await this.hashPassword(newPassword);
     await this.opts.store.write([{ table: 'user', key: authKeys.user(username), value: { password: hash } }]);
   }
@@ -323,7 +335,7 @@ export class AuthService {
   async addRole(role: string, username: string): Promise<void> {
     checkName(role, 'role');
     if (role === ROLE_ADMIN) throw badRequest(`role '${ROLE_ADMIN}' is not permitted to create!`);
-    if (!this.state.user(username)) throw badRequest(`user '${username}' not found!`);
+    if (!(await this.synced(() => this.state.user(username) !== undefined))) throw badRequest(`user '${username}' not found!`);
     if (this.state.rolesOf(username).has(role)) throw badRequest(`user '${username}' already bound to the role '${role}'!`);
     await this.opts.store.write([{ table: 'role', key: authKeys.role(role, username), value: {} }]);
   }
@@ -333,10 +345,10 @@ export class AuthService {
     if (role === ROLE_ADMIN) throw badRequest(`role '${ROLE_ADMIN}' cannot be deleted`);
     const writes: StoreWrite[] = [];
     if (username !== undefined) {
-      if (!this.state.rolesOf(username).has(role)) throw badRequest(`user '${username}' is not bound to the role '${role}'`);
+      if (!(await this.synced(() => this.state.rolesOf(username).has(role)))) throw badRequest(`user '${username}' is not bound to the role '${role}'`);
       writes.push({ table: 'role', key: authKeys.role(role, username), value: null });
     } else {
-      if (!this.state.roleExists(role)) throw badRequest(`role ${role} not found!`);
+      if (!(await this.synced(() => this.state.roleExists(role)))) throw badRequest(`role ${role} not found!`);
       for (const g of this.state.allGrants()) if (g.role === role) writes.push({ table: 'role', key: authKeys.role(role, g.username), value: null });
       for (const p of this.state.permissionsOf(role)) writes.push({ table: 'permission', key: authKeys.permission(role, p.resource, p.action), value: null });
     }
@@ -346,14 +358,14 @@ export class AuthService {
   async addPermission(role: string, resource: string, action: string): Promise<void> {
     const a = checkAction(action);
     if (resource.trim() === '' || resource.length > 512) throw badRequest('resource must be 1..512 characters');
-    if (!this.state.roleExists(role)) throw badRequest(`role ${role} not found!`);
+    if (!(await this.synced(() => this.state.roleExists(role)))) throw badRequest(`role ${role} not found!`);
     if (this.state.hasPermission(role, resource, a)) throw badRequest(`permission ${role} ${resource} ${a} already exist!`);
     await this.opts.store.write([{ table: 'permission', key: authKeys.permission(role, resource, a), value: {} }]);
   }
 
   async deletePermission(role: string, resource: string, action: string): Promise<void> {
     const a = checkAction(action);
-    if (!this.state.hasPermission(role, resource, a)) throw badRequest(`permission ${role} ${resource} ${a} not found!`);
+    if (!(await this.synced(() => this.state.hasPermission(role, resource, a)))) throw badRequest(`permission ${role} ${resource} ${a} not found!`);
     await this.opts.store.write([{ table: 'permission', key: authKeys.permission(role, resource, a), value: null }]);
   }
 

@@ -118,8 +118,8 @@ export class AddressServerLookup extends PollingLookup {
 }
 
 /**
- * Beyond Nacos: a DNS name (e.g. a Kubernetes headless service) resolved periodically; every A/AAAA
- * record is a member on `port`.
+ * Beyond Nacos: a DNS name (e.g. a Kubernetes headless service) resolved periodically; every address
+ * the injected resolver returns is a member on `port` (production passes `resolve4`: A records only).
  */
 export class DnsLookup extends PollingLookup {
   readonly kind = 'dns' as const;

@@ -87,7 +87,7 @@ export const CONFIG_KEYS = {
   'address.server.domain': { type: 'string', default: '', description: 'Address server host (lookup type address-server)' },
   'address.server.port': { type: 'int', default: '8080', min: 1, max: 65535, description: 'Address server port' },
   'address.server.url': { type: 'string', default: '/nacos/serverlist', description: 'Address server path; the body lists members in cluster.conf format' },
-  'nomen.cluster.dns.name': { type: 'string', default: '', description: 'DNS name whose A/AAAA records are the members (lookup type dns, e.g. a Kubernetes headless service); members use this member\'s port' },
+  'nomen.cluster.dns.name': { type: 'string', default: '', description: 'DNS name whose A records (IPv4 only) are the members (lookup type dns, e.g. a Kubernetes headless service); members use this member\'s port' },
   'nomen.cluster.lookup.interval-ms': { type: 'int', default: '5000', min: 100, description: 'How often cluster.conf, the address server or DNS is re-read' },
   'nomen.cluster.member.report-interval-ms': { type: 'int', default: '2000', min: 100, description: 'Member report/probe to one peer, round-robin (Nacos: 2000)' },
   'nomen.cluster.member.unhealthy-probe-interval-ms': { type: 'int', default: '5000', min: 100, description: 'Probe of every non-UP peer (Nacos: 5000)' },

@@ -27,12 +27,22 @@ export function selectInstances(all: readonly Instance[], meta: ServiceMetadata 
     selected.push(i);
   }
   if (o.healthyOnly) selected = selected.filter((i) => i.healthy);
-  if (!meta || selected.length === 0) return { hosts: selected, reachProtectionThreshold: false };
-  let healthy = 0;
-  for (const i of selected) if (i.healthy) healthy++;
-  const threshold = Math.max(meta.protectThreshold, 0);
-  if (healthy / selected.length <= threshold) {
+  // Only a service with a metadata record is protected (docs/protocol/persistent.md §5).
+  if (meta && reachesProtectThreshold(selected, meta.protectThreshold)) {
     return { hosts: selected.map((i) => (i.healthy ? i : { ...i, healthy: true })), reachProtectionThreshold: true };
   }
   return { hosts: selected, reachProtectionThreshold: false };
+}
+
+/**
+ * Nacos' protect-threshold rule, the one place it lives: healthy/total <= protectThreshold (a
+ * negative threshold counts as 0). An empty list never reaches it (Nacos divides 0 by 0, and NaN
+ * compares false). Used by the selection above and by the catalog's `triggerFlag`
+ * (docs/protocol/persistent.md §5).
+ */
+export function reachesProtectThreshold(instances: readonly Instance[], protectThreshold: number): boolean {
+  if (instances.length === 0) return false;
+  let healthy = 0;
+  for (const i of instances) if (i.healthy) healthy++;
+  return healthy / instances.length <= Math.max(protectThreshold, 0);
 }

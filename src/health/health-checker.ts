@@ -10,14 +10,11 @@
  * Deterministic: time, timers, randomness, probes and responsibility are injected.
  */
 import type { Clock, TimerHandle } from '../core/clock.js';
-import type { Client } from '../core/client.js';
 import type { Instance } from '../core/instance.js';
-import { defaultClusterMetadata, type ClusterMetadata, type MetadataIndex } from '../core/metadata.js';
+import type { ClusterMetadata } from '../core/metadata.js';
 import type { ServiceKey } from '../core/names.js';
-import type { Registry } from '../core/registry.js';
-import { persistentHealthWrite } from '../naming/persistent-state.js';
 import type { Logger } from '../observability/logger.js';
-import type { PersistentStore } from '../persistence/persistent-store.js';
+import type { CheckedClient, CheckedInstances } from './checked-instances.js';
 import { parseCheckHeaders, verdictOf, type ProbeResult, type ProbeTarget, type Prober, type Verdict } from './probe.js';
 
 /** Bounds and smoothing of the adaptive delay (SwitchDomain `tcpHealthParams` etc.). */
@@ -47,9 +44,8 @@ export interface HealthCheckConfig {
 }
 
 export interface HealthCheckDeps {
-  registry: Registry;
-  metadata: MetadataIndex;
-  store: PersistentStore;
+  /** Persistent clients, cluster settings and flip writes (the naming side, `naming/health-source.ts`). */
+  instances: CheckedInstances;
   prober: Prober;
   clock: Clock;
   log: Logger;
@@ -90,8 +86,8 @@ export class HealthCheckEngine {
     private readonly cfg: HealthCheckConfig,
   ) {
     this.params = cfg.params ?? HEALTH_PARAMS;
-    d.registry.onClientChanged((client, removed) => {
-      if (this.running && client.kind === 'persistent-ipport') this.sync(client, removed);
+    d.instances.onClientChanged((client, removed) => {
+      if (this.running) this.sync(client, removed);
     });
   }
 
@@ -99,7 +95,7 @@ export class HealthCheckEngine {
   start(): void {
     if (this.running) return;
     this.running = true;
-    for (const c of [...this.d.registry.allClients()]) if (c.kind === 'persistent-ipport') this.sync(c, false);
+    for (const c of [...this.d.instances.clients()]) this.sync(c, false);
   }
 
   stop(): void {
@@ -117,7 +113,7 @@ export class HealthCheckEngine {
 
   // ---------------------------------------------------------------- task set follows the registry
 
-  private sync(client: Client, removed: boolean): void {
+  private sync(client: CheckedClient, removed: boolean): void {
     const mine = this.tasks.get(client.id);
     if (removed) {
       if (mine) for (const t of mine.values()) this.drop(t);
@@ -154,6 +150,7 @@ export class HealthCheckEngine {
     if (t.dropped || !this.running) return;
     t.timer = this.d.clock.setTimeout(() => {
       t.timer = null;
+      // Fire-and-forget: run() logs a failed run itself and re-arms.
       void this.run(t);
     }, t.rtNormalized);
   }
@@ -162,7 +159,7 @@ export class HealthCheckEngine {
 
   /** The instance as currently stored, or undefined when it is no longer published. */
   private current(t: Task): Instance | undefined {
-    return this.d.registry.getClient(t.clientId)?.publishes.get(t.sid)?.instances[0];
+    return this.d.instances.instance(t.clientId, t.sid);
   }
 
   private async run(t: Task): Promise<void> {
@@ -182,7 +179,7 @@ export class HealthCheckEngine {
       t.failCount = 0;
       return;
     }
-    const cm = this.d.metadata.getService(t.service)?.clusters[inst.clusterName] ?? defaultClusterMetadata();
+    const cm = this.d.instances.clusterSettings(t.service, inst.clusterName);
     const type = cm.healthChecker.type;
     if (type === 'NONE') {
       // Health is set by hand (PUT /v1/ns/health); look again later in case the checker changes.
@@ -247,13 +244,13 @@ export class HealthCheckEngine {
   private async flip(t: Task, inst: Instance, healthy: boolean, reason: string): Promise<void> {
     t.okCount = 0;
     t.failCount = 0;
-    const w = persistentHealthWrite(this.d.registry, t.service, inst.ip, inst.port, healthy);
-    if (!w) return;
+    const written = this.d.instances.writeHealth(t.service, inst.ip, inst.port, healthy);
+    if (!written) return;
     if (healthy) this.stats.flips.healthy++;
     else this.stats.flips.unhealthy++;
     this.d.log.info({ service: t.sid, ip: inst.ip, port: inst.port, healthy, reason }, 'persistent instance health changed');
     try {
-      await this.d.store.write([w]);
+      await written;
     } catch (e) {
       this.d.log.warn({ err: e, service: t.sid, ip: inst.ip, port: inst.port }, 'health change not written');
     }

@@ -17,6 +17,7 @@ import type { PersistentStore, StoreWrite } from '../persistence/persistent-stor
 import { buildInstance, type InstanceInput } from './instance-input.js';
 import { DEFAULT_LIMITS, NamingLimits, type LimitSettings } from './limits.js';
 import { storeKeys } from './persistent-state.js';
+import { NamingCatalog } from './catalog.js';
 import { ClientDirectory } from './client-directory.js';
 import type { PushEngine } from './push-engine.js';
 import type { NameStyle, RenderedServiceInfo, ServiceInfoView } from './service-info-view.js';
@@ -59,10 +60,12 @@ export class NamingService {
   readonly limits: NamingLimits;
   /** Publishers and subscribers as one list of clients (the client views, operator metrics). */
   readonly clients: ClientDirectory;
+  /** The read models every edge queries; the registry and metadata index stay private here. */
+  readonly catalog: NamingCatalog;
 
   constructor(
-    readonly registry: Registry,
-    readonly metadata: MetadataIndex,
+    private readonly registry: Registry,
+    private readonly metadata: MetadataIndex,
     readonly store: PersistentStore,
     readonly subscriptions: SubscriptionRegistry,
     readonly view: ServiceInfoView,
@@ -74,6 +77,7 @@ export class NamingService {
     registry.onServiceChanged((svc) => push.serviceChanged(svc.id));
     this.limits = new NamingLimits(registry, metadata, subscriptions, settings.limits ?? DEFAULT_LIMITS);
     this.clients = new ClientDirectory(registry, subscriptions);
+    this.catalog = new NamingCatalog(registry, metadata);
   }
 
   // ---------------------------------------------------------------- ephemeral, connection-based
@@ -207,17 +211,6 @@ export class NamingService {
     return this.view.render({ service, clusters, healthyOnly, nameStyle });
   }
 
-  /** Services of (namespace, group): total count and one 1-based page of bare names. */
-  listServices(namespace: string, group: string, pageNo: number, pageSize: number): { count: number; names: string[] } {
-    const names: string[] = [];
-    for (const s of this.registry.allServices()) {
-      if (s.key.namespace === namespace && s.key.group === group) names.push(s.key.name);
-    }
-    names.sort();
-    const start = Math.max(0, (pageNo - 1) * pageSize);
-    return { count: names.length, names: names.slice(start, start + pageSize) };
-  }
-
   // ---------------------------------------------------------------- subscriptions
 
   subscribe(
@@ -291,21 +284,13 @@ export class NamingService {
     this.view.forget(sid);
   }
 
-  /** Finds a published instance by ip:port (and cluster when given). */
-  findInstance(service: ServiceKey, ip: string, port: number, cluster?: string): Instance | undefined {
-    const svc = this.registry.getService(service);
-    if (!svc) return undefined;
-    const all = this.metadata.overlay(service, this.registry.instancesOf(svc));
-    return all.find((i) => i.ip === ip && i.port === port && (cluster === undefined || i.clusterName === cluster));
-  }
-
   /** PUT instance (operator update): replaces the instance's override layer. */
   async putInstanceOverride(service: ServiceKey, ip: string, port: number, cluster: string, o: InstanceMetadata): Promise<void> {
     if (!this.registry.getService(service)) {
       throw badRequest(`service not found, namespace: ${service.namespace}, service: ${groupedName(service.group, service.name)}`, 21008);
     }
     const metaId = instanceMetadataId(ip, port, cluster);
-    if (!this.findInstance(service, ip, port, cluster)) this.limits.checkNewOverride(service, metaId);
+    if (!this.catalog.findInstance(service, ip, port, cluster)) this.limits.checkNewOverride(service, metaId);
     await this.writeOverride(service, metaId, o);
   }
 
@@ -320,7 +305,7 @@ export class NamingService {
     const svc = this.registry.getService(service);
     const g = groupedName(service.group, service.name);
     if (!svc) throw notFound(`no ips found for cluster ${cluster} in service ${g}`, 21003);
-    if (!this.findInstance(service, ip, port, cluster)) throw notFound('no matched ip found!', 21003);
+    if (!this.catalog.findInstance(service, ip, port, cluster)) throw notFound('no matched ip found!', 21003);
     const id = instanceMetadataId(ip, port, cluster);
     const cur = this.metadata.getInstance(service, id) ?? { metadata: {} };
     const next: InstanceMetadata = {
@@ -347,7 +332,7 @@ export class NamingService {
   }
 
   instanceCount(): number {
-    return this.registry.instanceCount();
+    return this.catalog.instanceCount();
   }
 
   /**

@@ -32,9 +32,7 @@ export async function batchInstanceMetadata(
   mode: 'put' | 'delete',
   ephemeral: boolean,
 ): Promise<string[]> {
-  const svc = naming.registry.getService(service);
-  if (!svc) return [];
-  const all = naming.registry.instancesOf(svc).filter((i) => i.ephemeral === ephemeral);
+  const all = naming.catalog.publishedInstances(service).filter((i) => i.ephemeral === ephemeral);
   let chosen: Instance[];
   if (targets && targets.length > 0) {
     chosen = [];
@@ -51,7 +49,7 @@ export async function batchInstanceMetadata(
   const updated: string[] = [];
   for (const i of chosen) {
     const metaId = instanceMetadataId(i.ip, i.port, i.clusterName);
-    const cur = naming.metadata.getInstance(service, metaId);
+    const cur = naming.catalog.instanceOverride(service, metaId);
     const nextMeta: Record<string, string> = { ...(cur?.metadata ?? {}) };
     if (mode === 'put') Object.assign(nextMeta, metadata);
     else for (const k of Object.keys(metadata)) delete nextMeta[k];
@@ -81,11 +79,11 @@ export async function setPersistentInstanceHealth(
   port: number,
   healthy: boolean,
 ): Promise<void> {
-  const meta = naming.metadata.getService(service);
+  const meta = naming.catalog.serviceMetadata(service);
   const checker = meta?.clusters[cluster]?.healthChecker.type;
   if (checker !== 'NONE') {
     throw badRequest(`health check is still working, service: ${groupedName(service.group, service.name)}, cluster: ${cluster}`, 30000);
   }
-  const w = persistentHealthWrite(naming.registry, service, ip, port, healthy, cluster);
+  const w = persistentHealthWrite(naming.catalog, service, ip, port, healthy, cluster);
   if (w) await naming.store.write([w]);
 }

@@ -23,7 +23,7 @@ export const storeKeys = {
  * before the write applies, it stays deregistered.
  */
 export function persistentHealthWrite(
-  registry: Registry,
+  registry: Pick<Registry, 'getClient'>,
   service: ServiceKey,
   ip: string,
   port: number,

@@ -48,6 +48,13 @@ export interface PersistentStore {
    * effect: conditional writes on missing keys are dropped), then resolves.
    */
   write(batch: readonly StoreWrite[]): Promise<void>;
+  /**
+   * Read-your-writes across members: resolves once this member has applied every write that was
+   * acknowledged (by any member) before the call. Used before answering "not found" to a write
+   * that depends on another write made through another member (e.g. a role for a user just
+   * created elsewhere). Absent or a no-op for single-copy stores.
+   */
+  sync?(): Promise<void>;
   onApply(listener: ApplyListener): void;
   close(): Promise<void>;
 }

@@ -155,6 +155,7 @@ export class RaftStore implements PersistentStore {
       { timeoutMs: this.o.catchUpTimeoutMs, appliedIndex: this.host.node.log.applied },
       'raft: not caught up with the group (no leader reachable); serving the replayed state, refusing persistent writes until caught up',
     );
+    // Fire-and-forget: catchUp() catches and logs every failed attempt itself.
     void this.catchUpInBackground();
   }
 
@@ -188,6 +189,11 @@ export class RaftStore implements PersistentStore {
       }
     }
     return this.caughtUpFlag;
+  }
+
+  /** An empty barrier command through the normal write path, applied here: see PersistentStore.sync. */
+  async sync(): Promise<void> {
+    await this.submit(encodeCommand({ id: randomUUID(), batch: [] }), this.o.writeTimeoutMs);
   }
 
   private async catchUpInBackground(): Promise<void> {

@@ -271,6 +271,7 @@ export class RaftHost {
     // A Ready being processed: the loop takes whatever is ready next before it ends.
     if (this.processing || !this.node.hasReady()) return;
     this.processing = true;
+    // Fire-and-forget: loop() catches a storage failure itself (the host then stops taking part).
     void this.loop();
   }
 

@@ -31,27 +31,52 @@ export function isFresh(s: RaftStorage): boolean {
   return confState.voters.length === 0 && confState.learners.length === 0 && s.lastIndex() === 0 && s.snapshot().meta.index === 0;
 }
 
-/** RaftLogStore over MemoryRaftStorage: "durable" = kept in this object (survives a simulated crash of the host). */
-export class MemoryLogStore extends MemoryRaftStorage implements RaftLogStore {
-  persist(b: PersistBatch): Promise<void> {
-    if (b.snapshot) this.applySnapshot(b.snapshot);
-    this.append(b.entries);
-    if (b.hardState) this.setHardState(b.hardState);
-    return Promise.resolve();
+/**
+ * RaftLogStore over MemoryRaftStorage: "durable" = kept in this object (survives a simulated crash
+ * of the host). It wraps the storage rather than extending it, so that every write is
+ * asynchronous like DurableRaftStorage's: a failure is a rejected promise, never a synchronous
+ * throw (the host handles compaction failures only as rejections).
+ */
+export class MemoryLogStore implements RaftLogStore {
+  private readonly mem = new MemoryRaftStorage();
+
+  initialState(): ReturnType<RaftStorage['initialState']> {
+    return this.mem.initialState();
+  }
+  entries(lo: number, hi: number): Entry[] {
+    return this.mem.entries(lo, hi);
+  }
+  term(i: number): number {
+    return this.mem.term(i);
+  }
+  firstIndex(): number {
+    return this.mem.firstIndex();
+  }
+  lastIndex(): number {
+    return this.mem.lastIndex();
+  }
+  snapshot(): Snapshot {
+    return this.mem.snapshot();
+  }
+  /** Test set-up: the initial configuration, without a persist. */
+  setInitialConf(conf: ConfState): void {
+    this.mem.setInitialConf(conf);
   }
 
-  override compact(index: number, data: string, conf: ConfState): Promise<void> {
-    super.compact(index, data, conf);
-    return Promise.resolve();
+  async persist(b: PersistBatch): Promise<void> {
+    if (b.snapshot) this.mem.applySnapshot(b.snapshot);
+    this.mem.append(b.entries);
+    if (b.hardState) this.mem.setHardState(b.hardState);
   }
 
-  bootstrap(conf: ConfState): Promise<void> {
-    if (!isFresh(this)) return Promise.reject(new Error('raft storage: bootstrap of a non-empty storage'));
-    this.setInitialConf(conf);
-    return Promise.resolve();
+  async compact(index: number, data: string, conf: ConfState): Promise<void> {
+    this.mem.compact(index, data, conf);
   }
 
-  close(): Promise<void> {
-    return Promise.resolve();
+  async bootstrap(conf: ConfState): Promise<void> {
+    if (!isFresh(this)) throw new Error('raft storage: bootstrap of a non-empty storage');
+    this.mem.setInitialConf(conf);
   }
+
+  async close(): Promise<void> {}
 }

@@ -321,3 +321,38 @@ describe('auth service', () => {
     assert.equal(authKeys.role('a"b', 'c'), '["a\\"b","c"]');
   });
 });
+
+/** A member's store that has not yet applied writes acknowledged through another member. */
+class LaggingStore extends MemoryStore {
+  readonly elsewhere: StoreWrite[][] = [];
+  syncs = 0;
+  async sync(): Promise<void> {
+    this.syncs++;
+    for (const b of this.elsewhere.splice(0)) await super.write(b);
+  }
+}
+
+describe('management writes read their dependencies across members (issue 11 defect 6)', () => {
+  test('a role for a user, and a permission for a role, just created through another member are found after a sync', async () => {
+    const store = new LaggingStore();
+    const auth = new AuthService({ store, clock: new ManualClock(), log: silentLogger(), enabled: true, tokenTtlSeconds: 18000, secretKey: SECRET_B64, bcryptCost: 4 });
+    store.onApply((b) => auth.apply(b));
+    try {
+      // The user was created on another member: acknowledged there, not yet applied here.
+      store.elsewhere.push([{ table: 'user', key: authKeys.user('crashuser'), value: { password: 'x' } }]);
+      await auth.addRole('crashrole', 'crashuser');
+      assert.equal(store.syncs, 1, 'the missing user made the member catch up once');
+      store.elsewhere.push([{ table: 'role', key: authKeys.role('other', 'crashuser'), value: {} }]);
+      await auth.addPermission('other', 'ns:*:*', 'rw');
+      assert.equal(store.syncs, 2);
+      // Found locally: no sync.
+      await auth.addPermission('crashrole', 'ns:*:*', 'r');
+      assert.equal(store.syncs, 2);
+      // Missing everywhere: still refused, after one sync.
+      await assert.rejects(auth.addRole('r2', 'nobody'), /user 'nobody' not found!/);
+      assert.equal(store.syncs, 3);
+    } finally {
+      await auth.close();
+    }
+  });
+});

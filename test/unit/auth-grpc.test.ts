@@ -10,7 +10,7 @@ import { NacosError } from '../../src/core/errors.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { MemoryStore } from '../../src/persistence/memory-store.js';
 import { grpcAuthorizer } from '../../src/transport/grpc/authorizer.js';
-import { okResponse } from '../../src/transport/grpc/codec.js';
+import { okResponse } from '../../src/wire/codec.js';
 import { namingHandlers } from '../../src/transport/grpc/naming-handlers.js';
 import { grpcResource } from '../../src/transport/grpc/naming-scope.js';
 import { ProbeClient } from '../../src/transport/grpc/probe-client.js';
@@ -150,13 +150,13 @@ test('ServiceList is checked on the group it lists, not on a serviceName it igno
   assert.deepEqual(h.handled, ['ServiceQueryRequest', 'ServiceListRequest']);
 });
 
-test('the handlers resolve the key the hook checks; a grouped name is refused with the parameter checker off too', () => {
+test('the handlers resolve the key the hook checks; a grouped name is refused with the parameter checker off too', async () => {
   const h = createHttpContext({ properties: { 'nacos.core.param.check.enabled': 'false' } });
   const handlers = namingHandlers(h.ctx);
   const hc = { connectionId: 'c1', clientIp: '127.0.0.1', remoteAddress: '127.0.0.1:1', appName: 'a', clientVersion: 'v' };
   const body = { ...INSTANCE, namespace: ' dev ', groupName: ' G ', serviceName: ' svc ' };
   assert.deepEqual(grpcResource('service', body), { namespace: 'dev', group: 'G', name: 'svc' });
-  handlers['InstanceRequest']!(body, hc);
+  await handlers['InstanceRequest']!(body, hc);
   assert.deepEqual([...h.registry.allServices()].map((s) => s.key), [{ namespace: 'dev', group: 'G', name: 'svc' }]);
   // Before: the checker off, `SECRET@@svc` became a service of that literal name in groupName's group.
   const before = h.snapshot();

@@ -108,3 +108,42 @@ test('operator endpoint: GET shows the drain state; POST drains only when enable
     await Promise.all([off.close(), on.close()]);
   }
 });
+
+test('drain-and-exit without an exit hook: a failing stop is logged, not left as an unhandled rejection', async () => {
+  const { mkdtempSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { Config } = await import('../../src/config/config.js');
+  const { silentLogger } = await import('../../src/observability/logger.js');
+  const { NomenServer } = await import('../../src/server.js');
+  const { freeNomenPort } = await import('./helpers/ports.js');
+  const port = await freeNomenPort();
+  const config = Config.from([
+    { source: 'test', values: { 'nacos.server.main.port': String(port), 'nomen.server.host': '127.0.0.1', 'nomen.data.dir': mkdtempSync(join(tmpdir(), 'nomen-drain-')) } },
+  ]);
+  const server = new NomenServer(config, silentLogger());
+  await server.start();
+  // The last step of stop() fails (after really closing, so nothing is left running).
+  const close = server.auth.close.bind(server.auth);
+  let closed = false;
+  server.auth.close = async () => {
+    await close();
+    closed = true;
+    throw new Error('close failed');
+  };
+  const unhandled: unknown[] = [];
+  const onUnhandled = (e: unknown): void => {
+    unhandled.push(e);
+  };
+  process.on('unhandledRejection', onUnhandled);
+  try {
+    server.requestDrainAndExit();
+    for (let i = 0; i < 500 && !closed; i++) await new Promise<void>((r) => setTimeout(r, 10));
+    assert.ok(closed, 'stop ran');
+    // Let the rejection reach the process, if nobody handles it.
+    for (let i = 0; i < 5; i++) await new Promise<void>((r) => setImmediate(r));
+    assert.deepEqual(unhandled, []);
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
+  }
+});

@@ -13,8 +13,8 @@ import {
   serverRequestJson,
   typedFailure,
   withResponseDefaults,
-} from '../../src/transport/grpc/codec.js';
-import { loadNacosPackageDefinition, nacosMethodDefinitions } from '../../src/transport/grpc/proto.js';
+} from '../../src/wire/codec.js';
+import { loadNacosPackageDefinition, nacosMethodDefinitions } from '../../src/wire/proto.js';
 import { parseBody, readAck, readSetup } from '../../src/transport/grpc/validation.js';
 
 test('proto loads with the services at the package root (no package statement)', () => {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { ManualClock } from '../../src/core/clock.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { ClientDetector } from '../../src/transport/grpc/client-detector.js';
-import type { WirePayload } from '../../src/transport/grpc/codec.js';
+import type { WirePayload } from '../../src/wire/codec.js';
 import { ConnectionRegistry, type Connection, type SetupInfo, type StreamSink } from '../../src/transport/grpc/connections.js';
 import { PushError } from '../../src/transport/grpc/push-error.js';
 

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { encode } from '../../src/transport/grpc/codec.js';
-import { nacosMethodDefinitions, sdkServiceDefinitions, UndecodablePayload } from '../../src/transport/grpc/proto.js';
-import { decodePayload, encodePayload, encodeWirePayload, InboundEnvelope, WireError } from '../../src/transport/grpc/wire.js';
+import { encode } from '../../src/wire/codec.js';
+import { nacosMethodDefinitions, sdkServiceDefinitions, UndecodablePayload } from '../../src/wire/proto.js';
+import { decodePayload, encodePayload, encodeWirePayload, InboundEnvelope, WireError } from '../../src/wire/protobuf.js';
 
 const pl = () => nacosMethodDefinitions().request;
 

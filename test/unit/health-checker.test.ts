@@ -4,6 +4,7 @@ import type { ClusterMetadata } from '../../src/core/metadata.js';
 import type { ServiceKey } from '../../src/core/names.js';
 import { HealthCheckEngine, type HealthCheckConfig } from '../../src/health/health-checker.js';
 import { parseCheckHeaders, verdictOf, type ProbeResult, type ProbeTarget, type Prober } from '../../src/health/probe.js';
+import { checkedInstances } from '../../src/naming/health-source.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { namingFixture } from './helpers/naming-fixture.js';
 
@@ -30,9 +31,7 @@ function setup(opts: { responsible?: () => boolean; enabled?: () => boolean; cfg
   const prober = new FakeProber(() => f.clock.now());
   const engine = new HealthCheckEngine(
     {
-      registry: f.registry,
-      metadata: f.metadata,
-      store: f.store,
+      instances: checkedInstances(f.registry, f.metadata, f.store),
       prober,
       clock: f.clock,
       log: silentLogger(),

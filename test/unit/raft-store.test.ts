@@ -13,6 +13,7 @@ import { encodeCommand } from '../../src/persistence/kv-state-machine.js';
 import type { StoreWrite } from '../../src/persistence/persistent-store.js';
 import { NO_LEADER_MESSAGE, NotLeaderError, RaftStore, type RaftPeerLink } from '../../src/persistence/raft-store.js';
 import { MemoryLogStore } from '../../src/raft/log-store.js';
+import { UnavailableError } from '../../src/raft/storage.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -442,5 +443,24 @@ describe('RaftStore: a write the state machine will not apply (issue 11 defect 5
     await assert.rejects(pending, (e: unknown) => e instanceof NacosError && e.status === 500 && /not applied/.test(e.message));
     assert.deepEqual(rows(s), { 'instance/good': 2 });
     await s.close();
+  });
+});
+
+describe('MemoryLogStore', () => {
+  it('reports a failed write as a rejected promise, never a synchronous throw (like DurableRaftStorage)', async () => {
+    // The host handles a compaction failure only as a rejection; a synchronous throw escaped its
+    // loop and left it "compacting" for good.
+    const s = new MemoryLogStore();
+    let compact: Promise<void> | undefined;
+    assert.doesNotThrow(() => {
+      compact = s.compact(5, 'image', { voters: ['a'], learners: [] });
+    });
+    await assert.rejects(compact!, UnavailableError);
+    await s.bootstrap({ voters: ['a'], learners: [] });
+    let again: Promise<void> | undefined;
+    assert.doesNotThrow(() => {
+      again = s.bootstrap({ voters: ['a'], learners: [] });
+    });
+    await assert.rejects(again!, /bootstrap of a non-empty storage/);
   });
 });

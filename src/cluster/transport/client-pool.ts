@@ -9,8 +9,8 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { parseMemberAddress } from '../member-address.js';
-import { decode, encode, ERROR_RESPONSE_TYPE, RESULT_SUCCESS, type WirePayload } from '../../transport/grpc/codec.js';
-import { nacosMethodDefinitions } from '../../transport/grpc/proto.js';
+import { decode, encode, ERROR_RESPONSE_TYPE, RESULT_SUCCESS, type WirePayload } from '../../wire/codec.js';
+import { nacosMethodDefinitions } from '../../wire/proto.js';
 import { ClusterRequestError, fromGrpcError } from './errors.js';
 import { channelCredentials, type ClusterTlsMaterial } from './tls.js';
 

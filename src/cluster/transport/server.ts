@@ -20,8 +20,8 @@ import {
   withResponseDefaults,
   type TypedMessage,
   type WirePayload,
-} from '../../transport/grpc/codec.js';
-import { sdkServiceDefinitions, UndecodablePayload } from '../../transport/grpc/proto.js';
+} from '../../wire/codec.js';
+import { sdkServiceDefinitions, UndecodablePayload } from '../../wire/proto.js';
 import type { ClusterAuthenticator } from './auth.js';
 import { serverCredentials, type ClusterTlsMaterial } from './tls.js';
 

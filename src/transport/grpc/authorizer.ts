@@ -16,7 +16,7 @@ import type { NamingResource } from '../../auth/permissions.js';
 import { NacosError } from '../../core/errors.js';
 import { grpcResource, NAMING_ACCESS } from './naming-scope.js';
 import type { RequestAuthorizer } from './sdk-server.js';
-import type { TypedMessage } from './codec.js';
+import type { TypedMessage } from '../../wire/codec.js';
 
 export function grpcAuthorizer(auth: AuthService, responseTypeOf: (requestType: string) => string): RequestAuthorizer {
   const refuse = (type: string, errorCode: number, message: string): TypedMessage => ({

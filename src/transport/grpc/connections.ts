@@ -9,7 +9,7 @@
  */
 import type { Clock, TimerHandle } from '../../core/clock.js';
 import type { Logger } from '../../observability/logger.js';
-import type { OutboundPayload } from './codec.js';
+import type { OutboundPayload } from '../../wire/codec.js';
 import { PushError } from './push-error.js';
 
 /** What the naming layer sees of a connection. Live view: fields change as the connection lives. */

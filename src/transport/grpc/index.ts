@@ -20,4 +20,4 @@ export {
   type TypedMessage,
   type ResponseFields,
   type WirePayload,
-} from './codec.js';
+} from '../../wire/codec.js';

@@ -14,7 +14,7 @@ import type { InstanceInput } from '../../naming/instance-input.js';
 import type { PushSink } from '../../naming/push-engine.js';
 import { serviceInfoChunks, type RenderedServiceInfo } from '../../naming/service-info-view.js';
 import type { Subscriber } from '../../naming/subscriptions.js';
-import { fixedReply, JsonChunks } from './codec.js';
+import { fixedReply, JsonChunks } from '../../wire/codec.js';
 import { grpcGroupScope, grpcServiceKey } from './naming-scope.js';
 import { parseBody } from './validation.js';
 
@@ -219,7 +219,7 @@ export function namingHandlers(ctx: AppContext): Record<string, NamingHandler> {
       const chars = ctx.config.bool('nacos.core.param.check.enabled');
       const err = checkNamespaceId(namespace, chars) ?? checkGroup(group, chars);
       if (err) throw badRequest(`Param check invalid:${err}`);
-      const { count, names } = naming.listServices(namespace, group, b.pageNo ?? 1, b.pageSize ?? 10);
+      const { count, names } = naming.catalog.listServices(namespace, group, b.pageNo ?? 1, b.pageSize ?? 10);
       return { type: 'ServiceListResponse', body: ok({ count, serviceNames: names }) };
     },
   };

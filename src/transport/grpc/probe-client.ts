@@ -4,8 +4,8 @@
  * protocol with it step by step. The server does not use it.
  */
 import * as grpc from '@grpc/grpc-js';
-import { decode, encode, type Decoded, type EncodeOptions } from './codec.js';
-import { nacosMethodDefinitions } from './proto.js';
+import { decode, encode, type Decoded, type EncodeOptions } from '../../wire/codec.js';
+import { nacosMethodDefinitions } from '../../wire/proto.js';
 
 export type ProbeMessage = Decoded;
 

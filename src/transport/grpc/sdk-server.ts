@@ -30,12 +30,12 @@ import {
   type Decoded,
   type OutboundPayload,
   type TypedMessage,
-} from './codec.js';
+} from '../../wire/codec.js';
 import { ConnectionRegistry, type Connection, type ConnectionInfo, type ConnectionListener, type StreamSink } from './connections.js';
-import { sdkServiceDefinitions, UndecodablePayload, type InboundMessage } from './proto.js';
+import { sdkServiceDefinitions, UndecodablePayload, type InboundMessage } from '../../wire/proto.js';
 import { PushError } from './push-error.js';
 import { readAck, readSetup } from './validation.js';
-import { encodePayload } from './wire.js';
+import { encodePayload } from '../../wire/protobuf.js';
 
 export type HandlerResult = TypedMessage;
 

@@ -1,13 +1,12 @@
 /**
  * Instance operations shared by the v1, v2 and v3 routes: validation that must happen before a
- * write, the read helpers, and the v1 UDP-subscription side effect of `instance/list`.
+ * write, the heartbeat, and the v1 UDP-subscription side effect of `instance/list`. Reads go to
+ * `naming/catalog.ts`.
  */
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { ipPortClientId } from '../../core/client.js';
-import { notFound } from '../../core/errors.js';
-import type { Instance } from '../../core/instance.js';
-import { DEFAULT_CLUSTER, groupedName, serviceKeyId, type ServiceKey } from '../../core/names.js';
+import { DEFAULT_CLUSTER, serviceKeyId, type ServiceKey } from '../../core/names.js';
 import { buildInstance } from '../../naming/instance-input.js';
 import { LimitExceededError } from '../../naming/limits.js';
 import type { BeatInput, BeatResult } from '../../naming/naming-service.js';
@@ -40,30 +39,6 @@ export async function updateInstance(deps: HttpDeps, service: ServiceKey, f: Ins
     enabled: inst.enabled,
     metadata: { ...inst.metadata },
   });
-}
-
-/** All published instances of a service with operator overlays (enabled or not). */
-export function allInstances(deps: HttpDeps, service: ServiceKey): readonly Instance[] {
-  const { registry, metadata } = deps.ctx.naming;
-  const svc = registry.getService(service);
-  return svc ? metadata.overlay(service, registry.instancesOf(svc)) : [];
-}
-
-/** Nacos `getInstance0`: 404 `no ips found ...` for an empty service, `no matched ip found!` otherwise. */
-export function findInstanceOr404(deps: HttpDeps, service: ServiceKey, cluster: string, ip: string, port: number): Instance {
-  const all = allInstances(deps, service);
-  if (all.length === 0) throw notFound(`no ips found for cluster ${cluster} in service ${groupedName(service.group, service.name)}`);
-  const hit = all.find((i) => i.clusterName === cluster && i.ip === ip && i.port === port);
-  if (!hit) throw notFound('no matched ip found!');
-  return hit;
-}
-
-/** `ip:port_<healthy>` for every instance (v1/v2 `instance/statuses`). */
-export function instanceStatuses(deps: HttpDeps, service: ServiceKey): string[] {
-  if (!deps.ctx.naming.registry.getService(service)) {
-    throw notFound(`service: ${groupedName(service.group, service.name)} not found.`);
-  }
-  return allInstances(deps, service).map((i) => `${i.ip}:${i.port}_${i.healthy}`);
 }
 
 /** The request's source address as an IPv4 literal (`::ffff:` stripped, `::1` as loopback). */

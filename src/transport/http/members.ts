@@ -57,3 +57,28 @@ export function selfMember(ctx: AppContext): Member {
 export function selfMembers(ctx: AppContext): MemberSource {
   return () => [selfMember(ctx)];
 }
+
+/** A cluster member as the membership layer tracks it (src/cluster/member-manager.ts). */
+export interface TrackedMember {
+  readonly ip: string;
+  readonly port: number;
+  readonly address: string;
+  readonly state: MemberState;
+  readonly failAccessCnt: number;
+  readonly extendInfo: Readonly<Record<string, string | number | boolean>>;
+  readonly lastRefreshTime: number;
+}
+
+/** The core APIs' Member shape for a cluster member; `own`: this member's self description, else {}. */
+export function clusterMember(ctx: AppContext, m: TrackedMember, own: Record<string, string | number | boolean>): Member {
+  const base = selfMember(ctx);
+  return {
+    ...base,
+    ip: m.ip,
+    port: m.port,
+    address: m.address,
+    state: m.state,
+    failAccessCnt: m.failAccessCnt,
+    extendInfo: { ...base.extendInfo, ...m.extendInfo, ...own, lastRefreshTime: m.lastRefreshTime, raftPort: String(m.port - 1000) },
+  };
+}

@@ -1,55 +1,14 @@
 /**
- * Read models of services for the admin/console APIs (docs/protocol/http.md §1.9, §1.10, §2, §3.2):
- * service metadata with defaults, cluster views, the catalog row (ServiceView) and service detail.
+ * JSON shapes of services for the admin/console APIs (docs/protocol/http.md §1.9, §1.10, §2, §3.2):
+ * the catalog row (ServiceView), service detail, selector and health-checker JSON, and the parsing
+ * of the `selector` / `healthChecker` parameters. The facts come from `naming/catalog.ts`.
  */
 import { badRequest } from '../../core/errors.js';
 import { toInstanceJson, type Instance, type InstanceJson } from '../../core/instance.js';
-import {
-  defaultClusterMetadata,
-  defaultServiceMetadata,
-  type ClusterMetadata,
-  type HealthChecker,
-  type Selector,
-  type ServiceMetadata,
-} from '../../core/metadata.js';
-import { groupedName, type ServiceKey } from '../../core/names.js';
-import type { ServiceState } from '../../core/registry.js';
+import type { HealthChecker, Selector } from '../../core/metadata.js';
+import { groupedName } from '../../core/names.js';
+import { clusterMeta, clusterNames, triggerFlag, type ServiceFacts } from '../../naming/catalog.js';
 import { rangedDouble } from './fields.js';
-import { allInstances } from './instance-ops.js';
-import type { HttpDeps } from './kit.js';
-
-export interface ServiceFacts {
-  key: ServiceKey;
-  state: ServiceState | undefined;
-  /** The stored metadata, or defaults when the service was only auto-created by registration. */
-  meta: ServiceMetadata;
-  hasMetadata: boolean;
-  instances: readonly Instance[];
-}
-
-/** The service as known from the registry and/or its metadata; undefined when neither exists. */
-export function serviceFacts(deps: HttpDeps, key: ServiceKey): ServiceFacts | undefined {
-  const { registry, metadata } = deps.ctx.naming;
-  const state = registry.getService(key);
-  const stored = metadata.getService(key);
-  if (!state && !stored) return undefined;
-  return {
-    key,
-    state,
-    meta: stored ?? defaultServiceMetadata(state?.ephemeral ?? true),
-    hasMetadata: stored !== undefined,
-    instances: state ? allInstances(deps, key) : [],
-  };
-}
-
-/** Clusters shown for a service: those that currently hold instances (docs/protocol/persistent.md §4.2). */
-export function clusterNames(f: ServiceFacts): string[] {
-  return [...new Set(f.instances.map((i) => i.clusterName))].sort();
-}
-
-export function clusterMeta(f: ServiceFacts, cluster: string): ClusterMetadata {
-  return f.meta.clusters[cluster] ?? defaultClusterMetadata();
-}
 
 /** Health checker JSON the way Nacos' polymorphic type serialises it. */
 export function checkerJson(c: HealthChecker): Record<string, unknown> {
@@ -71,14 +30,6 @@ export function instancesJson(f: ServiceFacts, list: readonly Instance[]): Insta
   return list.map((i) => toInstanceJson(i, g));
 }
 
-/** `triggerFlag`: healthy/total <= protectThreshold (as a string, like Nacos). */
-function triggerFlag(f: ServiceFacts): string {
-  const total = f.instances.length;
-  if (total === 0) return 'false';
-  const healthy = f.instances.filter((i) => i.healthy).length;
-  return String(healthy / total <= Math.max(f.meta.protectThreshold, 0));
-}
-
 /** A catalog row (ServiceView). */
 export function serviceView(f: ServiceFacts): Record<string, unknown> {
   return {
@@ -87,7 +38,8 @@ export function serviceView(f: ServiceFacts): Record<string, unknown> {
     clusterCount: clusterNames(f).length,
     ipCount: f.instances.length,
     healthyInstanceCount: f.instances.filter((i) => i.healthy).length,
-    triggerFlag: triggerFlag(f),
+    // A string, like Nacos (docs/protocol/persistent.md §5).
+    triggerFlag: String(triggerFlag(f)),
   };
 }
 
@@ -118,23 +70,6 @@ export function serviceDetail(f: ServiceFacts, namespaceKey: 'namespace' | 'name
     selector: selectorJson(f.meta.selector),
     ephemeral: f.meta.ephemeral,
   };
-}
-
-/** All services of a namespace (sorted by group, then name). */
-export function servicesOf(deps: HttpDeps, namespace: string): ServiceKey[] {
-  const keys: ServiceKey[] = [];
-  for (const s of deps.ctx.naming.registry.allServices()) if (s.key.namespace === namespace) keys.push(s.key);
-  return keys.sort((a, b) => (a.group === b.group ? cmp(a.name, b.name) : cmp(a.group, b.group)));
-}
-
-function cmp(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/** One 1-based page of a list. */
-export function page<T>(list: readonly T[], pageNo: number, pageSize: number): T[] {
-  const start = Math.max(0, (pageNo - 1) * pageSize);
-  return list.slice(start, start + Math.max(0, pageSize));
 }
 
 /**

@@ -9,7 +9,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import { join } from 'node:path';
 import { REPO_ROOT } from './server.js';
 
-const PROTO = join(REPO_ROOT, 'src', 'transport', 'grpc', 'proto', 'nacos_grpc_service.proto');
+const PROTO = join(REPO_ROOT, 'src', 'wire', 'proto', 'nacos_grpc_service.proto');
 
 interface WirePayload {
   metadata?: { type?: string; clientIp?: string; headers?: Record<string, string> } | null;

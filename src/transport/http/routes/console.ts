@@ -102,6 +102,7 @@ export function consoleRoutes(app: FastifyInstance, deps: HttpDeps, dir: string 
   app.get('/nacos/index.html', index);
   if (built) {
     // Hashed file names: safe to cache for a year. Unknown files fall through to the 404 handler.
+    // Not awaited: fastify loads plugins in order and reports a failure from ready()/listen().
     void app.register(fastifyStatic, {
       root: join(dir, 'assets'),
       prefix: '/nacos/assets/',
@@ -110,7 +111,7 @@ export function consoleRoutes(app: FastifyInstance, deps: HttpDeps, dir: string 
       maxAge: '365d',
       immutable: true,
       setHeaders: (reply) => {
-        void reply.headers(CONSOLE_HEADERS);
+        void reply.headers(CONSOLE_HEADERS); // returns the (thenable) reply, not a pending promise
       },
     });
   }

@@ -6,16 +6,7 @@ import { batchInstanceMetadata, type InstanceRef } from '../../../naming/operato
 import { invalid, javaBoolOr, intOr, metadataField, optDouble, optLenientBool, optStr, parseParams, reqInt, reqStr, strOr } from '../fields.js';
 import { instanceForm, serviceV1 } from '../instance-form.js';
 import { parseInstanceRefs } from '../instance-refs.js';
-import {
-  beatFromParams,
-  beatJson,
-  deregisterInstance,
-  findInstanceOr404,
-  instanceStatuses,
-  registerInstance,
-  subscribeFromList,
-  updateInstance,
-} from '../instance-ops.js';
+import { beatFromParams, beatJson, deregisterInstance, registerInstance, subscribeFromList, updateInstance } from '../instance-ops.js';
 import { ANY_METHOD, namingParams, sendJson, sendRawJson, sendServiceInfo, sendText, type HttpDeps } from '../kit.js';
 import { splitGroupedStrict } from '../../../core/service-key.js';
 import { parseMetadata } from '../params.js';
@@ -109,7 +100,7 @@ export function v1InstanceRoutes(app: FastifyInstance, deps: HttpDeps): void {
     const p = namingParams(deps, req);
     const service = serviceV1(p);
     const f = parseParams(DetailSchema, p);
-    const i = findInstanceOr404(deps, service, f.clusterName, f.ip, f.port);
+    const i = deps.ctx.naming.catalog.instanceOr404(service, f.clusterName, f.ip, f.port);
     return sendJson(reply, {
       service: groupedName(service.group, service.name),
       ip: i.ip,
@@ -143,7 +134,7 @@ export function v1InstanceRoutes(app: FastifyInstance, deps: HttpDeps): void {
     handler: async (req, reply) => {
       const p = namingParams(deps, req);
       const { key } = parseParams(z.object({ key: reqStr('key') }), p);
-      return sendJson(reply, { ips: instanceStatuses(deps, statusesKey(key)) });
+      return sendJson(reply, { ips: deps.ctx.naming.catalog.instanceStatuses(statusesKey(key)) });
     },
   });
 

@@ -30,7 +30,7 @@ export function metrics(ctx: AppContext, onlyStatus: boolean): Record<string, un
   const load = loadavg()[0] ?? 0;
   return {
     status,
-    serviceCount: n.registry.serviceCount(),
+    serviceCount: n.catalog.serviceCount(),
     instanceCount: instances,
     subscribeCount: n.subscriptions.count(),
     responsibleInstanceCount: instances,
@@ -118,7 +118,7 @@ export function v1OperatorRoutes(app: FastifyInstance, deps: HttpDeps): void {
     url: `${V1}/health/server`,
     handler: async (_req, reply) =>
       sendJson(reply, {
-        msg: `Hello! I am Nacos-Naming and healthy! total services: ${ctx.naming.registry.serviceCount()}, local port:${ctx.member.port}`,
+        msg: `Hello! I am Nacos-Naming and healthy! total services: ${ctx.naming.catalog.serviceCount()}, local port:${ctx.member.port}`,
       }),
   });
 

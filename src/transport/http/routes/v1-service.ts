@@ -7,19 +7,15 @@ import { intOr, javaBoolOr, metadataField, optStr, parseParams, rangedInt, reqIn
 import { serviceV1 } from '../instance-form.js';
 import { ANY_METHOD, namingParams, sendJson, sendRestResult, sendText, type HttpDeps } from '../kit.js';
 import { groupScope, namespaceScope, namespacesScope } from '../naming-scope.js';
+import { clusterMeta, clusterNames, page } from '../../../naming/catalog.js';
 import {
   checkerJson,
-  clusterMeta,
-  clusterNames,
   instancesJson,
-  page,
   parseHealthChecker,
   parseSelector,
   protectThresholdField,
   selectorJson,
   serviceDetail,
-  serviceFacts,
-  servicesOf,
   serviceView,
 } from '../service-views.js';
 
@@ -49,6 +45,7 @@ const ClusterSchema = z.object({
 
 export function v1ServiceRoutes(app: FastifyInstance, deps: HttpDeps): void {
   const naming = deps.ctx.naming;
+  const catalog = naming.catalog;
 
   app.post(`${V1}/service`, async (req, reply) => {
     const p = namingParams(deps, req);
@@ -78,7 +75,7 @@ export function v1ServiceRoutes(app: FastifyInstance, deps: HttpDeps): void {
 
   app.get(`${V1}/service`, async (req, reply) => {
     const service = serviceV1(namingParams(deps, req));
-    const f = serviceFacts(deps, service);
+    const f = catalog.serviceFacts(service);
     if (!f) throw badRequest(`service not found, namespace: ${service.namespace}, serviceName: ${groupedName(service.group, service.name)}`, 21008);
     return sendJson(reply, {
       namespaceId: service.namespace,
@@ -98,7 +95,7 @@ export function v1ServiceRoutes(app: FastifyInstance, deps: HttpDeps): void {
     const p = namingParams(deps, req);
     const f = parseParams(ListSchema, p);
     const { namespace, group } = groupScope(p);
-    const r = naming.listServices(namespace, group, f.pageNo, f.pageSize);
+    const r = catalog.listServices(namespace, group, f.pageNo, f.pageSize);
     return sendJson(reply, { count: r.count, doms: r.names });
   });
 
@@ -111,11 +108,11 @@ export function v1ServiceRoutes(app: FastifyInstance, deps: HttpDeps): void {
       const p = namingParams(deps, req);
       const f = parseParams(NamesSchema, p);
       const only = namespacesScope(p);
-      const namespaces = only !== undefined ? [only] : [...naming.registry.namespaces()].sort();
+      const namespaces = only !== undefined ? [only] : catalog.namespaces();
       const services: Record<string, string[]> = {};
       let count = 0;
       for (const ns of namespaces) {
-        const names = servicesOf(deps, ns)
+        const names = catalog.servicesOf(ns)
           .map((k) => groupedName(k.group, k.name))
           .filter((g) => g.includes(f.expr));
         services[ns] = names;
@@ -137,7 +134,7 @@ export function v1ServiceRoutes(app: FastifyInstance, deps: HttpDeps): void {
 
   app.get(`${V1}/catalog/service`, async (req, reply) => {
     const service = serviceV1(namingParams(deps, req));
-    const f = serviceFacts(deps, service);
+    const f = catalog.serviceFacts(service);
     if (!f) throw notFound(`service ${groupedName(service.group, service.name)} is not found!`);
     return sendJson(reply, {
       service: {
@@ -169,8 +166,8 @@ export function v1ServiceRoutes(app: FastifyInstance, deps: HttpDeps): void {
       const p = namingParams(deps, req);
       const service = serviceV1(p);
       const q = parseParams(CatalogInstancesSchema, p);
-      const f = serviceFacts(deps, service);
-      if (!f?.state) throw notFound(`service ${groupedName(service.group, service.name)} is not found!`);
+      const f = catalog.serviceFacts(service);
+      if (!f?.registered) throw notFound(`service ${groupedName(service.group, service.name)} is not found!`);
       if (!clusterNames(f).includes(q.clusterName)) throw notFound(`cluster ${q.clusterName} is not found!`);
       const list = f.instances.filter((i) => i.clusterName === q.clusterName);
       return sendJson(reply, { list: instancesJson(f, page(list, q.pageNo, q.pageSize)), count: list.length });
@@ -181,11 +178,7 @@ export function v1ServiceRoutes(app: FastifyInstance, deps: HttpDeps): void {
     const p = namingParams(deps, req);
     const q = parseParams(CatalogServicesSchema, p);
     const namespace = namespaceScope(p);
-    const facts = servicesOf(deps, namespace)
-      .filter((k) => k.name.includes(q.serviceNameParam) && k.group.includes(q.groupNameParam))
-      .map((k) => serviceFacts(deps, k))
-      .filter((f) => f !== undefined)
-      .filter((f) => !q.hasIpCount || f.instances.length > 0);
+    const facts = catalog.findServices(namespace, { nameContains: q.serviceNameParam, groupContains: q.groupNameParam, withInstancesOnly: q.hasIpCount });
     if (q.withInstances) return sendJson(reply, page(facts, q.pageNo, q.pageSize).map((f) => serviceDetail(f)));
     return sendJson(reply, { count: facts.length, serviceList: page(facts, q.pageNo, q.pageSize).map(serviceView) });
   });

@@ -95,14 +95,10 @@ export function v2ClientRoutes(app: FastifyInstance, deps: HttpDeps): void {
 
   app.get(`${V2}/client/service/publisher/list`, async (req, reply) => {
     const { service, f } = serviceOf(namingParams(deps, req));
-    const svc = naming.registry.getService(service);
     const out = [];
-    for (const cid of svc?.publishers ?? []) {
-      const c = naming.registry.getClient(cid);
-      const rec = c?.publishes.get(serviceKeyId(service));
-      if (!c || !rec) continue;
-      if (f.ephemeral !== undefined && c.ephemeral !== f.ephemeral) continue;
-      for (const i of rec.instances) if (matches(i.ip, i.port, f)) out.push({ clientId: cid, ip: i.ip, port: i.port });
+    for (const pub of naming.catalog.publishers(service)) {
+      if (f.ephemeral !== undefined && pub.ephemeral !== f.ephemeral) continue;
+      for (const i of pub.instances) if (matches(i.ip, i.port, f)) out.push({ clientId: pub.clientId, ip: i.ip, port: i.port });
     }
     return sendResult(reply, out);
   });

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { badRequest } from '../../../core/errors.js';
 import { toInstanceJson } from '../../../core/instance.js';
 import { DEFAULT_CLUSTER, groupedName } from '../../../core/names.js';
+import { page } from '../../../naming/catalog.js';
 import { batchInstanceMetadata, setPersistentInstanceHealth } from '../../../naming/operator-ops.js';
 import { MissingParamError } from '../errors.js';
 import {
@@ -25,21 +26,11 @@ import {
   lenientBoolOr,
 } from '../fields.js';
 import { instanceForm, serviceV1, serviceV2 } from '../instance-form.js';
-import {
-  allInstances,
-  beatFromParams,
-  beatJson,
-  deregisterInstance,
-  findInstanceOr404,
-  instanceStatuses,
-  registerInstance,
-  subscribeFromList,
-  updateInstance,
-} from '../instance-ops.js';
+import { beatFromParams, beatJson, deregisterInstance, registerInstance, subscribeFromList, updateInstance } from '../instance-ops.js';
 import { ANY_METHOD, namingParams, paramsOf, sendRawJson, sendResult, sendServiceInfo, sendText, type HttpDeps } from '../kit.js';
 import { groupScope } from '../naming-scope.js';
 import { lenientBool } from '../params.js';
-import { page, parseSelector, protectThresholdField, serviceDetail, serviceFacts } from '../service-views.js';
+import { parseSelector, protectThresholdField, serviceDetail } from '../service-views.js';
 import { switchDomain, updateSwitch } from '../switches.js';
 import { v2ClientRoutes } from './v2-clients.js';
 import { metrics } from './v1-operator.js';
@@ -124,7 +115,7 @@ export function v2NamingRoutes(app: FastifyInstance, deps: HttpDeps): void {
     const p = namingParams(deps, req);
     const service = serviceV2(p);
     const f = parseParams(DetailSchema, p);
-    const i = findInstanceOr404(deps, service, f.clusterName, f.ip, f.port);
+    const i = naming.catalog.instanceOr404(service, f.clusterName, f.ip, f.port);
     return sendResult(reply, {
       serviceName: groupedName(service.group, service.name),
       ip: i.ip,
@@ -150,7 +141,7 @@ export function v2NamingRoutes(app: FastifyInstance, deps: HttpDeps): void {
     handler: async (req, reply) => {
       const key = (req.params as { key?: string }).key ?? '';
       if (key.trim() === '') throw new MissingParamError('key');
-      return sendRawJson(reply, JSON.stringify({ ips: instanceStatuses(deps, statusesKey(key.trim())) }));
+      return sendRawJson(reply, JSON.stringify({ ips: naming.catalog.instanceStatuses(statusesKey(key.trim())) }));
     },
   });
 
@@ -179,7 +170,7 @@ export function v2NamingRoutes(app: FastifyInstance, deps: HttpDeps): void {
 
   app.get(`${V2}/service`, async (req, reply) => {
     const service = serviceV2(namingParams(deps, req));
-    const f = serviceFacts(deps, service);
+    const f = naming.catalog.serviceFacts(service);
     if (!f) throw badRequest(`service not found, namespace: ${service.namespace}, serviceName: ${groupedName(service.group, service.name)}`, 21008);
     return sendResult(reply, serviceDetail(f));
   });
@@ -188,7 +179,7 @@ export function v2NamingRoutes(app: FastifyInstance, deps: HttpDeps): void {
     const p = namingParams(deps, req);
     const f = parseParams(ServiceListSchema, p);
     const { namespace, group } = groupScope(p);
-    const r = naming.listServices(namespace, group, Math.max(1, f.pageNo), Math.min(500, Math.max(1, f.pageSize)));
+    const r = naming.catalog.listServices(namespace, group, Math.max(1, f.pageNo), Math.min(500, Math.max(1, f.pageSize)));
     return sendResult(reply, { count: r.count, services: r.names });
   });
 
@@ -199,7 +190,7 @@ export function v2NamingRoutes(app: FastifyInstance, deps: HttpDeps): void {
       const p = namingParams(deps, req);
       const service = serviceV1(p);
       const f = parseParams(CatalogSchema, p);
-      const list = allInstances(deps, service)
+      const list = naming.catalog.allInstances(service)
         .filter((i) => f.healthyOnly === undefined || i.healthy === f.healthyOnly)
         .filter((i) => f.enabledOnly === undefined || i.enabled === f.enabledOnly);
       const g = groupedName(service.group, service.name);

@@ -3,7 +3,7 @@
  *
  * The proto has no package, so the services sit at the package root: `Request` and
  * `BiRequestStream` (docs/protocol/grpc.md §1.1). Servers use definitions built on the hand-written codec in
- * `wire.ts` (no .proto is loaded); clients get the @grpc/proto-loader ones, loaded on first use.
+ * `protobuf.ts` (no .proto is loaded); clients get the @grpc/proto-loader ones, loaded on first use.
  * The proto path is resolved relative to this module so it works from `src/` (tsx) and from
  * `dist/` (the build copies the proto folder).
  */
@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import type * as grpc from '@grpc/grpc-js';
 import type * as protoLoader from '@grpc/proto-loader';
 import type { OutboundPayload } from './codec.js';
-import { decodePayload, encodeWirePayload, type InboundEnvelope } from './wire.js';
+import { decodePayload, encodeWirePayload, type InboundEnvelope } from './protobuf.js';
 
 export const PROTO_PATH = fileURLToPath(new URL('./proto/nacos_grpc_service.proto', import.meta.url));
 

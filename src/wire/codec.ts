@@ -1,6 +1,6 @@
 /**
  * The Nacos payload codec: the one place that turns "a type name + a JSON object" into the
- * protobuf `Payload` envelope and back. Shared by the SDK gRPC server and (later) the cluster
+ * protobuf `Payload` envelope and back. Shared by the SDK gRPC server and the cluster
  * transport. No gRPC, no naming logic here.
  *
  * Wire facts (docs/protocol/grpc.md):
@@ -13,7 +13,7 @@
  *   `success`: the Rust SDK fails to decode a response missing e.g. `errorCode` (1.3, 3.11).
  */
 import { z } from 'zod';
-import { InboundEnvelope } from './wire.js';
+import { InboundEnvelope } from './protobuf.js';
 
 /** The envelope as handed to the protobuf serializer (proto-loader object, `keepCase: true`). */
 export interface WirePayload {
@@ -21,7 +21,7 @@ export interface WirePayload {
   body: { type_url: string; value: Buffer };
 }
 
-/** What the servers hand to grpc-js: a payload object, or Payload bytes already encoded (`wire.ts`). */
+/** What the servers hand to grpc-js: a payload object, or Payload bytes already encoded (`protobuf.ts`). */
 export type OutboundPayload = WirePayload | Buffer;
 
 /**
@@ -185,7 +185,7 @@ export interface Envelope {
 export type EnvelopeResult = ({ ok: true } & Envelope) | { ok: false; error: string };
 
 /**
- * Checks an inbound Payload. The servers' own decoder (`wire.ts`) already yields typed fields, so an
+ * Checks an inbound Payload. The servers' own decoder (`protobuf.ts`) already yields typed fields, so an
  * `InboundEnvelope` passes straight through; anything else (a proto-loader object, e.g. on the
  * client side) goes through the full schema.
  */

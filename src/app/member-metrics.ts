@@ -1,0 +1,61 @@
+/** The Prometheus sources of one member: counts, push and health figures, Raft, Distro and members. */
+import type { Readiness } from '../app-context.js';
+import type { ClusterNode } from '../cluster/cluster-node.js';
+import type { ConnectionMoves } from '../cluster/connection-moves.js';
+import type { Registry } from '../core/registry.js';
+import type { SubscriptionRegistry } from '../naming/subscriptions.js';
+import { Metrics } from '../observability/metrics.js';
+import type { RaftStore } from '../persistence/raft-store.js';
+import type { UdpPushService } from '../transport/udp/udp-push.js';
+import type { NamingParts } from './naming-parts.js';
+
+export interface MetricsInputs {
+  registry: Registry;
+  subscriptions: SubscriptionRegistry;
+  parts: NamingParts;
+  udp: UdpPushService;
+  store: RaftStore;
+  readiness: Readiness;
+  moves: ConnectionMoves;
+  sdkConnections(): number;
+  cluster: ClusterNode | null;
+}
+
+export function memberMetrics(p: MetricsInputs): Metrics {
+  const { parts, store, cluster } = p;
+  const metrics = new Metrics({
+    services: () => p.registry.serviceCount(),
+    instances: () => parts.naming.instanceCount(),
+    subscribers: () => p.subscriptions.count(),
+    connections: () => p.sdkConnections(),
+    clients: () => parts.naming.clientCounts(),
+    push: () => parts.push.stats,
+    udp: () => p.udp.stats,
+    health: () => parts.health.stats,
+    ready: () => p.readiness.ready,
+    handover: () => p.moves.handoverStats(),
+    raft: () => {
+      const st = store.status();
+      if (!st) return null;
+      const { proposed, forwarded, failed, applied, duplicates, rejected } = store.stats();
+      return {
+        role: st.role,
+        term: st.term,
+        commitIndex: st.commitIndex,
+        appliedIndex: st.appliedIndex,
+        lastIndex: st.lastIndex,
+        snapshotIndex: st.snapshotIndex,
+        voters: st.conf.voters.length,
+        counters: { proposed, forwarded, failed, applied, duplicates, rejected },
+      };
+    },
+    ...(cluster
+      ? {
+          distro: () => cluster.distro.stats(),
+          members: () => cluster.memberList().map((m) => ({ address: m.address, state: m.state })),
+        }
+      : {}),
+  });
+  parts.push.onOutcome = (transport, ok, ms) => metrics.pushSeconds.observe({ transport, outcome: ok ? 'acked' : 'failed' }, ms / 1000);
+  return metrics;
+}

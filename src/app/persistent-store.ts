@@ -1,0 +1,44 @@
+/**
+ * The member's persistent store: the Raft-replicated log under `<data-dir>/raft`, with the
+ * timings from the config and the write checks of every apply listener (docs/raft.md).
+ */
+import { checkAuthWrite } from '../auth/auth-state.js';
+import type { Config } from '../config/config.js';
+import type { Clock } from '../core/clock.js';
+import { checkNamespaceWrite } from '../naming/namespaces.js';
+import { checkNamingWrite } from '../naming/persistent-state.js';
+import type { Logger } from '../observability/logger.js';
+import { allChecks } from '../persistence/persistent-store.js';
+import { openRaftLog } from '../persistence/raft-log.js';
+import { RAFT_GROUP, RaftStore } from '../persistence/raft-store.js';
+
+/** Raft node id of a standalone member (its one-voter group). */
+export const STANDALONE_RAFT_ID = 'standalone';
+
+/** `id`: the Raft node id (a cluster member's address, or STANDALONE_RAFT_ID). */
+export function persistentStore(config: Config, id: string, dataDir: string, clock: Clock, log: Logger): RaftStore {
+  const electionMs = config.int('nacos.core.protocol.raft.data.election_timeout_ms');
+  const tickMs = Math.max(10, Math.floor(electionMs / config.int('nacos.core.protocol.raft.data.election_heartbeat_factor')));
+  const fsync = config.bool('nomen.raft.fsync');
+  return new RaftStore({
+    id,
+    openLog: () => openRaftLog(dataDir, fsync, log.child({ component: 'raft-storage' })),
+    clock,
+    log: log.child({ component: 'persistent' }),
+    tickMs,
+    electionTick: Math.max(2, Math.round(electionMs / tickMs)),
+    heartbeatTick: 1,
+    snapshotEntries: config.int('nomen.raft.snapshot.entries'),
+    snapshotIntervalMs: config.int('nacos.core.protocol.raft.data.snapshot_interval_secs') * 1000,
+    writeTimeoutMs: config.int('nomen.raft.write.timeout-ms'),
+    forwardTimeoutMs: config.int('nacos.core.protocol.raft.data.rpc_request_timeout_ms'),
+    noLeaderWaitMs: config.int('nomen.raft.no-leader.wait-ms'),
+    catchUpTimeoutMs: config.int('nomen.raft.start.catch-up-timeout-ms'),
+    check: allChecks(checkNamingWrite, checkAuthWrite, checkNamespaceWrite),
+  });
+}
+
+/** Raft role, term, indexes and configuration of the store, for operators. */
+export function raftState(store: RaftStore, link: { readonly stats: unknown } | null): unknown {
+  return { group: RAFT_GROUP, ...store.status(), stats: store.stats(), link: link?.stats ?? null };
+}

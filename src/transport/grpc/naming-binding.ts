@@ -1,0 +1,75 @@
+/**
+ * Attaches the naming request handlers (`naming-handlers.ts`) to the SDK gRPC server: each one
+ * counted and timed per request type, and a rejection of the request itself mapped to a typed
+ * failure of the request's own response type.
+ */
+import type { AppContext } from '../../app-context.js';
+import { NacosError } from '../../core/errors.js';
+import { ERROR_RESPONSE_TYPE } from '../../wire/codec.js';
+import { namingHandlers, type NamingHandler } from './naming-handlers.js';
+import type { RequestHandler, SdkGrpcServer } from './sdk-server.js';
+
+/** Request type -> the response type a typed failure must carry (docs/protocol/grpc.md §7). */
+const RESPONSE_TYPE: Record<string, string> = {
+  InstanceRequest: 'InstanceResponse',
+  PersistentInstanceRequest: 'InstanceResponse',
+  BatchInstanceRequest: 'BatchInstanceResponse',
+  ServiceQueryRequest: 'QueryServiceResponse',
+  SubscribeServiceRequest: 'SubscribeServiceResponse',
+  ServiceListRequest: 'ServiceListResponse',
+};
+
+/** The response type of a naming request type; `ErrorResponse` for any other. */
+export function namingResponseType(requestType: string): string {
+  return RESPONSE_TYPE[requestType] ?? ERROR_RESPONSE_TYPE;
+}
+
+/** Registers every naming handler on `grpc`, instrumented (see `instrumented`). */
+export function bindNamingHandlers(grpc: SdkGrpcServer, ctx: AppContext): void {
+  for (const [type, h] of Object.entries(namingHandlers(ctx))) grpc.registerHandler(type, instrumented(type, h, ctx));
+}
+
+/**
+ * One handler as the SDK server calls it: counted (`ok` / `error`) and timed per request type, 4xx
+ * NacosErrors answered as typed failures, anything else rethrown (the server answers ErrorResponse).
+ */
+function instrumented(type: string, h: NamingHandler, ctx: AppContext): RequestHandler {
+  const okCount = ctx.metrics?.grpcRequests.labels(type, 'ok');
+  const errorCount = ctx.metrics?.grpcRequests.labels(type, 'error');
+  const latency = ctx.metrics?.grpcSeconds.labels(type);
+  const done = (r: Awaited<ReturnType<NamingHandler>>, t0: number) => {
+    okCount?.inc();
+    latency?.observe((performance.now() - t0) / 1000);
+    return r;
+  };
+  const failed = (e: unknown, t0: number) => {
+    errorCount?.inc();
+    latency?.observe((performance.now() - t0) / 1000);
+    // Rejections of the request itself (4xx) are typed failures, as docs/protocol/grpc.md §5.3 recommends: the
+    // Rust SDK re-sends a typed failure once, but an ErrorResponse every 3 s forever.
+    if (e instanceof NacosError && e.status >= 400 && e.status < 500) {
+      return {
+        type: namingResponseType(type),
+        body: { resultCode: 500, errorCode: e.status, message: e.message, requestId: null, success: false },
+      };
+    }
+    throw e;
+  };
+  // Synchronous handlers stay synchronous (no promise per request on the hot paths).
+  return (body, rc) => {
+    const conn = rc.connection;
+    const t0 = performance.now();
+    try {
+      const r = h(body, {
+        connectionId: conn.id,
+        clientIp: rc.clientIp,
+        remoteAddress: `${conn.remoteIp}:${conn.remotePort}`,
+        appName: conn.appName,
+        clientVersion: conn.clientVersion,
+      });
+      return r instanceof Promise ? r.then((v) => done(v, t0), (e: unknown) => failed(e, t0)) : done(r, t0);
+    } catch (e) {
+      return failed(e, t0);
+    }
+  };
+}
