@@ -11,7 +11,7 @@ import type { PersistentStore } from '../persistence/persistent-store.js';
 import { applyStoredSwitches, applySwitchWrites } from '../transport/http/switches.js';
 
 export function followStore(store: PersistentStore, registry: Registry, metadata: MetadataIndex, auth: AuthService, ctx: AppContext): void {
-  const sm = new PersistentStateMachine(registry, metadata, ctx.clock, ctx.log.child({ component: 'persistent' }));
+  const sm = new PersistentStateMachine(registry, metadata, ctx.clock, ctx.log.child({ component: 'persistent' }), (sid) => ctx.naming.view.forget(sid));
   const entries = [...store.entries()].map((e) => ({ table: e.table, key: e.key, value: e.value }));
   // Service metadata first, so a persistent service's ephemerality is known before its instances.
   entries.sort((a, b) => (a.table === 'service' ? 0 : 1) - (b.table === 'service' ? 0 : 1));

@@ -155,6 +155,8 @@ export class PersistentStateMachine {
     private readonly metadata: MetadataIndex,
     private readonly clock: { now(): number },
     private readonly log: Logger,
+    /** A service left the registry because its metadata was deleted (drop its cached renders). */
+    private readonly onServiceRemoved: (serviceId: string) => void = () => undefined,
   ) {}
 
   apply(batch: readonly StoreWrite[]): void {
@@ -179,6 +181,11 @@ export class PersistentStateMachine {
         this.metadata.setService(d.service, d.meta);
         if (d.meta) this.registry.ensureService(d.service, d.meta.ephemeral, now);
         this.registry.touchService(d.service, now);
+        // A deleted service (`DELETE /v1/ns/service`) leaves every member's registry, not only the
+        // one that took the request; one that still has publishers stays.
+        if (!d.meta && this.registry.getService(d.service)?.publishers.size === 0 && this.registry.removeService(d.service)) {
+          this.onServiceRemoved(serviceKeyId(d.service));
+        }
         return;
       case 'instanceMeta':
         this.metadata.setInstance(d.service, d.metaId, d.meta);

@@ -163,3 +163,14 @@ test('empty services are cleaned after the expiry unless they have metadata or s
   f.expiry.runOnce();
   assert.equal(f.registry.getService(svc), undefined);
 });
+
+test('a service deleted through another member leaves this member\'s registry too (replicated delete)', async () => {
+  const f = namingFixture();
+  const key = { namespace: 'public', group: 'DEFAULT_GROUP', name: 'gone' };
+  await f.naming.createService(key, { protectThreshold: 0.5 });
+  assert.ok(f.registry.getService(key), 'created');
+  // What this member applies when another member took `DELETE /v1/ns/service`: only the store write.
+  await f.store.write([{ table: 'service', key: 'public@@DEFAULT_GROUP@@gone', value: null }]);
+  assert.equal(f.registry.getService(key), undefined, 'removed by the apply, not only by the member that took the request');
+  assert.equal(f.naming.catalog.hasService(key), false);
+});
