@@ -52,6 +52,8 @@ export class Checker {
   private readonly produced = new Map<string, Map<string, string>>();
   private readonly track = new Map<string, Map<string, Track>>();
   private readonly lastChangeSend = new Map<string, number>();
+  /** When the network last delivered a sync request `from>to` (queue bounds of unreachable peers). */
+  private readonly lastSyncDelivered = new Map<string, number>();
   private readonly lastChange = new Map<string, number>();
   /** `address#incarnation|id`: the member removed the client locally as its owner (it may send its DELETE). */
   private readonly issued = new Set<string>();
@@ -124,6 +126,7 @@ export class Checker {
     };
     c.onRequest = (m, req) => {
       if (req.type !== 'sync' || !Array.isArray(req.entries)) return;
+      this.lastSyncDelivered.set(`${req.from}>${m.address}`, this.now());
       for (const e of req.entries) {
         if (e.op !== 'delete') continue;
         // The member holding a connection is its only writer (docs/protocol/distro.md §2.3): it rightly ignores DELETEs from outside.
@@ -274,16 +277,21 @@ export class Checker {
     return this.bounds.expiry / 2;
   }
 
-  /** Queues are bounded by the number of clients (collapsed per client). */
+  /**
+   * Queues are bounded by the number of clients (collapsed per client): clients held plus clients the
+   * checker saw dropped or deleted (not the member's own tombstone count) within 2E — or, for a peer
+   * the network has not delivered a sync to for longer, since E before that last delivery: a queue to
+   * an unreachable peer rightly keeps one entry per client that changed during the outage.
+   */
   checkQueues(): void {
     for (const m of this.cluster.alive()) {
-      // Clients held plus clients the checker saw dropped or deleted recently (not the member's own tombstone count).
-      const since = this.now() - 2 * this.bounds.expiry;
       const tr = this.track.get(this.key(m));
-      let recent = this.deliveries.countSince(this.key(m), since);
-      for (const t of tr?.values() ?? []) if (!t.present && t.at >= since) recent++;
-      const bound = m.registry.clientCount() + recent;
       for (const p of m.distro.delay.peers()) {
+        const lastDelivery = this.lastSyncDelivered.get(`${m.address}>${p}`) ?? 0;
+        const since = Math.min(this.now() - 2 * this.bounds.expiry, lastDelivery - this.bounds.expiry);
+        let recent = this.deliveries.countSince(this.key(m), since);
+        for (const t of tr?.values() ?? []) if (!t.present && t.at >= since) recent++;
+        const bound = m.registry.clientCount() + recent;
         const n = m.distro.delay.size(p);
         if (n > bound) this.fail('queue-bound', `${m.address}→${p} has ${n} pending entries for ${bound} clients+tombstones`);
       }
