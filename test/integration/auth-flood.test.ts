@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { RawGrpcClient } from './helpers/raw-grpc.js';
-import { jsonOf, TestServer, waitFor, type HttpResult, type QueryValue } from './helpers/server.js';
+import { jsonOf, TestServer, type HttpResult, type QueryValue } from './helpers/server.js';
 
 const ADMIN_PW = 'flood-admin-pw';
 const SECRET = Buffer.alloc(32, 9).toString('base64');
@@ -114,13 +114,8 @@ describe('auth on: password flood and guessing', () => {
 
     const grpc = new RawGrpcClient(server.grpcPort);
     try {
-      grpc.setup();
-      await waitFor(
-        'connection registration',
-        async () => ((await grpc.request('HealthCheckRequest', { headers: {}, requestId: null })).type === 'HealthCheckResponse' ? true : undefined),
-        5000,
-        100,
-      );
+      // Registration happens when the setup message arrives: wait until it answers HealthCheck.
+      await grpc.setupAndWait();
       const query = { namespace: 'public', serviceName: 'flood-svc', groupName: 'DEFAULT_GROUP', cluster: '', healthyOnly: false, udpPort: 0 };
       const locked = await grpc.request('ServiceQueryRequest', { ...query, headers: { username: 'guess-user', password: 'the-right-one' } });
       assert.equal(locked.body.errorCode, 403, JSON.stringify(locked));

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { RawGrpcClient, type RawMessage } from './helpers/raw-grpc.js';
-import { jsonOf, TestServer, waitFor, type HttpServiceInfo } from './helpers/server.js';
+import { jsonOf, TestServer, type HttpServiceInfo } from './helpers/server.js';
 
 describe('bad input over HTTP and gRPC', { timeout: 60_000 }, () => {
   let server: TestServer;
@@ -81,14 +81,8 @@ describe('bad input over HTTP and gRPC', { timeout: 60_000 }, () => {
 
   it('gRPC: after setup, bad bodies get typed failures / ErrorResponse and the connection keeps working', async () => {
     const c = raw();
-    c.setup();
-    // Registration of the connection happens when the setup message arrives: poll HealthCheck.
-    await waitFor(
-      'connection registration',
-      async () => ((await c.request('HealthCheckRequest', { headers: {}, requestId: null })).type === 'HealthCheckResponse' ? true : undefined),
-      5000,
-      100,
-    );
+    // Registration happens when the setup message arrives: wait until it answers HealthCheck.
+    await c.setupAndWait();
     const base = { headers: {}, namespace: 'public', serviceName: 'it-bad-grpc', groupName: 'DEFAULT_GROUP' };
 
     const badPort: RawMessage = await c.request('InstanceRequest', { ...base, type: 'registerInstance', instance: { ip: '127.0.0.53', port: 70000 } });

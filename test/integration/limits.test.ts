@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { RawGrpcClient, type RawMessage } from './helpers/raw-grpc.js';
-import { jsonOf, TestServer, waitFor, type HttpServiceInfo } from './helpers/server.js';
+import { jsonOf, TestServer, type HttpServiceInfo } from './helpers/server.js';
 
 describe('caps on services, instances and subscriptions', { timeout: 60_000 }, () => {
   let server: TestServer;
@@ -15,13 +15,8 @@ describe('caps on services, instances and subscriptions', { timeout: 60_000 }, (
   async function connected(): Promise<RawGrpcClient> {
     const c = new RawGrpcClient(server.grpcPort);
     clients.push(c);
-    c.setup();
-    await waitFor(
-      'connection registration',
-      async () => ((await c.request('HealthCheckRequest', { headers: {}, requestId: null })).type === 'HealthCheckResponse' ? true : undefined),
-      5000,
-      100,
-    );
+    // Registration happens when the setup message arrives: wait until it answers HealthCheck.
+    await c.setupAndWait();
     return c;
   }
 

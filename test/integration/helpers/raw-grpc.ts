@@ -7,7 +7,7 @@
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { join } from 'node:path';
-import { REPO_ROOT } from './server.js';
+import { REPO_ROOT, waitFor } from './server.js';
 
 const PROTO = join(REPO_ROOT, 'src', 'wire', 'proto', 'nacos_grpc_service.proto');
 
@@ -98,6 +98,17 @@ export class RawGrpcClient {
       }),
     );
     this.stream = s;
+  }
+
+  /** `setup()`, then waits until the server registered the connection (it answers HealthCheck). */
+  async setupAndWait(timeoutMs = 5000): Promise<void> {
+    this.setup();
+    await waitFor(
+      'connection registration',
+      async () => ((await this.request('HealthCheckRequest', { headers: {}, requestId: null })).type === 'HealthCheckResponse' ? true : undefined),
+      timeoutMs,
+      100,
+    );
   }
 
   close(): void {
