@@ -106,7 +106,8 @@ export class NomenServer {
     this.store = persistentStore(config, standalone ? STANDALONE_RAFT_ID : this.member.address, this.dataDir, clock, log);
     if (this.cluster) {
       const electionMs = config.int('nacos.core.protocol.raft.data.election_timeout_ms');
-      this.raftLink = new RaftLink(this.cluster.transport, this.store, clock, log.child({ component: 'raft-link' }), Math.max(500, 2 * electionMs));
+      const mode = config.str('nomen.raft.transport') === 'unary' ? 'unary' : 'stream';
+      this.raftLink = new RaftLink(this.cluster.transport, this.store, clock, log.child({ component: 'raft-link' }), Math.max(500, 2 * electionMs), mode);
     }
     this.auth = authService(config, this.store, clock, log);
     const grpc = (this.grpc = sdkGrpcServer(config, this.member, this.auth, () => this.readiness.ready, clock, log));

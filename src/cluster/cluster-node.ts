@@ -127,6 +127,11 @@ export class ClusterNode {
       maxQueuePerPeer: config.int('nomen.cluster.max-in-flight-per-peer'),
       maxClockSkewMs: config.int('nomen.cluster.auth.max-skew-ms'),
       tls,
+      stream: {
+        chunkBytes: config.int('nomen.cluster.stream.chunk-bytes'),
+        maxQueueFrames: config.int('nomen.cluster.stream.max-queue-frames'),
+        maxQueueBytes: config.int('nomen.cluster.stream.max-queue-bytes'),
+      },
     });
     const agent: DistroTransportAgent = {
       send: (target, req, timeoutMs, done) => {

@@ -1,8 +1,12 @@
 /**
  * Raft over the cluster transport: Ready messages travel as `RaftMessageRequest` (fire and forget:
  * Raft tolerates loss, duplication and reordering), writes taken by a follower travel to the
- * leader as `RaftProposeRequest`. Also keeps the Raft configuration in step with the member
- * list: the leader adds members that appeared and removes members that left, one at a time.
+ * leader as `RaftProposeRequest`. Both go over the member stream to the peer (one authenticated,
+ * ordered stream per peer, docs/raft.md "Raft transport"): the messages of one Ready to one peer
+ * are one frame, a snapshot is a frame of its own (sent in chunks). Mode 'unary' sends each batch
+ * as a signed unary request instead (the transport before streams; the handlers accept both).
+ * Also keeps the Raft configuration in step with the member list: the leader adds members that
+ * appeared and removes members that left, one at a time.
  */
 import type { Clock, TimerHandle } from '../core/clock.js';
 import { NacosError } from '../core/errors.js';
@@ -14,6 +18,8 @@ import { ClusterRequestError, type ClusterTransport } from './transport/index.js
 
 export const RAFT_MESSAGE = 'RaftMessageRequest';
 export const RAFT_PROPOSE = 'RaftProposeRequest';
+
+export type RaftTransportMode = 'stream' | 'unary';
 
 export interface RaftLinkStats {
   messagesSent: number;
@@ -32,6 +38,7 @@ export class RaftLink implements RaftPeerLink {
     private readonly clock: Clock,
     private readonly log: Logger,
     private readonly messageTimeoutMs: number,
+    private readonly mode: RaftTransportMode = 'stream',
   ) {
     transport.handle(RAFT_MESSAGE, (body, from) => {
       const msgs = parseRaftMessages(body);
@@ -59,25 +66,29 @@ export class RaftLink implements RaftPeerLink {
   }
 
   send(messages: Message[]): void {
-    const byPeer = new Map<string, Message[]>();
-    for (const m of messages) {
-      const list = byPeer.get(m.to);
-      if (list) list.push(m);
-      else byPeer.set(m.to, [m]);
+    for (const [peer, batches] of framesByPeer(messages)) {
+      for (const msgs of batches) this.deliver(peer, msgs);
     }
-    for (const [peer, msgs] of byPeer) {
-      this.stats.messagesSent += msgs.length;
-      this.transport.request(peer, RAFT_MESSAGE, { messages: msgs }, this.messageTimeoutMs).catch((e: unknown) => {
-        this.stats.messagesDropped += msgs.length;
-        this.log.debug({ peer, err: e instanceof Error ? e.message : String(e) }, 'raft messages not delivered');
-      });
+  }
+
+  private deliver(peer: string, msgs: Message[]): void {
+    this.stats.messagesSent += msgs.length;
+    if (this.mode === 'stream') {
+      if (!this.transport.send(peer, RAFT_MESSAGE, { messages: msgs })) this.stats.messagesDropped += msgs.length;
+      return;
     }
+    this.transport.request(peer, RAFT_MESSAGE, { messages: msgs }, this.messageTimeoutMs).catch((e: unknown) => {
+      this.stats.messagesDropped += msgs.length;
+      this.log.debug({ peer, err: e instanceof Error ? e.message : String(e) }, 'raft messages not delivered');
+    });
   }
 
   async forward(leader: string, command: string, timeoutMs: number): Promise<{ index: number }> {
     let body: Record<string, unknown>;
     try {
-      body = await this.transport.request(leader, RAFT_PROPOSE, { command }, timeoutMs);
+      body = this.mode === 'stream'
+        ? await this.transport.streamRequest(leader, RAFT_PROPOSE, { command }, timeoutMs)
+        : await this.transport.request(leader, RAFT_PROPOSE, { command }, timeoutMs);
     } catch (e) {
       // Not sent, or refused before reaching the handler: certainly not proposed, retry.
       if (e instanceof ClusterRequestError && ['unreachable', 'refused-connection', 'queue-full', 'rejected'].includes(e.reason)) {
@@ -114,4 +125,33 @@ export class RaftLink implements RaftPeerLink {
   stop(): void {
     this.reconcileTimer?.cancel();
   }
+}
+
+/**
+ * The frames of one Ready, per peer: every message to the peer in one frame, except snapshots,
+ * which get a frame each (chunked by the stream, so they do not hold up the small messages).
+ * Heartbeats to the same peer with the same ReadIndex context are coalesced into the last one
+ * (it carries the highest commit; a heartbeat is a pure "I am still leader" otherwise).
+ */
+export function framesByPeer(messages: readonly Message[]): Map<string, Message[][]> {
+  const out = new Map<string, Message[][]>();
+  for (const m of messages) {
+    let batches = out.get(m.to);
+    if (!batches) out.set(m.to, (batches = [[]]));
+    if (m.type === 'snap') {
+      batches.push([m]);
+      continue;
+    }
+    const main = batches[0]!;
+    if (m.type === 'heartbeat') {
+      const i = main.findIndex((x) => x.type === 'heartbeat' && x.ctx === m.ctx);
+      if (i >= 0) main.splice(i, 1);
+    }
+    main.push(m);
+  }
+  for (const [peer, batches] of out) {
+    if (batches[0]!.length === 0) batches.shift();
+    if (batches.length === 0) out.delete(peer);
+  }
+  return out;
 }

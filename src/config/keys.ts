@@ -80,6 +80,9 @@ export const CONFIG_KEYS = {
   'nomen.cluster.auth.max-skew-ms': { type: 'int', default: '30000', min: 1000, max: 600000, description: 'Replay window of signed cluster requests: a request whose timestamp is further than this from the receiver clock is refused (members need synchronised clocks)' },
   'nomen.cluster.max-inbound-message-size': { type: 'int', default: '67108864', min: 1048576, description: 'Max cluster gRPC message (bytes), inbound on the server and on the per-peer clients' },
   'nomen.cluster.max-in-flight-per-peer': { type: 'int', default: '1024', min: 1, max: 1000000, description: 'Max outstanding cluster requests to one peer; more are rejected at once (queue-full) so a dead peer cannot hold callers or memory' },
+  'nomen.cluster.stream.chunk-bytes': { type: 'int', default: '262144', min: 4096, max: 16777216, description: 'Member streams (Raft traffic): a frame larger than this (a snapshot) is sent in chunks of this size, each after the connection took the previous one' },
+  'nomen.cluster.stream.max-queue-frames': { type: 'int', default: '4096', min: 16, max: 1000000, description: 'Member streams: frames waiting to one peer (while the stream opens or the connection pushes back) before more are dropped' },
+  'nomen.cluster.stream.max-queue-bytes': { type: 'int', default: '16777216', min: 65536, description: 'Member streams: bytes waiting to one peer before more frames are dropped' },
   'nomen.cluster.tls.cert': { type: 'string', default: '', description: 'PEM certificate chain of this member for cluster mTLS (with .key and .ca; all three or none). Its subjectAltName must hold the advertised member IP' },
   'nomen.cluster.tls.key': { type: 'string', default: '', description: 'PEM private key for cluster mTLS' },
   'nomen.cluster.tls.ca': { type: 'string', default: '', description: 'PEM CA bundle that signs every member certificate (cluster mTLS: clients and server must present a certificate it signed)' },
@@ -124,6 +127,7 @@ export const CONFIG_KEYS = {
   'nomen.raft.write.timeout-ms': { type: 'int', default: '10000', min: 100, description: 'Overall wait of one persistent write (commit + local apply) before it fails with 500 (Nacos: 10000)' },
   'nomen.raft.no-leader.wait-ms': { type: 'int', default: '3000', min: 0, description: 'How long a persistent write waits for a Raft leader to be known before it fails with 500 "did not find the Leader node"' },
   'nomen.raft.start.catch-up-timeout-ms': { type: 'int', default: '10000', min: 0, description: 'At start a member waits this long to catch up with the Raft group (apply a barrier entry, so it holds every write acknowledged before it started) before it reports ready anyway; until caught up it refuses persistent writes with 503. See docs/raft.md "Restart"' },
+  'nomen.raft.transport': { type: 'string', default: 'stream', choices: ['stream', 'unary'], description: 'How Raft messages and forwarded writes travel between members: stream (one authenticated, ordered member stream per peer) or unary (one HMAC-signed request per batch, the earlier transport; members accept both)' },
   'nomen.raft.fsync': { type: 'bool', default: 'true', description: 'fsync the Raft log before acknowledging (turn off only for throw-away test clusters)' },
 } as const satisfies Record<string, KeySpec>;
 

@@ -12,6 +12,7 @@ import { parseMemberAddress } from '../member-address.js';
 import { decode, encode, ERROR_RESPONSE_TYPE, RESULT_SUCCESS, type WirePayload } from '../../wire/codec.js';
 import { nacosMethodDefinitions } from '../../wire/proto.js';
 import { ClusterRequestError, fromGrpcError } from './errors.js';
+import { memberStreamMethod } from './server.js';
 import { channelCredentials, type ClusterTlsMaterial } from './tls.js';
 
 /** Cluster port = main port + 1001 (docs/protocol/distro.md §6.1). */
@@ -100,6 +101,15 @@ export class ClientPool {
     });
   }
 
+  /** Opens a member stream (stream-frame.ts) to `peer` on the same connection as its requests. */
+  openStream(peer: string): grpc.ClientDuplexStream<Buffer, Buffer> {
+    if (this.stopped) throw new Error('cluster transport stopped');
+    const target = clusterTargetOf(peer);
+    if (target === null) throw new TypeError(`invalid peer address '${peer}' (expected ip:mainPort)`);
+    const m = memberStreamMethod;
+    return this.peerClient(peer, target).client.makeBidiStreamRequest(m.path, m.requestSerialize, m.responseDeserialize, new grpc.Metadata(), {});
+  }
+
   isConnected(peer: string): boolean {
     const pc = this.peers.get(peer);
     // `true`: an idle channel (grpc idle timeout) starts reconnecting, so a later check can succeed.
@@ -174,12 +184,17 @@ export class ClientPool {
 function readReply(raw: unknown, peer: string): Record<string, unknown> | ClusterRequestError {
   const d = decode(raw);
   if (!d.ok) return new ClusterRequestError('remote-error', `undecodable reply from ${peer}: ${d.error}`);
-  const resultCode = d.body['resultCode'];
-  if (d.type !== ERROR_RESPONSE_TYPE && resultCode === RESULT_SUCCESS) return d.body;
-  const errorCode = d.body['errorCode'];
+  return replyOutcome(d.type, d.body, peer);
+}
+
+/** A decoded reply (unary or member stream): the body when it is a success, else the failure. */
+export function replyOutcome(type: string, body: Record<string, unknown>, peer: string): Record<string, unknown> | ClusterRequestError {
+  const resultCode = body['resultCode'];
+  if (type !== ERROR_RESPONSE_TYPE && resultCode === RESULT_SUCCESS) return body;
+  const errorCode = body['errorCode'];
   const code = typeof errorCode === 'number' && errorCode !== 0 ? errorCode : typeof resultCode === 'number' ? resultCode : undefined;
-  const message = typeof d.body['message'] === 'string' ? d.body['message'] : '';
+  const message = typeof body['message'] === 'string' ? body['message'] : '';
   // 403 ErrorResponse is what the cluster server answers a request it could not authenticate (server.ts).
-  const reason = d.type === ERROR_RESPONSE_TYPE && code === 403 ? 'rejected' : 'remote-error';
-  return new ClusterRequestError(reason, `${peer} answered ${d.type} ${code ?? '?'}: ${message}`, code, d.body);
+  const reason = type === ERROR_RESPONSE_TYPE && code === 403 ? 'rejected' : 'remote-error';
+  return new ClusterRequestError(reason, `${peer} answered ${type} ${code ?? '?'}: ${message}`, code, body);
 }

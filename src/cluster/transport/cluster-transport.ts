@@ -9,11 +9,15 @@
  *   await t.start();
  *   const reply = await t.request('10.0.0.2:8848', 'DistroDataRequest', { ... }, 3000);
  */
+import { randomBytes } from 'node:crypto';
 import { systemClock, type Clock } from '../../core/clock.js';
+import { parseJsonBody } from '../../wire/codec.js';
 import type { Logger } from '../../observability/logger.js';
 import type { MemberAddress } from '../member-address.js';
 import { authHeaders, ClusterAuthenticator, DEFAULT_MAX_SKEW_MS } from './auth.js';
-import { ClientPool, type PeerStats } from './client-pool.js';
+import { ClientPool, replyOutcome, type PeerStats } from './client-pool.js';
+import { ClusterRequestError } from './errors.js';
+import { PeerStream, type PeerStreamStats } from './peer-stream.js';
 import { ClusterServer, type ClusterHandler } from './server.js';
 import type { ClusterTlsMaterial } from './tls.js';
 
@@ -41,7 +45,33 @@ export interface ClusterTransportOptions {
   tls?: ClusterTlsMaterial | null;
   /** How long stop() lets in-flight inbound calls finish (default 1000 ms). */
   shutdownGraceMs?: number;
+  /** Member streams (send / streamRequest); defaults in DEFAULT_STREAM_LIMITS. */
+  stream?: Partial<StreamLimits>;
 }
+
+export interface StreamLimits {
+  /** Frames larger than this travel in chunks of this size (key nomen.cluster.stream.chunk-bytes). */
+  chunkBytes: number;
+  /** Frames waiting per peer stream before more are dropped (key nomen.cluster.stream.max-queue-frames). */
+  maxQueueFrames: number;
+  /** Bytes waiting per peer stream before more are dropped (key nomen.cluster.stream.max-queue-bytes). */
+  maxQueueBytes: number;
+  /** Large (chunked) frames waiting per peer stream. */
+  maxTransfers: number;
+  /** Time to complete the stream-open handshake, both sides. */
+  handshakeTimeoutMs: number;
+  /** Reconnect back-off after a broken stream: doubles from initial to max. */
+  backoffMs: { initial: number; max: number };
+}
+
+export const DEFAULT_STREAM_LIMITS: StreamLimits = {
+  chunkBytes: 256 * 1024,
+  maxQueueFrames: 4096,
+  maxQueueBytes: 16 * 1024 * 1024,
+  maxTransfers: 2,
+  handshakeTimeoutMs: 5000,
+  backoffMs: { initial: 100, max: 5000 },
+};
 
 export interface ClusterTransportStats {
   /** Requests handed to gRPC (queue-full and post-stop rejections are not "sent"). */
@@ -54,6 +84,11 @@ export interface ClusterTransportStats {
   refusedUnauthenticated: number;
   /** Current peers only (closePeer drops a peer's counters). */
   perPeer: Record<string, PeerStats>;
+  /** Inbound member streams opened (authenticated or not) and frames received on them. */
+  streamsAccepted: number;
+  streamFramesReceived: number;
+  /** Our outbound member streams, per peer. */
+  streams: Record<string, PeerStreamStats>;
 }
 
 export { ClusterRequestError, type ClusterFailure } from './errors.js';
@@ -63,10 +98,14 @@ export class ClusterTransport {
   private readonly server: ClusterServer;
   private readonly clients: ClientPool;
   private readonly auth: ClusterAuthenticator;
+  private readonly streams = new Map<string, PeerStream>();
+  private readonly streamLimits: StreamLimits;
+  private readonly clock: Clock;
   private state: 'new' | 'running' | 'stopped' = 'new';
 
   constructor(private readonly opts: ClusterTransportOptions) {
-    const clock = opts.clock ?? systemClock;
+    const clock = (this.clock = opts.clock ?? systemClock);
+    this.streamLimits = { ...DEFAULT_STREAM_LIMITS, ...opts.stream };
     const maxInboundBytes = opts.maxInboundBytes ?? 64 * 1024 * 1024;
     const maxInFlight = opts.maxQueuePerPeer ?? 1024;
     if (!Number.isInteger(maxInFlight) || maxInFlight < 1) throw new RangeError(`maxQueuePerPeer must be a positive integer (got ${maxInFlight})`);
@@ -85,6 +124,7 @@ export class ClusterTransport {
       maxInboundBytes,
       tls: opts.tls ?? null,
       shutdownGraceMs: opts.shutdownGraceMs ?? 1000,
+      stream: { self: opts.self.address, secret: opts.secret, isMember: opts.isMember, handshakeTimeoutMs: this.streamLimits.handshakeTimeoutMs },
     });
     this.clients = new ClientPool({
       maxInFlight,
@@ -109,6 +149,51 @@ export class ClusterTransport {
     return this.clients.request(peer, type, body, timeoutMs);
   }
 
+  /**
+   * One-way message over the member stream to `peer` (opened and authenticated on first use, see
+   * peer-stream.ts): ordered, no reply, no per-message signature. False when it was dropped (the
+   * stream is down or backing off, or its queue is full): only for traffic that tolerates loss.
+   */
+  send(peer: string, type: string, body: object | string): boolean {
+    const s = this.streamTo(peer);
+    return s !== null && s.send(type, typeof body === 'string' ? body : JSON.stringify(body));
+  }
+
+  /**
+   * A request over the member stream (same handlers and replies as request()). Rejects
+   * 'unreachable' when it was certainly not delivered, 'timeout' when its outcome is unknown.
+   */
+  streamRequest(peer: string, type: string, body: object | string, timeoutMs: number): Promise<Record<string, unknown>> {
+    if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) return Promise.reject(new TypeError(`invalid timeout ${timeoutMs}`));
+    const s = this.streamTo(peer);
+    if (s === null) return Promise.reject(new ClusterRequestError('unreachable', 'cluster transport stopped'));
+    return s.request(type, typeof body === 'string' ? body : JSON.stringify(body), timeoutMs);
+  }
+
+  private streamTo(peer: string): PeerStream | null {
+    if (this.state === 'stopped') return null;
+    let s = this.streams.get(peer);
+    if (!s) {
+      const log = this.opts.logger;
+      s = new PeerStream({
+        ...this.streamLimits,
+        peer,
+        self: this.opts.self.address,
+        secret: this.opts.secret,
+        clock: this.clock,
+        dial: () => this.clients.openStream(peer),
+        nonce: () => randomBytes(32).toString('hex'),
+        readReply: (type, body) => {
+          const parsed = parseJsonBody(body);
+          return parsed.ok ? replyOutcome(type, parsed.body, peer) : new ClusterRequestError('remote-error', `undecodable reply from ${peer}: ${parsed.error}`);
+        },
+        onEvent: (event, detail) => (event === 'open' ? log.debug({ peer }, 'member stream open') : log.info({ peer, detail }, 'member stream broken')),
+      });
+      this.streams.set(peer, s);
+    }
+    return s;
+  }
+
   /** A client to `peer` exists and its connection is up (Nacos ClusterRpcClientProxy#isRunning). */
   isConnected(peer: string): boolean {
     return this.clients.isConnected(peer);
@@ -116,6 +201,8 @@ export class ClusterTransport {
 
   /** Closes the connection to a member that left the list; its outstanding requests reject 'unreachable'. */
   closePeer(peer: string): void {
+    this.streams.get(peer)?.close();
+    this.streams.delete(peer);
     this.clients.closePeer(peer);
   }
 
@@ -131,6 +218,8 @@ export class ClusterTransport {
   async stop(): Promise<void> {
     if (this.state === 'stopped') return;
     this.state = 'stopped';
+    for (const s of this.streams.values()) s.close();
+    this.streams.clear();
     this.clients.stop();
     await this.server.stop();
   }
@@ -146,6 +235,9 @@ export class ClusterTransport {
       requestsReceived: this.server.received,
       refusedUnauthenticated: this.server.refused,
       perPeer: this.clients.perPeer(),
+      streamsAccepted: this.server.streamsOpened,
+      streamFramesReceived: this.server.streamFrames,
+      streams: Object.fromEntries([...this.streams].map(([p, s]) => [p, s.snapshotStats()])),
     };
   }
 }

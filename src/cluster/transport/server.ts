@@ -6,14 +6,15 @@
  *   502 undecodable payload or body, 403 not a member, 302 no handler, NacosError → its status,
  *   anything else → 500.
  */
+import { randomBytes } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import type { Clock } from '../../core/clock.js';
 import { NacosError } from '../../core/errors.js';
 import type { Logger } from '../../observability/logger.js';
 import {
+  bodyJson,
   decodeEnvelope,
   encode,
-  encodeMessage,
   errorResponse,
   exceptionResponse,
   parseJsonBody,
@@ -23,7 +24,29 @@ import {
 } from '../../wire/codec.js';
 import { sdkServiceDefinitions, UndecodablePayload } from '../../wire/proto.js';
 import type { ClusterAuthenticator } from './auth.js';
+import { StreamSession, type SessionEnd } from './stream-session.js';
 import { serverCredentials, type ClusterTlsMaterial } from './tls.js';
+
+/** The member stream (stream-frame.ts): one bidi call per sending member, frames as raw bytes. */
+export const MEMBER_STREAM_PATH = '/nomen.MemberStream/open';
+const raw = (b: Buffer): Buffer => b;
+export const memberStreamMethod: grpc.MethodDefinition<Buffer, Buffer> = {
+  path: MEMBER_STREAM_PATH,
+  requestStream: true,
+  responseStream: true,
+  requestSerialize: raw,
+  requestDeserialize: raw,
+  responseSerialize: raw,
+  responseDeserialize: raw,
+};
+
+export interface MemberStreamServerOptions {
+  /** This member's address (`ip:mainPort`), the `server` of every stream-open challenge. */
+  self: string;
+  secret: string;
+  isMember: (address: string) => boolean;
+  handshakeTimeoutMs: number;
+}
 
 /** `from` is the authenticated sender's member address (`ip:mainPort`). */
 export type ClusterHandler = (body: unknown, from: string) => Promise<object | string> | object | string;
@@ -38,6 +61,7 @@ export interface ClusterServerOptions {
   tls?: ClusterTlsMaterial | null;
   /** How long stop() lets in-flight calls finish before cancelling them. */
   shutdownGraceMs: number;
+  stream: MemberStreamServerOptions;
 }
 
 export const MSG_NO_HANDLER = 'RequestHandler Not Found';
@@ -50,8 +74,11 @@ export class ClusterServer {
   private port = 0;
   private lastRefusalLog = -Infinity;
   private suppressedRefusals = 0;
+  private readonly sessions = new Set<grpc.ServerDuplexStream<Buffer, Buffer>>();
   received = 0;
   refused = 0;
+  streamsOpened = 0;
+  streamFrames = 0;
 
   constructor(private readonly o: ClusterServerOptions) {}
 
@@ -71,6 +98,8 @@ export class ClusterServer {
     const defs = sdkServiceDefinitions();
     const request: grpc.handleUnaryCall<unknown, WirePayload> = (call, callback) => this.onCall(call, callback);
     server.addService(defs.request, { request });
+    const open: grpc.handleBidiStreamingCall<Buffer, Buffer> = (call) => this.onStream(call);
+    server.addService({ open: memberStreamMethod } as grpc.ServiceDefinition, { open });
     this.server = server;
     const host = this.o.host.includes(':') ? `[${this.o.host}]` : this.o.host;
     try {
@@ -88,6 +117,8 @@ export class ClusterServer {
     const server = this.server;
     if (!server) return;
     this.server = null;
+    // Member streams never end by themselves: close them so a graceful shutdown does not wait.
+    for (const call of [...this.sessions]) call.end();
     await new Promise<void>((resolve) => {
       const t = setTimeout(() => {
         server.forceShutdown();
@@ -107,6 +138,54 @@ export class ClusterServer {
       .catch((e: unknown) => this.o.logger.error({ err: e }, 'cluster reply failed'));
   }
 
+  /** One member stream: authenticated once by its session, then frames go to the same handlers. */
+  private onStream(call: grpc.ServerDuplexStream<Buffer, Buffer>): void {
+    const peer = call.getPeer();
+    let ended = false;
+    const finish = (): void => {
+      ended = true;
+      this.sessions.delete(call);
+      session.stop();
+    };
+    const session = new StreamSession({
+      ...this.o.stream,
+      nonce: () => randomBytes(32).toString('hex'),
+      clock: this.o.clock,
+      maxInboundBytes: this.o.maxInboundBytes,
+      dispatch: (type, body, from) => this.run(type, body, from).then((r) => replyJson(r, this.o.logger)),
+      write: (frame) => {
+        if (!ended) call.write(frame);
+      },
+      close: (end) => {
+        if (ended) return;
+        finish();
+        if (end === null) return void call.end();
+        if (end.code === 'unauthenticated') {
+          this.refused++;
+          this.logRefusal(peer, 'member stream', end.failure, end.detail);
+        } else {
+          this.o.logger.warn({ peer, from: session.member, detail: end.detail }, 'member stream closed: protocol error');
+        }
+        const code = end.code === 'unauthenticated' ? grpc.status.UNAUTHENTICATED : grpc.status.INVALID_ARGUMENT;
+        call.emit('error', { code, details: end.code === 'unauthenticated' ? `cluster authentication failed: ${end.failure}` : end.detail });
+      },
+    });
+    this.sessions.add(call);
+    this.streamsOpened++;
+    call.on('data', (frame: Buffer) => {
+      this.streamFrames++;
+      session.onFrame(frame);
+    });
+    call.on('end', () => {
+      if (ended) return;
+      finish();
+      call.end();
+    });
+    call.on('error', () => finish());
+    call.on('cancelled', () => finish());
+    session.start();
+  }
+
   /** Never rejects. */
   private async dispatch(raw: unknown, peer: string): Promise<TypedMessage> {
     if (raw instanceof UndecodablePayload) return errorResponse(502, raw.reason);
@@ -119,23 +198,31 @@ export class ClusterServer {
       this.logRefusal(peer, env.type, auth.failure, auth.detail);
       return errorResponse(403, `cluster authentication failed: ${auth.failure}`);
     }
-    const handler = this.handlers.get(env.type);
+    return this.run(env.type, env.bodyBytes, auth.from);
+  }
+
+  /**
+   * Runs the handler of an authenticated request. Never rejects. The handler is called before the
+   * first await, so frames of one member stream reach their handlers in arrival order.
+   */
+  private async run(type: string, bodyBytes: Uint8Array, from: string): Promise<TypedMessage> {
+    const handler = this.handlers.get(type);
     if (!handler) return errorResponse(302, MSG_NO_HANDLER);
-    const parsed = parseJsonBody(env.bodyBytes);
+    const parsed = parseJsonBody(bodyBytes);
     if (!parsed.ok) return errorResponse(502, parsed.error);
     try {
-      const body = await handler(parsed.body, auth.from);
+      const body = await handler(parsed.body, from);
       if (typeof body !== 'string' && (typeof body !== 'object' || body === null)) {
-        this.o.logger.error({ type: env.type }, 'cluster handler returned neither an object nor JSON text');
-        return errorResponse(500, `handler for ${env.type} returned an invalid result`);
+        this.o.logger.error({ type }, 'cluster handler returned neither an object nor JSON text');
+        return errorResponse(500, `handler for ${type} returned an invalid result`);
       }
-      return { type: responseTypeOf(env.type), body };
+      return { type: responseTypeOf(type), body };
     } catch (e) {
       if (e instanceof NacosError) {
-        this.o.logger.debug({ err: e, type: env.type, from: auth.from }, 'cluster handler rejected request');
+        this.o.logger.debug({ err: e, type, from }, 'cluster handler rejected request');
         return exceptionResponse(e);
       }
-      this.o.logger.error({ err: e, type: env.type, from: auth.from }, 'cluster handler failed');
+      this.o.logger.error({ err: e, type, from }, 'cluster handler failed');
       return errorResponse(500, e instanceof Error ? e.message : String(e));
     }
   }
@@ -176,16 +263,25 @@ export function withSuccessFieldsText(json: string): string | null {
   return `{${SUCCESS_FIELDS}${sep}${rest}`;
 }
 
-function encodeReply(reply: TypedMessage, logger: Logger): WirePayload {
+/** The reply's type and JSON text with the common response fields (unary and stream replies alike). */
+export function replyJson(reply: TypedMessage, logger: Logger): { type: string; json: string } {
+  const failed = (message: string): { type: string; json: string } => {
+    const e = errorResponse(500, message);
+    return { type: e.type, json: bodyJson(e.body) };
+  };
   try {
     if (typeof reply.body === 'string') {
       const text = withSuccessFieldsText(reply.body);
-      if (text === null) return encodeMessage(errorResponse(500, 'handler returned JSON text that is not an object'));
-      return encode(reply.type, text);
+      return text === null ? failed('handler returned JSON text that is not an object') : { type: reply.type, json: text };
     }
-    return encode(reply.type, withResponseDefaults(reply.body));
+    return { type: reply.type, json: bodyJson(withResponseDefaults(reply.body)) };
   } catch (e) {
     logger.error({ err: e, type: reply.type }, 'cannot encode cluster response');
-    return encodeMessage(errorResponse(500, 'cannot encode response'));
+    return failed('cannot encode response');
   }
+}
+
+function encodeReply(reply: TypedMessage, logger: Logger): WirePayload {
+  const r = replyJson(reply, logger);
+  return encode(r.type, r.json);
 }
