@@ -16,6 +16,7 @@ import {
 } from '../../src/cluster/transport/auth.js';
 import { clusterTargetOf } from '../../src/cluster/transport/client-pool.js';
 import { fromGrpcError } from '../../src/cluster/transport/errors.js';
+import { answerChallenge, verifyHello, verifyWelcome } from '../../src/cluster/transport/stream-auth.js';
 import { responseTypeOf, withSuccessFieldsText } from '../../src/cluster/transport/server.js';
 
 const NOW = 1_700_000_000_000;
@@ -118,4 +119,38 @@ test('gRPC failures map to reasons', () => {
   assert.equal(fromGrpcError(err(grpc.status.CANCELLED, 'Cancelled on client'), false, true, 'p').reason, 'unreachable');
   assert.equal(fromGrpcError(err(grpc.status.RESOURCE_EXHAUSTED, 'too large'), true, false, 'p').reason, 'remote-error');
   assert.equal(fromGrpcError(err(grpc.status.UNIMPLEMENTED, 'no method'), true, false, 'p').reason, 'remote-error');
+});
+
+test('member stream open: a hello is good only for the challenge of its own stream, from a member, with the secret', () => {
+  const B = '10.0.0.2:8848';
+  const ch = { server: B, nonce: 'a'.repeat(64) };
+  const isMember = (x: string): boolean => x === A;
+  const hello = answerChallenge(K, A, B, ch, 'b'.repeat(64));
+  assert.ok(!('error' in hello));
+  const ok = verifyHello(K, ch, isMember, hello);
+  assert.ok(ok.ok);
+  assert.equal(ok.from, A);
+  // The server's welcome proves the secret back; a welcome for another stream does not.
+  assert.equal(verifyWelcome(K, hello, ch.nonce, ok.welcome), true);
+  assert.equal(verifyWelcome(K, hello, 'c'.repeat(64), ok.welcome), false);
+  assert.equal(verifyWelcome(K, hello, ch.nonce, { proof: 'ab'.repeat(32) }), false);
+  assert.equal(verifyWelcome(K, hello, ch.nonce, {}), false);
+  const failure = (h: unknown, c = ch): string => {
+    const r = verifyHello(K, c, isMember, h);
+    return r.ok ? 'ok' : r.failure;
+  };
+  // Replay: the same hello against a fresh challenge (another stream) fails.
+  assert.equal(failure(hello, { server: B, nonce: 'd'.repeat(64) }), 'bad-signature');
+  // Relay to another member: the hello names the server it was made for.
+  assert.equal(failure(hello, { server: '10.0.0.3:8848', nonce: ch.nonce }), 'bad-signature');
+  // Forged (wrong secret), tampered member, non-member, unsigned, malformed.
+  assert.equal(failure(answerChallenge('w'.repeat(32), A, B, ch, 'b'.repeat(64))), 'bad-signature');
+  assert.equal(failure({ ...hello, nonce: 'e'.repeat(64) }), 'bad-signature');
+  assert.equal(failure(answerChallenge(K, '10.0.0.9:8848', B, ch, 'b'.repeat(64))), 'not-a-member');
+  assert.equal(failure({ member: A, server: B, nonce: 'b'.repeat(64) }), 'missing-headers');
+  assert.equal(failure(null), 'missing-headers');
+  assert.equal(failure({ ...hello, proof: 'zz' }), 'bad-signature');
+  // The client refuses a challenge from a peer that is not the member it dialled.
+  assert.ok('error' in answerChallenge(K, A, B, { server: '10.0.0.3:8848', nonce: ch.nonce }, 'b'.repeat(64)));
+  assert.ok('error' in answerChallenge(K, A, B, { server: B, nonce: 'short' }, 'b'.repeat(64)));
 });

@@ -5,6 +5,7 @@
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
+import * as grpc from '@grpc/grpc-js';
 import * as http2 from 'node:http2';
 import { connect as tcpConnect, createServer } from 'node:net';
 import { ManualClock } from '../../src/core/clock.js';
@@ -16,6 +17,9 @@ import { ProbeClient } from '../../src/transport/grpc/probe-client.js';
 import { parseMemberAddress } from '../../src/cluster/member-address.js';
 import { ClusterRequestError, ClusterTransport, type ClusterFailure, type ClusterTransportOptions } from '../../src/cluster/transport/cluster-transport.js';
 import { HEADER_MEMBER, HEADER_SIG, HEADER_TS, signature } from '../../src/cluster/transport/auth.js';
+import { memberStreamMethod } from '../../src/cluster/transport/server.js';
+import { answerChallenge } from '../../src/cluster/transport/stream-auth.js';
+import { decodeFrame, encodeHandshake, encodeMessage, FRAME } from '../../src/cluster/transport/stream-frame.js';
 
 const T = { timeout: 30_000 };
 const OFFSET = 1001;
@@ -457,3 +461,154 @@ test('handle() refuses a second handler for the same type; start() twice fails',
   assert.throws(() => a.t.handle('XRequest', () => ({})));
   await assert.rejects(a.t.start());
 });
+
+// ---------------------------------------------------------------------------------------------
+// Member streams (stream-frame.ts, stream-auth.ts): authenticated once at open, then unsigned frames.
+
+/** A raw bidi call on a node's member-stream method: frames in, frames out, the final status. */
+function rawStream(clusterPort: number): { call: grpc.ClientDuplexStream<Buffer, Buffer>; frames: Buffer[]; status: Promise<grpc.StatusObject>; next: () => Promise<Buffer>; close: () => void } {
+  const client = new grpc.Client(`127.0.0.1:${clusterPort}`, grpc.credentials.createInsecure());
+  const m = memberStreamMethod;
+  const call = client.makeBidiStreamRequest(m.path, m.requestSerialize, m.responseDeserialize, new grpc.Metadata(), {});
+  const frames: Buffer[] = [];
+  const waiting: ((b: Buffer) => void)[] = [];
+  call.on('data', (b: Buffer) => {
+    const w = waiting.shift();
+    if (w) w(b);
+    else frames.push(b);
+  });
+  call.on('error', () => {});
+  const status = new Promise<grpc.StatusObject>((r) => call.on('status', r));
+  return {
+    call,
+    frames,
+    status,
+    next: () => new Promise((r) => {
+      const f = frames.shift();
+      if (f) r(f);
+      else waiting.push(r);
+    }),
+    close: () => {
+      call.cancel();
+      client.close();
+    },
+  };
+}
+
+function challengeOf(buf: Buffer): { server: string; nonce: string } {
+  const f = decodeFrame(buf);
+  assert.ok(!('error' in f) && f.kind === FRAME.CHALLENGE, 'the server speaks first with a challenge');
+  return f.json as { server: string; nonce: string };
+}
+
+test('member stream: one-way frames and calls reach the same handlers as the authenticated sender, in order', T, async (tc) => {
+  const c = cluster(tc);
+  const a = await c.node();
+  const b = await c.node();
+  const seen: unknown[] = [];
+  b.t.handle('OrderRequest', (body, from) => {
+    seen.push({ body, from });
+    return {};
+  });
+  b.t.handle('EchoRequest', (body, from) => ({ echo: body, from }));
+  b.t.handle('FailRequest', () => {
+    throw new NacosError(400, 'bad');
+  });
+  for (let i = 0; i < 50; i++) assert.equal(a.t.send(b.address, 'OrderRequest', { i }), true);
+  const r = await a.t.streamRequest(b.address, 'EchoRequest', { x: 'ü' }, 5000);
+  assert.deepEqual([r['echo'], r['from'], r['resultCode']], [{ x: 'ü' }, a.address, 200]);
+  assert.deepEqual(seen, Array.from({ length: 50 }, (_, i) => ({ body: { i }, from: a.address })));
+  await assertReason(a.t.streamRequest(b.address, 'FailRequest', {}, 5000), 'remote-error', 400);
+  const st = b.t.stats();
+  assert.equal(st.streamsAccepted, 1);
+  assert.equal(st.refusedUnauthenticated, 0);
+  assert.equal(a.t.stats().streams[b.address]!.opens, 1);
+});
+
+test('member stream: a forged, unsigned or replayed stream-open is refused (UNAUTHENTICATED) and no handler runs', T, async (tc) => {
+  const c = cluster(tc);
+  const a = await c.node();
+  const b = await c.node();
+  let ran = 0;
+  b.t.handle('OrderRequest', () => (ran++, {}));
+  const refusedWith = async (hello: (ch: { server: string; nonce: string }) => Buffer): Promise<grpc.StatusObject> => {
+    const s = rawStream(b.clusterPort);
+    const ch = challengeOf(await s.next());
+    s.call.write(hello(ch));
+    s.call.write(encodeMessage(FRAME.SEND, 0, 'OrderRequest', '{}'));
+    const st = await s.status;
+    s.close();
+    return st;
+  };
+  const hello = (secret: string, ch: { server: string; nonce: string }, member = a.address): Buffer =>
+    encodeHandshake(FRAME.HELLO, answerChallenge(secret, member, b.address, ch, 'c'.repeat(64)) as object);
+  // Forged: the wrong secret.
+  assert.equal((await refusedWith((ch) => hello('w'.repeat(32), ch))).code, grpc.status.UNAUTHENTICATED);
+  // Unsigned: a data frame first, or a hello without a proof.
+  assert.equal((await refusedWith(() => encodeMessage(FRAME.SEND, 0, 'OrderRequest', '{}'))).code, grpc.status.UNAUTHENTICATED);
+  assert.equal((await refusedWith(() => encodeHandshake(FRAME.HELLO, { member: a.address, server: b.address, nonce: 'c'.repeat(64) }))).code, grpc.status.UNAUTHENTICATED);
+  // A non-member with the secret.
+  assert.equal((await refusedWith((ch) => hello(SECRET, ch, '127.0.0.1:1'))).code, grpc.status.UNAUTHENTICATED);
+  // Replayed: a valid hello recorded on one stream is refused on the next (a fresh challenge).
+  const first = rawStream(b.clusterPort);
+  const ch1 = challengeOf(await first.next());
+  const recorded = hello(SECRET, ch1);
+  first.call.write(recorded);
+  const welcome = decodeFrame(await first.next());
+  assert.ok(!('error' in welcome) && welcome.kind === FRAME.WELCOME, 'the genuine open is accepted');
+  first.call.write(encodeMessage(FRAME.SEND, 0, 'OrderRequest', '{}'));
+  first.call.end();
+  assert.equal((await first.status).code, grpc.status.OK);
+  first.close();
+  assert.equal(ran, 1);
+  assert.equal((await refusedWith(() => recorded)).code, grpc.status.UNAUTHENTICATED);
+  assert.equal(ran, 1, 'no handler ran for a refused stream');
+  assert.equal(b.t.stats().refusedUnauthenticated, 5);
+});
+
+test('member stream: a restarted peer is reached again after the back-off; messages meanwhile are dropped, not queued', T, async (tc) => {
+  const c = cluster(tc);
+  const a = await c.node({ stream: { backoffMs: { initial: 50, max: 50 } } });
+  const b = await c.node();
+  const got: number[] = [];
+  b.t.handle('OrderRequest', (body) => (got.push((body as { i: number }).i), {}));
+  a.t.send(b.address, 'OrderRequest', { i: 1 });
+  await waitUntil(() => got.length === 1);
+  await b.t.stop();
+  await waitUntil(() => a.t.stats().streams[b.address]!.state !== 'open');
+  let dropped = 0;
+  for (let i = 0; i < 20; i++) if (!a.t.send(b.address, 'OrderRequest', { i: 100 })) dropped++;
+  assert.ok(dropped > 0, 'sends while the peer is down are dropped');
+  // The same address comes back (a restart).
+  const b2 = new ClusterTransport({ self: parseMemberAddress(b.address, 0)!, host: '127.0.0.1', port: b.clusterPort, secret: SECRET, isMember: (x) => c.members.has(x), logger: silentLogger(), shutdownGraceMs: 200 });
+  tc.after(() => b2.stop());
+  const got2: number[] = [];
+  b2.handle('OrderRequest', (body) => (got2.push((body as { i: number }).i), {}));
+  await b2.start();
+  await waitUntil(() => {
+    a.t.send(b.address, 'OrderRequest', { i: 2 });
+    return got2.includes(2);
+  });
+  assert.ok(a.t.stats().streams[b.address]!.opens >= 2);
+});
+
+test('member stream: a snapshot-sized frame (3 MiB, 256 KiB chunks) arrives whole', T, async (tc) => {
+  const c = cluster(tc);
+  const a = await c.node();
+  const b = await c.node();
+  let size = 0;
+  b.t.handle('BigRequest', (body) => ((size = (body as { s: string }).s.length), {}));
+  const s = 'q'.repeat(3 * 1024 * 1024);
+  assert.equal(a.t.send(b.address, 'BigRequest', { s }), true);
+  await waitUntil(() => size > 0);
+  assert.equal(size, s.length);
+  assert.ok(a.t.stats().streams[b.address]!.chunksSent >= 12);
+});
+
+async function waitUntil(cond: () => boolean, ms = 10_000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > until) assert.fail('condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
