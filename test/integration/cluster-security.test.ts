@@ -16,7 +16,11 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import * as grpc from '@grpc/grpc-js';
 import { HEADER_MEMBER, HEADER_SIG, HEADER_TS, signature } from '../../src/cluster/transport/auth.js';
+import { memberStreamMethod } from '../../src/cluster/transport/server.js';
+import { answerChallenge } from '../../src/cluster/transport/stream-auth.js';
+import { decodeFrame, encodeHandshake, encodeMessage, FRAME } from '../../src/cluster/transport/stream-frame.js';
 import { allocatePorts, ClusterMember, responsibleFor, TestCluster, type ClusterMember as Member } from './helpers/cluster.js';
 import { payload, RawGrpcClient, type RawMessage } from './helpers/raw-grpc.js';
 import { addrs, artifactPath, jsonOf, runStartToExit, waitFor } from './helpers/server.js';
@@ -131,6 +135,58 @@ describe('cluster port security', { timeout: 120_000 }, () => {
     assert.equal(after.term, before.term, 'the term did not move');
     assert.equal(after.lastIndex, before.lastIndex, 'nothing was appended to the Raft log');
     assert.equal((await raftState(B)).term, before.term);
+  });
+
+  /** Opens a member stream to A, answers its challenge with `hello`, then sends `frame`; resolves with the final status and what A sent. */
+  async function streamOpen(hello: (challenge: unknown) => Buffer | null, frame: Buffer): Promise<{ code: grpc.status; welcomed: boolean; challenge: unknown }> {
+    const client = new grpc.Client(`127.0.0.1:${A.port + 1001}`, grpc.credentials.createInsecure());
+    const m = memberStreamMethod;
+    const call = client.makeBidiStreamRequest(m.path, m.requestSerialize, m.responseDeserialize, new grpc.Metadata(), {});
+    let challenge: unknown = null;
+    let welcomed = false;
+    call.on('data', (b: Buffer) => {
+      const f = decodeFrame(b);
+      if ('error' in f) return;
+      if (f.kind === FRAME.CHALLENGE) {
+        challenge = f.json;
+        const h = hello(f.json);
+        if (h) call.write(h);
+        call.write(frame);
+        if (!h) return;
+      }
+      if (f.kind === FRAME.WELCOME) {
+        welcomed = true;
+        call.end();
+      }
+    });
+    call.on('error', () => {});
+    const status = await new Promise<grpc.StatusObject>((r) => call.on('status', r));
+    client.close();
+    return { code: status.code, welcomed, challenge };
+  }
+
+  it('Raft over the member stream: a forged, unsigned or replayed stream-open carrying an append (term 1,000,000) is refused and changes nothing', async () => {
+    const before = await raftState(A);
+    const append = encodeMessage(FRAME.SEND, 0, 'RaftMessageRequest', JSON.stringify({
+      messages: [{ type: 'app', from: B.address, to: A.address, term: 1_000_000, index: before.lastIndex, logTerm: before.term, entries: [], commit: before.commitIndex }],
+    }));
+    const helloWith = (secret: string) => (ch: unknown): Buffer => encodeHandshake(FRAME.HELLO, answerChallenge(secret, B.address, A.address, ch, 'c'.repeat(64)) as object);
+    // Unsigned (the append first, no hello), forged (a hello made with another secret).
+    for (const [what, hello] of [['unsigned', () => null], ['forged', helloWith(FORGED)]] as const) {
+      const r = await streamOpen(hello, append);
+      assert.equal(r.code, grpc.status.UNAUTHENTICATED, what);
+      assert.equal(r.welcomed, false, what);
+    }
+    // A genuine open (the cluster's secret) is welcomed; its hello replayed on a new stream is refused.
+    let recorded: Buffer | null = null;
+    const genuine = await streamOpen((ch) => (recorded = helloWith(cluster.secret)(ch)), encodeMessage(FRAME.SEND, 0, 'NoSuchRequest', '{}'));
+    assert.equal(genuine.welcomed, true, 'the same open signed with the cluster secret is accepted');
+    const replayed = await streamOpen(() => recorded, append);
+    assert.equal(replayed.code, grpc.status.UNAUTHENTICATED, 'replayed stream-open');
+    assert.equal(replayed.welcomed, false);
+    const after = await raftState(A);
+    assert.equal(after.term, before.term, 'the term did not move');
+    assert.equal(after.lastIndex, before.lastIndex, 'nothing was appended to the Raft log');
   });
 
   it('Distro: an unsigned or forged snapshot read and sync are refused; signed with the secret they are served', async () => {

@@ -100,8 +100,9 @@ function rig(o: { client?: Partial<PeerStreamOptions>; server?: Partial<StreamSe
       clock,
       handshakeTimeoutMs: 1000,
       maxInboundBytes: 1 << 20,
-      dispatch: (type, body, from) => {
+      dispatch: (type, body, from, reply) => {
         r.got.push({ type, body: body.toString('utf8'), from });
+        if (!reply) return Promise.resolve(null);
         return Promise.resolve({ type: type.replace(/Request$/, 'Response'), json: JSON.stringify({ resultCode: 200, echo: body.toString('utf8') }) });
       },
       write: (f) => queueMicrotask(() => call.emit('data', f)),

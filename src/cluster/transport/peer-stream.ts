@@ -47,6 +47,7 @@ export interface PeerStreamOptions {
   backoffMs: { initial: number; max: number };
   /** A reply: resolves the call with the body, or rejects it with the failure. */
   readReply: (type: string, body: Buffer) => Record<string, unknown> | ClusterRequestError;
+  /** 'broken': an open stream broke (failed reopen attempts are not reported). */
   onEvent?: (event: 'open' | 'broken', detail: string) => void;
 }
 
@@ -279,7 +280,7 @@ export class PeerStream {
     this.blocked = false;
     this.handshakeTimer?.cancel();
     this.handshakeTimer = null;
-    const wasUp = this.state === 'open' || this.state === 'opening';
+    const wasUp = this.state === 'open';
     this.state = next;
     this.retryAt = this.o.clock.now() + this.backoff;
     this.backoff = Math.min(this.o.backoffMs.max, this.backoff * 2);

@@ -152,7 +152,7 @@ export class ClusterServer {
       nonce: () => randomBytes(32).toString('hex'),
       clock: this.o.clock,
       maxInboundBytes: this.o.maxInboundBytes,
-      dispatch: (type, body, from) => this.run(type, body, from).then((r) => replyJson(r, this.o.logger)),
+      dispatch: (type, body, from, reply) => this.run(type, body, from).then((r) => (reply ? replyJson(r, this.o.logger) : null)),
       write: (frame) => {
         if (!ended) call.write(frame);
       },

@@ -26,8 +26,8 @@ export interface StreamSessionOptions {
   handshakeTimeoutMs: number;
   /** Bound of one reassembled chunked frame. */
   maxInboundBytes: number;
-  /** Runs the handler of `type`; never rejects (failures come back as an error reply). */
-  dispatch: (type: string, body: Buffer, from: string) => Promise<{ type: string; json: string }>;
+  /** Runs the handler of `type`; never rejects (failures come back as an error reply). The reply is only built when `reply` is set. */
+  dispatch: (type: string, body: Buffer, from: string, reply: boolean) => Promise<{ type: string; json: string } | null>;
   write: (frame: Buffer) => void;
   /** Ends the stream; `end` is null for a normal close. */
   close: (end: SessionEnd | null) => void;
@@ -95,9 +95,9 @@ export class StreamSession {
   private onMessage(f: Frame, from: string): void {
     if (f.kind !== FRAME.SEND && f.kind !== FRAME.CALL) return this.end({ code: 'invalid', detail: `unexpected frame kind ${f.kind}` });
     const { kind, id, type, body } = f;
-    void this.o.dispatch(type, body, from).then((reply) => {
-      // A one-way frame's failure stays here (the handler logged it); a call gets its answer.
-      if (kind === FRAME.CALL && !this.closed) this.o.write(encodeMessage(FRAME.REPLY, id, reply.type, reply.json));
+    // A one-way frame's failure stays here (the handler logged it); a call gets its answer.
+    void this.o.dispatch(type, body, from, kind === FRAME.CALL).then((reply) => {
+      if (reply !== null && !this.closed) this.o.write(encodeMessage(FRAME.REPLY, id, reply.type, reply.json));
     });
   }
 
