@@ -20,7 +20,7 @@ import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { freePortPair, installCleanup, pinnedCommand, pinSelf, ROOT, sleep, canPin } from './lib/proc.js';
+import { cpuSeconds, freePortPair, installCleanup, pinnedCommand, pinSelf, ROOT, sleep, canPin } from './lib/proc.js';
 import { machineInfo, upsertDocSection, writeJson } from './lib/report.js';
 import { fmt, spread, summarizeLatencies, type LatencySummary } from './lib/stats.js';
 
@@ -274,6 +274,20 @@ interface ThroughputResult {
   opsPerSec: number;
   failed: number;
   latency: LatencySummary;
+  /** CPU time (user + system) of all the system's server processes per acknowledged write, ms. */
+  cpuMsPerWrite: number | null;
+}
+
+/** CPU seconds used so far by the running members together (null if one cannot be read). */
+function membersCpu(sys: System): number | null {
+  let sum = 0;
+  for (const m of sys.members) {
+    const pid = m.child?.pid;
+    const s = pid === undefined ? null : cpuSeconds(pid);
+    if (s === null) return null;
+    sum += s;
+  }
+  return sum;
 }
 
 async function throughput(sys: System, concurrency: number): Promise<ThroughputResult> {
@@ -295,14 +309,17 @@ async function throughput(sys: System, concurrency: number): Promise<ThroughputR
   const workers = Array.from({ length: concurrency }, (_, w) => worker(w));
   await sleep(WARMUP_MS);
   measuring = true;
+  const cpu0 = membersCpu(sys);
   const t0 = performance.now();
   await sleep(DURATION_MS);
   measuring = false;
   const elapsed = performance.now() - t0;
+  const cpu1 = membersCpu(sys);
   const count = lat.length;
   stop = true;
   await Promise.all(workers);
-  return { system: sys.name, concurrency, opsPerSec: (count / elapsed) * 1000, failed, latency: summarizeLatencies(lat) };
+  const cpuMsPerWrite = cpu0 !== null && cpu1 !== null && count > 0 ? ((cpu1 - cpu0) * 1000) / count : null;
+  return { system: sys.name, concurrency, opsPerSec: (count / elapsed) * 1000, failed, latency: summarizeLatencies(lat), cpuMsPerWrite };
 }
 
 async function failover(sys: System): Promise<number[]> {
@@ -356,7 +373,7 @@ async function main(): Promise<void> {
     for (const c of CONCURRENCY) {
       const r = await throughput(sys, c);
       tp.push(r);
-      console.log(`${sys.name} c=${c}: ${fmt(r.opsPerSec)} writes/s, p50 ${fmt(r.latency.p50)} ms, p99 ${fmt(r.latency.p99)} ms, failed ${r.failed}`);
+      console.log(`${sys.name} c=${c}: ${fmt(r.opsPerSec)} writes/s, p50 ${fmt(r.latency.p50)} ms, p99 ${fmt(r.latency.p99)} ms, failed ${r.failed}, server CPU ${r.cpuMsPerWrite === null ? 'n/a' : fmt(r.cpuMsPerWrite)} ms/write`);
     }
     fo[sys.name] = await failover(sys);
     console.log(`${sys.name} failover (ms): ${fo[sys.name]!.map((x) => fmt(x, 0)).join(', ')}`);
@@ -365,7 +382,7 @@ async function main(): Promise<void> {
   rmSync(root, { recursive: true, force: true });
 
   const date = new Date().toISOString().slice(0, 10);
-  const rows = tp.map((r) => `| ${r.system} | ${r.concurrency} | ${fmt(r.opsPerSec, 0)} | ${fmt(r.latency.p50)} | ${fmt(r.latency.p99)} | ${fmt(r.latency.max)} | ${r.failed} |`);
+  const rows = tp.map((r) => `| ${r.system} | ${r.concurrency} | ${fmt(r.opsPerSec, 0)} | ${fmt(r.latency.p50)} | ${fmt(r.latency.p99)} | ${fmt(r.latency.max)} | ${r.failed} | ${r.cpuMsPerWrite === null ? 'n/a' : fmt(r.cpuMsPerWrite)} |`);
   const foRows = Object.entries(fo).map(([name, t]) => {
     const s = spread(t);
     return `| ${name} | ${t.length} | ${fmt(s.median, 0)} | ${fmt(s.min, 0)}–${fmt(s.max, 0)} | ${ELECTION_MS} |`;
@@ -378,8 +395,8 @@ it is acknowledged. Nomen: \`POST /nacos/v1/ns/instance?ephemeral=false\` (new i
 checks off) to the 3 members round-robin;
 etcd ${etcd ?? 'n/a'}: \`POST /v3/kv/put\` (new key each) through its HTTP gateway, same concurrency.
 
-| system | concurrency | writes/s | p50 ms | p99 ms | max ms | failed |
-|---|---|---|---|---|---|---|
+| system | concurrency | writes/s | p50 ms | p99 ms | max ms | failed | server CPU ms/write |
+|---|---|---|---|---|---|---|---|
 ${rows.join('\n')}
 
 Failover (kill -9 of the leader under write load → first acknowledgement of a write sent after the kill):
