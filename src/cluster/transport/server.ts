@@ -24,7 +24,7 @@ import {
 } from '../../wire/codec.js';
 import { sdkServiceDefinitions, UndecodablePayload } from '../../wire/proto.js';
 import type { ClusterAuthenticator } from './auth.js';
-import { StreamSession, type SessionEnd } from './stream-session.js';
+import { StreamSession } from './stream-session.js';
 import { serverCredentials, type ClusterTlsMaterial } from './tls.js';
 
 /** The member stream (stream-frame.ts): one bidi call per sending member, frames as raw bytes. */
