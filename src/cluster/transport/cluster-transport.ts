@@ -70,7 +70,7 @@ export const DEFAULT_STREAM_LIMITS: StreamLimits = {
   maxQueueBytes: 16 * 1024 * 1024,
   maxTransfers: 2,
   handshakeTimeoutMs: 5000,
-  backoffMs: { initial: 100, max: 5000 },
+  backoffMs: { initial: 100, max: 1000 },
 };
 
 export interface ClusterTransportStats {
