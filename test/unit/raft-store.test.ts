@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 import type { Clock } from '../../src/core/clock.js';
 import { NacosError } from '../../src/core/errors.js';
 import { createLogger } from '../../src/observability/logger.js';
-import { encodeCommand } from '../../src/persistence/kv-state-machine.js';
+import { encodeCommand, KvStateMachine } from '../../src/persistence/kv-state-machine.js';
 import type { StoreWrite } from '../../src/persistence/persistent-store.js';
 import { NO_LEADER_MESSAGE, NotLeaderError, RaftStore, type RaftPeerLink } from '../../src/persistence/raft-store.js';
 import { MemoryLogStore } from '../../src/raft/log-store.js';
@@ -564,5 +564,34 @@ describe('config center on the Raft store', () => {
     const winner = results[0]!.status === 'fulfilled' ? 'from-1' : 'from-2';
     await until(() => c2!.get(cfgKey(0))?.content === winner && c1!.get(cfgKey(0))?.content === winner, 'both members hold the winner');
     for (const s of net.stores.values()) await s.close();
+  });
+});
+
+describe('KvStateMachine batch conditions (StoreWrite.expect)', () => {
+  const entry = (index: number, id: string, batch: StoreWrite[]) => ({ index, term: 1, type: 'normal' as const, data: encodeCommand({ id, batch }) });
+
+  it('a batch whose condition fails applies nothing and is remembered as a rejection; a re-proposed copy is decided again', () => {
+    const kv = new KvStateMachine();
+    const seen: StoreWrite[][] = [];
+    kv.onApply((b) => seen.push([...b]));
+    kv.apply(entry(1, 'a', [{ table: 'config', key: 'k', value: { md5: 'm1' } }]));
+    const cas: StoreWrite[] = [
+      { table: 'config', key: 'k', value: { md5: 'm2' }, expect: { field: 'md5', equals: 'm0' } },
+      { table: 'configHistory', key: '1', value: { x: 1 }, expect: { absent: true } },
+    ];
+    kv.apply(entry(2, 'b', cas));
+    assert.match(kv.rejection(2) ?? '', /^condition failed: config "k": md5 is not "m0"/);
+    assert.equal(seen.length, 1);
+    assert.equal(kv.stats.conditionsFailed, 1);
+    assert.deepEqual([...kv.entries()].map((e) => e.value), [{ md5: 'm1' }], 'the history row of the failed batch was not written');
+    // The same command proposed again (a retried forward) once its condition holds: applied, not a duplicate.
+    kv.apply(entry(3, 'c', [{ table: 'config', key: 'k', value: { md5: 'm0' } }]));
+    kv.apply(entry(4, 'b', cas));
+    assert.equal(kv.rejection(4), undefined);
+    assert.equal(kv.stats.duplicates, 0);
+    assert.deepEqual(
+      [...kv.entries()].map((e) => e.value),
+      [{ md5: 'm2' }, { x: 1 }],
+    );
   });
 });
