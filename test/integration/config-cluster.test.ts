@@ -45,7 +45,7 @@ describe('config center on 3 members', { timeout: 300_000 }, () => {
   const clients: RawGrpcClient[] = [];
 
   before(async () => {
-    cluster = await TestCluster.start(3, { name: 'config-cluster', properties: { 'nacos.core.protocol.raft.data.election_timeout_ms': ELECTION_MS } });
+    cluster = await TestCluster.start(3, { name: 'config-cluster', readyTimeoutMs: 60_000, properties: { 'nacos.core.protocol.raft.data.election_timeout_ms': ELECTION_MS } });
   });
 
   after(async () => {
@@ -116,7 +116,8 @@ describe('config center on 3 members', { timeout: 300_000 }, () => {
         throw new Error(`${String(e)}; last missing ${missing}`);
       });
     }
-    await leader.restart();
+    // Generous: on a loaded machine a process takes many seconds just to start.
+    await leader.restart({ readyTimeoutMs: 60_000 });
     // At readiness, without waiting: every acknowledged config is served.
     const c = await clientOf(leader);
     for (const [dataId, content] of acked) {
