@@ -113,7 +113,8 @@ export class NomenServer {
     this.udp = new UdpPushService({ log: log.child({ component: 'udp' }), clock, ackTimeoutMs: config.int('nomen.naming.push.udp.ack-timeout-ms') });
     const { registry, metadata, subscriptions, store, cluster } = this;
     const sinks = { grpc: grpcPushSink((c, t, b, ms) => grpc.push(c, t, b, ms), () => config.int('nacos.naming.push.pushTaskTimeout')), udp: this.udp };
-    this.parts = namingParts({ config, log, clock, registry, metadata, subscriptions, store, cluster, sinks });
+    const fuzzyPush = (c: string, t: string, b: Record<string, unknown>) => grpc.push(c, t, b, config.int('nacos.naming.push.pushTaskTimeout'));
+    this.parts = namingParts({ config, log, clock, registry, metadata, subscriptions, store, cluster, sinks, fuzzyPush });
     this.naming = this.parts.naming;
     const transferLeadership = () => store.transferLeadershipAway(1000);
     const { readiness, parts } = this;
@@ -132,6 +133,7 @@ export class NomenServer {
       sdkConnection: (id) => grpc.getConnection(id),
       metrics,
       auth: this.auth,
+      fuzzyWatch: this.parts.fuzzy,
     };
   }
 
@@ -219,6 +221,7 @@ export class NomenServer {
     this.parts.health.stop();
     this.parts.metadataCleaner.stop();
     this.parts.push.stop();
+    this.parts.fuzzy.stop();
     if (this.cluster) {
       // Hand Raft leadership over before leaving, so writes pause for one round trip, not an election.
       const moved = await this.store.transferLeadershipAway(1000).catch(() => false);

@@ -6,6 +6,7 @@
 import type { AppContext } from '../../app-context.js';
 import { NacosError } from '../../core/errors.js';
 import { ERROR_RESPONSE_TYPE } from '../../wire/codec.js';
+import { FUZZY_WATCH_REQUEST, FUZZY_WATCH_RESPONSE, fuzzyWatchHandlers } from './fuzzy-watch-handler.js';
 import { namingHandlers, type NamingHandler } from './naming-handlers.js';
 import type { RequestHandler, SdkGrpcServer } from './sdk-server.js';
 
@@ -17,6 +18,7 @@ const RESPONSE_TYPE: Record<string, string> = {
   ServiceQueryRequest: 'QueryServiceResponse',
   SubscribeServiceRequest: 'SubscribeServiceResponse',
   ServiceListRequest: 'ServiceListResponse',
+  [FUZZY_WATCH_REQUEST]: FUZZY_WATCH_RESPONSE,
 };
 
 /** The response type of a naming request type; `ErrorResponse` for any other. */
@@ -26,7 +28,8 @@ export function namingResponseType(requestType: string): string {
 
 /** Registers every naming handler on `grpc`, instrumented (see `instrumented`). */
 export function bindNamingHandlers(grpc: SdkGrpcServer, ctx: AppContext): void {
-  for (const [type, h] of Object.entries(namingHandlers(ctx))) grpc.registerHandler(type, instrumented(type, h, ctx));
+  const table = { ...namingHandlers(ctx), ...(ctx.fuzzyWatch ? fuzzyWatchHandlers(ctx.fuzzyWatch) : {}) };
+  for (const [type, h] of Object.entries(table)) grpc.registerHandler(type, instrumented(type, h, ctx));
 }
 
 /**

@@ -81,8 +81,11 @@ const MSG_STARTING = 'Server is starting,please try later.';
 const MSG_UNREGISTERED = 'Connection is unregistered.';
 const MSG_NO_HANDLER = 'RequestHandler Not Found';
 
-/** Abilities we announce in SetupAckRequest (docs/protocol/grpc.md §3.5). No fuzzyWatch/lock/mcp: not supported. */
-const SERVER_ABILITIES = { supportPersistentInstanceByGrpc: true } as const;
+/**
+ * Abilities we announce in SetupAckRequest (docs/protocol/grpc.md §3.5): `fuzzyWatch` makes Java 3.x
+ * clients use NamingFuzzyWatchRequest (docs/fuzzy-watch.md). No lock/mcp: not supported.
+ */
+const SERVER_ABILITIES = { supportPersistentInstanceByGrpc: true, fuzzyWatch: true } as const;
 
 type State = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
 
