@@ -31,6 +31,14 @@ export interface SdkConnectionMeta {
   readonly appName: string;
 }
 
+/** This member's SDK connection load and the reload of its connections (gRPC loader requests). */
+export interface ServerLoader {
+  /** Nacos' `loaderMetrics`: `conCount`, `sdkConCount`, `load`, `cpu`, all strings. */
+  loaderMetrics(): Record<string, string>;
+  /** Keep at most `keep` SDK connections (a tenth at most per call) and move the others, towards `redirect` when given. */
+  reload(keep: number, redirect: string | undefined): 'ok' | 'ignore';
+}
+
 /** What the edges (HTTP, gRPC handlers) are given: use cases and read-only server facts. */
 export interface AppContext {
   readonly config: Config;
@@ -51,4 +59,6 @@ export interface AppContext {
   readonly auth?: AuthService;
   /** Nacos 3 naming fuzzy watch of this member (absent in edge-only tests: the request type is not handled). */
   readonly fuzzyWatch?: FuzzyWatchEngine;
+  /** Connection load and reloads (absent in edge-only tests). */
+  readonly loader?: ServerLoader;
 }

@@ -7,6 +7,7 @@ import { memberIdentity } from './app/member-identity.js';
 import { memberMetrics } from './app/member-metrics.js';
 import { namingParts, sdkConnectionClosed, type NamingParts } from './app/naming-parts.js';
 import { httpClusterHooks } from './app/http-hooks.js';
+import { serverLoader } from './app/server-loader.js';
 import { persistentStore, raftState, STANDALONE_RAFT_ID } from './app/persistent-store.js';
 import { followStore } from './app/store-listeners.js';
 import type { AuthService } from './auth/auth-service.js';
@@ -134,6 +135,7 @@ export class NomenServer {
       metrics,
       auth: this.auth,
       fuzzyWatch: this.parts.fuzzy,
+      loader: serverLoader(() => grpc.connectionCount(), this.moves),
     };
   }
 

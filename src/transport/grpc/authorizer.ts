@@ -30,7 +30,7 @@ export function grpcAuthorizer(auth: AuthService, responseTypeOf: (requestType: 
     try {
       const credentials = { authorization: h['Authorization'], accessToken: h['accessToken'], username: h['username'], password: h['password'] };
       const id = await auth.identify({ ...credentials, source: ctx.connection.remoteIp });
-      let resource: NamingResource;
+      let resource: NamingResource | undefined;
       try {
         resource = grpcResource(need.scope, body);
       } catch (e) {

@@ -23,10 +23,13 @@ export const NAMING_ACCESS: Readonly<Record<string, { access: 'read' | 'write' |
   // The pattern's text is the resource: a permission whose glob covers the pattern covers every
   // service the pattern can match (docs/fuzzy-watch.md "Auth").
   NamingFuzzyWatchRequest: { access: 'read', scope: 'pattern' },
+  // Connection counts and moves of the whole member: administrators only.
+  ServerLoaderInfoRequest: { access: 'admin', scope: 'server' },
+  ServerReloadRequest: { access: 'admin', scope: 'server' },
 };
 
 /** What a checked request names: a service, a whole group, or a fuzzy-watch pattern. */
-export type Scope = 'service' | 'group' | 'pattern';
+export type Scope = 'service' | 'group' | 'pattern' | 'server';
 
 /** The service a request names. Throws a 400 NacosError for a grouped (`@@`) name. */
 export function grpcServiceKey(b: ServiceRef): ServiceKey {
@@ -44,7 +47,8 @@ const GroupFields = z.object({ namespace: optStr, groupName: optStr });
 const PatternFields = z.object({ groupKeyPattern: z.string() });
 
 /** The permission resource of a request body. Throws a 400 NacosError when the body names no service. */
-export function grpcResource(scope: Scope, body: unknown): NamingResource {
+export function grpcResource(scope: Scope, body: unknown): NamingResource | undefined {
+  if (scope === 'server') return undefined;
   if (scope === 'pattern') {
     const p = parsePattern(parseBody(PatternFields, body).groupKeyPattern);
     return namingResource(p.namespace, p.group, p.service);
