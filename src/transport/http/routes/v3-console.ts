@@ -12,23 +12,17 @@ import { NacosError } from '../../../core/errors.js';
 import { toInstanceJson } from '../../../core/instance.js';
 import { DEFAULT_CLUSTER, groupedName, type ServiceKey } from '../../../core/names.js';
 import { clusterNames } from '../../../naming/catalog.js';
-import { intOr, javaBoolOr, lenientBoolOr, metadataField, optStr, parseParams, strOr } from '../fields.js';
+import { intOr, javaBoolOr, parseParams, strOr } from '../fields.js';
 import { instanceForm, serviceV2 } from '../instance-form.js';
 import { updateInstance } from '../instance-ops.js';
 import { ANY_METHOD, namingParams, sendResult, type HttpDeps } from '../kit.js';
 import { namespaceScope } from '../naming-scope.js';
-import { pageJson, parseSelector, protectThresholdField, serviceDetail, serviceView } from '../service-views.js';
+import { createServiceFrom, serviceForm, updateServiceFrom } from '../service-ops.js';
+import { pageJson, serviceDetail, serviceView } from '../service-views.js';
 import { subscriberRows, updateClusterFrom } from './v1-service.js';
 
 export const V3_CONSOLE_NS = '/nacos/v3/console/ns';
 
-const ServiceFormSchema = z.object({
-  // Nacos 3's ServiceForm defaults `ephemeral` to false.
-  ephemeral: lenientBoolOr(false),
-  protectThreshold: protectThresholdField(false),
-  metadata: metadataField(),
-  selector: optStr(),
-});
 const ServiceListSchema = z.object({
   serviceNameParam: strOr(''),
   groupNameParam: strOr(''),
@@ -76,23 +70,19 @@ export function v3ConsoleNamingRoutes(app: FastifyInstance, deps: HttpDeps): voi
 
   app.post(`${V3_CONSOLE_NS}/service`, async (req, reply) => {
     const p = namingParams(deps, req);
-    const service = serviceV2(p);
-    const f = parseParams(ServiceFormSchema, p);
-    const selector = parseSelector(f.selector);
-    await naming.createService(service, { ephemeral: f.ephemeral, protectThreshold: f.protectThreshold ?? 0, metadata: f.metadata ?? {}, selector });
+    await createServiceFrom(deps, serviceV2(p), serviceForm(p));
     return sendResult(reply, 'ok');
   });
 
   app.put(`${V3_CONSOLE_NS}/service`, async (req, reply) => {
     const p = namingParams(deps, req);
     const service = serviceV2(p);
-    const f = parseParams(ServiceFormSchema, p);
-    const selector = parseSelector(f.selector);
+    const f = serviceForm(p);
     if (!catalog.serviceFacts(service)) {
       const text = `service Service{namespace='${service.namespace}', group='${service.group}', name='${service.name}', ephemeral=${String(f.ephemeral)}, revision=0} is not exist.`;
       throw new NacosError(404, text, 21008);
     }
-    await naming.updateService(service, { protectThreshold: f.protectThreshold ?? 0, metadata: f.metadata ?? {}, selector });
+    await updateServiceFrom(deps, service, f);
     return sendResult(reply, 'ok');
   });
 
