@@ -2,6 +2,7 @@ import type { AuthService } from './auth/auth-service.js';
 import type { Clock } from './core/clock.js';
 import type { Config } from './config/config.js';
 import type { ConfigCenter } from './config-center/types.js';
+import type { FuzzyWatchEngine } from './naming/fuzzy-watch.js';
 import type { NamingService } from './naming/naming-service.js';
 import type { Logger } from './observability/logger.js';
 import type { Metrics } from './observability/metrics.js';
@@ -31,6 +32,14 @@ export interface SdkConnectionMeta {
   readonly appName: string;
 }
 
+/** This member's SDK connection load and the reload of its connections (gRPC loader requests). */
+export interface ServerLoader {
+  /** Nacos' `loaderMetrics`: `conCount`, `sdkConCount`, `load`, `cpu`, all strings. */
+  loaderMetrics(): Record<string, string>;
+  /** Keep at most `keep` SDK connections (a tenth at most per call) and move the others, towards `redirect` when given. */
+  reload(keep: number, redirect: string | undefined): 'ok' | 'ignore';
+}
+
 /** What the edges (HTTP, gRPC handlers) are given: use cases and read-only server facts. */
 export interface AppContext {
   readonly config: Config;
@@ -51,4 +60,8 @@ export interface AppContext {
   readonly auth?: AuthService;
   /** The configuration center (set by the server; absent in edge-only tests). */
   readonly configCenter?: ConfigCenter;
+  /** Nacos 3 naming fuzzy watch of this member (absent in edge-only tests: the request type is not handled). */
+  readonly fuzzyWatch?: FuzzyWatchEngine;
+  /** Connection load and reloads (absent in edge-only tests). */
+  readonly loader?: ServerLoader;
 }

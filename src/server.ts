@@ -8,6 +8,7 @@ import { memberIdentity } from './app/member-identity.js';
 import { memberMetrics } from './app/member-metrics.js';
 import { namingParts, sdkConnectionClosed, type NamingParts } from './app/naming-parts.js';
 import { httpClusterHooks } from './app/http-hooks.js';
+import { serverLoader } from './app/server-loader.js';
 import { persistentStore, raftState, STANDALONE_RAFT_ID } from './app/persistent-store.js';
 import { followStore } from './app/store-listeners.js';
 import type { AuthService } from './auth/auth-service.js';
@@ -117,7 +118,8 @@ export class NomenServer {
     this.udp = new UdpPushService({ log: log.child({ component: 'udp' }), clock, ackTimeoutMs: config.int('nomen.naming.push.udp.ack-timeout-ms') });
     const { registry, metadata, subscriptions, store, cluster } = this;
     const sinks = { grpc: grpcPushSink((c, t, b, ms) => grpc.push(c, t, b, ms), () => config.int('nacos.naming.push.pushTaskTimeout')), udp: this.udp };
-    this.parts = namingParts({ config, log, clock, registry, metadata, subscriptions, store, cluster, sinks });
+    const fuzzyPush = (c: string, t: string, b: Record<string, unknown>) => grpc.push(c, t, b, config.int('nacos.naming.push.pushTaskTimeout'));
+    this.parts = namingParts({ config, log, clock, registry, metadata, subscriptions, store, cluster, sinks, fuzzyPush });
     this.naming = this.parts.naming;
     const transferLeadership = () => store.transferLeadershipAway(1000);
     const { readiness, parts } = this;
@@ -138,6 +140,8 @@ export class NomenServer {
       metrics,
       auth: this.auth,
       configCenter: this.configs.service,
+      fuzzyWatch: this.parts.fuzzy,
+      loader: serverLoader(() => grpc.connectionCount(), this.moves),
     };
   }
 
@@ -229,6 +233,7 @@ export class NomenServer {
     this.parts.metadataCleaner.stop();
     this.configs.cleaner.stop();
     this.parts.push.stop();
+    this.parts.fuzzy.stop();
     if (this.cluster) {
       // Hand Raft leadership over before leaving, so writes pause for one round trip, not an election.
       const moved = await this.store.transferLeadershipAway(1000).catch(() => false);

@@ -12,6 +12,7 @@ import { responsibleTagOf } from '../distro/index.js';
 import { HealthCheckEngine } from '../health/health-checker.js';
 import { netProber } from '../health/net-prober.js';
 import { ExpiredMetadataCleaner, ExpiryTasks } from '../naming/expiry.js';
+import { FuzzyWatchEngine, type FuzzyPushSink } from '../naming/fuzzy-watch.js';
 import { ClientHandover } from '../naming/handover.js';
 import { checkedInstances } from '../naming/health-source.js';
 import { limitSettings } from '../naming/limits.js';
@@ -33,6 +34,8 @@ export interface NamingInputs {
   /** Cluster mode only: Distro decides which member expires and probes which client. */
   cluster: ClusterNode | null;
   sinks: { grpc: PushSink; udp: PushSink };
+  /** Server requests of the fuzzy watch (sync and change notifications) to one SDK connection. */
+  fuzzyPush: FuzzyPushSink;
 }
 
 export interface NamingParts {
@@ -46,6 +49,8 @@ export interface NamingParts {
   metadataCleaner: ExpiredMetadataCleaner;
   /** SDK connections this member closes on purpose keep their instances until re-registered elsewhere. */
   handover: ClientHandover;
+  /** Nacos 3 naming fuzzy watch: patterns per SDK connection, syncs and change notifications. */
+  fuzzy: FuzzyWatchEngine;
 }
 
 export function namingParts(p: NamingInputs): NamingParts {
@@ -111,11 +116,27 @@ export function namingParts(p: NamingInputs): NamingParts {
       naming.connectionClosed(id);
     },
   );
-  return { view, push, naming, expiry, health, metadataCleaner, handover };
+  const fuzzy = new FuzzyWatchEngine(
+    () => ({
+      maxPatterns: config.int('nacos.naming.fuzzy.watch.max.pattern.count'),
+      maxMatchedServices: config.int('nacos.naming.fuzzy.watch.max.pattern.match.service.count'),
+      batchSize: 10,
+      delayMs: config.int('nacos.naming.push.pushTaskDelay'),
+      retryDelayMs: config.int('nacos.naming.push.pushTaskRetryDelay'),
+      maxRetries: config.int('nomen.naming.push.max-retries'),
+    }),
+    (ns) => naming.catalog.servicesOf(ns),
+    p.fuzzyPush,
+    clock,
+  );
+  // Services appear and go on every member (Distro applies, Raft applies, local writes alike).
+  registry.onServiceChanged((svc) => fuzzy.serviceChanged(svc.id, svc.publishers.size));
+  return { view, push, naming, expiry, health, metadataCleaner, handover, fuzzy };
 }
 
 /** An SDK connection closed: a connection we asked to move keeps its instances until the SDK registered them elsewhere. */
 export function sdkConnectionClosed(parts: NamingParts, subscriptions: SubscriptionRegistry, connectionId: string): void {
+  parts.fuzzy.connectionClosed(connectionId);
   if (parts.handover.onClosed(connectionId)) subscriptions.removeSubscriber(connectionId);
   else parts.naming.connectionClosed(connectionId);
 }

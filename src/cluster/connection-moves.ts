@@ -12,7 +12,7 @@ import type { HandoverStats } from '../naming/handover.js';
 import type { Logger } from '../observability/logger.js';
 import type { ClusterNode } from './cluster-node.js';
 import { drainMember, type DrainReport } from './drain.js';
-import { ConnectionRebalancer, type PeerLoad } from './rebalance.js';
+import { ConnectionRebalancer, newestFirst, planReload, type PeerLoad } from './rebalance.js';
 
 /** What a move needs of the SDK gRPC port. */
 export interface SdkConnections {
@@ -102,6 +102,20 @@ export class ConnectionMoves {
     if (!ok) handover.unmark(connectionId);
     else this.moved++;
     return ok;
+  }
+
+  /**
+   * `ServerReloadRequest`: keep `keep` SDK connections at most, moving at most a tenth of them per
+   * request (rebalance.ts `planReload`), the most recently created first, towards `redirect` (a
+   * member address) when given. Answers Nacos' `ok` / `ignore`.
+   */
+  reload(keep: number, redirect: string | undefined): 'ok' | 'ignore' {
+    const conns = this.d.sdk.listConnections();
+    const plan = planReload(conns.length, keep);
+    const pick = newestFirst(conns).slice(0, plan.move);
+    for (const c of pick) this.moveConnection(c.id, redirect);
+    if (pick.length > 0) this.d.log.info({ keep, moved: pick.length, redirect: redirect ?? null }, 'server reload: asked connections to move');
+    return plan.answer;
   }
 
   /** Peers' SDK connection counts and states, from their member reports. */

@@ -100,10 +100,30 @@ export class ConnectionRebalancer {
     const plan = planRebalance(conns.length, this.d.peers(), this.d.clock.now(), this.d.settings(), this.d.inTransit());
     this.lastPlan = plan;
     if (plan.move === 0) return plan;
-    const pick = [...conns].sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? -1 : 1)).slice(0, plan.move);
+    const pick = newestFirst(conns).slice(0, plan.move);
     pick.forEach((c, i) => this.d.move(c.id, plan.targets.length > 0 ? plan.targets[i % plan.targets.length] : undefined));
     this.moved += pick.length;
     this.d.log?.({ connections: conns.length, average: Math.round(plan.average * 10) / 10, moved: pick.length }, 'rebalance: asked connections to move');
     return plan;
   }
+}
+
+/** Nacos' `LOADER_FACTOR`: one reload request moves at most this fraction of a member's SDK connections. */
+export const RELOAD_FACTOR = 0.1;
+
+/**
+ * Pure decision of a `ServerReloadRequest` (docs/protocol/nacos3.md "Loader requests"): `keep` is
+ * how many SDK connections the caller wants this member to keep. At or below it: nothing moves
+ * (`ignore`). Above: the member keeps max(keep, sdkCount × (1 − factor)) and moves the rest, so one
+ * request never moves more than `factor` of its connections.
+ */
+export function planReload(sdkCount: number, keep: number, factor = RELOAD_FACTOR): { answer: 'ok' | 'ignore'; move: number } {
+  if (sdkCount <= keep) return { answer: 'ignore', move: 0 };
+  const kept = Math.max(keep, Math.trunc(sdkCount * (1 - factor)));
+  return { answer: 'ok', move: Math.max(0, sdkCount - kept) };
+}
+
+/** Connections, the most recently created first (ties by id): the ones a move picks. */
+export function newestFirst<T extends { id: string; createdAt: number }>(conns: readonly T[]): T[] {
+  return [...conns].sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? -1 : 1));
 }

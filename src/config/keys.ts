@@ -48,6 +48,8 @@ export const CONFIG_KEYS = {
   'nomen.naming.push.max-retries': { type: 'int', default: '3', min: 0, max: 100, description: 'Retries of a failed push' },
   'nomen.naming.push.udp.target': { type: 'string', default: 'source', choices: ['source', 'client-ip'], description: 'UDP push destination: the address the subscribing request came from, or the advertised clientIP' },
   'nomen.naming.push.udp.ack-timeout-ms': { type: 'int', default: '10000', min: 100, description: 'UDP ack wait before the single resend' },
+  'nacos.naming.fuzzy.watch.max.pattern.count': { type: 'int', default: '20', min: 1, max: 100000, description: 'Fuzzy watch: most distinct patterns watched on one member, all SDK connections together (over it: errorCode 50310); docs/fuzzy-watch.md' },
+  'nacos.naming.fuzzy.watch.max.pattern.match.service.count': { type: 'int', default: '500', min: 1, max: 1000000, description: 'Fuzzy watch: most services tracked per pattern (a WATCH reaching it answers errorCode 50311, the watch stays)' },
   'nomen.naming.udp.subscriber.expired-time': { type: 'int', default: '30000', min: 1000, description: 'A UDP subscriber not refreshed by a list call for this long is dropped' },
   'nacos.naming.default.push.cache.millis': { type: 'int', default: '10000', min: 1000, description: 'cacheMillis sent in ServiceInfo (switch defaultPushCacheMillis)' },
   'nacos.naming.client.beat.interval': { type: 'int', default: '5000', min: 1000, description: 'clientBeatInterval answered to beats (switch clientBeatInterval)' },

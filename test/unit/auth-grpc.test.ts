@@ -60,7 +60,7 @@ async function harness(t: TestContext) {
       return { type: 'ConfigQueryResponse', body: okResponse() };
     });
   }
-  for (const type of ['ServiceQueryRequest', 'ServiceListRequest', 'BatchInstanceRequest', 'PersistentInstanceRequest', 'SubscribeServiceRequest']) {
+  for (const type of ['ServiceQueryRequest', 'ServiceListRequest', 'BatchInstanceRequest', 'PersistentInstanceRequest', 'SubscribeServiceRequest', 'NamingFuzzyWatchRequest', 'ServerLoaderInfoRequest', 'ServerReloadRequest']) {
     server.registerHandler(type, () => {
       handled.push(type);
       return { type: 'QueryServiceResponse', body: okResponse() };
@@ -192,4 +192,27 @@ test('config requests: read for query and batch listen (namespace-wide), write f
   // one: r on public:DEFAULT_GROUP:naming/svc — a naming grant opens no config.
   assert.equal(await status('ConfigQueryRequest', cfg, h.one), 500);
   assert.deepEqual(h.handled, ['ConfigQueryRequest', 'ConfigPublishRequest', 'ConfigBatchListenRequest']);
+});
+
+test('fuzzy watch is checked on the pattern text (its namespace, group and service patterns); loader requests need an admin', T, async (t) => {
+  const h = await harness(t);
+  const watch = (pattern: string) => ({ headers: {}, initializing: true, namespace: 'public', groupKeyPattern: pattern, receivedGroupKeys: [], watchType: 'WATCH', module: 'naming' });
+  const code = async (pattern: string, token: string) => (await h.client.request('NamingFuzzyWatchRequest', watch(pattern), { headers: { accessToken: token } })).body['errorCode'];
+  // reader: r on public:*:*
+  assert.equal(await code('public>>*>>*', h.reader), 0);
+  assert.equal(await code('dev>>*>>*', h.reader), 403, 'the namespace comes from the pattern');
+  // grp: rw on public:DEFAULT_GROUP:*
+  assert.equal(await code('public>>DEFAULT_GROUP>>nacos.*', h.grp), 0);
+  assert.equal(await code('public>>*>>nacos.*', h.grp), 403, 'a group pattern wider than the permission');
+  // one: r on public:DEFAULT_GROUP:naming/svc
+  assert.equal(await code('public>>DEFAULT_GROUP>>svc', h.one), 0);
+  assert.equal(await code('public>>DEFAULT_GROUP>>sv*', h.one), 403, 'a service pattern wider than the permission');
+  assert.equal(await code('public>>DEFAULT_GROUP', h.admin), 400, 'a malformed pattern is a 400 before any handler');
+  assert.deepEqual(grpcResource('pattern', watch('>>G>>s*')), { namespace: 'public', group: 'G', name: 's*' });
+
+  const info = { headers: {}, module: 'internal' };
+  assert.equal((await h.client.request('ServerLoaderInfoRequest', info, { headers: { accessToken: h.reader } })).body['errorCode'], 403);
+  assert.equal((await h.client.request('ServerReloadRequest', { ...info, reloadCount: 0 }, { headers: { accessToken: h.grp } })).body['errorCode'], 403);
+  assert.equal((await h.client.request('ServerLoaderInfoRequest', info, { headers: { accessToken: h.admin } })).body['resultCode'], 200);
+  assert.deepEqual(h.handled, ['NamingFuzzyWatchRequest', 'NamingFuzzyWatchRequest', 'NamingFuzzyWatchRequest', 'ServerLoaderInfoRequest']);
 });

@@ -197,3 +197,36 @@ test('Prometheus metrics at /nacos/actuator/prometheus and /metrics parse with a
     assert.equal(Number((leader as { value?: string } | undefined)?.value), 1);
   }
 });
+
+test('loader requests: ServerLoaderInfoRequest reports the connection counts; ServerReloadRequest moves at most a tenth or ignores', async () => {
+  // One after the other: the second is the newer connection.
+  const conns = [await connect()];
+  conns.push(await connect());
+  try {
+    const info = await conns[0]!.client.request('ServerLoaderInfoRequest', { headers: {}, module: 'internal' });
+    assert.equal(info.type, 'ServerLoaderInfoResponse');
+    assert.equal(info.body['resultCode'], 200);
+    const m = info.body['loaderMetrics'] as Record<string, unknown>;
+    assert.deepEqual(Object.keys(m).sort(), ['conCount', 'cpu', 'load', 'sdkConCount']);
+    assert.equal(m['sdkConCount'], '2', 'counts are strings');
+    assert.equal(m['conCount'], '2');
+    assert.equal(Number.isFinite(Number(m['load'])) && Number.isFinite(Number(m['cpu'])), true);
+
+    const ignore = await conns[0]!.client.request('ServerReloadRequest', { headers: {}, reloadCount: 2, reloadServer: '127.0.0.1:8848', module: 'internal' });
+    assert.deepEqual([ignore.type, ignore.body['message'], ignore.body['success']], ['ServerReloadResponse', 'ignore', true]);
+    const bad = await conns[0]!.client.request('ServerReloadRequest', { headers: {}, reloadCount: 'x', module: 'internal' });
+    assert.deepEqual([bad.type, bad.body['errorCode']], ['ServerReloadResponse', 400]);
+
+    const moved = await conns[0]!.client.request('ServerReloadRequest', { headers: {}, reloadCount: 1, module: 'internal' });
+    assert.equal(moved.body['message'], 'ok');
+    // trunc(2 × 0.9) = 1 kept: the newest connection is asked to move (ConnectResetRequest).
+    const reset = await conns[1]!.stream.next(3000);
+    assert.equal(reset?.type, 'ConnectResetRequest');
+    assert.equal(server.grpc.connectionCount(), 1);
+  } finally {
+    for (const c of conns) {
+      c.stream.cancel();
+      c.client.close();
+    }
+  }
+});

@@ -303,7 +303,7 @@ test('SetupAck is pushed when the setup has an abilityTable, even empty; not for
   const ack = await java.next();
   assert.ok(ack);
   assert.equal(ack.type, 'SetupAckRequest');
-  assert.deepEqual(ack.body['abilityTable'], { supportPersistentInstanceByGrpc: true });
+  assert.deepEqual(ack.body['abilityTable'], { supportPersistentInstanceByGrpc: true }, 'no fuzzyWatch without its handler');
   assert.deepEqual(ack.body['headers'], {});
   assert.equal(typeof ack.body['requestId'], 'string');
   assert.equal(conn.hasAbilityTable, true);
@@ -548,4 +548,12 @@ test('stopAccepting (drain): new TCP connections are refused, setups on open tra
   assert.equal(h.server.connectionCount(), 1);
   assert.equal(h.server.getConnection(conn.id)?.registered, true, 'the registered connection is left alone');
   assert.equal((await c.request('HealthCheckRequest', { headers: {} })).type, 'HealthCheckResponse');
+});
+
+test('SetupAck announces fuzzyWatch once a NamingFuzzyWatchRequest handler is registered', T, async (t) => {
+  const h = await harness(t);
+  h.server.registerHandler('NamingFuzzyWatchRequest', () => ({ type: 'NamingFuzzyWatchResponse', body: {} }));
+  const { stream } = await register(h, h.client(), { ...JAVA_SETUP, abilityTable: { fuzzyWatch: true } });
+  const ack = await stream.next();
+  assert.deepEqual(ack?.body['abilityTable'], { supportPersistentInstanceByGrpc: true, fuzzyWatch: true });
 });

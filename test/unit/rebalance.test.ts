@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ManualClock } from '../../src/core/clock.js';
-import { ConnectionRebalancer, planRebalance, type PeerLoad, type RebalanceSettings } from '../../src/cluster/rebalance.js';
+import { ConnectionRebalancer, planRebalance, planReload, type PeerLoad, type RebalanceSettings } from '../../src/cluster/rebalance.js';
 
 const S: RebalanceSettings = { margin: 0.2, maxPerRound: 2, maxReportAgeMs: 10_000 };
 const NOW = 1_000_000;
@@ -105,4 +105,13 @@ test('member reports: only bounded scalar facts are taken from a peer, never its
   assert.deepEqual(reportedInfo({ node: { long: 'x'.repeat(300) } }), {});
   const many = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`k${i}`, i]));
   assert.equal(Object.keys(reportedInfo({ node: many })).length, 32);
+});
+
+test('reload plan (ServerReloadRequest): keep the asked count, but move at most a tenth per request; at or below it, ignore', () => {
+  assert.deepEqual(planReload(10, 10), { answer: 'ignore', move: 0 });
+  assert.deepEqual(planReload(10, 12), { answer: 'ignore', move: 0 });
+  assert.deepEqual(planReload(10, 0), { answer: 'ok', move: 1 }, 'keep max(0, trunc(10 × 0.9)) = 9');
+  assert.deepEqual(planReload(100, 95), { answer: 'ok', move: 5 });
+  assert.deepEqual(planReload(100, -3), { answer: 'ok', move: 10 });
+  assert.deepEqual(planReload(5, 1), { answer: 'ok', move: 1 }, 'trunc(4.5) = 4 kept');
 });

@@ -38,7 +38,7 @@ export function grpcAuthorizer(auth: AuthService, responseTypeOf: (requestType: 
         auth.authorize(id, configAccess, configGrpcResource(type, body));
         return null;
       }
-      let resource: NamingResource;
+      let resource: NamingResource | undefined;
       try {
         resource = grpcResource(need!.scope, body);
       } catch (e) {

@@ -6,7 +6,9 @@
 import type { AppContext } from '../../app-context.js';
 import { NacosError } from '../../core/errors.js';
 import { ERROR_RESPONSE_TYPE, type TypedMessage } from '../../wire/codec.js';
+import { FUZZY_WATCH_REQUEST, FUZZY_WATCH_RESPONSE, fuzzyWatchHandlers } from './fuzzy-watch-handler.js';
 import { namingHandlers, type NamingHandler } from './naming-handlers.js';
+import { LOADER_INFO_REQUEST, LOADER_INFO_RESPONSE, RELOAD_REQUEST, RELOAD_RESPONSE, serverLoaderHandlers } from './server-loader-handlers.js';
 import type { RequestHandler, SdkGrpcServer } from './sdk-server.js';
 
 /** Request type -> the response type a typed failure must carry (docs/protocol/grpc.md §7). */
@@ -17,6 +19,9 @@ const RESPONSE_TYPE: Record<string, string> = {
   ServiceQueryRequest: 'QueryServiceResponse',
   SubscribeServiceRequest: 'SubscribeServiceResponse',
   ServiceListRequest: 'ServiceListResponse',
+  [FUZZY_WATCH_REQUEST]: FUZZY_WATCH_RESPONSE,
+  [LOADER_INFO_REQUEST]: LOADER_INFO_RESPONSE,
+  [RELOAD_REQUEST]: RELOAD_RESPONSE,
 };
 
 /** The response type of a naming request type; `ErrorResponse` for any other. */
@@ -26,7 +31,12 @@ export function namingResponseType(requestType: string): string {
 
 /** Registers every naming handler on `grpc`, instrumented (see `instrumented`). */
 export function bindNamingHandlers(grpc: SdkGrpcServer, ctx: AppContext): void {
-  for (const [type, h] of Object.entries(namingHandlers(ctx))) grpc.registerHandler(type, instrumented(type, h, ctx));
+  const table = {
+    ...namingHandlers(ctx),
+    ...(ctx.fuzzyWatch ? fuzzyWatchHandlers(ctx.fuzzyWatch) : {}),
+    ...(ctx.loader ? serverLoaderHandlers(ctx.loader) : {}),
+  };
+  for (const [type, h] of Object.entries(table)) grpc.registerHandler(type, instrumented(type, h, ctx));
 }
 
 /** A rejection as a typed failure of the request's own response type, or null to let the server answer it. */

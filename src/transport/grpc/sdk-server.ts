@@ -81,8 +81,13 @@ const MSG_STARTING = 'Server is starting,please try later.';
 const MSG_UNREGISTERED = 'Connection is unregistered.';
 const MSG_NO_HANDLER = 'RequestHandler Not Found';
 
-/** Abilities we announce in SetupAckRequest (docs/protocol/grpc.md §3.5). No fuzzyWatch/lock/mcp: not supported. */
+/** Abilities we always announce in SetupAckRequest (docs/protocol/grpc.md §3.5). No lock/mcp: not supported. */
 const SERVER_ABILITIES = { supportPersistentInstanceByGrpc: true } as const;
+/**
+ * Announced while a handler of `NamingFuzzyWatchRequest` is registered: it makes Java 3.x clients
+ * use the naming fuzzy watch (docs/fuzzy-watch.md).
+ */
+const FUZZY_WATCH_ABILITY = { fuzzyWatch: true } as const;
 
 type State = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
 
@@ -518,7 +523,8 @@ export class SdkGrpcServer {
     // reconnects forever without it (docs/protocol/grpc.md §3.2). No ack is expected back. Sent before the
     // onConnected listeners run so their work cannot delay the handshake.
     if (setup.hasAbilityTable) {
-      this.sendNoAck(conn, sink, 'SetupAckRequest', { abilityTable: SERVER_ABILITIES, module: 'internal' });
+      const abilityTable = this.handlers.has('NamingFuzzyWatchRequest') ? { ...SERVER_ABILITIES, ...FUZZY_WATCH_ABILITY } : SERVER_ABILITIES;
+      this.sendNoAck(conn, sink, 'SetupAckRequest', { abilityTable, module: 'internal' });
     }
     this.registry.register(conn, sink, setup);
   }

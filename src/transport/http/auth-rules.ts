@@ -36,6 +36,7 @@ const rule = (methods: RuleMethod | readonly RuleMethod[] | '*', path: string, a
 
 const V1 = '/nacos/v1/ns';
 const V2 = '/nacos/v2/ns';
+const V3C = '/nacos/v3/console';
 
 function operatorRules(base: string, version: 1 | 2): EndpointRule[] {
   const out: EndpointRule[] = [];
@@ -99,7 +100,27 @@ export const ENDPOINT_RULES: readonly EndpointRule[] = [
   rule(['POST', 'DELETE'], '/nacos/v3/client/ns/instance', 'write'),
   rule('GET', '/nacos/v3/client/ns/instance/list', 'read'),
 
+  // ---- v3 console naming API (the Nacos 3 web UI)
+  rule('GET', `${V3C}/ns/service/list`, 'read', { scope: 'namespace' }),
+  rule('GET', `${V3C}/ns/service`, 'read'),
+  rule(['POST', 'PUT', 'DELETE'], `${V3C}/ns/service`, 'write'),
+  rule('GET', `${V3C}/ns/service/selector/types`, 'user'),
+  rule('GET', `${V3C}/ns/service/subscribers`, 'read'),
+  rule('PUT', `${V3C}/ns/service/cluster`, 'write'),
+  rule('*', `${V3C}/ns/instance/list`, 'read'),
+  rule('PUT', `${V3C}/ns/instance`, 'write'),
+  rule('GET', `${V3C}/core/cluster/nodes`, 'admin'),
+  rule('GET', `${V3C}/core/namespace/list`, 'user'),
+  rule('GET', `${V3C}/core/namespace`, 'user'),
+  rule('GET', `${V3C}/core/namespace/exist`, 'user'),
+  rule(['POST', 'PUT', 'DELETE'], `${V3C}/core/namespace`, 'admin'),
+
   // ---- probes, state, metrics: always open
+  rule('GET', `${V3C}/health/liveness`, 'open'),
+  rule('GET', `${V3C}/health/readiness`, 'open'),
+  rule('GET', `${V3C}/server/state`, 'open'),
+  rule('GET', `${V3C}/server/announcement`, 'open'),
+  rule('GET', `${V3C}/server/guide`, 'open'),
   rule('GET', '/nacos/v1/console/health/liveness', 'open'),
   rule('GET', '/nacos/v1/console/health/readiness', 'open'),
   rule('GET', '/nacos/v2/console/health/liveness', 'open'),

@@ -27,6 +27,7 @@ import { v1OperatorRoutes } from './routes/v1-operator.js';
 import { v1ServiceRoutes } from './routes/v1-service.js';
 import { v2NamingRoutes } from './routes/v2-naming.js';
 import { v3ClientRoutes } from './routes/v3-client.js';
+import { v3ConsoleNamingRoutes } from './routes/v3-console.js';
 
 export interface HttpServerOptions {
   /** Cluster members for the core APIs; default: this member alone (or the cluster's). */
@@ -129,6 +130,7 @@ export function createHttpServer(ctx: AppContext, options: HttpServerOptions = {
   v1OperatorRoutes(app, deps);
   v2NamingRoutes(app, deps);
   v3ClientRoutes(app, deps);
+  v3ConsoleNamingRoutes(app, deps);
   healthRoutes(app, deps);
   coreRoutes(app, deps);
   namespaceRoutes(app, deps);

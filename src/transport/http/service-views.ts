@@ -7,7 +7,7 @@ import { badRequest } from '../../core/errors.js';
 import { toInstanceJson, type Instance, type InstanceJson } from '../../core/instance.js';
 import type { HealthChecker, Selector } from '../../core/metadata.js';
 import { groupedName } from '../../core/names.js';
-import { clusterMeta, clusterNames, triggerFlag, type ServiceFacts } from '../../naming/catalog.js';
+import { clusterMeta, clusterNames, page, triggerFlag, type ServiceFacts } from '../../naming/catalog.js';
 import { rangedDouble } from './fields.js';
 
 /** Health checker JSON the way Nacos' polymorphic type serialises it. */
@@ -43,8 +43,11 @@ export function serviceView(f: ServiceFacts): Record<string, unknown> {
   };
 }
 
-/** v2/v3 service detail: `clusterMap` keyed by cluster name, with the cluster's hosts. */
-export function serviceDetail(f: ServiceFacts, namespaceKey: 'namespace' | 'namespaceId' = 'namespace'): Record<string, unknown> {
+/**
+ * v2/v3 service detail: `clusterMap` keyed by cluster name, with the cluster's hosts (`withHosts`
+ * false: `hosts: null`, as Nacos 3's ServiceDetailInfo, docs/protocol/nacos3.md "Console API").
+ */
+export function serviceDetail(f: ServiceFacts, namespaceKey: 'namespace' | 'namespaceId' = 'namespace', withHosts = true): Record<string, unknown> {
   const clusterMap: Record<string, unknown> = {};
   for (const c of clusterNames(f)) {
     const cm = clusterMeta(f, c);
@@ -54,10 +57,12 @@ export function serviceDetail(f: ServiceFacts, namespaceKey: 'namespace' | 'name
       healthyCheckPort: cm.checkPort,
       useInstancePortForCheck: cm.useInstancePort4Check,
       metadata: cm.metadata,
-      hosts: instancesJson(
-        f,
-        f.instances.filter((i) => i.clusterName === c),
-      ),
+      hosts: withHosts
+        ? instancesJson(
+            f,
+            f.instances.filter((i) => i.clusterName === c),
+          )
+        : null,
     };
   }
   return {
@@ -125,4 +130,14 @@ export function parseHealthChecker(text: string): HealthChecker {
   }
   if (type === 'MYSQL') return { type: 'MYSQL' };
   return { type: 'NONE' };
+}
+
+/**
+ * Nacos 3's `Page<T>` of a whole list (docs/protocol/nacos3.md "Shared shapes"): items
+ * `[(pageNo-1)·pageSize, +pageSize)`, `pagesAvailable = totalCount / pageSize + 1` in integer
+ * division (one page too many on an exact multiple, as Nacos), and 0 pages for an empty list.
+ */
+export function pageJson<T>(list: readonly T[], pageNo: number, pageSize: number): { totalCount: number; pageNumber: number; pagesAvailable: number; pageItems: T[] } {
+  const total = list.length;
+  return { totalCount: total, pageNumber: pageNo, pagesAvailable: total === 0 ? 0 : Math.floor(total / pageSize) + 1, pageItems: page(list, pageNo, pageSize) };
 }

@@ -100,9 +100,36 @@ export class RawGrpcClient {
     this.stream = s;
   }
 
+  /**
+   * Opens the bi-stream as a Java 3.x client does: its ConnectionSetupRequest (with `abilityTable`,
+   * so the server answers SetupAckRequest) and acks for every server request, answered the way the
+   * Java SDK answers them (`acks` maps a request type to the response type; others get none).
+   */
+  setupJava(acks: Readonly<Record<string, string>>, headers: Record<string, string> = {}): void {
+    const c = this.codecs.stream;
+    const s = this.client.makeBidiStreamRequest('/BiRequestStream/requestBiStream', c.serialize, c.deserialize);
+    s.on('data', (p: WirePayload) => {
+      const m = decode(p);
+      this.streamMessages.push(m);
+      const reply = acks[m.type];
+      if (reply) s.write(payload(reply, { resultCode: 200, errorCode: 0, requestId: m.body['requestId'], success: true }));
+    });
+    s.on('error', () => undefined);
+    s.write(
+      payload('ConnectionSetupRequest', {
+        headers,
+        module: 'internal',
+        clientVersion: 'Nacos-Java-Client:v3.0.3',
+        labels: { source: 'sdk', module: 'naming', AppName: 'unknown', 'tls.enable': 'false' },
+        abilityTable: { fuzzyWatch: true, lock: true, mcp: true },
+      }),
+    );
+    this.stream = s;
+  }
+
   /** `setup()`, then waits until the server registered the connection (it answers HealthCheck). */
-  async setupAndWait(timeoutMs = 5000): Promise<void> {
-    this.setup();
+  async setupAndWait(timeoutMs = 5000, setup: () => void = () => this.setup()): Promise<void> {
+    setup();
     await waitFor(
       'connection registration',
       async () => ((await this.request('HealthCheckRequest', { headers: {}, requestId: null })).type === 'HealthCheckResponse' ? true : undefined),

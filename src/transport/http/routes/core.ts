@@ -36,6 +36,8 @@ export function serverState(ctx: AppContext): Record<string, string> {
     auth_system_type: 'nacos',
     auth_admin_request: String(ctx.auth?.adminRequest() ?? false),
     login_page_enabled: String(authOn),
+    // The Nacos 3 web UI shows its menus only when this is the string "true".
+    console_ui_enabled: String(ctx.config.bool('nacos.console.ui.enabled')),
     datasource_platform: '',
     plugin_datasource_log_enabled: 'false',
   };
@@ -68,4 +70,18 @@ export function coreRoutes(app: FastifyInstance, deps: HttpDeps): void {
   app.get('/nacos/v3/admin/core/state', async (_req, reply) => sendResult(reply, serverState(deps.ctx)));
   // The console's state: a bare map (the web console reads auth_enabled / auth_admin_request).
   app.get('/nacos/v1/console/server/state', async (_req, reply) => sendJson(reply, serverState(deps.ctx)));
+
+  // ---- the Nacos 3 console API (docs/protocol/nacos3.md "Console API")
+  app.get('/nacos/v3/console/core/cluster/nodes', async (req, reply) => {
+    const f = parseParams(NodeListSchema, paramsOf(req));
+    return sendResult(reply, filterMembers(deps.members(), f.keyword, undefined));
+  });
+  app.get('/nacos/v3/console/server/state', async (_req, reply) => sendJson(reply, serverState(deps.ctx)));
+  // No announcement or guide files: `data` null, as Nacos without the files.
+  app.get('/nacos/v3/console/server/announcement', async (req, reply) => {
+    const language = paramsOf(req).get('language') ?? 'zh-CN';
+    if (language !== 'zh-CN' && language !== 'en-US') return sendJson(reply, { code: 30000, message: `Unsupported language: ${language}`, data: null });
+    return sendResult(reply, null);
+  });
+  app.get('/nacos/v3/console/server/guide', async (_req, reply) => sendResult(reply, null));
 }

@@ -17,12 +17,15 @@ export function healthRoutes(app: FastifyInstance, deps: HttpDeps): void {
   );
 
   // 2.x console v2: Result; not ready → HTTP 500 with code 30000.
-  app.get('/nacos/v2/console/health/liveness', async (_req, reply) => sendResult(reply, 'ok'));
-  app.get('/nacos/v2/console/health/readiness', async (_req, reply) =>
-    readiness.ready
-      ? sendResult(reply, 'ok')
-      : reply.code(500).type(JSON_TYPE).send(JSON.stringify({ code: 30000, message: readiness.reason, data: null })),
-  );
+  // 3.x console likewise (docs/protocol/nacos3.md "Console API").
+  for (const base of ['/nacos/v2/console/health', '/nacos/v3/console/health']) {
+    app.get(`${base}/liveness`, async (_req, reply) => sendResult(reply, 'ok'));
+    app.get(`${base}/readiness`, async (_req, reply) =>
+      readiness.ready
+        ? sendResult(reply, 'ok')
+        : reply.code(500).type(JSON_TYPE).send(JSON.stringify({ code: 30000, message: readiness.reason, data: null })),
+    );
+  }
 
   // 3.x server probes: Result; a failed readiness is still HTTP 200 with code 30000 (docs/protocol/http.md §8.10).
   app.get('/nacos/v3/admin/core/state/liveness', async (_req, reply) => sendResult(reply, 'ok'));

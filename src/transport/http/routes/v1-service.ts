@@ -7,6 +7,7 @@ import { intOr, javaBoolOr, metadataField, optStr, parseParams, rangedInt, reqIn
 import { serviceV1 } from '../instance-form.js';
 import { ANY_METHOD, namingParams, sendJson, sendRestResult, sendText, type HttpDeps } from '../kit.js';
 import { groupScope, namespaceScope, namespacesScope } from '../naming-scope.js';
+import type { Params } from '../params.js';
 import { clusterMeta, clusterNames, page } from '../../../naming/catalog.js';
 import {
   checkerJson,
@@ -185,34 +186,53 @@ export function v1ServiceRoutes(app: FastifyInstance, deps: HttpDeps): void {
 
   app.put(`${V1}/cluster`, async (req, reply) => {
     const p = namingParams(deps, req);
-    const service = serviceV1(p);
-    const f = parseParams(ClusterSchema, p);
-    const healthChecker = parseHealthChecker(f.healthChecker);
-    await naming.updateCluster(service, f.clusterName, {
-      healthChecker,
-      checkPort: f.checkPort ?? 0,
-      useInstancePort4Check: f.useInstancePort4Check,
-      metadata: f.metadata ?? {},
-    });
+    await updateClusterFrom(deps, serviceV1(p), p);
     return sendText(reply, 'ok');
+  });
+}
+
+/** A cluster update from its form (`clusterName`, `checkPort`, `useInstancePort4Check`, `healthChecker`, `metadata`): v1 and the v3 console. */
+export async function updateClusterFrom(deps: HttpDeps, service: ServiceKey, p: Params): Promise<void> {
+  const f = parseParams(ClusterSchema, p);
+  const healthChecker = parseHealthChecker(f.healthChecker);
+  await deps.ctx.naming.updateCluster(service, f.clusterName, {
+    healthChecker,
+    checkPort: f.checkPort ?? 0,
+    useInstancePort4Check: f.useInstancePort4Check,
+    metadata: f.metadata ?? {},
+  });
+}
+
+/** One subscriber of a service: its address split into ip and port, agent, app, cluster filter. */
+export interface SubscriberRow {
+  address: string;
+  ip: string;
+  port: number;
+  agent: string;
+  app: string;
+  clusters: string;
+}
+
+/** The subscribers of a service on this member. */
+export function subscriberRows(deps: HttpDeps, service: ServiceKey): SubscriberRow[] {
+  return [...deps.ctx.naming.subscriptions.subscribersOf(serviceKeyId(service))].map((s) => {
+    const sep = s.address.lastIndexOf(':');
+    const ip = sep < 0 ? s.address : s.address.slice(0, sep);
+    const port = sep < 0 ? 0 : Number(s.address.slice(sep + 1)) || 0;
+    return { address: s.address, ip, port, agent: s.agent, app: s.app, clusters: s.clusters };
   });
 }
 
 /** Subscribers of a service as Nacos' `Subscriber` objects. */
 export function subscribersJson(deps: HttpDeps, service: ServiceKey): Record<string, unknown>[] {
-  const out: Record<string, unknown>[] = [];
-  for (const s of deps.ctx.naming.subscriptions.subscribersOf(serviceKeyId(service))) {
-    const sep = s.address.lastIndexOf(':');
-    out.push({
-      addrStr: s.address,
-      agent: s.agent,
-      app: s.app,
-      ip: sep < 0 ? s.address : s.address.slice(0, sep),
-      port: sep < 0 ? 0 : Number(s.address.slice(sep + 1)) || 0,
-      namespaceId: service.namespace,
-      serviceName: groupedName(service.group, service.name),
-      cluster: s.clusters,
-    });
-  }
-  return out;
+  return subscriberRows(deps, service).map((s) => ({
+    addrStr: s.address,
+    agent: s.agent,
+    app: s.app,
+    ip: s.ip,
+    port: s.port,
+    namespaceId: service.namespace,
+    serviceName: groupedName(service.group, service.name),
+    cluster: s.clusters,
+  }));
 }

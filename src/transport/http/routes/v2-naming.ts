@@ -16,21 +16,20 @@ import { MissingParamError } from '../errors.js';
 import {
   intOr,
   javaBoolOr,
-  metadataField,
   optLenientBool,
   optStr,
   parseParams,
   reqInt,
   reqStr,
   strOr,
-  lenientBoolOr,
 } from '../fields.js';
 import { instanceForm, serviceV1, serviceV2 } from '../instance-form.js';
 import { beatFromParams, beatJson, deregisterInstance, registerInstance, subscribeFromList, updateInstance } from '../instance-ops.js';
 import { ANY_METHOD, namingParams, paramsOf, sendRawJson, sendResult, sendServiceInfo, sendText, type HttpDeps } from '../kit.js';
 import { groupScope } from '../naming-scope.js';
 import { lenientBool } from '../params.js';
-import { parseSelector, protectThresholdField, serviceDetail } from '../service-views.js';
+import { serviceDetail } from '../service-views.js';
+import { createServiceFrom, serviceForm, updateServiceFrom } from '../service-ops.js';
 import { switchDomain, updateSwitch } from '../switches.js';
 import { v2ClientRoutes } from './v2-clients.js';
 import { metrics } from './v1-operator.js';
@@ -44,12 +43,6 @@ const ListSchema = z.object({
   port: intOr(0),
   healthyOnly: javaBoolOr(false),
   app: strOr(''),
-});
-const ServiceFormSchema = z.object({
-  ephemeral: lenientBoolOr(false),
-  protectThreshold: protectThresholdField(false),
-  metadata: metadataField(),
-  selector: optStr(),
 });
 const ServiceListSchema = z.object({ pageNo: intOr(1), pageSize: intOr(20) });
 const CatalogSchema = z.object({ pageNo: reqInt('pageNo'), pageSize: reqInt('pageSize'), healthyOnly: optLenientBool(), enabledOnly: optLenientBool() });
@@ -148,18 +141,14 @@ export function v2NamingRoutes(app: FastifyInstance, deps: HttpDeps): void {
   app.post(`${V2}/service`, async (req, reply) => {
     const p = namingParams(deps, req);
     const service = serviceV2(p);
-    const f = parseParams(ServiceFormSchema, p);
-    const selector = parseSelector(f.selector);
-    await naming.createService(service, { ephemeral: f.ephemeral, protectThreshold: f.protectThreshold ?? 0, metadata: f.metadata ?? {}, selector });
+    await createServiceFrom(deps, service, serviceForm(p));
     return sendResult(reply, 'ok');
   });
 
   app.put(`${V2}/service`, async (req, reply) => {
     const p = namingParams(deps, req);
     const service = serviceV2(p);
-    const f = parseParams(ServiceFormSchema, p);
-    const selector = parseSelector(f.selector);
-    await naming.updateService(service, { protectThreshold: f.protectThreshold ?? 0, metadata: f.metadata ?? {}, selector });
+    await updateServiceFrom(deps, service, serviceForm(p));
     return sendResult(reply, 'ok');
   });
 
