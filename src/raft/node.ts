@@ -736,14 +736,29 @@ export class RaftNode {
     const s = this.softState();
     const hardChanged = h.term !== this.prevHard.term || h.vote !== this.prevHard.vote || h.commit !== this.prevHard.commit;
     const softChanged = s.lead !== this.prevSoft.lead || s.role !== this.prevSoft.role;
+    const entries = this.log.unstableEntries();
+    const snapshot = this.log.pendingSnapshot;
+    const committedEntries = this.log.nextCommittedEntries(this.cfg.maxCommittedPerReady);
+    const termOrVote = h.term !== this.prevHard.term || h.vote !== this.prevHard.vote;
+    const mustSync = termOrVote || entries.length > 0 || snapshot !== null;
+    const messages = [...this.msgs];
+    // With a new term, vote or snapshot every message carries state not yet durable: all wait.
+    const early = !mustSync ? messages : termOrVote || snapshot ? [] : messages.filter(safeBeforeSync);
+    const stable = this.log.stableIndex();
+    let applicable = 0;
+    while (applicable < committedEntries.length && committedEntries[applicable]!.index <= stable) applicable++;
     return {
       softState: softChanged ? s : null,
       hardState: hardChanged ? h : null,
-      entries: this.log.unstableEntries(),
-      snapshot: this.log.pendingSnapshot,
-      messages: [...this.msgs],
-      committedEntries: this.log.nextCommittedEntries(this.cfg.maxCommittedPerReady),
+      entries,
+      snapshot,
+      messages,
+      committedEntries,
       readStates: [...this.readStates],
+      mustSync,
+      messagesBeforeSync: early,
+      messagesAfterSync: early === messages ? [] : messages.filter((m) => !early.includes(m)),
+      applicableBeforeSync: applicable,
     };
   }
 
@@ -762,4 +777,14 @@ export class RaftNode {
     this.msgs.splice(0, rd.messages.length);
     this.readStates.splice(0, rd.readStates.length);
   }
+}
+
+/**
+ * A message that claims nothing about entries, a term or a vote not yet on the sender's disk:
+ * heartbeats and their answers, and entry-less appends (the leader's commit announcements — the
+ * leader never counts a follower's ack for an entry it has not made durable itself, see
+ * appendEntries).
+ */
+function safeBeforeSync(m: Message): boolean {
+  return m.type === 'heartbeat' || m.type === 'heartbeatResp' || (m.type === 'app' && m.entries.length === 0);
 }
