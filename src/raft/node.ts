@@ -262,7 +262,11 @@ export class RaftNode {
   }
 
   proposeConfChange(cc: ConfChange): ProposeResult {
-    return this.proposeEntry('conf', JSON.stringify(cc));
+    // One change at a time (pendingConfIndex), so the configuration this entry results in is the
+    // current one with the change applied: it is recorded in the entry (see ConfChange).
+    const { voters, learners } = this.confAfter(cc);
+    const change = { type: cc.type, node: cc.node, conf: { voters: [...voters].sort(), learners: [...learners].sort() } } as ConfChange;
+    return this.proposeEntry('conf', JSON.stringify(change));
   }
 
   private proposeEntry(type: Entry['type'], data: string): ProposeResult {
@@ -319,33 +323,44 @@ export class RaftNode {
     return this.confState();
   }
 
+  /** The configuration after `cc`: its recorded `conf`, else the current one changed incrementally. */
+  private confAfter(cc: ConfChange): { voters: Set<NodeId>; learners: Set<NodeId> } {
+    if (cc.conf) return { voters: new Set(cc.conf.voters), learners: new Set(cc.conf.learners) };
+    const voters = new Set(this.voters);
+    const learners = new Set(this.learners);
+    if (cc.type === 'addVoter') {
+      learners.delete(cc.node);
+      voters.add(cc.node);
+    } else if (cc.type === 'addLearner') {
+      voters.delete(cc.node);
+      learners.add(cc.node);
+    } else {
+      voters.delete(cc.node);
+      learners.delete(cc.node);
+    }
+    return { voters, learners };
+  }
+
   private changeMembership(cc: ConfChange): void {
+    const next = this.confAfter(cc);
+    for (const id of this.members()) {
+      if (next.voters.has(id) || next.learners.has(id)) continue;
+      this.progress.delete(id);
+      if (this.leadTransferee === id) this.leadTransferee = NONE;
+    }
+    this.voters = next.voters;
+    this.learners = next.learners;
+    if (this.role !== 'leader') return;
     const last = this.log.lastIndex();
-    switch (cc.type) {
-      case 'addVoter':
-      case 'addLearner': {
-        const learner = cc.type === 'addLearner';
-        if (learner && this.voters.has(cc.node)) {
-          this.voters.delete(cc.node);
-        } else if (!learner) this.learners.delete(cc.node);
-        (learner ? this.learners : this.voters).add(cc.node);
-        if (this.role === 'leader') {
-          const p = this.progress.get(cc.node);
-          if (p) p.isLearner = learner;
-          else {
-            const np = new Progress(last + 1, learner, this.cfg.maxInflight);
-            np.recentActive = true; // give it an election timeout before check-quorum counts it
-            this.progress.set(cc.node, np);
-          }
-        }
-        break;
+    for (const id of this.members()) {
+      const learner = this.learners.has(id);
+      const p = this.progress.get(id);
+      if (p) p.isLearner = learner;
+      else {
+        const np = new Progress(last + 1, learner, this.cfg.maxInflight);
+        np.recentActive = true; // give it an election timeout before check-quorum counts it
+        this.progress.set(id, np);
       }
-      case 'removeNode':
-        this.voters.delete(cc.node);
-        this.learners.delete(cc.node);
-        this.progress.delete(cc.node);
-        if (this.leadTransferee === cc.node) this.leadTransferee = NONE;
-        break;
     }
   }
 

@@ -30,11 +30,14 @@ export interface ConfState {
   learners: NodeId[];
 }
 
-/** Single-server membership change (Raft thesis §4.1); takes effect when the host applies it. */
-export type ConfChange =
-  | { type: 'addVoter'; node: NodeId }
-  | { type: 'addLearner'; node: NodeId }
-  | { type: 'removeNode'; node: NodeId };
+/**
+ * Single-server membership change (Raft thesis §4.1); takes effect when the host applies it. The
+ * leader records in `conf` the whole configuration the change results in: a member that replays
+ * the log from a different starting configuration (a new member, which starts with none, while
+ * the group's initial members live only in the index-0 snapshot) still ends up with the group's
+ * configuration at every conf entry. Entries written without `conf` apply incrementally.
+ */
+export type ConfChange = ({ type: 'addVoter'; node: NodeId } | { type: 'addLearner'; node: NodeId } | { type: 'removeNode'; node: NodeId }) & { conf?: ConfState };
 
 export interface SnapshotMeta {
   index: number;

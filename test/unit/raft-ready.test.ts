@@ -135,3 +135,24 @@ test('raft ready: a snapshot from the leader must be synced before any message, 
   assert.deepEqual(kinds(rd.messagesAfterSync), ['appResp>a']);
   assert.equal(rd.applicableBeforeSync, 0);
 });
+
+test('raft membership: a new member that starts with no configuration learns the whole group from the log, never just itself', () => {
+  const h = new RaftHarness(['a', 'b', 'c']);
+  h.campaign('a');
+  const a = h.get('a');
+  h.addMember('d', new MemoryRaftStorage());
+  assert.ok(a.proposeConfChange({ type: 'addLearner', node: 'd' }).ok);
+  h.stabilize();
+  h.tickAll(3);
+  assert.ok(a.proposeConfChange({ type: 'addVoter', node: 'd' }).ok);
+  h.stabilize();
+  h.tickAll(3);
+  // d received the log from index 1: the initial members a, b, c are in no entry of it, only in
+  // the index-0 snapshot d never saw. The conf entries carry the whole configuration.
+  assert.deepEqual(h.get('d').confState(), { voters: ['a', 'b', 'c', 'd'], learners: [] });
+  assert.equal(h.get('d').promotable(), true);
+  // Alone, d must not be able to win: it needs a majority of four.
+  for (const id of ['a', 'b', 'c']) h.stop(id);
+  h.tickAll(50);
+  assert.notEqual(h.get('d').role, 'leader');
+});
