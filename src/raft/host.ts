@@ -8,7 +8,7 @@
 import type { Clock, TimerHandle } from '../core/clock.js';
 import type { RaftLogStore } from './log-store.js';
 import { RaftNode, type ProposeResult } from './node.js';
-import type { ConfChange, ConfState, Entry, HardState, Message, NodeId, Role } from './types.js';
+import type { ConfChange, ConfState, Entry, HardState, Message, NodeId, Ready, Role } from './types.js';
 
 export interface RaftStateMachine {
   /** Applies one committed normal entry (never the leader's '' no-op). */
@@ -280,35 +280,25 @@ export class RaftHost {
       while (!this.stopped && this.node.hasReady()) {
         const rd = this.node.ready();
         if (rd.hardState) this.latestHard = rd.hardState;
-        // A change of the commit index alone needs no fsync (Raft never relies on a durable
-        // commit index: it is re-learnt from the leader or re-established by the next election).
-        // It is written with the next batch that must be persisted anyway, or by the flush timer.
-        const hardMustSync = rd.hardState !== null && (rd.hardState.term !== this.persistedHard.term || rd.hardState.vote !== this.persistedHard.vote);
-        // Committed entries that are already durable here are applied before this Ready's write:
-        // a commit learnt while the previous write was in flight does not wait for the next fsync.
-        // (An entry committed by this node alone — a one-voter group — is not durable yet and waits.)
-        let early = 0;
-        if (!rd.snapshot) {
-          while (early < rd.committedEntries.length && this.isDurable(rd.committedEntries[early]!)) this.applyEntry(rd.committedEntries[early++]!);
-          if (early > 0) this.releaseWaiters();
-        }
-        // Messages that assert nothing about this Ready's unwritten state (heartbeats, and appends
-        // with no entries — the commit announcements) go out before the write, so a follower learns
-        // of a commit without waiting for the leader's next fsync. Everything else (entries, acks,
-        // votes) waits for the write, and nothing goes early when term or vote change.
-        let late = rd.messages;
-        if (rd.entries.length > 0 && !hardMustSync && !rd.snapshot) {
-          const now = rd.messages.filter(safeBeforeWrite);
-          late = rd.messages.filter((m) => !safeBeforeWrite(m));
-          if (now.length > 0) this.o.send(now);
-        }
-        if (rd.snapshot || rd.entries.length > 0 || hardMustSync) {
+        // The core decides what must wait for the write (Ready.mustSync, messagesBeforeSync,
+        // applicableBeforeSync — docs/raft.md "Host loop contract"); the host only obeys:
+        // - committed entries already durable here are applied before the write, so a commit
+        //   learnt while the previous write was in flight does not wait for the next fsync;
+        // - heartbeats and entry-less appends (commit announcements) leave before the write;
+        // - a commit-index-only change is not written now: with the next write that must be
+        //   synced anyway, or by the flush timer.
+        const early = rd.applicableBeforeSync;
+        for (let i = 0; i < early; i++) this.applyEntry(rd.committedEntries[i]!);
+        if (early > 0) this.releaseWaiters();
+        const { before, after } = this.outgoing(rd);
+        if (before.length > 0) this.o.send(before);
+        if (rd.mustSync) {
           const hard = this.hardDirty() ? this.latestHard : null;
           await this.o.storage.persist({ snapshot: rd.snapshot, entries: rd.entries, hardState: hard });
           if (hard) this.persistedHard = hard;
         }
         if (this.stopped) return;
-        if (late.length > 0) this.o.send(late);
+        if (after.length > 0) this.o.send(after);
         if (rd.snapshot) {
           this.o.sm.restore(rd.snapshot.data);
           this.snapshotIndex = rd.snapshot.meta.index;
@@ -333,13 +323,13 @@ export class RaftHost {
     }
   }
 
-  /** The storage holds exactly this entry durably (same index and term). */
-  private isDurable(e: Entry): boolean {
-    try {
-      return e.index <= this.o.storage.lastIndex() && this.o.storage.term(e.index) === e.term;
-    } catch {
-      return false;
-    }
+  /**
+   * The messages of a Ready that leave before its write and those that wait for it, as the core
+   * decided. Protected so that the simulator's mutation test can break exactly this rule in a
+   * test subclass (test/sim/raft-host-mutants.ts); production never overrides it.
+   */
+  protected outgoing(rd: Ready): { before: Message[]; after: Message[] } {
+    return { before: rd.messagesBeforeSync, after: rd.messagesAfterSync };
   }
 
   private applyEntry(e: Entry): void {
@@ -386,9 +376,4 @@ export class RaftHost {
       },
     );
   }
-}
-
-/** A message that claims nothing about entries or votes not yet on disk. */
-function safeBeforeWrite(m: Message): boolean {
-  return m.type === 'heartbeat' || m.type === 'heartbeatResp' || (m.type === 'app' && m.entries.length === 0);
 }

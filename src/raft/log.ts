@@ -169,6 +169,15 @@ export class RaftLog {
     return this.slice(lo, this.committed + 1, max);
   }
 
+  /**
+   * Highest index up to which the log is durable on this node: everything before the unstable
+   * tail (the host persisted it and called advance). 0 while a snapshot is pending.
+   */
+  stableIndex(): number {
+    if (this.pendingSnapshot) return 0;
+    return this.unstable.length > 0 ? this.unstableOffset - 1 : this.storage.lastIndex();
+  }
+
   /** The host persisted entries up to (i, t): drop them from the unstable tail. */
   stableTo(i: number, t: number): void {
     if (this.unstable.length === 0 || i < this.unstableOffset) return;

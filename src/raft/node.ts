@@ -262,7 +262,11 @@ export class RaftNode {
   }
 
   proposeConfChange(cc: ConfChange): ProposeResult {
-    return this.proposeEntry('conf', JSON.stringify(cc));
+    // One change at a time (pendingConfIndex), so the configuration this entry results in is the
+    // current one with the change applied: it is recorded in the entry (see ConfChange).
+    const { voters, learners } = this.confAfter(cc);
+    const change = { type: cc.type, node: cc.node, conf: { voters: [...voters].sort(), learners: [...learners].sort() } } as ConfChange;
+    return this.proposeEntry('conf', JSON.stringify(change));
   }
 
   private proposeEntry(type: Entry['type'], data: string): ProposeResult {
@@ -319,33 +323,44 @@ export class RaftNode {
     return this.confState();
   }
 
+  /** The configuration after `cc`: its recorded `conf`, else the current one changed incrementally. */
+  private confAfter(cc: ConfChange): { voters: Set<NodeId>; learners: Set<NodeId> } {
+    if (cc.conf) return { voters: new Set(cc.conf.voters), learners: new Set(cc.conf.learners) };
+    const voters = new Set(this.voters);
+    const learners = new Set(this.learners);
+    if (cc.type === 'addVoter') {
+      learners.delete(cc.node);
+      voters.add(cc.node);
+    } else if (cc.type === 'addLearner') {
+      voters.delete(cc.node);
+      learners.add(cc.node);
+    } else {
+      voters.delete(cc.node);
+      learners.delete(cc.node);
+    }
+    return { voters, learners };
+  }
+
   private changeMembership(cc: ConfChange): void {
+    const next = this.confAfter(cc);
+    for (const id of this.members()) {
+      if (next.voters.has(id) || next.learners.has(id)) continue;
+      this.progress.delete(id);
+      if (this.leadTransferee === id) this.leadTransferee = NONE;
+    }
+    this.voters = next.voters;
+    this.learners = next.learners;
+    if (this.role !== 'leader') return;
     const last = this.log.lastIndex();
-    switch (cc.type) {
-      case 'addVoter':
-      case 'addLearner': {
-        const learner = cc.type === 'addLearner';
-        if (learner && this.voters.has(cc.node)) {
-          this.voters.delete(cc.node);
-        } else if (!learner) this.learners.delete(cc.node);
-        (learner ? this.learners : this.voters).add(cc.node);
-        if (this.role === 'leader') {
-          const p = this.progress.get(cc.node);
-          if (p) p.isLearner = learner;
-          else {
-            const np = new Progress(last + 1, learner, this.cfg.maxInflight);
-            np.recentActive = true; // give it an election timeout before check-quorum counts it
-            this.progress.set(cc.node, np);
-          }
-        }
-        break;
+    for (const id of this.members()) {
+      const learner = this.learners.has(id);
+      const p = this.progress.get(id);
+      if (p) p.isLearner = learner;
+      else {
+        const np = new Progress(last + 1, learner, this.cfg.maxInflight);
+        np.recentActive = true; // give it an election timeout before check-quorum counts it
+        this.progress.set(id, np);
       }
-      case 'removeNode':
-        this.voters.delete(cc.node);
-        this.learners.delete(cc.node);
-        this.progress.delete(cc.node);
-        if (this.leadTransferee === cc.node) this.leadTransferee = NONE;
-        break;
     }
   }
 
@@ -736,14 +751,29 @@ export class RaftNode {
     const s = this.softState();
     const hardChanged = h.term !== this.prevHard.term || h.vote !== this.prevHard.vote || h.commit !== this.prevHard.commit;
     const softChanged = s.lead !== this.prevSoft.lead || s.role !== this.prevSoft.role;
+    const entries = this.log.unstableEntries();
+    const snapshot = this.log.pendingSnapshot;
+    const committedEntries = this.log.nextCommittedEntries(this.cfg.maxCommittedPerReady);
+    const termOrVote = h.term !== this.prevHard.term || h.vote !== this.prevHard.vote;
+    const mustSync = termOrVote || entries.length > 0 || snapshot !== null;
+    const messages = [...this.msgs];
+    // With a new term, vote or snapshot every message carries state not yet durable: all wait.
+    const early = !mustSync ? messages : termOrVote || snapshot ? [] : messages.filter(safeBeforeSync);
+    const stable = this.log.stableIndex();
+    let applicable = 0;
+    while (applicable < committedEntries.length && committedEntries[applicable]!.index <= stable) applicable++;
     return {
       softState: softChanged ? s : null,
       hardState: hardChanged ? h : null,
-      entries: this.log.unstableEntries(),
-      snapshot: this.log.pendingSnapshot,
-      messages: [...this.msgs],
-      committedEntries: this.log.nextCommittedEntries(this.cfg.maxCommittedPerReady),
+      entries,
+      snapshot,
+      messages,
+      committedEntries,
       readStates: [...this.readStates],
+      mustSync,
+      messagesBeforeSync: early,
+      messagesAfterSync: early === messages ? [] : messages.filter((m) => !early.includes(m)),
+      applicableBeforeSync: applicable,
     };
   }
 
@@ -762,4 +792,14 @@ export class RaftNode {
     this.msgs.splice(0, rd.messages.length);
     this.readStates.splice(0, rd.readStates.length);
   }
+}
+
+/**
+ * A message that claims nothing about entries, a term or a vote not yet on the sender's disk:
+ * heartbeats and their answers, and entry-less appends (the leader's commit announcements — the
+ * leader never counts a follower's ack for an entry it has not made durable itself, see
+ * appendEntries).
+ */
+function safeBeforeSync(m: Message): boolean {
+  return m.type === 'heartbeat' || m.type === 'heartbeatResp' || (m.type === 'app' && m.entries.length === 0);
 }

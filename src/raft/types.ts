@@ -30,11 +30,14 @@ export interface ConfState {
   learners: NodeId[];
 }
 
-/** Single-server membership change (Raft thesis §4.1); takes effect when the host applies it. */
-export type ConfChange =
-  | { type: 'addVoter'; node: NodeId }
-  | { type: 'addLearner'; node: NodeId }
-  | { type: 'removeNode'; node: NodeId };
+/**
+ * Single-server membership change (Raft thesis §4.1); takes effect when the host applies it. The
+ * leader records in `conf` the whole configuration the change results in: a member that replays
+ * the log from a different starting configuration (a new member, which starts with none, while
+ * the group's initial members live only in the index-0 snapshot) still ends up with the group's
+ * configuration at every conf entry. Entries written without `conf` apply incrementally.
+ */
+export type ConfChange = ({ type: 'addVoter'; node: NodeId } | { type: 'addLearner'; node: NodeId } | { type: 'removeNode'; node: NodeId }) & { conf?: ConfState };
 
 export interface SnapshotMeta {
   index: number;
@@ -139,20 +142,45 @@ export interface ReadState {
 }
 
 /**
- * One batch of work for the host. Contract (see docs/raft.md):
- * 1. install `snapshot` (if any), append `entries`, save `hardState` — durably;
- * 2. only then send `messages`;
- * 3. apply `committedEntries` in order (calling `applyConfChange` for conf entries);
+ * One batch of work for the host. Contract (see docs/raft.md "Host loop contract"):
+ * 1. install `snapshot` (if any), append `entries`, save `hardState` — durably when `mustSync`;
+ * 2. only then send `messagesAfterSync` (`messagesBeforeSync` may leave before or during the write);
+ * 3. apply `committedEntries` in order (calling `applyConfChange` for conf entries) — the first
+ *    `applicableBeforeSync` of them may be applied before the write completes, the rest only after;
  * 4. call `advance(ready)`.
+ * A simple host may ignore the split: persist, send `messages`, apply, advance.
  */
 export interface Ready {
   softState: SoftState | null;
   hardState: HardState | null;
   entries: Entry[];
   snapshot: Snapshot | null;
+  /** Every message of this Ready: `messagesBeforeSync` and `messagesAfterSync`, in the order produced. */
   messages: Message[];
   committedEntries: Entry[];
   readStates: ReadState[];
+  /**
+   * etcd's `Ready.MustSync`: the Ready changes term or vote, or carries entries or a snapshot —
+   * it must be fsynced before `messagesAfterSync` leave. A change of the commit index alone needs
+   * no sync (a node never relies on a durable commit index: it is learnt again from the leader).
+   */
+  mustSync: boolean;
+  /**
+   * Messages that assert nothing about this Ready's unwritten state (heartbeats, their answers,
+   * entry-less appends announcing the commit index) and may leave before the write completes. Empty
+   * when term, vote or snapshot change (every message then carries the new state); every message
+   * when nothing must be synced.
+   */
+  messagesBeforeSync: Message[];
+  /** Messages that claim entries, votes or a term this Ready makes durable: sent only after the write. */
+  messagesAfterSync: Message[];
+  /**
+   * How many of `committedEntries` (a prefix) are already durable on this node and may be applied
+   * before this Ready's write completes. The others are committed but not yet on this node's disk
+   * (e.g. a one-voter group commits its own entries at once): applying them early could answer a
+   * client for a write a crash then loses.
+   */
+  applicableBeforeSync: number;
 }
 
 export function isEmptySnapshot(s: Snapshot | null | undefined): boolean {

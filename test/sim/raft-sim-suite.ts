@@ -20,14 +20,33 @@ export function raftSimProfileTest(file: string, profile: string, defaultCount: 
     if (!one) announce(`raft sim (${profile})`, range, `SIM_FROM=${range.from} SIM_SEEDS=${range.count} SIM_PROFILE=${profile} node --import tsx --test ${file}`);
     const failures: string[] = [];
     const t0 = Date.now();
-    const totals = { events: 0, writesAcked: 0, writesUnknown: 0, reads: 0, crashes: 0, partitions: 0, snapshotsSent: 0, leaders: 0, transfers: 0, confChanges: 0, writeCrashes: 0, tornTails: 0, tornBytes: 0 };
+    const totals = {
+      events: 0,
+      writesAcked: 0,
+      writesUnknown: 0,
+      reads: 0,
+      crashes: 0,
+      partitions: 0,
+      snapshotsSent: 0,
+      leaders: 0,
+      transfers: 0,
+      confChanges: 0,
+      writeCrashes: 0,
+      tornTails: 0,
+      tornBytes: 0,
+      diskLosses: 0,
+      refusedStarts: 0,
+      replacements: 0,
+    };
     let maxHeal = 0;
     let sumHeal = 0;
     const env = `SIM_PROFILE=${profile} `;
     let durable = false;
+    let production = false;
     for (const seed of seeds) {
       const opts = options(seed);
       durable ||= opts.durable;
+      production ||= opts.production === true;
       const r = opts.durable ? await runRaftSimAsync(opts) : runRaftSim(opts);
       for (const k of Object.keys(totals) as (keyof typeof totals)[]) totals[k] += r.stats[k];
       const heal = r.stats.leaderAfterHealMs < 0 ? Infinity : r.stats.leaderAfterHealMs;
@@ -40,6 +59,7 @@ export function raftSimProfileTest(file: string, profile: string, defaultCount: 
     }
     const shown: Partial<typeof totals> = { ...totals };
     if (!durable) for (const k of ['writeCrashes', 'tornTails', 'tornBytes'] as const) delete shown[k];
+    if (!production) for (const k of ['diskLosses', 'refusedStarts', 'replacements'] as const) delete shown[k];
     console.log(`raft sim (${profile}): ${seeds.length} seeds in ${Date.now() - t0} ms; totals ${JSON.stringify(shown)}`);
     console.log(`raft sim (${profile}): after healing, a leader followed by all members within ${maxHeal} ms (max), ${Math.round(sumHeal / seeds.length)} ms (mean)`);
     assert.deepEqual(failures, [], failures.join('\n'));

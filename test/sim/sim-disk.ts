@@ -45,6 +45,8 @@ export class SimDisk implements RaftFs {
   private readonly dirs = new Set<string>();
   private epoch = 0;
   readonly stats: SimDiskStats = { crashes: 0, tornBytes: 0, zeroTails: 0, garbledTails: 0, lostFiles: 0, resurrectedFiles: 0 };
+  /** Called when an fsync of a file starts (the simulator uses it to aim power losses at writes in flight). */
+  onSync: (() => void) | null = null;
 
   constructor(
     private readonly rng: Rng,
@@ -122,7 +124,10 @@ export class SimDisk implements RaftFs {
             }
             data.copy(inode.data, position);
           }),
-        sync: () => this.slow(epoch, () => void ((this.lies && path.endsWith('.seg')) || (inode.synced = Buffer.from(inode.data)))),
+        sync: () => {
+          if (epoch === this.epoch) this.onSync?.();
+          return this.slow(epoch, () => void ((this.lies && path.endsWith('.seg')) || (inode.synced = Buffer.from(inode.data))));
+        },
         truncate: (length: number) =>
           this.op(epoch, () => {
             inode.data = Buffer.from(inode.data.subarray(0, length));
@@ -152,6 +157,17 @@ export class SimDisk implements RaftFs {
       for (const p of [...this.durable.keys()]) if (parent(p) === path) this.durable.delete(p);
       for (const [p, f] of this.visible) if (parent(p) === path) this.durable.set(p, f);
     });
+  }
+
+  /** The files currently visible under `dir`, with their contents (for fault injection). */
+  filesIn(dir: string): { path: string; data: Buffer }[] {
+    return [...this.visible.entries()].filter(([p]) => parent(p) === dir).map(([path, f]) => ({ path, data: Buffer.from(f.data) }));
+  }
+
+  /** Bit rot: flips the byte at `offset` of `path` in the durable content too (a crash does not undo it). */
+  corrupt(path: string, offset: number): void {
+    const f = this.need(path);
+    for (const b of [f.data, f.synced]) if (offset < b.length) b[offset] = b[offset]! ^ 0xff;
   }
 
   /** Power loss: only synced state survives, plus a random torn prefix of unsynced appends. */

@@ -1,0 +1,158 @@
+/**
+ * The core's persistence decisions in each Ready (docs/raft.md "Host loop contract"): MustSync,
+ * which messages may leave before the write, and which committed entries may be applied before it.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { MemoryRaftStorage, RaftNode, type Entry, type Message, type Ready } from '../../src/raft/index.js';
+import { RaftHarness } from '../sim/raft-harness.js';
+
+const kinds = (ms: readonly Message[]): string[] => ms.map((m) => `${m.type}>${m.to}${m.type === 'app' ? `[${m.entries.length}]` : ''}`);
+
+/** A follower 'b' of a 3-voter group whose durable log holds entries 1..n of term 1 (committed up to `commit`). */
+function follower(n: number, commit: number): RaftNode {
+  const s = new MemoryRaftStorage({ voters: ['a', 'b', 'c'], learners: [] });
+  const ents: Entry[] = Array.from({ length: n }, (_, i) => ({ index: i + 1, term: 1, type: 'normal', data: `e${i + 1}` }));
+  s.append(ents);
+  s.setHardState({ term: 1, vote: 'a', commit });
+  return new RaftNode({ id: 'b', storage: s, random: () => 0 });
+}
+
+function persist(s: MemoryRaftStorage, rd: Ready): void {
+  if (rd.snapshot) s.applySnapshot(rd.snapshot);
+  s.append(rd.entries);
+  if (rd.hardState) s.setHardState(rd.hardState);
+}
+
+test('raft ready: a vote changes term and vote — must sync, and the answer waits for the write', () => {
+  const b = follower(2, 2);
+  b.step({ type: 'vote', from: 'c', to: 'b', term: 2, index: 2, logTerm: 1, transfer: false });
+  const rd = b.ready();
+  assert.equal(rd.mustSync, true);
+  assert.deepEqual(rd.messagesBeforeSync, []);
+  assert.deepEqual(kinds(rd.messagesAfterSync), ['voteResp>c']);
+  assert.deepEqual(rd.messages, rd.messagesAfterSync);
+});
+
+test('raft ready: a campaign (new term, own vote) sends its vote requests only after the write', () => {
+  const s = new MemoryRaftStorage({ voters: ['a', 'b', 'c'], learners: [] });
+  const a = new RaftNode({ id: 'a', storage: s, random: () => 0, preVote: false });
+  for (let i = 0; i < 10 && a.role !== 'candidate'; i++) a.tick();
+  const rd = a.ready();
+  assert.equal(rd.hardState?.vote, 'a');
+  assert.equal(rd.mustSync, true);
+  assert.deepEqual(rd.messagesBeforeSync, []);
+  assert.deepEqual(kinds(rd.messagesAfterSync).sort(), ['vote>b', 'vote>c']);
+});
+
+test('raft ready: a commit-index-only change needs no sync; every message may leave at once', () => {
+  const b = follower(3, 1);
+  b.step({ type: 'heartbeat', from: 'a', to: 'b', term: 1, commit: 3, ctx: '' });
+  const rd = b.ready();
+  assert.equal(rd.hardState?.commit, 3);
+  assert.equal(rd.mustSync, false, 'the commit index alone is written lazily');
+  assert.deepEqual(kinds(rd.messagesBeforeSync), ['heartbeatResp>a']);
+  assert.deepEqual(rd.messagesAfterSync, []);
+  assert.deepEqual(
+    rd.committedEntries.map((e) => e.index),
+    [1, 2, 3],
+  );
+  assert.equal(rd.applicableBeforeSync, 3, 'entries already durable here may be applied before any write');
+});
+
+test('raft ready: new entries on a follower — the ack waits for the write; only durable committed entries apply early', () => {
+  const b = follower(2, 1);
+  // The leader appends 3 and 4 and says everything up to 4 is committed.
+  b.step({
+    type: 'app',
+    from: 'a',
+    to: 'b',
+    term: 1,
+    index: 2,
+    logTerm: 1,
+    commit: 4,
+    entries: [
+      { index: 3, term: 1, type: 'normal', data: 'e3' },
+      { index: 4, term: 1, type: 'normal', data: 'e4' },
+    ],
+  });
+  const rd = b.ready();
+  assert.equal(rd.mustSync, true);
+  assert.deepEqual(kinds(rd.messagesAfterSync), ['appResp>a'], 'the ack claims entries 3..4: it waits for their write');
+  assert.deepEqual(rd.messagesBeforeSync, []);
+  assert.deepEqual(
+    rd.committedEntries.map((e) => e.index),
+    [1, 2, 3, 4],
+  );
+  assert.equal(rd.applicableBeforeSync, 2, 'entries 1 and 2 are on disk already; 3 and 4 are not');
+});
+
+test('raft ready: a leader with new entries sends heartbeats and entry-less appends early, entries after the write', () => {
+  const h = new RaftHarness(['a', 'b', 'c']);
+  h.campaign('a');
+  const a = h.get('a');
+  assert.equal(a.role, 'leader');
+  // A heartbeat round and a proposal in the same Ready.
+  for (let i = 0; i < 1; i++) a.tick();
+  const r = a.propose('x');
+  assert.ok(r.ok);
+  const rd = a.ready();
+  assert.equal(rd.mustSync, true);
+  assert.deepEqual(kinds(rd.messagesBeforeSync).sort(), ['heartbeat>b', 'heartbeat>c']);
+  assert.deepEqual(kinds(rd.messagesAfterSync).sort(), ['app>b[1]', 'app>c[1]']);
+  assert.equal(rd.messages.length, rd.messagesBeforeSync.length + rd.messagesAfterSync.length);
+});
+
+test('raft ready: a one-voter group commits its own entry at once, but it is applied only after its write', () => {
+  const s = new MemoryRaftStorage({ voters: ['a'], learners: [] });
+  const n = new RaftNode({ id: 'a', storage: s, random: () => 0 });
+  for (let i = 0; i < 20 && n.role !== 'leader'; i++) n.tick();
+  let rd = n.ready();
+  assert.deepEqual(
+    rd.committedEntries.map((e) => e.index),
+    [1],
+  );
+  assert.equal(rd.applicableBeforeSync, 0, 'the no-op is committed but not yet durable');
+  persist(s, rd);
+  n.advance(rd);
+  assert.ok(n.propose('w').ok);
+  rd = n.ready();
+  assert.equal(rd.mustSync, true);
+  assert.deepEqual(
+    rd.committedEntries.map((e) => e.index),
+    [2],
+  );
+  assert.equal(rd.applicableBeforeSync, 0);
+});
+
+test('raft ready: a snapshot from the leader must be synced before any message, and nothing applies early', () => {
+  const b = follower(1, 1);
+  b.step({ type: 'snap', from: 'a', to: 'b', term: 1, snapshot: { meta: { index: 10, term: 1, conf: { voters: ['a', 'b', 'c'], learners: [] } }, data: 'img' } });
+  const rd = b.ready();
+  assert.ok(rd.snapshot);
+  assert.equal(rd.mustSync, true);
+  assert.deepEqual(rd.messagesBeforeSync, []);
+  assert.deepEqual(kinds(rd.messagesAfterSync), ['appResp>a']);
+  assert.equal(rd.applicableBeforeSync, 0);
+});
+
+test('raft membership: a new member that starts with no configuration learns the whole group from the log, never just itself', () => {
+  const h = new RaftHarness(['a', 'b', 'c']);
+  h.campaign('a');
+  const a = h.get('a');
+  h.addMember('d', new MemoryRaftStorage());
+  assert.ok(a.proposeConfChange({ type: 'addLearner', node: 'd' }).ok);
+  h.stabilize();
+  h.tickAll(3);
+  assert.ok(a.proposeConfChange({ type: 'addVoter', node: 'd' }).ok);
+  h.stabilize();
+  h.tickAll(3);
+  // d received the log from index 1: the initial members a, b, c are in no entry of it, only in
+  // the index-0 snapshot d never saw. The conf entries carry the whole configuration.
+  assert.deepEqual(h.get('d').confState(), { voters: ['a', 'b', 'c', 'd'], learners: [] });
+  assert.equal(h.get('d').promotable(), true);
+  // Alone, d must not be able to win: it needs a majority of four.
+  for (const id of ['a', 'b', 'c']) h.stop(id);
+  h.tickAll(50);
+  assert.notEqual(h.get('d').role, 'leader');
+});
