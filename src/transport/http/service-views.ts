@@ -43,8 +43,11 @@ export function serviceView(f: ServiceFacts): Record<string, unknown> {
   };
 }
 
-/** v2/v3 service detail: `clusterMap` keyed by cluster name, with the cluster's hosts. */
-export function serviceDetail(f: ServiceFacts, namespaceKey: 'namespace' | 'namespaceId' = 'namespace'): Record<string, unknown> {
+/**
+ * v2/v3 service detail: `clusterMap` keyed by cluster name, with the cluster's hosts (the v3 admin
+ * detail has `hosts: null`, docs/protocol/nacos3.md §1.1).
+ */
+export function serviceDetail(f: ServiceFacts, namespaceKey: 'namespace' | 'namespaceId' = 'namespace', withHosts = true): Record<string, unknown> {
   const clusterMap: Record<string, unknown> = {};
   for (const c of clusterNames(f)) {
     const cm = clusterMeta(f, c);
@@ -54,10 +57,12 @@ export function serviceDetail(f: ServiceFacts, namespaceKey: 'namespace' | 'name
       healthyCheckPort: cm.checkPort,
       useInstancePortForCheck: cm.useInstancePort4Check,
       metadata: cm.metadata,
-      hosts: instancesJson(
-        f,
-        f.instances.filter((i) => i.clusterName === c),
-      ),
+      hosts: withHosts
+        ? instancesJson(
+            f,
+            f.instances.filter((i) => i.clusterName === c),
+          )
+        : null,
     };
   }
   return {

@@ -1,13 +1,13 @@
 /**
  * Console namespaces (docs/protocol/http.md §3.5), 2.x paths on the main port: `/nacos/v1/console/namespaces`
- * (RestResult list, bare Namespace / boolean variants), plus the 3.x read endpoints
- * `/nacos/v3/admin/core/namespace[/list]`.
+ * (RestResult list, bare Namespace / boolean variants). The 3.x and v2 Result versions are in
+ * v3-admin-core.ts.
  */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { notFound } from '../../../core/errors.js';
 import { javaBoolOr, optStr, parseParams, reqStr, strOr } from '../fields.js';
-import { namespaceParams, sendJson, sendRestResult, sendResult, type HttpDeps } from '../kit.js';
+import { namespaceParams, sendJson, sendRestResult, type HttpDeps } from '../kit.js';
 
 const GetSchema = z.object({
   show: strOr(''),
@@ -50,11 +50,4 @@ export function namespaceRoutes(app: FastifyInstance, deps: HttpDeps): void {
     return sendJson(reply, await ns.delete(f.namespaceId));
   });
 
-  app.get('/nacos/v3/admin/core/namespace/list', async (_req, reply) => sendResult(reply, ns.list()));
-  app.get('/nacos/v3/admin/core/namespace', async (req, reply) => {
-    const f = parseParams(z.object({ namespaceId: reqStr('namespaceId') }), namespaceParams(deps, req));
-    const one = ns.get(f.namespaceId);
-    if (!one) throw notFound(`namespace ${f.namespaceId} does not exist`, 22001);
-    return sendResult(reply, one);
-  });
 }

@@ -2,12 +2,14 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { badRequest, notFound } from '../../../core/errors.js';
-import { groupedName, serviceKeyId, type ServiceKey } from '../../../core/names.js';
+import { groupedName, type ServiceKey } from '../../../core/names.js';
+import { subscribersOfService } from '../client-views.js';
 import { intOr, javaBoolOr, metadataField, optStr, parseParams, rangedInt, reqInt, reqLenientBool, reqStr, strOr } from '../fields.js';
 import { serviceV1 } from '../instance-form.js';
 import { ANY_METHOD, namingParams, sendJson, sendRestResult, sendText, type HttpDeps } from '../kit.js';
 import { groupScope, namespaceScope, namespacesScope } from '../naming-scope.js';
-import { clusterMeta, clusterNames, page } from '../../../naming/catalog.js';
+import { clusterMeta, clusterNames, page, type ServiceFacts } from '../../../naming/catalog.js';
+import type { Instance } from '../../../core/instance.js';
 import {
   checkerJson,
   instancesJson,
@@ -35,7 +37,8 @@ const CatalogServicesSchema = z.object({
   groupNameParam: strOr(''),
   hasIpCount: javaBoolOr(false),
 });
-const ClusterSchema = z.object({
+/** `PUT cluster` parameters (v1 and v3 alike). */
+export const ClusterSchema = z.object({
   clusterName: reqStr('clusterName'),
   checkPort: rangedInt('checkPort', 0, 65535, true),
   useInstancePort4Check: reqLenientBool('useInstancePort4Check'),
@@ -167,10 +170,8 @@ export function v1ServiceRoutes(app: FastifyInstance, deps: HttpDeps): void {
       const service = serviceV1(p);
       const q = parseParams(CatalogInstancesSchema, p);
       const f = catalog.serviceFacts(service);
-      if (!f?.registered) throw notFound(`service ${groupedName(service.group, service.name)} is not found!`);
-      if (!clusterNames(f).includes(q.clusterName)) throw notFound(`cluster ${q.clusterName} is not found!`);
-      const list = f.instances.filter((i) => i.clusterName === q.clusterName);
-      return sendJson(reply, { list: instancesJson(f, page(list, q.pageNo, q.pageSize)), count: list.length });
+      const list = clusterInstancesOr404(f, service, q.clusterName);
+      return sendJson(reply, { list: instancesJson(f!, page(list, q.pageNo, q.pageSize)), count: list.length });
     },
   });
 
@@ -200,19 +201,25 @@ export function v1ServiceRoutes(app: FastifyInstance, deps: HttpDeps): void {
 
 /** Subscribers of a service as Nacos' `Subscriber` objects. */
 export function subscribersJson(deps: HttpDeps, service: ServiceKey): Record<string, unknown>[] {
-  const out: Record<string, unknown>[] = [];
-  for (const s of deps.ctx.naming.subscriptions.subscribersOf(serviceKeyId(service))) {
-    const sep = s.address.lastIndexOf(':');
-    out.push({
-      addrStr: s.address,
-      agent: s.agent,
-      app: s.app,
-      ip: sep < 0 ? s.address : s.address.slice(0, sep),
-      port: sep < 0 ? 0 : Number(s.address.slice(sep + 1)) || 0,
-      namespaceId: service.namespace,
-      serviceName: groupedName(service.group, service.name),
-      cluster: s.clusters,
-    });
-  }
-  return out;
+  return subscribersOfService(deps.ctx.naming, service).map((s) => ({
+    addrStr: s.address,
+    agent: s.agent,
+    app: s.app,
+    ip: s.ip,
+    port: s.port,
+    namespaceId: service.namespace,
+    serviceName: groupedName(service.group, service.name),
+    cluster: s.clusters,
+  }));
+}
+
+/**
+ * The instances of one cluster of a service (Nacos `CatalogServiceV2Impl.listInstances`): 404 for
+ * an unknown service and for a cluster that holds no instance (docs/protocol/http.md §1.10,
+ * docs/protocol/nacos3.md §1.2); `v2Code` is the Result code the calling API family reports.
+ */
+export function clusterInstancesOr404(f: ServiceFacts | undefined, service: ServiceKey, cluster: string, v2Code = 20004): readonly Instance[] {
+  if (!f?.registered) throw notFound(`service ${groupedName(service.group, service.name)} is not found!`, v2Code);
+  if (!clusterNames(f).includes(cluster)) throw notFound(`cluster ${cluster} is not found!`, v2Code);
+  return f.instances.filter((i) => i.clusterName === cluster);
 }
