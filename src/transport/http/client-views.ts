@@ -47,6 +47,27 @@ export function clientDetail(deps: HttpDeps, c: ClientEntry): Record<string, unk
   return { ...head, clientType: 'ipPort', clientIp: ipPort.slice(0, sep), clientPort: ipPort.slice(sep + 1) };
 }
 
+/**
+ * Nacos 3's `ClientSummaryInfo` (`/v3/admin/ns/client`, docs/protocol/nacos3.md §1.6): every key
+ * always present; the connection fields (type, app, version, IP, remote port as an int) are only
+ * filled for gRPC connection clients (null / 0 for ip:port clients).
+ */
+export function clientSummary(deps: HttpDeps, c: ClientEntry): Record<string, unknown> {
+  const conn = c.kind === 'connection' ? deps.ctx.sdkConnection?.(c.id) : undefined;
+  const isConn = c.kind === 'connection';
+  return {
+    clientId: c.id,
+    ephemeral: c.ephemeral,
+    lastUpdatedTime: c.lastUpdated,
+    clientType: isConn ? 'connection' : 'ipPort',
+    connectType: isConn ? 'GRPC' : null,
+    appName: conn?.appName ?? null,
+    version: conn?.clientVersion ?? null,
+    clientIp: conn?.clientIp ?? null,
+    clientPort: isConn ? Number(c.id.slice(c.id.lastIndexOf('_') + 1)) || 0 : 0,
+  };
+}
+
 /** One instance a client publishes. */
 export interface PublishedRow {
   readonly service: ServiceKey;

@@ -12,7 +12,7 @@ import { toInstanceJson, type Instance } from '../../../core/instance.js';
 import { DEFAULT_CLUSTER, groupedName, type ServiceKey } from '../../../core/names.js';
 import type { ServiceFacts } from '../../../naming/catalog.js';
 import type { NamingService } from '../../../naming/naming-service.js';
-import { clientDetail, filteredSubscribers, knownClient, publishedBy, publishersOfService, subscribedBy } from '../client-views.js';
+import { clientSummary, filteredSubscribers, knownClient, publishedBy, publishersOfService, subscribedBy } from '../client-views.js';
 import { javaBoolOr, lenientBoolOr, metadataField, optDouble, optLenientBool, parseParams, reqStr, strOr } from '../fields.js';
 import { instanceForm, serviceV2, type InstanceForm } from '../instance-form.js';
 import { deregisterInstance, registerInstance, updateInstance } from '../instance-ops.js';
@@ -291,7 +291,7 @@ export function v3AdminNamingRoutes(app: FastifyInstance, deps: HttpDeps): void 
 
   // ------------------------------------------------------------------ client (§1.6)
   app.get(`${NS}/client/list`, async (_req, reply) => sendResult(reply, naming.clients.ids()));
-  app.get(`${NS}/client`, async (req, reply) => sendResult(reply, clientDetail(deps, knownClient(naming, paramsOf(req)))));
+  app.get(`${NS}/client`, async (req, reply) => sendResult(reply, clientSummary(deps, knownClient(naming, paramsOf(req)))));
   app.get(`${NS}/client/publish/list`, async (req, reply) => {
     const rows = publishedBy(knownClient(naming, paramsOf(req)));
     return sendResult(
