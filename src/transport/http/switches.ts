@@ -130,7 +130,8 @@ const ENTRIES: ReadonlyMap<string, EntryParser> = new Map<string, EntryParser>([
     'distroThreshold',
     (v) => {
       const f = parsed(v, javaDouble);
-      if (!Number.isFinite(f) || f <= 0) throw invalid(`distroThreshold can not be zero or negative: ${f}`);
+      // Java prints the float: -1 → `-1.0`.
+      if (!Number.isFinite(f) || f <= 0) throw invalid(`distroThreshold can not be zero or negative: ${Number.isInteger(f) ? f.toFixed(1) : f}`);
       return [['distroThreshold', f]];
     },
   ],
