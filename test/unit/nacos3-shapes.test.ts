@@ -5,13 +5,13 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { createHttpContext } from './helpers/http-context.js';
-import { loadFixtures, send, shapeDiff } from './helpers/nacos3-fixtures.js';
+import { fakeAdmin, loadFixtures, send, shapeDiff } from './helpers/nacos3-fixtures.js';
 
 for (const f of loadFixtures()) {
   describe(`nacos3 fixtures: ${f.file}`, () => {
     for (const c of f.cases) {
       test(c.name, async () => {
-        const t = createHttpContext(c.properties ? { properties: c.properties } : {});
+        const t = createHttpContext({ admin: fakeAdmin(), ...(c.properties ? { properties: c.properties } : {}) });
         for (const g of c.given ?? []) {
           const r = await send(t.app, g);
           assert.ok(r.statusCode >= 200 && r.statusCode < 300, `given ${g.method} ${g.path} answered ${r.statusCode}: ${r.body}`);

@@ -160,6 +160,7 @@ export const ENDPOINT_RULES: readonly EndpointRule[] = [
   rule('PUT', '/nacos/v3/admin/core/cluster/node/list', 'admin'),
   rule('PUT', '/nacos/v3/admin/core/cluster/lookup', 'admin'),
   rule('POST', '/nacos/v3/admin/core/ops/raft', 'admin'),
+  rule('POST', '/nacos/v1/core/ops/raft', 'admin'),
   rule('GET', '/nacos/v3/admin/core/ops/ids', 'admin'),
   rule('PUT', '/nacos/v3/admin/core/ops/log', 'admin'),
   ...['/nacos/v3/admin/core/loader', '/nacos/v2/core/loader'].flatMap((b) => [

@@ -15,7 +15,7 @@ import { planRebalance } from '../../../cluster/rebalance.js';
 import type { AdminHooks } from '../admin-hooks.js';
 import { MissingParamError } from '../errors.js';
 import { optStr, parseParams, reqInt, reqStr, strOr } from '../fields.js';
-import { namespaceParams, paramsOf, paramsOf as paramsOfRequest, sendResult, type HttpDeps } from '../kit.js';
+import { namespaceParams, paramsOf, paramsOf as paramsOfRequest, sendRestResult, sendResult, type HttpDeps } from '../kit.js';
 import { checkNamespaceParams } from '../param-check.js';
 import { raftPeerOf } from '../members.js';
 import { Params } from '../params.js';
@@ -322,7 +322,7 @@ export function v3AdminCoreRoutes(app: FastifyInstance, deps: HttpDeps): void {
   app.put(`${CORE}/cluster/lookup`, async (req, reply) => {
     const { type } = parseParams(LookupSchema, paramsOf(req));
     if (type === undefined) throw new NacosError(400, "required parameter 'type' is missing", 10000);
-    if (type !== 'file' && type !== 'address-server') throw badRequest(`No enum constant LookupType.${type}`);
+    if (type !== 'file' && type !== 'address-server') throw badRequest(`The addressing mode exists : ${type}, just support : [[file, address-server]]`);
     const current = deps.admin?.lookupType ?? 'standalone';
     const same = current === type || (type === 'file' && current === 'static');
     if (!same) throw unsupported(`switching the member lookup at runtime is not supported (current: ${current}); set nacos.core.member.lookup.type and restart`);
@@ -342,6 +342,11 @@ export function v3AdminCoreRoutes(app: FastifyInstance, deps: HttpDeps): void {
     child.post(`${CORE}/ops/raft`, async (req, reply) => {
       await raftCommand(deps, paramsOf(req));
       return sendResult(reply, null);
+    });
+    // The 2.x path (JSON body there too), answered in the legacy RestResult family.
+    child.post('/nacos/v1/core/ops/raft', async (req, reply) => {
+      await raftCommand(deps, paramsOf(req));
+      return sendRestResult(reply, null);
     });
     child.put(`${CORE}/ops/log`, async (req, reply) => {
       const f = parseParams(z.object({ logName: reqStr('logName'), logLevel: reqStr('logLevel') }), paramsOf(req));
