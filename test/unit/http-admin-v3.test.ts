@@ -1,6 +1,6 @@
 /**
  * Nomen's own answers on the Nacos 3 admin APIs where it differs from Nacos on purpose
- * (docs/protocol/nacos3.md "Where Nomen differs"), and what the fixtures cannot show: the loader
+ * (docs/compatibility.md, "Differences"), and what the fixtures cannot show: the loader
  * and raft commands reaching the server, subscriber aggregation across members.
  */
 import assert from 'node:assert/strict';

@@ -10,7 +10,7 @@
  * start. Three switches drive Nomen's behaviour: `clientBeatInterval` and `lightBeatEnabled` (read
  * by the beat use case) and `healthCheckEnabled` (server-side checks and heartbeat expiry). The
  * others are recorded and reported, like the many SwitchDomain entries Nacos 2/3 itself no longer
- * reads (docs/protocol/nacos3.md "Where Nomen differs"). Unknown entries are refused (Nacos
+ * reads (docs/compatibility.md, "Differences" D1). Unknown entries are refused (Nacos
  * accepts and ignores them), so an operator's typo does not look applied.
  */
 import type { AppContext } from '../../app-context.js';

@@ -3,8 +3,8 @@
  * and member list updates, namespaces (also `/nacos/v2/console/namespace`), ops (raft, ids, log)
  * and the connection loader (also `/nacos/v2/core/loader`). Member list/self and state live in
  * core.ts, shared with v1/v2. Operations Nomen has no equivalent for answer HTTP 501 with code
- * 40001 `API function disabled.` instead of Nacos' silent success (docs/protocol/nacos3.md,
- * "Where Nomen differs").
+ * 40001 `API function disabled.` instead of Nacos' silent success (docs/compatibility.md,
+ * "Differences" D2–D5).
  */
 import { cpus, loadavg } from 'node:os';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
