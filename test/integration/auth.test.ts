@@ -119,7 +119,6 @@ const SAMPLES: Record<string, Sample> = {
   // v3 core admin API (and the v2 console namespace / core loader paths)
   'PUT /nacos/v3/admin/core/cluster/node/list': { status: 400 },
   'PUT /nacos/v3/admin/core/cluster/lookup': { params: { type: 'address-server' }, status: 501 },
-  'GET /nacos/v3/admin/core/namespace': { params: { namespaceId: 'public' } },
   'POST /nacos/v3/admin/core/namespace': { params: { namespaceId: 'it-ns3', namespaceName: 'ns3' } },
   'PUT /nacos/v3/admin/core/namespace': { params: { namespaceId: 'it-ns3', namespaceName: 'ns3b' } },
   'DELETE /nacos/v3/admin/core/namespace': { params: { namespaceId: 'it-ns3' } },
