@@ -123,3 +123,17 @@ test('service subscribers are aggregated across UP members (aggregation=true by 
     await b.app.close();
   }
 });
+
+test('service list: a filter that could backtrack for seconds (quantified group, back-reference, too long) is refused; plain fragments work', async () => {
+  const t = createHttpContext();
+  await query(t.app, 'POST', '/nacos/v3/admin/ns/instance', { serviceName: 'a'.repeat(60), ip: '127.0.0.1', port: 1 });
+  for (const serviceNameParam of ['(a+)+$', '(a|aa)*b', '(a)\\1', 'x'.repeat(257)]) {
+    const r = await query(t.app, 'GET', '/nacos/v3/admin/ns/service/list', { serviceNameParam });
+    assert.equal(r.statusCode, 400, serviceNameParam);
+    assert.equal(json<{ code: number }>(r).code, 20002);
+  }
+  const ok = json<{ data: { totalCount: number } }>(await query(t.app, 'GET', '/nacos/v3/admin/ns/service/list', { serviceNameParam: 'a.a' }));
+  assert.equal(ok.data.totalCount, 1);
+  const badRegex = await query(t.app, 'GET', '/nacos/v3/admin/ns/service/list', { serviceNameParam: '[' });
+  assert.equal(badRegex.statusCode, 400, 'an invalid pattern is a 400 (Nacos: PatternSyntaxException), not a 500');
+});

@@ -69,9 +69,21 @@ function asRuntimeError(e: unknown): unknown {
   return e;
 }
 
-/** The `service/list` filter: Java regex `.*<group>.*@@.*<name>.*` over `group@@name` (blank part → `.*`). */
+/** Filter fragments that could make the regex backtrack for seconds: a quantified group, a back-reference. */
+const RISKY_REGEX = /\)\s*[*+?{]|\\[1-9]|\\k</;
+const MAX_FILTER = 256;
+
+/**
+ * The `service/list` filter: Java regex `.*<group>.*@@.*<name>.*` over `group@@name` (blank part →
+ * `.*`), docs/protocol/nacos3.md §1.1. Unlike Nacos, fragments longer than 256 characters or with
+ * a quantified group or a back-reference are refused (400), so one request cannot stall the member
+ * (docs/compatibility.md, D8).
+ */
 function servicePattern(group: string, name: string): RegExp | null {
   if (group === '' && name === '') return null;
+  for (const [param, v] of [['groupNameParam', group], ['serviceNameParam', name]] as const) {
+    if (v.length > MAX_FILTER || RISKY_REGEX.test(v)) throw badRequest(`Param '${param}' is illegal: at most ${MAX_FILTER} characters, no quantified groups or back-references`);
+  }
   const part = (s: string) => (s === '' ? '.*' : `.*${s}.*`);
   try {
     return new RegExp(`^(?:${part(group)}@@${part(name)})$`, 's');
