@@ -62,6 +62,27 @@ async function peerSubscribers(deps: HttpDeps, req: FastifyRequest, peer: string
   return parsed.success ? parsed.data.data.pageItems : [];
 }
 
+/**
+ * `local` plus what every other UP member answers (cluster mode, `aggregation`), without
+ * duplicates. `fromPeer` fetches one peer's own list (an empty list when it fails).
+ */
+export async function aggregated<T>(deps: HttpDeps, local: T[], aggregation: boolean, fromPeer: (peer: string) => Promise<T[]>): Promise<T[]> {
+  const cluster = deps.cluster;
+  if (!aggregation || !cluster) return local;
+  const peers = cluster.members().filter((m) => m.address !== deps.ctx.member.address && m.state === 'UP');
+  const remote = await Promise.all(peers.map((m) => fromPeer(m.address)));
+  const all = [...local];
+  const seen = new Set(all.map((s) => JSON.stringify(s)));
+  for (const s of remote.flat()) {
+    const k = JSON.stringify(s);
+    if (!seen.has(k)) {
+      seen.add(k);
+      all.push(s);
+    }
+  }
+  return all;
+}
+
 /** One page of the service's subscribers, from this member and (aggregation, cluster mode) every other UP member. */
 export async function subscriberPage(
   deps: HttpDeps,
@@ -71,19 +92,6 @@ export async function subscriberPage(
   pageSize: number,
   aggregation: boolean,
 ): Promise<NacosPage<SubscriberInfo>> {
-  const all = localSubscribers(deps, service);
-  const cluster = deps.cluster;
-  if (aggregation && cluster) {
-    const peers = cluster.members().filter((m) => m.address !== deps.ctx.member.address && m.state === 'UP');
-    const remote = await Promise.all(peers.map((m) => peerSubscribers(deps, req, m.address, service)));
-    const seen = new Set(all.map((s) => JSON.stringify(s)));
-    for (const s of remote.flat()) {
-      const k = JSON.stringify(s);
-      if (!seen.has(k)) {
-        seen.add(k);
-        all.push(s);
-      }
-    }
-  }
+  const all = await aggregated(deps, localSubscribers(deps, service), aggregation, (peer) => peerSubscribers(deps, req, peer, service));
   return nacosPage(all, pageNo, pageSize);
 }

@@ -4,7 +4,9 @@ import { z } from 'zod';
 import { badRequest, notFound } from '../../../core/errors.js';
 import { groupedName, type ServiceKey } from '../../../core/names.js';
 import { subscribersOfService } from '../client-views.js';
-import { intOr, javaBoolOr, metadataField, optStr, parseParams, rangedInt, reqInt, reqLenientBool, reqStr, strOr } from '../fields.js';
+import { callPeer } from '../peer-http.js';
+import { aggregated } from '../subscriber-aggregation.js';
+import { intOr, javaBoolOr, lenientBoolOr, metadataField, optStr, parseParams, rangedInt, reqInt, reqLenientBool, reqStr, strOr } from '../fields.js';
 import { serviceV1 } from '../instance-form.js';
 import { ANY_METHOD, namingParams, sendJson, sendRestResult, sendText, type HttpDeps } from '../kit.js';
 import { groupScope, namespaceScope, namespacesScope } from '../naming-scope.js';
@@ -27,7 +29,9 @@ const CreateSchema = z.object({ protectThreshold: protectThresholdField(false), 
 const UpdateSchema = z.object({ protectThreshold: protectThresholdField(true), metadata: metadataField(), selector: optStr() });
 const ListSchema = z.object({ pageNo: reqInt('pageNo'), pageSize: reqInt('pageSize') });
 const NamesSchema = z.object({ expr: strOr('') });
-const SubscribersSchema = z.object({ pageNo: intOr(1), pageSize: intOr(1000) });
+const SubscribersSchema = z.object({ pageNo: intOr(1), pageSize: intOr(1000), aggregation: lenientBoolOr(true) });
+/** A peer's v1 subscriber list (what `subscribersJson` renders there). */
+const V1SubscribersAnswer = z.object({ subscribers: z.array(z.record(z.string(), z.unknown())) });
 const CatalogInstancesSchema = z.object({ clusterName: reqStr('clusterName'), pageNo: reqInt('pageNo'), pageSize: reqInt('pageSize') });
 const CatalogServicesSchema = z.object({
   withInstances: javaBoolOr(false),
@@ -125,11 +129,16 @@ export function v1ServiceRoutes(app: FastifyInstance, deps: HttpDeps): void {
     },
   });
 
+  // Aggregated across members unless `aggregation=false` (docs/protocol/nacos3.md §1.1, as 2.x's v1 controller does).
   app.get(`${V1}/service/subscribers`, async (req, reply) => {
     const p = namingParams(deps, req);
     const service = serviceV1(p);
     const f = parseParams(SubscribersSchema, p);
-    const all = subscribersJson(deps, service);
+    const all = await aggregated(deps, subscribersJson(deps, service), f.aggregation, async (peer) => {
+      const query = { namespaceId: service.namespace, serviceName: groupedName(service.group, service.name), aggregation: 'false', pageNo: '1', pageSize: '100000' };
+      const r = V1SubscribersAnswer.safeParse(await callPeer(deps, req, peer, 'GET', `${V1}/service/subscribers`, query));
+      return r.success ? r.data.subscribers : [];
+    });
     return sendJson(reply, { subscribers: page(all, f.pageNo, f.pageSize), count: all.length });
   });
 
