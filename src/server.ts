@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AppContext, MemberIdentity, Readiness } from './app-context.js';
 import { waitForDistroLoad } from './app/distro-load.js';
 import { configCenterParts, followConfigStore, type ConfigCenterParts } from './app/config-center.js';
+import { adminHooks } from './app/admin-hooks.js';
 import { authService, sdkGrpcServer } from './app/edges.js';
 import { memberIdentity } from './app/member-identity.js';
 import { memberMetrics } from './app/member-metrics.js';
@@ -163,7 +164,8 @@ export class NomenServer {
     const cluster = this.cluster;
     const ops = { state: () => this.moves.state(), drain: this.config.bool('nomen.drain.endpoint.enabled') ? () => this.requestDrainAndExit() : null };
     const raft = () => this.raftState();
-    this.http = createHttpServer(this.context, cluster ? { cluster: httpClusterHooks(this.context, cluster), raftState: raft, ops } : { raftState: raft, ops });
+    const admin = adminHooks(this.store, this.grpc, this.moves, this.member.address, cluster);
+    this.http = createHttpServer(this.context, cluster ? { cluster: httpClusterHooks(this.context, cluster), raftState: raft, ops, admin } : { raftState: raft, ops, admin });
     await this.http.listen({ port: this.member.port, host: this.config.str('nomen.server.host') });
     this.parts.expiry.start();
     this.parts.health.start();

@@ -171,6 +171,11 @@ export class ClusterNode {
     this.members.onChange((v) => this.membersChanged(v));
   }
 
+  /** The member lookup in use (`static`, `file`, `address-server`, `dns`). */
+  get lookupKind(): MemberLookup['kind'] {
+    return this.lookup.kind;
+  }
+
   async start(): Promise<void> {
     try {
       await this.transport.start();

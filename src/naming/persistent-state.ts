@@ -7,6 +7,9 @@ import type { Registry } from '../core/registry.js';
 import type { Logger } from '../observability/logger.js';
 import type { StoreWrite } from '../persistence/persistent-store.js';
 
+/** The longest text a `switch` row may hold (a switch value is a short list or map). */
+const MAX_SWITCH_TEXT = 4096;
+
 /** Key layout of the persistent tables (documented in docs/architecture.md). */
 export const storeKeys = {
   /** `namespace@@group@@service##ip:port` */
@@ -109,8 +112,14 @@ function decode(w: Pick<StoreWrite, 'table' | 'key' | 'value'>): Decoded {
       return { table: 'instanceMeta', service: serviceOf(svcId), metaId, meta: w.value === null ? null : instanceMetaSchema.parse(w.value) };
     }
     case 'switch':
-      if (w.value !== null && typeof w.value !== 'boolean' && !(typeof w.value === 'number' && Number.isFinite(w.value))) {
-        throw new Error(`switch ${w.key}: value must be a finite number or a boolean`);
+      // Numbers and booleans as such; lists and maps (masters, health params, …) as JSON text.
+      if (
+        w.value !== null &&
+        typeof w.value !== 'boolean' &&
+        !(typeof w.value === 'number' && Number.isFinite(w.value)) &&
+        !(typeof w.value === 'string' && w.value.length <= MAX_SWITCH_TEXT)
+      ) {
+        throw new Error(`switch ${w.key}: value must be a finite number, a boolean or a text of at most ${MAX_SWITCH_TEXT} characters`);
       }
       return { table: 'switch', key: w.key, value: w.value };
     case 'namespace':

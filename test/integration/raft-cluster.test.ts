@@ -127,6 +127,36 @@ describe('Raft-replicated persistent data on 3 members', { timeout: 240_000 }, (
     await hostsEverywhere('DEFAULT_GROUP@@raft-rust', ['127.0.0.81:8101'], 'persistent instance after the client left');
   });
 
+  it('the v3 admin API shows the Raft group in every member\'s raftMetaData and moves leadership on request', async () => {
+    const leader = await leaderOf(cluster.members);
+    const target = cluster.members.find((m) => m !== leader)!;
+    const raftPeer = (address: string) => `${address.slice(0, address.lastIndexOf(':'))}:${Number(address.slice(address.lastIndexOf(':') + 1)) - 1000}`;
+    interface Group {
+      leader: string;
+      raftGroupMember: string[];
+      term: number;
+    }
+    const groupSeenBy = async (m: ClusterMember): Promise<Group> => {
+      const r = await m.get('/nacos/v3/admin/core/cluster/node/self');
+      assert.equal(r.status, 200, r.text);
+      const self = jsonOf<{ data: { extendInfo: { raftMetaData: { metaDataMap: Record<string, Group> } } } }>(r).data;
+      return self.extendInfo.raftMetaData.metaDataMap['naming_persistent_service_v2']!;
+    };
+    for (const m of cluster.members) {
+      const g = await groupSeenBy(m);
+      assert.equal(g.leader, raftPeer(leader.address), `leader as ${m.name} reports it`);
+      assert.deepEqual([...g.raftGroupMember].sort(), cluster.members.map((x) => raftPeer(x.address)).sort());
+    }
+    const before = (await groupSeenBy(leader)).term;
+    // A follower cannot move leadership: it says who can.
+    const refused = await target.request('POST', '/nacos/v3/admin/core/ops/raft', { query: { command: 'transferLeader', value: raftPeer(target.address) } });
+    assert.equal(refused.status, 500, refused.text);
+    const moved = await leader.request('POST', '/nacos/v3/admin/core/ops/raft', { query: { command: 'transferLeader', value: raftPeer(target.address) } });
+    assert.equal(moved.status, 200, moved.text);
+    await waitFor('the requested member leads', async () => ((await leaderOf(cluster.members)) === target ? true : undefined), 20_000, 50);
+    assert.ok((await groupSeenBy(target)).term > before, 'a new term');
+  });
+
   it('kill -9 of the leader under load and a full-cluster restart lose no acknowledged write', async () => {
     const leader = await leaderOf(cluster.members);
     const acked = new Set<string>();

@@ -62,7 +62,7 @@ test('v1 service CRUD, service list, names, subscribers and catalog', async () =
     name: 'cat',
     protectThreshold: 0.3,
     metadata: { team: 'a' },
-    selector: { type: 'label', contextType: 'CMDB', expression: 'CONSUMER.label.a=PROVIDER.label.a' },
+    selector: { type: 'label', contextType: 'CMDB', expression: 'CONSUMER.label.a=PROVIDER.label.a', labels: ['a'] },
     clusters: [],
   });
   await query(t.app, 'POST', `${V1}/instance`, { serviceName: 'cat', ip: '10.0.0.1', port: 1, ephemeral: false });
@@ -204,8 +204,16 @@ test('operator: metrics, switches (GET/PUT, persisted, also under /ops), push st
     [...t.store.entries()].filter((e) => e.table === 'switch').map((e) => [e.key, e.value]),
     [['clientBeatInterval', 2000]],
   );
-  const fixed = await query(t.app, 'PUT', `${V1}/operator/switches`, { entry: 'pushEnabled', value: 'false' });
-  assert.deepEqual([fixed.statusCode, fixed.body], [400, 'update entry not supported: pushEnabled is fixed in Nomen']);
+  // Every SwitchDomain entry Nacos lets operators write is validated like Nacos, recorded and reported.
+  assert.equal((await query(t.app, 'PUT', `${V1}/operator/switches`, { entry: 'pushEnabled', value: 'false' })).body, 'ok');
+  assert.equal((await query(t.app, 'PUT', `${V1}/operator/switches`, { entry: 'pushVersion', value: 'go:1.2.3' })).body, 'ok');
+  assert.equal((await query(t.app, 'PUT', `${V1}/operator/switches`, { entry: 'limitedUrlMap', value: '/a:302,/b:500' })).body, 'ok');
+  const recorded = json<Record<string, unknown>>(await query(t.app, 'GET', `${V1}/operator/switches`));
+  assert.deepEqual([recorded['pushEnabled'], recorded['pushVersionOfGo'], recorded['limitedUrlMap']], [false, '1.2.3', { '/a': 302, '/b': 500 }]);
+  const bad = await query(t.app, 'PUT', `${V1}/operator/switches`, { entry: 'pushCacheMillis', value: '500' });
+  assert.deepEqual([bad.statusCode, bad.body], [400, 'min cache time for http or tcp is too small(<10000)']);
+  const unknown = await query(t.app, 'PUT', `${V1}/operator/switches`, { entry: 'noSuchSwitch', value: '1' });
+  assert.deepEqual([unknown.statusCode, unknown.body], [400, 'update entry not found: noSuchSwitch']);
 
   // healthCheckEnabled turns the server-side checks and heartbeat expiry off and on.
   assert.equal(sw['healthCheckEnabled'], true);

@@ -427,7 +427,8 @@ export const ROWS: Row[] = [
     path: `${V1}/ops/switches`,
     query: { entry: 'clientBeatInterval', value: 'soon' },
     status: 400,
-    body: 'illegal client beat interval: soon',
+    // Nacos' Long.parseLong failure text.
+    body: 'For input string: "soon"',
   },
   {
     name: 'v2 missing ip',

@@ -98,13 +98,17 @@ test('fidelity 2: the none selector carries "contextType":"NONE" in v1 and v2 se
   assert.deepEqual(json<{ selector: unknown }>(await query(t.app, 'GET', `${V1}/service`, { serviceName: 'sel' })).selector, none);
   assert.deepEqual(json<{ data: { selector: unknown } }>(await query(t.app, 'GET', `${V2}/service`, { serviceName: 'sel' })).data.selector, none);
   assert.deepEqual(json<{ service: { selector: unknown } }>(await query(t.app, 'GET', `${V1}/catalog/service`, { serviceName: 'sel' })).service.selector, none);
-  // The label selector is a CMDB selector.
+  // The label selector is a CMDB selector; its parsed label keys are reported too.
   await query(t.app, 'PUT', `${V1}/service`, { serviceName: 'sel', protectThreshold: 0, selector: '{"type":"label","expression":"CONSUMER.label.a=PROVIDER.label.a"}' });
   assert.deepEqual(json<{ selector: unknown }>(await query(t.app, 'GET', `${V1}/service`, { serviceName: 'sel' })).selector, {
     type: 'label',
     contextType: 'CMDB',
     expression: 'CONSUMER.label.a=PROVIDER.label.a',
+    labels: ['a'],
   });
+  // An expression Nacos' interpreter cannot parse is refused (SelectorManager: HTTP 500), nothing written.
+  const bad = await query(t.app, 'PUT', `${V1}/service`, { serviceName: 'sel', protectThreshold: 0, selector: '{"type":"label","expression":"CONSUMER.label.a=PROVIDER.label.b"}' });
+  assert.deepEqual([bad.statusCode, bad.body], [500, 'Selector parses failed: parse expression failed!']);
 });
 
 // ---------------------------------------------------------------- 3. ip:port client detail

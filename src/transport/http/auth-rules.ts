@@ -37,6 +37,7 @@ const rule = (methods: RuleMethod | readonly RuleMethod[] | '*', path: string, a
 const V1 = '/nacos/v1/ns';
 const V2 = '/nacos/v2/ns';
 const V3C = '/nacos/v3/console';
+const V3A = '/nacos/v3/admin/ns';
 
 function operatorRules(base: string, version: 1 | 2): EndpointRule[] {
   const out: EndpointRule[] = [];
@@ -96,6 +97,25 @@ export const ENDPOINT_RULES: readonly EndpointRule[] = [
   rule('PUT', `${V2}/health/instance`, 'write'),
   ...operatorRules(V2, 2),
 
+  // ---- v3 naming admin API (Nacos 3 ADMIN_API: an admin token, docs/protocol/nacos3.md §0.4)
+  rule(['POST', 'PUT', 'DELETE', 'GET'], `${V3A}/service`, 'admin'),
+  rule('GET', `${V3A}/service/list`, 'admin'),
+  rule('GET', `${V3A}/service/subscribers`, 'admin'),
+  rule('GET', `${V3A}/service/selector/types`, 'admin'),
+  rule(['POST', 'PUT', 'DELETE', 'GET'], `${V3A}/instance`, 'admin'),
+  rule('PUT', `${V3A}/instance/partial`, 'admin'),
+  rule(['PUT', 'DELETE'], `${V3A}/instance/metadata/batch`, 'admin'),
+  rule('GET', `${V3A}/instance/list`, 'admin'),
+  rule('PUT', `${V3A}/cluster`, 'admin'),
+  rule('PUT', `${V3A}/health/instance`, 'admin'),
+  rule('GET', `${V3A}/health/checkers`, 'admin'),
+  rule(['GET', 'PUT'], `${V3A}/ops/switches`, 'admin'),
+  rule('GET', `${V3A}/ops/metrics`, 'admin'),
+  rule('PUT', `${V3A}/ops/log`, 'admin'),
+  ...['list', '', 'publish/list', 'subscribe/list', 'service/publisher/list', 'service/subscriber/list', 'distro'].map((x) =>
+    rule('GET', x === '' ? `${V3A}/client` : `${V3A}/client/${x}`, 'admin'),
+  ),
+
   // ---- v3 client API
   rule(['POST', 'DELETE'], '/nacos/v3/client/ns/instance', 'write'),
   rule('GET', '/nacos/v3/client/ns/instance/list', 'read'),
@@ -153,7 +173,24 @@ export const ENDPOINT_RULES: readonly EndpointRule[] = [
   rule('GET', '/nacos/v1/console/namespaces', 'user'),
   rule(['POST', 'PUT', 'DELETE'], '/nacos/v1/console/namespaces', 'admin'),
   rule('GET', '/nacos/v3/admin/core/namespace/list', 'admin'),
-  rule('GET', '/nacos/v3/admin/core/namespace', 'admin'),
+  rule(['GET', 'POST', 'PUT', 'DELETE'], '/nacos/v3/admin/core/namespace', 'admin'),
+  rule('GET', '/nacos/v3/admin/core/namespace/check', 'admin'),
+  rule('GET', '/nacos/v2/console/namespace/list', 'user'),
+  rule('GET', '/nacos/v2/console/namespace', 'user'),
+  rule(['POST', 'PUT', 'DELETE'], '/nacos/v2/console/namespace', 'admin'),
+  rule('PUT', '/nacos/v3/admin/core/cluster/node/list', 'admin'),
+  rule('PUT', '/nacos/v3/admin/core/cluster/lookup', 'admin'),
+  rule('POST', '/nacos/v3/admin/core/ops/raft', 'admin'),
+  rule('POST', '/nacos/v1/core/ops/raft', 'admin'),
+  rule('GET', '/nacos/v3/admin/core/ops/ids', 'admin'),
+  rule('PUT', '/nacos/v3/admin/core/ops/log', 'admin'),
+  ...['/nacos/v3/admin/core/loader', '/nacos/v2/core/loader'].flatMap((b) => [
+    rule('GET', `${b}/current`, 'admin'),
+    rule('POST', `${b}/reloadCurrent`, 'admin'),
+    rule('POST', `${b}/smartReloadCluster`, 'admin'),
+    rule('POST', `${b}/reloadClient`, 'admin'),
+    rule('GET', `${b}/cluster`, 'admin'),
+  ]),
 
   // ---- auth: login and first-admin initialisation are open; a user may change its own password
   rule('POST', '/nacos/v1/auth/login', 'open'),

@@ -15,7 +15,8 @@ import type { HttpClusterHooks } from './cluster-hooks.js';
 import { installAuthFilter } from './auth-filter.js';
 import { httpLimitsFrom, installConnectionLimits, nodeServerOptions } from './connection-limits.js';
 import { installDistroFilter, installReadinessGate } from './distro-filter.js';
-import { selfMembers, type MemberSource } from './members.js';
+import { selfMembers, withRaftMetaData, type MemberSource } from './members.js';
+import type { AdminHooks } from './admin-hooks.js';
 import { parseFormBody } from './params.js';
 import { consoleRoutes } from './routes/console.js';
 import { authRoutes } from './routes/auth.js';
@@ -26,6 +27,8 @@ import { v1InstanceRoutes } from './routes/v1-instance.js';
 import { v1OperatorRoutes } from './routes/v1-operator.js';
 import { v1ServiceRoutes } from './routes/v1-service.js';
 import { v2NamingRoutes } from './routes/v2-naming.js';
+import { v3AdminCoreRoutes } from './routes/v3-admin-core.js';
+import { v3AdminNamingRoutes } from './routes/v3-admin-ns.js';
 import { v3ClientRoutes } from './routes/v3-client.js';
 import { v3ConsoleNamingRoutes } from './routes/v3-console.js';
 
@@ -38,6 +41,8 @@ export interface HttpServerOptions {
   raftState?: () => unknown;
   /** Drain and hand-over state (`GET /nacos/v1/core/ops/drain`); `drain` set: `POST` starts a drain and exit. */
   ops?: { state: () => unknown; drain: (() => void) | null };
+  /** Raft group and SDK connections for the core admin APIs (absent: none, as in edge-only tests). */
+  admin?: AdminHooks;
 }
 
 function sendError(reply: FastifyReply, req: FastifyRequest, err: unknown, ctx: AppContext): FastifyReply {
@@ -123,14 +128,18 @@ export function createHttpServer(ctx: AppContext, options: HttpServerOptions = {
       });
     }
   }
-  const members = options.members ?? options.cluster?.members ?? selfMembers(ctx);
-  const deps: HttpDeps = { ctx, members, namespaces: new NamespaceCatalog(ctx.naming.store, (id) => ctx.naming.limits.checkNewNamespace(id)), cluster: options.cluster };
+  const admin = options.admin;
+  const baseMembers = options.members ?? options.cluster?.members ?? selfMembers(ctx);
+  const members = admin ? withRaftMetaData(baseMembers, () => admin.raftGroup()) : baseMembers;
+  const deps: HttpDeps = { ctx, members, admin, namespaces: new NamespaceCatalog(ctx.naming.store, (id) => ctx.naming.limits.checkNewNamespace(id)), cluster: options.cluster };
   v1InstanceRoutes(app, deps);
   v1ServiceRoutes(app, deps);
   v1OperatorRoutes(app, deps);
   v2NamingRoutes(app, deps);
   v3ClientRoutes(app, deps);
   v3ConsoleNamingRoutes(app, deps);
+  v3AdminNamingRoutes(app, deps);
+  v3AdminCoreRoutes(app, deps);
   healthRoutes(app, deps);
   coreRoutes(app, deps);
   namespaceRoutes(app, deps);

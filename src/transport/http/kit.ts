@@ -4,6 +4,7 @@ import type { AppContext } from '../../app-context.js';
 import type { NamespaceCatalog } from '../../naming/namespaces.js';
 import { serviceInfoChunks, type RenderedServiceInfo } from '../../naming/service-info-view.js';
 import { JSON_TYPE, TEXT_TYPE } from './errors.js';
+import type { AdminHooks } from './admin-hooks.js';
 import type { HttpClusterHooks } from './cluster-hooks.js';
 import type { MemberSource } from './members.js';
 import { checkNamespaceParams, checkNamingParams, type ExtractorKind } from './param-check.js';
@@ -16,6 +17,8 @@ export interface HttpDeps {
   readonly namespaces: NamespaceCatalog;
   /** Cluster mode only. */
   readonly cluster?: HttpClusterHooks;
+  /** Raft group and SDK connections for the core admin APIs (absent in edge-only tests). */
+  readonly admin?: AdminHooks;
 }
 
 /** Nacos maps several handlers with `@RequestMapping` (any method). */

@@ -4,6 +4,7 @@
  * `MemberSource` (passed to `createHttpServer`).
  */
 import type { AppContext } from '../../app-context.js';
+import type { RaftGroupView } from './admin-hooks.js';
 
 export type MemberState = 'STARTING' | 'UP' | 'SUSPICIOUS' | 'DOWN' | 'ISOLATION';
 export const MEMBER_STATES: readonly MemberState[] = ['STARTING', 'UP', 'SUSPICIOUS', 'DOWN', 'ISOLATION'];
@@ -80,5 +81,28 @@ export function clusterMember(ctx: AppContext, m: TrackedMember, own: Record<str
     state: m.state,
     failAccessCnt: m.failAccessCnt,
     extendInfo: { ...base.extendInfo, ...m.extendInfo, ...own, lastRefreshTime: m.lastRefreshTime, raftPort: String(m.port - 1000) },
+  };
+}
+
+/** A member address `ip:port` as Nacos names a Raft peer: `ip:raftPort` (raftPort = port − 1000). */
+export function raftPeerOf(address: string): string {
+  const sep = address.lastIndexOf(':');
+  const port = Number(address.slice(sep + 1));
+  return sep < 0 || !Number.isInteger(port) ? address : `${address.slice(0, sep)}:${port - 1000}`;
+}
+
+/**
+ * `extendInfo.raftMetaData` as Nacos' members carry it (docs/protocol/nacos3.md §2.1):
+ * `{"metaDataMap":{<group>:{"leader":"ip:raftPort","raftGroupMember":[…],"term":n}}}`. Every member
+ * shows the same group facts (leader and term are the group's, as this member sees them).
+ */
+export function withRaftMetaData(source: MemberSource, group: () => RaftGroupView | null): MemberSource {
+  return () => {
+    const g = group();
+    if (!g) return source();
+    const raftMetaData = {
+      metaDataMap: { [g.group]: { leader: g.leader === '' ? null : raftPeerOf(g.leader), raftGroupMember: g.voters.map(raftPeerOf), term: g.term } },
+    };
+    return source().map((m) => ({ ...m, extendInfo: { ...m.extendInfo, raftMetaData } }));
   };
 }

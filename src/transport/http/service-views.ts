@@ -3,7 +3,8 @@
  * the catalog row (ServiceView), service detail, selector and health-checker JSON, and the parsing
  * of the `selector` / `healthChecker` parameters. The facts come from `naming/catalog.ts`.
  */
-import { badRequest } from '../../core/errors.js';
+import { badRequest, serverError } from '../../core/errors.js';
+import { LABEL_EXPRESSION_FAILED, parseLabelExpression } from '../../core/label-expression.js';
 import { toInstanceJson, type Instance, type InstanceJson } from '../../core/instance.js';
 import type { HealthChecker, Selector } from '../../core/metadata.js';
 import { groupedName } from '../../core/names.js';
@@ -19,10 +20,12 @@ export function checkerJson(c: HealthChecker): Record<string, unknown> {
 /**
  * Selector JSON as Nacos' naming selectors serialise: the `none` selector always carries
  * `"contextType":"NONE"`, the label selector `"contextType":"CMDB"` (docs/open-api-fidelity.md,
- * item 2). The label selector's parsed `labels` set is not reported.
+ * item 2) and its parsed `labels` (docs/protocol/nacos3.md §0.5 "Selector").
  */
 export function selectorJson(s: Selector): Record<string, unknown> {
-  return s.type === 'label' ? { type: 'label', contextType: 'CMDB', expression: s.expression ?? '' } : { type: 'none', contextType: 'NONE' };
+  if (s.type !== 'label') return { type: 'none', contextType: 'NONE' };
+  const expression = s.expression ?? '';
+  return { type: 'label', contextType: 'CMDB', expression, labels: parseLabelExpression(expression) ?? [] };
 }
 
 export function instancesJson(f: ServiceFacts, list: readonly Instance[]): InstanceJson[] {
@@ -79,7 +82,8 @@ export function serviceDetail(f: ServiceFacts, namespaceKey: 'namespace' | 'name
 
 /**
  * The `selector` parameter (docs/protocol/http.md §1.9): URL-encoded JSON `{"type":"none"|"label","expression":…}`.
- * Blank → `none`. Unknown type → 400 `not match any type of selector!` (code 21006).
+ * Blank → `none`. Unknown type → 400 `not match any type of selector!` (code 21006); a label
+ * expression that does not parse → 500 (docs/protocol/nacos3.md §1.1).
  */
 export function parseSelector(text: string | undefined): Selector {
   if (text === undefined) return { type: 'none' };
@@ -100,7 +104,12 @@ export function parseSelector(text: string | undefined): Selector {
   const type = typeof json === 'object' && json !== null ? (json as Record<string, unknown>)['type'] : undefined;
   const expression = typeof json === 'object' && json !== null ? (json as Record<string, unknown>)['expression'] : undefined;
   if (type === 'none') return { type: 'none' };
-  if (type === 'label') return { type: 'label', expression: typeof expression === 'string' ? expression : '' };
+  if (type === 'label') {
+    const expr = typeof expression === 'string' ? expression : '';
+    // Nacos' SelectorManager wraps the parse failure: HTTP 500, `Selector parses failed: parse expression failed!`.
+    if (parseLabelExpression(expr) === null) throw serverError(`Selector parses failed: ${LABEL_EXPRESSION_FAILED}`);
+    return { type: 'label', expression: expr };
+  }
   throw badRequest('not match any type of selector!', 21006);
 }
 

@@ -21,6 +21,7 @@ import { silentLogger } from '../../../src/observability/logger.js';
 import { MemoryStore } from '../../../src/persistence/memory-store.js';
 import { createHttpServer } from '../../../src/transport/http/http-server.js';
 import { applySwitchWrites } from '../../../src/transport/http/switches.js';
+import type { AdminHooks } from '../../../src/transport/http/admin-hooks.js';
 
 export interface HttpContextOptions {
   /** Default: a new ManualClock. */
@@ -32,6 +33,8 @@ export interface HttpContextOptions {
   ready?: boolean;
   /** Wire an AuthService (bcrypt cost 4); `enabled` is then read from `nacos.core.auth.enabled`. */
   auth?: boolean;
+  /** Raft group and SDK connections for the core admin APIs (default: none). */
+  admin?: AdminHooks;
 }
 
 export function createHttpContext(opts: HttpContextOptions = {}) {
@@ -90,7 +93,7 @@ export function createHttpContext(opts: HttpContextOptions = {}) {
     ...(auth ? { auth } : {}),
   };
   store.onApply((b) => applySwitchWrites(ctx, b));
-  const app: FastifyInstance = createHttpServer(ctx);
+  const app: FastifyInstance = createHttpServer(ctx, opts.admin ? { admin: opts.admin } : {});
 
   /** Everything a request could change, as comparable text. */
   const snapshot = (): string =>

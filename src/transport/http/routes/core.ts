@@ -24,23 +24,49 @@ function parseState(state: string | undefined): MemberState | undefined {
   return s as MemberState;
 }
 
-/** `/v3/admin/core/state` and `/v1/console/server/state`: the server state map (string values, like Nacos). */
+/**
+ * `/v3/admin/core/state` and `/v1/console/server/state`: the server state map, every value a
+ * string like Nacos' (docs/protocol/nacos3.md §4): the sys, auth, console and console-auth module
+ * keys always; the raft and distro module keys in cluster mode only. The config module's keys
+ * that have no meaning for a naming server keep Nacos' empty defaults.
+ */
 export function serverState(ctx: AppContext): Record<string, string> {
+  const cfg = ctx.config;
   const authOn = ctx.auth?.enabled ?? false;
-  return {
+  const standalone = cfg.bool('nacos.standalone');
+  const state: Record<string, string> = {
     version: ctx.version,
-    startup_mode: ctx.config.bool('nacos.standalone') ? 'standalone' : 'cluster',
+    startup_mode: standalone ? 'standalone' : 'cluster',
     function_mode: 'naming',
     server_port: String(ctx.member.port),
     auth_enabled: String(authOn),
     auth_system_type: 'nacos',
     auth_admin_request: String(ctx.auth?.adminRequest() ?? false),
     login_page_enabled: String(authOn),
-    // The Nacos 3 web UI shows its menus only when this is the string "true".
-    console_ui_enabled: String(ctx.config.bool('nacos.console.ui.enabled')),
+    console_ui_enabled: String(cfg.bool('nacos.console.ui.enabled')),
     datasource_platform: '',
     plugin_datasource_log_enabled: 'false',
   };
+  if (!standalone) {
+    const raft = 'nacos.core.protocol.raft.data.';
+    state['election_timeout_ms'] = String(cfg.int(`${raft}election_timeout_ms`));
+    state['election_heartbeat_factor'] = String(cfg.int(`${raft}election_heartbeat_factor`));
+    state['snapshot_interval_secs'] = String(cfg.int(`${raft}snapshot_interval_secs`));
+    state['rpc_request_timeout_ms'] = String(cfg.int(`${raft}rpc_request_timeout_ms`));
+    const distro = 'nacos.core.protocol.distro.data.';
+    for (const [key, name] of [
+      ['data_sync_delayMs', 'sync.delayMs'],
+      ['data_sync_timeoutMs', 'sync.timeoutMs'],
+      ['data_sync_retryDelayMs', 'sync.retryDelayMs'],
+      ['data_verify_intervalMs', 'verify.intervalMs'],
+      ['data_verify_timeoutMs', 'verify.timeoutMs'],
+      ['data_load_retryDelayMs', 'load.retryDelayMs'],
+      ['data_load_timeoutMs', 'load.timeoutMs'],
+    ] as const) {
+      state[key] = String(cfg.int(`${distro}${name}`));
+    }
+  }
+  return state;
 }
 
 export function coreRoutes(app: FastifyInstance, deps: HttpDeps): void {

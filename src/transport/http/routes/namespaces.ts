@@ -1,7 +1,7 @@
 /**
  * Console namespaces (docs/protocol/http.md §3.5), 2.x paths on the main port: `/nacos/v1/console/namespaces`
- * (RestResult list, bare Namespace / boolean variants), plus the 3.x read endpoints
- * `/nacos/v3/admin/core/namespace[/list]`.
+ * (RestResult list, bare Namespace / boolean variants). The 3.x and v2 Result versions are in
+ * v3-admin-core.ts.
  */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
@@ -52,7 +52,8 @@ export function namespaceRoutes(app: FastifyInstance, deps: HttpDeps): void {
     return sendJson(reply, await ns.delete(f.namespaceId));
   });
 
-  for (const base of ['/nacos/v3/admin/core/namespace', V3_CONSOLE_NAMESPACE]) {
+  // `/nacos/v3/admin/core/namespace` is served by v3-admin-core.ts.
+  for (const base of [V3_CONSOLE_NAMESPACE]) {
     app.get(`${base}/list`, async (_req, reply) => sendResult(reply, ns.list()));
     app.get(base, async (req, reply) => {
       const f = parseParams(z.object({ namespaceId: reqStr('namespaceId') }), namespaceParams(deps, req));

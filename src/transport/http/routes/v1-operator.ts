@@ -11,7 +11,7 @@ import { setPersistentInstanceHealth } from '../../../naming/operator-ops.js';
 import { javaBoolOr, optStr, parseParams, reqInt, reqStr, strOr } from '../fields.js';
 import { serviceV1 } from '../instance-form.js';
 import { ANY_METHOD, namingParams, paramsOf, sendJson, sendText, type HttpDeps } from '../kit.js';
-import { lenientBool } from '../params.js';
+import { lenientBool, type Params } from '../params.js';
 import { switchDomain, updateSwitch } from '../switches.js';
 import { MissingParamError } from '../errors.js';
 
@@ -71,6 +71,19 @@ export const DEFAULT_CHECKERS = {
   NONE: { type: 'NONE' },
 };
 
+/** Sets this member's log level; names pino does not know are ignored (Nacos ignores unknown levels too). */
+export function setLogLevel(ctx: AppContext, logLevel: string): void {
+  const level = logLevel.toLowerCase();
+  if (PINO_LEVELS.has(level)) ctx.log.level = level;
+}
+
+/** The member responsible for an ip:port client (Nacos: `distroMapper.mapSrv(ip:port)`); `ip`, `port` required. */
+export function distroResponsible(deps: HttpDeps, p: Params): { responsibleServer: string } {
+  const f = parseParams(z.object({ ip: reqStr('ip'), port: reqStr('port') }), p);
+  const tag = `${f.ip}:${f.port}`;
+  return { responsibleServer: deps.cluster ? deps.cluster.mapSrv(tag) : deps.ctx.member.address };
+}
+
 const HealthSchema = z.object({ ip: reqStr('ip'), port: reqInt('port'), clusterName: strOr(DEFAULT_CLUSTER) });
 
 export function v1OperatorRoutes(app: FastifyInstance, deps: HttpDeps): void {
@@ -98,17 +111,11 @@ export function v1OperatorRoutes(app: FastifyInstance, deps: HttpDeps): void {
       },
     });
 
-    // The member responsible for an ip:port client (Nacos: distroMapper.mapSrv(ip:port)).
-    app.get(`${prefix}/distro/client`, async (req, reply) => {
-      const f = parseParams(z.object({ ip: reqStr('ip'), port: reqStr('port') }), paramsOf(req));
-      const tag = `${f.ip}:${f.port}`;
-      return sendJson(reply, { responsibleServer: deps.cluster ? deps.cluster.mapSrv(tag) : ctx.member.address });
-    });
+    app.get(`${prefix}/distro/client`, async (req, reply) => sendJson(reply, distroResponsible(deps, paramsOf(req))));
 
     app.put(`${prefix}/log`, async (req, reply) => {
       const f = parseParams(z.object({ logName: optStr(), logLevel: reqStr('logLevel') }), paramsOf(req));
-      const level = f.logLevel.toLowerCase();
-      if (PINO_LEVELS.has(level)) ctx.log.level = level;
+      setLogLevel(ctx, f.logLevel);
       return sendText(reply, 'ok');
     });
   }

@@ -3,12 +3,16 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { badRequest, notFound } from '../../../core/errors.js';
 import { groupedName, serviceKeyId, type ServiceKey } from '../../../core/names.js';
-import { intOr, javaBoolOr, metadataField, optStr, parseParams, rangedInt, reqInt, reqLenientBool, reqStr, strOr } from '../fields.js';
+import { subscribersOfService } from '../client-views.js';
+import { callPeer } from '../peer-http.js';
+import { aggregated } from '../subscriber-aggregation.js';
+import { intOr, javaBoolOr, lenientBoolOr, metadataField, optStr, parseParams, rangedInt, reqInt, reqLenientBool, reqStr, strOr } from '../fields.js';
 import { serviceV1 } from '../instance-form.js';
 import { ANY_METHOD, namingParams, sendJson, sendRestResult, sendText, type HttpDeps } from '../kit.js';
 import { groupScope, namespaceScope, namespacesScope } from '../naming-scope.js';
 import type { Params } from '../params.js';
-import { clusterMeta, clusterNames, page } from '../../../naming/catalog.js';
+import { clusterMeta, clusterNames, page, type ServiceFacts } from '../../../naming/catalog.js';
+import type { Instance } from '../../../core/instance.js';
 import {
   checkerJson,
   instancesJson,
@@ -26,7 +30,9 @@ const CreateSchema = z.object({ protectThreshold: protectThresholdField(false), 
 const UpdateSchema = z.object({ protectThreshold: protectThresholdField(true), metadata: metadataField(), selector: optStr() });
 const ListSchema = z.object({ pageNo: reqInt('pageNo'), pageSize: reqInt('pageSize') });
 const NamesSchema = z.object({ expr: strOr('') });
-const SubscribersSchema = z.object({ pageNo: intOr(1), pageSize: intOr(1000) });
+const SubscribersSchema = z.object({ pageNo: intOr(1), pageSize: intOr(1000), aggregation: lenientBoolOr(true) });
+/** A peer's v1 subscriber list (what `subscribersJson` renders there). */
+const V1SubscribersAnswer = z.object({ subscribers: z.array(z.record(z.string(), z.unknown())) });
 const CatalogInstancesSchema = z.object({ clusterName: reqStr('clusterName'), pageNo: reqInt('pageNo'), pageSize: reqInt('pageSize') });
 const CatalogServicesSchema = z.object({
   withInstances: javaBoolOr(false),
@@ -36,7 +42,8 @@ const CatalogServicesSchema = z.object({
   groupNameParam: strOr(''),
   hasIpCount: javaBoolOr(false),
 });
-const ClusterSchema = z.object({
+/** `PUT cluster` parameters (v1 and v3 alike). */
+export const ClusterSchema = z.object({
   clusterName: reqStr('clusterName'),
   checkPort: rangedInt('checkPort', 0, 65535, true),
   useInstancePort4Check: reqLenientBool('useInstancePort4Check'),
@@ -123,11 +130,16 @@ export function v1ServiceRoutes(app: FastifyInstance, deps: HttpDeps): void {
     },
   });
 
+  // Aggregated across members unless `aggregation=false` (docs/protocol/nacos3.md §1.1, as 2.x's v1 controller does).
   app.get(`${V1}/service/subscribers`, async (req, reply) => {
     const p = namingParams(deps, req);
     const service = serviceV1(p);
     const f = parseParams(SubscribersSchema, p);
-    const all = subscribersJson(deps, service);
+    const all = await aggregated(deps, subscribersJson(deps, service), f.aggregation, async (peer) => {
+      const query = { namespaceId: service.namespace, serviceName: groupedName(service.group, service.name), aggregation: 'false', pageNo: '1', pageSize: '100000' };
+      const r = V1SubscribersAnswer.safeParse(await callPeer(deps, req, peer, 'GET', `${V1}/service/subscribers`, query));
+      return r.success ? r.data.subscribers : [];
+    });
     return sendJson(reply, { subscribers: page(all, f.pageNo, f.pageSize), count: all.length });
   });
 
@@ -168,10 +180,8 @@ export function v1ServiceRoutes(app: FastifyInstance, deps: HttpDeps): void {
       const service = serviceV1(p);
       const q = parseParams(CatalogInstancesSchema, p);
       const f = catalog.serviceFacts(service);
-      if (!f?.registered) throw notFound(`service ${groupedName(service.group, service.name)} is not found!`);
-      if (!clusterNames(f).includes(q.clusterName)) throw notFound(`cluster ${q.clusterName} is not found!`);
-      const list = f.instances.filter((i) => i.clusterName === q.clusterName);
-      return sendJson(reply, { list: instancesJson(f, page(list, q.pageNo, q.pageSize)), count: list.length });
+      const list = clusterInstancesOr404(f, service, q.clusterName);
+      return sendJson(reply, { list: instancesJson(f!, page(list, q.pageNo, q.pageSize)), count: list.length });
     },
   });
 
@@ -225,7 +235,7 @@ export function subscriberRows(deps: HttpDeps, service: ServiceKey): SubscriberR
 
 /** Subscribers of a service as Nacos' `Subscriber` objects. */
 export function subscribersJson(deps: HttpDeps, service: ServiceKey): Record<string, unknown>[] {
-  return subscriberRows(deps, service).map((s) => ({
+  return subscribersOfService(deps.ctx.naming, service).map((s) => ({
     addrStr: s.address,
     agent: s.agent,
     app: s.app,
@@ -235,4 +245,15 @@ export function subscribersJson(deps: HttpDeps, service: ServiceKey): Record<str
     serviceName: groupedName(service.group, service.name),
     cluster: s.clusters,
   }));
+}
+
+/**
+ * The instances of one cluster of a service (Nacos `CatalogServiceV2Impl.listInstances`): 404 for
+ * an unknown service and for a cluster that holds no instance (docs/protocol/http.md §1.10,
+ * docs/protocol/nacos3.md §1.2); `v2Code` is the Result code the calling API family reports.
+ */
+export function clusterInstancesOr404(f: ServiceFacts | undefined, service: ServiceKey, cluster: string, v2Code = 20004): readonly Instance[] {
+  if (!f?.registered) throw notFound(`service ${groupedName(service.group, service.name)} is not found!`, v2Code);
+  if (!clusterNames(f).includes(cluster)) throw notFound(`cluster ${cluster} is not found!`, v2Code);
+  return f.instances.filter((i) => i.clusterName === cluster);
 }

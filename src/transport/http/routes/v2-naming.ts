@@ -5,11 +5,13 @@
  * `catalog/instances`, which still take a grouped name, and which (beat, patch, statuses) answer
  * unwrapped like Nacos.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { badRequest } from '../../../core/errors.js';
 import { toInstanceJson } from '../../../core/instance.js';
-import { DEFAULT_CLUSTER, groupedName } from '../../../core/names.js';
+import { DEFAULT_CLUSTER, groupedName, type ServiceKey } from '../../../core/names.js';
+import type { ServiceFacts } from '../../../naming/catalog.js';
+import type { NamingService } from '../../../naming/naming-service.js';
 import { page } from '../../../naming/catalog.js';
 import { batchInstanceMetadata, setPersistentInstanceHealth } from '../../../naming/operator-ops.js';
 import { MissingParamError } from '../errors.js';
@@ -83,17 +85,7 @@ export function v2NamingRoutes(app: FastifyInstance, deps: HttpDeps): void {
   });
 
   for (const method of ['PUT', 'DELETE'] as const) {
-    app.route({
-      method,
-      url: `${V2}/instance/metadata/batch`,
-      handler: async (req, reply) => {
-        const p = namingParams(deps, req);
-        const service = serviceV2(p);
-        const f = parseParams(MetadataBatchSchema, p);
-        const updated = await batchInstanceMetadata(naming, service, f.instances, f.metadata, method === 'PUT' ? 'put' : 'delete', f.consistencyType !== 'persist');
-        return sendResult(reply, { updated });
-      },
-    });
+    app.route({ method, url: `${V2}/instance/metadata/batch`, handler: async (req, reply) => sendResult(reply, await metadataBatch(deps, req, method)) });
   }
 
   app.get(`${V2}/instance/list`, async (req, reply) => {
@@ -159,9 +151,7 @@ export function v2NamingRoutes(app: FastifyInstance, deps: HttpDeps): void {
 
   app.get(`${V2}/service`, async (req, reply) => {
     const service = serviceV2(namingParams(deps, req));
-    const f = naming.catalog.serviceFacts(service);
-    if (!f) throw badRequest(`service not found, namespace: ${service.namespace}, serviceName: ${groupedName(service.group, service.name)}`, 21008);
-    return sendResult(reply, serviceDetail(f));
+    return sendResult(reply, serviceDetail(serviceFactsOr400(naming, service)));
   });
 
   app.get(`${V2}/service/list`, async (req, reply) => {
@@ -191,12 +181,7 @@ export function v2NamingRoutes(app: FastifyInstance, deps: HttpDeps): void {
 
   for (const url of [`${V2}/health`, `${V2}/health/instance`]) {
     app.put(url, async (req, reply) => {
-      const p = namingParams(deps, req);
-      const healthyText = p.get('healthy');
-      if (healthyText === undefined) throw new MissingParamError('healthy', 'Boolean');
-      const service = serviceV2(p);
-      const f = parseParams(HealthSchema, p);
-      await setPersistentInstanceHealth(naming, service, f.clusterName, f.ip, f.port, lenientBool(healthyText));
+      await putInstanceHealth(deps, req);
       return sendResult(reply, 'ok');
     });
   }
@@ -215,4 +200,30 @@ export function v2NamingRoutes(app: FastifyInstance, deps: HttpDeps): void {
   }
 
   v2ClientRoutes(app, deps);
+}
+
+/** v2/v3 `instance/metadata/batch` (PUT adds keys, DELETE removes them): `{"updated":[…]}`. */
+export async function metadataBatch(deps: HttpDeps, req: FastifyRequest, method: 'PUT' | 'DELETE'): Promise<{ updated: string[] }> {
+  const p = namingParams(deps, req);
+  const service = serviceV2(p);
+  const f = parseParams(MetadataBatchSchema, p);
+  const updated = await batchInstanceMetadata(deps.ctx.naming, service, f.instances, f.metadata, method === 'PUT' ? 'put' : 'delete', f.consistencyType !== 'persist');
+  return { updated };
+}
+
+/** v2/v3 manual health of a persistent instance: `healthy` is read first (docs/protocol/http.md §1.12). */
+export async function putInstanceHealth(deps: HttpDeps, req: FastifyRequest): Promise<void> {
+  const p = namingParams(deps, req);
+  const healthyText = p.get('healthy');
+  if (healthyText === undefined) throw new MissingParamError('healthy', 'Boolean');
+  const service = serviceV2(p);
+  const f = parseParams(HealthSchema, p);
+  await setPersistentInstanceHealth(deps.ctx.naming, service, f.clusterName, f.ip, f.port, lenientBool(healthyText));
+}
+
+/** The service's facts, or the v2/v3 admin 400 (code 21008) for an unknown service. */
+export function serviceFactsOr400(naming: NamingService, service: ServiceKey): ServiceFacts {
+  const f = naming.catalog.serviceFacts(service);
+  if (!f) throw badRequest(`service not found, namespace: ${service.namespace}, serviceName: ${groupedName(service.group, service.name)}`, 21008);
+  return f;
 }
