@@ -8,6 +8,7 @@ import { authService, sdkGrpcServer } from './app/edges.js';
 import { memberIdentity } from './app/member-identity.js';
 import { memberMetrics } from './app/member-metrics.js';
 import { namingParts, sdkConnectionClosed, type NamingParts } from './app/naming-parts.js';
+import { housekeeping } from './app/housekeeping.js';
 import { httpClusterHooks } from './app/http-hooks.js';
 import { serverLoader } from './app/server-loader.js';
 import { persistentStore, raftState, STANDALONE_RAFT_ID } from './app/persistent-store.js';
@@ -167,10 +168,7 @@ export class NomenServer {
     const admin = adminHooks(this.store, this.grpc, this.moves, this.member.address, cluster);
     this.http = createHttpServer(this.context, cluster ? { cluster: httpClusterHooks(this.context, cluster), raftState: raft, ops, admin } : { raftState: raft, ops, admin });
     await this.http.listen({ port: this.member.port, host: this.config.str('nomen.server.host') });
-    this.parts.expiry.start();
-    this.parts.health.start();
-    this.parts.metadataCleaner.start();
-    this.configs.cleaner.start();
+    housekeeping(this.parts, this.configs).start();
     if (cluster) {
       // Ready only after the Distro snapshot load: no partial reads (docs/protocol/distro.md §8.B7).
       this.readiness.reason = 'loading distro snapshot';
@@ -229,13 +227,7 @@ export class NomenServer {
     this.readiness.ready = false;
     this.readiness.reason = 'shutting down';
     this.moves.rebalancer?.stop();
-    this.parts.handover.stop();
-    this.parts.expiry.stop();
-    this.parts.health.stop();
-    this.parts.metadataCleaner.stop();
-    this.configs.cleaner.stop();
-    this.parts.push.stop();
-    this.parts.fuzzy.stop();
+    housekeeping(this.parts, this.configs).stop();
     if (this.cluster) {
       // Hand Raft leadership over before leaving, so writes pause for one round trip, not an election.
       const moved = await this.store.transferLeadershipAway(1000).catch(() => false);
