@@ -8,9 +8,15 @@
 import { z } from 'zod';
 import type { Entry } from '../raft/types.js';
 import type { RaftStateMachine } from '../raft/host.js';
-import { STORE_TABLES, type ApplyListener, type StoreTable, type StoreWrite, type WriteCheck } from './persistent-store.js';
+import { STORE_TABLES, resolveWrite, type ApplyListener, type StoreTable, type StoreWrite, type WriteCheck } from './persistent-store.js';
 
-const writeSchema = z.object({ table: z.enum(STORE_TABLES), key: z.string(), value: z.unknown(), onlyIfExists: z.boolean().optional() });
+const writeSchema = z.object({
+  table: z.enum(STORE_TABLES),
+  key: z.string(),
+  value: z.unknown(),
+  onlyIfExists: z.boolean().optional(),
+  onlyFields: z.array(z.string()).optional(),
+});
 const commandSchema = z.object({ id: z.string().min(1), batch: z.array(writeSchema) });
 export type StoreCommand = { id: string; batch: StoreWrite[] };
 
@@ -20,10 +26,11 @@ const snapshotSchema = z.object({
   ids: z.array(z.string()),
 });
 
-/** A write as carried in a log entry: `value` null deletes, `onlyIfExists` present only when set. */
-function wireWrite(w: { table: StoreTable; key: string; value?: unknown; onlyIfExists?: boolean | undefined }): StoreWrite {
+/** A write as carried in a log entry: `value` null deletes, `onlyIfExists` / `onlyFields` present only when set. */
+function wireWrite(w: { table: StoreTable; key: string; value?: unknown; onlyIfExists?: boolean | undefined; onlyFields?: readonly string[] | undefined }): StoreWrite {
   const out = { table: w.table, key: w.key, value: w.value ?? null };
-  return w.onlyIfExists ? { ...out, onlyIfExists: true } : out;
+  const cond = w.onlyIfExists ? { ...out, onlyIfExists: true } : out;
+  return w.onlyFields ? { ...cond, onlyFields: [...w.onlyFields] } : cond;
 }
 
 export function encodeCommand(c: StoreCommand): string {
@@ -132,11 +139,13 @@ export class KvStateMachine implements RaftStateMachine {
     const applied: StoreWrite[] = [];
     for (const w of cmd.batch) {
       const id = rowId(w.table, w.key);
-      // Conditional write: decided here, at apply time, so every member decides the same.
-      if (w.onlyIfExists && !this.rows.has(id)) continue;
-      if (w.value === null || w.value === undefined) this.rows.delete(id);
-      else this.rows.set(id, { table: w.table, key: w.key, value: w.value });
-      applied.push(w);
+      // Conditional writes and field updates: decided here, at apply time, so every member decides the same.
+      const value = resolveWrite(w, this.rows.get(id)?.value);
+      if (value === undefined) continue;
+      if (value === null) this.rows.delete(id);
+      else this.rows.set(id, { table: w.table, key: w.key, value });
+      // Listeners see what the key now holds (a field update's whole merged value).
+      applied.push(w.onlyFields ? { table: w.table, key: w.key, value } : w);
     }
     this.stats.applied++;
     if (applied.length > 0) this.notify(applied);

@@ -74,6 +74,7 @@ export class LinkProxy {
   private server: Server | null = null;
   private readonly conns = new Set<{ a: Socket; b: Socket; pipes: Pipe[] }>();
   resets = 0;
+  accepted = 0;
 
   constructor(
     readonly listenHost: string,
@@ -94,6 +95,7 @@ export class LinkProxy {
   }
 
   private accept(a: Socket): void {
+    this.accepted++;
     const b = createConnection({ host: this.targetHost, port: this.targetPort, localAddress: this.egressHost });
     const f = () => this.faults;
     const toB = new Pipe(b, f, () => this.faults.halfOpen, this.random);

@@ -191,6 +191,7 @@ async function runSeed(seed: number, members: number, minutes: number): Promise<
     // Ephemeral: the live registrations, on every member, within 60 s (beats keep running).
     const e0 = Date.now();
     let diffs = await ephemeralDiffs(c, w);
+    if (diffs.length > 0) out(`ephemeral views right after healing: ${diffs.map((d) => `m${d.member} ${d.service} ghosts [${d.ghosts.join(' ')}] lost [${d.lost.join(' ')}]`).join('; ')}`);
     while (diffs.length > 0 && Date.now() - e0 < 60_000) {
       await sleep(2000);
       diffs = await ephemeralDiffs(c, w);
@@ -215,6 +216,8 @@ async function runSeed(seed: number, members: number, minutes: number): Promise<
       `seed ${seed}: ${res.acked} persistent writes acked, ${unknown} unknown, ${res.reads} reads, ${res.ephemeralAcked} ephemeral ops acked; ` +
         `faults ${[...faults.counts].map(([k, v]) => `${k}=${v}`).join(' ')}; ephemeral views converged ${ephemeralConvergeMs === null ? 'NO' : `in ${ephemeralConvergeMs} ms`}; anomalies ${anomalies.length}`,
     );
+    out(`seed ${seed}: peer connections through the link proxies: ${c.allLinks.reduce((a, p) => a + p.accepted, 0)}`);
+    out(`seed ${seed}: writes without success: ${[...w.counters.failures].sort((x, y) => y[1] - x[1]).map(([k, v]) => `${v}× ${k}`).join('; ') || 'none'}`);
     for (const a of anomalies) out(`ANOMALY seed ${seed}: ${a}`);
     return res;
   } finally {

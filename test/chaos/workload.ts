@@ -34,6 +34,8 @@ export interface Counters {
   acked: number;
   failed: number;
   reads: number;
+  /** Why writes got no success answer: `HTTP <status>` or the client error. */
+  failures: Map<string, number>;
 }
 
 interface ListedHost {
@@ -51,7 +53,7 @@ export function hostsOf(text: string): ListedHost[] | null {
 
 export class Workload {
   readonly history: HistOp[] = [];
-  readonly counters: Counters = { acked: 0, failed: 0, reads: 0 };
+  readonly counters: Counters = { acked: 0, failed: 0, reads: 0, failures: new Map() };
   running = false;
   private seq = 0;
   private readonly pLoops: Promise<void>[] = [];
@@ -104,15 +106,19 @@ export class Workload {
 
   private async write(client: number, member: number, key: string, value: string | null, method: string, path: string, q: Record<string, string>): Promise<void> {
     const t0 = now();
-    let ok = false;
+    let why = '';
     try {
       const r = await call(this.memberIps[member]!, method, path, q, WRITE_TIMEOUT_MS);
-      ok = r.status === 200;
-    } catch {
-      ok = false;
+      if (r.status !== 200) why = `HTTP ${r.status} ${r.text.slice(0, 60)}`;
+    } catch (e) {
+      why = e instanceof Error ? e.message.replace(/\d+/g, 'N') : 'error';
     }
+    const ok = why === '';
     if (ok) this.counters.acked++;
-    else this.counters.failed++;
+    else {
+      this.counters.failed++;
+      this.counters.failures.set(why, (this.counters.failures.get(why) ?? 0) + 1);
+    }
     this.record({ kind: 'w', key, value, call: t0, ret: ok ? now() : Infinity, member, client });
   }
 
@@ -152,7 +158,7 @@ export class Workload {
       const value = `w${w}-${++this.seq}`;
       if (roll < 0.25) {
         const svc = rng.pick(META_SERVICES);
-        await this.write(w, member, `meta:${svc}`, value, 'PUT', '/nacos/v1/ns/service', { serviceName: svc, metadata: JSON.stringify({ v: value }) });
+        await this.write(w, member, `meta:${svc}`, value, 'PUT', '/nacos/v1/ns/service', { serviceName: svc, protectThreshold: '0', metadata: JSON.stringify({ v: value }) });
       } else if (roll < 0.5) {
         const si = rng.int(0, PERSISTENT_SERVICES.length - 1);
         const svc = PERSISTENT_SERVICES[si]!;
