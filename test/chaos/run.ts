@@ -191,7 +191,11 @@ async function runSeed(seed: number, members: number, minutes: number): Promise<
     // Ephemeral: the live registrations, on every member, within 60 s (beats keep running).
     const e0 = Date.now();
     let diffs = await ephemeralDiffs(c, w);
-    if (diffs.length > 0) out(`ephemeral views right after healing: ${diffs.map((d) => `m${d.member} ${d.service} ghosts [${d.ghosts.join(' ')}] lost [${d.lost.join(' ')}]`).join('; ')}`);
+    if (diffs.length > 0) {
+      out(`ephemeral views right after healing: ${diffs.map((d) => `m${d.member} ${d.service} ghosts [${d.ghosts.join(' ')}] lost [${d.lost.join(' ')}]`).join('; ')}`);
+      const odd = new Set(diffs.flatMap((d) => [...d.ghosts, ...d.lost].map((x) => `${d.service}|${x}`)));
+      out(`their last client operations: ${[...odd].map((k) => `${k} ← ${w.lastEphemeralOp.get(k) ?? 'none'}`).join('; ')}`);
+    }
     while (diffs.length > 0 && Date.now() - e0 < 60_000) {
       await sleep(2000);
       diffs = await ephemeralDiffs(c, w);

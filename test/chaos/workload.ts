@@ -61,6 +61,8 @@ export class Workload {
   /** Ephemeral registrations each worker wants alive: `service|ip:port`. */
   readonly live = new Set<string>();
   ephemeralAcked = 0;
+  /** The last register/deregister of each ephemeral instance and its answer (to explain ghosts). */
+  readonly lastEphemeralOp = new Map<string, string>();
 
   constructor(
     private readonly rng: Rng,
@@ -189,12 +191,15 @@ export class Workload {
         // instance must expire), a register with an unknown outcome is redone by the beats.
         if (register) this.live.add(keyOf(s));
         else this.live.delete(keyOf(s));
+        let answer = 'no answer';
         try {
           const r = await call(this.memberIps[pick]!, register ? 'POST' : 'DELETE', '/nacos/v1/ns/instance', q(s), WRITE_TIMEOUT_MS);
+          answer = `HTTP ${r.status}`;
           if (r.status === 200) this.ephemeralAcked++;
         } catch {
           // unknown outcome
         }
+        this.lastEphemeralOp.set(keyOf(s), `${register ? 'register' : 'deregister'} via m${pick}: ${answer}`);
       }
       if (now() - lastBeat > 2000) {
         lastBeat = now();
