@@ -22,7 +22,7 @@ export const storeKeys = {
  * already has that health. The write is conditional (`onlyIfExists`): if the instance is deregistered
  * before the write applies, it stays deregistered. It is a field update (`onlyFields`): the local copy
  * may lag the log (a registration committed but not yet applied here), and only `healthy` may come
- * from it, or the flip would put the older registration back (docs/reliability.md, anomaly 1).
+ * from it, or the flip would put the older registration back (docs/reliability.md, finding 1).
  */
 export function persistentHealthWrite(
   registry: Pick<Registry, 'getClient'>,
