@@ -23,7 +23,9 @@ export const storeKeys = {
  * The store write that sets a persistent instance's `healthy` flag, built from the instance's current
  * record (so nothing else changes); null when the instance is not published (or not in `cluster`) or
  * already has that health. The write is conditional (`onlyIfExists`): if the instance is deregistered
- * before the write applies, it stays deregistered.
+ * before the write applies, it stays deregistered. It is a field update (`onlyFields`): the local copy
+ * may lag the log (a registration committed but not yet applied here), and only `healthy` may come
+ * from it, or the flip would put the older registration back (docs/reliability.md, finding 1).
  */
 export function persistentHealthWrite(
   registry: Pick<Registry, 'getClient'>,
@@ -36,7 +38,7 @@ export function persistentHealthWrite(
   const sid = serviceKeyId(service);
   const inst = registry.getClient(ipPortClientId(ip, port, false))?.publishes.get(sid)?.instances[0];
   if (!inst || inst.healthy === healthy || (cluster !== undefined && inst.clusterName !== cluster)) return null;
-  return { table: 'instance', key: storeKeys.instance(sid, ip, port), value: { ...inst, healthy }, onlyIfExists: true };
+  return { table: 'instance', key: storeKeys.instance(sid, ip, port), value: { ...inst, healthy }, onlyIfExists: true, onlyFields: ['healthy'] };
 }
 
 function splitKey(key: string): [string, string] {

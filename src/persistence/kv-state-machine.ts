@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import type { Entry } from '../raft/types.js';
 import type { RaftStateMachine } from '../raft/host.js';
-import { CONDITION_FAILED, STORE_TABLES, unmetExpectation, type ApplyListener, type StoreTable, type StoreWrite, type WriteCheck } from './persistent-store.js';
+import { CONDITION_FAILED, STORE_TABLES, resolveWrite, unmetExpectation, type ApplyListener, type StoreTable, type StoreWrite, type WriteCheck } from './persistent-store.js';
 
 const expectSchema = z.union([z.object({ absent: z.literal(true) }).strict(), z.object({ field: z.string(), equals: z.string() }).strict()]);
 const writeSchema = z.object({
@@ -17,6 +17,7 @@ const writeSchema = z.object({
   value: z.unknown(),
   onlyIfExists: z.boolean().optional(),
   expect: expectSchema.optional(),
+  onlyFields: z.array(z.string()).optional(),
 });
 const commandSchema = z.object({ id: z.string().min(1), batch: z.array(writeSchema) });
 export type StoreCommand = { id: string; batch: StoreWrite[] };
@@ -27,16 +28,18 @@ const snapshotSchema = z.object({
   ids: z.array(z.string()),
 });
 
-/** A write as carried in a log entry: `value` null deletes, `onlyIfExists` and `expect` present only when set. */
+/** A write as carried in a log entry: `value` null deletes, `onlyIfExists`, `onlyFields` and `expect` present only when set. */
 function wireWrite(w: {
   table: StoreTable;
   key: string;
   value?: unknown;
   onlyIfExists?: boolean | undefined;
+  onlyFields?: readonly string[] | undefined;
   expect?: StoreWrite['expect'] | undefined;
 }): StoreWrite {
   const out: { -readonly [K in keyof StoreWrite]: StoreWrite[K] } = { table: w.table, key: w.key, value: w.value ?? null };
   if (w.onlyIfExists) out.onlyIfExists = true;
+  if (w.onlyFields) out.onlyFields = [...w.onlyFields];
   if (w.expect) out.expect = 'absent' in w.expect ? { absent: true } : { field: w.expect.field, equals: w.expect.equals };
   return out;
 }
@@ -162,11 +165,13 @@ export class KvStateMachine implements RaftStateMachine {
     const applied: StoreWrite[] = [];
     for (const w of cmd.batch) {
       const id = rowId(w.table, w.key);
-      // Conditional write: decided here, at apply time, so every member decides the same.
-      if (w.onlyIfExists && !this.rows.has(id)) continue;
-      if (w.value === null || w.value === undefined) this.rows.delete(id);
-      else this.rows.set(id, { table: w.table, key: w.key, value: w.value });
-      applied.push(w);
+      // Conditional writes and field updates: decided here, at apply time, so every member decides the same.
+      const value = resolveWrite(w, this.rows.get(id)?.value);
+      if (value === undefined) continue;
+      if (value === null) this.rows.delete(id);
+      else this.rows.set(id, { table: w.table, key: w.key, value });
+      // Listeners see what the key now holds (a field update's whole merged value).
+      applied.push(w.onlyFields ? { table: w.table, key: w.key, value } : w);
     }
     this.stats.applied++;
     if (applied.length > 0) this.notify(applied);

@@ -1,4 +1,4 @@
-import { ConditionFailedError, unmetExpectation, type ApplyListener, type PersistentStore, type StoreTable, type StoreWrite } from './persistent-store.js';
+import { ConditionFailedError, resolveWrite, unmetExpectation, type ApplyListener, type PersistentStore, type StoreTable, type StoreWrite } from './persistent-store.js';
 
 /** In-memory store for unit tests. */
 export class MemoryStore implements PersistentStore {
@@ -14,10 +14,11 @@ export class MemoryStore implements PersistentStore {
     const applied: StoreWrite[] = [];
     for (const w of batch) {
       const id = `${w.table}\u0000${w.key}`;
-      if (w.onlyIfExists && !this.data.has(id)) continue;
-      if (w.value === null || w.value === undefined) this.data.delete(id);
-      else this.data.set(id, { table: w.table, key: w.key, value: structuredClone(w.value) });
-      applied.push(w);
+      const value = resolveWrite(w, this.data.get(id)?.value);
+      if (value === undefined) continue;
+      if (value === null) this.data.delete(id);
+      else this.data.set(id, { table: w.table, key: w.key, value: structuredClone(value) });
+      applied.push(w.onlyFields ? { table: w.table, key: w.key, value } : w);
     }
     if (applied.length === 0) return;
     for (const l of this.listeners) l(applied);

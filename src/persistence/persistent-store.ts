@@ -39,6 +39,14 @@ export interface StoreWrite {
    * publish and its unique history ids use it (docs/config-center.md "Concurrent writes").
    */
   readonly expect?: WriteExpectation;
+  /**
+   * Field update: only these top-level fields of `value` replace the ones of the key's current
+   * value, decided at apply time; the other fields keep what the latest write put there (implies
+   * `onlyIfExists`). Used by health-status writes, which are built from the writer's local copy of
+   * the instance: a full put from a copy that lags the log would undo a newer registration's
+   * metadata, weight or enabled flag (found by `npm run chaos`, docs/reliability.md).
+   */
+  readonly onlyFields?: readonly string[];
 }
 
 export type WriteExpectation = { readonly absent: true } | { readonly field: string; readonly equals: string };
@@ -71,6 +79,22 @@ export function unmetExpectation(batch: readonly StoreWrite[], current: (table: 
     if (actual !== e.equals) return `${w.table} ${JSON.stringify(w.key)}: ${e.field} is not ${JSON.stringify(e.equals)}`;
   }
   return null;
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * What a write stores given the key's current value (`undefined`: absent): the value to put (null
+ * deletes), or `undefined` when the write is skipped (conditional on a missing key). Both stores
+ * apply writes through this, so they decide the same.
+ */
+export function resolveWrite(w: StoreWrite, current: unknown): unknown {
+  if ((w.onlyIfExists || w.onlyFields) && current === undefined) return undefined;
+  if (!w.onlyFields) return w.value ?? null;
+  if (!isRecord(current) || !isRecord(w.value)) return undefined;
+  const out: Record<string, unknown> = { ...current };
+  for (const f of w.onlyFields) if (Object.hasOwn(w.value, f)) out[f] = w.value[f];
+  return out;
 }
 
 export type ApplyListener = (batch: readonly StoreWrite[]) => void;

@@ -5,6 +5,7 @@ import type { ServiceKey } from '../../src/core/names.js';
 import { HealthCheckEngine, type HealthCheckConfig } from '../../src/health/health-checker.js';
 import { parseCheckHeaders, verdictOf, type ProbeResult, type ProbeTarget, type Prober } from '../../src/health/probe.js';
 import { checkedInstances } from '../../src/naming/health-source.js';
+import { persistentHealthWrite } from '../../src/naming/persistent-state.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { namingFixture } from './helpers/naming-fixture.js';
 
@@ -282,4 +283,21 @@ test('verdicts and header parsing', () => {
   assert.deepEqual(parseCheckHeaders(undefined), {});
   assert.deepEqual(parseCheckHeaders('a:b|c:d'), { a: 'b', c: 'd' });
   assert.deepEqual(parseCheckHeaders('|:x|bad name:1|n:\u0001|ok: v '), { ok: 'v' });
+});
+
+test('a health write built from a copy older than the log changes only the health (no lost registration)', async () => {
+  // Found by `npm run chaos` (docs/reliability.md): the member running the checks read the
+  // instance before a newer registration reached it, and its flip put the old record back.
+  const f = namingFixture();
+  await f.naming.registerPersistentInstance(svc, { ip: IP, port: PORT, healthy: true, metadata: { v: 'old' }, weight: 1 });
+  const stale = persistentHealthWrite(f.registry, svc, IP, PORT, false);
+  assert.ok(stale);
+  await f.naming.registerPersistentInstance(svc, { ip: IP, port: PORT, healthy: true, metadata: { v: 'new' }, weight: 3 });
+  await f.store.write([stale]);
+  const inst = f.registry.getClient(`${IP}:${PORT}#false`)?.publishes.get('public@@DEFAULT_GROUP@@db')?.instances[0];
+  assert.equal(inst?.healthy, false, 'the flip applied');
+  assert.deepEqual(inst?.metadata, { v: 'new' }, 'the newer registration is kept');
+  assert.equal(inst?.weight, 3);
+  const stored = [...f.store.entries()].find((e) => e.table === 'instance')?.value as { metadata: Record<string, string>; healthy: boolean };
+  assert.deepEqual([stored.metadata, stored.healthy], [{ v: 'new' }, false]);
 });

@@ -232,6 +232,21 @@ describe('RaftStore standalone (one voter)', () => {
     await s.close();
   });
 
+  it('a field update (onlyFields) changes only those fields of the current value, through the log', async () => {
+    const s = makeStore('standalone', new MemoryLogStore());
+    await s.open();
+    const seen: StoreWrite[][] = [];
+    s.onApply((b) => seen.push([...b]));
+    await s.startConsensus({ voters: ['standalone'], learners: [] }, null);
+    await s.write([{ table: 'instance', key: 'gone', value: { healthy: false }, onlyFields: ['healthy'] }]);
+    assert.deepEqual(rows(s), {}, 'a field update of a missing key creates nothing');
+    await s.write(put('here', { healthy: true, v: 'new', weight: 3 }));
+    await s.write([{ table: 'instance', key: 'here', value: { healthy: false, v: 'old', weight: 1 }, onlyIfExists: true, onlyFields: ['healthy'] }]);
+    assert.deepEqual(rows(s), { 'instance/here': { healthy: false, v: 'new', weight: 3 } });
+    assert.deepEqual(seen.at(-1), [{ table: 'instance', key: 'here', value: { healthy: false, v: 'new', weight: 3 } }], 'listeners see the merged value');
+    await s.close();
+  });
+
   it('rejects a malformed forwarded command with 400 and changes nothing', async () => {
     const s = makeStore('standalone', new MemoryLogStore());
     await s.open();
