@@ -23,6 +23,7 @@ import { coreRoutes } from './routes/core.js';
 import { healthRoutes } from './routes/health.js';
 import { namespaceRoutes } from './routes/namespaces.js';
 import { v1InstanceRoutes } from './routes/v1-instance.js';
+import { v1ConfigRoutes } from './routes/v1-config.js';
 import { v1OperatorRoutes } from './routes/v1-operator.js';
 import { v1ServiceRoutes } from './routes/v1-service.js';
 import { v2NamingRoutes } from './routes/v2-naming.js';
@@ -75,7 +76,8 @@ export function createHttpServer(ctx: AppContext, options: HttpServerOptions = {
       done(e as Error, undefined);
     }
   });
-  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, _body, done) => done(null, undefined));
+  // Kept as bytes for the few routes that read a body of their own (config import's multipart, clone's JSON).
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
   app.setErrorHandler((err, req, reply) => sendError(reply, req, err, ctx));
   app.setNotFoundHandler((req, reply) => {
@@ -133,6 +135,9 @@ export function createHttpServer(ctx: AppContext, options: HttpServerOptions = {
   coreRoutes(app, deps);
   namespaceRoutes(app, deps);
   consoleRoutes(app, deps);
+  if (ctx.configCenter) {
+    v1ConfigRoutes(app, deps);
+  }
   if (ctx.auth) authRoutes(app, ctx.auth);
   return app;
 }

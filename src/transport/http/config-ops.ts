@@ -1,0 +1,115 @@
+/**
+ * The config use cases as every HTTP family calls them (docs/config-center.md, "HTTP APIs"): the
+ * publish input from v1 or v2/v3 form names, history lookups with Nacos' checks, and paging limits.
+ */
+import type { FastifyRequest } from 'fastify';
+import { NacosError, badRequest } from '../../core/errors.js';
+import type { ConfigCenter, ConfigKey, HistoryEntry, PublishInput, RemoveInput } from '../../config-center/types.js';
+import { clientIpOf, configKeyOf, headerOf, srcUserOf, type KeyNames } from './config-edge.js';
+import { MissingParamError } from './errors.js';
+import type { HttpDeps } from './kit.js';
+import { javaInt, numberFormatMessage, type Params } from './params.js';
+
+/** Form names of the optional publish fields: v1 snake case, v2/v3 `ConfigForm` camel case. */
+export interface PublishNames {
+  readonly configTags: string;
+}
+
+export const V1_PUBLISH: PublishNames = { configTags: 'config_tags' };
+export const V2_PUBLISH: PublishNames = { configTags: 'configTags' };
+
+/** A raw (untrimmed) optional value: absent → undefined, present (even empty) → the text. */
+const rawOpt = (p: Params, name: string): string | undefined => p.raw(name);
+
+/**
+ * A publish as the request asks for it: key, content (required, kept as sent), the optional fields
+ * (an absent `appName`/`config_tags` keeps the stored value, an empty one clears it), the `betaIps`
+ * and `casMd5` headers, and who/where for the history.
+ */
+export function publishInputOf(req: FastifyRequest, p: Params, names: KeyNames, form: PublishNames): PublishInput {
+  const key = configKeyOf(p, names);
+  const content = p.raw('content');
+  if (content === undefined) throw new MissingParamError('content');
+  const opt: Record<string, string> = {};
+  const put = (field: string, value: string | undefined): void => {
+    if (value !== undefined) opt[field] = value;
+  };
+  put('type', p.get('type'));
+  put('appName', rawOpt(p, 'appName'));
+  put('desc', rawOpt(p, 'desc'));
+  put('use', rawOpt(p, 'use'));
+  put('effect', rawOpt(p, 'effect'));
+  put('schema', rawOpt(p, 'schema'));
+  put('configTags', rawOpt(p, form.configTags));
+  put('encryptedDataKey', rawOpt(p, 'encryptedDataKey'));
+  put('tag', p.get('tag'));
+  put('betaIps', headerOf(req, 'betaIps') ?? p.get('betaIps'));
+  put('casMd5', headerOf(req, 'casMd5'));
+  return { ...key, content, ...opt, srcUser: srcUserOf(req, p), srcIp: clientIpOf(req) };
+}
+
+export function removeInputOf(req: FastifyRequest, p: Params, names: KeyNames): RemoveInput {
+  const key = configKeyOf(p, names);
+  const tag = p.get('tag');
+  return { ...key, ...(tag === undefined ? {} : { tag }), srcUser: srcUserOf(req, p), srcIp: clientIpOf(req) };
+}
+
+/** Body limit of the config publish and import routes (`nomen.config.http.body-limit`). */
+export function configBodyLimit(deps: HttpDeps): number {
+  return deps.ctx.config.int('nomen.config.http.body-limit');
+}
+
+/** The largest page any config list answers (`nomen.config.http.max-page-size`). */
+export function maxPageSize(deps: HttpDeps): number {
+  return deps.ctx.config.int('nomen.config.http.max-page-size');
+}
+
+/**
+ * `pageNo`/`pageSize` (Java `int`): a value that is not a number → 400 with Java's text; below 1 →
+ * 400; a page size above the limit is cut to the limit (as Nacos caps history pages at 500).
+ */
+export function pagingOf(deps: HttpDeps, p: Params, dflt: { pageNo: number; pageSize: number } | null): { pageNo: number; pageSize: number } {
+  const read = (name: 'pageNo' | 'pageSize'): number => {
+    const v = p.get(name);
+    if (v === undefined) {
+      if (dflt === null) throw new MissingParamError(name, 'int');
+      return dflt[name];
+    }
+    const n = javaInt(v);
+    if (n === null) throw badRequest(numberFormatMessage(v));
+    if (n < 1) throw badRequest(`Param '${name}' is illegal, the value should be at least 1.`);
+    return n;
+  };
+  const pageNo = read('pageNo');
+  const pageSize = Math.min(read('pageSize'), maxPageSize(deps));
+  return { pageNo, pageSize };
+}
+
+const sameKey = (h: HistoryEntry, k: ConfigKey): boolean => h.tenant === k.tenant && h.group === k.group && h.dataId === k.dataId;
+
+/** A history row by `nid`; null when missing; 403 when it belongs to another config than the request names. */
+export function historyDetail(cc: ConfigCenter, nid: string, key: ConfigKey): HistoryEntry | null {
+  const h = cc.historyEntry(nid);
+  if (!h) return null;
+  if (!sameKey(h, key)) throw new NacosError(403, 'Please check dataId, group or namespaceId.', 10001);
+  return h;
+}
+
+/** The newest history row written for config id `configId` (the console diffs against it); null when none. */
+export function previousHistory(deps: HttpDeps, cc: ConfigCenter, configId: string, key: ConfigKey): HistoryEntry | null {
+  const size = maxPageSize(deps);
+  for (let pageNo = 1; ; pageNo++) {
+    const page = cc.historyPage(key, pageNo, size);
+    const hit = page.pageItems.find((h) => h.configId === configId);
+    if (hit) return hit;
+    if (pageNo >= page.pagesAvailable) return null;
+  }
+}
+
+/** A required number parameter given as text (`nid`, `id`): digits only. */
+export function idParam(p: Params, name: string): string {
+  const v = p.get(name);
+  if (v === undefined) throw new MissingParamError(name, 'Long');
+  if (!/^\d{1,19}$/.test(v)) throw badRequest(numberFormatMessage(v));
+  return String(BigInt(v));
+}
