@@ -4,8 +4,8 @@
  */
 import type { FastifyRequest } from 'fastify';
 import { NacosError, badRequest } from '../../core/errors.js';
-import type { ConfigCenter, ConfigKey, HistoryEntry, PublishInput, RemoveInput } from '../../config-center/types.js';
-import { clientIpOf, configKeyOf, headerOf, srcUserOf, type KeyNames } from './config-edge.js';
+import type { ConfigCenter, ConfigKey, HistoryEntry, PublishInput, RemoveInput, SearchQuery } from '../../config-center/types.js';
+import { clientIpOf, configKeyOf, headerOf, srcUserOf, tenantOf, type KeyNames } from './config-edge.js';
 import { MissingParamError } from './errors.js';
 import type { HttpDeps } from './kit.js';
 import { javaInt, numberFormatMessage, type Params } from './params.js';
@@ -112,4 +112,33 @@ export function idParam(p: Params, name: string): string {
   if (v === undefined) throw new MissingParamError(name, 'Long');
   if (!/^\d{1,19}$/.test(v)) throw badRequest(numberFormatMessage(v));
   return String(BigInt(v));
+}
+
+function commaList(v: string | undefined): string[] | undefined {
+  if (v === undefined) return undefined;
+  const items = v
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  return items.length === 0 ? undefined : items;
+}
+
+/** `search=accurate|blur` parameters (v1 `search`, v2 `searchDetail`, v3 `list`); `tagsName` is the family's name of the tag filter. */
+export function searchQueryOf(deps: HttpDeps, p: Params, mode: 'accurate' | 'blur', names: KeyNames, tagsName: string): SearchQuery {
+  const tenant = tenantOf(p, names);
+  const { pageNo, pageSize } = pagingOf(deps, p, null);
+  const opt: { -readonly [K in keyof SearchQuery]?: SearchQuery[K] } = {};
+  const dataId = p.get('dataId');
+  const group = p.get(names.group);
+  const appName = p.get('appName');
+  const tags = commaList(p.get(tagsName));
+  const types = commaList(p.first('types', 'type'));
+  const content = p.first('config_detail', 'configDetail');
+  if (dataId !== undefined) opt.dataId = dataId;
+  if (group !== undefined) opt.group = group;
+  if (appName !== undefined) opt.appName = appName;
+  if (tags) opt.configTags = tags;
+  if (types) opt.type = types;
+  if (content !== undefined) opt.content = content;
+  return { tenant, mode, pageNo, pageSize, ...opt };
 }

@@ -26,6 +26,7 @@ import { v1InstanceRoutes } from './routes/v1-instance.js';
 import { v1ConfigRoutes } from './routes/v1-config.js';
 import { v1OperatorRoutes } from './routes/v1-operator.js';
 import { v1ServiceRoutes } from './routes/v1-service.js';
+import { v2ConfigRoutes } from './routes/v2-config.js';
 import { v2NamingRoutes } from './routes/v2-naming.js';
 import { v3ClientRoutes } from './routes/v3-client.js';
 
@@ -137,6 +138,7 @@ export function createHttpServer(ctx: AppContext, options: HttpServerOptions = {
   consoleRoutes(app, deps);
   if (ctx.configCenter) {
     v1ConfigRoutes(app, deps);
+    v2ConfigRoutes(app, deps);
   }
   if (ctx.auth) authRoutes(app, ctx.auth);
   return app;

@@ -8,9 +8,9 @@
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { NacosError } from '../../../core/errors.js';
-import type { ConfigCenter, SearchQuery } from '../../../config-center/types.js';
+import type { ConfigCenter } from '../../../config-center/types.js';
 import { checkConfigParams, configCenterOf, configKeyOf, mimeOf, servedView, setConfigHeaders, tenantOf, V1_NAMES } from '../config-edge.js';
-import { configBodyLimit, historyDetail, idParam, pagingOf, previousHistory, publishInputOf, removeInputOf, V1_PUBLISH } from '../config-ops.js';
+import { configBodyLimit, historyDetail, idParam, pagingOf, previousHistory, publishInputOf, removeInputOf, searchQueryOf, V1_PUBLISH } from '../config-ops.js';
 import { betaJson, configAdvanceJson, configAllInfoJson, configInfoJson, configWrapperJson, historyJson, pageJson } from '../config-views.js';
 import { MissingParamError } from '../errors.js';
 import { paramsOf, sendJson, sendRawJson, sendText, type HttpDeps } from '../kit.js';
@@ -36,34 +36,6 @@ function sendRest(reply: FastifyReply, code: number, message: string | null, dat
 
 const flag = (p: Params, name: string): boolean => p.get(name)?.toLowerCase() === 'true';
 
-function commaList(v: string | undefined): string[] | undefined {
-  if (v === undefined) return undefined;
-  const items = v
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
-  return items.length === 0 ? undefined : items;
-}
-
-/** `search=accurate|blur` parameters of v1 (and v2 `searchDetail`). */
-export function searchQueryOf(deps: HttpDeps, p: Params, mode: 'accurate' | 'blur', tenant: string, tagsName: string): SearchQuery {
-  const { pageNo, pageSize } = pagingOf(deps, p, null);
-  const opt: { -readonly [K in keyof SearchQuery]?: SearchQuery[K] } = {};
-  const dataId = p.get('dataId');
-  const group = p.get('group');
-  const appName = p.get('appName');
-  const tags = commaList(p.get(tagsName));
-  const types = commaList(p.get('types'));
-  const content = p.get('config_detail');
-  if (dataId !== undefined) opt.dataId = dataId;
-  if (group !== undefined) opt.group = group;
-  if (appName !== undefined) opt.appName = appName;
-  if (tags) opt.configTags = tags;
-  if (types) opt.type = types;
-  if (content !== undefined) opt.content = content;
-  return { tenant, mode, pageNo, pageSize, ...opt };
-}
-
 const TRANSFER: TransferNames = { family: 'v1', tenant: 'tenant' };
 
 export function v1ConfigRoutes(app: FastifyInstance, deps: HttpDeps): void {
@@ -75,7 +47,7 @@ export function v1ConfigRoutes(app: FastifyInstance, deps: HttpDeps): void {
     const search = p.get('search');
     if (search !== 'blur') checkConfigParams(deps, p, V1_NAMES);
     if (search === 'accurate' || search === 'blur') {
-      const q = searchQueryOf(deps, p, search, tenantOf(p, V1_NAMES), 'config_tags');
+      const q = searchQueryOf(deps, p, search, V1_NAMES, 'config_tags');
       const page = await caused(() => cc().search(q));
       return sendJson(reply, pageJson(page, configInfoJson));
     }
