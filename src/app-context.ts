@@ -49,6 +49,6 @@ export interface AppContext {
   readonly metrics?: Metrics;
   /** Users, tokens, permissions (set by the server; absent: auth off and no auth endpoints). */
   readonly auth?: AuthService;
-  /** The configuration center (set by the server; absent in naming-only edge tests: no config routes). */
+  /** The configuration center (set by the server; absent in edge-only tests). */
   readonly configCenter?: ConfigCenter;
 }
