@@ -5,7 +5,8 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { NacosError, badRequest } from '../../core/errors.js';
-import { checkGroup, checkNamespaceId, normalizeNamespace } from '../../core/names.js';
+import { normalizeNamespace } from '../../core/names.js';
+import { paramCheck } from '../../config-center/validation.js';
 import type { ClientLabels, ConfigCenter, ConfigKey, ConfigView } from '../../config-center/types.js';
 import { identityOf } from './auth-filter.js';
 import { MissingParamError } from './errors.js';
@@ -81,19 +82,20 @@ export function srcUserOf(req: FastifyRequest, p: Params): string {
 
 /** Gray labels of a read: the client address and the tag (`tag` parameter, else `Vipserver-Tag` header). */
 export function labelsOf(req: FastifyRequest, p: Params): ClientLabels {
-  const tag = p.get('tag') ?? header(req, 'vipserver-tag');
-  return tag === undefined ? { clientIp: clientIpOf(req) } : { clientIp: clientIpOf(req), tag };
+  const requested = p.get('tag');
+  const tag = requested ?? header(req, 'vipserver-tag');
+  if (tag === undefined) return { clientIp: clientIpOf(req) };
+  return { clientIp: clientIpOf(req), tag, tagRequested: requested !== undefined };
 }
 
 /**
  * The served view of a read, or null when Nacos answers "not found": nothing stored, blank
- * content, or an explicitly requested `tag` that no variant serves (a matching beta still wins).
+ * content, or an explicitly requested `tag` that no variant serves (a matching beta still wins;
+ * the use case decides that from `tagRequested`).
  */
 export function servedView(cc: ConfigCenter, key: ConfigKey, req: FastifyRequest, p: Params): ConfigView | null {
   const view = cc.get(key, labelsOf(req, p));
-  if (!view || view.content.trim() === '') return null;
-  if (p.get('tag') !== undefined && !view.beta && view.tag === undefined) return null;
-  return view;
+  return !view || view.content.trim() === '' ? null : view;
 }
 
 /** MIME type of a config type (docs/protocol/config.md §1.5). */
@@ -123,17 +125,6 @@ export function setConfigHeaders(reply: FastifyReply, view: ConfigView): void {
   else if (view.tag !== undefined) reply.header('tag', encodeURIComponent(view.tag));
 }
 
-const DATA_ID_MAX = 256;
-const DATA_ID_RE = /^[a-zA-Z0-9\-_:.]*$/;
-
-/** Nacos' parameter checker on dataId (the group rule with a longer limit). */
-export function checkDataId(v: string, chars = true): string | null {
-  if (v === '') return null;
-  if (v.length > DATA_ID_MAX) return `Param 'dataId' is illegal, the param length should not exceed ${DATA_ID_MAX}.`;
-  if (chars && !DATA_ID_RE.test(v)) return "Param 'dataId' is illegal, illegal characters should not appear in the param.";
-  return null;
-}
-
 /**
  * Nacos' parameter checker on a config request (docs/protocol/config.md §1.4): namespace, dataId
  * and group of the raw values, before the handler; 400 with its plain message. With
@@ -143,6 +134,6 @@ export function checkConfigParams(deps: HttpDeps, p: Params, names: KeyNames): v
   const chars = deps.ctx.config.bool('nacos.core.param.check.enabled');
   const raw = (n: string): string => (p.raw(n) ?? '').trim();
   const tenant = names.tenant.map(raw).find((v) => v !== '') ?? '';
-  const e = checkNamespaceId(tenant, chars) ?? checkDataId(raw('dataId'), chars) ?? checkGroup(raw(names.group), chars);
+  const e = paramCheck({ dataId: raw('dataId'), group: raw(names.group), tenant }, chars);
   if (e) throw badRequest(e, 20002);
 }

@@ -1,0 +1,279 @@
+/**
+ * The HTTP config APIs in-process (docs/config-center.md "HTTP APIs"): v1 `/nacos/v1/cs/configs`
+ * and history, v2 `/nacos/v2/cs/*` — status codes, bodies, headers, and that bad input is refused
+ * with Nacos' answer and changes nothing.
+ */
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { describe, test } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import { createHttpContext, form, json, query } from './helpers/http-context.js';
+
+const V1 = '/nacos/v1/cs/configs';
+const V2 = '/nacos/v2/cs/config';
+const md5 = (s: string): string => createHash('md5').update(s, 'utf8').digest('hex');
+
+/** What nacos-config sends on every request (docs/protocol/config.md §8.1). */
+const NODE_CONFIG_HEADERS = { 'content-type': 'application/x-www-form-urlencoded; charset=utf8', 'client-version': 'nodejs-diamond-client/2.6.3', exConfigInfo: 'true' };
+
+/** A publish the way nacos-config sends it: a pre-encoded form body with `%20` and empty optional fields. */
+function nodePublish(app: FastifyInstance, dataId: string, content: string, extra = ''): ReturnType<FastifyInstance['inject']> {
+  const body = `dataId=${dataId}&group=DEFAULT_GROUP&content=${encodeURIComponent(content)}&tenant=&type=properties&appName=probe-app${extra}`;
+  return app.inject({ method: 'POST', url: V1, headers: NODE_CONFIG_HEADERS, payload: body });
+}
+
+function nodeGet(app: FastifyInstance, dataId: string, tenant = ''): ReturnType<FastifyInstance['inject']> {
+  return app.inject({ method: 'GET', url: `${V1}?dataId=${dataId}&group=DEFAULT_GROUP&tenant=${tenant}`, headers: NODE_CONFIG_HEADERS });
+}
+
+describe('v1 /nacos/v1/cs/configs', () => {
+  test('publish, read and delete the way nacos-config does (form Content-Type on GET/DELETE without a body)', async () => {
+    const t = createHttpContext();
+    const content = 'a=2 ü&x';
+    const p = await nodePublish(t.app, 'probe.app.properties', content);
+    assert.equal(p.statusCode, 200, p.body);
+    assert.equal(p.body, 'true');
+
+    const g = await nodeGet(t.app, 'probe.app.properties');
+    assert.equal(g.statusCode, 200, g.body);
+    assert.equal(g.body, content, 'the raw content, no newline');
+    assert.equal(g.headers['content-md5'], md5(content));
+    assert.equal(g.headers['config-type'], 'properties');
+    assert.match(String(g.headers['content-type']), /^text\/plain/);
+    assert.equal(g.headers['cache-control'], 'no-cache,no-store');
+    assert.ok(!Number.isNaN(Date.parse(String(g.headers['last-modified']))));
+
+    const d = await t.app.inject({ method: 'DELETE', url: `${V1}?dataId=probe.app.properties&group=DEFAULT_GROUP&tenant=`, headers: NODE_CONFIG_HEADERS });
+    assert.equal(d.statusCode, 200, d.body);
+    assert.equal(d.body, 'true');
+    const gone = await nodeGet(t.app, 'probe.app.properties');
+    assert.equal(gone.statusCode, 404);
+    assert.equal(gone.body, 'config data not exist\n');
+    // Deleting what is not there is fine.
+    assert.equal((await query(t.app, 'DELETE', V1, { dataId: 'nothing', group: 'DEFAULT_GROUP' })).body, 'true');
+  });
+
+  test('the Content-Type of a read follows the config type; `public` and a blank tenant are the same namespace', async () => {
+    const t = createHttpContext();
+    assert.equal((await form(t.app, 'POST', V1, { dataId: 'a.json', group: 'G', content: '{"a":1}', type: 'json', tenant: 'public' })).body, 'true');
+    const g = await nodeGet(t.app, 'a.json').then(() => query(t.app, 'GET', V1, { dataId: 'a.json', group: 'G' }));
+    assert.equal(g.statusCode, 200);
+    assert.match(String(g.headers['content-type']), /^application\/json/);
+    assert.equal(g.headers['config-type'], 'json');
+  });
+
+  test('bad input gets Nacos answers and changes nothing', async () => {
+    const t = createHttpContext();
+    await form(t.app, 'POST', V1, { dataId: 'keep', group: 'G', content: 'v1' });
+    const before = t.snapshot();
+    const cases: Array<[Record<string, string>, number, RegExp]> = [
+      [{ dataId: 'bad id$', group: 'G', content: 'x' }, 400, /^Param 'dataId' is illegal, illegal characters should not appear in the param\.$/],
+      [{ dataId: 'd', group: 'G G', content: 'x' }, 400, /^Param 'group' is illegal/],
+      [{ dataId: 'd', group: 'G', content: 'x', tenant: 'bad/tenant' }, 400, /^Param 'namespaceId\/tenant' is illegal/],
+      [{ dataId: 'd', group: 'G', content: '   ' }, 400, /^caused: content is blank : {4};$/],
+      [{ dataId: 'd', group: 'G' }, 400, /^Param 'content' is required\.$/],
+      [{ group: 'G', content: 'x' }, 400, /^Param 'dataId' is required\.$/],
+      [{ dataId: 'd', group: 'G', content: 'x', desc: 'd'.repeat(129) }, 400, /^caused: too long desc, over 128;$/],
+      [{ dataId: 'd', group: 'G', content: 'x', config_tags: 'a,b,c,d,e,f' }, 400, /^caused: too much config_tags, over 5;$/],
+      [{ dataId: 'd', group: 'G', content: 'x', tag: 'x'.repeat(17) }, 400, /^caused: too long tag, over 16;$/],
+    ];
+    for (const [params, status, body] of cases) {
+      const r = await form(t.app, 'POST', V1, params);
+      assert.equal(r.statusCode, status, `${JSON.stringify(params)} → ${r.body}`);
+      assert.match(r.body, body, JSON.stringify(params));
+    }
+    // A content over maxContent.
+    const small = createHttpContext({ properties: { maxContent: '10' } });
+    const big = await form(small.app, 'POST', V1, { dataId: 'd', group: 'G', content: 'x'.repeat(11) });
+    assert.equal(big.statusCode, 400);
+    assert.equal(big.body, 'caused: invalid content, over 10;');
+    assert.equal(t.snapshot(), before);
+  });
+
+  test('CAS: a stale casMd5 header answers 500 `false` and keeps the stored content; the right one publishes', async () => {
+    const t = createHttpContext();
+    await form(t.app, 'POST', V1, { dataId: 'cas', group: 'G', content: 'one' });
+    const before = t.snapshot();
+    const stale = await form(t.app, 'POST', V1, { dataId: 'cas', group: 'G', content: 'two' }, { casMd5: md5('other') });
+    assert.equal(stale.statusCode, 500);
+    assert.equal(stale.body, 'false');
+    assert.equal(t.snapshot(), before);
+    const ok = await form(t.app, 'POST', V1, { dataId: 'cas', group: 'G', content: 'two' }, { casMd5: md5('one') });
+    assert.equal(ok.body, 'true');
+    assert.equal((await query(t.app, 'GET', V1, { dataId: 'cas', group: 'G' })).body, 'two');
+  });
+
+  test('detail (show=all), catalog and search with paging', async () => {
+    const t = createHttpContext();
+    await form(t.app, 'POST', V1, { dataId: 'app-a.yaml', group: 'G', content: 'k: a', type: 'yaml', appName: 'shop', desc: 'first', config_tags: 'x,y', tenant: 'dev' });
+    await form(t.app, 'POST', V1, { dataId: 'app-b.yaml', group: 'G', content: 'k: b', type: 'yaml', tenant: 'dev' });
+    await form(t.app, 'POST', V1, { dataId: 'other', group: 'H', content: 'o', tenant: 'dev' });
+
+    const d = json<Record<string, unknown>>(await query(t.app, 'GET', V1, { show: 'all', dataId: 'app-a.yaml', group: 'G', tenant: 'dev' }));
+    assert.equal(typeof d['id'], 'string');
+    assert.deepEqual(
+      { dataId: d['dataId'], group: d['group'], tenant: d['tenant'], content: d['content'], md5: d['md5'], type: d['type'], appName: d['appName'], desc: d['desc'], configTags: d['configTags'] },
+      { dataId: 'app-a.yaml', group: 'G', tenant: 'dev', content: 'k: a', md5: md5('k: a'), type: 'yaml', appName: 'shop', desc: 'first', configTags: 'x,y' },
+    );
+    assert.equal(typeof d['createTime'], 'number');
+    const missing = await query(t.app, 'GET', V1, { show: 'all', dataId: 'nope', group: 'G', tenant: 'dev' });
+    assert.equal(missing.statusCode, 200);
+    assert.equal(missing.body, '');
+
+    const cat = json<{ code: number; data: Record<string, unknown> }>(await query(t.app, 'GET', `${V1}/catalog`, { dataId: 'app-a.yaml', group: 'G', tenant: 'dev' }));
+    assert.equal(cat.code, 200);
+    assert.equal(cat.data['desc'], 'first');
+    assert.equal(cat.data['configTags'], 'x,y');
+
+    type PageJson = { totalCount: number; pageNumber: number; pagesAvailable: number; pageItems: Array<{ dataId: string; tenant: string }> };
+    const blur = json<PageJson>(await query(t.app, 'GET', V1, { search: 'blur', dataId: 'app-*', group: '', tenant: 'dev', pageNo: 1, pageSize: 1 }));
+    assert.equal(blur.totalCount, 2);
+    assert.equal(blur.pagesAvailable, 2);
+    assert.equal(blur.pageItems.length, 1);
+    const accurate = json<PageJson>(await query(t.app, 'GET', V1, { search: 'accurate', dataId: '', group: 'H', tenant: 'dev', pageNo: 1, pageSize: 10 }));
+    assert.deepEqual(
+      accurate.pageItems.map((i) => i.dataId),
+      ['other'],
+    );
+    const bad = await query(t.app, 'GET', V1, { search: 'accurate', tenant: 'dev', pageNo: 'x', pageSize: 10 });
+    assert.equal(bad.statusCode, 400);
+    assert.equal(bad.body, 'For input string: "x"');
+  });
+
+  test('beta: published to listed IPs only, marked isBeta, queried and stopped', async () => {
+    const t = createHttpContext();
+    await form(t.app, 'POST', V1, { dataId: 'b', group: 'G', content: 'formal' });
+    const p = await form(t.app, 'POST', V1, { dataId: 'b', group: 'G', content: 'beta' }, { betaIps: '127.0.0.9,127.0.0.10' });
+    assert.equal(p.body, 'true', p.body);
+    const asBeta = await t.app.inject({ method: 'GET', url: `${V1}?dataId=b&group=G`, remoteAddress: '127.0.0.9' });
+    assert.equal(asBeta.body, 'beta');
+    assert.equal(asBeta.headers['isbeta'], 'true');
+    const viaProxy = await t.app.inject({ method: 'GET', url: `${V1}?dataId=b&group=G`, headers: { 'x-forwarded-for': '127.0.0.10, 10.0.0.1' } });
+    assert.equal(viaProxy.body, 'beta', 'the first X-Forwarded-For entry is the client');
+    const other = await t.app.inject({ method: 'GET', url: `${V1}?dataId=b&group=G`, remoteAddress: '127.0.0.8' });
+    assert.equal(other.body, 'formal');
+    assert.equal(other.headers['isbeta'], undefined);
+
+    const q = json<{ code: number; message: string; data: { betaIps: string; content: string } }>(await query(t.app, 'GET', V1, { beta: 'true', dataId: 'b', group: 'G' }));
+    assert.equal(q.message, 'query beta ok');
+    assert.equal(q.data.betaIps, '127.0.0.9,127.0.0.10');
+    assert.equal(q.data.content, 'beta');
+    const stop = json<{ code: number; message: string; data: boolean }>(await query(t.app, 'DELETE', V1, { beta: 'true', dataId: 'b', group: 'G' }));
+    assert.deepEqual(stop, { code: 200, message: 'stop beta ok', data: true });
+    assert.equal((await t.app.inject({ method: 'GET', url: `${V1}?dataId=b&group=G`, remoteAddress: '127.0.0.9' })).body, 'formal');
+    assert.equal(json<{ data: unknown }>(await query(t.app, 'GET', V1, { beta: 'true', dataId: 'b', group: 'G' })).data, null);
+  });
+
+  test('tag: a requested tag with no variant is 404; the tag variant is served and marked', async () => {
+    const t = createHttpContext();
+    await form(t.app, 'POST', V1, { dataId: 'tg', group: 'G', content: 'formal' });
+    assert.equal((await query(t.app, 'GET', V1, { dataId: 'tg', group: 'G', tag: 'blue' })).statusCode, 404);
+    await form(t.app, 'POST', V1, { dataId: 'tg', group: 'G', content: 'blue content', tag: 'blue' });
+    const r = await query(t.app, 'GET', V1, { dataId: 'tg', group: 'G', tag: 'blue' });
+    assert.equal(r.body, 'blue content');
+    assert.equal(r.headers['tag'], 'blue');
+    assert.equal((await query(t.app, 'GET', V1, { dataId: 'tg', group: 'G' })).body, 'formal');
+  });
+});
+
+describe('v1 /nacos/v1/cs/history', () => {
+  test('list (newest first, no content), row by nid, previous, configs of a namespace', async () => {
+    const t = createHttpContext();
+    const key = { dataId: 'h', group: 'G', tenant: 'dev' };
+    await form(t.app, 'POST', V1, { ...key, content: 'v1' });
+    await form(t.app, 'POST', V1, { ...key, content: 'v2' });
+    type Row = { id: string; opType: string; content: string | null; md5: string | null; dataId: string; createdTime: string };
+    const page = json<{ totalCount: number; pageItems: Row[] }>(await query(t.app, 'GET', '/nacos/v1/cs/history', { search: 'accurate', ...key }));
+    assert.equal(page.totalCount, 2);
+    assert.deepEqual(
+      page.pageItems.map((r) => r.opType),
+      ['U', 'I'],
+    );
+    assert.equal(page.pageItems[0]!.content, null);
+    assert.match(page.pageItems[0]!.createdTime, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00$/);
+
+    const row = json<Row>(await query(t.app, 'GET', '/nacos/v1/cs/history', { nid: page.pageItems[0]!.id, ...key }));
+    assert.equal(row.content, 'v1', 'an update row keeps the previous content');
+    const wrongKey = await query(t.app, 'GET', '/nacos/v1/cs/history', { nid: page.pageItems[0]!.id, dataId: 'other', group: 'G', tenant: 'dev' });
+    assert.equal(wrongKey.statusCode, 403);
+    assert.equal(wrongKey.body, 'caused: Please check dataId, group or namespaceId.;');
+    const none = await query(t.app, 'GET', '/nacos/v1/cs/history', { nid: '999999', ...key });
+    assert.equal(none.statusCode, 200);
+    assert.equal(none.body, '');
+
+    const rec = json<{ id: string }>(await query(t.app, 'GET', V1, { show: 'all', ...key }));
+    const prev = json<Row>(await query(t.app, 'GET', '/nacos/v1/cs/history/previous', { id: rec.id, ...key }));
+    assert.equal(prev.id, page.pageItems[0]!.id);
+
+    const list = json<Array<{ dataId: string; lastModified: number }>>(await query(t.app, 'GET', '/nacos/v1/cs/history/configs', { tenant: 'dev' }));
+    assert.deepEqual(
+      list.map((c) => c.dataId),
+      ['h'],
+    );
+    assert.equal((await query(t.app, 'GET', '/nacos/v1/cs/history/configs', {})).statusCode, 400);
+  });
+});
+
+describe('v2 /nacos/v2/cs', () => {
+  test('config publish, read (Result envelope + headers), delete; not found is 404 code 20004', async () => {
+    const t = createHttpContext();
+    const p = await form(t.app, 'POST', V2, { dataId: 'v2', group: 'G', namespaceId: 'dev', content: 'hello', type: 'text' });
+    assert.equal(p.statusCode, 200, p.body);
+    assert.deepEqual(json(p), { code: 0, message: 'success', data: true });
+    const g = await query(t.app, 'GET', V2, { dataId: 'v2', group: 'G', namespaceId: 'dev' });
+    assert.deepEqual(json(g), { code: 0, message: 'success', data: 'hello' });
+    assert.equal(g.headers['content-md5'], md5('hello'));
+    assert.deepEqual(json(await query(t.app, 'DELETE', V2, { dataId: 'v2', group: 'G', namespaceId: 'dev' })), { code: 0, message: 'success', data: true });
+    const nf = await query(t.app, 'GET', V2, { dataId: 'v2', group: 'G', namespaceId: 'dev' });
+    assert.equal(nf.statusCode, 404);
+    assert.deepEqual(json(nf), { code: 20004, message: 'resource not found', data: 'config data not exist' });
+  });
+
+  test('bad input: missing content (10000), illegal dataId (20002), CAS conflict (500, 20005), nothing changed', async () => {
+    const t = createHttpContext();
+    await form(t.app, 'POST', V2, { dataId: 'k', group: 'G', content: 'one' });
+    const before = t.snapshot();
+    const missing = await form(t.app, 'POST', V2, { dataId: 'k', group: 'G' });
+    assert.equal(missing.statusCode, 400);
+    assert.deepEqual(json(missing), { code: 10000, message: 'parameter missing', data: "Required parameter 'content' type String is not present" });
+    const illegal = await form(t.app, 'POST', V2, { dataId: 'bad id$', group: 'G', content: 'x' });
+    assert.equal(illegal.statusCode, 400);
+    assert.equal(json<{ code: number }>(illegal).code, 20002);
+    const cas = await form(t.app, 'POST', V2, { dataId: 'k', group: 'G', content: 'two' }, { casMd5: md5('zzz') });
+    assert.equal(cas.statusCode, 500);
+    assert.deepEqual(json(cas), { code: 20005, message: 'resource conflict', data: 'Cas publish fail, server md5 may have changed.' });
+    assert.equal(t.snapshot(), before);
+  });
+
+  test('history list, row, detail (before/after), previous, configs; searchDetail', async () => {
+    const t = createHttpContext();
+    const key = { dataId: 'h2', group: 'G', namespaceId: 'dev' };
+    await form(t.app, 'POST', V2, { ...key, content: 'a' });
+    await form(t.app, 'POST', V2, { ...key, content: 'b' });
+    await form(t.app, 'POST', V2, { ...key, content: 'c' });
+    type Row = { id: string; opType: string; content: string | null };
+    const list = json<{ data: { totalCount: number; pageItems: Row[] } }>(await query(t.app, 'GET', '/nacos/v2/cs/history/list', key)).data;
+    assert.equal(list.totalCount, 3);
+    const [newest, middle, first] = list.pageItems as [Row, Row, Row];
+    const detail = json<{ data: { originalContent: string | null; updatedContent: string | null } }>(await query(t.app, 'GET', '/nacos/v2/cs/history/detail', { ...key, nid: middle.id })).data;
+    assert.deepEqual([detail.originalContent, detail.updatedContent], ['a', 'b']);
+    const latest = json<{ data: { originalContent: string | null; updatedContent: string | null } }>(await query(t.app, 'GET', '/nacos/v2/cs/history/detail', { ...key, nid: newest.id })).data;
+    assert.deepEqual([latest.originalContent, latest.updatedContent], ['b', 'c']);
+    const ins = json<{ data: { originalContent: string | null; updatedContent: string | null } }>(await query(t.app, 'GET', '/nacos/v2/cs/history/detail', { ...key, nid: first.id })).data;
+    assert.deepEqual([ins.originalContent, ins.updatedContent], [null, 'a']);
+    assert.equal(json<{ data: Row }>(await query(t.app, 'GET', '/nacos/v2/cs/history', { ...key, nid: first.id })).data.content, 'a');
+    const nf = await query(t.app, 'GET', '/nacos/v2/cs/history', { ...key, nid: '424242' });
+    assert.equal(nf.statusCode, 404);
+    assert.equal(json<{ code: number }>(nf).code, 20004);
+    const configs = json<{ data: Array<{ dataId: string }> }>(await query(t.app, 'GET', '/nacos/v2/cs/history/configs', { namespaceId: 'dev' })).data;
+    assert.deepEqual(
+      configs.map((c) => c.dataId),
+      ['h2'],
+    );
+    const search = json<{ data: { totalCount: number; pageItems: Array<{ dataId: string; content: string }> } }>(
+      await query(t.app, 'GET', '/nacos/v2/cs/config/searchDetail', { search: 'blur', dataId: 'h*', group: '', namespaceId: 'dev', pageNo: 1, pageSize: 10 }),
+    ).data;
+    assert.equal(search.totalCount, 1);
+    assert.equal(search.pageItems[0]!.content, 'c');
+  });
+});
