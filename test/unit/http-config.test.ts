@@ -277,3 +277,101 @@ describe('v2 /nacos/v2/cs', () => {
     assert.equal(search.pageItems[0]!.content, 'c');
   });
 });
+
+describe('v1 export, import, clone', () => {
+  function multipart(file: Buffer, boundary = 'XyZ'): { payload: Buffer; headers: Record<string, string> } {
+    const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="export.zip"\r\nContent-Type: application/zip\r\n\r\n`);
+    const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+    return { payload: Buffer.concat([head, file, tail]), headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } };
+  }
+
+  async function seed(t: ReturnType<typeof createHttpContext>): Promise<void> {
+    await form(t.app, 'POST', V1, { dataId: 'app.yaml', group: 'G', content: 'k: v ü', type: 'yaml', appName: 'demo', desc: 'd' });
+    await form(t.app, 'POST', V1, { dataId: 'plain', group: 'G', content: 'p' });
+  }
+
+  test('export=true: group/dataId entries and a .meta.yml line per config with an app name; exportV2 adds .metadata.yml', async () => {
+    const t = createHttpContext();
+    await seed(t);
+    const r = await query(t.app, 'GET', V1, { export: 'true', tenant: '', group: 'G' });
+    assert.equal(r.statusCode, 200);
+    assert.match(String(r.headers['content-disposition']), /^attachment;filename=nacos_config_export_\d{14}\.zip$/);
+    const { readZip } = await import('../../src/transport/http/zip.js');
+    const entries = readZip(r.rawPayload, { maxEntries: 100, maxTotalBytes: 1 << 20 });
+    const byName = new Map(entries.map((e) => [e.name, e.data.toString('utf8')]));
+    assert.equal(byName.get('G/app.yaml'), 'k: v ü');
+    assert.equal(byName.get('G/plain'), 'p');
+    assert.equal(byName.get('.meta.yml'), 'G.app~yaml.app=demo\r\n');
+
+    const v2 = await query(t.app, 'GET', V1, { exportV2: 'true', dataId: 'app.yaml', group: 'G' });
+    const v2Entries = new Map(readZip(v2.rawPayload, { maxEntries: 100, maxTotalBytes: 1 << 20 }).map((e) => [e.name, e.data.toString('utf8')]));
+    assert.deepEqual([...v2Entries.keys()].sort(), ['.metadata.yml', 'G/app.yaml']);
+    assert.equal(v2Entries.get('.metadata.yml'), 'metadata:\n- appName: demo\n  dataId: app.yaml\n  desc: d\n  group: G\n  type: yaml\n');
+  });
+
+  test('import of an export into another namespace, with the ABORT, SKIP and OVERWRITE policies', async () => {
+    const t = createHttpContext();
+    await seed(t);
+    await query(t.app, 'POST', '/nacos/v1/console/namespaces', { customNamespaceId: 'dev', namespaceName: 'dev' });
+    const zip = (await query(t.app, 'GET', V1, { exportV2: 'true', group: 'G' })).rawPayload;
+    const up = multipart(zip);
+    const first = await t.app.inject({ method: 'POST', url: `${V1}?import=true&namespace=dev`, ...up });
+    assert.equal(first.statusCode, 200, first.body);
+    assert.deepEqual(json(first), { code: 200, message: 'import success', data: { succCount: 2, skipCount: 0 } });
+    const imported = json<Record<string, unknown>>(await query(t.app, 'GET', V1, { show: 'all', dataId: 'app.yaml', group: 'G', tenant: 'dev' }));
+    assert.deepEqual([imported['content'], imported['type'], imported['appName'], imported['desc']], ['k: v ü', 'yaml', 'demo', 'd']);
+
+    const again = json<{ data: { succCount: number; failData?: unknown[]; skipData?: unknown[] } }>(await t.app.inject({ method: 'POST', url: `${V1}?import=true&namespace=dev`, ...up }));
+    assert.equal(again.data.succCount, 0);
+    assert.equal(again.data.failData?.length, 1, 'ABORT stops at the first existing config');
+    assert.equal(again.data.skipData?.length, 1, 'and skips the rest');
+    const skip = json<{ data: { succCount: number; skipCount: number } }>(await t.app.inject({ method: 'POST', url: `${V1}?import=true&namespace=dev&policy=SKIP`, ...up }));
+    assert.deepEqual([skip.data.succCount, skip.data.skipCount], [0, 2]);
+    await form(t.app, 'POST', V1, { dataId: 'plain', group: 'G', content: 'changed', tenant: 'dev' });
+    const over = json<{ data: { succCount: number } }>(await t.app.inject({ method: 'POST', url: `${V1}?import=true&namespace=dev&policy=OVERWRITE`, ...up }));
+    assert.equal(over.data.succCount, 2);
+    assert.equal((await query(t.app, 'GET', V1, { dataId: 'plain', group: 'G', tenant: 'dev' })).body, 'p');
+  });
+
+  test('import refusals: unknown namespace, no file, not a zip, bad metadata — each with Nacos code and nothing changed', async () => {
+    const t = createHttpContext();
+    await seed(t);
+    const before = t.snapshot();
+    const { writeZip } = await import('../../src/transport/http/zip.js');
+    const cases: Array<[string, { payload: Buffer; headers: Record<string, string> }, number]> = [
+      ['namespace=nope', multipart(Buffer.from('x')), 100001],
+      ['', { payload: Buffer.from('a=b'), headers: { 'content-type': 'application/x-www-form-urlencoded' } }, 100005],
+      ['', multipart(Buffer.from('not a zip at all, just text')), 100004],
+      ['', multipart(writeZip([{ name: '.metadata.yml', data: Buffer.from('metadata:\n- dataId: x\n') }, { name: 'G/x', data: Buffer.from('c') }], 0)), 100002],
+      ['', multipart(writeZip([{ name: '.meta.yml', data: Buffer.from('no equals sign\r\n') }, { name: 'G/x', data: Buffer.from('c') }], 0)), 100002],
+    ];
+    for (const [extra, req, code] of cases) {
+      const r = await t.app.inject({ method: 'POST', url: `${V1}?import=true&${extra}`, ...req });
+      assert.equal(r.statusCode, 200, r.body);
+      const b = json<{ code: number; data: { succCount: number } }>(r);
+      assert.equal(b.code, code, `${extra} → ${r.body}`);
+      assert.equal(b.data.succCount, 0);
+    }
+    assert.equal(t.snapshot(), before);
+  });
+
+  test('clone copies configs by id into a namespace under new names', async () => {
+    const t = createHttpContext();
+    await seed(t);
+    await query(t.app, 'POST', '/nacos/v1/console/namespaces', { customNamespaceId: 'dev', namespaceName: 'dev' });
+    const src = json<{ id: string }>(await query(t.app, 'GET', V1, { show: 'all', dataId: 'app.yaml', group: 'G' }));
+    const r = await t.app.inject({
+      method: 'POST',
+      url: `${V1}?clone=true&tenant=dev&policy=ABORT`,
+      headers: { 'content-type': 'application/json' },
+      payload: JSON.stringify([{ cfgId: Number(src.id), dataId: 'copy.yaml', group: 'NEW_G' }]),
+    });
+    assert.deepEqual(json(r), { code: 200, message: 'Clone Completed Successfully', data: { succCount: 1, skipCount: 0 } });
+    const copy = json<Record<string, unknown>>(await query(t.app, 'GET', V1, { show: 'all', dataId: 'copy.yaml', group: 'NEW_G', tenant: 'dev' }));
+    assert.deepEqual([copy['content'], copy['type'], copy['appName']], ['k: v ü', 'yaml', 'demo']);
+    const empty = await t.app.inject({ method: 'POST', url: `${V1}?clone=true&tenant=dev`, headers: { 'content-type': 'application/json' }, payload: '[]' });
+    assert.equal(json<{ code: number }>(empty).code, 100006);
+    const bad = await t.app.inject({ method: 'POST', url: `${V1}?clone=true&tenant=dev`, headers: { 'content-type': 'application/json' }, payload: '{"x":1}' });
+    assert.equal(bad.statusCode, 400);
+  });
+});
