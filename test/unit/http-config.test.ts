@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, test } from 'node:test';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { createHttpContext, form, json, query } from './helpers/http-context.js';
 
 const V1 = '/nacos/v1/cs/configs';
@@ -17,12 +17,12 @@ const md5 = (s: string): string => createHash('md5').update(s, 'utf8').digest('h
 const NODE_CONFIG_HEADERS = { 'content-type': 'application/x-www-form-urlencoded; charset=utf8', 'client-version': 'nodejs-diamond-client/2.6.3', exConfigInfo: 'true' };
 
 /** A publish the way nacos-config sends it: a pre-encoded form body with `%20` and empty optional fields. */
-function nodePublish(app: FastifyInstance, dataId: string, content: string, extra = ''): ReturnType<FastifyInstance['inject']> {
+function nodePublish(app: FastifyInstance, dataId: string, content: string, extra = ''): Promise<LightMyRequestResponse> {
   const body = `dataId=${dataId}&group=DEFAULT_GROUP&content=${encodeURIComponent(content)}&tenant=&type=properties&appName=probe-app${extra}`;
   return app.inject({ method: 'POST', url: V1, headers: NODE_CONFIG_HEADERS, payload: body });
 }
 
-function nodeGet(app: FastifyInstance, dataId: string, tenant = ''): ReturnType<FastifyInstance['inject']> {
+function nodeGet(app: FastifyInstance, dataId: string, tenant = ''): Promise<LightMyRequestResponse> {
   return app.inject({ method: 'GET', url: `${V1}?dataId=${dataId}&group=DEFAULT_GROUP&tenant=${tenant}`, headers: NODE_CONFIG_HEADERS });
 }
 
@@ -373,5 +373,42 @@ describe('v1 export, import, clone', () => {
     assert.equal(json<{ code: number }>(empty).code, 100006);
     const bad = await t.app.inject({ method: 'POST', url: `${V1}?clone=true&tenant=dev`, headers: { 'content-type': 'application/json' }, payload: '{"x":1}' });
     assert.equal(bad.statusCode, 400);
+  });
+});
+
+describe('auth on: config resources `<ns>:<group>:config/<dataId>`', () => {
+  const SECRET = Buffer.alloc(32, 7).toString('base64');
+
+  async function setup() {
+    const h = createHttpContext({ auth: true, properties: { 'nacos.core.auth.enabled': 'true', 'nacos.core.auth.plugin.nacos.token.secret.key': SECRET } });
+    await h.auth!.initAdmin('adminpw');
+    await h.auth!.createUser('app', 'pw');
+    await h.auth!.addRole('apps', 'app');
+    await h.auth!.addPermission('apps', 'public:G:config/app-*', 'r');
+    await h.auth!.addPermission('apps', 'dev:*:*', 'rw');
+    await h.configs.publish({ tenant: 'public', group: 'G', dataId: 'app-1', content: 'one', srcUser: 't', srcIp: '127.0.0.1' });
+    await h.configs.publish({ tenant: 'public', group: 'G', dataId: 'secret', content: 's', srcUser: 't', srcIp: '127.0.0.1' });
+    return h;
+  }
+  /** nacos-config sends the user name and password as plain parameters on every request. */
+  const cred = { username: 'app', password: 'pw' };
+
+  test('read needs r on the config; write needs w; refusals change nothing', async () => {
+    const h = await setup();
+    assert.equal((await query(h.app, 'GET', V1, { dataId: 'app-1', group: 'G', ...cred })).body, 'one');
+    assert.equal((await query(h.app, 'GET', V1, { dataId: 'secret', group: 'G', ...cred })).statusCode, 403);
+    assert.equal((await query(h.app, 'GET', V2, { dataId: 'app-1', group: 'G', ...cred })).statusCode, 200);
+    assert.equal((await query(h.app, 'GET', V1, { dataId: 'app-1', group: 'G' })).statusCode, 403, 'no credentials');
+    const before = h.snapshot();
+    assert.equal((await form(h.app, 'POST', V1, { dataId: 'app-1', group: 'G', content: 'x', ...cred })).statusCode, 403, 'r is not w');
+    assert.equal((await query(h.app, 'DELETE', V1, { dataId: 'app-1', group: 'G', ...cred })).statusCode, 403);
+    // A search without a dataId or group names the whole namespace: `public:*:config/*`.
+    assert.equal((await query(h.app, 'GET', V1, { search: 'blur', tenant: '', pageNo: 1, pageSize: 10, ...cred })).statusCode, 403);
+    assert.equal(h.snapshot(), before);
+    // rw on dev: publish, read, history, delete there.
+    assert.equal((await form(h.app, 'POST', V1, { dataId: 'd', group: 'X', content: 'dev', tenant: 'dev', ...cred })).body, 'true');
+    assert.equal((await query(h.app, 'GET', V1, { dataId: 'd', group: 'X', tenant: 'dev', ...cred })).body, 'dev');
+    assert.equal((await query(h.app, 'GET', '/nacos/v2/cs/history/list', { dataId: 'd', group: 'X', namespaceId: 'dev', ...cred })).statusCode, 200);
+    assert.equal((await query(h.app, 'DELETE', V2, { dataId: 'd', group: 'X', namespaceId: 'dev', ...cred })).statusCode, 200);
   });
 });

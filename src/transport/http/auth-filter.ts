@@ -19,6 +19,7 @@ import type { AuthService, Credentials, Identity } from '../../auth/auth-service
 import { AuthError } from '../../auth/errors.js';
 import type { NamingResource } from '../../auth/permissions.js';
 import { ruleFor, type EndpointRule } from './auth-rules.js';
+import { configScopeResource } from './config-scope.js';
 import { JSON_TYPE } from './errors.js';
 import { paramsOf } from './kit.js';
 import { scopeResource } from './naming-scope.js';
@@ -44,6 +45,7 @@ export function credentialsOf(req: FastifyRequest, p: Params): Credentials {
 
 /** What a `read`/`write` rule is checked on. Throws the handler's 400 when the parameters name no service. */
 export function resourceOf(rule: EndpointRule, p: Params): NamingResource {
+  if (rule.scope === 'config') return configScopeResource(p);
   return scopeResource(rule.scope ?? 'service', p);
 }
 

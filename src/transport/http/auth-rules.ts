@@ -21,8 +21,11 @@ export interface EndpointRule {
   /** The route as registered (fastify syntax, e.g. `/nacos/v2/ns/instance/statuses/:key`). */
   readonly path: string;
   readonly access: Access;
-  /** What `read`/`write` is checked on (naming-scope.ts); default `service`, the request's service. */
-  readonly scope?: NamingScope;
+  /**
+   * What `read`/`write` is checked on: a naming scope (naming-scope.ts; default `service`, the
+   * request's service) or `config`, the request's config (config-scope.ts).
+   */
+  readonly scope?: NamingScope | 'config';
   /** Only registered in some set-ups. */
   readonly when?: 'cluster' | 'metrics' | 'raft' | 'ops' | 'console';
 }
@@ -36,6 +39,9 @@ const rule = (methods: RuleMethod | readonly RuleMethod[] | '*', path: string, a
 
 const V1 = '/nacos/v1/ns';
 const V2 = '/nacos/v2/ns';
+const CS1 = '/nacos/v1/cs';
+const CS2 = '/nacos/v2/cs';
+const config = { scope: 'config' } as const;
 
 function operatorRules(base: string, version: 1 | 2): EndpointRule[] {
   const out: EndpointRule[] = [];
@@ -94,6 +100,20 @@ export const ENDPOINT_RULES: readonly EndpointRule[] = [
   rule('PUT', `${V2}/health`, 'write'),
   rule('PUT', `${V2}/health/instance`, 'write'),
   ...operatorRules(V2, 2),
+
+  // ---- v1 config (docs/config-center.md "HTTP APIs"): read/write on `<ns>:<group>:config/<dataId>`
+  rule('GET', `${CS1}/configs`, 'read', config),
+  rule(['POST', 'DELETE'], `${CS1}/configs`, 'write', config),
+  rule('GET', `${CS1}/configs/catalog`, 'read', config),
+  rule('GET', `${CS1}/history`, 'read', config),
+  rule('GET', `${CS1}/history/previous`, 'read', config),
+  rule('GET', `${CS1}/history/configs`, 'read', config),
+
+  // ---- v2 config
+  rule('GET', `${CS2}/config`, 'read', config),
+  rule(['POST', 'DELETE'], `${CS2}/config`, 'write', config),
+  rule('GET', `${CS2}/config/searchDetail`, 'read', config),
+  ...['list', '', 'detail', 'previous', 'configs'].map((s) => rule('GET', `${CS2}/history${s === '' ? '' : `/${s}`}`, 'read', config)),
 
   // ---- v3 client API
   rule(['POST', 'DELETE'], '/nacos/v3/client/ns/instance', 'write'),
@@ -185,7 +205,8 @@ const ACCESS_TEXT: Readonly<Record<Access, string>> = {
   admin: 'admin',
 };
 
-const SCOPE_TEXT: Readonly<Record<NamingScope, string>> = {
+const SCOPE_TEXT: Readonly<Record<NamingScope | 'config', string>> = {
+  config: ' on the config',
   service: '',
   group: ' on the group',
   namespace: ' on the namespace',
