@@ -412,3 +412,87 @@ describe('auth on: config resources `<ns>:<group>:config/<dataId>`', () => {
     assert.equal((await query(h.app, 'DELETE', V2, { dataId: 'd', group: 'X', namespaceId: 'dev', ...cred })).statusCode, 200);
   });
 });
+
+describe('auth on: a request is checked on what its handler acts on', () => {
+  const SECRET = Buffer.alloc(32, 8).toString('base64');
+  const cred = { username: 'dev', password: 'pw' };
+
+  async function setup() {
+    const h = createHttpContext({ auth: true, properties: { 'nacos.core.auth.enabled': 'true', 'nacos.core.auth.plugin.nacos.token.secret.key': SECRET } });
+    await h.auth!.initAdmin('adminpw');
+    await h.auth!.createUser('dev', 'pw');
+    await h.auth!.addRole('devs', 'dev');
+    await h.auth!.addPermission('devs', 'dev:*:*', 'rw');
+    await h.configs.publish({ tenant: 'public', group: 'G', dataId: 'secret', content: 's', srcUser: 't', srcIp: '127.0.0.1' });
+    await h.store.write([{ table: 'namespace', key: 'dev', value: { showName: 'dev', desc: '' } }]);
+    return h;
+  }
+
+  test('both namespace spellings: v1 acts on `tenant`, so `tenant` is checked (not `namespaceId`)', async () => {
+    const h = await setup();
+    const before = h.snapshot();
+    const r = await form(h.app, 'POST', V1, { dataId: 'secret', group: 'G', content: 'overwritten', tenant: 'public', namespaceId: 'dev', ...cred });
+    assert.equal(r.statusCode, 403, r.body);
+    const g = await query(h.app, 'GET', V1, { dataId: 'secret', group: 'G', tenant: 'public', namespaceId: 'dev', ...cred });
+    assert.equal(g.statusCode, 403);
+    // v3 reads `groupName`, not `group`.
+    assert.equal((await query(h.app, 'GET', '/nacos/v3/admin/cs/config', { dataId: 'secret', groupName: 'G', group: 'X', namespaceId: 'public', ...cred })).statusCode, 403);
+    assert.equal(h.snapshot(), before);
+  });
+
+  test('clone sources are named by id only: each must be readable', async () => {
+    const h = await setup();
+    const id = h.configs.record({ tenant: 'public', group: 'G', dataId: 'secret' })!.id;
+    const before = h.snapshot();
+    const r = await h.app.inject({
+      method: 'POST',
+      url: `${V1}?clone=true&tenant=dev&username=dev&password=pw`,
+      headers: { 'content-type': 'application/json' },
+      payload: JSON.stringify([{ cfgId: Number(id), dataId: 'stolen', group: 'G' }]),
+    });
+    assert.equal(r.statusCode, 403, r.body);
+    assert.equal(h.snapshot(), before);
+  });
+});
+
+describe('v3 admin and console config APIs', () => {
+  const A = '/nacos/v3/admin/cs';
+  const C = '/nacos/v3/console/cs';
+
+  test('config publish/read/delete with groupName; 404 and missing-parameter answers', async () => {
+    const t = createHttpContext();
+    const p = await form(t.app, 'POST', `${A}/config`, { dataId: 'v3.yaml', groupName: 'G', namespaceId: 'dev', content: 'k: v', type: 'yaml', desc: 'd' });
+    assert.deepEqual(json(p), { code: 0, message: 'success', data: true });
+    const d = json<{ data: Record<string, unknown> }>(await query(t.app, 'GET', `${A}/config`, { dataId: 'v3.yaml', groupName: 'G', namespaceId: 'dev' })).data;
+    assert.deepEqual([d['namespaceId'], d['groupName'], d['dataId'], d['content'], d['type'], d['desc'], d['md5']], ['dev', 'G', 'v3.yaml', 'k: v', 'yaml', 'd', md5('k: v')]);
+    const nf = await query(t.app, 'GET', `${A}/config`, { dataId: 'none', groupName: 'G', namespaceId: 'dev' });
+    assert.equal(nf.statusCode, 404);
+    assert.deepEqual(json(nf), { code: 20004, message: 'resource not found', data: 'Config not exist, please publish Config first.' });
+    const noGroup = await form(t.app, 'POST', `${A}/config`, { dataId: 'x', group: 'G', content: 'c' });
+    assert.equal(noGroup.statusCode, 400);
+    assert.deepEqual(json(noGroup), { code: 10000, message: 'parameter missing', data: "Required parameter 'groupName' type String is not present" });
+    const beta = await query(t.app, 'GET', `${C}/config/beta`, { dataId: 'v3.yaml', groupName: 'G', namespaceId: 'dev' });
+    assert.equal(beta.statusCode, 404);
+    assert.equal(json<{ data: string }>(beta).data, 'Config is not in beta.');
+
+    const list = json<{ data: { totalCount: number; pageItems: Array<{ dataId: string; groupName: string }> } }>(await query(t.app, 'GET', `${C}/config/list`, { namespaceId: 'dev', dataId: 'v3*' })).data;
+    assert.equal(list.totalCount, 1);
+    assert.equal(list.pageItems[0]!.groupName, 'G');
+    const hist = json<{ data: { totalCount: number } }>(await query(t.app, 'GET', `${A}/history/list`, { dataId: 'v3.yaml', groupName: 'G', namespaceId: 'dev' })).data;
+    assert.equal(hist.totalCount, 1);
+
+    assert.deepEqual(json(await query(t.app, 'DELETE', `${A}/config`, { dataId: 'v3.yaml', groupName: 'G', namespaceId: 'dev' })), { code: 0, message: 'success', data: true });
+    assert.equal((await query(t.app, 'GET', `${A}/config`, { dataId: 'v3.yaml', groupName: 'G', namespaceId: 'dev' })).statusCode, 404);
+  });
+
+  test('batch delete by ids removes only configs of the request namespace', async () => {
+    const t = createHttpContext();
+    await form(t.app, 'POST', `${A}/config`, { dataId: 'a', groupName: 'G', namespaceId: 'dev', content: '1' });
+    await form(t.app, 'POST', `${A}/config`, { dataId: 'b', groupName: 'G', content: '2' });
+    const a = t.configs.record({ tenant: 'dev', group: 'G', dataId: 'a' })!.id;
+    const b = t.configs.record({ tenant: 'public', group: 'G', dataId: 'b' })!.id;
+    assert.equal((await query(t.app, 'DELETE', `${C}/config/batchDelete`, { ids: `${a},${b}`, namespaceId: 'dev' })).statusCode, 200);
+    assert.equal(t.configs.record({ tenant: 'dev', group: 'G', dataId: 'a' }), null);
+    assert.ok(t.configs.record({ tenant: 'public', group: 'G', dataId: 'b' }), 'another namespace is untouched');
+  });
+});

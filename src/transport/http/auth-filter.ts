@@ -44,8 +44,8 @@ export function credentialsOf(req: FastifyRequest, p: Params): Credentials {
 }
 
 /** What a `read`/`write` rule is checked on. Throws the handler's 400 when the parameters name no service. */
-export function resourceOf(rule: EndpointRule, p: Params): NamingResource {
-  if (rule.scope === 'config') return configScopeResource(p);
+export function resourceOf(rule: EndpointRule, p: Params, method: string): NamingResource {
+  if (rule.scope === 'config') return configScopeResource(p, method, rule.path);
   return scopeResource(rule.scope ?? 'service', p);
 }
 
@@ -81,7 +81,7 @@ export function installAuthFilter(app: FastifyInstance, ctx: AppContext, auth: A
       if (rule.access === 'read' || rule.access === 'write') {
         // Not checkable: answered with the handler's 400 (the error handler renders it per family).
         if (malformed !== null) throw malformed;
-        auth.authorize(id, rule.access, resourceOf(rule, params));
+        auth.authorize(id, rule.access, resourceOf(rule, params, req.method));
       } else {
         auth.authorize(id, rule.access);
       }

@@ -115,6 +115,24 @@ export const ENDPOINT_RULES: readonly EndpointRule[] = [
   rule('GET', `${CS2}/config/searchDetail`, 'read', config),
   ...['list', '', 'detail', 'previous', 'configs'].map((s) => rule('GET', `${CS2}/history${s === '' ? '' : `/${s}`}`, 'read', config)),
 
+  // ---- v3 config: admin API and console API (same routes but three names)
+  ...['/nacos/v3/admin/cs', '/nacos/v3/console/cs'].flatMap((b) => {
+    const admin = b.includes('/admin/');
+    return [
+      rule('GET', `${b}/config`, 'read', config),
+      rule(['POST', 'DELETE'], `${b}/config`, 'write', config),
+      rule('DELETE', `${b}/config/${admin ? 'batch' : 'batchDelete'}`, 'write', config),
+      rule('GET', `${b}/config/list`, 'read', config),
+      ...(admin ? [] : [rule('GET', `${b}/config/searchDetail`, 'read', config)]),
+      rule('GET', `${b}/config/beta`, 'read', config),
+      rule('DELETE', `${b}/config/beta`, 'write', config),
+      rule('GET', `${b}/config/${admin ? 'export' : 'export2'}`, 'read', config),
+      rule('POST', `${b}/config/import`, 'write', config),
+      rule('POST', `${b}/config/clone`, 'write', config),
+      ...['history/list', 'history', 'history/previous', 'history/configs'].map((s) => rule('GET', `${b}/${s}`, 'read', config)),
+    ];
+  }),
+
   // ---- v3 client API
   rule(['POST', 'DELETE'], '/nacos/v3/client/ns/instance', 'write'),
   rule('GET', '/nacos/v3/client/ns/instance/list', 'read'),

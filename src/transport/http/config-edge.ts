@@ -23,6 +23,18 @@ export const V1_NAMES: KeyNames = { tenant: ['tenant'], group: 'group' };
 export const V2_NAMES: KeyNames = { tenant: ['namespaceId'], group: 'group' };
 export const V3_NAMES: KeyNames = { tenant: ['namespaceId'], group: 'groupName' };
 
+/** The parameter names of the family a config route belongs to. */
+export function namesOfRoute(path: string): KeyNames {
+  if (path.startsWith('/nacos/v1/')) return V1_NAMES;
+  if (path.startsWith('/nacos/v2/')) return V2_NAMES;
+  return V3_NAMES;
+}
+
+/** Where an import writes: v1 names the target `namespace` (else `tenant`), v3 `namespaceId`. */
+export function importTenantOf(p: Params, names: KeyNames): string {
+  return names === V1_NAMES ? normalizeNamespace(p.first('namespace', 'tenant')) : tenantOf(p, names);
+}
+
 /** The configuration center of this server (routes are only registered when there is one). */
 export function configCenterOf(deps: HttpDeps): ConfigCenter {
   const cc = deps.ctx.configCenter;

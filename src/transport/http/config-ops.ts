@@ -4,7 +4,9 @@
  */
 import type { FastifyRequest } from 'fastify';
 import { NacosError, badRequest } from '../../core/errors.js';
-import type { ConfigCenter, ConfigKey, HistoryEntry, PublishInput, RemoveInput, SearchQuery } from '../../config-center/types.js';
+import { configResource } from '../../config-center/config-resource.js';
+import type { ConfigCenter, ConfigKey, ConfigRecord, HistoryEntry, PublishInput, RemoveInput, SearchQuery } from '../../config-center/types.js';
+import { identityOf } from './auth-filter.js';
 import { clientIpOf, configKeyOf, headerOf, srcUserOf, tenantOf, type KeyNames } from './config-edge.js';
 import { MissingParamError } from './errors.js';
 import type { HttpDeps } from './kit.js';
@@ -124,9 +126,9 @@ function commaList(v: string | undefined): string[] | undefined {
 }
 
 /** `search=accurate|blur` parameters (v1 `search`, v2 `searchDetail`, v3 `list`); `tagsName` is the family's name of the tag filter. */
-export function searchQueryOf(deps: HttpDeps, p: Params, mode: 'accurate' | 'blur', names: KeyNames, tagsName: string): SearchQuery {
+export function searchQueryOf(deps: HttpDeps, p: Params, mode: 'accurate' | 'blur', names: KeyNames, tagsName: string, paging: { pageNo: number; pageSize: number } | null = null): SearchQuery {
   const tenant = tenantOf(p, names);
-  const { pageNo, pageSize } = pagingOf(deps, p, null);
+  const { pageNo, pageSize } = pagingOf(deps, p, paging);
   const opt: { -readonly [K in keyof SearchQuery]?: SearchQuery[K] } = {};
   const dataId = p.get('dataId');
   const group = p.get(names.group);
@@ -141,4 +143,26 @@ export function searchQueryOf(deps: HttpDeps, p: Params, mode: 'accurate' | 'blu
   if (types) opt.type = types;
   if (content !== undefined) opt.content = content;
   return { tenant, mode, pageNo, pageSize, ...opt };
+}
+
+/** The formal config with this id, in `tenant` or (undefined) in any namespace. */
+export function recordById(deps: HttpDeps, cc: ConfigCenter, id: string, tenant?: string): ConfigRecord | undefined {
+  const namespaces = tenant === undefined ? deps.namespaces.list().map((n) => n.namespace) : [tenant];
+  for (const ns of namespaces) {
+    const hit = cc.list(ns).find((r) => r.id === id);
+    if (hit) return hit;
+  }
+  return undefined;
+}
+
+/**
+ * With auth on, throws AuthError (403) unless the caller may `access` this config: for requests
+ * that reach configs their parameters do not name (clone sources and deletes by id), which the
+ * auth filter cannot check.
+ */
+export function authorizeConfig(deps: HttpDeps, req: FastifyRequest, access: 'read' | 'write', k: ConfigKey): void {
+  const auth = deps.ctx.auth;
+  const id = identityOf(req);
+  if (!auth?.enabled || !id) return;
+  auth.authorize(id, access, configResource(k.tenant, k.group, k.dataId));
 }

@@ -29,6 +29,7 @@ import { v1ServiceRoutes } from './routes/v1-service.js';
 import { v2ConfigRoutes } from './routes/v2-config.js';
 import { v2NamingRoutes } from './routes/v2-naming.js';
 import { v3ClientRoutes } from './routes/v3-client.js';
+import { v3ConfigRoutes } from './routes/v3-config.js';
 
 export interface HttpServerOptions {
   /** Cluster members for the core APIs; default: this member alone (or the cluster's). */
@@ -139,6 +140,7 @@ export function createHttpServer(ctx: AppContext, options: HttpServerOptions = {
   if (ctx.configCenter) {
     v1ConfigRoutes(app, deps);
     v2ConfigRoutes(app, deps);
+    v3ConfigRoutes(app, deps);
   }
   if (ctx.auth) authRoutes(app, ctx.auth);
   return app;

@@ -9,8 +9,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { NacosError, badRequest } from '../../../core/errors.js';
 import { ArchiveMetaError, META_V1, META_V2, parseV1Meta, parseV2Meta, splitEntryName, typeFromDataId, v1MetaText, v2MetaText, type ArchiveItem } from '../../../config-center/export-format.js';
 import { CONFIG_TYPES, type ConfigCenter, type ConfigKey, type ConfigRecord } from '../../../config-center/types.js';
-import { normalizeNamespace } from '../../../core/names.js';
-import { clientIpOf, configCenterOf, srcUserOf } from '../config-edge.js';
+import { clientIpOf, configCenterOf, importTenantOf, srcUserOf, tenantOf, type KeyNames } from '../config-edge.js';
+import { authorizeConfig, recordById } from '../config-ops.js';
 import type { HttpDeps } from '../kit.js';
 import { multipartBoundary, parseMultipart } from '../multipart.js';
 import type { Params } from '../params.js';
@@ -19,8 +19,8 @@ import { readZip, writeZip, ZipFormatError } from '../zip.js';
 /** How one family names things: the namespace parameter of export/import/clone and the answer envelope. */
 export interface TransferNames {
   readonly family: 'v1' | 'v3';
-  /** Namespace of export (v1 `tenant`, v3 `namespaceId`). */
-  readonly tenant: string;
+  /** The family's key parameter names. */
+  readonly names: KeyNames;
 }
 
 type Policy = 'ABORT' | 'SKIP' | 'OVERWRITE';
@@ -55,8 +55,9 @@ function glob(pattern: string): (v: string) => boolean {
   return (v) => re.test(v);
 }
 
-/** The formal configs of a namespace an export selects: `ids`, else `dataId`/`group` (with `*`) and `appName`. */
-function exportSelection(cc: ConfigCenter, p: Params, tenant: string): ConfigRecord[] {
+/** The formal configs of a namespace an export selects: `ids`, else `dataId`/group (with `*`) and `appName`. */
+function exportSelection(cc: ConfigCenter, p: Params, names: KeyNames): ConfigRecord[] {
+  const tenant = tenantOf(p, names);
   const all = cc.list(tenant);
   const ids = p.get('ids');
   if (ids !== undefined) {
@@ -64,7 +65,7 @@ function exportSelection(cc: ConfigCenter, p: Params, tenant: string): ConfigRec
     return all.filter((r) => wanted.has(r.id));
   }
   const dataId = p.get('dataId');
-  const group = p.get('group') ?? p.get('groupName');
+  const group = p.get(names.group);
   const appName = p.get('appName');
   const d = dataId === undefined ? () => true : glob(dataId);
   const g = group === undefined ? () => true : glob(group);
@@ -80,7 +81,7 @@ function stamp(ms: number): string {
 /** `export=true` (`.meta.yml` layout) or `exportV2=true` (`.metadata.yml`): a zip download. */
 export function exportConfigs(deps: HttpDeps, _req: FastifyRequest, reply: FastifyReply, p: Params, names: TransferNames, v2: boolean): FastifyReply {
   const cc = configCenterOf(deps);
-  const records = exportSelection(cc, p, normalizeNamespace(p.get(names.tenant)));
+  const records = exportSelection(cc, p, names.names);
   const entries = records.map((r) => ({ name: `${r.group}/${r.dataId}`, data: Buffer.from(r.content, 'utf8') }));
   const meta = v2 ? v2MetaText(records) : v1MetaText(records);
   if (meta !== null) entries.push({ name: v2 ? META_V2 : META_V1, data: Buffer.from(meta, 'utf8') });
@@ -206,7 +207,7 @@ function archiveItems(zipBytes: Buffer, deps: HttpDeps): { items: ImportItem[]; 
 export async function importConfigs(deps: HttpDeps, req: FastifyRequest, reply: FastifyReply, p: Params, names: TransferNames): Promise<FastifyReply> {
   const cc = configCenterOf(deps);
   const policy = policyOf(p);
-  const tenant = normalizeNamespace(p.get(names.family === 'v1' ? 'namespace' : 'namespaceId') ?? p.get(names.tenant));
+  const tenant = importTenantOf(p, names.names);
   if (!deps.namespaces.exists(tenant)) return failWith(reply, names, FAIL.namespaceMissing);
   const boundary = multipartBoundary(req.headers['content-type']);
   const body = req.body;
@@ -251,20 +252,11 @@ function cloneTargets(body: unknown): CloneTarget[] | null {
   return out;
 }
 
-/** The formal config with this id in any namespace. */
-function recordById(deps: HttpDeps, cc: ConfigCenter, id: string): ConfigRecord | undefined {
-  for (const ns of deps.namespaces.list()) {
-    const hit = cc.list(ns.namespace).find((r) => r.id === id);
-    if (hit) return hit;
-  }
-  return undefined;
-}
-
 /** `clone=true`: copies configs (by id) into the target namespace under new names, with the import policies. */
-export async function cloneConfigs(deps: HttpDeps, req: FastifyRequest, reply: FastifyReply, p: Params, names: TransferNames, targetParam = names.tenant): Promise<FastifyReply> {
+export async function cloneConfigs(deps: HttpDeps, req: FastifyRequest, reply: FastifyReply, p: Params, names: TransferNames, targetParams: readonly string[] = names.names.tenant): Promise<FastifyReply> {
   const cc = configCenterOf(deps);
   const policy = policyOf(p);
-  const tenant = normalizeNamespace(p.get(targetParam));
+  const tenant = tenantOf(p, { tenant: targetParams, group: names.names.group });
   if (!deps.namespaces.exists(tenant)) return failWith(reply, names, FAIL.namespaceMissing);
   const targets = cloneTargets(req.body);
   if (targets === null) throw badRequest('The body must be a JSON list of {"cfgId","dataId","group"}.');
@@ -273,6 +265,8 @@ export async function cloneConfigs(deps: HttpDeps, req: FastifyRequest, reply: F
   for (const t of targets) {
     const src = recordById(deps, cc, t.id);
     if (!src) continue;
+    // The sources are named by id only: the caller must be allowed to read each (auth on).
+    authorizeConfig(deps, req, 'read', src);
     items.push({ group: t.group, dataId: t.dataId, content: src.content, type: src.type, appName: src.appName, desc: src.desc, configTags: src.configTags.join(',') });
   }
   const outcome = await publishAll(cc, items, tenant, policy, { srcUser: srcUserOf(req, p), srcIp: clientIpOf(req) });

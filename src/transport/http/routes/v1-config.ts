@@ -36,7 +36,7 @@ function sendRest(reply: FastifyReply, code: number, message: string | null, dat
 
 const flag = (p: Params, name: string): boolean => p.get(name)?.toLowerCase() === 'true';
 
-const TRANSFER: TransferNames = { family: 'v1', tenant: 'tenant' };
+const TRANSFER: TransferNames = { family: 'v1', names: V1_NAMES };
 
 export function v1ConfigRoutes(app: FastifyInstance, deps: HttpDeps): void {
   const cc = (): ConfigCenter => configCenterOf(deps);
