@@ -100,6 +100,7 @@ const SAMPLES: Record<string, Sample> = {
   'GET /nacos/v2/cs/config/searchDetail': { params: { search: 'blur', dataId: 'auth-*', group: 'DEFAULT_GROUP', pageNo: 1, pageSize: 10 } },
   'GET /nacos/v2/cs/history/list': { params: { dataId: CFG, group: 'DEFAULT_GROUP' } },
   'GET /nacos/v2/cs/history/configs': { params: { namespaceId: 'public' } },
+  'GET /nacos/v3/client/cs/config': { params: { dataId: CFG, groupName: 'DEFAULT_GROUP' } },
   ...Object.fromEntries(
     ['/nacos/v3/admin/cs', '/nacos/v3/console/cs'].flatMap((b): Array<[string, Sample]> => [
       [`GET ${b}/config`, { params: { dataId: CFG, groupName: 'DEFAULT_GROUP' } }],

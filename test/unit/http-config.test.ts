@@ -496,3 +496,33 @@ describe('v3 admin and console config APIs', () => {
     assert.ok(t.configs.record({ tenant: 'public', group: 'G', dataId: 'b' }), 'another namespace is untouched');
   });
 });
+
+describe('v3 client read and the zip reader limits', () => {
+  test('GET /nacos/v3/client/cs/config: the query answer as data; missing is HTTP 200 code 20004', async () => {
+    const t = createHttpContext();
+    await form(t.app, 'POST', V1, { dataId: 'c.yaml', group: 'G', content: 'k: v', type: 'yaml' });
+    const r = json<{ code: number; data: Record<string, unknown> }>(await query(t.app, 'GET', '/nacos/v3/client/cs/config', { dataId: 'c.yaml', groupName: 'G' }));
+    assert.equal(r.code, 0);
+    assert.deepEqual([r.data['content'], r.data['md5'], r.data['contentType'], r.data['beta'], typeof r.data['lastModified']], ['k: v', md5('k: v'), 'yaml', false, 'number']);
+    const nf = await query(t.app, 'GET', '/nacos/v3/client/cs/config', { dataId: 'none', groupName: 'G' });
+    assert.equal(nf.statusCode, 200);
+    assert.deepEqual(json(nf), { code: 20004, message: 'resource not found', data: null });
+  });
+
+  test('readZip refuses archives over the entry or inflated-size limits and corrupt entries; round trip otherwise', async () => {
+    const { readZip, writeZip, ZipFormatError } = await import('../../src/transport/http/zip.js');
+    const big = writeZip([{ name: 'G/big', data: Buffer.alloc(100_000, 0x61) }], 0);
+    assert.ok(big.length < 1000, 'deflated');
+    assert.throws(() => readZip(big, { maxEntries: 10, maxTotalBytes: 50_000 }), ZipFormatError);
+    const many = writeZip([{ name: 'a/1', data: Buffer.from('1') }, { name: 'a/2', data: Buffer.from('2') }], 0);
+    assert.throws(() => readZip(many, { maxEntries: 1, maxTotalBytes: 1000 }), ZipFormatError);
+    assert.deepEqual(
+      readZip(many, { maxEntries: 2, maxTotalBytes: 1000 }).map((e) => [e.name, e.data.toString()]),
+      [['a/1', '1'], ['a/2', '2']],
+    );
+    const corrupt = Buffer.from(many);
+    corrupt[33] = corrupt[33]! ^ 0xff; // the first byte of the first entry's data (after a 30-byte header and the 3-byte name)
+    assert.throws(() => readZip(corrupt, { maxEntries: 2, maxTotalBytes: 1000 }), ZipFormatError);
+    assert.throws(() => readZip(Buffer.from('PK not really'), { maxEntries: 2, maxTotalBytes: 1000 }), ZipFormatError);
+  });
+});

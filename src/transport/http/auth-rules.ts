@@ -134,6 +134,7 @@ export const ENDPOINT_RULES: readonly EndpointRule[] = [
   }),
 
   // ---- v3 client API
+  rule('GET', '/nacos/v3/client/cs/config', 'read', config),
   rule(['POST', 'DELETE'], '/nacos/v3/client/ns/instance', 'write'),
   rule('GET', '/nacos/v3/client/ns/instance/list', 'read'),
 

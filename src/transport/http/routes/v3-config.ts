@@ -2,17 +2,18 @@
  * Nacos 3 config APIs (docs/config-center.md "HTTP APIs", docs/protocol/config.md §4.3, §4.4): the
  * admin API `/nacos/v3/admin/cs/...` and the console API `/nacos/v3/console/cs/...` (served on the
  * main port). Both take `namespaceId` + `groupName` and answer the Result envelope; they differ
- * only in a few path names and in the clone body. The listener views are in the listener module.
+ * only in a few path names and in the clone body. Also the client API's read
+ * (`/nacos/v3/client/cs/config`). The listener views are in the listener module.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { notFound } from '../../../core/errors.js';
 import type { ConfigCenter } from '../../../config-center/types.js';
-import { checkConfigParams, clientIpOf, configCenterOf, configKeyOf, srcUserOf, tenantOf, V3_NAMES } from '../config-edge.js';
+import { checkConfigParams, clientIpOf, configCenterOf, configKeyOf, servedView, srcUserOf, tenantOf, V3_NAMES } from '../config-edge.js';
 import { authorizeConfig, configBodyLimit, idParam, pagingOf, previousHistory, publishInputOf, recordById, removeInputOf, searchQueryOf, V2_PUBLISH } from '../config-ops.js';
 import { CONSOLE_CLONE_TARGET } from '../config-scope.js';
 import { configBasicV3Json, configDetailV3Json, grayV3Json, historyV3Json, pageJson } from '../config-views.js';
 import { MissingParamError } from '../errors.js';
-import { paramsOf, sendResult, type HttpDeps } from '../kit.js';
+import { paramsOf, sendJson, sendResult, type HttpDeps } from '../kit.js';
 import type { Params } from '../params.js';
 import { cloneConfigs, exportConfigs, importConfigs, type TransferNames } from './config-transfer.js';
 import { historyRowOr404 } from './v2-config.js';
@@ -134,4 +135,25 @@ function routes(app: FastifyInstance, deps: HttpDeps, paths: V3Paths): void {
 export function v3ConfigRoutes(app: FastifyInstance, deps: HttpDeps): void {
   routes(app, deps, ADMIN);
   routes(app, deps, CONSOLE);
+
+  // Client API (docs/protocol/config.md §4.2): the gRPC query answer as `data`; missing → HTTP 200, code 20004.
+  app.get('/nacos/v3/client/cs/config', async (req, reply) => {
+    const p = paramsOf(req);
+    const view = servedView(configCenterOf(deps), keyOf(deps, p), req, p);
+    if (!view) return sendJson(reply, { code: 20004, message: 'resource not found', data: null });
+    return sendResult(reply, {
+      resultCode: 200,
+      errorCode: 0,
+      message: null,
+      requestId: null,
+      success: true,
+      content: view.content,
+      md5: view.md5,
+      contentType: view.type,
+      encryptedDataKey: view.encryptedDataKey,
+      lastModified: view.lastModified,
+      beta: view.beta,
+      ...(view.tag === undefined ? {} : { tag: encodeURIComponent(view.tag) }),
+    });
+  });
 }
