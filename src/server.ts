@@ -67,7 +67,6 @@ export class NomenServer {
   readonly udp: UdpPushService;
   readonly member: MemberIdentity;
   readonly auth: AuthService;
-  /** The configuration center: index, use cases, history cleaner. */
   readonly configs: ConfigCenterParts;
   readonly context: AppContext;
   /** Drain, single moves and the optional rebalance of SDK connections. */
