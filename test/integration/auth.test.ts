@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ENDPOINT_RULES, type RuleMethod } from '../../src/transport/http/auth-rules.js';
+import { startConfigClient } from './helpers/config-client.js';
 import { startNodeClient, inst } from './helpers/node-client.js';
 import { RustClient, hostAddrs } from './helpers/rust-client.js';
 import { addrs, jsonOf, sleep, TestServer, waitFor, type HttpResult, type QueryValue } from './helpers/server.js';
@@ -14,6 +15,7 @@ const ADMIN_PW = 'it-admin-pw';
 const SECRET = Buffer.alloc(32, 5).toString('base64');
 const IP = '127.0.0.1';
 const SVC = 'auth-svc';
+const CFG = 'auth-cfg';
 const beat = (port: number) => JSON.stringify({ serviceName: `DEFAULT_GROUP@@${SVC}`, ip: IP, port, cluster: 'DEFAULT', weight: 1, metadata: {} });
 
 interface Sample {
@@ -96,6 +98,35 @@ const SAMPLES: Record<string, Sample> = {
   'POST /nacos/v3/console/core/namespace': { params: { customNamespaceId: 'authns3', namespaceName: 'authns3' } },
   'PUT /nacos/v3/console/core/namespace': { params: { namespaceId: 'authns3', namespaceName: 'authns3b' } },
   'DELETE /nacos/v3/console/core/namespace': { params: { namespaceId: 'authns3' } },
+  // ---- config (fixture `auth-cfg` in DEFAULT_GROUP; `nid`/`id` samples are filled in by before())
+  'GET /nacos/v1/cs/configs': { params: { dataId: CFG, group: 'DEFAULT_GROUP' } },
+  'POST /nacos/v1/cs/configs': { params: { dataId: 'auth-cfg-v1', group: 'DEFAULT_GROUP', content: 'x' } },
+  'DELETE /nacos/v1/cs/configs': { params: { dataId: 'auth-cfg-v1', group: 'DEFAULT_GROUP' } },
+  'GET /nacos/v1/cs/configs/catalog': { params: { dataId: CFG, group: 'DEFAULT_GROUP' } },
+  'GET /nacos/v1/cs/history': { params: { search: 'accurate', dataId: CFG, group: 'DEFAULT_GROUP' } },
+  'GET /nacos/v1/cs/history/previous': { params: { id: '0', dataId: CFG, group: 'DEFAULT_GROUP' } },
+  'GET /nacos/v1/cs/history/configs': { params: { tenant: 'public' } },
+  'GET /nacos/v2/cs/config': { params: { dataId: CFG, group: 'DEFAULT_GROUP' } },
+  'POST /nacos/v2/cs/config': { params: { dataId: 'auth-cfg-v2', group: 'DEFAULT_GROUP', content: 'x' } },
+  'DELETE /nacos/v2/cs/config': { params: { dataId: 'auth-cfg-v2', group: 'DEFAULT_GROUP' } },
+  'GET /nacos/v2/cs/config/searchDetail': { params: { search: 'blur', dataId: 'auth-*', group: 'DEFAULT_GROUP', pageNo: 1, pageSize: 10 } },
+  'GET /nacos/v2/cs/history/list': { params: { dataId: CFG, group: 'DEFAULT_GROUP' } },
+  'GET /nacos/v2/cs/history/configs': { params: { namespaceId: 'public' } },
+  'GET /nacos/v3/client/cs/config': { params: { dataId: CFG, groupName: 'DEFAULT_GROUP' } },
+  ...Object.fromEntries(
+    ['/nacos/v3/admin/cs', '/nacos/v3/console/cs'].flatMap((b): Array<[string, Sample]> => [
+      [`GET ${b}/config`, { params: { dataId: CFG, groupName: 'DEFAULT_GROUP' } }],
+      [`POST ${b}/config`, { params: { dataId: 'auth-cfg-v3', groupName: 'DEFAULT_GROUP', content: 'x' } }],
+      [`DELETE ${b}/config`, { params: { dataId: 'auth-cfg-v3', groupName: 'DEFAULT_GROUP' } }],
+      [`DELETE ${b}/config/${b.includes('admin') ? 'batch' : 'batchDelete'}`, { params: { ids: '999999' } }],
+      [`GET ${b}/config/beta`, { params: { dataId: CFG, groupName: 'DEFAULT_GROUP' }, status: 404 }],
+      [`DELETE ${b}/config/beta`, { params: { dataId: CFG, groupName: 'DEFAULT_GROUP' } }],
+      // No JSON body: the admin passes the filter and gets the handler's 400.
+      [`POST ${b}/config/clone`, { params: { namespaceId: 'public', targetNamespaceId: 'public' }, status: 400 }],
+      [`GET ${b}/history/list`, { params: { dataId: CFG, groupName: 'DEFAULT_GROUP' } }],
+      [`GET ${b}/history/configs`, { params: { namespaceId: 'public' } }],
+    ]),
+  ),
 
   'POST /nacos/v1/console/namespaces': { params: { customNamespaceId: 'authns', namespaceName: 'authns' } },
   'PUT /nacos/v1/console/namespaces': { params: { namespace: 'authns', namespaceShowName: 'authns2' } },
@@ -203,6 +234,19 @@ describe('auth on: the real server', () => {
     await admin('PUT', '/nacos/v1/ns/cluster', { serviceName: 'auth-persist', clusterName: 'DEFAULT', checkPort: 80, useInstancePort4Check: true, healthChecker: '{"type":"NONE"}' });
     await admin('POST', '/nacos/v1/auth/users', { username: 'it-user', password: 'pw' });
     await admin('POST', '/nacos/v1/auth/roles', { role: 'it-role', username: 'it-user' });
+    await admin('POST', '/nacos/v1/cs/configs', { dataId: CFG, group: 'DEFAULT_GROUP', content: 'c=1' });
+    const cfg = jsonOf<{ id: string }>(await server.get('/nacos/v1/cs/configs', { show: 'all', dataId: CFG, group: 'DEFAULT_GROUP', accessToken: token }));
+    const hist = jsonOf<{ pageItems: Array<{ id: string }> }>(await server.get('/nacos/v1/cs/history', { search: 'accurate', dataId: CFG, group: 'DEFAULT_GROUP', accessToken: token }));
+    const nid = hist.pageItems[0]!.id;
+    const v2 = { dataId: CFG, group: 'DEFAULT_GROUP' };
+    const v3 = { dataId: CFG, groupName: 'DEFAULT_GROUP' };
+    SAMPLES['GET /nacos/v2/cs/history'] = { params: { ...v2, nid } };
+    SAMPLES['GET /nacos/v2/cs/history/detail'] = { params: { ...v2, nid } };
+    SAMPLES['GET /nacos/v2/cs/history/previous'] = { params: { ...v2, id: cfg.id } };
+    for (const b of ['/nacos/v3/admin/cs', '/nacos/v3/console/cs']) {
+      SAMPLES[`GET ${b}/history`] = { params: { ...v3, nid } };
+      SAMPLES[`GET ${b}/history/previous`] = { params: { ...v3, id: cfg.id } };
+    }
   });
 
   after(async () => {
@@ -277,6 +321,14 @@ describe('auth on: the real server', () => {
           calls++;
           continue;
         }
+        if (scope === 'config') {
+          // Its group moved to SECRET (or, naming none, the whole namespace): refused.
+          const params: Record<string, QueryValue> = { ...(s.params ?? {}) };
+          for (const g of ['group', 'groupName']) if (g in params) params[g] = 'SECRET';
+          await expect(`${what} group SECRET as it-grp`, call(method, rule.path, { ...s, params }, grp), 403);
+          calls++;
+          continue;
+        }
         if (scope !== 'service') continue;
         const name = String(s.params?.['serviceName'] ?? '');
         assert.notEqual(name, '', `${what}: the sample names no service`);
@@ -330,6 +382,25 @@ describe('auth on: the real server', () => {
     } finally {
       await a.close();
       await b.close();
+    }
+  });
+
+  it('nacos-config with username/password (plain parameters on every request): publishSingle, getConfig, remove', async () => {
+    const a = await startConfigClient(server.port, 'auth-config', { username: 'nacos', password: ADMIN_PW });
+    const anon = await startConfigClient(server.port, 'auth-config-anon', { requestTimeout: 1500 });
+    try {
+      const dataId = 'auth.node.config';
+      assert.equal(await a.publishSingle(dataId, 'DEFAULT_GROUP', 'k=v'), true);
+      assert.equal(await a.getConfig(dataId, 'DEFAULT_GROUP', {}), 'k=v');
+      // Without credentials the same SDK is refused (it retries until its timeout, then rejects).
+      await assert.rejects(anon.publishSingle(dataId, 'DEFAULT_GROUP', 'stolen'), /Server Error Status: 403/);
+      await assert.rejects(anon.getConfig(dataId, 'DEFAULT_GROUP', {}), /Server Error Status: 403/);
+      assert.equal((await server.get('/nacos/v1/cs/configs', { dataId, group: 'DEFAULT_GROUP', accessToken: token })).text, 'k=v');
+      assert.equal(await a.remove(dataId, 'DEFAULT_GROUP', {}), true);
+      assert.equal((await server.get('/nacos/v1/cs/configs', { dataId, group: 'DEFAULT_GROUP', accessToken: token })).status, 404);
+    } finally {
+      a.close();
+      anon.close();
     }
   });
 

@@ -19,6 +19,7 @@ import type { AuthService, Credentials, Identity } from '../../auth/auth-service
 import { AuthError } from '../../auth/errors.js';
 import type { NamingResource } from '../../auth/permissions.js';
 import { ruleFor, type EndpointRule } from './auth-rules.js';
+import { configScopeResource } from './config-scope.js';
 import { JSON_TYPE } from './errors.js';
 import { paramsOf } from './kit.js';
 import { scopeResource } from './naming-scope.js';
@@ -43,7 +44,8 @@ export function credentialsOf(req: FastifyRequest, p: Params): Credentials {
 }
 
 /** What a `read`/`write` rule is checked on. Throws the handler's 400 when the parameters name no service. */
-export function resourceOf(rule: EndpointRule, p: Params): NamingResource {
+export function resourceOf(rule: EndpointRule, p: Params, method: string): NamingResource {
+  if (rule.scope === 'config') return configScopeResource(p, method, rule.path);
   return scopeResource(rule.scope ?? 'service', p);
 }
 
@@ -79,7 +81,7 @@ export function installAuthFilter(app: FastifyInstance, ctx: AppContext, auth: A
       if (rule.access === 'read' || rule.access === 'write') {
         // Not checkable: answered with the handler's 400 (the error handler renders it per family).
         if (malformed !== null) throw malformed;
-        auth.authorize(id, rule.access, resourceOf(rule, params));
+        auth.authorize(id, rule.access, resourceOf(rule, params, req.method));
       } else {
         auth.authorize(id, rule.access);
       }

@@ -21,8 +21,11 @@ export interface EndpointRule {
   /** The route as registered (fastify syntax, e.g. `/nacos/v2/ns/instance/statuses/:key`). */
   readonly path: string;
   readonly access: Access;
-  /** What `read`/`write` is checked on (naming-scope.ts); default `service`, the request's service. */
-  readonly scope?: NamingScope;
+  /**
+   * What `read`/`write` is checked on: a naming scope (naming-scope.ts; default `service`, the
+   * request's service) or `config`, the request's config (config-scope.ts).
+   */
+  readonly scope?: NamingScope | 'config';
   /** Only registered in some set-ups. */
   readonly when?: 'cluster' | 'metrics' | 'raft' | 'ops' | 'console';
 }
@@ -38,6 +41,9 @@ const V1 = '/nacos/v1/ns';
 const V2 = '/nacos/v2/ns';
 const V3C = '/nacos/v3/console';
 const V3A = '/nacos/v3/admin/ns';
+const CS1 = '/nacos/v1/cs';
+const CS2 = '/nacos/v2/cs';
+const config = { scope: 'config' } as const;
 
 function operatorRules(base: string, version: 1 | 2): EndpointRule[] {
   const out: EndpointRule[] = [];
@@ -115,8 +121,40 @@ export const ENDPOINT_RULES: readonly EndpointRule[] = [
   ...['list', '', 'publish/list', 'subscribe/list', 'service/publisher/list', 'service/subscriber/list', 'distro'].map((x) =>
     rule('GET', x === '' ? `${V3A}/client` : `${V3A}/client/${x}`, 'admin'),
   ),
+  // ---- v1 config (docs/config-center.md "HTTP APIs"): read/write on `<ns>:<group>:config/<dataId>`
+  rule('GET', `${CS1}/configs`, 'read', config),
+  rule(['POST', 'DELETE'], `${CS1}/configs`, 'write', config),
+  rule('GET', `${CS1}/configs/catalog`, 'read', config),
+  rule('GET', `${CS1}/history`, 'read', config),
+  rule('GET', `${CS1}/history/previous`, 'read', config),
+  rule('GET', `${CS1}/history/configs`, 'read', config),
+
+  // ---- v2 config
+  rule('GET', `${CS2}/config`, 'read', config),
+  rule(['POST', 'DELETE'], `${CS2}/config`, 'write', config),
+  rule('GET', `${CS2}/config/searchDetail`, 'read', config),
+  ...['list', '', 'detail', 'previous', 'configs'].map((s) => rule('GET', `${CS2}/history${s === '' ? '' : `/${s}`}`, 'read', config)),
+
+  // ---- v3 config: admin API and console API (same routes but three names)
+  ...['/nacos/v3/admin/cs', '/nacos/v3/console/cs'].flatMap((b) => {
+    const admin = b.includes('/admin/');
+    return [
+      rule('GET', `${b}/config`, 'read', config),
+      rule(['POST', 'DELETE'], `${b}/config`, 'write', config),
+      rule('DELETE', `${b}/config/${admin ? 'batch' : 'batchDelete'}`, 'write', config),
+      rule('GET', `${b}/config/list`, 'read', config),
+      ...(admin ? [] : [rule('GET', `${b}/config/searchDetail`, 'read', config)]),
+      rule('GET', `${b}/config/beta`, 'read', config),
+      rule('DELETE', `${b}/config/beta`, 'write', config),
+      rule('GET', `${b}/config/${admin ? 'export' : 'export2'}`, 'read', config),
+      rule('POST', `${b}/config/import`, 'write', config),
+      rule('POST', `${b}/config/clone`, 'write', config),
+      ...['history/list', 'history', 'history/previous', 'history/configs'].map((s) => rule('GET', `${b}/${s}`, 'read', config)),
+    ];
+  }),
 
   // ---- v3 client API
+  rule('GET', '/nacos/v3/client/cs/config', 'read', config),
   rule(['POST', 'DELETE'], '/nacos/v3/client/ns/instance', 'write'),
   rule('GET', '/nacos/v3/client/ns/instance/list', 'read'),
 
@@ -243,7 +281,8 @@ const ACCESS_TEXT: Readonly<Record<Access, string>> = {
   admin: 'admin',
 };
 
-const SCOPE_TEXT: Readonly<Record<NamingScope, string>> = {
+const SCOPE_TEXT: Readonly<Record<NamingScope | 'config', string>> = {
+  config: ' on the config',
   service: '',
   group: ' on the group',
   namespace: ' on the namespace',

@@ -24,13 +24,16 @@ import { coreRoutes } from './routes/core.js';
 import { healthRoutes } from './routes/health.js';
 import { namespaceRoutes } from './routes/namespaces.js';
 import { v1InstanceRoutes } from './routes/v1-instance.js';
+import { v1ConfigRoutes } from './routes/v1-config.js';
 import { v1OperatorRoutes } from './routes/v1-operator.js';
 import { v1ServiceRoutes } from './routes/v1-service.js';
+import { v2ConfigRoutes } from './routes/v2-config.js';
 import { v2NamingRoutes } from './routes/v2-naming.js';
 import { v3AdminCoreRoutes } from './routes/v3-admin-core.js';
 import { v3AdminNamingRoutes } from './routes/v3-admin-ns.js';
 import { v3ClientRoutes } from './routes/v3-client.js';
 import { v3ConsoleNamingRoutes } from './routes/v3-console.js';
+import { v3ConfigRoutes } from './routes/v3-config.js';
 
 export interface HttpServerOptions {
   /** Cluster members for the core APIs; default: this member alone (or the cluster's). */
@@ -81,7 +84,8 @@ export function createHttpServer(ctx: AppContext, options: HttpServerOptions = {
       done(e as Error, undefined);
     }
   });
-  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, _body, done) => done(null, undefined));
+  // Kept as bytes for the few routes that read a body of their own (config import's multipart, clone's JSON).
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
   app.setErrorHandler((err, req, reply) => sendError(reply, req, err, ctx));
   app.setNotFoundHandler((req, reply) => {
@@ -144,6 +148,11 @@ export function createHttpServer(ctx: AppContext, options: HttpServerOptions = {
   coreRoutes(app, deps);
   namespaceRoutes(app, deps);
   consoleRoutes(app, deps);
+  if (ctx.configCenter) {
+    v1ConfigRoutes(app, deps);
+    v2ConfigRoutes(app, deps);
+    v3ConfigRoutes(app, deps);
+  }
   if (ctx.auth) authRoutes(app, ctx.auth);
   return app;
 }

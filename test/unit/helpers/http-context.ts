@@ -5,6 +5,7 @@
  */
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import type { AppContext, Readiness } from '../../../src/app-context.js';
+import { configCenterParts, followConfigStore } from '../../../src/app/config-center.js';
 import { AuthService } from '../../../src/auth/auth-service.js';
 import { Config } from '../../../src/config/config.js';
 import { ManualClock, type Clock } from '../../../src/core/clock.js';
@@ -79,6 +80,8 @@ export function createHttpContext(opts: HttpContextOptions = {}) {
       })
     : undefined;
   if (auth) store.onApply((b) => auth.apply(b));
+  const configs = configCenterParts(config, store, clock, log, () => true);
+  followConfigStore(store, configs.state);
   const readiness: Readiness = { ready: opts.ready ?? true, reason: opts.ready === false ? 'starting' : 'ready' };
   const ctx: AppContext = {
     config,
@@ -90,6 +93,7 @@ export function createHttpContext(opts: HttpContextOptions = {}) {
     startedAt: clock.now(),
     version: '0.1.0-test',
     connectionCount: () => 0,
+    configCenter: configs.service,
     ...(auth ? { auth } : {}),
   };
   store.onApply((b) => applySwitchWrites(ctx, b));
@@ -105,7 +109,7 @@ export function createHttpContext(opts: HttpContextOptions = {}) {
       settings: naming.settings,
     });
 
-  return { ctx, app, auth, clock, config, registry, metadata, store, subs, view, push, naming, expiry, readiness, snapshot };
+  return { ctx, app, auth, clock, config, registry, metadata, store, subs, view, push, naming, expiry, readiness, snapshot, configs: configs.service };
 }
 
 export type HttpContext = ReturnType<typeof createHttpContext>;
