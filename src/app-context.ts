@@ -1,6 +1,7 @@
 import type { AuthService } from './auth/auth-service.js';
 import type { Clock } from './core/clock.js';
 import type { Config } from './config/config.js';
+import type { ConfigCenter } from './config-center/types.js';
 import type { NamingService } from './naming/naming-service.js';
 import type { Logger } from './observability/logger.js';
 import type { Metrics } from './observability/metrics.js';
@@ -48,4 +49,6 @@ export interface AppContext {
   readonly metrics?: Metrics;
   /** Users, tokens, permissions (set by the server; absent: auth off and no auth endpoints). */
   readonly auth?: AuthService;
+  /** The configuration center (set by the server; absent in edge-only tests). */
+  readonly configCenter?: ConfigCenter;
 }

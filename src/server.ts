@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext, MemberIdentity, Readiness } from './app-context.js';
 import { waitForDistroLoad } from './app/distro-load.js';
+import { configCenterParts, followConfigStore, type ConfigCenterParts } from './app/config-center.js';
 import { authService, sdkGrpcServer } from './app/edges.js';
 import { memberIdentity } from './app/member-identity.js';
 import { memberMetrics } from './app/member-metrics.js';
@@ -65,6 +66,8 @@ export class NomenServer {
   readonly udp: UdpPushService;
   readonly member: MemberIdentity;
   readonly auth: AuthService;
+  /** The configuration center: index, use cases, history cleaner. */
+  readonly configs: ConfigCenterParts;
   readonly context: AppContext;
   /** Drain, single moves and the optional rebalance of SDK connections. */
   readonly moves: ConnectionMoves;
@@ -118,6 +121,7 @@ export class NomenServer {
     const transferLeadership = () => store.transferLeadershipAway(1000);
     const { readiness, parts } = this;
     this.moves = new ConnectionMoves({ config, clock, log, sdk: grpc, handover: parts.handover, cluster, self: this.member.address, readiness, transferLeadership });
+    this.configs = configCenterParts(config, store, clock, log, () => store.status()?.role === 'leader');
     const metrics = memberMetrics({ registry, subscriptions, parts, udp: this.udp, store, readiness, moves: this.moves, sdkConnections: () => grpc.connectionCount(), cluster });
     this.context = {
       config,
@@ -132,6 +136,7 @@ export class NomenServer {
       sdkConnection: (id) => grpc.getConnection(id),
       metrics,
       auth: this.auth,
+      configCenter: this.configs.service,
     };
   }
 
@@ -143,6 +148,7 @@ export class NomenServer {
     );
     await this.store.open();
     followStore(this.store, this.registry, this.metadata, this.auth, this.context);
+    followConfigStore(this.store, this.configs.state);
     if (!this.cluster) await this.store.startConsensus({ voters: [STANDALONE_RAFT_ID], learners: [] }, null);
     bindNamingHandlers(this.grpc, this.context);
     this.grpc.onDisconnected((conn) => sdkConnectionClosed(this.parts, this.subscriptions, conn.id));
@@ -156,6 +162,7 @@ export class NomenServer {
     this.parts.expiry.start();
     this.parts.health.start();
     this.parts.metadataCleaner.start();
+    this.configs.cleaner.start();
     if (cluster) {
       // Ready only after the Distro snapshot load: no partial reads (docs/protocol/distro.md §8.B7).
       this.readiness.reason = 'loading distro snapshot';
@@ -218,6 +225,7 @@ export class NomenServer {
     this.parts.expiry.stop();
     this.parts.health.stop();
     this.parts.metadataCleaner.stop();
+    this.configs.cleaner.stop();
     this.parts.push.stop();
     if (this.cluster) {
       // Hand Raft leadership over before leaving, so writes pause for one round trip, not an election.

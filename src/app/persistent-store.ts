@@ -4,6 +4,7 @@
  */
 import { checkAuthWrite } from '../auth/auth-state.js';
 import type { Config } from '../config/config.js';
+import { checkConfigWrite } from '../config-center/config-rows.js';
 import type { Clock } from '../core/clock.js';
 import { checkNamespaceWrite } from '../naming/namespaces.js';
 import { checkNamingWrite } from '../naming/persistent-state.js';
@@ -34,7 +35,7 @@ export function persistentStore(config: Config, id: string, dataDir: string, clo
     forwardTimeoutMs: config.int('nacos.core.protocol.raft.data.rpc_request_timeout_ms'),
     noLeaderWaitMs: config.int('nomen.raft.no-leader.wait-ms'),
     catchUpTimeoutMs: config.int('nomen.raft.start.catch-up-timeout-ms'),
-    check: allChecks(checkNamingWrite, checkAuthWrite, checkNamespaceWrite),
+    check: allChecks(checkNamingWrite, checkAuthWrite, checkNamespaceWrite, checkConfigWrite),
   });
 }
 

@@ -67,6 +67,11 @@ export interface GrayVariant extends ConfigKey {
 export interface ClientLabels {
   readonly clientIp: string;
   readonly tag?: string;
+  /**
+   * The tag was asked for explicitly (the request's `tag` field or param, not a connection label
+   * or header): `get` then answers null rather than the formal config when no variant matches.
+   */
+  readonly tagRequested?: boolean;
 }
 
 /** What a read serves: the formal config or the first matching gray variant. */
@@ -196,6 +201,10 @@ export interface ConfigCenter {
   historyPrevious(id: string): HistoryEntry | null;
   /** Count of formal configs (metrics). */
   size(): number;
-  /** Fires on every member for every applied change (formal or gray). Returns an unsubscribe. */
+  /**
+   * Fires on every member for every applied change (formal or gray) that changes what a client is
+   * served: a new formal md5 or a removal, a gray variant added, removed or with a new md5 or rule.
+   * A re-publish of identical content fires nothing (docs/protocol/config.md §7). Returns an unsubscribe.
+   */
   onChange(listener: ConfigChangeListener): () => void;
 }

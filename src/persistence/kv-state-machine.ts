@@ -8,9 +8,16 @@
 import { z } from 'zod';
 import type { Entry } from '../raft/types.js';
 import type { RaftStateMachine } from '../raft/host.js';
-import { STORE_TABLES, type ApplyListener, type StoreTable, type StoreWrite, type WriteCheck } from './persistent-store.js';
+import { CONDITION_FAILED, STORE_TABLES, unmetExpectation, type ApplyListener, type StoreTable, type StoreWrite, type WriteCheck } from './persistent-store.js';
 
-const writeSchema = z.object({ table: z.enum(STORE_TABLES), key: z.string(), value: z.unknown(), onlyIfExists: z.boolean().optional() });
+const expectSchema = z.union([z.object({ absent: z.literal(true) }).strict(), z.object({ field: z.string(), equals: z.string() }).strict()]);
+const writeSchema = z.object({
+  table: z.enum(STORE_TABLES),
+  key: z.string(),
+  value: z.unknown(),
+  onlyIfExists: z.boolean().optional(),
+  expect: expectSchema.optional(),
+});
 const commandSchema = z.object({ id: z.string().min(1), batch: z.array(writeSchema) });
 export type StoreCommand = { id: string; batch: StoreWrite[] };
 
@@ -20,10 +27,18 @@ const snapshotSchema = z.object({
   ids: z.array(z.string()),
 });
 
-/** A write as carried in a log entry: `value` null deletes, `onlyIfExists` present only when set. */
-function wireWrite(w: { table: StoreTable; key: string; value?: unknown; onlyIfExists?: boolean | undefined }): StoreWrite {
-  const out = { table: w.table, key: w.key, value: w.value ?? null };
-  return w.onlyIfExists ? { ...out, onlyIfExists: true } : out;
+/** A write as carried in a log entry: `value` null deletes, `onlyIfExists` and `expect` present only when set. */
+function wireWrite(w: {
+  table: StoreTable;
+  key: string;
+  value?: unknown;
+  onlyIfExists?: boolean | undefined;
+  expect?: StoreWrite['expect'] | undefined;
+}): StoreWrite {
+  const out: { -readonly [K in keyof StoreWrite]: StoreWrite[K] } = { table: w.table, key: w.key, value: w.value ?? null };
+  if (w.onlyIfExists) out.onlyIfExists = true;
+  if (w.expect) out.expect = 'absent' in w.expect ? { absent: true } : { field: w.expect.field, equals: w.expect.equals };
+  return out;
 }
 
 export function encodeCommand(c: StoreCommand): string {
@@ -60,6 +75,8 @@ export interface KvStats {
   applied: number;
   duplicates: number;
   rejected: number;
+  /** Batches skipped because a `StoreWrite.expect` did not hold (an expected outcome, not an error). */
+  conditionsFailed: number;
 }
 
 export class KvStateMachine implements RaftStateMachine {
@@ -69,7 +86,7 @@ export class KvStateMachine implements RaftStateMachine {
   private readonly listeners: ApplyListener[] = [];
   /** Log index → why the entry there was skipped (recent ones; see `rejection`). */
   private readonly rejections = new Map<number, string>();
-  readonly stats: KvStats = { applied: 0, duplicates: 0, rejected: 0 };
+  readonly stats: KvStats = { applied: 0, duplicates: 0, rejected: 0, conditionsFailed: 0 };
 
   constructor(
     private readonly idWindow = 50_000,
@@ -114,21 +131,32 @@ export class KvStateMachine implements RaftStateMachine {
     const problem = 'error' in cmd ? cmd.error : commandProblem(cmd, this.check);
     if (problem !== null) {
       this.stats.rejected++;
-      this.rejections.set(index, problem);
-      if (this.rejections.size > REJECTIONS_KEPT) this.rejections.delete(this.rejections.keys().next().value!);
+      this.rememberRejection(index, problem);
       this.onError(problem, index);
       return;
     }
-    this.applyCommand(cmd as StoreCommand);
+    this.applyCommand(index, cmd as StoreCommand);
   }
 
-  /** Applies a command that passed `check`. */
-  private applyCommand(cmd: StoreCommand): void {
+  private rememberRejection(index: number, why: string): void {
+    this.rejections.set(index, why);
+    if (this.rejections.size > REJECTIONS_KEPT) this.rejections.delete(this.rejections.keys().next().value!);
+  }
+
+  /** Applies a command that passed `check` (unless a write's `expect` fails: then none of it). */
+  private applyCommand(index: number, cmd: StoreCommand): void {
     if (this.ids.has(cmd.id)) {
       this.stats.duplicates++;
       return;
     }
     this.remember(cmd.id);
+    // Batch conditions: decided here, at apply time, so every member skips the same batches.
+    const unmet = unmetExpectation(cmd.batch, (t, k) => this.rows.get(rowId(t, k))?.value);
+    if (unmet !== null) {
+      this.stats.conditionsFailed++;
+      this.rememberRejection(index, `${CONDITION_FAILED}${unmet}`);
+      return;
+    }
     const applied: StoreWrite[] = [];
     for (const w of cmd.batch) {
       const id = rowId(w.table, w.key);

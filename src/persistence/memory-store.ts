@@ -1,4 +1,4 @@
-import type { ApplyListener, PersistentStore, StoreTable, StoreWrite } from './persistent-store.js';
+import { ConditionFailedError, unmetExpectation, type ApplyListener, type PersistentStore, type StoreTable, type StoreWrite } from './persistent-store.js';
 
 /** In-memory store for unit tests. */
 export class MemoryStore implements PersistentStore {
@@ -9,6 +9,8 @@ export class MemoryStore implements PersistentStore {
     return [...this.data.values()];
   }
   async write(batch: readonly StoreWrite[]): Promise<void> {
+    const unmet = unmetExpectation(batch, (t, k) => this.data.get(`${t}\u0000${k}`)?.value);
+    if (unmet !== null) throw new ConditionFailedError(unmet);
     const applied: StoreWrite[] = [];
     for (const w of batch) {
       const id = `${w.table}\u0000${w.key}`;

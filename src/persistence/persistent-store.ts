@@ -3,7 +3,20 @@
  * durable (fsync) and applied: every apply listener has seen it. The single-member implementation
  * is an embedded SQLite database; the Raft issue replaces the implementation, not this interface.
  */
-export const STORE_TABLES = ['instance', 'service', 'instanceMeta', 'switch', 'namespace', 'user', 'role', 'permission', 'authKey'] as const;
+export const STORE_TABLES = [
+  'instance',
+  'service',
+  'instanceMeta',
+  'switch',
+  'namespace',
+  'user',
+  'role',
+  'permission',
+  'authKey',
+  'config',
+  'configGray',
+  'configHistory',
+] as const;
 export type StoreTable = (typeof STORE_TABLES)[number];
 
 export interface StoreWrite {
@@ -18,6 +31,46 @@ export interface StoreWrite {
    * were skipped are not passed to apply listeners.
    */
   readonly onlyIfExists?: boolean;
+  /**
+   * Batch condition, decided by the state machine at apply time (every member decides the same):
+   * unless every write's `expect` holds, NO write of the batch is applied and its writer gets a
+   * `ConditionFailedError`. `absent`: the key does not exist. `field`: the key exists and its
+   * value's string field `field` equals `equals`. The configuration center's compare-and-set
+   * publish and its unique history ids use it (docs/config-center.md "Concurrent writes").
+   */
+  readonly expect?: WriteExpectation;
+}
+
+export type WriteExpectation = { readonly absent: true } | { readonly field: string; readonly equals: string };
+
+/** Prefix of the reason a batch whose `expect` failed was skipped (the state machine's rejection text). */
+export const CONDITION_FAILED = 'condition failed: ';
+
+/** A write whose batch condition (`StoreWrite.expect`) did not hold at apply time; nothing of the batch was applied. */
+export class ConditionFailedError extends Error {
+  constructor(readonly detail: string) {
+    super(`${CONDITION_FAILED}${detail}`);
+    this.name = 'ConditionFailedError';
+  }
+}
+
+/**
+ * The first write of `batch` whose `expect` does not hold against the current rows (`current`:
+ * the stored value, undefined when absent), as a reason text; null when every condition holds.
+ */
+export function unmetExpectation(batch: readonly StoreWrite[], current: (table: StoreTable, key: string) => unknown): string | null {
+  for (const w of batch) {
+    const e = w.expect;
+    if (!e) continue;
+    const v = current(w.table, w.key);
+    if ('absent' in e) {
+      if (v !== undefined) return `${w.table} ${JSON.stringify(w.key)} exists`;
+      continue;
+    }
+    const actual = typeof v === 'object' && v !== null ? (v as Record<string, unknown>)[e.field] : undefined;
+    if (actual !== e.equals) return `${w.table} ${JSON.stringify(w.key)}: ${e.field} is not ${JSON.stringify(e.equals)}`;
+  }
+  return null;
 }
 
 export type ApplyListener = (batch: readonly StoreWrite[]) => void;

@@ -16,7 +16,7 @@ import type { ProposeResult } from '../raft/node.js';
 import { isFresh, type RaftLogStore } from '../raft/log-store.js';
 import type { ConfState, Message, NodeId } from '../raft/types.js';
 import { commandProblem, encodeCommand, KvStateMachine, parseCommand, type KvStats, type StoreCommand } from './kv-state-machine.js';
-import type { ApplyListener, PersistentStore, StoreTable, StoreWrite, WriteCheck } from './persistent-store.js';
+import { CONDITION_FAILED, ConditionFailedError, type ApplyListener, type PersistentStore, type StoreTable, type StoreWrite, type WriteCheck } from './persistent-store.js';
 
 /** Nacos' group name for persistent instances; used in its error messages. */
 export const RAFT_GROUP = 'naming_persistent_service_v2';
@@ -253,7 +253,9 @@ export class RaftStore implements PersistentStore {
     const host = this.requireHost();
     const problem = this.problemOf(parseCommand(command));
     if (problem !== null) throw new NacosError(400, problem);
-    const r = await this.proposeHere(host, command, this.o.writeTimeoutMs);
+    // A failed batch condition is not an error of the forward: the follower reads it from its own
+    // apply of the same index (every member decides the same).
+    const r = await this.proposeHere(host, command, this.o.writeTimeoutMs, false);
     if (!r.ok) throw new NotLeaderError(r.leader);
     return { index: r.index };
   }
@@ -264,21 +266,29 @@ export class RaftStore implements PersistentStore {
   }
 
   /** Proposes on this member and, if it took the proposal, waits for the local apply of that entry. */
-  private async proposeHere(host: RaftHost, command: string, timeoutMs: number): Promise<ProposeResult> {
+  private async proposeHere(host: RaftHost, command: string, timeoutMs: number, conditions = true): Promise<ProposeResult> {
     const r = host.propose(command);
     if (!r.ok) return r;
     this.counters.proposed++;
     await host.waitApplied(r.index, r.term, timeoutMs).catch((e: unknown) => {
       throw toNacos(e);
     });
-    this.throwIfRejected(r.index);
+    this.throwIfRejected(r.index, conditions);
     return r;
   }
 
-  /** The entry at `index` was skipped by the state machine: its writer gets an error, never success. */
-  private throwIfRejected(index: number): void {
+  /**
+   * The entry at `index` was skipped by the state machine: its writer gets an error, never success
+   * (`conditions` false: a failed batch condition is left to the caller).
+   */
+  private throwIfRejected(index: number, conditions = true): void {
     const why = this.kv.rejection(index);
-    if (why !== undefined) throw new NacosError(500, `persistent write not applied: ${why}`);
+    if (why === undefined) return;
+    if (why.startsWith(CONDITION_FAILED)) {
+      if (conditions) throw new ConditionFailedError(why.slice(CONDITION_FAILED.length));
+      return;
+    }
+    throw new NacosError(500, `persistent write not applied: ${why}`);
   }
 
   private async submit(command: string, timeoutMs: number): Promise<void> {
@@ -358,8 +368,8 @@ export class RaftStore implements PersistentStore {
   }
 }
 
-function toNacos(e: unknown): NacosError {
-  if (e instanceof NacosError) return e;
+function toNacos(e: unknown): NacosError | ConditionFailedError {
+  if (e instanceof NacosError || e instanceof ConditionFailedError) return e;
   if (e instanceof RaftTimeoutError) return new NacosError(500, `raft write timed out: ${e.message}`);
   if (e instanceof NotLeaderError) return new NacosError(500, NO_LEADER_MESSAGE);
   return new NacosError(500, `raft write failed: ${e instanceof Error ? e.message : String(e)}`);

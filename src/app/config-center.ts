@@ -1,0 +1,46 @@
+/**
+ * The configuration center of one member (docs/config-center.md): its in-memory index following
+ * the persistent store, the use cases, and the history cleaner, built from the config.
+ */
+import type { Config } from '../config/config.js';
+import type { Clock } from '../core/clock.js';
+import { ConfigService } from '../config-center/config-service.js';
+import { ConfigState } from '../config-center/config-state.js';
+import { HistoryCleaner } from '../config-center/history-cleaner.js';
+import type { Logger } from '../observability/logger.js';
+import type { PersistentStore } from '../persistence/persistent-store.js';
+
+export interface ConfigCenterParts {
+  readonly state: ConfigState;
+  readonly service: ConfigService;
+  readonly cleaner: HistoryCleaner;
+}
+
+export function configCenterParts(config: Config, store: PersistentStore, clock: Clock, log: Logger, isLeader: () => boolean): ConfigCenterParts {
+  const clog = log.child({ component: 'config' });
+  const state = new ConfigState(clog);
+  const service = new ConfigService({
+    store,
+    state,
+    clock,
+    maxContent: config.int('maxContent'),
+    maxGrayVersions: config.int('nacos.config.gray.version.max.count'),
+    maxConfigs: config.int('nomen.config.limit.configs'),
+  });
+  const cleaner = new HistoryCleaner({
+    state,
+    store,
+    clock,
+    isLeader,
+    retentionDays: config.int('nacos.config.retention.days'),
+    intervalMs: config.int('nomen.config.history.clean-interval-ms'),
+    log: clog,
+  });
+  return { state, service, cleaner };
+}
+
+/** Loads the stored configs into the index, then keeps it following every applied write (on every member). */
+export function followConfigStore(store: PersistentStore, state: ConfigState): void {
+  state.load(store.entries());
+  store.onApply((batch) => state.apply(batch));
+}
