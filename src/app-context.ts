@@ -1,6 +1,7 @@
 import type { AuthService } from './auth/auth-service.js';
 import type { Clock } from './core/clock.js';
 import type { Config } from './config/config.js';
+import type { ConfigListening } from './config-center/listening.js';
 import type { ConfigCenter } from './config-center/types.js';
 import type { NamingService } from './naming/naming-service.js';
 import type { Logger } from './observability/logger.js';
@@ -51,4 +52,8 @@ export interface AppContext {
   readonly auth?: AuthService;
   /** The configuration center (set by the server; absent in edge-only tests). */
   readonly configCenter?: ConfigCenter;
+  /** Config listening of this member: held long polls, gRPC listeners, listener status (absent in edge-only tests). */
+  readonly configListening?: ConfigListening;
+  /** The registered SDK connections of this member (listener status by IP). */
+  readonly sdkConnections?: () => Iterable<{ readonly id: string; readonly clientIp: string }>;
 }

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AppContext, MemberIdentity, Readiness } from './app-context.js';
 import { waitForDistroLoad } from './app/distro-load.js';
 import { configCenterParts, followConfigStore, type ConfigCenterParts } from './app/config-center.js';
+import { configListening } from './app/config-listening.js';
 import { authService, sdkGrpcServer } from './app/edges.js';
 import { memberIdentity } from './app/member-identity.js';
 import { memberMetrics } from './app/member-metrics.js';
@@ -16,6 +17,7 @@ import { ConnectionMoves } from './cluster/connection-moves.js';
 import type { DrainReport } from './cluster/drain.js';
 import { RaftLink } from './cluster/raft-link.js';
 import type { Config } from './config/config.js';
+import type { ConfigListening } from './config-center/listening.js';
 import { systemClock, type Clock } from './core/clock.js';
 import { MetadataIndex } from './core/metadata.js';
 import { Registry } from './core/registry.js';
@@ -25,6 +27,7 @@ import { SubscriptionRegistry } from './naming/subscriptions.js';
 import type { Logger } from './observability/logger.js';
 import { acquireDataDirLock, type DataDirLock } from './persistence/data-dir-lock.js';
 import type { RaftStore } from './persistence/raft-store.js';
+import { bindConfigListen } from './transport/grpc/config-listen.js';
 import { bindNamingHandlers } from './transport/grpc/naming-binding.js';
 import { grpcPushSink } from './transport/grpc/naming-handlers.js';
 import type { SdkGrpcServer } from './transport/grpc/sdk-server.js';
@@ -68,6 +71,8 @@ export class NomenServer {
   readonly auth: AuthService;
   /** The configuration center: index, use cases, history cleaner. */
   readonly configs: ConfigCenterParts;
+  /** Config listening: gRPC listeners and their pushes, HTTP long polls. */
+  readonly listening: ConfigListening;
   readonly context: AppContext;
   /** Drain, single moves and the optional rebalance of SDK connections. */
   readonly moves: ConnectionMoves;
@@ -122,7 +127,19 @@ export class NomenServer {
     const { readiness, parts } = this;
     this.moves = new ConnectionMoves({ config, clock, log, sdk: grpc, handover: parts.handover, cluster, self: this.member.address, readiness, transferLeadership });
     this.configs = configCenterParts(config, store, clock, log, () => store.status()?.role === 'leader');
-    const metrics = memberMetrics({ registry, subscriptions, parts, udp: this.udp, store, readiness, moves: this.moves, sdkConnections: () => grpc.connectionCount(), cluster });
+    this.listening = configListening(config, this.configs.service, grpc, clock, log);
+    const metrics = memberMetrics({
+      registry,
+      subscriptions,
+      parts,
+      udp: this.udp,
+      store,
+      readiness,
+      moves: this.moves,
+      sdkConnections: () => grpc.connectionCount(),
+      cluster,
+      configListening: this.listening,
+    });
     this.context = {
       config,
       log,
@@ -137,6 +154,8 @@ export class NomenServer {
       metrics,
       auth: this.auth,
       configCenter: this.configs.service,
+      configListening: this.listening,
+      sdkConnections: () => grpc.listConnections(),
     };
   }
 
@@ -151,6 +170,7 @@ export class NomenServer {
     followConfigStore(this.store, this.configs.state);
     if (!this.cluster) await this.store.startConsensus({ voters: [STANDALONE_RAFT_ID], learners: [] }, null);
     bindNamingHandlers(this.grpc, this.context);
+    bindConfigListen(this.grpc, this.context, this.listening);
     this.grpc.onDisconnected((conn) => sdkConnectionClosed(this.parts, this.subscriptions, conn.id));
 
     await this.udp.start();
@@ -227,6 +247,7 @@ export class NomenServer {
     this.parts.metadataCleaner.stop();
     this.configs.cleaner.stop();
     this.parts.push.stop();
+    this.listening.stop();
     if (this.cluster) {
       // Hand Raft leadership over before leaving, so writes pause for one round trip, not an election.
       const moved = await this.store.transferLeadershipAway(1000).catch(() => false);

@@ -2,6 +2,7 @@
 import type { Readiness } from '../app-context.js';
 import type { ClusterNode } from '../cluster/cluster-node.js';
 import type { ConnectionMoves } from '../cluster/connection-moves.js';
+import type { ConfigListening } from '../config-center/listening.js';
 import type { Registry } from '../core/registry.js';
 import type { SubscriptionRegistry } from '../naming/subscriptions.js';
 import { Metrics } from '../observability/metrics.js';
@@ -19,6 +20,7 @@ export interface MetricsInputs {
   moves: ConnectionMoves;
   sdkConnections(): number;
   cluster: ClusterNode | null;
+  configListening?: ConfigListening;
 }
 
 export function memberMetrics(p: MetricsInputs): Metrics {
@@ -34,6 +36,7 @@ export function memberMetrics(p: MetricsInputs): Metrics {
     health: () => parts.health.stats,
     ready: () => p.readiness.ready,
     handover: () => p.moves.handoverStats(),
+    ...(p.configListening ? { configListen: () => p.configListening!.stats() } : {}),
     raft: () => {
       const st = store.status();
       if (!st) return null;

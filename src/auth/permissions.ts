@@ -27,11 +27,16 @@ export interface Permission {
 /** The global administrator role: passes every check. */
 export const ROLE_ADMIN = 'ROLE_ADMIN';
 
-/** What a naming request touches; `*` in a field means every namespace, group or service. */
+/**
+ * What a request touches; `*` in a field means every namespace, group or service/config. `kind`
+ * says whether `name` is a service (`naming/<name>`, the default) or a config dataId
+ * (`config/<dataId>`, built by config-center/config-resource.ts).
+ */
 export interface NamingResource {
   readonly namespace: string;
   readonly group: string;
   readonly name: string;
+  readonly kind?: 'naming' | 'config';
 }
 
 /** "Every" in a NamingResource field (list and namespace-wide requests). */
@@ -47,10 +52,12 @@ export function namingResource(namespace: string | null | undefined, group: stri
   return { namespace: normalizeNamespace(namespace), group: g === '' ? DEFAULT_GROUP : g, name: name === '' ? EVERY : name };
 }
 
-/** `namespace:group:naming/service`, the form permissions are written in (logs, messages). */
+/** `namespace:group:naming/service` (or `…:config/dataId`), the form permissions are written in (logs, messages). */
 export function resourceText(r: NamingResource): string {
-  return `${r.namespace}:${r.group}:naming/${r.name}`;
+  return `${r.namespace}:${r.group}:${nameText(r)}`;
 }
+
+const nameText = (r: NamingResource): string => `${r.kind ?? 'naming'}/${r.name}`;
 
 /** A compiled permission pattern: one regex per part (see the module comment). */
 type Matcher = (r: NamingResource) => boolean;
@@ -75,11 +82,11 @@ function compile(pattern: string): Matcher {
   const ns = globOf(pattern.slice(0, first));
   if (second < 0) {
     const rest = globOf(pattern.slice(first + 1));
-    return (r) => ns.test(r.namespace) && rest.test(`${r.group}:naming/${r.name}`);
+    return (r) => ns.test(r.namespace) && rest.test(`${r.group}:${nameText(r)}`);
   }
   const group = globOf(pattern.slice(first + 1, second));
   const service = globOf(pattern.slice(second + 1));
-  return (r) => ns.test(r.namespace) && group.test(r.group) && service.test(`naming/${r.name}`);
+  return (r) => ns.test(r.namespace) && group.test(r.group) && service.test(nameText(r));
 }
 
 function matcherOf(pattern: string): Matcher {

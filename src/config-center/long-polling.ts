@@ -9,6 +9,7 @@
  */
 import type { Clock, TimerHandle } from '../core/clock.js';
 import { badRequest } from '../core/errors.js';
+import { normalizeTenant } from './config-keys.js';
 import { keyId } from './listeners.js';
 import type { ClientLabels, ConfigCenter, ConfigKey } from './types.js';
 
@@ -27,12 +28,6 @@ export interface PollEntry {
   readonly md5: string;
   /** The tenant word as sent; null for the 3-word form or a blank tenant (then left out of the answer). */
   readonly sentTenant: string | null;
-}
-
-/** Blank (null, '', whitespace) → `public`, else trimmed (docs/protocol/config.md §1.1). */
-function normalizeTenant(t: string): string {
-  const v = t.trim();
-  return v === '' ? 'public' : v;
 }
 
 /**
@@ -64,7 +59,7 @@ export function parseListeningConfigs(raw: string | undefined): PollEntry[] {
     if (words.length < 3 || words.length > 4) throw badRequest(INVALID_PROBE);
     const [dataId, group, md5, tenantWord] = words as [string, string, string, string | undefined];
     const sent = tenantWord !== undefined && tenantWord.trim() !== '' ? tenantWord : null;
-    const entry: PollEntry = { key: { tenant: normalizeTenant(tenantWord ?? ''), group, dataId }, md5, sentTenant: sent };
+    const entry: PollEntry = { key: { tenant: normalizeTenant(tenantWord), group, dataId }, md5, sentTenant: sent };
     byKey.set(keyId(entry.key), entry);
     if (byKey.size > MAX_POLL_ENTRIES) throw badRequest(INVALID_PROBE);
   }

@@ -5,7 +5,7 @@
  */
 import type { AppContext } from '../../app-context.js';
 import { NacosError } from '../../core/errors.js';
-import { ERROR_RESPONSE_TYPE } from '../../wire/codec.js';
+import { ERROR_RESPONSE_TYPE, type TypedMessage } from '../../wire/codec.js';
 import { namingHandlers, type NamingHandler } from './naming-handlers.js';
 import type { RequestHandler, SdkGrpcServer } from './sdk-server.js';
 
@@ -29,15 +29,50 @@ export function bindNamingHandlers(grpc: SdkGrpcServer, ctx: AppContext): void {
   for (const [type, h] of Object.entries(namingHandlers(ctx))) grpc.registerHandler(type, instrumented(type, h, ctx));
 }
 
+/** A rejection as a typed failure of the request's own response type, or null to let the server answer it. */
+export type TypedFailure = (type: string, e: unknown) => TypedMessage | null;
+
 /**
- * One handler as the SDK server calls it: counted (`ok` / `error`) and timed per request type, 4xx
- * NacosErrors answered as typed failures, anything else rethrown (the server answers ErrorResponse).
+ * Naming: 4xx NacosErrors are typed failures, as docs/protocol/grpc.md §5.3 recommends: the Rust SDK
+ * re-sends a typed failure once, but an ErrorResponse every 3 s forever.
  */
+const namingFailure: TypedFailure = (type, e) => {
+  if (e instanceof NacosError && e.status >= 400 && e.status < 500) {
+    return {
+      type: namingResponseType(type),
+      body: { resultCode: 500, errorCode: e.status, message: e.message, requestId: null, success: false },
+    };
+  }
+  return null;
+};
+
 function instrumented(type: string, h: NamingHandler, ctx: AppContext): RequestHandler {
+  return instrument(
+    type,
+    ctx,
+    (body, rc) => {
+      const conn = rc.connection;
+      return h(body, {
+        connectionId: conn.id,
+        clientIp: rc.clientIp,
+        remoteAddress: `${conn.remoteIp}:${conn.remotePort}`,
+        appName: conn.appName,
+        clientVersion: conn.clientVersion,
+      });
+    },
+    namingFailure,
+  );
+}
+
+/**
+ * One handler as the SDK server calls it: counted (`ok` / `error`) and timed per request type,
+ * rejections answered as `failure` maps them, anything else rethrown (the server answers ErrorResponse).
+ */
+export function instrument(type: string, ctx: AppContext, run: RequestHandler, failure: TypedFailure): RequestHandler {
   const okCount = ctx.metrics?.grpcRequests.labels(type, 'ok');
   const errorCount = ctx.metrics?.grpcRequests.labels(type, 'error');
   const latency = ctx.metrics?.grpcSeconds.labels(type);
-  const done = (r: Awaited<ReturnType<NamingHandler>>, t0: number) => {
+  const done = (r: TypedMessage, t0: number) => {
     okCount?.inc();
     latency?.observe((performance.now() - t0) / 1000);
     return r;
@@ -45,28 +80,15 @@ function instrumented(type: string, h: NamingHandler, ctx: AppContext): RequestH
   const failed = (e: unknown, t0: number) => {
     errorCount?.inc();
     latency?.observe((performance.now() - t0) / 1000);
-    // Rejections of the request itself (4xx) are typed failures, as docs/protocol/grpc.md §5.3 recommends: the
-    // Rust SDK re-sends a typed failure once, but an ErrorResponse every 3 s forever.
-    if (e instanceof NacosError && e.status >= 400 && e.status < 500) {
-      return {
-        type: namingResponseType(type),
-        body: { resultCode: 500, errorCode: e.status, message: e.message, requestId: null, success: false },
-      };
-    }
+    const typed = failure(type, e);
+    if (typed) return typed;
     throw e;
   };
   // Synchronous handlers stay synchronous (no promise per request on the hot paths).
   return (body, rc) => {
-    const conn = rc.connection;
     const t0 = performance.now();
     try {
-      const r = h(body, {
-        connectionId: conn.id,
-        clientIp: rc.clientIp,
-        remoteAddress: `${conn.remoteIp}:${conn.remotePort}`,
-        appName: conn.appName,
-        clientVersion: conn.clientVersion,
-      });
+      const r = run(body, rc);
       return r instanceof Promise ? r.then((v) => done(v, t0), (e: unknown) => failed(e, t0)) : done(r, t0);
     } catch (e) {
       return failed(e, t0);

@@ -19,6 +19,7 @@ import type { AuthService, Credentials, Identity } from '../../auth/auth-service
 import { AuthError } from '../../auth/errors.js';
 import type { NamingResource } from '../../auth/permissions.js';
 import { ruleFor, type EndpointRule } from './auth-rules.js';
+import { CONFIG_SCOPES, configScopeResources, type ConfigScope } from './config-scope.js';
 import { JSON_TYPE } from './errors.js';
 import { paramsOf } from './kit.js';
 import { scopeResource } from './naming-scope.js';
@@ -42,9 +43,14 @@ export function credentialsOf(req: FastifyRequest, p: Params): Credentials {
   return { authorization: pick('Authorization'), accessToken: pick('accessToken'), username: pick('username'), password: pick('password'), source: req.ip };
 }
 
-/** What a `read`/`write` rule is checked on. Throws the handler's 400 when the parameters name no service. */
-export function resourceOf(rule: EndpointRule, p: Params): NamingResource {
-  return scopeResource(rule.scope ?? 'service', p);
+/** What a `read`/`write` rule is checked on (all of them). Throws the handler's 400 when the parameters name no service. */
+export function resourcesOf(rule: EndpointRule, p: Params): NamingResource[] {
+  const scope = rule.scope ?? 'service';
+  return isConfigScope(scope) ? configScopeResources(scope, p) : [scopeResource(scope, p)];
+}
+
+function isConfigScope(s: string): s is ConfigScope {
+  return CONFIG_SCOPES.includes(s);
 }
 
 /** Spring Boot's error body for `response.sendError(status, message)` (docs/protocol/http.md §0.4). */
@@ -79,7 +85,7 @@ export function installAuthFilter(app: FastifyInstance, ctx: AppContext, auth: A
       if (rule.access === 'read' || rule.access === 'write') {
         // Not checkable: answered with the handler's 400 (the error handler renders it per family).
         if (malformed !== null) throw malformed;
-        auth.authorize(id, rule.access, resourceOf(rule, params));
+        for (const r of resourcesOf(rule, params)) auth.authorize(id, rule.access, r);
       } else {
         auth.authorize(id, rule.access);
       }

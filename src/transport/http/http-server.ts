@@ -17,6 +17,7 @@ import { httpLimitsFrom, installConnectionLimits, nodeServerOptions } from './co
 import { installDistroFilter, installReadinessGate } from './distro-filter.js';
 import { selfMembers, type MemberSource } from './members.js';
 import { parseFormBody } from './params.js';
+import { configListenerRoutes } from './routes/config-listener.js';
 import { consoleRoutes } from './routes/console.js';
 import { authRoutes } from './routes/auth.js';
 import { coreRoutes } from './routes/core.js';
@@ -133,6 +134,7 @@ export function createHttpServer(ctx: AppContext, options: HttpServerOptions = {
   coreRoutes(app, deps);
   namespaceRoutes(app, deps);
   consoleRoutes(app, deps);
+  configListenerRoutes(app, deps);
   if (ctx.auth) authRoutes(app, ctx.auth);
   return app;
 }

@@ -88,7 +88,8 @@ function longPoll(deps: HttpDeps, req: FastifyRequest, reply: FastifyReply): voi
   const l = listening(deps);
   const entries = pollEntries(deps, paramsOf(req));
   const labels = labelsOf(req);
-  const center = deps.ctx.configCenter!;
+  const center = deps.ctx.configCenter;
+  if (!center) throw new NacosError(501, 'The configuration center is not enabled.', 30000);
   const changed = changedEntries(center, entries, labels);
   const timeoutHeader = header(req, 'long-pulling-timeout');
   // Short poll (no timeout header), something already differs, or "no hang-up": answer at once.
@@ -139,17 +140,19 @@ function byIp(deps: HttpDeps, p: Params, tenantParam: string): Record<string, st
   return out;
 }
 
+/** Registered always; without a configuration center they answer 501. */
 export function configListenerRoutes(app: FastifyInstance, deps: HttpDeps): void {
-  const l = deps.ctx.configListening;
-  if (!l) return;
+  const held = deps.ctx.configListening;
   // A stopping server answers every held poll first, so closing does not wait for them.
-  app.addHook('preClose', (done) => {
-    l.polls.releaseAll();
-    done();
-  });
+  if (held) {
+    app.addHook('preClose', (done) => {
+      held.polls.releaseAll();
+      done();
+    });
+  }
   app.post(LONG_POLL_PATH, (req, reply) => longPoll(deps, req, reply));
   app.get(LONG_POLL_PATH, async (req, reply) => {
-    const lisentersGroupkeyStatus = l.listenersOf(statusKey(paramsOf(req), 'tenant', 'group'));
+    const lisentersGroupkeyStatus = listening(deps).listenersOf(statusKey(paramsOf(req), 'tenant', 'group'));
     // The misspelt field name is Nacos' own (docs/protocol/config.md §3.5).
     return sendJson(reply, { collectStatus: 200, lisentersGroupkeyStatus });
   });
@@ -157,7 +160,7 @@ export function configListenerRoutes(app: FastifyInstance, deps: HttpDeps): void
   app.get('/nacos/v3/admin/cs/config/listener', async (req, reply) => {
     const p = paramsOf(req);
     if (p.get('groupName') === undefined) throw new MissingParamError('groupName');
-    return sendResult(reply, { queryType: 'config', listenersStatus: l.listenersOf(statusKey(p, 'namespaceId', 'groupName')) });
+    return sendResult(reply, { queryType: 'config', listenersStatus: listening(deps).listenersOf(statusKey(p, 'namespaceId', 'groupName')) });
   });
   app.get('/nacos/v3/admin/cs/listener', async (req, reply) => sendResult(reply, { queryType: 'ip', listenersStatus: byIp(deps, paramsOf(req), 'namespaceId') }));
 }
