@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AppContext, MemberIdentity, Readiness } from './app-context.js';
 import { waitForDistroLoad } from './app/distro-load.js';
 import { configCenterParts, followConfigStore, type ConfigCenterParts } from './app/config-center.js';
-import { configListening } from './app/config-listening.js';
+import { bindConfigListen, configListening } from './app/config-listening.js';
 import { authService, sdkGrpcServer } from './app/edges.js';
 import { memberIdentity } from './app/member-identity.js';
 import { memberMetrics } from './app/member-metrics.js';
@@ -17,7 +17,6 @@ import { ConnectionMoves } from './cluster/connection-moves.js';
 import type { DrainReport } from './cluster/drain.js';
 import { RaftLink } from './cluster/raft-link.js';
 import type { Config } from './config/config.js';
-import type { ConfigListening } from './config-center/listening.js';
 import { systemClock, type Clock } from './core/clock.js';
 import { MetadataIndex } from './core/metadata.js';
 import { Registry } from './core/registry.js';
@@ -27,7 +26,6 @@ import { SubscriptionRegistry } from './naming/subscriptions.js';
 import type { Logger } from './observability/logger.js';
 import { acquireDataDirLock, type DataDirLock } from './persistence/data-dir-lock.js';
 import type { RaftStore } from './persistence/raft-store.js';
-import { bindConfigListen } from './transport/grpc/config-listen.js';
 import { bindNamingHandlers } from './transport/grpc/naming-binding.js';
 import { grpcPushSink } from './transport/grpc/naming-handlers.js';
 import type { SdkGrpcServer } from './transport/grpc/sdk-server.js';
@@ -71,8 +69,7 @@ export class NomenServer {
   readonly auth: AuthService;
   /** The configuration center: index, use cases, history cleaner. */
   readonly configs: ConfigCenterParts;
-  /** Config listening: gRPC listeners and their pushes, HTTP long polls. */
-  readonly listening: ConfigListening;
+  readonly listening: ReturnType<typeof configListening>;
   readonly context: AppContext;
   /** Drain, single moves and the optional rebalance of SDK connections. */
   readonly moves: ConnectionMoves;
@@ -127,19 +124,8 @@ export class NomenServer {
     const { readiness, parts } = this;
     this.moves = new ConnectionMoves({ config, clock, log, sdk: grpc, handover: parts.handover, cluster, self: this.member.address, readiness, transferLeadership });
     this.configs = configCenterParts(config, store, clock, log, () => store.status()?.role === 'leader');
-    this.listening = configListening(config, this.configs.service, grpc, clock, log);
-    const metrics = memberMetrics({
-      registry,
-      subscriptions,
-      parts,
-      udp: this.udp,
-      store,
-      readiness,
-      moves: this.moves,
-      sdkConnections: () => grpc.connectionCount(),
-      cluster,
-      configListening: this.listening,
-    });
+    const listening = (this.listening = configListening(config, this.configs.service, grpc, clock, log));
+    const metrics = memberMetrics({ registry, subscriptions, parts, udp: this.udp, store, readiness, moves: this.moves, sdkConnections: () => grpc.connectionCount(), cluster, configListening: listening });
     this.context = {
       config,
       log,
@@ -154,7 +140,7 @@ export class NomenServer {
       metrics,
       auth: this.auth,
       configCenter: this.configs.service,
-      configListening: this.listening,
+      configListening: listening,
       sdkConnections: () => grpc.listConnections(),
     };
   }

@@ -34,3 +34,6 @@ export function configListening(config: Config, center: ConfigCenter, grpc: SdkG
   grpc.onDisconnected((conn) => listening.connectionClosed(conn.id));
   return listening;
 }
+
+
+export { bindConfigListen } from '../transport/grpc/config-listen.js';
