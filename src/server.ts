@@ -26,6 +26,7 @@ import { SubscriptionRegistry } from './naming/subscriptions.js';
 import type { Logger } from './observability/logger.js';
 import { acquireDataDirLock, type DataDirLock } from './persistence/data-dir-lock.js';
 import type { RaftStore } from './persistence/raft-store.js';
+import { bindConfigHandlers } from './transport/grpc/config-binding.js';
 import { bindNamingHandlers } from './transport/grpc/naming-binding.js';
 import { grpcPushSink } from './transport/grpc/naming-handlers.js';
 import type { SdkGrpcServer } from './transport/grpc/sdk-server.js';
@@ -156,6 +157,7 @@ export class NomenServer {
     followConfigStore(this.store, this.configs.state);
     if (!this.cluster) await this.store.startConsensus({ voters: [STANDALONE_RAFT_ID], learners: [] }, null);
     bindNamingHandlers(this.grpc, this.context);
+    bindConfigHandlers(this.grpc, this.context);
     bindConfigListen(this.grpc, this.context, this.listening);
     this.grpc.onDisconnected((conn) => sdkConnectionClosed(this.parts, this.subscriptions, conn.id));
 

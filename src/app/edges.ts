@@ -7,7 +7,7 @@ import type { Clock } from '../core/clock.js';
 import type { Logger } from '../observability/logger.js';
 import type { PersistentStore } from '../persistence/persistent-store.js';
 import { grpcAuthorizer } from '../transport/grpc/authorizer.js';
-import { namingResponseType } from '../transport/grpc/naming-binding.js';
+import { sdkResponseType } from '../transport/grpc/config-binding.js';
 import { SdkGrpcServer } from '../transport/grpc/sdk-server.js';
 
 /** Users, roles, permissions and tokens, kept in the persistent store (docs/auth.md). */
@@ -34,6 +34,6 @@ export function sdkGrpcServer(config: Config, member: MemberIdentity, auth: Auth
     maxInboundBytes: config.int('nacos.remote.server.grpc.sdk.max-inbound-message-size'),
     idleEjectMs: config.int('nomen.grpc.client-detection.idle-ms'),
     isReady,
-    ...(auth.enabled ? { authorize: grpcAuthorizer(auth, namingResponseType) } : {}),
+    ...(auth.enabled ? { authorize: grpcAuthorizer(auth, sdkResponseType) } : {}),
   });
 }

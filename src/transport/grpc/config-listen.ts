@@ -18,6 +18,7 @@ import { NacosError } from '../../core/errors.js';
 import { okResponse, type TypedMessage } from '../../wire/codec.js';
 import type { AppContext } from '../../app-context.js';
 import type { ConfigListening } from '../../config-center/listening.js';
+import { configFailure } from './config-binding.js';
 import { instrument } from './naming-binding.js';
 import type { RequestContext, SdkGrpcServer } from './sdk-server.js';
 import { parseBody } from './validation.js';
@@ -92,7 +93,7 @@ export function handleBatchListen(deps: BatchListenDeps, body: unknown, rc: Pick
 
 /**
  * Registers the ConfigBatchListenRequest handler, counted and timed like every request; a rejected
- * request (4xx) is a typed failure of ConfigChangeBatchListenResponse (docs/protocol/grpc.md §5.3).
+ * request is a typed failure of ConfigChangeBatchListenResponse (docs/protocol/grpc.md §5.3).
  */
 export function bindConfigListen(grpc: SdkGrpcServer, ctx: AppContext, listening: ConfigListening): void {
   const center = ctx.configCenter;
@@ -103,12 +104,5 @@ export function bindConfigListen(grpc: SdkGrpcServer, ctx: AppContext, listening
     maxPerConnection: ctx.config.int('nomen.config.listen.max-per-connection'),
     paramCheckChars: ctx.config.bool('nacos.core.param.check.enabled'),
   };
-  grpc.registerHandler(
-    BATCH_LISTEN_REQUEST,
-    instrument(BATCH_LISTEN_REQUEST, ctx, (body, rc) => handleBatchListen(deps, body, rc), (_type, e) =>
-      e instanceof NacosError && e.status >= 400 && e.status < 500
-        ? { type: BATCH_LISTEN_RESPONSE, body: { resultCode: 500, errorCode: e.status, message: e.message, requestId: null, success: false } }
-        : null,
-    ),
-  );
+  grpc.registerHandler(BATCH_LISTEN_REQUEST, instrument(BATCH_LISTEN_REQUEST, ctx, (body, rc) => handleBatchListen(deps, body, rc), configFailure));
 }

@@ -12,6 +12,8 @@
 //           {"type": "event", "client": 0, "subId": "s1", "service": "svc", "group": "G",
 //            "error": null | "...", "hosts": [...]}             a subscribe() listener fired
 // Usage: node rust-child.mjs <serverAddr> [count] [<JSON of extra ClientOptions, e.g. username/password>]
+// RUST_CHILD_KIND=config builds NacosConfigClient instead of NacosNamingClient (commands getConfig,
+// getConfigResp, publishConfig, removeConfig).
 // (HOME should point at a scratch directory). serverAddr may list several servers (`a:p1,b:p2`).
 // With count > 1 the process hosts that many independent SDK clients (one gRPC connection each),
 // built one after another because each constructor blocks the event loop; a command's optional
@@ -22,7 +24,8 @@ import { createInterface } from 'node:readline';
 import { setImmediate } from 'node:timers';
 
 const require = createRequire(import.meta.url);
-const { NacosNamingClient } = require('nacos-sdk-rust-binding-node');
+const { NacosNamingClient, NacosConfigClient } = require('nacos-sdk-rust-binding-node');
+const ClientClass = process.env.RUST_CHILD_KIND === 'config' ? NacosConfigClient : NacosNamingClient;
 
 const serverAddr = process.argv[2];
 const count = Math.max(1, Number(process.argv[3] ?? '1') || 1);
@@ -43,7 +46,7 @@ const clients = [];
 for (let i = 0; i < count; i++) {
   for (let a = 1; ; a++) {
     try {
-      clients.push(new NacosNamingClient({ serverAddr, namespace: '', ...extraOptions }));
+      clients.push(new ClientClass({ serverAddr, namespace: '', ...extraOptions }));
       break;
     } catch (e) {
       if (a >= attempts) {
@@ -65,6 +68,10 @@ const handlers = {
     c.subscribe(a.service, a.group, a.clusters ?? null, (err, hosts) => {
       send({ type: 'event', client: i, subId: a.subId, service: a.service, group: a.group, error: err ? errText(err) : null, hosts: hosts ?? [] });
     }),
+  getConfig: (c, a) => c.getConfig(a.dataId, a.group),
+  getConfigResp: (c, a) => c.getConfigResp(a.dataId, a.group),
+  publishConfig: (c, a) => c.publishConfig(a.dataId, a.group, a.content),
+  removeConfig: (c, a) => c.removeConfig(a.dataId, a.group),
   ping: async () => 'pong',
   exit: async () => {
     setImmediate(() => process.exit(0));

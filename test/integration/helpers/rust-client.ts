@@ -64,6 +64,8 @@ export interface RustClientOptions {
   /** ClientOptions `username`/`password`: the SDK logs in over HTTP and sends `accessToken` on gRPC. */
   username?: string;
   password?: string;
+  /** `config`: the child builds a NacosConfigClient (default: NacosNamingClient). */
+  kind?: 'naming' | 'config';
 }
 
 export class RustClient {
@@ -92,7 +94,7 @@ export class RustClient {
     const child = spawn(process.execPath, [CHILD_SCRIPT, serverAddr, String(opts.count ?? 1), ...auth], {
       cwd: REPO_ROOT,
       stdio: ['pipe', 'pipe', 'pipe'],
-      env: { ...process.env, HOME: home, NACOS_CLIENT_LOGGER_LEVEL: 'INFO', RUST_CHILD_CONNECT_ATTEMPTS: String(opts.connectAttempts ?? 1) },
+      env: { ...process.env, HOME: home, NACOS_CLIENT_LOGGER_LEVEL: 'INFO', RUST_CHILD_CONNECT_ATTEMPTS: String(opts.connectAttempts ?? 1), RUST_CHILD_KIND: opts.kind ?? 'naming' },
     });
     trackChild(child);
     const c = new RustClient(opts.label, child, log, home);

@@ -1,0 +1,30 @@
+/**
+ * Attaches the config request handlers (`config-handlers.ts`) to the SDK gRPC server, counted and
+ * timed like the naming ones, every NacosError answered as a typed failure of the request's own
+ * response type (ConfigQueryResponse failures keep the fields the Rust SDK needs).
+ */
+import type { AppContext } from '../../app-context.js';
+import { NacosError } from '../../core/errors.js';
+import { CONFIG_RESPONSE_TYPES, configHandlers, failure, QUERY_FAILURE_FIELDS } from './config-handlers.js';
+import { instrument, namingResponseType, type TypedFailure } from './naming-binding.js';
+import type { SdkGrpcServer } from './sdk-server.js';
+
+/** The response type of an SDK request type (config or naming; `ErrorResponse` for any other). */
+export function sdkResponseType(requestType: string): string {
+  return CONFIG_RESPONSE_TYPES[requestType] ?? namingResponseType(requestType);
+}
+
+/** Every NacosError as a typed failure of the request's own response type. */
+export const configFailure: TypedFailure = (type, e) => {
+  if (!(e instanceof NacosError)) return null;
+  const responseType = sdkResponseType(type);
+  return failure(responseType, e.status, e.message, responseType === 'ConfigQueryResponse' ? QUERY_FAILURE_FIELDS : {});
+};
+
+/** Registers the config handlers on `grpc` (no-op without a configuration center). */
+export function bindConfigHandlers(grpc: SdkGrpcServer, ctx: AppContext): void {
+  const center = ctx.configCenter;
+  if (!center) return;
+  const handlers = configHandlers(center, ctx.config.bool('nacos.core.param.check.enabled'));
+  for (const [type, h] of Object.entries(handlers)) grpc.registerHandler(type, instrument(type, ctx, h, configFailure));
+}
