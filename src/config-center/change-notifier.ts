@@ -77,13 +77,20 @@ export class ConfigChangeNotifier {
 
   /** A key changed on this member: push to every connection listening to it. */
   configChanged(key: ConfigKey): void {
+    for (const connectionId of this.listeners.listenersOf(key).keys()) this.notify(connectionId, key);
+  }
+
+  /**
+   * Pushes one key to one listening connection (e.g. it just listened with a stale md5: the Rust
+   * SDK ignores the batch listen's answer, so a change made just before its listen arrived would
+   * otherwise wait for its 60 s sweep).
+   */
+  notify(connectionId: string, key: ConfigKey): void {
     if (this.stopped) return;
-    for (const connectionId of this.listeners.listenersOf(key).keys()) {
-      const task = `${connectionId}\u0000${keyId(key)}`;
-      if (this.outstanding.has(task)) continue;
-      this.outstanding.set(task, null);
-      this.attempt(task, connectionId, key, 1);
-    }
+    const task = `${connectionId}\u0000${keyId(key)}`;
+    if (this.outstanding.has(task)) return;
+    this.outstanding.set(task, null);
+    this.attempt(task, connectionId, key, 1);
   }
 
   /** Number of pushes in flight or waiting for a retry. */

@@ -33,6 +33,8 @@ export interface BatchListenDeps {
   readonly maxPerConnection: number;
   /** `nacos.core.param.check.enabled`: the parameter checker's character rules (lengths always apply). */
   readonly paramCheckChars: boolean;
+  /** Pushes a key to the connection at once (a listen arrived with a stale md5). */
+  readonly notify?: (connectionId: string, key: ConfigKey) => void;
 }
 
 const context = z.object({
@@ -86,6 +88,8 @@ export function handleBatchListen(deps: BatchListenDeps, body: unknown, rc: Pick
     if (deps.center.md5(key, labels) !== md5) {
       // The tenant exactly as sent ('' stays ''), absent when the client sent none.
       changedConfigs.push(typeof c.tenant === 'string' ? { dataId: c.dataId, group: c.group, tenant: c.tenant } : { dataId: c.dataId, group: c.group });
+      // Beyond Nacos: also pushed, because the Rust SDK ignores this answer (docs/config-center.md).
+      deps.notify?.(conn, key);
     }
   }
   return { type: BATCH_LISTEN_RESPONSE, body: okResponse({ changedConfigs }) };
@@ -103,6 +107,7 @@ export function bindConfigListen(grpc: SdkGrpcServer, ctx: AppContext, listening
     listeners: listening.listeners,
     maxPerConnection: ctx.config.int('nomen.config.listen.max-per-connection'),
     paramCheckChars: ctx.config.bool('nacos.core.param.check.enabled'),
+    notify: (connectionId, key) => listening.notifier.notify(connectionId, key),
   };
   grpc.registerHandler(BATCH_LISTEN_REQUEST, instrument(BATCH_LISTEN_REQUEST, ctx, (body, rc) => handleBatchListen(deps, body, rc), configFailure));
 }
