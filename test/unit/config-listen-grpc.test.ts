@@ -103,6 +103,10 @@ test('batch listen answers the keys whose md5 differs, with the tenant exactly a
   }
   assert.deepEqual(pushed.sort(), ['a/-', 'b/dev', 'gone/-']);
   assert.ok(await silent(h.stream));
+  // Later changes are pushed as usual.
+  await h.publish('a', 'a=2');
+  const later = await nextPush(h.stream);
+  assert.equal(later?.body['dataId'], 'a');
 });
 
 test('a change pushes ConfigChangeNotifyRequest to the listener: tenant omitted for a blank listen, echoed otherwise', T, async (t) => {
