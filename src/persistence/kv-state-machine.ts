@@ -149,14 +149,16 @@ export class KvStateMachine implements RaftStateMachine {
       this.stats.duplicates++;
       return;
     }
-    this.remember(cmd.id);
-    // Batch conditions: decided here, at apply time, so every member skips the same batches.
+    // Batch conditions: decided here, at apply time, so every member skips the same batches. The id
+    // of a skipped command is not remembered: a re-proposed copy (a forward retried after a leader
+    // change) is decided again on its own, never taken for a duplicate of a batch that applied.
     const unmet = unmetExpectation(cmd.batch, (t, k) => this.rows.get(rowId(t, k))?.value);
     if (unmet !== null) {
       this.stats.conditionsFailed++;
       this.rememberRejection(index, `${CONDITION_FAILED}${unmet}`);
       return;
     }
+    this.remember(cmd.id);
     const applied: StoreWrite[] = [];
     for (const w of cmd.batch) {
       const id = rowId(w.table, w.key);

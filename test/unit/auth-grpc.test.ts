@@ -54,6 +54,12 @@ async function harness(t: TestContext) {
     handled.push('InstanceRequest');
     return { type: 'InstanceResponse', body: okResponse() };
   });
+  for (const type of ['ConfigQueryRequest', 'ConfigPublishRequest', 'ConfigRemoveRequest', 'ConfigBatchListenRequest']) {
+    server.registerHandler(type, () => {
+      handled.push(type);
+      return { type: 'ConfigQueryResponse', body: okResponse() };
+    });
+  }
   for (const type of ['ServiceQueryRequest', 'ServiceListRequest', 'BatchInstanceRequest', 'PersistentInstanceRequest', 'SubscribeServiceRequest']) {
     server.registerHandler(type, () => {
       handled.push(type);
@@ -167,4 +173,23 @@ test('the handlers resolve the key the hook checks; a grouped name is refused wi
     );
   }
   assert.equal(h.snapshot(), before);
+});
+
+test('config requests: read for query and batch listen (namespace-wide), write for publish and remove, on <ns>:<group>:config/<dataId>', T, async (t) => {
+  const h = await harness(t);
+  const cfg = { headers: {}, requestId: '5', tenant: '', group: 'DEFAULT_GROUP', dataId: 'app.yaml' };
+  const status = async (type: string, body: object, token: string): Promise<unknown> => (await h.client.request(type, body, { headers: { accessToken: token } })).body['resultCode'];
+  // reader: r on public:*:*
+  assert.equal(await status('ConfigQueryRequest', cfg, h.reader), 200);
+  assert.equal(await status('ConfigPublishRequest', { ...cfg, content: 'x' }, h.reader), 500);
+  assert.equal(await status('ConfigRemoveRequest', cfg, h.reader), 500);
+  assert.equal(await status('ConfigQueryRequest', { ...cfg, tenant: 'dev' }, h.reader), 500);
+  // grp: rw on public:DEFAULT_GROUP:* — its configs, but not a namespace-wide batch listen.
+  assert.equal(await status('ConfigPublishRequest', { ...cfg, content: 'x' }, h.grp), 200);
+  const listen = { headers: {}, requestId: '6', listen: true, configListenContexts: [{ ...cfg, md5: '' }], tenant: null, dataId: null, group: null };
+  assert.equal(await status('ConfigBatchListenRequest', listen, h.grp), 500);
+  assert.equal(await status('ConfigBatchListenRequest', listen, h.reader), 200);
+  // one: r on public:DEFAULT_GROUP:naming/svc — a naming grant opens no config.
+  assert.equal(await status('ConfigQueryRequest', cfg, h.one), 500);
+  assert.deepEqual(h.handled, ['ConfigQueryRequest', 'ConfigPublishRequest', 'ConfigBatchListenRequest']);
 });

@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 import type { Clock } from '../../src/core/clock.js';
 import { NacosError } from '../../src/core/errors.js';
 import { createLogger } from '../../src/observability/logger.js';
-import { encodeCommand } from '../../src/persistence/kv-state-machine.js';
+import { encodeCommand, KvStateMachine } from '../../src/persistence/kv-state-machine.js';
 import type { StoreWrite } from '../../src/persistence/persistent-store.js';
 import { NO_LEADER_MESSAGE, NotLeaderError, RaftStore, type RaftPeerLink } from '../../src/persistence/raft-store.js';
 import { MemoryLogStore } from '../../src/raft/log-store.js';
@@ -18,6 +18,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultServiceMetadata } from '../../src/core/metadata.js';
+import { checkConfigWrite } from '../../src/config-center/config-rows.js';
+import { ConfigService } from '../../src/config-center/config-service.js';
+import { ConfigState } from '../../src/config-center/config-state.js';
 import { checkNamingWrite } from '../../src/naming/persistent-state.js';
 import type { WriteCheck } from '../../src/persistence/persistent-store.js';
 import { openRaftLog } from '../../src/persistence/raft-log.js';
@@ -70,7 +73,11 @@ class FakeNet {
       forward: async (leader: string, command: string) => {
         const target = this.stores.get(leader);
         if (!target || this.down.has(leader)) throw new NotLeaderError('');
-        return target.proposeAsLeader(command);
+        // Like the cluster transport: an error on the leader reaches the follower as a status and a text.
+        return target.proposeAsLeader(command).catch((e: unknown) => {
+          if (e instanceof NotLeaderError) throw e;
+          throw new NacosError(e instanceof NacosError ? e.status : 500, e instanceof Error ? e.message : String(e));
+        });
       },
     };
   }
@@ -462,5 +469,129 @@ describe('MemoryLogStore', () => {
       again = s.bootstrap({ voters: ['a'], learners: [] });
     });
     await assert.rejects(again!, /bootstrap of a non-empty storage/);
+  });
+});
+
+describe('config center on the Raft store', () => {
+  const who = { srcUser: 'nacos', srcIp: '127.0.0.1' };
+  const cfgKey = (i: number) => ({ tenant: 'public', group: 'DEFAULT_GROUP', dataId: `cfg-${i}` });
+
+  /** A config center following `s` (as the server wires it). */
+  function center(s: RaftStore): { service: ConfigService; changes: string[] } {
+    const state = new ConfigState();
+    state.load(s.entries());
+    s.onApply((b) => state.apply(b));
+    const service = new ConfigService({ store: s, state, clock, maxContent: 1000, maxGrayVersions: 10, maxConfigs: 1000 });
+    const changes: string[] = [];
+    service.onChange((c) => changes.push(c.dataId));
+    return { service, changes };
+  }
+
+  it('a restarted member serves every config, gray variant and history row from its log', async () => {
+    const storage = new MemoryLogStore();
+    const s = makeStore('standalone', storage, { check: checkConfigWrite });
+    await s.open();
+    await s.startConsensus({ voters: ['standalone'], learners: [] }, null);
+    const a = center(s).service;
+    for (let i = 0; i < 5; i++) await a.publish({ ...cfgKey(i), content: `v${i}`, ...who });
+    await a.publish({ ...cfgKey(0), content: 'v0-beta', betaIps: '127.0.0.7', ...who });
+    await a.remove({ ...cfgKey(4), ...who });
+    await s.close();
+
+    const again = makeStore('standalone', storage, { check: checkConfigWrite });
+    await again.open();
+    const b = center(again).service;
+    for (let i = 0; i < 4; i++) assert.equal(b.get(cfgKey(i))?.content, `v${i}`);
+    assert.equal(b.get(cfgKey(4)), null);
+    assert.equal(b.get(cfgKey(0), { clientIp: '127.0.0.7' })?.content, 'v0-beta');
+    assert.deepEqual(
+      b.historyPage(cfgKey(4), 1, 10).pageItems.map((h) => h.opType),
+      ['D', 'I'],
+    );
+    await again.close();
+  });
+
+  it('publishes on every member reach every member (changes fire everywhere); a member restarted after compaction catches up by snapshot', async () => {
+    const net = new FakeNet();
+    const ids = ['m1', 'm2', 'm3'];
+    const storages = new Map<string, MemoryLogStore>();
+    await cluster(ids, net, storages, { snapshotEntries: 10, check: checkConfigWrite });
+    await until(() => leaderOf(net) !== undefined, 'a leader');
+    const centers = new Map(ids.map((id) => [id, center(net.stores.get(id)!)]));
+    for (let i = 0; i < 12; i++) {
+      const via = centers.get(ids[i % 3]!)!.service;
+      await via.publish({ ...cfgKey(i), content: `v${i}`, ...who });
+      assert.equal(via.get(cfgKey(i))?.content, `v${i}`, 'read-your-writes on the member that took it');
+    }
+    await until(() => ids.every((id) => centers.get(id)!.changes.length === 12), 'a change event on every member');
+    const down = ids.find((id) => net.stores.get(id) !== leaderOf(net))!;
+    net.down.add(down);
+    await net.stores.get(down)!.raft!.stop();
+    const up = ids.find((id) => id !== down)!;
+    for (let i = 12; i < 40; i++) await centers.get(up)!.service.publish({ ...cfgKey(i), content: `v${i}`, ...who });
+    const restarted = makeStore(down, storages.get(down)!, { snapshotEntries: 10, check: checkConfigWrite });
+    await restarted.open();
+    const late = center(restarted);
+    net.stores.set(down, restarted);
+    net.down.delete(down);
+    await restarted.startConsensus({ voters: ids, learners: [] }, net.link(down));
+    assert.ok(leaderOf(net)!.status()!.snapshotIndex > 0, 'the leader compacted its log');
+    await until(() => late.service.size() === 40, 'the restarted member serves every config');
+    for (let i = 0; i < 40; i++) assert.equal(late.service.get(cfgKey(i))?.content, `v${i}`);
+    for (const s of net.stores.values()) await s.close();
+  });
+
+  it('CAS publishes racing through two followers: exactly one wins, the other gets 20005 (decided by its own apply)', async () => {
+    const net = new FakeNet();
+    const ids = ['m1', 'm2', 'm3'];
+    await cluster(ids, net, new Map(), { check: checkConfigWrite });
+    await until(() => leaderOf(net) !== undefined, 'a leader');
+    // Both through followers: the losing batch is always a forwarded one.
+    const [c1, c2] = ids.filter((id) => net.stores.get(id) !== leaderOf(net)).map((id) => center(net.stores.get(id)!).service);
+    await c1!.publish({ ...cfgKey(0), content: 'v0', ...who });
+    await until(() => c2!.get(cfgKey(0)) !== null, 'replication');
+    const md5 = c1!.md5(cfgKey(0));
+    const results = await Promise.allSettled([
+      c1!.publish({ ...cfgKey(0), content: 'from-1', casMd5: md5, ...who }),
+      c2!.publish({ ...cfgKey(0), content: 'from-2', casMd5: md5, ...who }),
+    ]);
+    const ok = results.filter((r) => r.status === 'fulfilled');
+    const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    assert.equal(ok.length, 1);
+    assert.equal(failed.length, 1);
+    assert.ok(failed[0]!.reason instanceof NacosError);
+    assert.equal((failed[0]!.reason as NacosError).v2Code, 20005);
+    const winner = results[0]!.status === 'fulfilled' ? 'from-1' : 'from-2';
+    await until(() => c2!.get(cfgKey(0))?.content === winner && c1!.get(cfgKey(0))?.content === winner, 'both members hold the winner');
+    for (const s of net.stores.values()) await s.close();
+  });
+});
+
+describe('KvStateMachine batch conditions (StoreWrite.expect)', () => {
+  const entry = (index: number, id: string, batch: StoreWrite[]) => ({ index, term: 1, type: 'normal' as const, data: encodeCommand({ id, batch }) });
+
+  it('a batch whose condition fails applies nothing and is remembered as a rejection; a re-proposed copy is decided again', () => {
+    const kv = new KvStateMachine();
+    const seen: StoreWrite[][] = [];
+    kv.onApply((b) => seen.push([...b]));
+    kv.apply(entry(1, 'a', [{ table: 'config', key: 'k', value: { md5: 'm1' } }]));
+    const cas: StoreWrite[] = [
+      { table: 'config', key: 'k', value: { md5: 'm2' }, expect: { field: 'md5', equals: 'm0' } },
+      { table: 'configHistory', key: '1', value: { x: 1 }, expect: { absent: true } },
+    ];
+    kv.apply(entry(2, 'b', cas));
+    assert.match(kv.rejection(2) ?? '', /^condition failed: config "k": md5 is not "m0"/);
+    assert.equal(seen.length, 1);
+    assert.equal(kv.stats.conditionsFailed, 1);
+    assert.deepEqual([...kv.entries()].map((e) => e.value), [{ md5: 'm1' }], 'the history row of the failed batch was not written');
+    // The same command proposed again (a retried forward) once its condition holds: applied, not a duplicate.
+    kv.apply(entry(3, 'c', [{ table: 'config', key: 'k', value: { md5: 'm0' } }]));
+    kv.apply(entry(4, 'b', cas));
+    assert.equal(kv.rejection(4), undefined);
+    assert.equal(kv.stats.duplicates, 0);
+    assert.deepEqual(
+      [...kv.entries()].map((e) => e.value),
+      [{ md5: 'm2' }, { x: 1 }],
+    );
   });
 });
