@@ -54,6 +54,4 @@ export interface AppContext {
   readonly configCenter?: ConfigCenter;
   /** Config listening of this member: held long polls, gRPC listeners, listener status (absent in edge-only tests). */
   readonly configListening?: ConfigListening;
-  /** The registered SDK connections of this member (listener status by IP). */
-  readonly sdkConnections?: () => Iterable<{ readonly id: string; readonly clientIp: string }>;
 }

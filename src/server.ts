@@ -2,8 +2,7 @@ import { resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext, MemberIdentity, Readiness } from './app-context.js';
 import { waitForDistroLoad } from './app/distro-load.js';
-import { configCenterParts, followConfigStore, type ConfigCenterParts } from './app/config-center.js';
-import { bindConfigListen, configListening } from './app/config-listening.js';
+import { configCenterParts, configEdges, followConfigStore, type ConfigCenterParts } from './app/config-center.js';
 import { authService, sdkGrpcServer } from './app/edges.js';
 import { memberIdentity } from './app/member-identity.js';
 import { memberMetrics } from './app/member-metrics.js';
@@ -68,9 +67,7 @@ export class NomenServer {
   readonly udp: UdpPushService;
   readonly member: MemberIdentity;
   readonly auth: AuthService;
-  /** The configuration center: index, use cases, history cleaner. */
   readonly configs: ConfigCenterParts;
-  readonly listening: ReturnType<typeof configListening>;
   readonly context: AppContext;
   /** Drain, single moves and the optional rebalance of SDK connections. */
   readonly moves: ConnectionMoves;
@@ -125,8 +122,7 @@ export class NomenServer {
     const { readiness, parts } = this;
     this.moves = new ConnectionMoves({ config, clock, log, sdk: grpc, handover: parts.handover, cluster, self: this.member.address, readiness, transferLeadership });
     this.configs = configCenterParts(config, store, clock, log, () => store.status()?.role === 'leader');
-    const listening = (this.listening = configListening(config, this.configs.service, grpc, clock, log));
-    const metrics = memberMetrics({ registry, subscriptions, parts, udp: this.udp, store, readiness, moves: this.moves, sdkConnections: () => grpc.connectionCount(), cluster, configListening: listening });
+    const metrics = memberMetrics({ registry, subscriptions, parts, udp: this.udp, store, readiness, moves: this.moves, sdkConnections: () => grpc.connectionCount(), cluster, configListening: () => this.context.configListening });
     this.context = {
       config,
       log,
@@ -140,9 +136,7 @@ export class NomenServer {
       sdkConnection: (id) => grpc.getConnection(id),
       metrics,
       auth: this.auth,
-      configCenter: this.configs.service,
-      configListening: listening,
-      sdkConnections: () => grpc.listConnections(),
+      ...configEdges(this.configs, config, grpc, clock, log),
     };
   }
 
@@ -158,7 +152,6 @@ export class NomenServer {
     if (!this.cluster) await this.store.startConsensus({ voters: [STANDALONE_RAFT_ID], learners: [] }, null);
     bindNamingHandlers(this.grpc, this.context);
     bindConfigHandlers(this.grpc, this.context);
-    bindConfigListen(this.grpc, this.context, this.listening);
     this.grpc.onDisconnected((conn) => sdkConnectionClosed(this.parts, this.subscriptions, conn.id));
 
     await this.udp.start();
@@ -235,7 +228,6 @@ export class NomenServer {
     this.parts.metadataCleaner.stop();
     this.configs.cleaner.stop();
     this.parts.push.stop();
-    this.listening.stop();
     if (this.cluster) {
       // Hand Raft leadership over before leaving, so writes pause for one round trip, not an election.
       const moved = await this.store.transferLeadershipAway(1000).catch(() => false);

@@ -6,6 +6,7 @@ import type { Config } from '../config/config.js';
 import { CONFIG_CHANGE_NOTIFY } from '../config-center/change-notifier.js';
 import { ConfigListening } from '../config-center/listening.js';
 import type { ConfigCenter } from '../config-center/types.js';
+import type { ConfigCenterParts } from './config-center.js';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../observability/logger.js';
 import type { SdkGrpcServer } from '../transport/grpc/sdk-server.js';
@@ -24,6 +25,7 @@ export function configListening(config: Config, center: ConfigCenter, grpc: SdkG
       disconnect: (id, reason) => void grpc.disconnect(id, reason),
     },
     connectionIp: (id) => grpc.getConnection(id)?.clientIp,
+    connections: () => grpc.listConnections(),
     cfg: {
       ackTimeoutMs: config.int('nomen.config.push.ack-timeout-ms'),
       maxTries: config.int('nacos.config.push.maxRetryTime'),
@@ -35,5 +37,11 @@ export function configListening(config: Config, center: ConfigCenter, grpc: SdkG
   return listening;
 }
 
-
-export { bindConfigListen } from '../transport/grpc/config-listen.js';
+/**
+ * What the edges get of the configuration center: its use cases and this member's listening
+ * (the ConfigBatchListenRequest handler is bound with the other config handlers, config-binding.ts;
+ * the HTTP server stops the listening when it closes, routes/config-listener.ts).
+ */
+export function configEdges(parts: ConfigCenterParts, config: Config, grpc: SdkGrpcServer, clock: Clock, log: Logger): { configCenter: ConfigCenter; configListening: ConfigListening } {
+  return { configCenter: parts.service, configListening: configListening(config, parts.service, grpc, clock, log) };
+}

@@ -20,8 +20,11 @@ export interface MetricsInputs {
   moves: ConnectionMoves;
   sdkConnections(): number;
   cluster: ClusterNode | null;
-  configListening?: ConfigListening;
+  /** Read at scrape time (built after the metrics). */
+  configListening?: () => ConfigListening | undefined;
 }
+
+const NO_LISTENING = { longPolls: 0, grpcListeners: 0, grpcListenedKeys: 0, notifySent: 0, notifyFailed: 0, notifyDropped: 0, longPollsReleased: 0 };
 
 export function memberMetrics(p: MetricsInputs): Metrics {
   const { parts, store, cluster } = p;
@@ -36,7 +39,7 @@ export function memberMetrics(p: MetricsInputs): Metrics {
     health: () => parts.health.stats,
     ready: () => p.readiness.ready,
     handover: () => p.moves.handoverStats(),
-    ...(p.configListening ? { configListen: () => p.configListening!.stats() } : {}),
+    ...(p.configListening ? { configListen: () => p.configListening?.()?.stats() ?? NO_LISTENING } : {}),
     raft: () => {
       const st = store.status();
       if (!st) return null;

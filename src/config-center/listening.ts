@@ -25,6 +25,8 @@ export interface ListeningDeps {
   readonly transport: NotifyTransport;
   /** The self-reported client IP of a registered SDK connection. */
   readonly connectionIp: (connectionId: string) => string | undefined;
+  /** The registered SDK connections of this member. */
+  readonly connections: () => Iterable<{ readonly id: string; readonly clientIp: string }>;
   readonly cfg: ListeningConfig;
 }
 
@@ -82,14 +84,14 @@ export class ConfigListening {
   }
 
   /** What the clients at one IP listen to on this member: Nacos groupKey → md5. */
-  listenedBy(ip: string, connections: Iterable<{ id: string; clientIp: string }>): Map<string, ListenedKey> {
+  listenedBy(ip: string): Map<string, ListenedKey> {
     const out = new Map<string, ListenedKey>();
     const add = (key: ConfigKey, md5: string) => out.set(groupKey(key.dataId, key.group, key.tenant), { key, md5 });
     for (const poll of this.polls.held()) {
       if (poll.labels.clientIp !== ip) continue;
       for (const e of poll.entries) add(e.key, e.md5);
     }
-    for (const c of connections) {
+    for (const c of this.deps.connections()) {
       if (c.clientIp !== ip) continue;
       for (const e of this.listeners.entriesOf(c.id)) add(e.key, e.md5);
     }

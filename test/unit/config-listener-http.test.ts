@@ -35,9 +35,10 @@ function setup(properties: Record<string, string> = {}, auth = false) {
     log: silentLogger(),
     transport: { push: () => Promise.resolve(), isConnected: () => true, disconnect: () => undefined },
     connectionIp: (id) => connections.find((c) => c.id === id)?.clientIp,
+    connections: () => connections,
     cfg: { ackTimeoutMs: 3000, maxTries: 50, retryStepMs: 2000, maxLongPolls: base.config.int('nomen.config.long-poll.max-holders') },
   });
-  const ctx: AppContext = { ...base.ctx, configCenter: center, configListening: listening, sdkConnections: () => connections };
+  const ctx: AppContext = { ...base.ctx, configCenter: center, configListening: listening };
   const app = createHttpServer(ctx);
   const publish = (dataId: string, content: string, tenant = 'public') => center.publish({ tenant, group: 'DEFAULT_GROUP', dataId, content, ...who });
   return { clock, app, center, listening, publish, connections, base };

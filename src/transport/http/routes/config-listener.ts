@@ -133,8 +133,7 @@ function byIp(deps: HttpDeps, p: Params, tenantParam: string): Record<string, st
   const all = lenientBool(p.get('all') ?? 'false');
   const tenant = normalizeTenant(p.get(tenantParam));
   const out: Record<string, string> = {};
-  const connections = deps.ctx.sdkConnections?.() ?? [];
-  for (const [gk, e] of listening(deps).listenedBy(ip, connections)) {
+  for (const [gk, e] of listening(deps).listenedBy(ip)) {
     if (all || e.key.tenant === tenant) out[gk] = e.md5;
   }
   return out;
@@ -143,10 +142,10 @@ function byIp(deps: HttpDeps, p: Params, tenantParam: string): Record<string, st
 /** Registered always; without a configuration center they answer 501. */
 export function configListenerRoutes(app: FastifyInstance, deps: HttpDeps): void {
   const held = deps.ctx.configListening;
-  // A stopping server answers every held poll first, so closing does not wait for them.
+  // A stopping server stops the listening first: held polls are answered, so closing does not wait for them.
   if (held) {
     app.addHook('preClose', (done) => {
-      held.polls.releaseAll();
+      held.stop();
       done();
     });
   }
