@@ -1,6 +1,7 @@
 import type { AuthService } from './auth/auth-service.js';
 import type { Clock } from './core/clock.js';
 import type { Config } from './config/config.js';
+import type { ConfigListening } from './config-center/listening.js';
 import type { ConfigCenter } from './config-center/types.js';
 import type { FuzzyWatchEngine } from './naming/fuzzy-watch.js';
 import type { NamingService } from './naming/naming-service.js';
@@ -64,4 +65,6 @@ export interface AppContext {
   readonly fuzzyWatch?: FuzzyWatchEngine;
   /** Connection load and reloads (absent in edge-only tests). */
   readonly loader?: ServerLoader;
+  /** Config listening of this member: held long polls, gRPC listeners, listener status (absent in edge-only tests). */
+  readonly configListening?: ConfigListening;
 }

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext, MemberIdentity, Readiness } from './app-context.js';
 import { waitForDistroLoad } from './app/distro-load.js';
-import { configCenterParts, followConfigStore, type ConfigCenterParts } from './app/config-center.js';
+import { configCenterParts, configEdges, followConfigStore, type ConfigCenterParts } from './app/config-center.js';
 import { adminHooks } from './app/admin-hooks.js';
 import { authService, sdkGrpcServer } from './app/edges.js';
 import { memberIdentity } from './app/member-identity.js';
@@ -127,7 +127,7 @@ export class NomenServer {
     const { readiness, parts } = this;
     this.moves = new ConnectionMoves({ config, clock, log, sdk: grpc, handover: parts.handover, cluster, self: this.member.address, readiness, transferLeadership });
     this.configs = configCenterParts(config, store, clock, log, () => store.status()?.role === 'leader');
-    const metrics = memberMetrics({ registry, subscriptions, parts, udp: this.udp, store, readiness, moves: this.moves, sdkConnections: () => grpc.connectionCount(), cluster });
+    const metrics = memberMetrics({ registry, subscriptions, parts, udp: this.udp, store, readiness, moves: this.moves, sdkConnections: () => grpc.connectionCount(), cluster, configListening: () => this.context.configListening });
     this.context = {
       config,
       log,
@@ -141,9 +141,9 @@ export class NomenServer {
       sdkConnection: (id) => grpc.getConnection(id),
       metrics,
       auth: this.auth,
-      configCenter: this.configs.service,
       fuzzyWatch: this.parts.fuzzy,
       loader: serverLoader(() => grpc.connectionCount(), this.moves),
+      ...configEdges(this.configs, config, grpc, clock, log),
     };
   }
 

@@ -44,3 +44,5 @@ export function followConfigStore(store: PersistentStore, state: ConfigState): v
   state.load(store.entries());
   store.onApply((batch) => state.apply(batch));
 }
+
+export { configEdges } from './config-listening.js';

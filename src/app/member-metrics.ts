@@ -2,6 +2,7 @@
 import type { Readiness } from '../app-context.js';
 import type { ClusterNode } from '../cluster/cluster-node.js';
 import type { ConnectionMoves } from '../cluster/connection-moves.js';
+import type { ConfigListening } from '../config-center/listening.js';
 import type { Registry } from '../core/registry.js';
 import type { SubscriptionRegistry } from '../naming/subscriptions.js';
 import { Metrics } from '../observability/metrics.js';
@@ -19,7 +20,11 @@ export interface MetricsInputs {
   moves: ConnectionMoves;
   sdkConnections(): number;
   cluster: ClusterNode | null;
+  /** Read at scrape time (built after the metrics). */
+  configListening?: () => ConfigListening | undefined;
 }
+
+const NO_LISTENING = { longPolls: 0, grpcListeners: 0, grpcListenedKeys: 0, notifySent: 0, notifyFailed: 0, notifyDropped: 0, longPollsReleased: 0 };
 
 export function memberMetrics(p: MetricsInputs): Metrics {
   const { parts, store, cluster } = p;
@@ -34,6 +39,7 @@ export function memberMetrics(p: MetricsInputs): Metrics {
     health: () => parts.health.stats,
     ready: () => p.readiness.ready,
     handover: () => p.moves.handoverStats(),
+    ...(p.configListening ? { configListen: () => p.configListening?.()?.stats() ?? NO_LISTENING } : {}),
     raft: () => {
       const st = store.status();
       if (!st) return null;

@@ -21,6 +21,18 @@ export interface MetricsSources {
   raft?(): RaftMetrics | null;
   /** Hand-over of SDK clients moved on purpose (drain, rebalance); counters monotonic. */
   handover?(): { retained: number; handedOver: number; timedOut: number; moved: number };
+  /** Config listening: held long polls, gRPC listeners (gauges) and push outcomes (monotonic). */
+  configListen?(): ConfigListenMetrics;
+}
+
+export interface ConfigListenMetrics {
+  longPolls: number;
+  grpcListeners: number;
+  grpcListenedKeys: number;
+  notifySent: number;
+  notifyFailed: number;
+  notifyDropped: number;
+  longPollsReleased: number;
 }
 
 export interface RaftMetrics {
@@ -95,6 +107,25 @@ export class Metrics {
         this.set({ outcome: 'retried' }, p.retried);
       },
     });
+    const listen = sources.configListen;
+    if (listen) {
+      gauge('nomen_config_long_polls', 'HTTP config long polls held by this member', () => listen().longPolls);
+      gauge('nomen_config_grpc_listeners', 'SDK connections of this member listening to configs', () => listen().grpcListeners);
+      gauge('nomen_config_grpc_listened_keys', 'Listened (connection, config) pairs on this member', () => listen().grpcListenedKeys);
+      new Gauge({
+        name: 'nomen_config_notifications',
+        help: 'Config change notifications (monotonic): gRPC pushes acked / failed tries / connections dropped, long polls released by a change',
+        labelNames: ['outcome'],
+        registers: [r],
+        collect() {
+          const l = listen();
+          this.set({ outcome: 'acked' }, l.notifySent);
+          this.set({ outcome: 'failed' }, l.notifyFailed);
+          this.set({ outcome: 'dropped' }, l.notifyDropped);
+          this.set({ outcome: 'long-poll-released' }, l.longPollsReleased);
+        },
+      });
+    }
     new Gauge({
       name: 'nomen_udp_push_packets',
       help: 'UDP push packets (monotonic)',

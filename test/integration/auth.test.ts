@@ -82,6 +82,13 @@ const SAMPLES: Record<string, Sample> = {
   'PUT /nacos/v2/ns/operator/switches': { params: { entry: 'clientBeatInterval', value: 5000 } },
   'PUT /nacos/v2/ns/ops/switches': { params: { entry: 'clientBeatInterval', value: 5000 } },
 
+  // Config listening: a short poll (no Long-Pulling-Timeout header) answers at once.
+  'POST /nacos/v1/cs/configs/listener': { params: { 'Listening-Configs': 'auth.cfg\u0002DEFAULT_GROUP\u0002\u0001' } },
+  'GET /nacos/v1/cs/configs/listener': { params: { dataId: 'auth.cfg', group: 'DEFAULT_GROUP' } },
+  'GET /nacos/v3/admin/cs/config/listener': { params: { dataId: 'auth.cfg', groupName: 'DEFAULT_GROUP' } },
+  'GET /nacos/v1/cs/listener': { params: { ip: IP } },
+  'GET /nacos/v3/admin/cs/listener': { params: { ip: IP } },
+
   'POST /nacos/v3/client/ns/instance': { params: { serviceName: SVC, ip: IP, port: 7301 } },
   'DELETE /nacos/v3/client/ns/instance': { params: { serviceName: SVC, ip: IP, port: 7301 } },
   'GET /nacos/v3/client/ns/instance/list': { params: { serviceName: SVC } },

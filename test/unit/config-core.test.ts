@@ -17,7 +17,7 @@ import { betaRule, byPriority, matchGray, tagRule } from '../../src/config-cente
 import { HistoryCleaner } from '../../src/config-center/history-cleaner.js';
 import type { GrayVariant } from '../../src/config-center/types.js';
 import { checkAdvanceInfo, checkKeyAndContent, checkTag, checkTenant, paramCheck } from '../../src/config-center/validation.js';
-import { configGrpcResource } from '../../src/transport/grpc/config-scope.js';
+import { configGrpcResources } from '../../src/transport/grpc/config-scope.js';
 import { encodeCommand, parseCommand } from '../../src/persistence/kv-state-machine.js';
 import { MemoryStore } from '../../src/persistence/memory-store.js';
 
@@ -132,8 +132,11 @@ describe('config auth resources', () => {
   });
 
   it('gRPC: a batch listen is the first context namespace, every group and config', () => {
-    assert.equal(resourceText(configGrpcResource('ConfigBatchListenRequest', { configListenContexts: [{ tenant: 'dev', group: 'G', dataId: 'd' }] })), 'dev:*:config/*');
-    assert.equal(resourceText(configGrpcResource('ConfigQueryRequest', { tenant: null, group: 'G', dataId: 'd' })), 'public:G:config/d');
+    const texts = (type: string, body: Record<string, unknown>) => configGrpcResources(type, body).map(resourceText);
+    assert.deepEqual(texts('ConfigBatchListenRequest', { configListenContexts: [{ tenant: 'dev', group: 'G', dataId: 'd' }] }), ['dev:*:config/*']);
+    // Every namespace a batch names (Nacos: only the first context's).
+    assert.deepEqual(texts('ConfigBatchListenRequest', { configListenContexts: [{ tenant: 'dev' }, { tenant: '' }, { tenant: 'dev' }] }), ['dev:*:config/*', 'public:*:config/*']);
+    assert.deepEqual(texts('ConfigQueryRequest', { tenant: null, group: 'G', dataId: 'd' }), ['public:G:config/d']);
   });
 });
 

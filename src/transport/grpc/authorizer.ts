@@ -16,7 +16,7 @@
 import type { AuthService } from '../../auth/auth-service.js';
 import type { NamingResource } from '../../auth/permissions.js';
 import { NacosError } from '../../core/errors.js';
-import { CONFIG_ACCESS, configGrpcResource } from './config-scope.js';
+import { CONFIG_ACCESS, configGrpcResources } from './config-scope.js';
 import { grpcResource, NAMING_ACCESS } from './naming-scope.js';
 import type { RequestAuthorizer } from './sdk-server.js';
 import type { TypedMessage } from '../../wire/codec.js';
@@ -35,7 +35,7 @@ export function grpcAuthorizer(auth: AuthService, responseTypeOf: (requestType: 
       const credentials = { authorization: h['Authorization'], accessToken: h['accessToken'], username: h['username'], password: h['password'] };
       const id = await auth.identify({ ...credentials, source: ctx.connection.remoteIp });
       if (configAccess) {
-        auth.authorize(id, configAccess, configGrpcResource(type, body));
+        for (const r of configGrpcResources(type, body)) auth.authorize(id, configAccess, r);
         return null;
       }
       let resource: NamingResource | undefined;

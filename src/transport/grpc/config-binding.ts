@@ -5,6 +5,7 @@
  */
 import type { AppContext } from '../../app-context.js';
 import { NacosError } from '../../core/errors.js';
+import { bindConfigListen } from './config-listen.js';
 import { CONFIG_RESPONSE_TYPES, configHandlers, failure, QUERY_FAILURE_FIELDS } from './config-handlers.js';
 import { instrument, namingResponseType, type TypedFailure } from './naming-binding.js';
 import type { SdkGrpcServer } from './sdk-server.js';
@@ -14,7 +15,8 @@ export function sdkResponseType(requestType: string): string {
   return CONFIG_RESPONSE_TYPES[requestType] ?? namingResponseType(requestType);
 }
 
-const configFailure: TypedFailure = (type, e) => {
+/** Every NacosError as a typed failure of the request's own response type. */
+export const configFailure: TypedFailure = (type, e) => {
   if (!(e instanceof NacosError)) return null;
   const responseType = sdkResponseType(type);
   return failure(responseType, e.status, e.message, responseType === 'ConfigQueryResponse' ? QUERY_FAILURE_FIELDS : {});
@@ -26,4 +28,5 @@ export function bindConfigHandlers(grpc: SdkGrpcServer, ctx: AppContext): void {
   if (!center) return;
   const handlers = configHandlers(center, ctx.config.bool('nacos.core.param.check.enabled'));
   for (const [type, h] of Object.entries(handlers)) grpc.registerHandler(type, instrument(type, ctx, h, configFailure));
+  if (ctx.configListening) bindConfigListen(grpc, ctx, ctx.configListening);
 }

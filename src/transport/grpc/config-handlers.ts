@@ -29,6 +29,7 @@ export const CONFIG_RESPONSE_TYPES: Readonly<Record<string, string>> = {
   ConfigQueryRequest: 'ConfigQueryResponse',
   ConfigPublishRequest: 'ConfigPublishResponse',
   ConfigRemoveRequest: 'ConfigRemoveResponse',
+  ConfigBatchListenRequest: 'ConfigChangeBatchListenResponse',
 };
 
 export const CONFIG_NOT_FOUND = 'config data not exist';

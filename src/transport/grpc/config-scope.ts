@@ -2,7 +2,8 @@
  * What an SDK config request acts on, for the auth hook (authorizer.ts): the access it needs and
  * its permission resource, derived by the one function the HTTP rules use too
  * (config-center/config-resource.ts; docs/protocol/config.md §6). A batch listen names no group or
- * dataId: its resource is the first context's namespace, every group and config.
+ * dataId: Nacos checks the first context's namespace (every group and config); Nomen checks every
+ * namespace its contexts name, so one request cannot listen where its user may not read.
  */
 import type { NamingResource } from '../../auth/permissions.js';
 import { configResource } from '../../config-center/config-resource.js';
@@ -16,13 +17,18 @@ export const CONFIG_ACCESS: Readonly<Record<string, 'read' | 'write'>> = {
 
 const text = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 
-/** The resource of a config request body (never throws: odd fields count as absent). */
-export function configGrpcResource(type: string, body: Readonly<Record<string, unknown>>): NamingResource {
+/** The resources of a config request body, all of which must be allowed (never throws: odd fields count as absent). */
+export function configGrpcResources(type: string, body: Readonly<Record<string, unknown>>): NamingResource[] {
   if (type === 'ConfigBatchListenRequest') {
     const contexts = body['configListenContexts'];
-    const first: unknown = Array.isArray(contexts) ? contexts[0] : undefined;
-    const tenant = typeof first === 'object' && first !== null ? text((first as Record<string, unknown>)['tenant']) : null;
-    return configResource(tenant, null, null);
+    const namespaces = new Map<string, NamingResource>();
+    for (const c of Array.isArray(contexts) ? (contexts as unknown[]) : []) {
+      const tenant = typeof c === 'object' && c !== null ? text((c as Record<string, unknown>)['tenant']) : null;
+      const r = configResource(tenant, null, null);
+      namespaces.set(r.namespace, r);
+    }
+    // No context: the default namespace, as Nacos' parser gives.
+    return namespaces.size > 0 ? [...namespaces.values()] : [configResource(null, null, null)];
   }
-  return configResource(text(body['tenant']), text(body['group']), text(body['dataId']));
+  return [configResource(text(body['tenant']), text(body['group']), text(body['dataId']))];
 }

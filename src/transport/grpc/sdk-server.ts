@@ -200,6 +200,18 @@ export class SdkGrpcServer {
   }
 
   /**
+   * Unregisters the connection and ends its bi-stream without asking the client first (e.g. it
+   * failed too many pushes in a row); the client notices the stream end and reconnects. Returns
+   * false if no such registered connection.
+   */
+  disconnect(connectionId: string, reason: string): boolean {
+    const conn = this.registry.get(connectionId);
+    if (!conn?.registered) return false;
+    this.dropConnection(conn, reason);
+    return true;
+  }
+
+  /**
    * Drain: closes the listening socket (new TCP connections are refused, so SDKs try the next
    * server of their list) and refuses setups on transports already open. Registered connections
    * are left alone; the caller moves them with `resetConnection`.

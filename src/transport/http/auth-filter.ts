@@ -19,7 +19,7 @@ import type { AuthService, Credentials, Identity } from '../../auth/auth-service
 import { AuthError } from '../../auth/errors.js';
 import type { NamingResource } from '../../auth/permissions.js';
 import { ruleFor, type EndpointRule } from './auth-rules.js';
-import { configScopeResource } from './config-scope.js';
+import { CONFIG_SCOPES, configScopeResources, type ConfigScope } from './config-scope.js';
 import { JSON_TYPE } from './errors.js';
 import { paramsOf } from './kit.js';
 import { scopeResource } from './naming-scope.js';
@@ -43,10 +43,14 @@ export function credentialsOf(req: FastifyRequest, p: Params): Credentials {
   return { authorization: pick('Authorization'), accessToken: pick('accessToken'), username: pick('username'), password: pick('password'), source: req.ip };
 }
 
-/** What a `read`/`write` rule is checked on. Throws the handler's 400 when the parameters name no service. */
-export function resourceOf(rule: EndpointRule, p: Params, method: string): NamingResource {
-  if (rule.scope === 'config') return configScopeResource(p, method, rule.path);
-  return scopeResource(rule.scope ?? 'service', p);
+/** What a `read`/`write` rule is checked on (all of them). Throws the handler's 400 when the parameters name no service. */
+export function resourcesOf(rule: EndpointRule, p: Params, method: string): NamingResource[] {
+  const scope = rule.scope ?? 'service';
+  return isConfigScope(scope) ? configScopeResources(scope, p, method, rule.path) : [scopeResource(scope, p)];
+}
+
+function isConfigScope(s: string): s is ConfigScope {
+  return CONFIG_SCOPES.includes(s);
 }
 
 /** Spring Boot's error body for `response.sendError(status, message)` (docs/protocol/http.md §0.4). */
@@ -81,7 +85,7 @@ export function installAuthFilter(app: FastifyInstance, ctx: AppContext, auth: A
       if (rule.access === 'read' || rule.access === 'write') {
         // Not checkable: answered with the handler's 400 (the error handler renders it per family).
         if (malformed !== null) throw malformed;
-        auth.authorize(id, rule.access, resourceOf(rule, params, req.method));
+        for (const r of resourcesOf(rule, params, req.method)) auth.authorize(id, rule.access, r);
       } else {
         auth.authorize(id, rule.access);
       }

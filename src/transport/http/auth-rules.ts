@@ -11,6 +11,7 @@
  * or every service of its group, of its namespace, or of every namespace.
  */
 import type { Access } from '../../auth/auth-service.js';
+import type { ConfigScope } from './config-scope.js';
 import type { NamingScope } from './naming-scope.js';
 
 export type RuleMethod = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';
@@ -21,11 +22,8 @@ export interface EndpointRule {
   /** The route as registered (fastify syntax, e.g. `/nacos/v2/ns/instance/statuses/:key`). */
   readonly path: string;
   readonly access: Access;
-  /**
-   * What `read`/`write` is checked on: a naming scope (naming-scope.ts; default `service`, the
-   * request's service) or `config`, the request's config (config-scope.ts).
-   */
-  readonly scope?: NamingScope | 'config';
+  /** What `read`/`write` is checked on (naming-scope.ts, config-scope.ts); default `service`, the request's service. */
+  readonly scope?: NamingScope | ConfigScope;
   /** Only registered in some set-ups. */
   readonly when?: 'cluster' | 'metrics' | 'raft' | 'ops' | 'console';
 }
@@ -152,6 +150,14 @@ export const ENDPOINT_RULES: readonly EndpointRule[] = [
       ...['history/list', 'history', 'history/previous', 'history/configs'].map((s) => rule('GET', `${b}/${s}`, 'read', config)),
     ];
   }),
+
+  // ---- config listening (docs/config-center.md "Listening and pushes")
+  rule('POST', '/nacos/v1/cs/configs/listener', 'read', { scope: 'config-poll' }),
+  rule('GET', '/nacos/v1/cs/configs/listener', 'read', { scope: 'config' }),
+  rule('GET', '/nacos/v3/admin/cs/config/listener', 'write', { scope: 'config' }),
+  // By IP: with `all` the answer spans every namespace.
+  rule('GET', '/nacos/v1/cs/listener', 'admin'),
+  rule('GET', '/nacos/v3/admin/cs/listener', 'admin'),
 
   // ---- v3 client API
   rule('GET', '/nacos/v3/client/cs/config', 'read', config),
@@ -281,9 +287,10 @@ const ACCESS_TEXT: Readonly<Record<Access, string>> = {
   admin: 'admin',
 };
 
-const SCOPE_TEXT: Readonly<Record<NamingScope | 'config', string>> = {
-  config: ' on the config',
+const SCOPE_TEXT: Readonly<Record<NamingScope | ConfigScope, string>> = {
   service: '',
+  config: ' on the config (`namespace:group:config/dataId`)',
+  'config-poll': ' on every namespace its `Listening-Configs` and `tenant` name',
   group: ' on the group',
   namespace: ' on the namespace',
   namespaces: ' on the namespace (all namespaces without `namespaceId`)',

@@ -18,6 +18,7 @@ import { installDistroFilter, installReadinessGate } from './distro-filter.js';
 import { selfMembers, withRaftMetaData, type MemberSource } from './members.js';
 import type { AdminHooks } from './admin-hooks.js';
 import { parseFormBody } from './params.js';
+import { configListenerRoutes } from './routes/config-listener.js';
 import { consoleRoutes } from './routes/console.js';
 import { authRoutes } from './routes/auth.js';
 import { coreRoutes } from './routes/core.js';
@@ -153,6 +154,7 @@ export function createHttpServer(ctx: AppContext, options: HttpServerOptions = {
     v2ConfigRoutes(app, deps);
     v3ConfigRoutes(app, deps);
   }
+  configListenerRoutes(app, deps);
   if (ctx.auth) authRoutes(app, ctx.auth);
   return app;
 }

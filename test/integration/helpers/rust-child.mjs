@@ -13,7 +13,8 @@
 //            "error": null | "...", "hosts": [...]}             a subscribe() listener fired
 // Usage: node rust-child.mjs <serverAddr> [count] [<JSON of extra ClientOptions, e.g. username/password>]
 // RUST_CHILD_KIND=config builds NacosConfigClient instead of NacosNamingClient (commands getConfig,
-// getConfigResp, publishConfig, removeConfig).
+// getConfigResp, publishConfig, removeConfig, addListener: its invocations are "event" lines with
+// service = dataId, hosts = [] and "config": the NacosConfigResponse).
 // (HOME should point at a scratch directory). serverAddr may list several servers (`a:p1,b:p2`).
 // With count > 1 the process hosts that many independent SDK clients (one gRPC connection each),
 // built one after another because each constructor blocks the event loop; a command's optional
@@ -72,6 +73,10 @@ const handlers = {
   getConfigResp: (c, a) => c.getConfigResp(a.dataId, a.group),
   publishConfig: (c, a) => c.publishConfig(a.dataId, a.group, a.content),
   removeConfig: (c, a) => c.removeConfig(a.dataId, a.group),
+  addListener: (c, a, i) =>
+    c.addListener(a.dataId, a.group, (err, resp) => {
+      send({ type: 'event', client: i, subId: a.subId, service: a.dataId, group: a.group, error: err ? errText(err) : null, hosts: [], config: resp ?? null });
+    }),
   ping: async () => 'pong',
   exit: async () => {
     setImmediate(() => process.exit(0));

@@ -37,6 +37,18 @@ export interface PushEvent {
   group: string;
   error: string | null;
   hosts: RustInstance[];
+  /** A config client's addListener invocation: the NacosConfigResponse (service = dataId). */
+  config?: RustConfigResponse | null;
+}
+
+/** `NacosConfigResponse` of the binding (index.d.ts). */
+export interface RustConfigResponse {
+  namespace: string;
+  dataId: string;
+  group: string;
+  content: string;
+  contentType: string;
+  md5: string;
 }
 
 type ChildMessage =
@@ -44,7 +56,7 @@ type ChildMessage =
   | { type: 'fatal'; error: string }
   | { type: 'result'; id: number | null; ok: true; value: unknown }
   | { type: 'result'; id: number | null; ok: false; error: string }
-  | { type: 'event'; client?: number; subId: string; service: string; group: string; error: string | null; hosts: RustInstance[] };
+  | { type: 'event'; client?: number; subId: string; service: string; group: string; error: string | null; hosts: RustInstance[]; config?: RustConfigResponse | null };
 
 interface Pending {
   resolve: (v: unknown) => void;
@@ -155,7 +167,7 @@ export class RustClient {
         this.onFatal(msg.error);
         break;
       case 'event':
-        this.events.push({ seq: this.events.length, client: msg.client ?? 0, at: Date.now(), subId: msg.subId, service: msg.service, group: msg.group, error: msg.error, hosts: msg.hosts });
+        this.events.push({ seq: this.events.length, client: msg.client ?? 0, at: Date.now(), subId: msg.subId, service: msg.service, group: msg.group, error: msg.error, hosts: msg.hosts, config: msg.config ?? null });
         this.wakeWaiters();
         break;
       case 'result': {

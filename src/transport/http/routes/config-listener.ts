@@ -1,0 +1,165 @@
+/**
+ * The config listener routes (docs/config-center.md "Listening and pushes", docs/protocol/config.md
+ * §3.4, §3.5, §4.3):
+ *
+ *  - `POST /nacos/v1/cs/configs/listener`: the long poll nacos-config and the Java 1.x client use;
+ *  - `GET /nacos/v1/cs/configs/listener`, `GET /nacos/v3/admin/cs/config/listener`: who listens to
+ *    one config (client IP → md5), long polls and gRPC listeners of this member;
+ *  - `GET /nacos/v1/cs/listener`, `GET /nacos/v3/admin/cs/listener`: what the clients at one IP
+ *    listen to (groupKey → md5).
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { normalizeTenant } from '../../../config-center/config-keys.js';
+import type { ConfigListening } from '../../../config-center/listening.js';
+import { changedEntries, holdTimeMs, parseListeningConfigs, pollAnswer, type PollEntry } from '../../../config-center/long-polling.js';
+import type { ClientLabels, ConfigKey } from '../../../config-center/types.js';
+import { paramCheck } from '../../../config-center/validation.js';
+import { badRequest, NacosError } from '../../../core/errors.js';
+import { DEFAULT_GROUP } from '../../../core/names.js';
+import { MissingParamError, TEXT_TYPE } from '../errors.js';
+import { paramsOf, sendJson, sendResult, type HttpDeps } from '../kit.js';
+import { lenientBool, type Params } from '../params.js';
+
+/** Nacos answers a poll over the holder cap with 503 after a pause, so clients do not spin. */
+const BUSY_DELAY_MS = 1000;
+
+export const LONG_POLL_PATH = '/nacos/v1/cs/configs/listener';
+
+function header(req: FastifyRequest, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** The caller's address for gray matching: first `X-Forwarded-For` entry, else `X-Real-IP`, else the peer (docs/protocol/config.md §5.1). */
+function callerIp(req: FastifyRequest): string {
+  const fwd = header(req, 'x-forwarded-for')?.split(',')[0]?.trim();
+  if (fwd) return fwd;
+  const real = header(req, 'x-real-ip')?.trim();
+  if (real) return real;
+  const ip = req.socket.remoteAddress ?? req.ip;
+  return ip.startsWith('::ffff:') ? ip.slice(7) : ip;
+}
+
+function labelsOf(req: FastifyRequest): ClientLabels {
+  const clientIp = callerIp(req);
+  const tag = header(req, 'vipserver-tag')?.trim();
+  return tag ? { clientIp, tag } : { clientIp };
+}
+
+function listening(deps: HttpDeps): ConfigListening {
+  const l = deps.ctx.configListening;
+  if (!l) throw new NacosError(501, 'The configuration center is not enabled.', 30000);
+  return l;
+}
+
+/** No caching of poll answers (Nacos sets these on every poll answer). */
+function sendPoll(reply: FastifyReply, changed: readonly PollEntry[]): FastifyReply {
+  return reply
+    .code(200)
+    .header('Pragma', 'no-cache')
+    .header('Expires', 'Thu, 01 Jan 1970 00:00:00 GMT')
+    .header('Cache-Control', 'no-cache,no-store')
+    .type(TEXT_TYPE)
+    .send(pollAnswer(changed));
+}
+
+/** `Long-Pulling-Timeout` as Java's Long.parseLong reads it; a bad value is Nacos' 400. */
+function pollTimeout(v: string): number {
+  const t = v.trim() === v && /^[+-]?\d{1,18}$/.test(v) ? Number(v) : NaN;
+  if (!Number.isFinite(t)) throw badRequest(`caused: For input string: "${v}";`);
+  return t;
+}
+
+/**
+ * Reads and checks a poll's body: every entry through the parameter checker (its 400 text), so a
+ * bad entry refuses the whole poll before anything is held.
+ */
+function pollEntries(deps: HttpDeps, p: Params): PollEntry[] {
+  const entries = parseListeningConfigs(p.raw('Listening-Configs'));
+  const chars = deps.ctx.config.bool('nacos.core.param.check.enabled');
+  for (const e of entries) {
+    const bad = paramCheck({ dataId: e.key.dataId, group: e.key.group, tenant: e.sentTenant }, chars);
+    if (bad) throw badRequest(bad);
+  }
+  return entries;
+}
+
+function longPoll(deps: HttpDeps, req: FastifyRequest, reply: FastifyReply): void {
+  const l = listening(deps);
+  const entries = pollEntries(deps, paramsOf(req));
+  const labels = labelsOf(req);
+  const center = deps.ctx.configCenter;
+  if (!center) throw new NacosError(501, 'The configuration center is not enabled.', 30000);
+  const changed = changedEntries(center, entries, labels);
+  const timeoutHeader = header(req, 'long-pulling-timeout');
+  // Short poll (no timeout header), something already differs, or "no hang-up": answer at once.
+  if (timeoutHeader === undefined || changed.length > 0 || header(req, 'long-pulling-timeout-no-hangup') === 'true') {
+    sendPoll(reply, changed);
+    return;
+  }
+  const holdMs = Math.min(holdTimeMs(pollTimeout(timeoutHeader)), deps.ctx.config.int('nomen.config.long-poll.max-hold-ms'));
+  const res = reply.raw;
+  let forget: () => void;
+  const cancel = l.polls.hold(entries, labels, holdMs, (released) => {
+    res.off('close', onClose);
+    sendPoll(reply, released);
+  });
+  if (cancel) {
+    forget = cancel;
+  } else {
+    const t = deps.ctx.clock.setTimeout(() => {
+      res.off('close', onClose);
+      reply.code(503).type(TEXT_TYPE).send('too many long polling connections, please try again later');
+    }, BUSY_DELAY_MS);
+    forget = () => t.cancel();
+  }
+  // The client went away before the answer: forget the poll (nothing is sent).
+  function onClose(): void {
+    if (!res.writableEnded) forget();
+  }
+  res.once('close', onClose);
+}
+
+function statusKey(p: Params, tenantParam: string, groupParam: string): ConfigKey {
+  const dataId = p.get('dataId');
+  if (dataId === undefined) throw new MissingParamError('dataId');
+  return { tenant: normalizeTenant(p.get(tenantParam)), group: p.get(groupParam) ?? DEFAULT_GROUP, dataId };
+}
+
+/** What one IP listens to, limited to a namespace unless `all` (Nacos: keys without a tenant part; 3.x stores `public`). */
+function byIp(deps: HttpDeps, p: Params, tenantParam: string): Record<string, string> {
+  const ip = p.get('ip');
+  if (ip === undefined) throw new MissingParamError('ip');
+  const all = lenientBool(p.get('all') ?? 'false');
+  const tenant = normalizeTenant(p.get(tenantParam));
+  const out: Record<string, string> = {};
+  for (const [gk, e] of listening(deps).listenedBy(ip)) {
+    if (all || e.key.tenant === tenant) out[gk] = e.md5;
+  }
+  return out;
+}
+
+/** Registered always; without a configuration center they answer 501. */
+export function configListenerRoutes(app: FastifyInstance, deps: HttpDeps): void {
+  const held = deps.ctx.configListening;
+  // A stopping server stops the listening first: held polls are answered, so closing does not wait for them.
+  if (held) {
+    app.addHook('preClose', (done) => {
+      held.stop();
+      done();
+    });
+  }
+  app.post(LONG_POLL_PATH, (req, reply) => longPoll(deps, req, reply));
+  app.get(LONG_POLL_PATH, async (req, reply) => {
+    const lisentersGroupkeyStatus = listening(deps).listenersOf(statusKey(paramsOf(req), 'tenant', 'group'));
+    // The misspelt field name is Nacos' own (docs/protocol/config.md §3.5).
+    return sendJson(reply, { collectStatus: 200, lisentersGroupkeyStatus });
+  });
+  app.get('/nacos/v1/cs/listener', async (req, reply) => sendJson(reply, { collectStatus: 200, lisentersGroupkeyStatus: byIp(deps, paramsOf(req), 'tenant') }));
+  app.get('/nacos/v3/admin/cs/config/listener', async (req, reply) => {
+    const p = paramsOf(req);
+    if (p.get('groupName') === undefined) throw new MissingParamError('groupName');
+    return sendResult(reply, { queryType: 'config', listenersStatus: listening(deps).listenersOf(statusKey(p, 'namespaceId', 'groupName')) });
+  });
+  app.get('/nacos/v3/admin/cs/listener', async (req, reply) => sendResult(reply, { queryType: 'ip', listenersStatus: byIp(deps, paramsOf(req), 'namespaceId') }));
+}
