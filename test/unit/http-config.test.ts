@@ -526,3 +526,14 @@ describe('v3 client read and the zip reader limits', () => {
     assert.throws(() => readZip(Buffer.from('PK not really'), { maxEntries: 2, maxTotalBytes: 1000 }), ZipFormatError);
   });
 });
+
+test('config reads and writes wait for readiness: a member that has not caught up answers 503, not a stale or empty config', async () => {
+  const t = createHttpContext({ ready: false });
+  for (const url of [`${V1}?dataId=a&group=DEFAULT_GROUP`, `${V2}?dataId=a&group=DEFAULT_GROUP`]) {
+    const r = await t.app.inject({ method: 'GET', url });
+    assert.equal(r.statusCode, 503, url);
+  }
+  t.readiness.ready = true;
+  assert.equal((await nodeGet(t.app, 'a')).statusCode, 404, 'served once ready (no such config)');
+});
+

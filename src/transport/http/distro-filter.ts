@@ -113,13 +113,14 @@ async function forward(req: FastifyRequest, reply: FastifyReply, ctx: AppContext
 
 /**
  * Before a cluster member has loaded its Distro snapshot it must not answer naming reads with a
- * partial view (docs/protocol/distro.md §8.B7): naming APIs answer 503 in Nacos' words until ready. Peer
- * (forwarded) requests pass.
+ * partial view (docs/protocol/distro.md §8.B7): naming APIs answer 503 in Nacos' words until ready. Config
+ * APIs too: until the Raft catch-up barrier passed, a read could serve a stale or missing config
+ * (docs/config-center.md). Peer (forwarded) requests pass.
  */
 export function installReadinessGate(app: FastifyInstance, ctx: AppContext): void {
   app.addHook('onRequest', async (req, reply) => {
     if (ctx.readiness.ready || isPeerRequest(req)) return;
-    if (!/^\/nacos\/(v1\/ns|v2\/ns|v3\/client)\//.test(req.url)) return;
+    if (!/^\/nacos\/(v1\/ns|v2\/ns|v3\/client|v1\/cs|v2\/cs)\//.test(req.url)) return;
     return reply.code(503).type('text/plain;charset=UTF-8').send('server is STARTING now, please try again later!');
   });
 }
