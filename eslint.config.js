@@ -54,7 +54,7 @@ const layerRules = [
 ];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'data/**', 'console/dist/**', 'bench/results/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'data/**', 'console/dist/**', 'bench/results/**', 'vendor/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
