@@ -1,3 +1,4 @@
+import type { ListeningStats } from '../config-center/listening.js';
 import type { DistroStats } from '../distro/stats.js';
 import type { HealthCheckStats } from '../health/health-checker.js';
 import { Counter, Gauge, Histogram, Registry as PromRegistry, collectDefaultMetrics } from 'prom-client';
@@ -25,15 +26,8 @@ export interface MetricsSources {
   configListen?(): ConfigListenMetrics;
 }
 
-export interface ConfigListenMetrics {
-  longPolls: number;
-  grpcListeners: number;
-  grpcListenedKeys: number;
-  notifySent: number;
-  notifyFailed: number;
-  notifyDropped: number;
-  longPollsReleased: number;
-}
+/** The config listening counters (`ConfigListening.stats()`). */
+export type ConfigListenMetrics = Readonly<ListeningStats>;
 
 export interface RaftMetrics {
   role: string;

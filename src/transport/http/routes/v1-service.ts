@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { badRequest, notFound } from '../../../core/errors.js';
-import { groupedName, serviceKeyId, type ServiceKey } from '../../../core/names.js';
+import { groupedName, type ServiceKey } from '../../../core/names.js';
 import { subscribersOfService } from '../client-views.js';
 import { callPeer } from '../peer-http.js';
 import { aggregated } from '../subscriber-aggregation.js';
@@ -210,26 +210,6 @@ export async function updateClusterFrom(deps: HttpDeps, service: ServiceKey, p: 
     checkPort: f.checkPort ?? 0,
     useInstancePort4Check: f.useInstancePort4Check,
     metadata: f.metadata ?? {},
-  });
-}
-
-/** One subscriber of a service: its address split into ip and port, agent, app, cluster filter. */
-export interface SubscriberRow {
-  address: string;
-  ip: string;
-  port: number;
-  agent: string;
-  app: string;
-  clusters: string;
-}
-
-/** The subscribers of a service on this member. */
-export function subscriberRows(deps: HttpDeps, service: ServiceKey): SubscriberRow[] {
-  return [...deps.ctx.naming.subscriptions.subscribersOf(serviceKeyId(service))].map((s) => {
-    const sep = s.address.lastIndexOf(':');
-    const ip = sep < 0 ? s.address : s.address.slice(0, sep);
-    const port = sep < 0 ? 0 : Number(s.address.slice(sep + 1)) || 0;
-    return { address: s.address, ip, port, agent: s.agent, app: s.app, clusters: s.clusters };
   });
 }
 

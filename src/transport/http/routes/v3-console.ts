@@ -19,7 +19,8 @@ import { ANY_METHOD, namingParams, sendResult, type HttpDeps } from '../kit.js';
 import { namespaceScope } from '../naming-scope.js';
 import { createServiceFrom, serviceForm, updateServiceFrom } from '../service-ops.js';
 import { pageJson, serviceDetail, serviceView } from '../service-views.js';
-import { subscriberRows, updateClusterFrom } from './v1-service.js';
+import { updateClusterFrom } from './v1-service.js';
+import { localSubscribers } from '../subscriber-aggregation.js';
 
 export const V3_CONSOLE_NS = '/nacos/v3/console/ns';
 
@@ -99,16 +100,7 @@ export function v3ConsoleNamingRoutes(app: FastifyInstance, deps: HttpDeps): voi
     const f = parseParams(PageSchema, p);
     checkPage(f);
     // This member's subscribers (Nacos' `aggregation` over the other members is not done here).
-    const items = subscriberRows(deps, service).map((s) => ({
-      namespaceId: service.namespace,
-      groupName: service.group,
-      serviceName: service.name,
-      ip: s.ip,
-      port: s.port,
-      agent: s.agent,
-      appName: s.app,
-      address: `${s.ip}:${s.port}`,
-    }));
+    const items = localSubscribers(deps, service);
     return sendResult(reply, pageJson(items, f.pageNo, f.pageSize));
   });
 
