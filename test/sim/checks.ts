@@ -55,6 +55,8 @@ export class Checker {
   /** When the network last delivered a sync request `from>to` (queue bounds of unreachable peers). */
   private readonly lastSyncDelivered = new Map<string, number>();
   private readonly lastChange = new Map<string, number>();
+  /** `address#incarnation|id` → since when the member has held the client without a gap (any version). */
+  private readonly heldSince = new Map<string, number>();
   /** `address#incarnation|id`: the member removed the client locally as its owner (it may send its DELETE). */
   private readonly issued = new Set<string>();
   readonly deliveries = new DeliveryLog();
@@ -149,6 +151,9 @@ export class Checker {
     // §9.20: a duplicate delivered right after the original changes nothing.
     if (m.inDuplicate) this.fail('idempotent-apply', `duplicate request changed ${id} on ${m.address}`);
     this.lastChange.set(`${this.key(m)}|${id}`, this.now());
+    const hk = `${this.key(m)}|${id}`;
+    if (removed) this.heldSince.delete(hk);
+    else if (!this.heldSince.has(hk)) this.heldSince.set(hk, this.now());
     const st = m.distro.storage;
     if (origin === 'local') {
       if (removed && this.ownsNow(m, id)) this.issued.add(`${this.key(m)}|${id}`);
@@ -209,11 +214,18 @@ export class Checker {
     }
   }
 
-  /** §9.4: a replica whose live owner holds it is never expired (verify renews it every V ≪ E). */
+  /**
+   * §9.4: a replica whose live owner holds it is never expired (verify renews it every V ≪ E). An
+   * owner that has held the client for less than the sync bound may not have reached `m` yet: `m`
+   * may rightly expire an older copy it was not renewing (e.g. one it wrote itself while cut off,
+   * while the owner did not hold the client at all; seed 1840530724).
+   */
   private checkLease(m: SimMember, id: string): void {
     for (const o of this.cluster.alive()) {
-      if (o === m || !o.distro.isResponsible(id)) continue;
-      if (o.distro.storage.client(id)) this.fail('lease', `${m.address} expired ${id} while its owner ${o.address} holds it`);
+      if (o === m || !o.distro.isResponsible(id) || !o.distro.storage.client(id)) continue;
+      const since = this.heldSince.get(`${this.key(o)}|${id}`) ?? this.now();
+      if (this.now() - since >= this.bounds.sync)
+        this.fail('lease', `${m.address} expired ${id} while its owner ${o.address} has held it for ${this.now() - since} ms`);
     }
   }
 
