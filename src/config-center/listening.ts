@@ -3,12 +3,14 @@
  * gRPC listen state and its change pushes, the held HTTP long polls, and the listener status the
  * query endpoints show. Every applied change (`ConfigCenter.onChange`, which fires on every member)
  * releases this member's long polls on the key and pushes to this member's gRPC listeners, so a
- * listener on any member hears a change made on any member.
+ * listener on any member hears a change made on any member. The Nacos 3 fuzzy watch
+ * (`fuzzy-watch.ts`) hears the same changes.
  */
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../observability/logger.js';
 import { ConfigChangeNotifier, type NotifierConfig, type NotifyTransport } from './change-notifier.js';
 import { groupKey } from './config-keys.js';
+import type { ConfigFuzzyWatch } from './fuzzy-watch.js';
 import { ConfigListenRegistry, keyId } from './listeners.js';
 import { LongPollHub } from './long-polling.js';
 import type { ConfigCenter, ConfigKey } from './types.js';
@@ -28,6 +30,8 @@ export interface ListeningDeps {
   /** The registered SDK connections of this member. */
   readonly connections: () => Iterable<{ readonly id: string; readonly clientIp: string }>;
   readonly cfg: ListeningConfig;
+  /** The config fuzzy watch of this member (absent: ConfigFuzzyWatchRequest is not served). */
+  readonly fuzzy?: ConfigFuzzyWatch;
 }
 
 /** One listened key as the status queries show it. */
@@ -50,20 +54,24 @@ export class ConfigListening {
   readonly listeners = new ConfigListenRegistry();
   readonly polls: LongPollHub;
   readonly notifier: ConfigChangeNotifier;
+  readonly fuzzy: ConfigFuzzyWatch | null;
   private readonly unsubscribe: () => void;
 
   constructor(private readonly deps: ListeningDeps) {
     this.polls = new LongPollHub(deps.center, deps.clock, deps.cfg.maxLongPolls);
     this.notifier = new ConfigChangeNotifier(this.listeners, deps.transport, deps.clock, deps.log, deps.cfg);
+    this.fuzzy = deps.fuzzy ?? null;
     this.unsubscribe = deps.center.onChange((change) => {
       this.polls.configChanged(change);
       this.notifier.configChanged(change);
+      this.fuzzy?.configChanged(change);
     });
   }
 
-  /** An SDK connection unregistered: its listens are forgotten. */
+  /** An SDK connection unregistered: its listens and fuzzy watches are forgotten. */
   connectionClosed(connectionId: string): void {
     this.listeners.clear(connectionId);
+    this.fuzzy?.connectionClosed(connectionId);
   }
 
   /**
@@ -115,6 +123,7 @@ export class ConfigListening {
   stop(): void {
     this.unsubscribe();
     this.notifier.stop();
+    this.fuzzy?.stop();
     this.polls.releaseAll();
   }
 }
