@@ -3,7 +3,8 @@
  * `subscribers` listeners of one config, and a separate changer connection that publishes a new
  * content (`ConfigPublishRequest`, `configBytes` bytes marked with the round number) `rounds` times.
  * Per round and listener we record when it learnt of the change, relative to the publish's
- * response and to its send.
+ * response and to its send. The publisher runs on its own thread (config-publisher.ts), so the
+ * publish's round trip is not delayed by this thread reading the notifications.
  *
  *  - grpc: one SDK connection per listener, `ConfigBatchListenRequest` with the current md5; the
  *    arrival is the `ConfigChangeNotifyRequest` push (acked by the client). Like a ZooKeeper watch
@@ -16,9 +17,10 @@
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
 import { configContent, configListenBody, configPublishBody, listeningConfigs } from '../lib/bodies.js';
-import { Arrivals, measureRound, type FanoutArgs } from '../lib/fanout.js';
-import { NacosConnection, openConnections, type PushEvent } from '../lib/nacos-client.js';
+import { Arrivals, measureRound, type ChangeTimes, type FanoutArgs } from '../lib/fanout.js';
+import { openConnections, type NacosConnection, type PushEvent } from '../lib/nacos-client.js';
 import { emit, hardDeadline, log, runMain, scriptArgs } from '../lib/script.js';
 import type { PushResult, PushRound } from '../lib/types.js';
 
@@ -66,10 +68,20 @@ runMain(async () => {
   const a = scriptArgs<Args>();
   hardDeadline(a.maxLifetimeMs);
   const content = (r: number): string => configContent(String(r), a.configBytes);
-  const changer = new NacosConnection(a.target, { appName: 'bench-changer' });
-  await changer.connect();
-  const publish = async (r: number): Promise<void> => {
-    await changer.expectOk('ConfigPublishRequest', JSON.parse(configPublishBody(a.service, content(r), r + 1)) as object, 'ConfigPublishResponse');
+  // A worker does not inherit the tsx loader (Node 20): it registers it, then loads the script.
+  const boot = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(import.meta.resolve('./config-publisher.ts'))}); })`;
+  const publisher = new Worker(boot, { eval: true, workerData: { target: a.target } });
+  const answers: ((m: { error?: string; sentAt?: number; answeredAt?: number }) => void)[] = [];
+  publisher.on('message', (m: { error?: string; sentAt?: number; answeredAt?: number }) => answers.shift()?.(m));
+  const next = (): Promise<{ error?: string; sentAt?: number; answeredAt?: number }> => new Promise((res) => answers.push(res));
+  const started = await next();
+  if (started.error) throw new Error(`publisher: ${started.error}`);
+  const publish = async (r: number): Promise<ChangeTimes> => {
+    const answer = next();
+    publisher.postMessage({ round: r, body: JSON.parse(configPublishBody(a.service, content(r), r + 1)) as object });
+    const m = await answer;
+    if (m.error || m.sentAt === undefined || m.answeredAt === undefined) throw new Error(`publish ${r}: ${m.error ?? 'no times'}`);
+    return { sentAt: m.sentAt - performance.timeOrigin, answeredAt: m.answeredAt - performance.timeOrigin };
   };
   await publish(0);
 
@@ -143,7 +155,7 @@ runMain(async () => {
   stopped = true;
   const result: PushResult = { subscribers: n, connectMs, subscribeMs, initialPushes: n, initialAll: true, rounds, streamsClosed: subs.filter((s) => s.streamClosed).length };
   emit('result', result);
-  changer.close();
+  await publisher.terminate();
   for (const s of subs) s.close();
   agent?.destroy();
 });
