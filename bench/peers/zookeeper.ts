@@ -88,6 +88,17 @@ async function connect(endpoint: string): Promise<PeerConnection> {
   const call = <T>(f: (cb: (e: Error | Exception | null, r: T) => void) => void): Promise<T> =>
     new Promise((resolve, reject) => f((e, r) => (e ? reject(e) : resolve(r))));
   const mkdirp = (path: string): Promise<string> => call<string>((cb) => client.mkdirp(path, cb));
+  // A ZooKeeper watch fires once: `read` sets one, and it is set again after every event.
+  const watchAlways = async <T>(read: (watcher: () => void, cb: (e: Error | Exception | null, r: T) => void) => void, fired: (at: number) => void): Promise<void> => {
+    const arm = (): Promise<T> =>
+      call<T>((cb) =>
+        read(() => {
+          fired(performance.now());
+          arm().catch(() => undefined);
+        }, cb),
+      );
+    await arm();
+  };
   const known = new Set<string>();
   const ephemeral = (service: string, h: { ip: string; port: number }): [string, Buffer] => [instancePath(service, h), Buffer.from(instanceJson(h.ip, h.port))];
 
@@ -125,18 +136,7 @@ async function connect(endpoint: string): Promise<PeerConnection> {
     },
     async watch(service, onChange) {
       const dir = servicePath(service);
-      const arm = (): Promise<string[]> =>
-        call<string[]>((cb) =>
-          client.getChildren(
-            dir,
-            () => {
-              onChange(null, performance.now());
-              arm().catch(() => undefined);
-            },
-            cb,
-          ),
-        );
-      await arm();
+      await watchAlways<string[]>((w, cb) => client.getChildren(dir, w, cb), (at) => onChange(null, at));
     },
     async batchRegister(service, hosts) {
       const dir = servicePath(service);
@@ -171,18 +171,7 @@ async function connect(endpoint: string): Promise<PeerConnection> {
     },
     async watchConfig(dataId, onChange) {
       const path = configPath(dataId);
-      const arm = (): Promise<Buffer | undefined> =>
-        call<Buffer | undefined>((cb) =>
-          client.getData(
-            path,
-            () => {
-              onChange(null, performance.now());
-              arm().catch(() => undefined);
-            },
-            cb,
-          ),
-        );
-      await arm();
+      await watchAlways<Buffer | undefined>((w, cb) => client.getData(path, w, cb), (at) => onChange(null, at));
     },
     async close() {
       // Wait (bounded) for the closeSession to go out, or the session and its ephemeral znodes
