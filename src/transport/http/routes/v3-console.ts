@@ -66,7 +66,7 @@ export function v3ConsoleNamingRoutes(app: FastifyInstance, deps: HttpDeps): voi
     const service = serviceV2(namingParams(deps, req));
     const f = catalog.serviceFacts(service);
     if (!f) throw new NacosError(404, notFoundText(service), 30000);
-    return sendResult(reply, serviceDetail(f, 'namespaceId', false));
+    return sendResult(reply, serviceDetail(f, 'namespaceId', 'settings'));
   });
 
   app.post(`${V3_CONSOLE_NS}/service`, async (req, reply) => {
