@@ -3,6 +3,7 @@
  * json, yaml, properties and xml are parsed; the other types (text, html) are free text. Each
  * problem has a position in the content, so the editor can mark it.
  */
+import { XMLValidator } from 'fast-xml-parser';
 import { parseAllDocuments } from 'yaml';
 
 export const CONFIG_TYPES = ['text', 'json', 'xml', 'yaml', 'html', 'properties'] as const;
@@ -98,13 +99,14 @@ function checkProperties(text: string): FormatProblem[] {
   return out;
 }
 
+/**
+ * XML well-formedness by fast-xml-parser's validator, not DOMParser: Chromium's parser-error
+ * document carries inline styles, which the console's CSP reports as refused.
+ */
 function checkXml(text: string): FormatProblem[] {
-  const doc = new DOMParser().parseFromString(text, 'application/xml');
-  const err = doc.getElementsByTagName('parsererror')[0];
-  if (!err) return [];
-  const message = (err.textContent ?? 'not well-formed').replace(/\s+/g, ' ').trim();
-  const lc = /line (\d+) at column (\d+)/.exec(message);
-  return [span(text, lc ? offsetOf(text, Number(lc[1]), Number(lc[2])) : 0, `Invalid XML: ${message}`)];
+  const r = XMLValidator.validate(text);
+  if (r === true) return [];
+  return [span(text, offsetOf(text, r.err.line, r.err.col), `Invalid XML: ${r.err.msg} (line ${r.err.line})`)];
 }
 
 /** The problems of `content` as a config of `type`; empty when it is well-formed (or free text). */

@@ -106,6 +106,23 @@ describe('web console: configurations', { timeout: 120_000 }, () => {
     assert.deepEqual(problems, []);
   });
 
+  it('checks YAML, properties and XML as they are typed', async () => {
+    await page.goto(url('/config/edit'));
+    const cases: [string, string, RegExp, string][] = [
+      ['yaml', 'a: [1, 2\nb: 3', /^Invalid YAML/, 'a:\n  - 1\nb: 3'],
+      ['properties', 'server.port=8080\njust-a-key', /^Invalid properties: "just-a-key" is not key=value/, 'server.port=8080\nname: x\n# comment\nlong=a \\\n  b'],
+      ['xml', '<a><b></a>', /^Invalid XML/, '<a><b/></a>'],
+    ];
+    for (const [type, bad, refusal, good] of cases) {
+      await page.locator(`input[name=type][value=${type}]`).check();
+      await typeInEditor(bad);
+      await waitForText(`${type} refused`, page.getByTestId('format-state'), refusal);
+      await typeInEditor(good);
+      await waitForText(`${type} accepted`, page.getByTestId('format-state'), `valid ${type}`);
+    }
+    assert.deepEqual(problems, []);
+  });
+
   it('refuses invalid JSON in the page (nothing sent); a valid edit reaches the nacos-config SDK and shows it as a listener', async () => {
     const cacheDir = artifactPath(join('nacos-config-cache', `e2e-${Date.now()}-${process.pid}`));
     mkdirSync(cacheDir, { recursive: true });
