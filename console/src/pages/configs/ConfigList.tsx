@@ -5,6 +5,14 @@ import { useLoad } from '../../hooks';
 import { href } from '../../route';
 import { EmptyRow, ErrorLine, FormFoot, Modal, Pager, useAction, useFormSubmit } from '../../ui';
 
+/** The text fields of the search form: query field, label, placeholder. */
+const TEXT_FILTERS: [Exclude<keyof SearchQuery, 'mode'>, string, string][] = [
+  ['dataId', 'Data ID', ''],
+  ['group', 'Group', ''],
+  ['appName', 'App', ''],
+  ['tags', 'Tags', 'a,b'],
+];
+
 const EMPTY: SearchQuery = { mode: 'blur', dataId: '', group: '', appName: '', tags: '' };
 
 /** Saves a Blob as a file through a temporary `blob:` link (a download, not a fetch: CSP allows it). */
@@ -89,22 +97,12 @@ export function ConfigListPage({ namespace, namespaces }: { namespace: string; n
         </a>
       </div>
       <form className="filters card" onSubmit={submit}>
-        <label>
-          Data ID
-          <input value={draft.dataId} onChange={(e) => setDraft({ ...draft, dataId: e.target.value })} data-testid="filter-dataId" />
-        </label>
-        <label>
-          Group
-          <input value={draft.group} onChange={(e) => setDraft({ ...draft, group: e.target.value })} data-testid="filter-group" />
-        </label>
-        <label>
-          App
-          <input value={draft.appName} onChange={(e) => setDraft({ ...draft, appName: e.target.value })} data-testid="filter-app" />
-        </label>
-        <label>
-          Tags
-          <input value={draft.tags} onChange={(e) => setDraft({ ...draft, tags: e.target.value })} placeholder="a,b" data-testid="filter-tags" />
-        </label>
+        {TEXT_FILTERS.map(([field, label, placeholder]) => (
+          <label key={field}>
+            {label}
+            <input value={draft[field]} onChange={(e) => setDraft({ ...draft, [field]: e.target.value })} placeholder={placeholder} data-testid={`filter-${field}`} />
+          </label>
+        ))}
         <label>
           Match
           <select value={draft.mode} onChange={(e) => setDraft({ ...draft, mode: e.target.value === 'accurate' ? 'accurate' : 'blur' })} data-testid="filter-mode">
