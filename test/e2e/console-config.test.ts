@@ -49,6 +49,8 @@ describe('web console: configurations', { timeout: 120_000 }, () => {
     await page.keyboard.press('Control+A');
     await page.keyboard.press('Delete');
     await page.keyboard.insertText(text);
+    // The editor took it (its lines have no separator in the DOM text).
+    await waitFor('the editor holds the typed text', async () => ((await content.textContent()) === text.replace(/\n/g, '') ? true : undefined), WAIT);
   };
 
   const publishFromEditor = async (text: string) => {
@@ -80,6 +82,7 @@ describe('web console: configurations', { timeout: 120_000 }, () => {
     await page.locator('input[name=dataId]').fill(DATA_ID);
     await page.locator('input[name=group]').fill(GROUP);
     await page.locator('input[name=appName]').fill('orders');
+    await page.locator('input[name=configTags]').fill('e2e');
     // The dataId's extension chose the format.
     assert.equal(await page.locator('input[name=type][value=json]').isChecked(), true);
     await typeInEditor('{"replicas": 1, "zone": "a"}');
@@ -174,6 +177,9 @@ describe('web console: configurations', { timeout: 120_000 }, () => {
     await waitFor('rolled back', async () => ((await stored()) === '{"replicas": 1, "zone": "a"}' ? true : undefined), WAIT);
     await waitForCount('history rows after the rollback', page.getByTestId('history-row'), 3);
     await waitFor('the SDK heard the rollback', async () => (heard.at(-1) === '{"replicas": 1, "zone": "a"}' ? true : undefined), WAIT);
+    // The rollback changed the content only: format, app and tags stay.
+    const rec = jsonOf<{ type: string; appName: string; configTags: string | null }>(await server.get('/nacos/v1/cs/configs', { show: 'all', dataId: DATA_ID, group: GROUP, tenant: '' }));
+    assert.deepEqual([rec.type, rec.appName, rec.configTags], ['json', 'orders', 'e2e']);
     assert.deepEqual(problems, []);
   });
 

@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { getConfig, publishConfig, type ConfigKey } from '../../config-api';
 import { checkFormat, CONFIG_TYPES, typeOfDataId } from '../../config-format';
 import { CodeEditor } from '../../editor';
@@ -26,6 +26,13 @@ export function ConfigEditPage({ namespace, editKey }: { namespace: string; edit
   const [desc, setDesc] = useState('');
   const [tags, setTags] = useState('');
   const [content, setContent] = useState('');
+  // The editor's text as of its last change, for the submit handler: a publish clicked before React
+  // re-rendered after the last keystroke must not send (or check) the text before it.
+  const latest = useRef('');
+  const edit = (v: string) => {
+    latest.current = v;
+    setContent(v);
+  };
   const [beta, setBeta] = useState(false);
   const [betaIps, setBetaIps] = useState('');
   const [loadError, setLoadError] = useState<string | null>(null);
@@ -40,7 +47,7 @@ export function ConfigEditPage({ namespace, editKey }: { namespace: string; edit
         setAppName(c.appName ?? '');
         setDesc(c.desc ?? '');
         setTags(c.configTags ?? '');
-        setContent(c.content);
+        edit(c.content);
         setLoaded(true);
       },
       (e: unknown) => setLoadError(errorMessage(e)),
@@ -52,10 +59,11 @@ export function ConfigEditPage({ namespace, editKey }: { namespace: string; edit
   const { error, busy, onSubmit } = useFormSubmit(
     async () => {
       if (dataId.trim() === '' || group.trim() === '') throw new Error('Data ID and group are required');
-      if (content.trim() === '') throw new Error('The content is empty');
-      const first = problems[0];
+      const text = latest.current;
+      if (text.trim() === '') throw new Error('The content is empty');
+      const first = checkFormat(type, text)[0];
       if (first) throw new Error(`Not published: ${first.message}`);
-      await publishConfig(namespace, { dataId: dataId.trim(), group: group.trim(), content, type, appName: appName.trim(), desc, configTags: tags.trim(), betaIps: beta ? parseBetaIps(betaIps) : undefined });
+      await publishConfig(namespace, { dataId: dataId.trim(), group: group.trim(), type, appName: appName.trim(), desc, configTags: tags.trim(), content: text, betaIps: beta ? parseBetaIps(betaIps) : undefined });
     },
     () => navigate('/config', { dataId: dataId.trim(), group: group.trim() }),
   );
@@ -105,7 +113,7 @@ export function ConfigEditPage({ namespace, editKey }: { namespace: string; edit
             </label>
           ))}
         </div>
-        {loaded && <CodeEditor value={content} type={type} onChange={setContent} testId="config-editor" />}
+        {loaded && <CodeEditor value={content} type={type} onChange={edit} testId="config-editor" />}
         <div className={problems.length > 0 ? 'format-state bad' : 'format-state ok'} data-testid="format-state">
           {problems.length > 0 ? problems[0]?.message : type === 'text' || type === 'html' ? 'free text' : `valid ${type}`}
         </div>

@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { deleteConfig, getConfig, historyEntry, historyPage, publishConfig, type ConfigKey, type HistoryRow } from '../../config-api';
+import { deleteConfig, getConfig, historyEntry, historyPage, publishConfig, type ConfigDetail, type ConfigKey, type HistoryRow } from '../../config-api';
 import { typeOfDataId } from '../../config-format';
 import { DiffView } from '../../editor';
 import { useLoad } from '../../hooks';
@@ -88,7 +88,8 @@ export function ConfigHistoryPage({ namespace, configKey }: { namespace: string;
 interface Comparison {
   entry: HistoryRow;
   current: string;
-  currentType: string | null;
+  /** The current record (null: deleted): a rollback keeps its format, description and tags. */
+  record: ConfigDetail | null;
   /** What the configuration is after a rollback of this entry; null: it is deleted. */
   after: string | null;
 }
@@ -96,14 +97,14 @@ interface Comparison {
 async function compare(namespace: string, key: ConfigKey, nid: string): Promise<Comparison> {
   const [entry, config] = await Promise.all([historyEntry(namespace, key, nid), getConfig(namespace, key)]);
   const after = entry.opType.trim() === 'I' ? null : (entry.content ?? '');
-  return { entry, current: config?.content ?? '', currentType: config?.type ?? null, after };
+  return { entry, current: config?.content ?? '', record: config, after };
 }
 
 function RollbackPanel({ namespace, configKey, nid, onDone }: { namespace: string; configKey: ConfigKey; nid: string; onDone: () => void }) {
   const cmp = useLoad(() => compare(namespace, configKey, nid), [namespace, configKey.dataId, configKey.group, nid]);
   const { error, run } = useAction();
   const c = cmp.data;
-  const type = c?.currentType ?? typeOfDataId(configKey.dataId) ?? 'text';
+  const type = c?.record?.type ?? typeOfDataId(configKey.dataId) ?? 'text';
   const gray = c?.entry.publishType === 'gray';
 
   const rollback = () =>
@@ -112,7 +113,7 @@ function RollbackPanel({ namespace, configKey, nid, onDone }: { namespace: strin
       const what = c.after === null ? 'This undoes the creation: the configuration is deleted.' : 'The configuration gets the content on the right.';
       if (!window.confirm(`Roll back entry #${nid}? ${what}`)) return;
       if (c.after === null) await deleteConfig(namespace, configKey);
-      else await publishConfig(namespace, { ...configKey, content: c.after, type, appName: c.entry.appName ?? '', desc: '', configTags: '' });
+      else await publishConfig(namespace, { ...configKey, content: c.after, type, appName: c.record?.appName ?? c.entry.appName ?? '', desc: c.record?.desc ?? '', configTags: c.record?.configTags ?? '' });
       onDone();
     });
 
