@@ -1,5 +1,6 @@
 import { Command } from 'commander';
-import { AdminError, formatInstances, formatServices, formatStatus, instances, services, status, type AdminOptions } from './cli/admin.js';
+import { AdminError, formatInstances, formatServices, formatStatus, instances, services, status, type AdminFlags, type AdminOptions } from './cli/admin.js';
+import { configCommands } from './cli/config-commands.js';
 import { Config, ConfigError, envValues, parsePropertyArgs, readPropertiesFile } from './config/config.js';
 import { createLogger } from './observability/logger.js';
 import { NomenServer, VERSION } from './server.js';
@@ -115,8 +116,8 @@ export function main(onReady: () => void = () => undefined): void {
     });
 
   // ---- operator commands: read a running member's HTTP APIs --------------------------------------
-  const adminCommand = (name: string, description: string): Command =>
-    program
+  const adminCommand = (name: string, description: string, parent: Command = program): Command =>
+    parent
       .command(name)
       .description(description)
       .option('--server <host:port>', "a member's main (HTTP) address [env NOMEN_SERVER]", process.env.NOMEN_SERVER ?? '127.0.0.1:8848')
@@ -145,18 +146,12 @@ export function main(onReady: () => void = () => undefined): void {
       await runAdmin(f, () => instances({ ...adminOptions(f), service, namespace: f.namespace, group: f.group, cluster: f.cluster }), formatInstances);
     });
 
+  configCommands(program, adminCommand, runAdmin, adminOptions);
+
   program.parseAsync(process.argv).catch((e: unknown) => {
     process.stderr.write(`nomen: ${e instanceof Error ? e.message : String(e)}\n`);
     process.exit(1);
   });
-}
-
-interface AdminFlags {
-  server: string;
-  username?: string;
-  password?: string;
-  token?: string;
-  json?: boolean;
 }
 
 function adminOptions(f: AdminFlags): AdminOptions {
@@ -170,6 +165,6 @@ async function runAdmin<T>(f: AdminFlags, work: () => Promise<T>, format: (v: T)
   } catch (e) {
     if (!(e instanceof AdminError)) throw e;
     process.stderr.write(`nomen: ${e.message}\n`);
-    process.exitCode = 1;
+    process.exitCode = e.exitCode;
   }
 }

@@ -127,7 +127,7 @@ export class NomenServer {
     const { readiness, parts } = this;
     this.moves = new ConnectionMoves({ config, clock, log, sdk: grpc, handover: parts.handover, cluster, self: this.member.address, readiness, transferLeadership });
     this.configs = configCenterParts(config, store, clock, log, () => store.status()?.role === 'leader');
-    const metrics = memberMetrics({ registry, subscriptions, parts, udp: this.udp, store, readiness, moves: this.moves, sdkConnections: () => grpc.connectionCount(), cluster, configListening: () => this.context.configListening });
+    const metrics = memberMetrics({ registry, subscriptions, parts, udp: this.udp, store, readiness, moves: this.moves, sdkConnections: () => grpc.connectionCount(), cluster, configListening: () => this.context.configListening, configCenter: this.configs.service });
     this.context = {
       config,
       log,
