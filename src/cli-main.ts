@@ -2,8 +2,8 @@ import { Command } from 'commander';
 import { AdminError, formatInstances, formatServices, formatStatus, instances, services, status, type AdminFlags, type AdminOptions } from './cli/admin.js';
 import { configCommands } from './cli/config-commands.js';
 import { Config, ConfigError, envValues, parsePropertyArgs, readPropertiesFile } from './config/config.js';
-import { createLogger } from './observability/logger.js';
-import { NomenServer, VERSION } from './server.js';
+import type { NomenServer } from './server.js';
+import { VERSION } from './version.js';
 
 /** Flag -> config key, with the flag's own env var (every flag has one). */
 const FLAG_ENV: Record<string, { key: string; env: string }> = {
@@ -68,6 +68,8 @@ export function main(onReady: () => void = () => undefined): void {
       let server: NomenServer;
       try {
         config = buildConfig(opts, process.env);
+        // Loaded here: the operator commands start without the server's modules.
+        const [{ createLogger }, { NomenServer }] = await Promise.all([import('./observability/logger.js'), import('./server.js')]);
         const log = createLogger(config.str('nomen.log.level'));
         for (const k of config.unknownKeys) log.warn({ key: k }, 'unknown config key ignored');
         // Settings that only make sense together (e.g. cluster mode without nomen.cluster.secret) fail here.

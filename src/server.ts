@@ -35,7 +35,9 @@ import type { SdkGrpcServer } from './transport/grpc/sdk-server.js';
 import { createHttpServer } from './transport/http/http-server.js';
 import { UdpPushService } from './transport/udp/udp-push.js';
 
-export const VERSION = '0.1.0';
+import { VERSION } from './version.js';
+
+export { VERSION };
 
 /** The cluster-mode classes, loaded only in cluster mode (standalone start-up time and memory). */
 export interface ClusterModules {
