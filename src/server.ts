@@ -34,10 +34,7 @@ import { grpcPushSink } from './transport/grpc/naming-handlers.js';
 import type { SdkGrpcServer } from './transport/grpc/sdk-server.js';
 import { createHttpServer } from './transport/http/http-server.js';
 import { UdpPushService } from './transport/udp/udp-push.js';
-
 import { VERSION } from './version.js';
-
-export { VERSION };
 
 /** The cluster-mode classes, loaded only in cluster mode (standalone start-up time and memory). */
 export interface ClusterModules {
