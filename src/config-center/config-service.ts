@@ -47,26 +47,6 @@ const WRITE_ATTEMPTS = 8;
 
 const casConflict = (): NacosError => new NacosError(500, CAS_FAILED_MESSAGE, 20005);
 
-/** How a write use case ended (docs/operations.md "Config metrics"). */
-export type WriteOutcome = 'ok' | 'cas_mismatch' | 'rejected' | 'failed';
-
-/** Monotonic counters of the use cases served through this member (metrics). */
-export interface ConfigServiceStats {
-  /** Gray-aware reads (`get`): served, or nothing to serve. */
-  readonly reads: { found: number; notFound: number };
-  readonly publish: Record<WriteOutcome, number>;
-  readonly remove: Record<WriteOutcome, number>;
-}
-
-const outcomes = (): Record<WriteOutcome, number> => ({ ok: 0, cas_mismatch: 0, rejected: 0, failed: 0 });
-
-/** A refused write by what refused it: the CAS check, the request itself (4xx), else the store. */
-function outcomeOf(e: unknown): WriteOutcome {
-  if (!(e instanceof NacosError)) return 'failed';
-  if (e.message === CAS_FAILED_MESSAGE) return 'cas_mismatch';
-  return e.status < 500 ? 'rejected' : 'failed';
-}
-
 interface Who {
   readonly srcUser: string;
   readonly srcIp: string;
@@ -74,20 +54,12 @@ interface Who {
 
 export class ConfigService implements ConfigCenter {
   private lastIssuedId = 0;
-  readonly stats: ConfigServiceStats = { reads: { found: 0, notFound: 0 }, publish: outcomes(), remove: outcomes() };
 
   constructor(private readonly o: ConfigServiceOptions) {}
 
   // ---- reads ----
 
   get(key: ConfigKey, labels?: ClientLabels): ConfigView | null {
-    const view = this.view(key, labels);
-    if (view) this.stats.reads.found++;
-    else this.stats.reads.notFound++;
-    return view;
-  }
-
-  private view(key: ConfigKey, labels?: ClientLabels): ConfigView | null {
     const k = normalizeKey(key);
     const rec = this.o.state.record(k);
     const g = matchGray(this.o.state.grays(k), labels);
@@ -151,18 +123,6 @@ export class ConfigService implements ConfigCenter {
     return this.o.state.size();
   }
 
-  /** Formal configs per namespace (metrics; a scan of the index). */
-  countsByNamespace(): Map<string, number> {
-    const out = new Map<string, number>();
-    for (const r of this.o.state.records()) out.set(r.tenant, (out.get(r.tenant) ?? 0) + 1);
-    return out;
-  }
-
-  /** History rows held (metrics). */
-  historySize(): number {
-    return this.o.state.historySize();
-  }
-
   onChange(listener: ConfigChangeListener): () => void {
     return this.o.state.onChange(listener);
   }
@@ -170,10 +130,6 @@ export class ConfigService implements ConfigCenter {
   // ---- writes ----
 
   async publish(input: PublishInput): Promise<void> {
-    return this.counted(this.stats.publish, () => this.publishChecked(input));
-  }
-
-  private async publishChecked(input: PublishInput): Promise<void> {
     checkKeyAndContent(input.dataId, input.group, input.content, this.o.maxContent);
     checkTenant(input.tenant);
     checkTag(input.tag);
@@ -187,21 +143,6 @@ export class ConfigService implements ConfigCenter {
   }
 
   async remove(input: RemoveInput): Promise<void> {
-    return this.counted(this.stats.remove, () => this.removeChecked(input));
-  }
-
-  /** Runs a write use case and counts how it ended. */
-  private async counted(counts: Record<WriteOutcome, number>, work: () => Promise<void>): Promise<void> {
-    try {
-      await work();
-      counts.ok++;
-    } catch (e) {
-      counts[outcomeOf(e)]++;
-      throw e;
-    }
-  }
-
-  private async removeChecked(input: RemoveInput): Promise<void> {
     checkKey(input.dataId, input.group);
     checkTenant(input.tenant);
     checkTag(input.tag);

@@ -4,11 +4,11 @@
  * `nacos_config_subscriber{version=…}` gauges Nacos' config module exports, so a Grafana
  * dashboard built for Nacos shows the same panels. Everything is read at scrape time.
  */
-import type { ConfigServiceStats, WriteOutcome } from '../config-center/config-service.js';
+import type { ConfigServiceStats, WriteOutcome } from '../config-center/counted-config-service.js';
 import type { ListeningStats } from '../config-center/listening.js';
 import { Gauge, type Registry } from 'prom-client';
 
-/** What the config series read (`ConfigService` has this shape). */
+/** What the config series read (`CountedConfigService` has this shape). */
 export interface ConfigCenterMetrics {
   /** Formal configs per namespace id. */
   countsByNamespace(): ReadonlyMap<string, number>;
