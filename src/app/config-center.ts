@@ -4,7 +4,8 @@
  */
 import type { Config } from '../config/config.js';
 import type { Clock } from '../core/clock.js';
-import { CountedConfigService } from '../config-center/counted-config-service.js';
+// The use cases with their metrics counters (docs/config-center.md "Metrics").
+import { CountedConfigService as ConfigService } from '../config-center/counted-config-service.js';
 import { ConfigState } from '../config-center/config-state.js';
 import { HistoryCleaner } from '../config-center/history-cleaner.js';
 import type { Logger } from '../observability/logger.js';
@@ -12,14 +13,14 @@ import type { PersistentStore } from '../persistence/persistent-store.js';
 
 export interface ConfigCenterParts {
   readonly state: ConfigState;
-  readonly service: CountedConfigService;
+  readonly service: ConfigService;
   readonly cleaner: HistoryCleaner;
 }
 
 export function configCenterParts(config: Config, store: PersistentStore, clock: Clock, log: Logger, isLeader: () => boolean): ConfigCenterParts {
   const clog = log.child({ component: 'config' });
   const state = new ConfigState(clog);
-  const service = new CountedConfigService({
+  const service = new ConfigService({
     store,
     state,
     clock,
