@@ -1,8 +1,9 @@
 import { Command } from 'commander';
-import { AdminError, formatInstances, formatServices, formatStatus, instances, services, status, type AdminOptions } from './cli/admin.js';
+import { AdminError, formatInstances, formatServices, formatStatus, instances, services, status, type AdminFlags, type AdminOptions } from './cli/admin.js';
+import { configCommands } from './cli/config-commands.js';
 import { Config, ConfigError, envValues, parsePropertyArgs, readPropertiesFile } from './config/config.js';
-import { createLogger } from './observability/logger.js';
-import { NomenServer, VERSION } from './server.js';
+import type { NomenServer } from './server.js';
+import { VERSION } from './version.js';
 
 /** Flag -> config key, with the flag's own env var (every flag has one). */
 const FLAG_ENV: Record<string, { key: string; env: string }> = {
@@ -67,6 +68,8 @@ export function main(onReady: () => void = () => undefined): void {
       let server: NomenServer;
       try {
         config = buildConfig(opts, process.env);
+        // Loaded here: the operator commands start without the server's modules.
+        const [{ createLogger }, { NomenServer }] = await Promise.all([import('./observability/logger.js'), import('./server.js')]);
         const log = createLogger(config.str('nomen.log.level'));
         for (const k of config.unknownKeys) log.warn({ key: k }, 'unknown config key ignored');
         // Settings that only make sense together (e.g. cluster mode without nomen.cluster.secret) fail here.
@@ -115,8 +118,8 @@ export function main(onReady: () => void = () => undefined): void {
     });
 
   // ---- operator commands: read a running member's HTTP APIs --------------------------------------
-  const adminCommand = (name: string, description: string): Command =>
-    program
+  const adminCommand = (name: string, description: string, parent: Command = program): Command =>
+    parent
       .command(name)
       .description(description)
       .option('--server <host:port>', "a member's main (HTTP) address [env NOMEN_SERVER]", process.env.NOMEN_SERVER ?? '127.0.0.1:8848')
@@ -145,18 +148,12 @@ export function main(onReady: () => void = () => undefined): void {
       await runAdmin(f, () => instances({ ...adminOptions(f), service, namespace: f.namespace, group: f.group, cluster: f.cluster }), formatInstances);
     });
 
+  configCommands(program, adminCommand, runAdmin, adminOptions);
+
   program.parseAsync(process.argv).catch((e: unknown) => {
     process.stderr.write(`nomen: ${e instanceof Error ? e.message : String(e)}\n`);
     process.exit(1);
   });
-}
-
-interface AdminFlags {
-  server: string;
-  username?: string;
-  password?: string;
-  token?: string;
-  json?: boolean;
 }
 
 function adminOptions(f: AdminFlags): AdminOptions {
@@ -170,6 +167,6 @@ async function runAdmin<T>(f: AdminFlags, work: () => Promise<T>, format: (v: T)
   } catch (e) {
     if (!(e instanceof AdminError)) throw e;
     process.stderr.write(`nomen: ${e.message}\n`);
-    process.exitCode = 1;
+    process.exitCode = e.exitCode;
   }
 }

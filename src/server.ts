@@ -34,8 +34,7 @@ import { grpcPushSink } from './transport/grpc/naming-handlers.js';
 import type { SdkGrpcServer } from './transport/grpc/sdk-server.js';
 import { createHttpServer } from './transport/http/http-server.js';
 import { UdpPushService } from './transport/udp/udp-push.js';
-
-export const VERSION = '0.1.0';
+import { VERSION } from './version.js';
 
 /** The cluster-mode classes, loaded only in cluster mode (standalone start-up time and memory). */
 export interface ClusterModules {
@@ -127,7 +126,7 @@ export class NomenServer {
     const { readiness, parts } = this;
     this.moves = new ConnectionMoves({ config, clock, log, sdk: grpc, handover: parts.handover, cluster, self: this.member.address, readiness, transferLeadership });
     this.configs = configCenterParts(config, store, clock, log, () => store.status()?.role === 'leader');
-    const metrics = memberMetrics({ registry, subscriptions, parts, udp: this.udp, store, readiness, moves: this.moves, sdkConnections: () => grpc.connectionCount(), cluster, configListening: () => this.context.configListening });
+    const metrics = memberMetrics({ registry, subscriptions, parts, udp: this.udp, store, readiness, moves: this.moves, sdkConnections: () => grpc.connectionCount(), cluster, configListening: () => this.context.configListening, configCenter: this.configs.service });
     this.context = {
       config,
       log,

@@ -4,7 +4,8 @@
  */
 import type { Config } from '../config/config.js';
 import type { Clock } from '../core/clock.js';
-import { ConfigService } from '../config-center/config-service.js';
+// The use cases with their metrics counters (docs/config-center.md "Metrics").
+import { CountedConfigService as ConfigService } from '../config-center/counted-config-service.js';
 import { ConfigState } from '../config-center/config-state.js';
 import { HistoryCleaner } from '../config-center/history-cleaner.js';
 import type { Logger } from '../observability/logger.js';

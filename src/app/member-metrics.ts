@@ -5,6 +5,7 @@ import type { ConnectionMoves } from '../cluster/connection-moves.js';
 import type { ConfigListening } from '../config-center/listening.js';
 import type { Registry } from '../core/registry.js';
 import type { SubscriptionRegistry } from '../naming/subscriptions.js';
+import type { ConfigCenterMetrics } from '../observability/config-metrics.js';
 import { Metrics } from '../observability/metrics.js';
 import type { RaftStore } from '../persistence/raft-store.js';
 import type { UdpPushService } from '../transport/udp/udp-push.js';
@@ -22,12 +23,14 @@ export interface MetricsInputs {
   cluster: ClusterNode | null;
   /** Read at scrape time (built after the metrics). */
   configListening?: () => ConfigListening | undefined;
+  /** The config center's counts and counters (absent: no config series). */
+  configCenter?: ConfigCenterMetrics;
 }
 
-const NO_LISTENING = { longPolls: 0, grpcListeners: 0, grpcListenedKeys: 0, notifySent: 0, notifyFailed: 0, notifyDropped: 0, longPollsReleased: 0 };
+const NO_LISTENING = { longPolls: 0, grpcListeners: 0, grpcListenedKeys: 0, notifySent: 0, notifyFailed: 0, notifyDropped: 0, longPollsReleased: 0, notifyPending: 0 };
 
 export function memberMetrics(p: MetricsInputs): Metrics {
-  const { parts, store, cluster } = p;
+  const { parts, store, cluster, configCenter: center } = p;
   const metrics = new Metrics({
     services: () => p.registry.serviceCount(),
     instances: () => parts.naming.instanceCount(),
@@ -40,6 +43,7 @@ export function memberMetrics(p: MetricsInputs): Metrics {
     ready: () => p.readiness.ready,
     handover: () => p.moves.handoverStats(),
     ...(p.configListening ? { configListen: () => p.configListening?.()?.stats() ?? NO_LISTENING } : {}),
+    ...(center ? { configCenter: () => center } : {}),
     raft: () => {
       const st = store.status();
       if (!st) return null;

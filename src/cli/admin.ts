@@ -17,9 +17,43 @@ export interface AdminOptions {
   timeoutMs?: number;
 }
 
+/** The flags every operator command takes (commander's parsed options). */
+export interface AdminFlags {
+  server: string;
+  username?: string;
+  password?: string;
+  token?: string;
+  json?: boolean;
+}
+
 export type Fetch = (url: string, init?: RequestInit) => Promise<Response>;
 
-export class AdminError extends Error {}
+export class AdminError extends Error {
+  /** The process exit code (1: failed; docs/operations.md "CLI" lists the others). */
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
+    super(message);
+  }
+}
+
+/** A non-200 answer: its status and body are kept for commands that explain them (e.g. config's 404). */
+export class AdminHttpError extends AdminError {
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly body: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A request body sent as `application/x-www-form-urlencoded`, and extra headers. */
+export interface CallOptions {
+  form?: Record<string, string>;
+  headers?: Record<string, string>;
+}
 
 const Scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 
@@ -92,21 +126,27 @@ export class AdminClient {
 
   /** GET `path` on `server` (default: the given one) and validate the JSON answer. */
   async get<T>(path: string, query: Record<string, string>, schema: z.ZodType<T>, server = this.o.server): Promise<T> {
-    const text = await this.send('GET', server, path, query);
+    return this.call('GET', path, query, schema, {}, server);
+  }
+
+  /** Any method on `server` (default: the given one); the JSON answer is validated. */
+  async call<T>(method: string, path: string, query: Record<string, string>, schema: z.ZodType<T>, opts: CallOptions = {}, server = this.o.server): Promise<T> {
+    const form = opts.form === undefined ? undefined : new URLSearchParams(opts.form).toString();
+    const text = await this.send(method, server, path, query, form, opts.headers);
     const r = schema.safeParse(parseJson(text, path));
     if (!r.success) throw new AdminError(`unexpected answer from ${server}${path}: ${r.error.issues[0]?.message ?? 'invalid'}`);
     return r.data;
   }
 
-  private async send(method: string, server: string, path: string, query: Record<string, string>, form?: string): Promise<string> {
+  private async send(method: string, server: string, path: string, query: Record<string, string>, form?: string, headers: Record<string, string> = {}): Promise<string> {
     const q = new URLSearchParams(query);
     if (this.token !== undefined) q.set('accessToken', this.token);
     const qs = q.toString();
     const url = `http://${server}${path}${qs ? `?${qs}` : ''}`;
-    const init: RequestInit = { method, signal: AbortSignal.timeout(this.o.timeoutMs ?? 5000) };
+    const init: RequestInit = { method, signal: AbortSignal.timeout(this.o.timeoutMs ?? 5000), headers: { ...headers } };
     if (form !== undefined) {
       init.body = form;
-      init.headers = { 'content-type': 'application/x-www-form-urlencoded' };
+      init.headers = { ...headers, 'content-type': 'application/x-www-form-urlencoded' };
     }
     let res: Response;
     try {
@@ -115,12 +155,12 @@ export class AdminClient {
       throw new AdminError(`cannot reach ${server}: ${e instanceof Error ? (e.cause instanceof Error ? e.cause.message : e.message) : String(e)}`);
     }
     const text = await res.text();
-    if (res.status !== 200) throw new AdminError(`${method} ${path} on ${server}: HTTP ${res.status} ${text.slice(0, 200)}`);
+    if (res.status !== 200) throw new AdminHttpError(`${method} ${path} on ${server}: HTTP ${res.status} ${text.slice(0, 200)}`, res.status, text);
     return text;
   }
 }
 
-function parseJson(text: string, what: string): unknown {
+export function parseJson(text: string, what: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch {

@@ -56,6 +56,8 @@ export interface ListeningStats {
   notifyFailed: number;
   notifyDropped: number;
   longPollsReleased: number;
+  /** gRPC pushes in flight or waiting for a retry. */
+  notifyPending: number;
 }
 
 export class ConfigListening {
@@ -143,6 +145,7 @@ export class ConfigListening {
       notifyFailed: n.failed,
       notifyDropped: n.dropped,
       longPollsReleased: this.polls.releasedByChange,
+      notifyPending: this.notifier.pendingCount(),
     };
   }
 

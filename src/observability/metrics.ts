@@ -1,6 +1,7 @@
 import type { ListeningStats } from '../config-center/listening.js';
 import type { DistroStats } from '../distro/stats.js';
 import type { HealthCheckStats } from '../health/health-checker.js';
+import { registerConfigMetrics, type ConfigCenterMetrics } from './config-metrics.js';
 import { Counter, Gauge, Histogram, Registry as PromRegistry, collectDefaultMetrics } from 'prom-client';
 
 /** What the metrics read at scrape time (no work on hot paths beyond counters). */
@@ -24,6 +25,8 @@ export interface MetricsSources {
   handover?(): { retained: number; handedOver: number; timedOut: number; moved: number };
   /** Config listening: held long polls, gRPC listeners (gauges) and push outcomes (monotonic). */
   configListen?(): ConfigListenMetrics;
+  /** Config center: counts and use-case counters (docs/operations.md "Config metrics"). */
+  configCenter?(): ConfigCenterMetrics;
 }
 
 /** The config listening counters (`ConfigListening.stats()`). */
@@ -120,6 +123,7 @@ export class Metrics {
         },
       });
     }
+    if (sources.configCenter) registerConfigMetrics(r, sources.configCenter, listen);
     new Gauge({
       name: 'nomen_udp_push_packets',
       help: 'UDP push packets (monotonic)',

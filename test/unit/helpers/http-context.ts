@@ -19,6 +19,7 @@ import { PushEngine, type PushSink } from '../../../src/naming/push-engine.js';
 import { ServiceInfoView } from '../../../src/naming/service-info-view.js';
 import { SubscriptionRegistry } from '../../../src/naming/subscriptions.js';
 import { silentLogger } from '../../../src/observability/logger.js';
+import { Metrics } from '../../../src/observability/metrics.js';
 import { MemoryStore } from '../../../src/persistence/memory-store.js';
 import { createHttpServer } from '../../../src/transport/http/http-server.js';
 import { applySwitchWrites } from '../../../src/transport/http/switches.js';
@@ -36,6 +37,8 @@ export interface HttpContextOptions {
   auth?: boolean;
   /** Raft group and SDK connections for the core admin APIs (default: none). */
   admin?: AdminHooks;
+  /** Serve Prometheus metrics (naming counts and the config center's series). */
+  metrics?: boolean;
 }
 
 export function createHttpContext(opts: HttpContextOptions = {}) {
@@ -83,6 +86,19 @@ export function createHttpContext(opts: HttpContextOptions = {}) {
   const configs = configCenterParts(config, store, clock, log, () => true);
   followConfigStore(store, configs.state);
   const readiness: Readiness = { ready: opts.ready ?? true, reason: opts.ready === false ? 'starting' : 'ready' };
+  const metrics = opts.metrics
+    ? new Metrics({
+        services: () => registry.serviceCount(),
+        instances: () => naming.instanceCount(),
+        subscribers: () => subs.count(),
+        connections: () => 0,
+        clients: () => naming.clientCounts(),
+        push: () => push.stats,
+        udp: () => ({ sent: 0, acked: 0, failed: 0, resent: 0 }),
+        ready: () => readiness.ready,
+        configCenter: () => configs.service,
+      })
+    : undefined;
   const ctx: AppContext = {
     config,
     log,
@@ -95,6 +111,7 @@ export function createHttpContext(opts: HttpContextOptions = {}) {
     connectionCount: () => 0,
     configCenter: configs.service,
     ...(auth ? { auth } : {}),
+    ...(metrics ? { metrics } : {}),
   };
   store.onApply((b) => applySwitchWrites(ctx, b));
   const app: FastifyInstance = createHttpServer(ctx, opts.admin ? { admin: opts.admin } : {});
