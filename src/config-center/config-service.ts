@@ -10,6 +10,7 @@ import { NacosError } from '../core/errors.js';
 import { ConditionFailedError, type PersistentStore, type StoreWrite } from '../persistence/persistent-store.js';
 import { configRowKey, contentMd5, grayRowKey, normalizeKey, normalizeTenant, normalizeType } from './config-keys.js';
 import type { ConfigState } from './config-state.js';
+import { ConfigEncryption, type Sealed } from './encryption.js';
 import { BETA_GRAY_NAME, betaRule, matchGray, tagGrayName, tagRule } from './gray.js';
 import { pageOf, searchRecords } from './search.js';
 import type {
@@ -39,6 +40,8 @@ export interface ConfigServiceOptions {
   readonly maxGrayVersions: number;
   /** Most formal configs in all (ours). */
   readonly maxConfigs: number;
+  /** The `cipher-` encryption plugins (docs/config-center.md "Encryption"); none by default. */
+  readonly encryption?: ConfigEncryption;
 }
 
 export const CAS_FAILED_MESSAGE = 'Cas publish fail, server md5 may have changed.';
@@ -54,12 +57,23 @@ interface Who {
 
 export class ConfigService implements ConfigCenter {
   private lastIssuedId = 0;
+  private readonly enc: ConfigEncryption;
 
-  constructor(private readonly o: ConfigServiceOptions) {}
+  constructor(private readonly o: ConfigServiceOptions) {
+    this.enc = o.encryption ?? new ConfigEncryption();
+  }
 
   // ---- reads ----
 
+  /** Reads serve the plaintext of encrypted configs (md5 stays the stored content's); a config that cannot be decrypted is a 500. */
   get(key: ConfigKey, labels?: ClientLabels): ConfigView | null {
+    const view = this.storedView(key, labels);
+    if (!view) return null;
+    const plain = this.enc.open(view.dataId, view.content, view.encryptedDataKey);
+    return plain ? { ...view, ...plain, record: view.record && this.enc.openOrKeep(view.record) } : view;
+  }
+
+  private storedView(key: ConfigKey, labels?: ClientLabels): ConfigView | null {
     const k = normalizeKey(key);
     const rec = this.o.state.record(k);
     const g = matchGray(this.o.state.grays(k), labels);
@@ -73,7 +87,8 @@ export class ConfigService implements ConfigCenter {
   }
 
   record(key: ConfigKey): ConfigRecord | null {
-    return this.o.state.record(normalizeKey(key));
+    const r = this.o.state.record(normalizeKey(key));
+    return r && this.enc.openOrKeep(r);
   }
 
   md5(key: ConfigKey, labels?: ClientLabels): string {
@@ -82,31 +97,37 @@ export class ConfigService implements ConfigCenter {
   }
 
   beta(key: ConfigKey): GrayVariant | null {
-    return this.o.state.gray(normalizeKey(key), BETA_GRAY_NAME);
+    const g = this.o.state.gray(normalizeKey(key), BETA_GRAY_NAME);
+    return g && this.enc.openOrKeep(g);
   }
 
   grays(key: ConfigKey): readonly GrayVariant[] {
-    return this.o.state.grays(normalizeKey(key));
+    return this.o.state.grays(normalizeKey(key)).map((g) => this.enc.openOrKeep(g));
   }
 
   search(q: SearchQuery): Page<ConfigRecord> {
-    return searchRecords(this.o.state.records(), { ...q, tenant: normalizeTenant(q.tenant) });
+    const page = searchRecords(this.o.state.records(), { ...q, tenant: normalizeTenant(q.tenant) });
+    return { ...page, pageItems: page.pageItems.map((r) => this.enc.openOrKeep(r)) };
   }
 
   list(tenant: string): readonly ConfigRecord[] {
     const t = normalizeTenant(tenant);
-    return [...this.o.state.records()].filter((r) => r.tenant === t).sort((a, b) => Number(a.id) - Number(b.id));
+    return [...this.o.state.records()]
+      .filter((r) => r.tenant === t)
+      .sort((a, b) => Number(a.id) - Number(b.id))
+      .map((r) => this.enc.openOrKeep(r));
   }
 
   historyPage(key: ConfigKey, pageNo: number, pageSize: number): Page<HistoryEntry> {
     const ids = [...this.o.state.historyIds(normalizeKey(key))].reverse();
     const page = pageOf(ids, pageNo, pageSize);
-    return { ...page, pageItems: page.pageItems.map((id) => this.o.state.historyEntry(id)!) };
+    return { ...page, pageItems: page.pageItems.map((id) => this.enc.openOrKeep(this.o.state.historyEntry(id)!)) };
   }
 
   historyEntry(id: string): HistoryEntry | null {
     const n = parseId(id);
-    return n === null ? null : this.o.state.historyEntry(n);
+    const e = n === null ? null : this.o.state.historyEntry(n);
+    return e && this.enc.openOrKeep(e);
   }
 
   /** The newest entry of the same key older than entry `id` (docs/config-center.md "History"). */
@@ -116,7 +137,8 @@ export class ConfigService implements ConfigCenter {
     if (!e || n === null) return null;
     const ids = this.o.state.historyIds(e);
     const at = ids.indexOf(n);
-    return at > 0 ? this.o.state.historyEntry(ids[at - 1]!) : null;
+    const prev = at > 0 ? this.o.state.historyEntry(ids[at - 1]!) : null;
+    return prev && this.enc.openOrKeep(prev);
   }
 
   size(): number {
@@ -186,6 +208,16 @@ export class ConfigService implements ConfigCenter {
     return Math.max(this.o.clock.now(), floor);
   }
 
+  /**
+   * The content and data key a publish stores: as sent when the client sent a data key (it
+   * encrypted itself, Nacos' rule), else encrypted by the dataId's plugin, else as sent.
+   */
+  private stored(key: ConfigKey, input: PublishInput): Sealed {
+    const given = input.encryptedDataKey ?? '';
+    if (given.trim() !== '') return { content: input.content, encryptedDataKey: given };
+    return this.enc.seal(key.dataId, input.content) ?? { content: input.content, encryptedDataKey: given };
+  }
+
   private formalPublish(key: ConfigKey, input: PublishInput): StoreWrite[] {
     const cur = this.o.state.record(key);
     const cas = input.casMd5?.trim() ?? '';
@@ -196,7 +228,7 @@ export class ConfigService implements ConfigCenter {
     if (!cur && this.o.state.size() >= this.o.maxConfigs) {
       throw new NacosError(429, `too many configs: at most ${this.o.maxConfigs} (nomen.config.limit.configs)`);
     }
-    const content = input.content;
+    const { content, encryptedDataKey } = this.stored(key, input);
     const rec: ConfigRecord = {
       ...keyOf(key),
       id: cur?.id ?? hid,
@@ -209,7 +241,7 @@ export class ConfigService implements ConfigCenter {
       effect: input.effect ?? '',
       schema: input.schema ?? '',
       configTags: input.configTags === undefined ? (cur?.configTags ?? []) : parseConfigTags(input.configTags),
-      encryptedDataKey: input.encryptedDataKey ?? '',
+      encryptedDataKey,
       createTime: cur?.createTime ?? now,
       modifyTime: now,
       createUser: cur?.createUser ?? input.srcUser,
@@ -235,13 +267,14 @@ export class ConfigService implements ConfigCenter {
     }
     const hid = this.nextId();
     const now = this.now(cur?.modifyTime);
+    const { content, encryptedDataKey } = this.stored(key, input);
     const variant: GrayVariant = {
       ...keyOf(key),
       grayName,
       rule,
-      content: input.content,
-      md5: contentMd5(input.content),
-      encryptedDataKey: input.encryptedDataKey ?? '',
+      content,
+      md5: contentMd5(content),
+      encryptedDataKey,
       appName: input.appName ?? cur?.appName ?? '',
       srcUser: input.srcUser,
       srcIp: input.srcIp,
