@@ -10,7 +10,7 @@ import { NacosError } from '../core/errors.js';
 import { ConditionFailedError, type PersistentStore, type StoreWrite } from '../persistence/persistent-store.js';
 import { configRowKey, contentMd5, grayRowKey, normalizeKey, normalizeTenant, normalizeType } from './config-keys.js';
 import type { ConfigState } from './config-state.js';
-import { ConfigEncryption, type Sealed } from './encryption.js';
+import { ConfigEncryption, type EncryptedRow, type Sealed } from './encryption.js';
 import { BETA_GRAY_NAME, betaRule, matchGray, tagGrayName, tagRule } from './gray.js';
 import { pageOf, searchRecords } from './search.js';
 import type {
@@ -47,6 +47,8 @@ export interface ConfigServiceOptions {
 export const CAS_FAILED_MESSAGE = 'Cas publish fail, server md5 may have changed.';
 /** How often a write computed from a state that changed before it applied is recomputed. */
 const WRITE_ATTEMPTS = 8;
+/** Most remembered plaintext md5s of encrypted configs (then forgotten at once and recomputed). */
+const PLAIN_MD5_CACHE = 10_000;
 
 const casConflict = (): NacosError => new NacosError(500, CAS_FAILED_MESSAGE, 20005);
 
@@ -58,6 +60,8 @@ interface Who {
 export class ConfigService implements ConfigCenter {
   private lastIssuedId = 0;
   private readonly enc: ConfigEncryption;
+  /** Stored md5 → plaintext md5 of encrypted configs. */
+  private readonly plainMd5 = new Map<string, string>();
 
   constructor(private readonly o: ConfigServiceOptions) {
     this.enc = o.encryption ?? new ConfigEncryption();
@@ -93,7 +97,28 @@ export class ConfigService implements ConfigCenter {
 
   md5(key: ConfigKey, labels?: ClientLabels): string {
     const k = normalizeKey(key);
-    return matchGray(this.o.state.grays(k), labels)?.md5 ?? this.o.state.record(k)?.md5 ?? '';
+    const row = matchGray(this.o.state.grays(k), labels) ?? this.o.state.record(k);
+    return row ? this.servedMd5(row) : '';
+  }
+
+  /**
+   * The md5 of what reads serve: the stored md5, or for an encrypted config the plaintext's
+   * (remembered per stored md5, which is unique per encryption), so clients that hash what they
+   * received (nacos-config, Java) listen with the md5 the server compares.
+   */
+  private servedMd5(row: EncryptedRow): string {
+    if (row.encryptedDataKey === '' || !this.enc.enabled) return row.md5;
+    const known = this.plainMd5.get(row.md5);
+    if (known !== undefined) return known;
+    const md5 = this.enc.openOrKeep(row).md5;
+    if (this.plainMd5.size >= PLAIN_MD5_CACHE) this.plainMd5.clear();
+    this.plainMd5.set(row.md5, md5);
+    return md5;
+  }
+
+  /** A CAS md5 matches the stored md5 or the served one. */
+  private casMatches(row: EncryptedRow, cas: string): boolean {
+    return row.md5 === cas || this.servedMd5(row) === cas;
   }
 
   beta(key: ConfigKey): GrayVariant | null {
@@ -222,7 +247,7 @@ export class ConfigService implements ConfigCenter {
     const cur = this.o.state.record(key);
     const cas = input.casMd5?.trim() ?? '';
     // CAS on a missing config inserts (docs/protocol/config.md §5.2).
-    if (cas !== '' && cur && cur.md5 !== '' && cur.md5 !== cas) throw casConflict();
+    if (cas !== '' && cur && cur.md5 !== '' && !this.casMatches(cur, cas)) throw casConflict();
     const hid = this.nextId();
     const now = this.now(cur?.modifyTime);
     if (!cur && this.o.state.size() >= this.o.maxConfigs) {
@@ -261,7 +286,7 @@ export class ConfigService implements ConfigCenter {
   private grayPublish(key: ConfigKey, grayName: string, rule: GrayRule, input: PublishInput): StoreWrite[] {
     const cur = this.o.state.gray(key, grayName);
     const cas = input.casMd5?.trim() ?? '';
-    if (cas !== '' && cur && cur.md5 !== cas) throw casConflict();
+    if (cas !== '' && cur && !this.casMatches(cur, cas)) throw casConflict();
     if (!cur && this.o.state.grays(key).length >= this.o.maxGrayVersions) {
       throw new NacosError(400, `gray config version is over max count :${this.o.maxGrayVersions}`, 20010);
     }

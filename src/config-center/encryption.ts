@@ -11,6 +11,7 @@
  */
 import { createCipheriv, createDecipheriv, createHash, randomBytes, type CipherGCM, type DecipherGCM } from 'node:crypto';
 import { NacosError } from '../core/errors.js';
+import { contentMd5 } from './config-keys.js';
 
 export const CIPHER_PREFIX = 'cipher-';
 
@@ -34,10 +35,22 @@ export interface Sealed {
   readonly encryptedDataKey: string;
 }
 
+/** What a read serves of an encrypted config: the plaintext, its md5, and no data key. */
+export interface Opened extends Sealed {
+  readonly md5: string;
+}
+
 /** The algorithm name of a cipher dataId (`cipher-aes-db.yaml` → `aes`), as Nacos parses it; null otherwise. */
 export function cipherAlgorithm(dataId: string): string | null {
   if (!dataId.startsWith(CIPHER_PREFIX) || dataId === CIPHER_PREFIX) return null;
   return dataId.split('-')[1] ?? null;
+}
+
+export interface EncryptedRow {
+  readonly dataId: string;
+  readonly content: string;
+  readonly md5: string;
+  readonly encryptedDataKey: string;
 }
 
 /** The enabled plugins, by name. With none (the default) `cipher-` configs are stored as sent. */
@@ -66,25 +79,27 @@ export class ConfigEncryption {
   }
 
   /**
-   * The plaintext of a stored content (and `encryptedDataKey` '') when a plugin encrypted it;
+   * The plaintext of a stored content, its md5 (what clients hash: docs/config-center.md
+   * "Encryption") and `encryptedDataKey` '' when a plugin encrypted it;
    * null when there is nothing to decrypt here (not a cipher dataId, no plugin, no data key, or a
    * data key in a foreign format). Throws a 500 NacosError when decryption fails.
    */
-  open(dataId: string, content: string, encryptedDataKey: string): Sealed | null {
+  open(dataId: string, content: string, encryptedDataKey: string): Opened | null {
     if (encryptedDataKey === '') return null;
     const p = this.pluginFor(dataId);
     if (!p) return null;
     try {
       const dataKey = p.unwrapDataKey(encryptedDataKey);
       if (dataKey === null) return null;
-      return { content: p.decrypt(dataKey, content), encryptedDataKey: '' };
+      const plain = p.decrypt(dataKey, content);
+      return { content: plain, md5: contentMd5(plain), encryptedDataKey: '' };
     } catch (e) {
       throw new NacosError(500, `config decryption failed for dataId ${dataId}: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
 
   /** `open`, keeping the stored values when decryption fails (list views, history, exports of what cannot be read). */
-  openOrKeep<T extends { readonly dataId: string; readonly content: string; readonly encryptedDataKey: string }>(row: T): T {
+  openOrKeep<T extends EncryptedRow>(row: T): T {
     try {
       const plain = this.open(row.dataId, row.content, row.encryptedDataKey);
       return plain ? { ...row, ...plain } : row;

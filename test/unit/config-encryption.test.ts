@@ -112,7 +112,9 @@ describe('config use cases with encryption', () => {
     const view = service.get(key)!;
     assert.equal(view.content, `${PLAIN}\nv=2`);
     assert.equal(view.encryptedDataKey, '');
-    assert.equal(view.md5, stored.md5);
+    assert.equal(view.md5, contentMd5(`${PLAIN}\nv=2`), 'clients are served the md5 of what they receive');
+    assert.equal(service.md5(key), view.md5, 'listens compare with the served md5');
+    assert.equal(service.md5(key, { clientIp: '127.0.0.2' }), contentMd5('beta-secret'));
     assert.equal(service.get(key, { clientIp: '127.0.0.2' })!.content, 'beta-secret');
     assert.equal(service.beta(key)!.content, 'beta-secret');
     assert.equal(service.record(key)!.content, `${PLAIN}\nv=2`);
@@ -122,6 +124,16 @@ describe('config use cases with encryption', () => {
     assert.deepEqual(history.map((h) => h.content), ['beta-secret', PLAIN, PLAIN]);
     assert.equal(service.historyPrevious(history[1]!.id)!.content, PLAIN);
     assert.equal(service.historyEntry(history[1]!.id)!.encryptedDataKey, '');
+  });
+
+  it('CAS accepts the served (plaintext) md5 and the stored one', async () => {
+    const { store, service } = fixture(new ConfigEncryption([aes()]));
+    await service.publish({ ...key, content: 'v1', ...who });
+    await assert.rejects(service.publish({ ...key, content: 'v2', casMd5: contentMd5('other'), ...who }), /Cas publish fail/);
+    await service.publish({ ...key, content: 'v2', casMd5: contentMd5('v1'), ...who });
+    const stored = [...store.entries()].find((e) => e.table === 'config')!.value as { md5: string };
+    await service.publish({ ...key, content: 'v3', casMd5: stored.md5, ...who });
+    assert.equal(service.get(key)!.content, 'v3');
   });
 
   it('a publish with a data key is stored as sent (client-side encryption) and read back unchanged', async () => {
