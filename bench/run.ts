@@ -23,6 +23,7 @@ import { machineInfo } from './lib/report.js';
 import type { PeerServer } from './peers/common.js';
 import { ensurePeers, packageVersion } from './peers/install.js';
 import { startBaselines, type Baselines } from './scenarios/baseline.js';
+import { runConfigMemory, runConfigPush, runConfigRead, runPeerConfigMemory, runPeerConfigPush } from './scenarios/config.js';
 import { runGrpcComparison } from './scenarios/grpc.js';
 import { runHttpComparison } from './scenarios/http.js';
 import { runMemory, runPeerMemory } from './scenarios/memory.js';
@@ -129,6 +130,12 @@ async function main(): Promise<void> {
       for (const p of cli.peers) await attempt(`f. ${p} startup`, () => runPeerStartup(ctx, p));
     }
     if (has('password-flood')) await attempt('g. password flood', () => runPasswordFlood(ctx));
+    if (has('config-read') || has('config-push')) await attempt('h./i. config', () => configScenarios(ctx));
+    if (has('config-push')) for (const p of cli.peers) await attempt(`i. ${p} config watches`, () => runPeerConfigPush(ctx, p));
+    if (has('config-memory')) {
+      await attempt('j. config memory', () => runConfigMemory(ctx));
+      for (const p of cli.peers) await attempt(`j. ${p} config memory`, () => runPeerConfigMemory(ctx, p));
+    }
     peerRows(ctx);
   } finally {
     rmSync(tmp, { recursive: true, force: true });
@@ -136,6 +143,27 @@ async function main(): Promise<void> {
 
   writeOutputs(ctx, { machine, pinned, date, errors });
   if (Object.keys(errors).length > 0) process.exitCode = 1;
+}
+
+/** h. config read (with the peers) and i. config push on one Nomen server. */
+async function configScenarios(ctx: Ctx): Promise<void> {
+  await quiet(ctx, 'nomen start (config)');
+  const server = await startServer(ctx, 'config');
+  try {
+    if (ctx.cli.only.has('config-read')) {
+      const peers: PeerServer[] = [];
+      try {
+        for (const p of ctx.cli.peers) peers.push(await startPeer(ctx, p, 'config-read'));
+        await runConfigRead(ctx, server, peers);
+      } finally {
+        for (const p of peers) await p.stop();
+      }
+    }
+    if (ctx.cli.only.has('config-push')) await runConfigPush(ctx, server);
+    if (!server.alive()) throw new Error('nomen died during the config scenarios; see its log');
+  } finally {
+    await server.stop();
+  }
 }
 
 main().catch((e: unknown) => {

@@ -79,3 +79,43 @@ export function serviceInfoJson(service: string, n: number, nameStyle: 'bare' | 
 export function okResponseJson(extra = ''): string {
   return `{"resultCode":200,"errorCode":0,"message":null,"requestId":null,"success":true${extra}}`;
 }
+
+// Configuration center (docs/protocol/config.md §2.2, §2.3, §2.5).
+
+function configTail(dataId: string, requestId: number): string {
+  return `"headers":{},"requestId":"${requestId}","dataId":"${dataId}","group":"${GROUP}","tenant":""`;
+}
+
+export function configQueryBody(dataId: string, requestId = 1): string {
+  return `{"tag":null,${configTail(dataId, requestId)}}`;
+}
+
+export function configPublishBody(dataId: string, content: string, requestId = 1): string {
+  return `{"content":${JSON.stringify(content)},"casMd5":null,"additionMap":{"type":"text"},${configTail(dataId, requestId)}}`;
+}
+
+export function configListenBody(dataId: string, md5: string, requestId = 1): string {
+  return `{"listen":true,"configListenContexts":[{"dataId":"${dataId}","group":"${GROUP}","tenant":"","md5":"${md5}"}],"headers":{},"requestId":"${requestId}","tenant":null,"dataId":null,"group":null}`;
+}
+
+/**
+ * A config content of exactly `bytes` ASCII bytes that starts with `marker` (a round number or a
+ * config's name, so every change is a real change and a watcher can tell which one it saw).
+ */
+export function configContent(marker: string, bytes: number): string {
+  const head = `v=${marker};`;
+  if (head.length >= bytes) return head.slice(0, bytes);
+  return head + 'x'.repeat(bytes - head.length);
+}
+
+/** The marker `configContent` put at the start of `content`, or null. */
+export function configMarker(content: string | Buffer): string | null {
+  const s = typeof content === 'string' ? content.slice(0, 64) : content.toString('latin1', 0, Math.min(content.length, 64));
+  const m = /^v=([^;]*);/.exec(s);
+  return m ? m[1]! : null;
+}
+
+/** The v1 long-poll `Listening-Configs` value for one key (docs/protocol/config.md §3.4): `dataId ^B group ^B md5 ^A`. */
+export function listeningConfigs(dataId: string, md5: string): string {
+  return `${dataId}\u0002${GROUP}\u0002${md5}\u0001`;
+}

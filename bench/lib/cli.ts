@@ -55,7 +55,7 @@ const MODES: Record<Mode['name'], Mode> = {
   },
 };
 
-export const SCENARIOS = ['baseline', 'register', 'query', 'http', 'push', 'memory', 'startup', 'password-flood'] as const;
+export const SCENARIOS = ['baseline', 'register', 'query', 'http', 'push', 'memory', 'startup', 'password-flood', 'config-read', 'config-push', 'config-memory'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface Cli {
@@ -72,7 +72,7 @@ export interface Cli {
 export function parseCli(argv: string[]): Cli {
   if (argv.includes('--help')) {
     process.stdout.write(
-      'npm run bench -- [--quick] [--only baseline,register,query,http,push,memory,startup,password-flood]\n' +
+      'npm run bench -- [--quick] [--only baseline,register,query,http,push,memory,startup,password-flood,config-read,config-push,config-memory]\n' +
         '                 [--connections N] [--subscribers 1,1000] [--push-delay MS] [--cpu-prof] [--docs | --no-docs] [--verbose]\n' +
         '                 [--peers etcd,zookeeper | --no-peers]\n',
     );

@@ -72,18 +72,26 @@ export class Arrivals {
   }
 }
 
+/** When a change made elsewhere (another thread) was sent and answered, as performance.now() instants of this thread. */
+export interface ChangeTimes {
+  sentAt: number;
+  answeredAt: number;
+}
+
 /**
  * One change round: resets `arrivals`, runs `change` (one request), waits for every subscriber
  * (bounded), and returns latencies from the change's response and from its send, with the CPU
- * the server and this process used meanwhile.
+ * the server and this process used meanwhile. A `change` that reports its own times (it ran on
+ * another thread) is timed by them.
  */
-export async function measureRound(arrivals: Arrivals, change: () => Promise<void>, roundTimeoutMs: number, serverPid?: number): Promise<PushRound> {
+export async function measureRound(arrivals: Arrivals, change: () => Promise<void | ChangeTimes>, roundTimeoutMs: number, serverPid?: number): Promise<PushRound> {
   arrivals.reset();
   const s0 = serverPid !== undefined ? cpuSeconds(serverPid) : null;
   const u0 = process.cpuUsage();
-  const tSend = performance.now();
-  await change();
-  const tResp = performance.now();
+  let tSend = performance.now();
+  const times = await change();
+  let tResp = performance.now();
+  if (times) ({ sentAt: tSend, answeredAt: tResp } = times);
   await arrivals.waitAll(roundTimeoutMs);
   const s1 = serverPid !== undefined ? cpuSeconds(serverPid) : null;
   const u1 = process.cpuUsage(u0);

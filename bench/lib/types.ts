@@ -26,9 +26,12 @@ export interface GrpcJobResult {
 
 export interface GrpcJob {
   name: string;
-  mode: 'register' | 'query';
+  mode: 'register' | 'query' | 'config-get';
   service?: string;
   expectHosts?: number;
+  /** config-get: the config read (published beforehand with `configBytes` bytes of content). */
+  dataId?: string;
+  configBytes?: number;
 }
 
 /** One measured autocannon run. */

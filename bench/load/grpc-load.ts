@@ -9,9 +9,10 @@
  *    services of its own (`bench-reg-<c>-<k>`); every request carries a new 127.x address, so each
  *    one is a real change (Nacos keeps one instance per (connection, service): it replaces).
  *  - query: ServiceQueryRequest for `service` (checked first to hold `expectHosts` hosts).
+ *  - config-get: ConfigQueryRequest for `dataId` (published with `configBytes` bytes, checked first).
  * The same traffic is sent to the bare echo server for the baseline.
  */
-import { loopbackIp, queryBody, registerBody } from '../lib/bodies.js';
+import { configQueryBody, loopbackIp, queryBody, registerBody } from '../lib/bodies.js';
 import { openConnections, type NacosConnection } from '../lib/nacos-client.js';
 import { closedLoop } from '../lib/closed-loop.js';
 import { emit, hardDeadline, log, runMain, scriptArgs } from '../lib/script.js';
@@ -40,11 +41,26 @@ async function checkQuery(conn: NacosConnection, job: GrpcJob): Promise<void> {
   log(`query ${svc}: ${n} hosts`);
 }
 
+async function checkConfig(conn: NacosConnection, job: GrpcJob): Promise<void> {
+  const r = await conn.expectOk('ConfigQueryRequest', JSON.parse(configQueryBody(job.dataId ?? '')) as object, 'ConfigQueryResponse');
+  const n = typeof r.body.content === 'string' ? Buffer.byteLength(r.body.content) : -1;
+  if (job.configBytes !== undefined && n !== job.configBytes) throw new Error(`config ${job.dataId}: ${n} bytes, expected ${job.configBytes}`);
+  log(`config ${job.dataId}: ${n} bytes`);
+}
+
+const EXPECTED_TYPE: Record<GrpcJob['mode'], string> = { register: 'InstanceResponse', query: 'QueryServiceResponse', 'config-get': 'ConfigQueryResponse' };
+
 async function runJob(a: Args, conns: NacosConnection[], job: GrpcJob): Promise<GrpcJobResult> {
-  const expectedType = job.mode === 'register' ? 'InstanceResponse' : 'QueryServiceResponse';
+  const expectedType = EXPECTED_TYPE[job.mode];
   if (job.mode === 'query') await checkQuery(conns[0]!, job);
+  if (job.mode === 'config-get') await checkConfig(conns[0]!, job);
   const services = a.servicesPerConn ?? 50;
-  const queryPayload = job.mode === 'query' ? conns[0]!.encode('ServiceQueryRequest', queryBody(job.service ?? 'bench-100')) : null;
+  const queryPayload =
+    job.mode === 'query'
+      ? conns[0]!.encode('ServiceQueryRequest', queryBody(job.service ?? 'bench-100'))
+      : job.mode === 'config-get'
+        ? conns[0]!.encode('ConfigQueryRequest', configQueryBody(job.dataId ?? ''))
+        : null;
   return closedLoop({ workers: conns.length, warmupMs: a.warmupMs, durationMs: a.durationMs, repeats: a.repeats, maxOpsPerWindow: a.maxOpsPerWindow, serverPid: a.serverPid }, async (c, k) => {
     const conn = conns[c]!;
     const payload =

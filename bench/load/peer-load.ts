@@ -5,8 +5,9 @@
  *  - register: connection c cycles over `servicesPerConn` services of its own and registers a new
  *    instance (new address) every time (see bench/peers/*.ts for what that is on each peer).
  *  - query: reads `service`, first filled with `expectHosts` instances and checked.
+ *  - config-get: reads the config `dataId`, first written with `configBytes` bytes and checked.
  */
-import { loopbackIp } from '../lib/bodies.js';
+import { configContent, loopbackIp } from '../lib/bodies.js';
 import { closedLoop } from '../lib/closed-loop.js';
 import { emit, hardDeadline, log, runMain, scriptArgs } from '../lib/script.js';
 import type { GrpcJob, GrpcJobResult } from '../lib/types.js';
@@ -47,6 +48,16 @@ runMain(async () => {
         op = async (c, k) => {
           await conns[c]!.register(`bench-reg-${c}-${k % a.servicesPerConn}`, { ip: loopbackIp(c, Math.floor(k / a.servicesPerConn)), port: portBase });
           return undefined;
+        };
+      } else if (job.mode === 'config-get') {
+        const id = job.dataId ?? 'bench-cfg';
+        const size = job.configBytes ?? 1024;
+        await conns[0]!.putConfig(id, Buffer.from(configContent('0', size)));
+        const got = await conns[0]!.getConfig(id);
+        if (got !== size) throw new Error(`${a.peer} config ${id}: ${got} bytes, expected ${size}`);
+        op = async (c) => {
+          const got2 = await conns[c]!.getConfig(id);
+          return got2 === size ? undefined : `config read returned ${got2} bytes`;
         };
       } else {
         const svc = job.service ?? 'bench-100';

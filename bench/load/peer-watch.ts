@@ -4,9 +4,12 @@
  * and a separate changer connection that adds a new instance (one request) `rounds` times. Per round and
  * watch we record when its first notification of the change arrived, relative to the moment the
  * changer's register call returned (and to when it was sent).
+ *
+ * With `config: true` the watched thing is one config instead (bench/peers/common.ts `watchConfig`):
+ * the change is a write of a new content of `configBytes` bytes, marked with the round number.
  */
 import { performance } from 'node:perf_hooks';
-import { loopbackIp } from '../lib/bodies.js';
+import { configContent, configMarker, loopbackIp } from '../lib/bodies.js';
 import { Arrivals, measureRound, type FanoutArgs } from '../lib/fanout.js';
 import { emit, hardDeadline, log, runMain, scriptArgs } from '../lib/script.js';
 import type { PushResult, PushRound } from '../lib/types.js';
@@ -18,6 +21,9 @@ interface Args extends FanoutArgs {
   endpoint: string;
   /** Connections the watches are spread over. */
   clients: number;
+  /** Watch the config `service` (as a dataId) instead of the service. */
+  config?: boolean;
+  configBytes?: number;
 }
 
 runMain(async () => {
@@ -25,14 +31,19 @@ runMain(async () => {
   hardDeadline(a.maxLifetimeMs);
   const driver = DRIVERS[a.peer];
   const changer = await driver.connect(a.endpoint, 1_000_000);
-  await changer.prepareServices([a.service]);
-  // Grants the changer's lease (etcd) outside the measured changes.
-  await changer.change(a.service, { ip: '127.254.254.254', port: 1 });
+  const content = (r: number): Buffer => Buffer.from(configContent(String(r), a.configBytes ?? 1024));
+  if (a.config) await changer.putConfig(a.service, content(0));
+  else {
+    await changer.prepareServices([a.service]);
+    // Grants the changer's lease (etcd) outside the measured changes.
+    await changer.change(a.service, { ip: '127.254.254.254', port: 1 });
+  }
   const port = 10_000 + Math.floor(Math.random() * 50_000);
   const hostOf = (r: number): { ip: string; port: number } => ({ ip: loopbackIp(200, r), port });
 
   const n = a.subscribers;
   let expect = `${hostOf(0).ip}:${port}`;
+  let round = 0;
   let armed = false;
   const arrivals = new Arrivals(n);
   const handler =
@@ -40,6 +51,13 @@ runMain(async () => {
     (key: string | null, at: number): void => {
       if (!armed || arrivals.has(i)) return;
       if (key !== null && !key.endsWith(expect)) return;
+      arrivals.mark(i, at);
+    };
+  const configHandler =
+    (i: number) =>
+    (data: Buffer | null, at: number): void => {
+      if (!armed || arrivals.has(i)) return;
+      if (data !== null && configMarker(data) !== String(round)) return;
       arrivals.mark(i, at);
     };
 
@@ -53,7 +71,8 @@ runMain(async () => {
   log(`${clients} ${a.peer} connections in ${connectMs.toFixed(0)} ms`);
   const tSub = performance.now();
   await inParallel(Array.from({ length: n }, (_, i) => i), a.connectParallel, async (i) => {
-    await conns[i % clients]!.watch(a.service, handler(i));
+    const conn = conns[i % clients]!;
+    await (a.config ? conn.watchConfig(a.service, configHandler(i)) : conn.watch(a.service, handler(i)));
   });
   const subscribeMs = performance.now() - tSub;
   log(`${n} watches in ${subscribeMs.toFixed(0)} ms`);
@@ -64,8 +83,10 @@ runMain(async () => {
     await new Promise((res) => setTimeout(res, a.pauseMs));
     const h = hostOf(r);
     expect = `${h.ip}:${h.port}`;
+    round = r;
     armed = true;
-    rounds.push(await measureRound(arrivals, () => changer.change(a.service, h), a.roundTimeoutMs, a.serverPid));
+    const change = a.config ? () => changer.putConfig(a.service, content(r)) : () => changer.change(a.service, h);
+    rounds.push(await measureRound(arrivals, change, a.roundTimeoutMs, a.serverPid));
     armed = false;
   }
   const result: PushResult = { subscribers: n, connectMs, subscribeMs, initialPushes: n, initialAll: true, rounds, streamsClosed: 0 };

@@ -58,6 +58,20 @@ export interface PeerConnection {
   watch(service: string, onChange: (key: string | null, receivedAt: number) => void): Promise<void>;
   /** Adds `hosts` to `service` in one request (etcd txn / ZooKeeper multi), tied to this connection's lease/session. */
   batchRegister(service: string, hosts: readonly Host[]): Promise<void>;
+  /**
+   * Configuration-center counterparts (docs/benchmarks.md "Configuration center"): a config is the
+   * key/znode `configPath(dataId)` whose value is the content. `putConfig` creates or overwrites it
+   * (etcd Put; ZooKeeper setData, created first when missing), persistent (no lease, no session).
+   */
+  putConfig(dataId: string, content: Buffer): Promise<void>;
+  /** Reads one config; resolves with its size in bytes (-1 when missing). */
+  getConfig(dataId: string): Promise<number>;
+  /**
+   * Watches one config; `onChange(content, receivedAt)` per change. etcd: a Watch on the key (the
+   * event carries the value). ZooKeeper: getData with a data watch, re-armed after each event (the
+   * event carries no data: `content` is null).
+   */
+  watchConfig(dataId: string, onChange: (content: Buffer | null, receivedAt: number) => void): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -72,6 +86,8 @@ export interface PeerDriver {
 export const ROOT_PATH = '/nomen-bench';
 export const servicePath = (service: string): string => `${ROOT_PATH}/${service}`;
 export const instancePath = (service: string, h: Host): string => `${ROOT_PATH}/${service}/${h.ip}:${h.port}`;
+export const CONFIG_ROOT = '/nomen-bench-config';
+export const configPath = (dataId: string): string => `${CONFIG_ROOT}/${dataId}`;
 
 /** Runs `f` over `items` with at most `parallel` in flight. */
 export async function inParallel<T>(items: readonly T[], parallel: number, f: (x: T, i: number) => Promise<void>): Promise<void> {

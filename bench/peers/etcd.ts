@@ -13,12 +13,13 @@
  *  - watch: one Watch on the service's prefix; each Put event carries the key and value. The
  *    change watched for is a Put with the changer's lease (granted beforehand): one round trip.
  *  - batchRegister: one Txn of Puts, all attached to this connection's lease (granted once).
+ *  - configs: Put / Range of one key (no lease), Watch on that key (events carry the value).
  */
 import { performance } from 'node:perf_hooks';
 import { Etcd3 } from 'etcd3';
 import { instanceJson } from '../lib/bodies.js';
 import { httpGet, startProcess } from '../lib/proc.js';
-import { instancePath, servicePath, type Host, type PeerConnection, type PeerDriver, type PeerServer, type PeerStartOptions } from './common.js';
+import { configPath, instancePath, servicePath, type Host, type PeerConnection, type PeerDriver, type PeerServer, type PeerStartOptions } from './common.js';
 
 const LEASE_TTL_SEC = 3600;
 
@@ -89,6 +90,17 @@ async function connect(endpoint: string, id: number): Promise<PeerConnection> {
     async batchRegister(service, hosts) {
       const l = await connLease();
       await client.kv.txn({ success: hosts.map((h) => ({ request_put: { key: key(service, h), value: value(h), lease: l } })) });
+    },
+    async putConfig(dataId, content) {
+      await client.kv.put({ key: Buffer.from(configPath(dataId)), value: content });
+    },
+    async getConfig(dataId) {
+      const r = await client.kv.range({ key: Buffer.from(configPath(dataId)) });
+      return r.kvs[0]?.value.length ?? -1;
+    },
+    async watchConfig(dataId, onChange) {
+      const w = await client.watch().key(configPath(dataId)).create();
+      w.on('put', (kv) => onChange(kv.value, performance.now()));
     },
     async close() {
       client.close();

@@ -18,6 +18,8 @@
  *    arrival, not the reads a real client would then make, so it is a lower bound.
  *  - batchRegister: one `multi` creating the service znode (persistent, first time only) and the
  *    instances (ephemeral, tied to this session).
+ *  - configs: a persistent znode per config; setData (create when missing) / getData, and a data
+ *    watch (getData with a watcher, re-armed after each NodeDataChanged; the event has no data).
  */
 import { createConnection } from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -26,7 +28,7 @@ import { join } from 'node:path';
 import { CreateMode, createClient, type Client, type Exception } from 'node-zookeeper-client';
 import { instanceJson } from '../lib/bodies.js';
 import { startProcess } from '../lib/proc.js';
-import { inParallel, instancePath, servicePath, ROOT_PATH, type PeerConnection, type PeerDriver, type PeerServer, type PeerStartOptions } from './common.js';
+import { CONFIG_ROOT, configPath, inParallel, instancePath, servicePath, ROOT_PATH, type PeerConnection, type PeerDriver, type PeerServer, type PeerStartOptions } from './common.js';
 
 const CLASSPATH = '/etc/zookeeper/conf:/usr/share/java/zookeeper.jar';
 
@@ -86,6 +88,17 @@ async function connect(endpoint: string): Promise<PeerConnection> {
   const call = <T>(f: (cb: (e: Error | Exception | null, r: T) => void) => void): Promise<T> =>
     new Promise((resolve, reject) => f((e, r) => (e ? reject(e) : resolve(r))));
   const mkdirp = (path: string): Promise<string> => call<string>((cb) => client.mkdirp(path, cb));
+  // A ZooKeeper watch fires once: `read` sets one, and it is set again after every event.
+  const watchAlways = async <T>(read: (watcher: () => void, cb: (e: Error | Exception | null, r: T) => void) => void, fired: (at: number) => void): Promise<void> => {
+    const arm = (): Promise<T> =>
+      call<T>((cb) =>
+        read(() => {
+          fired(performance.now());
+          arm().catch(() => undefined);
+        }, cb),
+      );
+    await arm();
+  };
   const known = new Set<string>();
   const ephemeral = (service: string, h: { ip: string; port: number }): [string, Buffer] => [instancePath(service, h), Buffer.from(instanceJson(h.ip, h.port))];
 
@@ -123,18 +136,7 @@ async function connect(endpoint: string): Promise<PeerConnection> {
     },
     async watch(service, onChange) {
       const dir = servicePath(service);
-      const arm = (): Promise<string[]> =>
-        call<string[]>((cb) =>
-          client.getChildren(
-            dir,
-            () => {
-              onChange(null, performance.now());
-              arm().catch(() => undefined);
-            },
-            cb,
-          ),
-        );
-      await arm();
+      await watchAlways<string[]>((w, cb) => client.getChildren(dir, w, cb), (at) => onChange(null, at));
     },
     async batchRegister(service, hosts) {
       const dir = servicePath(service);
@@ -153,6 +155,23 @@ async function connect(endpoint: string): Promise<PeerConnection> {
         return conn.batchRegister(service, hosts);
       }
       known.add(dir);
+    },
+    async putConfig(dataId, content) {
+      const path = configPath(dataId);
+      try {
+        await call<unknown>((cb) => client.setData(path, content, -1, cb));
+      } catch {
+        await mkdirp(CONFIG_ROOT);
+        await call<string>((cb) => client.create(path, content, CreateMode.PERSISTENT, cb)).catch(() => call<unknown>((cb) => client.setData(path, content, -1, cb)));
+      }
+    },
+    async getConfig(dataId) {
+      const data = await call<Buffer | undefined>((cb) => client.getData(configPath(dataId), cb));
+      return data?.length ?? 0;
+    },
+    async watchConfig(dataId, onChange) {
+      const path = configPath(dataId);
+      await watchAlways<Buffer | undefined>((w, cb) => client.getData(path, w, cb), (at) => onChange(null, at));
     },
     async close() {
       // Wait (bounded) for the closeSession to go out, or the session and its ephemeral znodes

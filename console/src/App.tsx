@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useState } from 'react';
 import { call, currentSession, savedNamespace, saveNamespace, serverState, setAuthLostHandler, setSession, type Namespace, type Session } from './api';
 import { useLoad } from './hooks';
 import { ClusterPage } from './pages/Cluster';
@@ -9,8 +9,12 @@ import { ServicesPage } from './pages/Services';
 import { SubscribersPage } from './pages/Subscribers';
 import { href, useRoute } from './route';
 
+// The configuration pages carry CodeMirror: a chunk of their own, loaded on first use.
+const ConfigSection = lazy(() => import('./pages/configs/index'));
+
 const NAV: { path: string; label: string }[] = [
   { path: '/services', label: 'Services' },
+  { path: '/configs', label: 'Configurations' },
   { path: '/subscribers', label: 'Subscribers' },
   { path: '/namespaces', label: 'Namespaces' },
   { path: '/cluster', label: 'Cluster' },
@@ -78,9 +82,15 @@ function Shell({ session, onLogout }: { session: Session | null; onLogout: () =>
       page = <ClusterPage />;
       break;
     default:
-      page = <ServicesPage namespace={namespace} />;
+      page = route.path.startsWith('/config') ? (
+        <Suspense fallback={<div className="boot">Loading…</div>}>
+          <ConfigSection route={route} namespace={namespace} namespaces={namespaces.data ?? []} />
+        </Suspense>
+      ) : (
+        <ServicesPage namespace={namespace} />
+      );
   }
-  const active = route.path === '/service' ? '/services' : route.path;
+  const active = route.path === '/service' ? '/services' : route.path.startsWith('/config') ? '/configs' : route.path;
 
   return (
     <div className="shell">

@@ -76,27 +76,41 @@ function encode(q: Query): URLSearchParams {
 
 const AUTH_LOST = /token invalid|token expired|user not found|unknown user|session expired|Code: 401/i;
 
+/** Extra parts of a call: a body of its own (multipart, JSON) with the params then in the query string, more headers. */
+export interface CallOptions {
+  body?: BodyInit;
+  headers?: Record<string, string>;
+}
+
 /**
- * One call. Parameters go in the query string for GET/DELETE and in a form body otherwise
- * (the naming APIs read both, docs/protocol/http.md §0.2). Returns the parsed JSON, or the text when it is not JSON.
+ * One call, answered as a Response (any non-2xx throws ApiError). Parameters go in the query string
+ * for GET/DELETE or when `options.body` is given, and in a form body otherwise (the naming and
+ * config APIs read both, docs/protocol/http.md §0.2).
  */
-export async function call<T = unknown>(method: string, path: string, params: Query = {}): Promise<T> {
-  const body = encode(params);
-  const inQuery = method === 'GET' || method === 'DELETE';
-  const url = `/nacos${path}${inQuery && [...body.keys()].length > 0 ? `?${body.toString()}` : ''}`;
-  const init: RequestInit = { method, headers: {} };
-  if (session) (init.headers as Record<string, string>)['accessToken'] = session.accessToken;
-  if (!inQuery) {
-    init.body = body.toString();
-    (init.headers as Record<string, string>)['content-type'] = 'application/x-www-form-urlencoded';
+export async function request(method: string, path: string, params: Query = {}, options: CallOptions = {}): Promise<Response> {
+  const q = encode(params);
+  const inQuery = method === 'GET' || method === 'DELETE' || options.body !== undefined;
+  const url = `/nacos${path}${inQuery && [...q.keys()].length > 0 ? `?${q.toString()}` : ''}`;
+  const headers: Record<string, string> = { ...options.headers };
+  if (session) headers['accessToken'] = session.accessToken;
+  const init: RequestInit = { method, headers };
+  if (options.body !== undefined) init.body = options.body;
+  else if (!inQuery) {
+    init.body = q.toString();
+    headers['content-type'] = 'application/x-www-form-urlencoded';
   }
   const res = await fetch(url, init);
-  const text = await res.text();
   if (!res.ok) {
-    const msg = errorText(text) || `HTTP ${res.status}`;
+    const msg = errorText(await res.text()) || `HTTP ${res.status}`;
     if ((res.status === 401 || res.status === 403) && AUTH_LOST.test(msg)) onAuthLost();
     throw new ApiError(res.status, msg);
   }
+  return res;
+}
+
+/** One call; returns the parsed JSON, or the text when it is not JSON. */
+export async function call<T = unknown>(method: string, path: string, params: Query = {}, options: CallOptions = {}): Promise<T> {
+  const text = await (await request(method, path, params, options)).text();
   try {
     return JSON.parse(text) as T;
   } catch {

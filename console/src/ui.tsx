@@ -162,3 +162,53 @@ export function useFormSubmit(action: () => Promise<unknown>, onDone: () => void
   };
   return { error, busy, onSubmit };
 }
+
+/** The foot of a paged table: the count, prev/next and the page size. */
+export function Pager(props: { count: number; noun: [string, string]; pageNo: number; pageSize: number; onPage: (n: number) => void; onPageSize: (n: number) => void; testId: string }) {
+  const { count, noun, pageNo, pageSize, onPage, onPageSize, testId } = props;
+  const pages = Math.max(1, Math.ceil(count / pageSize));
+  return (
+    <div className="pager">
+      <span data-testid={testId}>
+        {count} {count === 1 ? noun[0] : noun[1]}
+      </span>
+      <div className="spacer" />
+      <button disabled={pageNo <= 1} onClick={() => onPage(pageNo - 1)}>
+        ‹ Prev
+      </button>
+      <span>
+        page {pageNo} / {pages}
+      </span>
+      <button disabled={pageNo >= pages} onClick={() => onPage(pageNo + 1)}>
+        Next ›
+      </button>
+      <select
+        value={pageSize}
+        onChange={(e) => {
+          onPage(1);
+          onPageSize(Number(e.target.value));
+        }}
+      >
+        {[10, 20, 50, 100].map((n) => (
+          <option key={n} value={n}>
+            {n} / page
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+}
+
+/** A button's action outside a form: `run` clears the last error, awaits `f` and keeps its error for an ErrorLine. */
+export function useAction(): { error: string | null; run: (f: () => Promise<void>) => Promise<void> } {
+  const [error, setError] = useState<string | null>(null);
+  const run = async (f: () => Promise<void>) => {
+    setError(null);
+    try {
+      await f();
+    } catch (e) {
+      setError(errorMessage(e));
+    }
+  };
+  return { error, run };
+}

@@ -4,6 +4,7 @@
  */
 import type { Config } from '../config/config.js';
 import { CONFIG_CHANGE_NOTIFY } from '../config-center/change-notifier.js';
+import { ConfigFuzzyWatch } from '../config-center/fuzzy-watch.js';
 import { ConfigListening } from '../config-center/listening.js';
 import type { ConfigCenter } from '../config-center/types.js';
 import type { ConfigCenterParts } from './config-center.js';
@@ -14,8 +15,23 @@ import type { SdkGrpcServer } from '../transport/grpc/sdk-server.js';
 /** A failed push try n is retried after n × 2 s (Nacos). */
 const RETRY_STEP_MS = 2000;
 
+/** The config fuzzy watch (docs/fuzzy-watch.md): pushes on the SDK port, Nacos' config limits. */
+function configFuzzyWatch(config: Config, center: ConfigCenter, grpc: SdkGrpcServer, clock: Clock): ConfigFuzzyWatch {
+  const settings = () => ({
+    maxPatterns: config.int('nacos.config.fuzzy.watch.max.pattern.count'),
+    maxMatched: config.int('nacos.config.fuzzy.watch.max.pattern.match.config.count'),
+    batchSize: config.int('nacos.config.push.batchSize'),
+    delayMs: config.int('nomen.config.fuzzy.watch.push-delay-ms'),
+    retryDelayMs: RETRY_STEP_MS,
+    maxRetries: config.int('nacos.config.push.maxRetryTime'),
+  });
+  const push = (id: string, type: string, body: Record<string, unknown>) => grpc.push(id, type, body, config.int('nomen.config.push.ack-timeout-ms'));
+  return new ConfigFuzzyWatch(settings, center, push, clock);
+}
+
 export function configListening(config: Config, center: ConfigCenter, grpc: SdkGrpcServer, clock: Clock, log: Logger): ConfigListening {
   const listening = new ConfigListening({
+    fuzzy: configFuzzyWatch(config, center, grpc, clock),
     center,
     clock,
     log: log.child({ component: 'config-listen' }),

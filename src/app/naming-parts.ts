@@ -12,7 +12,8 @@ import { responsibleTagOf } from '../distro/index.js';
 import { HealthCheckEngine } from '../health/health-checker.js';
 import { netProber } from '../health/net-prober.js';
 import { ExpiredMetadataCleaner, ExpiryTasks } from '../naming/expiry.js';
-import { FuzzyWatchEngine, type FuzzyPushSink } from '../naming/fuzzy-watch.js';
+import type { FuzzyPushSink } from '../fuzzy/engine.js';
+import { FuzzyWatchEngine } from '../naming/fuzzy-watch.js';
 import { ClientHandover } from '../naming/handover.js';
 import { checkedInstances } from '../naming/health-source.js';
 import { limitSettings } from '../naming/limits.js';
@@ -119,7 +120,7 @@ export function namingParts(p: NamingInputs): NamingParts {
   const fuzzy = new FuzzyWatchEngine(
     () => ({
       maxPatterns: config.int('nacos.naming.fuzzy.watch.max.pattern.count'),
-      maxMatchedServices: config.int('nacos.naming.fuzzy.watch.max.pattern.match.service.count'),
+      maxMatched: config.int('nacos.naming.fuzzy.watch.max.pattern.match.service.count'),
       batchSize: 10,
       delayMs: config.int('nacos.naming.push.pushTaskDelay'),
       retryDelayMs: config.int('nacos.naming.push.pushTaskRetryDelay'),

@@ -3,15 +3,23 @@
  * gRPC listen state and its change pushes, the held HTTP long polls, and the listener status the
  * query endpoints show. Every applied change (`ConfigCenter.onChange`, which fires on every member)
  * releases this member's long polls on the key and pushes to this member's gRPC listeners, so a
- * listener on any member hears a change made on any member.
+ * listener on any member hears a change made on any member. The Nacos 3 fuzzy watch
+ * (`fuzzy-watch.ts`) hears the same changes.
+ *
+ * The fan-out does not run inside the apply: a change is queued and the queue is drained on the
+ * next turn of the event loop (`defer`, default `setImmediate`), so the publish that caused it is
+ * answered without waiting for a thousand pushes and poll answers (docs/config-center.md
+ * "Listening and pushes"). The queue is drained in apply order, so pushes of one key keep the
+ * order of its changes, and every change is applied before anything is pushed for it.
  */
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../observability/logger.js';
 import { ConfigChangeNotifier, type NotifierConfig, type NotifyTransport } from './change-notifier.js';
 import { groupKey } from './config-keys.js';
+import type { ConfigFuzzyWatch } from './fuzzy-watch.js';
 import { ConfigListenRegistry, keyId } from './listeners.js';
 import { LongPollHub } from './long-polling.js';
-import type { ConfigCenter, ConfigKey } from './types.js';
+import type { ConfigCenter, ConfigChange, ConfigKey } from './types.js';
 
 export interface ListeningConfig extends NotifierConfig {
   /** Most held long polls on this member. */
@@ -28,6 +36,10 @@ export interface ListeningDeps {
   /** The registered SDK connections of this member. */
   readonly connections: () => Iterable<{ readonly id: string; readonly clientIp: string }>;
   readonly cfg: ListeningConfig;
+  /** The config fuzzy watch of this member (absent: ConfigFuzzyWatchRequest is not served). */
+  readonly fuzzy?: ConfigFuzzyWatch;
+  /** Runs the queued fan-out later (default: `setImmediate`, after the current I/O callbacks). */
+  readonly defer?: (run: () => void) => void;
 }
 
 /** One listened key as the status queries show it. */
@@ -50,20 +62,43 @@ export class ConfigListening {
   readonly listeners = new ConfigListenRegistry();
   readonly polls: LongPollHub;
   readonly notifier: ConfigChangeNotifier;
+  readonly fuzzy: ConfigFuzzyWatch | null;
   private readonly unsubscribe: () => void;
+  /** Applied changes whose fan-out has not run yet, in apply order. */
+  private queue: ConfigChange[] = [];
+  private stopped = false;
 
   constructor(private readonly deps: ListeningDeps) {
     this.polls = new LongPollHub(deps.center, deps.clock, deps.cfg.maxLongPolls);
     this.notifier = new ConfigChangeNotifier(this.listeners, deps.transport, deps.clock, deps.log, deps.cfg);
+    this.fuzzy = deps.fuzzy ?? null;
+    const defer = deps.defer ?? ((run: () => void) => void setImmediate(run));
     this.unsubscribe = deps.center.onChange((change) => {
-      this.polls.configChanged(change);
-      this.notifier.configChanged(change);
+      this.queue.push(change);
+      if (this.queue.length === 1) defer(() => this.drain());
     });
   }
 
-  /** An SDK connection unregistered: its listens are forgotten. */
+  /** Runs the fan-out of every queued change, oldest first. */
+  private drain(): void {
+    const batch = this.queue;
+    this.queue = [];
+    if (this.stopped) return;
+    for (const change of batch) {
+      try {
+        this.polls.configChanged(change);
+        this.notifier.configChanged(change);
+        this.fuzzy?.configChanged(change);
+      } catch (e) {
+        this.deps.log.error({ err: e, dataId: change.dataId, group: change.group }, 'config change fan-out failed');
+      }
+    }
+  }
+
+  /** An SDK connection unregistered: its listens and fuzzy watches are forgotten. */
   connectionClosed(connectionId: string): void {
     this.listeners.clear(connectionId);
+    this.fuzzy?.connectionClosed(connectionId);
   }
 
   /**
@@ -113,8 +148,11 @@ export class ConfigListening {
 
   /** Stops pushing and answers every held poll (the HTTP server can then close at once). */
   stop(): void {
+    this.stopped = true;
+    this.queue = [];
     this.unsubscribe();
     this.notifier.stop();
+    this.fuzzy?.stop();
     this.polls.releaseAll();
   }
 }

@@ -54,7 +54,7 @@ async function harness(t: TestContext) {
     handled.push('InstanceRequest');
     return { type: 'InstanceResponse', body: okResponse() };
   });
-  for (const type of ['ConfigQueryRequest', 'ConfigPublishRequest', 'ConfigRemoveRequest', 'ConfigBatchListenRequest']) {
+  for (const type of ['ConfigQueryRequest', 'ConfigPublishRequest', 'ConfigRemoveRequest', 'ConfigBatchListenRequest', 'ConfigFuzzyWatchRequest']) {
     server.registerHandler(type, () => {
       handled.push(type);
       return { type: 'ConfigQueryResponse', body: okResponse() };
@@ -192,6 +192,18 @@ test('config requests: read for query and batch listen (namespace-wide), write f
   // one: r on public:DEFAULT_GROUP:naming/svc — a naming grant opens no config.
   assert.equal(await status('ConfigQueryRequest', cfg, h.one), 500);
   assert.deepEqual(h.handled, ['ConfigQueryRequest', 'ConfigPublishRequest', 'ConfigBatchListenRequest']);
+});
+
+test('config fuzzy watch needs r on its pattern texts: <ns>:<groupPattern>:config/<dataIdPattern>', T, async (t) => {
+  const h = await harness(t);
+  const watch = (pattern: string) => ({ headers: {}, groupKeyPattern: pattern, receivedGroupKeys: [], watchType: 'WATCH', initializing: true, module: 'config' });
+  const status = async (pattern: string, token: string): Promise<unknown> => (await h.client.request('ConfigFuzzyWatchRequest', watch(pattern), { headers: { accessToken: token } })).body['resultCode'];
+  assert.equal(await status('public>>DEFAULT_GROUP>>app-*', h.grp), 200, 'rw on public:DEFAULT_GROUP:* covers the group');
+  assert.equal(await status('public>>*>>app-*', h.grp), 500, 'but not every group');
+  assert.equal(await status('public>>*>>*', h.reader), 200);
+  assert.equal(await status('dev>>*>>*', h.reader), 500);
+  assert.equal(await status('public>>DEFAULT_GROUP>>svc', h.one), 500, 'a naming grant opens no config');
+  assert.deepEqual(h.handled, ['ConfigFuzzyWatchRequest', 'ConfigFuzzyWatchRequest']);
 });
 
 test('fuzzy watch is checked on the pattern text (its namespace, group and service patterns); loader requests need an admin', T, async (t) => {

@@ -22,7 +22,7 @@ const LISTENER = '/nacos/v1/cs/configs/listener';
 const who = { srcUser: 'nacos', srcIp: '127.0.0.1' };
 const SECRET = Buffer.alloc(32, 9).toString('base64');
 
-function setup(properties: Record<string, string> = {}, auth = false) {
+function setup(properties: Record<string, string> = {}, auth = false, defer?: (run: () => void) => void) {
   const clock = new ManualClock();
   const base = createHttpContext({ clock, properties, auth });
   const state = new ConfigState();
@@ -37,6 +37,7 @@ function setup(properties: Record<string, string> = {}, auth = false) {
     connectionIp: (id) => connections.find((c) => c.id === id)?.clientIp,
     connections: () => connections,
     cfg: { ackTimeoutMs: 3000, maxTries: 50, retryStepMs: 2000, maxLongPolls: base.config.int('nomen.config.long-poll.max-holders') },
+    defer,
   });
   const ctx: AppContext = { ...base.ctx, configCenter: center, configListening: listening };
   const app = createHttpServer(ctx);
@@ -82,6 +83,28 @@ describe('long polling over HTTP', () => {
     assert.equal(r.statusCode, 200);
     assert.equal(r.body, 'a%02DEFAULT_GROUP%01\n');
     assert.equal(listening.polls.size(), 0);
+  });
+
+  it('the publish is answered before the fan-out, which runs later in apply order', async () => {
+    const deferred: (() => void)[] = [];
+    const { app, publish, listening } = setup({}, false, (run) => deferred.push(run));
+    await publish('a', 'a=1');
+    await publish('b', 'b=1');
+    deferred.splice(0).forEach((run) => run());
+    const answers: string[] = [];
+    const pa = poll(app, { 'Listening-Configs': entry('a', contentMd5('a=1')) }).then((r) => void answers.push(r.body));
+    const pb = poll(app, { 'Listening-Configs': entry('b', contentMd5('b=1')) }).then((r) => void answers.push(r.body));
+    await settle();
+    assert.equal(listening.polls.size(), 2);
+    await publish('b', 'b=2');
+    await publish('a', 'a=2');
+    await settle();
+    assert.equal(listening.polls.size(), 2, 'the publishes resolved with the fan-out still queued');
+    assert.equal(deferred.length, 1, 'one drain for the queued changes');
+    deferred.splice(0).forEach((run) => run());
+    await Promise.all([pa, pb]);
+    assert.deepEqual(answers, ['b%02DEFAULT_GROUP%01\n', 'a%02DEFAULT_GROUP%01\n']);
+    listening.stop();
   });
 
   it('a removal releases the poll too', async () => {

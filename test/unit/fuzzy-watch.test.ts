@@ -3,8 +3,9 @@ import { test } from 'node:test';
 import { ManualClock } from '../../src/core/clock.js';
 import { NacosError } from '../../src/core/errors.js';
 import { parseServiceKeyId, type ServiceKey } from '../../src/core/names.js';
-import { matchesPart, parsePattern, patternMatches } from '../../src/naming/fuzzy-pattern.js';
-import { diff, FuzzyWatchEngine, type FuzzyWatchSettings } from '../../src/naming/fuzzy-watch.js';
+import { matchesPart, parsePattern, patternMatches } from '../../src/fuzzy/pattern.js';
+import { diff, type FuzzyWatchSettings } from '../../src/fuzzy/engine.js';
+import { FuzzyWatchEngine } from '../../src/naming/fuzzy-watch.js';
 
 // ---------------------------------------------------------------- pattern rules (docs/fuzzy-watch.md "Patterns")
 
@@ -28,7 +29,7 @@ test('pattern parts: exact, *, *x*, *x, x*; a star only inside matches nothing; 
 
 test('pattern text: ns>>group>>service; blank namespace is public; the namespace must be equal', () => {
   const p = parsePattern('>>DEFAULT_GROUP>>nacos.*');
-  assert.deepEqual({ ns: p.namespace, g: p.group, s: p.service }, { ns: 'public', g: 'DEFAULT_GROUP', s: 'nacos.*' });
+  assert.deepEqual({ ns: p.namespace, g: p.group, s: p.resource }, { ns: 'public', g: 'DEFAULT_GROUP', s: 'nacos.*' });
   assert.equal(patternMatches(parsePattern('dev>>*>>*'), 'dev', 'G', 'x'), true);
   assert.equal(patternMatches(parsePattern('dev>>*>>*'), 'public', 'G', 'x'), false);
   for (const bad of ['public>>G', 'public>>>>svc', 'public>>G>> ', 'a>>b>>c>>d', '']) {
@@ -36,13 +37,13 @@ test('pattern text: ns>>group>>service; blank namespace is public; the namespace
   }
 });
 
-test('diff: server-only keys are ADD_SERVICE, client-only keys DELETE_SERVICE; a full (partial) set sends no deletes', () => {
+test('diff: server-only keys exist, client-only keys do not; a full (partial) set sends no deletes', () => {
   const matched = new Set(['public@@G@@a', 'public@@G@@b']);
   assert.deepEqual(diff(matched, ['public@@G@@b', 'public@@G@@z'], false), [
-    { serviceKey: 'public@@G@@a', changedType: 'ADD_SERVICE' },
-    { serviceKey: 'public@@G@@z', changedType: 'DELETE_SERVICE' },
+    { key: 'public@@G@@a', exists: true },
+    { key: 'public@@G@@z', exists: false },
   ]);
-  assert.deepEqual(diff(matched, ['public@@G@@z'], true).map((c) => c.changedType), ['ADD_SERVICE', 'ADD_SERVICE']);
+  assert.deepEqual(diff(matched, ['public@@G@@z'], true).map((c) => c.exists), [true, true]);
   assert.deepEqual(diff(matched, ['public@@G@@a', 'public@@G@@b'], false), []);
 });
 
@@ -59,7 +60,7 @@ function fixture(over: Partial<FuzzyWatchSettings> = {}) {
   const services = new Map<string, number>();
   const pushed: Pushed[] = [];
   let failNext = 0;
-  const settings: FuzzyWatchSettings = { maxPatterns: 20, maxMatchedServices: 500, batchSize: 10, delayMs: 100, retryDelayMs: 1000, maxRetries: 3, ...over };
+  const settings: FuzzyWatchSettings = { maxPatterns: 20, maxMatched: 500, batchSize: 10, delayMs: 100, retryDelayMs: 1000, maxRetries: 3, ...over };
   const scan = (ns: string): ServiceKey[] => [...services.keys()].map(parseServiceKeyId).filter((k) => k.namespace === ns);
   const engine = new FuzzyWatchEngine(
     () => settings,
@@ -179,7 +180,7 @@ test('within the merge window the latest change of a key wins; failed pushes are
 });
 
 test('limits: distinct patterns per member (50310, nothing registered) and matches per pattern (50311, watch kept and synced)', async () => {
-  const f = fixture({ maxPatterns: 2, maxMatchedServices: 3 });
+  const f = fixture({ maxPatterns: 2, maxMatched: 3 });
   assert.deepEqual(f.engine.watch('c1', 'public>>G>>a*', [], true), { ok: true });
   assert.deepEqual(f.engine.watch('c2', 'public>>G>>a*', [], true), { ok: true }, 'the same pattern counts once');
   assert.deepEqual(f.engine.watch('c1', 'public>>G>>b*', [], true), { ok: true });

@@ -102,7 +102,7 @@ test('loader: smart reload asks an overloaded member to shed what the rebalance 
   assert.deepEqual([failed.statusCode, json(failed)], [200, { code: 30000, message: 'server error', data: 'Smart reload failed, please try again later.' }]);
 });
 
-test('service subscribers (v3 and v1) are aggregated across UP members (aggregation=true by default), without duplicates', async () => {
+test('service subscribers (v3 admin, v3 console and v1) are aggregated across UP members (aggregation=true by default), without duplicates', async () => {
   const a = createHttpContext();
   const b = createHttpContext();
   await b.app.listen({ port: 0, host: '127.0.0.1' });
@@ -123,6 +123,11 @@ test('service subscribers (v3 and v1) are aggregated across UP members (aggregat
     const v1 = json<{ count: number; subscribers: { addrStr: string }[] }>(await query(app, 'GET', '/nacos/v1/ns/service/subscribers', { serviceName: 'svc' }));
     assert.deepEqual([v1.count, v1.subscribers.map((s) => s.addrStr).sort()], [2, ['127.0.0.1:4000', '127.0.0.1:5000']]);
     assert.equal(json<{ count: number }>(await query(app, 'GET', '/nacos/v1/ns/service/subscribers', { serviceName: 'svc', aggregation: 'false' })).count, 1);
+    // The v3 console path (the official UI's subscriber tab) takes the same AggregationForm.
+    const ui = json<{ data: { totalCount: number; pageItems: { address: string }[] } }>(await query(app, 'GET', '/nacos/v3/console/ns/service/subscribers', { serviceName: 'svc' }));
+    assert.deepEqual([ui.data.totalCount, ui.data.pageItems.map((s) => s.address).sort()], [2, ['127.0.0.1:4000', '127.0.0.1:5000']]);
+    const uiLocal = json<{ data: { totalCount: number } }>(await query(app, 'GET', '/nacos/v3/console/ns/service/subscribers', { serviceName: 'svc', aggregation: 'false' }));
+    assert.equal(uiLocal.data.totalCount, 1);
   } finally {
     await b.app.close();
   }

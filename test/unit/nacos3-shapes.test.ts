@@ -1,6 +1,7 @@
 /**
- * Nacos 3 shape tests: every case of test/fixtures/nacos3/*.json (written from the Nacos sources,
- * docs/protocol/nacos3.md) runs on a fresh in-process member; status and body must match.
+ * Nacos shape tests: every case of test/fixtures/nacos3/*.json and test/fixtures/nacos2/*.json
+ * (written from the Nacos sources, docs/protocol/nacos3.md and http.md) runs on a fresh in-process
+ * member; status and body must match.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
@@ -11,7 +12,7 @@ for (const f of loadFixtures()) {
   describe(`nacos3 fixtures: ${f.file}`, () => {
     for (const c of f.cases) {
       test(c.name, async () => {
-        const t = createHttpContext({ admin: fakeAdmin(), ...(c.properties ? { properties: c.properties } : {}) });
+        const t = createHttpContext({ admin: fakeAdmin(c.lookupType), ...(c.properties ? { properties: c.properties } : {}) });
         for (const g of c.given ?? []) {
           const r = await send(t.app, g);
           assert.ok(r.statusCode >= 200 && r.statusCode < 300, `given ${g.method} ${g.path} answered ${r.statusCode}: ${r.body}`);

@@ -2,7 +2,7 @@ import { useEffect, useState, type FormEvent } from 'react';
 import { nsCall, type ServiceRow } from '../api';
 import { useLoad } from '../hooks';
 import { href } from '../route';
-import { EmptyRow, ErrorLine, errorMessage, FormFoot, Modal, numberIn, parseMetadataText, useFormSubmit } from '../ui';
+import { EmptyRow, ErrorLine, errorMessage, FormFoot, Modal, numberIn, Pager, parseMetadataText, useFormSubmit } from '../ui';
 
 const HIDE_EMPTY_KEY = 'nomen.hideEmpty';
 
@@ -55,7 +55,6 @@ export function ServicesPage({ namespace }: { namespace: string }) {
   };
 
   const count = list.data?.count ?? 0;
-  const pages = Math.max(1, Math.ceil(count / pageSize));
 
   return (
     <section>
@@ -123,34 +122,7 @@ export function ServicesPage({ namespace }: { namespace: string }) {
             )}
           </tbody>
         </table>
-        <div className="pager">
-          <span data-testid="services-count">
-            {count} {count === 1 ? 'service' : 'services'}
-          </span>
-          <div className="spacer" />
-          <button disabled={pageNo <= 1} onClick={() => setPageNo(pageNo - 1)}>
-            ‹ Prev
-          </button>
-          <span>
-            page {pageNo} / {pages}
-          </span>
-          <button disabled={pageNo >= pages} onClick={() => setPageNo(pageNo + 1)}>
-            Next ›
-          </button>
-          <select
-            value={pageSize}
-            onChange={(e) => {
-              setPageNo(1);
-              setPageSize(Number(e.target.value));
-            }}
-          >
-            {[10, 20, 50, 100].map((n) => (
-              <option key={n} value={n}>
-                {n} / page
-              </option>
-            ))}
-          </select>
-        </div>
+        <Pager count={count} noun={['service', 'services']} pageNo={pageNo} pageSize={pageSize} onPage={setPageNo} onPageSize={setPageSize} testId="services-count" />
       </div>
       {creating && (
         <CreateServiceDialog

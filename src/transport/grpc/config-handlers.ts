@@ -30,6 +30,7 @@ export const CONFIG_RESPONSE_TYPES: Readonly<Record<string, string>> = {
   ConfigPublishRequest: 'ConfigPublishResponse',
   ConfigRemoveRequest: 'ConfigRemoveResponse',
   ConfigBatchListenRequest: 'ConfigChangeBatchListenResponse',
+  ConfigFuzzyWatchRequest: 'ConfigFuzzyWatchResponse',
 };
 
 export const CONFIG_NOT_FOUND = 'config data not exist';

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { EVERY, namingResource, type NamingResource } from '../../auth/permissions.js';
 import { normalizeGroup, normalizeNamespace, type ServiceKey } from '../../core/names.js';
 import { resolveServiceKey, type ServiceRef } from '../../core/service-key.js';
-import { parsePattern } from '../../naming/fuzzy-pattern.js';
+import { parsePattern } from '../../fuzzy/pattern.js';
 import { parseBody } from './validation.js';
 
 /** The checked request types: the access each needs and whether it names a service or a group. */
@@ -51,7 +51,7 @@ export function grpcResource(scope: Scope, body: unknown): NamingResource | unde
   if (scope === 'server') return undefined;
   if (scope === 'pattern') {
     const p = parsePattern(parseBody(PatternFields, body).groupKeyPattern);
-    return namingResource(p.namespace, p.group, p.service);
+    return namingResource(p.namespace, p.group, p.resource);
   }
   if (scope === 'group') {
     const g = grpcGroupScope(parseBody(GroupFields, body));

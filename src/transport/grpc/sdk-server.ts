@@ -84,8 +84,8 @@ const MSG_NO_HANDLER = 'RequestHandler Not Found';
 /** Abilities we always announce in SetupAckRequest (docs/protocol/grpc.md §3.5). No lock/mcp: not supported. */
 const SERVER_ABILITIES = { supportPersistentInstanceByGrpc: true } as const;
 /**
- * Announced while a handler of `NamingFuzzyWatchRequest` is registered: it makes Java 3.x clients
- * use the naming fuzzy watch (docs/fuzzy-watch.md).
+ * Announced while a handler of `NamingFuzzyWatchRequest` or `ConfigFuzzyWatchRequest` is registered:
+ * it makes Java 3.x clients use the naming and config fuzzy watch (docs/fuzzy-watch.md).
  */
 const FUZZY_WATCH_ABILITY = { fuzzyWatch: true } as const;
 
@@ -540,7 +540,8 @@ export class SdkGrpcServer {
     // reconnects forever without it (docs/protocol/grpc.md §3.2). No ack is expected back. Sent before the
     // onConnected listeners run so their work cannot delay the handshake.
     if (setup.hasAbilityTable) {
-      const abilityTable = this.handlers.has('NamingFuzzyWatchRequest') ? { ...SERVER_ABILITIES, ...FUZZY_WATCH_ABILITY } : SERVER_ABILITIES;
+      const fuzzy = this.handlers.has('NamingFuzzyWatchRequest') || this.handlers.has('ConfigFuzzyWatchRequest');
+      const abilityTable = fuzzy ? { ...SERVER_ABILITIES, ...FUZZY_WATCH_ABILITY } : SERVER_ABILITIES;
       this.sendNoAck(conn, sink, 'SetupAckRequest', { abilityTable, module: 'internal' });
     }
     this.registry.register(conn, sink, setup);

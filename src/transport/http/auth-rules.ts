@@ -231,6 +231,14 @@ export const ENDPOINT_RULES: readonly EndpointRule[] = [
   rule('POST', '/nacos/v1/core/ops/raft', 'admin'),
   rule('GET', '/nacos/v3/admin/core/ops/ids', 'admin'),
   rule('PUT', '/nacos/v3/admin/core/ops/log', 'admin'),
+  // 2.x paths of the same operations (Nacos leaves idInfo/ids unsecured; here they are admin like v3)
+  rule('POST', '/nacos/v1/core/cluster/switch/lookup', 'admin'),
+  rule('PUT', '/nacos/v2/core/cluster/lookup', 'admin'),
+  rule('POST', '/nacos/v2/core/ops/raft', 'admin'),
+  rule('GET', '/nacos/v1/core/ops/idInfo', 'admin'),
+  rule('GET', '/nacos/v2/core/ops/ids', 'admin'),
+  rule('PUT', '/nacos/v1/core/ops/log', 'admin'),
+  rule('PUT', '/nacos/v2/core/ops/log', 'admin'),
   ...['/nacos/v3/admin/core/loader', '/nacos/v2/core/loader'].flatMap((b) => [
     rule('GET', `${b}/current`, 'admin'),
     rule('POST', `${b}/reloadCurrent`, 'admin'),

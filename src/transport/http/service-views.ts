@@ -47,26 +47,26 @@ export function serviceView(f: ServiceFacts): Record<string, unknown> {
 }
 
 /**
- * v2/v3 service detail: `clusterMap` keyed by cluster name, with the cluster's hosts (`withHosts`
- * false: `hosts: null`, as Nacos 3's ServiceDetailInfo, docs/protocol/nacos3.md "Console API").
+ * v2/v3 service detail: `clusterMap` keyed by cluster name. `clusters`: `hosts` with the cluster's
+ * instances; `settings` with `hosts: null`, as Nacos 3's ServiceDetailInfo (docs/protocol/nacos3.md
+ * "Console API"); `legacy` is the 2.4 `/v2/ns/service` ClusterInfo (name, checker, metadata,
+ * `hosts: null`; docs/compatibility.md).
  */
-export function serviceDetail(f: ServiceFacts, namespaceKey: 'namespace' | 'namespaceId' = 'namespace', withHosts = true): Record<string, unknown> {
+export function serviceDetail(f: ServiceFacts, namespaceKey: 'namespace' | 'namespaceId' = 'namespace', clusters: 'hosts' | 'settings' | 'legacy' = 'hosts'): Record<string, unknown> {
   const clusterMap: Record<string, unknown> = {};
   for (const c of clusterNames(f)) {
     const cm = clusterMeta(f, c);
-    clusterMap[c] = {
-      clusterName: c,
-      healthChecker: checkerJson(cm.healthChecker),
-      healthyCheckPort: cm.checkPort,
-      useInstancePortForCheck: cm.useInstancePort4Check,
-      metadata: cm.metadata,
-      hosts: withHosts
+    const hosts =
+      clusters === 'hosts'
         ? instancesJson(
             f,
             f.instances.filter((i) => i.clusterName === c),
           )
-        : null,
-    };
+        : null;
+    clusterMap[c] =
+      clusters === 'legacy'
+        ? { clusterName: c, healthChecker: checkerJson(cm.healthChecker), metadata: cm.metadata, hosts }
+        : { clusterName: c, healthChecker: checkerJson(cm.healthChecker), healthyCheckPort: cm.checkPort, useInstancePortForCheck: cm.useInstancePort4Check, metadata: cm.metadata, hosts };
   }
   return {
     [namespaceKey]: f.key.namespace,

@@ -25,6 +25,8 @@ export interface FixtureCase {
   text?: string;
   /** Only meaningful with these config properties. */
   properties?: Record<string, string>;
+  /** The member lookup in use (default `standalone`). */
+  lookupType?: string;
 }
 
 export interface FixtureFile {
@@ -33,13 +35,16 @@ export interface FixtureFile {
   cases: FixtureCase[];
 }
 
-const DIR = new URL('../../fixtures/nacos3/', import.meta.url);
+/** Nacos 3 fixtures, and those of the 2.x paths (same format) in the sibling folder. */
+const DIRS = ['nacos3', 'nacos2'].map((d) => new URL(`../../fixtures/${d}/`, import.meta.url));
 
 export function loadFixtures(): FixtureFile[] {
-  return readdirSync(DIR)
-    .filter((f) => f.endsWith('.json'))
-    .sort()
-    .map((file) => ({ file, ...(JSON.parse(readFileSync(new URL(file, DIR), 'utf8')) as Omit<FixtureFile, 'file'>) }));
+  return DIRS.flatMap((dir) =>
+    readdirSync(dir)
+      .filter((f) => f.endsWith('.json'))
+      .sort()
+      .map((file) => ({ file: `${dir.pathname.split('/').at(-2)!}/${file}`, ...(JSON.parse(readFileSync(new URL(file, dir), 'utf8')) as Omit<FixtureFile, 'file'>) })),
+  );
 }
 
 /** Sends a fixture request: query string for GET/DELETE, form body for POST/PUT/PATCH, or a JSON body. */
@@ -94,7 +99,7 @@ export function shapeDiff(expected: unknown, actual: unknown, path = '$'): strin
  * The member behind the core admin fixtures: one Raft group (this member leads, term 3) and one
  * SDK connection, so `raftMetaData` and the loader have something to show.
  */
-export function fakeAdmin(): AdminHooks & { moved: string[] } {
+export function fakeAdmin(lookupType = 'standalone'): AdminHooks & { moved: string[] } {
   const moved: string[] = [];
   return {
     moved,
@@ -117,6 +122,6 @@ export function fakeAdmin(): AdminHooks & { moved: string[] } {
       moved.push(id);
       return true;
     },
-    lookupType: 'standalone',
+    lookupType,
   };
 }

@@ -27,8 +27,7 @@ function parseState(state: string | undefined): MemberState | undefined {
 /**
  * `/v3/admin/core/state` and `/v1/console/server/state`: the server state map, every value a
  * string like Nacos' (docs/protocol/nacos3.md §4): the sys, auth, console and console-auth module
- * keys always; the raft and distro module keys in cluster mode only. The config module's keys
- * that have no meaning for a naming server keep Nacos' empty defaults.
+ * keys and the config module's keys always; the raft and distro module keys in cluster mode only.
  */
 export function serverState(ctx: AppContext): Record<string, string> {
   const cfg = ctx.config;
@@ -46,6 +45,22 @@ export function serverState(ctx: AppContext): Record<string, string> {
     console_ui_enabled: String(cfg.bool('nacos.console.ui.enabled')),
     datasource_platform: '',
     plugin_datasource_log_enabled: 'false',
+    // The config module's keys (Nacos ConfigModuleStateBuilder): the limits Nomen's configuration
+    // center applies, Nacos' defaults for the dump-health settings it has no equivalent of, and
+    // capacity management reported off (Nomen keeps no quotas).
+    notifyConnectTimeout: '100',
+    notifySocketTimeout: '200',
+    isHealthCheck: 'true',
+    maxHealthCheckFailCount: '12',
+    maxContent: String(cfg.int('maxContent')),
+    isManageCapacity: 'false',
+    isCapacityLimitCheck: 'false',
+    defaultClusterQuota: '100000',
+    defaultGroupQuota: '200',
+    defaultMaxSize: '102400',
+    defaultMaxAggrCount: '10000',
+    defaultMaxAggrSize: '1024',
+    config_retention_days: String(cfg.int('nacos.config.retention.days')),
   };
   if (!standalone) {
     const raft = 'nacos.core.protocol.raft.data.';

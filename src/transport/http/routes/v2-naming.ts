@@ -151,7 +151,7 @@ export function v2NamingRoutes(app: FastifyInstance, deps: HttpDeps): void {
 
   app.get(`${V2}/service`, async (req, reply) => {
     const service = serviceV2(namingParams(deps, req));
-    return sendResult(reply, serviceDetail(serviceFactsOr400(naming, service)));
+    return sendResult(reply, serviceDetail(serviceFactsOr400(naming, service), 'namespace', 'legacy'));
   });
 
   app.get(`${V2}/service/list`, async (req, reply) => {

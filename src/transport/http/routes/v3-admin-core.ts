@@ -15,7 +15,7 @@ import { planRebalance } from '../../../cluster/rebalance.js';
 import type { AdminHooks } from '../admin-hooks.js';
 import { MissingParamError } from '../errors.js';
 import { optStr, parseParams, reqInt, reqStr, strOr } from '../fields.js';
-import { namespaceParams, paramsOf, paramsOf as paramsOfRequest, sendRestResult, sendResult, type HttpDeps } from '../kit.js';
+import { namespaceParams, paramsOf, paramsOf as paramsOfRequest, sendJson, sendRestResult, sendResult, sendText, type HttpDeps } from '../kit.js';
 import { checkNamespaceParams } from '../param-check.js';
 import { raftPeerOf } from '../members.js';
 import { Params } from '../params.js';
@@ -307,6 +307,19 @@ export async function raftCommand(deps: HttpDeps, p: Params): Promise<void> {
 // ------------------------------------------------------------------ routes
 
 const LookupSchema = z.object({ type: optStr() });
+const LogSchema = z.object({ logName: reqStr('logName'), logLevel: reqStr('logLevel') });
+
+/**
+ * A lookup switch (v1, v2, v3): Nacos' checks of `type`; switching to a type other than the one
+ * in use is refused (docs/compatibility.md D2), switching to it is a success.
+ */
+function switchLookup(deps: HttpDeps, type: string | undefined): void {
+  if (type === undefined) throw new NacosError(400, "required parameter 'type' is missing", 10000);
+  if (type !== 'file' && type !== 'address-server') throw badRequest(`The addressing mode exists : ${type}, just support : [[file, address-server]]`);
+  const current = deps.admin?.lookupType ?? 'standalone';
+  const same = current === type || (type === 'file' && current === 'static');
+  if (!same) throw unsupported(`switching the member lookup at runtime is not supported (current: ${current}); set nacos.core.member.lookup.type and restart`);
+}
 
 export function v3AdminCoreRoutes(app: FastifyInstance, deps: HttpDeps): void {
   namespaceRoutes(app, deps, `${CORE}/namespace`, false);
@@ -319,17 +332,35 @@ export function v3AdminCoreRoutes(app: FastifyInstance, deps: HttpDeps): void {
   loaderRoutes(app, deps, `${CORE}/loader`);
   loaderRoutes(app, deps, '/nacos/v2/core/loader');
 
-  app.put(`${CORE}/cluster/lookup`, async (req, reply) => {
+  // The lookup switch: v3 and v2 (Result), v1 `POST switch/lookup` (RestResult; a refusal is
+  // HTTP 200 with code 500 and the reason as message, as Nacos' NacosClusterController answers).
+  for (const path of [`${CORE}/cluster/lookup`, '/nacos/v2/core/cluster/lookup']) {
+    app.put(path, async (req, reply) => {
+      switchLookup(deps, parseParams(LookupSchema, paramsOf(req)).type);
+      return sendResult(reply, true);
+    });
+  }
+  app.post('/nacos/v1/core/cluster/switch/lookup', async (req, reply) => {
     const { type } = parseParams(LookupSchema, paramsOf(req));
-    if (type === undefined) throw new NacosError(400, "required parameter 'type' is missing", 10000);
-    if (type !== 'file' && type !== 'address-server') throw badRequest(`The addressing mode exists : ${type}, just support : [[file, address-server]]`);
-    const current = deps.admin?.lookupType ?? 'standalone';
-    const same = current === type || (type === 'file' && current === 'static');
-    if (!same) throw unsupported(`switching the member lookup at runtime is not supported (current: ${current}); set nacos.core.member.lookup.type and restart`);
-    return sendResult(reply, true);
+    if (type === undefined) throw new MissingParamError('type');
+    try {
+      switchLookup(deps, type);
+    } catch (e) {
+      if (!(e instanceof NacosError)) throw e;
+      return sendJson(reply, { code: 500, message: e.message, data: null });
+    }
+    return sendRestResult(reply, null);
   });
 
+  // Id generators: v3 and v2 `ops/ids` list them, v1 `ops/idInfo` maps them by resource; Nomen has none (D4).
   app.get(`${CORE}/ops/ids`, async (_req, reply) => sendResult(reply, []));
+  app.get('/nacos/v2/core/ops/ids', async (_req, reply) => sendRestResult(reply, []));
+  app.get('/nacos/v1/core/ops/idInfo', async (_req, reply) => sendRestResult(reply, {}));
+  // v1 log level: form parameters, answered with the text `200` (Nacos CoreOpsController).
+  app.put('/nacos/v1/core/ops/log', async (req, reply) => {
+    setLogLevel(deps.ctx, parseParams(LogSchema, paramsOf(req)).logLevel);
+    return sendText(reply, '200');
+  });
 
   // JSON bodies: only inside this context (the rest of the app ignores them, docs/protocol/http.md §0.2).
   app.register(async (child) => {
@@ -343,15 +374,20 @@ export function v3AdminCoreRoutes(app: FastifyInstance, deps: HttpDeps): void {
       await raftCommand(deps, paramsOf(req));
       return sendResult(reply, null);
     });
-    // The 2.x path (JSON body there too), answered in the legacy RestResult family.
-    child.post('/nacos/v1/core/ops/raft', async (req, reply) => {
-      await raftCommand(deps, paramsOf(req));
-      return sendRestResult(reply, null);
-    });
+    // The 2.x paths (JSON body there too), answered in the legacy RestResult family.
+    for (const path of ['/nacos/v1/core/ops/raft', '/nacos/v2/core/ops/raft']) {
+      child.post(path, async (req, reply) => {
+        await raftCommand(deps, paramsOf(req));
+        return sendRestResult(reply, null);
+      });
+    }
     child.put(`${CORE}/ops/log`, async (req, reply) => {
-      const f = parseParams(z.object({ logName: reqStr('logName'), logLevel: reqStr('logLevel') }), paramsOf(req));
-      setLogLevel(deps.ctx, f.logLevel);
+      setLogLevel(deps.ctx, parseParams(LogSchema, paramsOf(req)).logLevel);
       return sendResult(reply, null);
+    });
+    child.put('/nacos/v2/core/ops/log', async (req, reply) => {
+      setLogLevel(deps.ctx, parseParams(LogSchema, paramsOf(req)).logLevel);
+      return sendRestResult(reply, null);
     });
   });
 }

@@ -181,7 +181,7 @@ export function v3AdminNamingRoutes(app: FastifyInstance, deps: HttpDeps): void 
 
   app.get(`${NS}/service`, async (req, reply) => {
     const service = serviceV2(namingParams(deps, req));
-    return sendResult(reply, serviceDetail(serviceFactsOr400(naming, service), 'namespaceId', false));
+    return sendResult(reply, serviceDetail(serviceFactsOr400(naming, service), 'namespaceId', 'settings'));
   });
 
   app.get(`${NS}/service/list`, async (req, reply) => {

@@ -153,7 +153,8 @@ export function v3ConfigRoutes(app: FastifyInstance, deps: HttpDeps): void {
       encryptedDataKey: view.encryptedDataKey,
       lastModified: view.lastModified,
       beta: view.beta,
-      ...(view.tag === undefined ? {} : { tag: encodeURIComponent(view.tag) }),
+      // Jackson writes the unset tag as null (ConfigOpenApiController.transferToResult sets it only for a tag gray).
+      tag: view.tag === undefined ? null : encodeURIComponent(view.tag),
     });
   });
 }

@@ -12,7 +12,7 @@ import { NacosError } from '../../../core/errors.js';
 import { toInstanceJson } from '../../../core/instance.js';
 import { DEFAULT_CLUSTER, groupedName, type ServiceKey } from '../../../core/names.js';
 import { clusterNames } from '../../../naming/catalog.js';
-import { intOr, javaBoolOr, parseParams, strOr } from '../fields.js';
+import { intOr, javaBoolOr, lenientBoolOr, parseParams, strOr } from '../fields.js';
 import { instanceForm, serviceV2 } from '../instance-form.js';
 import { updateInstance } from '../instance-ops.js';
 import { ANY_METHOD, namingParams, sendResult, type HttpDeps } from '../kit.js';
@@ -20,7 +20,7 @@ import { namespaceScope } from '../naming-scope.js';
 import { createServiceFrom, serviceForm, updateServiceFrom } from '../service-ops.js';
 import { pageJson, serviceDetail, serviceView } from '../service-views.js';
 import { updateClusterFrom } from './v1-service.js';
-import { localSubscribers } from '../subscriber-aggregation.js';
+import { subscriberPage } from '../subscriber-aggregation.js';
 
 export const V3_CONSOLE_NS = '/nacos/v3/console/ns';
 
@@ -66,7 +66,7 @@ export function v3ConsoleNamingRoutes(app: FastifyInstance, deps: HttpDeps): voi
     const service = serviceV2(namingParams(deps, req));
     const f = catalog.serviceFacts(service);
     if (!f) throw new NacosError(404, notFoundText(service), 30000);
-    return sendResult(reply, serviceDetail(f, 'namespaceId', false));
+    return sendResult(reply, serviceDetail(f, 'namespaceId', 'settings'));
   });
 
   app.post(`${V3_CONSOLE_NS}/service`, async (req, reply) => {
@@ -99,9 +99,9 @@ export function v3ConsoleNamingRoutes(app: FastifyInstance, deps: HttpDeps): voi
     const service = serviceV2(p);
     const f = parseParams(PageSchema, p);
     checkPage(f);
-    // This member's subscribers (Nacos' `aggregation` over the other members is not done here).
-    const items = localSubscribers(deps, service);
-    return sendResult(reply, pageJson(items, f.pageNo, f.pageSize));
+    // `AggregationForm` as on the admin path: by default the other UP members' subscribers too.
+    const { aggregation } = parseParams(z.object({ aggregation: lenientBoolOr(true) }), p);
+    return sendResult(reply, await subscriberPage(deps, req, service, f.pageNo, f.pageSize, aggregation));
   });
 
   app.put(`${V3_CONSOLE_NS}/service/cluster`, async (req, reply) => {
