@@ -33,6 +33,7 @@ export function adminHooks(store: RaftStore, grpc: SdkGrpcServer, moves: Connect
         createdAt: c.createdAt,
       })),
     moveConnection: (id, target) => moves.moveConnection(id, target),
+    askConnection: (id, type, body, timeoutMs) => grpc.request(id, type, body, timeoutMs),
     lookupType: cluster ? cluster.lookupKind : 'standalone',
   };
 }

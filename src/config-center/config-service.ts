@@ -10,6 +10,7 @@ import { NacosError } from '../core/errors.js';
 import { ConditionFailedError, type PersistentStore, type StoreWrite } from '../persistence/persistent-store.js';
 import { configRowKey, contentMd5, grayRowKey, normalizeKey, normalizeTenant, normalizeType } from './config-keys.js';
 import type { ConfigState } from './config-state.js';
+import { ConfigEncryption, type EncryptedRow, type Sealed } from './encryption.js';
 import { BETA_GRAY_NAME, betaRule, matchGray, tagGrayName, tagRule } from './gray.js';
 import { pageOf, searchRecords } from './search.js';
 import type {
@@ -39,11 +40,15 @@ export interface ConfigServiceOptions {
   readonly maxGrayVersions: number;
   /** Most formal configs in all (ours). */
   readonly maxConfigs: number;
+  /** The `cipher-` encryption plugins (docs/config-center.md "Encryption"); none by default. */
+  readonly encryption?: ConfigEncryption;
 }
 
 export const CAS_FAILED_MESSAGE = 'Cas publish fail, server md5 may have changed.';
 /** How often a write computed from a state that changed before it applied is recomputed. */
 const WRITE_ATTEMPTS = 8;
+/** Most remembered plaintext md5s of encrypted configs (then forgotten at once and recomputed). */
+const PLAIN_MD5_CACHE = 10_000;
 
 const casConflict = (): NacosError => new NacosError(500, CAS_FAILED_MESSAGE, 20005);
 
@@ -54,12 +59,25 @@ interface Who {
 
 export class ConfigService implements ConfigCenter {
   private lastIssuedId = 0;
+  private readonly enc: ConfigEncryption;
+  /** Stored md5 → plaintext md5 of encrypted configs. */
+  private readonly plainMd5 = new Map<string, string>();
 
-  constructor(private readonly o: ConfigServiceOptions) {}
+  constructor(private readonly o: ConfigServiceOptions) {
+    this.enc = o.encryption ?? new ConfigEncryption();
+  }
 
   // ---- reads ----
 
+  /** Reads serve the plaintext of encrypted configs (md5 stays the stored content's); a config that cannot be decrypted is a 500. */
   get(key: ConfigKey, labels?: ClientLabels): ConfigView | null {
+    const view = this.storedView(key, labels);
+    if (!view) return null;
+    const plain = this.enc.open(view.dataId, view.content, view.encryptedDataKey);
+    return plain ? { ...view, ...plain, record: view.record && this.enc.openOrKeep(view.record) } : view;
+  }
+
+  private storedView(key: ConfigKey, labels?: ClientLabels): ConfigView | null {
     const k = normalizeKey(key);
     const rec = this.o.state.record(k);
     const g = matchGray(this.o.state.grays(k), labels);
@@ -73,40 +91,68 @@ export class ConfigService implements ConfigCenter {
   }
 
   record(key: ConfigKey): ConfigRecord | null {
-    return this.o.state.record(normalizeKey(key));
+    const r = this.o.state.record(normalizeKey(key));
+    return r && this.enc.openOrKeep(r);
   }
 
   md5(key: ConfigKey, labels?: ClientLabels): string {
     const k = normalizeKey(key);
-    return matchGray(this.o.state.grays(k), labels)?.md5 ?? this.o.state.record(k)?.md5 ?? '';
+    const row = matchGray(this.o.state.grays(k), labels) ?? this.o.state.record(k);
+    return row ? this.servedMd5(row) : '';
+  }
+
+  /**
+   * The md5 of what reads serve: the stored md5, or for an encrypted config the plaintext's
+   * (remembered per stored md5, which is unique per encryption), so clients that hash what they
+   * received (nacos-config, Java) listen with the md5 the server compares.
+   */
+  private servedMd5(row: EncryptedRow): string {
+    if (row.encryptedDataKey === '' || !this.enc.enabled) return row.md5;
+    const known = this.plainMd5.get(row.md5);
+    if (known !== undefined) return known;
+    const md5 = this.enc.openOrKeep(row).md5;
+    if (this.plainMd5.size >= PLAIN_MD5_CACHE) this.plainMd5.clear();
+    this.plainMd5.set(row.md5, md5);
+    return md5;
+  }
+
+  /** A CAS md5 matches the stored md5 or the served one. */
+  private casMatches(row: EncryptedRow, cas: string): boolean {
+    return row.md5 === cas || this.servedMd5(row) === cas;
   }
 
   beta(key: ConfigKey): GrayVariant | null {
-    return this.o.state.gray(normalizeKey(key), BETA_GRAY_NAME);
+    const g = this.o.state.gray(normalizeKey(key), BETA_GRAY_NAME);
+    return g && this.enc.openOrKeep(g);
   }
 
   grays(key: ConfigKey): readonly GrayVariant[] {
-    return this.o.state.grays(normalizeKey(key));
+    return this.o.state.grays(normalizeKey(key)).map((g) => this.enc.openOrKeep(g));
   }
 
   search(q: SearchQuery): Page<ConfigRecord> {
-    return searchRecords(this.o.state.records(), { ...q, tenant: normalizeTenant(q.tenant) });
+    const page = searchRecords(this.o.state.records(), { ...q, tenant: normalizeTenant(q.tenant) });
+    return { ...page, pageItems: page.pageItems.map((r) => this.enc.openOrKeep(r)) };
   }
 
   list(tenant: string): readonly ConfigRecord[] {
     const t = normalizeTenant(tenant);
-    return [...this.o.state.records()].filter((r) => r.tenant === t).sort((a, b) => Number(a.id) - Number(b.id));
+    return [...this.o.state.records()]
+      .filter((r) => r.tenant === t)
+      .sort((a, b) => Number(a.id) - Number(b.id))
+      .map((r) => this.enc.openOrKeep(r));
   }
 
   historyPage(key: ConfigKey, pageNo: number, pageSize: number): Page<HistoryEntry> {
     const ids = [...this.o.state.historyIds(normalizeKey(key))].reverse();
     const page = pageOf(ids, pageNo, pageSize);
-    return { ...page, pageItems: page.pageItems.map((id) => this.o.state.historyEntry(id)!) };
+    return { ...page, pageItems: page.pageItems.map((id) => this.enc.openOrKeep(this.o.state.historyEntry(id)!)) };
   }
 
   historyEntry(id: string): HistoryEntry | null {
     const n = parseId(id);
-    return n === null ? null : this.o.state.historyEntry(n);
+    const e = n === null ? null : this.o.state.historyEntry(n);
+    return e && this.enc.openOrKeep(e);
   }
 
   /** The newest entry of the same key older than entry `id` (docs/config-center.md "History"). */
@@ -116,7 +162,8 @@ export class ConfigService implements ConfigCenter {
     if (!e || n === null) return null;
     const ids = this.o.state.historyIds(e);
     const at = ids.indexOf(n);
-    return at > 0 ? this.o.state.historyEntry(ids[at - 1]!) : null;
+    const prev = at > 0 ? this.o.state.historyEntry(ids[at - 1]!) : null;
+    return prev && this.enc.openOrKeep(prev);
   }
 
   size(): number {
@@ -186,17 +233,27 @@ export class ConfigService implements ConfigCenter {
     return Math.max(this.o.clock.now(), floor);
   }
 
+  /**
+   * The content and data key a publish stores: as sent when the client sent a data key (it
+   * encrypted itself, Nacos' rule), else encrypted by the dataId's plugin, else as sent.
+   */
+  private stored(key: ConfigKey, input: PublishInput): Sealed {
+    const given = input.encryptedDataKey ?? '';
+    if (given.trim() !== '') return { content: input.content, encryptedDataKey: given };
+    return this.enc.seal(key.dataId, input.content) ?? { content: input.content, encryptedDataKey: given };
+  }
+
   private formalPublish(key: ConfigKey, input: PublishInput): StoreWrite[] {
     const cur = this.o.state.record(key);
     const cas = input.casMd5?.trim() ?? '';
     // CAS on a missing config inserts (docs/protocol/config.md §5.2).
-    if (cas !== '' && cur && cur.md5 !== '' && cur.md5 !== cas) throw casConflict();
+    if (cas !== '' && cur && cur.md5 !== '' && !this.casMatches(cur, cas)) throw casConflict();
     const hid = this.nextId();
     const now = this.now(cur?.modifyTime);
     if (!cur && this.o.state.size() >= this.o.maxConfigs) {
       throw new NacosError(429, `too many configs: at most ${this.o.maxConfigs} (nomen.config.limit.configs)`);
     }
-    const content = input.content;
+    const { content, encryptedDataKey } = this.stored(key, input);
     const rec: ConfigRecord = {
       ...keyOf(key),
       id: cur?.id ?? hid,
@@ -209,7 +266,7 @@ export class ConfigService implements ConfigCenter {
       effect: input.effect ?? '',
       schema: input.schema ?? '',
       configTags: input.configTags === undefined ? (cur?.configTags ?? []) : parseConfigTags(input.configTags),
-      encryptedDataKey: input.encryptedDataKey ?? '',
+      encryptedDataKey,
       createTime: cur?.createTime ?? now,
       modifyTime: now,
       createUser: cur?.createUser ?? input.srcUser,
@@ -229,19 +286,20 @@ export class ConfigService implements ConfigCenter {
   private grayPublish(key: ConfigKey, grayName: string, rule: GrayRule, input: PublishInput): StoreWrite[] {
     const cur = this.o.state.gray(key, grayName);
     const cas = input.casMd5?.trim() ?? '';
-    if (cas !== '' && cur && cur.md5 !== cas) throw casConflict();
+    if (cas !== '' && cur && !this.casMatches(cur, cas)) throw casConflict();
     if (!cur && this.o.state.grays(key).length >= this.o.maxGrayVersions) {
       throw new NacosError(400, `gray config version is over max count :${this.o.maxGrayVersions}`, 20010);
     }
     const hid = this.nextId();
     const now = this.now(cur?.modifyTime);
+    const { content, encryptedDataKey } = this.stored(key, input);
     const variant: GrayVariant = {
       ...keyOf(key),
       grayName,
       rule,
-      content: input.content,
-      md5: contentMd5(input.content),
-      encryptedDataKey: input.encryptedDataKey ?? '',
+      content,
+      md5: contentMd5(content),
+      encryptedDataKey,
       appName: input.appName ?? cur?.appName ?? '',
       srcUser: input.srcUser,
       srcIp: input.srcIp,

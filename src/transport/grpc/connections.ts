@@ -57,7 +57,8 @@ export interface SetupInfo {
 }
 
 interface PendingAck {
-  resolve(): void;
+  /** With the client's response body. */
+  resolve(body: Record<string, unknown>): void;
   reject(e: PushError): void;
   timer: TimerHandle;
 }
@@ -95,9 +96,9 @@ export class Connection implements ConnectionInfo {
     return String(++this.pushSeq);
   }
 
-  /** Waits for the ack of `requestId`; rejects with a `timeout` PushError after `timeoutMs`. */
-  expectAck(requestId: string, timeoutMs: number, clock: Clock): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
+  /** Waits for the ack of `requestId` (resolves with its body); rejects with a `timeout` PushError after `timeoutMs`. */
+  expectAck(requestId: string, timeoutMs: number, clock: Clock): Promise<Record<string, unknown>> {
+    return new Promise<Record<string, unknown>>((resolve, reject) => {
       const timer = clock.setTimeout(() => {
         if (this.pending.delete(requestId)) {
           reject(new PushError('timeout', `no ack for request ${requestId} on ${this.id} within ${timeoutMs} ms`));
@@ -111,12 +112,12 @@ export class Connection implements ConnectionInfo {
    * Completes a pending push with the client's ack (docs/protocol/grpc.md §3.10: matched by connection and
    * requestId; resultCode != 200 fails it). Returns false if nothing was waiting for that id.
    */
-  settleAck(requestId: string, resultCode: number, errorCode: number, message: string | null): boolean {
+  settleAck(requestId: string, resultCode: number, errorCode: number, message: string | null, body: Record<string, unknown> = {}): boolean {
     const p = this.pending.get(requestId);
     if (!p) return false;
     this.pending.delete(requestId);
     p.timer.cancel();
-    if (resultCode === 200) p.resolve();
+    if (resultCode === 200) p.resolve(body);
     else {
       p.reject(
         new PushError('nack', `client answered request ${requestId} with ${resultCode}/${errorCode}: ${message ?? ''}`, resultCode, errorCode),

@@ -162,7 +162,12 @@ export class SdkGrpcServer {
    * are spliced in without re-parsing it. Rejects with a PushError: unknown-connection, closed, timeout, nack,
    * write-failed.
    */
-  push(connectionId: string, type: string, bodyWithoutRequestId: object | string, timeoutMs: number): Promise<void> {
+  async push(connectionId: string, type: string, bodyWithoutRequestId: object | string, timeoutMs: number): Promise<void> {
+    await this.request(connectionId, type, bodyWithoutRequestId, timeoutMs);
+  }
+
+  /** `push`, resolving with the client's response body (e.g. a ClientConfigMetricResponse). */
+  request(connectionId: string, type: string, bodyWithoutRequestId: object | string, timeoutMs: number): Promise<Record<string, unknown>> {
     const conn = this.registry.get(connectionId);
     const stream = conn?.stream;
     if (!conn || !stream) {
@@ -545,7 +550,7 @@ export class SdkGrpcServer {
   /** A client's response on the stream completes the push with the same requestId (docs/protocol/grpc.md §3.10). */
   private onAck(conn: Connection, d: Decoded): void {
     const ack = readAck(d.body);
-    if (ack.requestId === null || !conn.settleAck(ack.requestId, ack.resultCode, ack.errorCode, ack.message)) {
+    if (ack.requestId === null || !conn.settleAck(ack.requestId, ack.resultCode, ack.errorCode, ack.message, d.body)) {
       this.logger.debug({ connectionId: conn.id, type: d.type, requestId: ack.requestId }, 'ack for no pending request');
     }
   }

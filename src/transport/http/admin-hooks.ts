@@ -40,6 +40,11 @@ export interface AdminHooks {
   connections(): readonly SdkConnectionView[];
   /** Asks one SDK connection to move (ConnectResetRequest), optionally to `target` (`ip:port`); false if unknown. */
   moveConnection(connectionId: string, target?: string): boolean;
+  /**
+   * Sends a server request to one SDK connection and resolves with its response body; rejects
+   * when the client answers an error or nothing within `timeoutMs` (ClientConfigMetricRequest).
+   */
+  askConnection?(connectionId: string, type: string, body: object, timeoutMs: number): Promise<Record<string, unknown>>;
   /** The member lookup in use (`standalone`, `static`, `file`, `address-server`, `dns`). */
   readonly lookupType: string;
 }

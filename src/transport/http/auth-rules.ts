@@ -158,6 +158,9 @@ export const ENDPOINT_RULES: readonly EndpointRule[] = [
   // By IP: with `all` the answer spans every namespace.
   rule('GET', '/nacos/v1/cs/listener', 'admin'),
   rule('GET', '/nacos/v3/admin/cs/listener', 'admin'),
+  // Client config metrics (ClientConfigMetricRequest to any client IP's connections): admin only.
+  rule('GET', '/nacos/v3/admin/cs/metrics/ip', 'admin'),
+  rule('GET', '/nacos/v3/admin/cs/metrics/cluster', 'admin'),
 
   // ---- v3 client API
   rule('GET', '/nacos/v3/client/cs/config', 'read', config),

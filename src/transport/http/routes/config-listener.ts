@@ -19,6 +19,7 @@ import { DEFAULT_GROUP } from '../../../core/names.js';
 import { MissingParamError, TEXT_TYPE } from '../errors.js';
 import { paramsOf, sendJson, sendResult, type HttpDeps } from '../kit.js';
 import { lenientBool, type Params } from '../params.js';
+import { configMetricsRoutes } from './config-metrics.js';
 
 /** Nacos answers a poll over the holder cap with 503 after a pause, so clients do not spin. */
 const BUSY_DELAY_MS = 1000;
@@ -162,4 +163,5 @@ export function configListenerRoutes(app: FastifyInstance, deps: HttpDeps): void
     return sendResult(reply, { queryType: 'config', listenersStatus: listening(deps).listenersOf(statusKey(p, 'namespaceId', 'groupName')) });
   });
   app.get('/nacos/v3/admin/cs/listener', async (req, reply) => sendResult(reply, { queryType: 'ip', listenersStatus: byIp(deps, paramsOf(req), 'namespaceId') }));
+  configMetricsRoutes(app, deps);
 }
