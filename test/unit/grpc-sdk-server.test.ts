@@ -43,7 +43,9 @@ interface Harness {
 }
 
 async function harness(t: TestContext, opts: Partial<SdkGrpcServerOptions> = {}): Promise<Harness> {
-  const server = new SdkGrpcServer({ host: '127.0.0.1', port: 0, logger: silentLogger(), ...opts });
+  // NOMEN_SDK_TRANSPORT=http2 runs this file against the node:http2 transport (docs/sdk-transport.md).
+  const transport = process.env['NOMEN_SDK_TRANSPORT'] === 'http2' ? 'http2' : 'grpc-js';
+  const server = new SdkGrpcServer({ host: '127.0.0.1', port: 0, logger: silentLogger(), transport, ...opts });
   const connected: ConnectionInfo[] = [];
   const disconnected: ConnectionInfo[] = [];
   server.onConnected((c) => connected.push(c));
@@ -509,7 +511,7 @@ test('resetConnection sends ConnectResetRequest, ends the stream and unregisters
 });
 
 test('stop unregisters every connection and ends the streams', T, async (t) => {
-  const server = new SdkGrpcServer({ host: '127.0.0.1', port: 0, logger: silentLogger() });
+  const server = new SdkGrpcServer({ host: '127.0.0.1', port: 0, logger: silentLogger(), transport: process.env['NOMEN_SDK_TRANSPORT'] === 'http2' ? 'http2' : 'grpc-js' });
   const disconnected: string[] = [];
   server.onDisconnected((c) => disconnected.push(c.id));
   await server.start();
