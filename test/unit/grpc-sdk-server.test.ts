@@ -16,17 +16,10 @@ import { nacosMethodDefinitions } from '../../src/wire/proto.js';
 import { ProbeClient, type ProbeMessage, type ProbeStream } from '../../src/transport/grpc/probe-client.js';
 import { PushError } from '../../src/transport/grpc/push-error.js';
 import { SdkGrpcServer, type SdkGrpcServerOptions } from '../../src/transport/grpc/sdk-server.js';
+import { eventually, RUST_SETUP } from './helpers/sdk-fixtures.js';
 
 const T = { timeout: 15_000 };
 
-const RUST_SETUP = {
-  clientVersion: 'Nacos-Rust-Client:0.8.0',
-  abilities: { remoteAbility: { supportRemoteConnection: true } },
-  tenant: 'public',
-  labels: { AppName: 'unknown', source: 'sdk', module: 'naming' },
-  headers: {},
-  requestId: null,
-};
 const JAVA_SETUP = {
   headers: {},
   module: 'internal',
@@ -68,13 +61,6 @@ async function harness(t: TestContext, opts: Partial<SdkGrpcServerOptions> = {})
   };
 }
 
-async function eventually(cond: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > until) assert.fail(`timed out waiting for: ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 /** Opens the stream, sends a setup (Rust form by default) and waits for the registration. */
 async function register(h: Harness, client: ProbeClient, setup: object = RUST_SETUP): Promise<{ stream: ProbeStream; conn: ConnectionInfo }> {

@@ -14,16 +14,9 @@ import { SdkGrpcServer, type SdkGrpcServerOptions } from '../../src/transport/gr
 import { encodeGrpcMessage, frameMessage, MAX_BUFFERED_PUSH_BYTES, parseGrpcTimeout } from '../../src/transport/grpc/sdk-transport-http2.js';
 import { BIDI_PATH, UNARY_PATH } from '../../src/transport/grpc/sdk-transport.js';
 import { PushError } from '../../src/transport/grpc/push-error.js';
+import { eventually, RUST_SETUP } from './helpers/sdk-fixtures.js';
 
 const T = { timeout: 20_000 };
-const RUST_SETUP = {
-  clientVersion: 'Nacos-Rust-Client:0.8.0',
-  abilities: { remoteAbility: { supportRemoteConnection: true } },
-  tenant: 'public',
-  labels: { AppName: 'unknown', source: 'sdk', module: 'naming' },
-  headers: {},
-  requestId: null,
-};
 const GRPC_HEADERS = { ':method': 'POST', 'content-type': 'application/grpc', te: 'trailers' };
 
 async function startServer(t: TestContext, opts: Partial<SdkGrpcServerOptions> = {}): Promise<SdkGrpcServer> {
@@ -104,13 +97,6 @@ async function registerRaw(session: http2.ClientHttp2Session, server: SdkGrpcSer
   return bidi;
 }
 
-async function eventually(cond: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > until) assert.fail(`timed out waiting for: ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 // ---- helpers of the framing ----------------------------------------------------------------------
 
