@@ -155,6 +155,18 @@ test('grpc-js client: unary round trip, unknown method, oversize message', T, as
   assert.equal((await grpcUnary(c, UNARY_PATH, payload('ServerCheckRequest', {}))).err, null);
 });
 
+test('grpc-js client: with the default 10 MiB limit a 9 MB message passes, an 11 MB one is RESOURCE_EXHAUSTED', T, async (t) => {
+  const server = await startServer(t);
+  const c = new grpc.Client(`127.0.0.1:${server.boundPort}`, grpc.credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1, 'grpc.max_send_message_length': 64e6 });
+  t.after(() => c.close());
+  const nine = await grpcUnary(c, UNARY_PATH, payload('ServerCheckRequest', { pad: 'x'.repeat(9_000_000) }));
+  assert.equal(nine.err, null);
+  assert.equal(decodePayload(nine.reply!).type, 'ServerCheckResponse');
+  const eleven = await grpcUnary(c, UNARY_PATH, payload('ServerCheckRequest', { pad: 'x'.repeat(11_000_000) }));
+  assert.equal(eleven.err?.code, grpc.status.RESOURCE_EXHAUSTED);
+  assert.match(eleven.err?.details ?? '', /vs\. 10485760\)/);
+});
+
 test('grpc-js client: bi-stream setup, push and ack, half-close ends the registration', T, async (t) => {
   const server = await startServer(t);
   const disconnected: string[] = [];
