@@ -94,7 +94,15 @@ export class Http2SdkTransport implements SdkTransport {
   constructor(private readonly opts: SdkTransportOptions) {
     this.server = http2.createServer();
     this.server.on('session', (s: http2.ServerHttp2Session) => this.onSession(s));
-    this.server.on('stream', (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => this.onStream(stream, headers));
+    this.server.on('stream', (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => {
+      try {
+        this.onStream(stream, headers);
+      } catch (e) {
+        // e.g. a stream reset by the client before we answered: nothing a client does may take the process down.
+        this.opts.logger.debug({ err: e }, 'sdk http2 stream refused');
+        if (!stream.destroyed) stream.destroy();
+      }
+    });
     this.server.on('sessionError', (e: Error) => this.opts.logger.debug({ err: e }, 'sdk http2 session error'));
   }
 
@@ -211,6 +219,7 @@ export class Http2SdkTransport implements SdkTransport {
 
   private serveBidi(call: GrpcCall, peer: string): void {
     const stream = call.stream;
+    if (stream.destroyed || stream.closed) return;
     stream.respond(RESPONSE_HEADERS, { waitForTrailers: true });
     const listener = this.opts.host.openStream(peer, call.sink());
     let over = false;
@@ -250,6 +259,7 @@ class GrpcCall {
     private readonly maxInbound: number,
   ) {
     stream.on('wantTrailers', () => {
+      if (stream.destroyed) return;
       stream.sendTrailers(this.status);
       if (this.status !== OK_TRAILERS) this.resetIfReading();
     });
