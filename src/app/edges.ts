@@ -33,6 +33,9 @@ export function sdkGrpcServer(config: Config, member: MemberIdentity, auth: Auth
     clock,
     maxInboundBytes: config.int('nacos.remote.server.grpc.sdk.max-inbound-message-size'),
     idleEjectMs: config.int('nomen.grpc.client-detection.idle-ms'),
+    transport: config.str('nomen.sdk.transport') === 'http2' ? 'http2' : 'grpc-js',
+    keepaliveTimeMs: config.int('nacos.remote.server.grpc.sdk.keep-alive-time'),
+    keepaliveTimeoutMs: config.int('nacos.remote.server.grpc.sdk.keep-alive-timeout'),
     isReady,
     ...(auth.enabled ? { authorize: grpcAuthorizer(auth, sdkResponseType) } : {}),
   });

@@ -49,6 +49,15 @@ export class UndecodablePayload {
 /** What a server-side handler receives: a decoded envelope, or the reason it could not be decoded. */
 export type InboundMessage = InboundEnvelope | UndecodablePayload;
 
+/** Decodes a received Payload; never throws (bad bytes give an UndecodablePayload). */
+export function decodeInbound(buf: Buffer): InboundMessage {
+  try {
+    return decodePayload(buf);
+  } catch (e) {
+    return new UndecodablePayload(e instanceof Error ? e.message : String(e));
+  }
+}
+
 type UnaryImpl = grpc.handleUnaryCall<InboundMessage, OutboundPayload>;
 type BidiImpl = grpc.handleBidiStreamingCall<InboundMessage, OutboundPayload>;
 
@@ -73,19 +82,12 @@ function serverOnly(): never {
 /** A server method on the hand-written codec; its request deserializer never throws. */
 function serverMethod(path: string, originalName: string, streaming: boolean): grpc.MethodDefinition<InboundMessage, OutboundPayload> {
   const serialize = (v: OutboundPayload): Buffer => (Buffer.isBuffer(v) ? v : encodeWirePayload(v));
-  const deserialize = (buf: Buffer): InboundMessage => {
-    try {
-      return decodePayload(buf);
-    } catch (e) {
-      return new UndecodablePayload(e instanceof Error ? e.message : String(e));
-    }
-  };
   return {
     path,
     requestStream: streaming,
     responseStream: streaming,
     requestSerialize: serverOnly,
-    requestDeserialize: deserialize,
+    requestDeserialize: decodeInbound,
     responseSerialize: serialize,
     responseDeserialize: serverOnly,
     originalName,

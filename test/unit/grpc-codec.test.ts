@@ -16,6 +16,7 @@ import {
 } from '../../src/wire/codec.js';
 import { loadNacosPackageDefinition, nacosMethodDefinitions } from '../../src/wire/proto.js';
 import { parseBody, readAck, readSetup } from '../../src/transport/grpc/validation.js';
+import { RUST_SETUP } from './helpers/sdk-fixtures.js';
 
 test('proto loads with the services at the package root (no package statement)', () => {
   const pkg = loadNacosPackageDefinition();
@@ -151,17 +152,7 @@ test('parseBody throws a NacosError 400 naming the bad fields', () => {
 });
 
 test('readSetup reads Java and Rust setups leniently', () => {
-  const rust = readSetup(
-    {
-      clientVersion: 'Nacos-Rust-Client:0.8.0',
-      abilities: { remoteAbility: { supportRemoteConnection: true } },
-      tenant: 'public',
-      labels: { AppName: 'unknown', source: 'sdk', module: 'naming' },
-      headers: {},
-      requestId: null,
-    },
-    '192.0.2.2',
-  );
+  const rust = readSetup(RUST_SETUP, '192.0.2.2');
   assert.deepEqual(rust, {
     clientIp: '192.0.2.2',
     clientVersion: 'Nacos-Rust-Client:0.8.0',

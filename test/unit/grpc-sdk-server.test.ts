@@ -16,17 +16,10 @@ import { nacosMethodDefinitions } from '../../src/wire/proto.js';
 import { ProbeClient, type ProbeMessage, type ProbeStream } from '../../src/transport/grpc/probe-client.js';
 import { PushError } from '../../src/transport/grpc/push-error.js';
 import { SdkGrpcServer, type SdkGrpcServerOptions } from '../../src/transport/grpc/sdk-server.js';
+import { eventually, RUST_SETUP } from './helpers/sdk-fixtures.js';
 
 const T = { timeout: 15_000 };
 
-const RUST_SETUP = {
-  clientVersion: 'Nacos-Rust-Client:0.8.0',
-  abilities: { remoteAbility: { supportRemoteConnection: true } },
-  tenant: 'public',
-  labels: { AppName: 'unknown', source: 'sdk', module: 'naming' },
-  headers: {},
-  requestId: null,
-};
 const JAVA_SETUP = {
   headers: {},
   module: 'internal',
@@ -43,7 +36,9 @@ interface Harness {
 }
 
 async function harness(t: TestContext, opts: Partial<SdkGrpcServerOptions> = {}): Promise<Harness> {
-  const server = new SdkGrpcServer({ host: '127.0.0.1', port: 0, logger: silentLogger(), ...opts });
+  // NOMEN_SDK_TRANSPORT=http2 runs this file against the node:http2 transport (docs/sdk-transport.md).
+  const transport = process.env['NOMEN_SDK_TRANSPORT'] === 'http2' ? 'http2' : 'grpc-js';
+  const server = new SdkGrpcServer({ host: '127.0.0.1', port: 0, logger: silentLogger(), transport, ...opts });
   const connected: ConnectionInfo[] = [];
   const disconnected: ConnectionInfo[] = [];
   server.onConnected((c) => connected.push(c));
@@ -66,13 +61,6 @@ async function harness(t: TestContext, opts: Partial<SdkGrpcServerOptions> = {})
   };
 }
 
-async function eventually(cond: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > until) assert.fail(`timed out waiting for: ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 /** Opens the stream, sends a setup (Rust form by default) and waits for the registration. */
 async function register(h: Harness, client: ProbeClient, setup: object = RUST_SETUP): Promise<{ stream: ProbeStream; conn: ConnectionInfo }> {
@@ -509,7 +497,7 @@ test('resetConnection sends ConnectResetRequest, ends the stream and unregisters
 });
 
 test('stop unregisters every connection and ends the streams', T, async (t) => {
-  const server = new SdkGrpcServer({ host: '127.0.0.1', port: 0, logger: silentLogger() });
+  const server = new SdkGrpcServer({ host: '127.0.0.1', port: 0, logger: silentLogger(), transport: process.env['NOMEN_SDK_TRANSPORT'] === 'http2' ? 'http2' : 'grpc-js' });
   const disconnected: string[] = [];
   server.onDisconnected((c) => disconnected.push(c.id));
   await server.start();

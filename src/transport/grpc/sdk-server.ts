@@ -3,14 +3,13 @@
  * logic. The naming layer plugs request handlers in with `registerHandler`, listens to connection
  * events and pushes with `push`. Facts: docs/protocol/grpc.md §1, 3, 5 and 8.5.
  *
- * Transport: we accept TCP ourselves and hand each socket to grpc-js through a connection
- * injector. That gives us what grpc-js does not expose otherwise and the Java server has
+ * Transport: we accept TCP ourselves and hand each socket to the gRPC transport (grpc-js through a
+ * connection injector, or our own node:http2 one; docs/sdk-transport.md). That gives us what grpc-js does not expose otherwise and the Java server has
  * (AddressTransportFilter): a hook when a transport comes up (the connection id is assigned then,
  * docs/protocol/grpc.md §3.1) and when it goes down (unregister, docs/protocol/grpc.md §3.9), and a way to close an abandoned
  * transport. Calls are matched to their transport by `call.getPeer()` (`ip:port`).
  */
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
-import * as grpc from '@grpc/grpc-js';
 import { systemClock, type Clock } from '../../core/clock.js';
 import type { Logger } from '../../observability/logger.js';
 import { ClientDetector } from './client-detector.js';
@@ -28,14 +27,16 @@ import {
   withResponseDefaults,
   JsonChunks,
   type Decoded,
-  type OutboundPayload,
   type TypedMessage,
 } from '../../wire/codec.js';
 import { ConnectionRegistry, type Connection, type ConnectionInfo, type ConnectionListener, type StreamSink } from './connections.js';
-import { sdkServiceDefinitions, UndecodablePayload, type InboundMessage } from '../../wire/proto.js';
+import { UndecodablePayload, type InboundMessage } from '../../wire/proto.js';
 import { PushError } from './push-error.js';
 import { readAck, readSetup } from './validation.js';
 import { encodePayload } from '../../wire/protobuf.js';
+import { peerKey, type BidiListener, type SdkCallHost, type SdkTransport, type SdkTransportKind } from './sdk-transport.js';
+import { GrpcJsSdkTransport } from './sdk-transport-grpcjs.js';
+import { Http2SdkTransport } from './sdk-transport-http2.js';
 
 export type HandlerResult = TypedMessage;
 
@@ -74,6 +75,12 @@ export interface SdkGrpcServerOptions {
   isReady?: () => boolean;
   /** Optional request filter (auth); absent: every registered request reaches its handler. */
   authorize?: RequestAuthorizer;
+  /** Which gRPC implementation serves the port (docs/sdk-transport.md); default `grpc-js`. */
+  transport?: SdkTransportKind;
+  /** Server HTTP/2 keepalive PING interval, ms (0 = none); default 7200000 (grpc-js' and Nacos'). */
+  keepaliveTimeMs?: number;
+  /** Keepalive PING ack timeout, ms; default 20000. */
+  keepaliveTimeoutMs?: number;
 }
 
 // Exact texts of the Java server (docs/protocol/grpc.md §5.2).
@@ -102,8 +109,7 @@ export class SdkGrpcServer {
   private readonly handlers = new Map<string, RequestHandler>();
   private readonly sockets = new Set<Socket>();
   private state: State = 'new';
-  private grpcServer: grpc.Server | null = null;
-  private injector: grpc.ConnectionInjector | null = null;
+  private transport: SdkTransport | null = null;
   private netServer: NetServer | null = null;
   private port = 0;
   private starting: Promise<void> | null = null;
@@ -254,14 +260,19 @@ export class SdkGrpcServer {
   }
 
   private async doStart(): Promise<void> {
-    const server = new grpc.Server({ 'grpc.max_receive_message_length': this.maxInboundBytes, 'grpc.enable_channelz': 0 });
-    const defs = sdkServiceDefinitions();
-    const request: grpc.handleUnaryCall<InboundMessage, OutboundPayload> = (call, callback) => this.handleUnary(call, callback);
-    const requestBiStream: grpc.handleBidiStreamingCall<InboundMessage, OutboundPayload> = (call) => this.handleStream(call);
-    server.addService(defs.request, { request });
-    server.addService(defs.biStream, { requestBiStream });
-    this.grpcServer = server;
-    this.injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+    const host: SdkCallHost = {
+      unary: (peer, msg) => this.handleUnary(peer, msg),
+      openStream: (peer, sink) => this.openStream(peer, sink),
+    };
+    const topts = {
+      host,
+      logger: this.logger,
+      maxInboundBytes: this.maxInboundBytes,
+      keepaliveTimeMs: this.opts.keepaliveTimeMs ?? 7_200_000,
+      keepaliveTimeoutMs: this.opts.keepaliveTimeoutMs ?? 20_000,
+    };
+    const transport = this.opts.transport === 'http2' ? new Http2SdkTransport(topts) : new GrpcJsSdkTransport(topts);
+    this.transport = transport;
     const net = createServer((socket) => this.onSocket(socket));
     this.netServer = net;
     try {
@@ -274,7 +285,7 @@ export class SdkGrpcServer {
       });
     } catch (e) {
       this.state = 'stopped';
-      server.forceShutdown();
+      await transport.shutdown(0);
       throw e;
     }
     net.on('error', (e) => this.logger.error({ err: e }, 'sdk grpc listener error'));
@@ -282,7 +293,7 @@ export class SdkGrpcServer {
     this.port = typeof addr === 'object' && addr ? addr.port : this.opts.port;
     this.state = 'running';
     this.detector.start();
-    this.logger.info({ host: this.opts.host, port: this.port }, 'sdk grpc server listening');
+    this.logger.info({ host: this.opts.host, port: this.port, transport: this.opts.transport ?? 'grpc-js' }, 'sdk grpc server listening');
   }
 
   /**
@@ -301,20 +312,8 @@ export class SdkGrpcServer {
     const net = this.netServer;
     const netClosed = new Promise<void>((resolve) => (net?.listening ? net.close(() => resolve()) : resolve()));
     for (const conn of this.registry.registeredConnections()) this.dropConnection(conn, 'server stopping');
-    const server = this.grpcServer;
-    if (server) {
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(() => {
-          server.forceShutdown();
-          resolve();
-        }, Math.max(0, graceMs));
-        server.tryShutdown(() => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
-    }
-    // tryShutdown/forceShutdown also closed the injector's HTTP/2 server; now drop the sockets.
+    await this.transport?.shutdown(graceMs);
+    // The transport closed its HTTP/2 sessions (GOAWAY, then forced after the grace); now drop the sockets.
     for (const s of this.sockets) s.destroy();
     for (const conn of this.registry.transports()) this.registry.closeTransport(conn, 'server stopped');
     await netClosed;
@@ -327,20 +326,20 @@ export class SdkGrpcServer {
   private onSocket(socket: Socket): void {
     const ip = socket.remoteAddress;
     const port = socket.remotePort;
-    if (this.state !== 'running' || !this.accepting || !this.injector || ip === undefined || port === undefined) {
+    if (this.state !== 'running' || !this.accepting || !this.transport || ip === undefined || port === undefined) {
       socket.destroy();
       return;
     }
     this.sockets.add(socket);
     // `::ffff:1.2.3.4` (dual-stack listener) is shown as 1.2.3.4; the peer key keeps grpc-js' form.
     const remoteIp = ip.startsWith('::ffff:') ? ip.slice(7) : ip;
-    const conn = this.registry.openTransport(`${ip}:${port}`, remoteIp, port, () => socket.destroy());
+    const conn = this.registry.openTransport(peerKey(ip, port), remoteIp, port, () => socket.destroy());
     socket.on('error', (e) => this.logger.debug({ err: e, connectionId: conn.id }, 'sdk transport error'));
     socket.once('close', () => {
       this.sockets.delete(socket);
       this.registry.closeTransport(conn, 'transport closed');
     });
-    this.injector.injectConnection(socket);
+    this.transport.inject(socket);
   }
 
   /** Unregisters (once) and ends the connection's stream; the transport is closed later if left idle. */
@@ -359,18 +358,11 @@ export class SdkGrpcServer {
 
   // ---- unary ----------------------------------------------------------------------------------
 
-  private handleUnary(call: grpc.ServerUnaryCall<InboundMessage, OutboundPayload>, callback: grpc.sendUnaryData<OutboundPayload>): void {
+  /** A unary call: the encoded reply. Never throws, never rejects. */
+  private handleUnary(peer: string, msg: InboundMessage): Buffer | Promise<Buffer> {
     // Synchronous handlers are answered without a promise round trip.
-    const reply = this.dispatch(call.request, call.getPeer());
-    if (reply instanceof Promise) {
-      reply.then((r) => callback(null, this.encodeReply(r))).catch((e: unknown) => this.logger.error({ err: e }, 'unary reply failed'));
-    } else {
-      try {
-        callback(null, this.encodeReply(reply));
-      } catch (e) {
-        this.logger.error({ err: e }, 'unary reply failed');
-      }
-    }
+    const reply = this.dispatch(msg, peer);
+    return reply instanceof Promise ? reply.then((r) => this.encodeReply(r)) : this.encodeReply(reply);
   }
 
   /** The Java server's order of checks (docs/protocol/grpc.md §5.2). Never throws, never rejects. */
@@ -473,9 +465,8 @@ export class SdkGrpcServer {
 
   // ---- bi-stream ------------------------------------------------------------------------------
 
-  private handleStream(call: grpc.ServerDuplexStream<InboundMessage, OutboundPayload>): void {
-    const conn = this.registry.byPeerKey(call.getPeer());
-    const sink = sinkOf(call);
+  private openStream(peer: string, sink: StreamSink): BidiListener {
+    const conn = this.registry.byPeerKey(peer);
     let closed = false;
     // Any of these ends the registration made on this stream, once (docs/protocol/grpc.md §3.9). A stream that is
     // not (or no longer) the connection's registered stream ends without side effects.
@@ -485,25 +476,22 @@ export class SdkGrpcServer {
       sink.end();
       if (conn && conn.stream === sink) this.registry.unregister(conn, why);
     };
-    call.on('error', (e: Error) => {
-      this.logger.debug({ err: e, connectionId: conn?.id }, 'bi-stream error');
-      onClosed(`stream error: ${e.message}`);
-    });
-    call.on('end', () => onClosed('stream ended by client'));
-    call.on('cancelled', () => onClosed('stream cancelled'));
-    call.on('close', () => onClosed('stream closed'));
     if (!conn || this.state !== 'running') {
       onClosed('no transport');
-      return;
+      return { message: () => undefined, closed: onClosed };
     }
-    call.on('data', (raw: InboundMessage) => {
-      try {
-        this.onStreamMessage(conn, sink, raw);
-      } catch (e) {
-        // Nothing a client sends may take the process down.
-        this.logger.error({ err: e, connectionId: conn.id }, 'stream message handling failed');
-      }
-    });
+    return {
+      message: (raw) => {
+        if (closed) return;
+        try {
+          this.onStreamMessage(conn, sink, raw);
+        } catch (e) {
+          // Nothing a client sends may take the process down.
+          this.logger.error({ err: e, connectionId: conn.id }, 'stream message handling failed');
+        }
+      },
+      closed: onClosed,
+    };
   }
 
   private onStreamMessage(conn: Connection, sink: StreamSink, raw: InboundMessage): void {
@@ -554,25 +542,6 @@ export class SdkGrpcServer {
       this.logger.debug({ connectionId: conn.id, type: d.type, requestId: ack.requestId }, 'ack for no pending request');
     }
   }
-}
-
-/** A guarded write side: never writes to or ends a finished stream. */
-function sinkOf(call: grpc.ServerDuplexStream<InboundMessage, OutboundPayload>): StreamSink {
-  const open = (): boolean => !call.cancelled && !call.destroyed && !call.writableEnded;
-  return {
-    write(payload) {
-      if (!open()) return false;
-      try {
-        call.write(payload);
-        return true;
-      } catch {
-        return false;
-      }
-    },
-    end() {
-      if (open()) call.end();
-    },
-  };
 }
 
 const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
