@@ -88,6 +88,8 @@ const SAMPLES: Record<string, Sample> = {
   'GET /nacos/v3/admin/cs/config/listener': { params: { dataId: 'auth.cfg', groupName: 'DEFAULT_GROUP' } },
   'GET /nacos/v1/cs/listener': { params: { ip: IP } },
   'GET /nacos/v3/admin/cs/listener': { params: { ip: IP } },
+  'GET /nacos/v3/admin/cs/metrics/ip': { params: { ip: IP, dataId: CFG, groupName: 'DEFAULT_GROUP' } },
+  'GET /nacos/v3/admin/cs/metrics/cluster': { params: { ip: IP, dataId: CFG, groupName: 'DEFAULT_GROUP' } },
 
   'POST /nacos/v3/client/ns/instance': { params: { serviceName: SVC, ip: IP, port: 7301 } },
   'DELETE /nacos/v3/client/ns/instance': { params: { serviceName: SVC, ip: IP, port: 7301 } },
