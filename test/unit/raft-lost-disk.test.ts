@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { MemoryRaftStorage, RaftNode, type AppendRespMsg, type Message, type VoteMsg } from '../../src/raft/index.js';
+import { parseRaftMessages } from '../../src/cluster/raft-wire.js';
 import { RaftHarness } from '../sim/raft-harness.js';
 
 const IDS = ['a', 'b', 'c'];
@@ -127,4 +128,12 @@ test('raft lost disk: the leader ignores a lost answer that claims nothing it co
   a.step({ type: 'appResp', from: 'b', to: 'a', term: a.term, index: match, reject: true, hint: match, hintTerm: 0, lost: true });
   assert.equal(a.lostLogResets, 0);
   assert.equal(a.progress.get('b')!.match, match);
+});
+
+test('raft lost disk: the lost flag survives the wire validation; a malformed one is refused', () => {
+  const lost = { type: 'appResp', from: 'c', to: 'a', term: 2, index: 5, reject: true, hint: 0, hintTerm: 0, lost: true };
+  assert.deepEqual(parseRaftMessages({ messages: [lost] }), [lost]);
+  const old = { ...lost, reject: false, lost: undefined };
+  assert.equal('error' in parseRaftMessages({ messages: [old] }), false, 'members that never send it still parse');
+  assert.equal('error' in parseRaftMessages({ messages: [{ ...lost, lost: 'yes' }] }), true);
 });
