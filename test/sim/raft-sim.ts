@@ -915,7 +915,10 @@ export class RaftSim {
    * complete while the settle phase lasts).
    */
   private diskFault(): void {
-    if (this.replacement || this.wipeRecovering() || this.stats.diskLosses + this.stats.refusedStarts + this.stats.wipes >= 2 || this.sched.now > this.opts.chaosMs - 1000) return;
+    if (this.replacement || this.wipeRecovering() || this.stats.diskLosses + this.stats.refusedStarts + this.stats.wipes >= 2) return;
+    // In the last second only wipes (a replacement needs operator steps): the group is then quiet
+    // after healing, so a wiped member that waits for a new write to catch up is a liveness failure.
+    const late = this.sched.now > this.opts.chaosMs - 1000;
     if ([...this.hosts.values()].some((h) => h.starting && !h.retired)) return;
     // Losing a voter for good must leave a majority of the voters: with two voters (or a pending
     // change that may leave two) it would lose the group, which no replacement can repair.
@@ -926,7 +929,8 @@ export class RaftSim {
     const victim = this.hosts.get(this.rng.pick(this.ids));
     if (!(victim instanceof ProdHost) || victim.retired) return;
     // A follower's disk: the leader must notice on its own (a wiped leader is just replaced by an election).
-    if (this.rng.chance(0.5) && victim !== leader) return this.wipeSameId(victim);
+    if (victim !== leader && (late || this.rng.chance(0.5))) return this.wipeSameId(victim);
+    if (late) return;
     this.replacement = { old: victim.id, new: '' };
     if (victim.alive) {
       victim.crash();
