@@ -379,11 +379,17 @@ export class RaftNode {
         // vote requests, so a node that cannot hear the leader cannot disrupt it (thesis §4.2.3).
         const inLease = this.cfg.checkQuorum && this.lead !== NONE && this.electionElapsed < this.cfg.electionTick;
         if (!m.transfer && inLease) return;
+        // A member that has heard of no term and holds no entry (a new group's member, or one whose
+        // disk was lost) ignores a candidate with entries, keeping term 0 (docs/raft.md "Lost disks").
+        if (this.term === 0 && this.log.lastIndex() === 0 && m.index > 0) return;
       }
       if (m.type === 'preVote') {
         // don't change term
       } else if (m.type === 'preVoteResp' && !m.reject) {
         // term bumps when the real election starts
+      } else if (m.type === 'preVoteResp' && this.term === 0 && this.log.lastIndex() === 0) {
+        // An empty member at term 0 keeps it when its pre-vote is refused, so it goes on ignoring
+        // candidates with entries until a leader reaches it (docs/raft.md "Lost disks").
       } else {
         const fromLeader = m.type === 'app' || m.type === 'heartbeat' || m.type === 'snap';
         this.becomeFollower(m.term, fromLeader ? m.from : NONE);
@@ -433,14 +439,13 @@ export class RaftNode {
   }
 
   /**
-   * Lost disks (docs/raft.md "Lost disks"): a member whose log is empty may have lost entries it
-   * acknowledged, so it votes only for a candidate whose log is empty too (the very first election
-   * of a new group), and for nobody while it has no configuration (join mode) or is still catching
-   * up after it told a leader it lost its log. It never helps a stale candidate to a majority.
+   * Lost disks (docs/raft.md "Lost disks"): no vote while this member has no configuration and no
+   * entry (join mode), nor while it is catching up after it told a leader it lost its log. (A
+   * member at term 0 with no entry ignores candidates with entries already in step().)
    */
-  protected mayVoteAfterLoss(m: VoteMsg): boolean {
+  protected mayVoteAfterLoss(): boolean {
     const last = this.log.lastIndex();
-    return last === 0 ? m.index === 0 && this.voters.size + this.learners.size > 0 : last >= this.catchUpTarget;
+    return last === 0 && this.voters.size + this.learners.size === 0 ? false : last >= this.catchUpTarget;
   }
 
   /** Raft §5.4.1: the candidate's log is at least as up-to-date as ours. */
@@ -464,7 +469,7 @@ export class RaftNode {
   }
 
   private handleVote(m: VoteMsg): void {
-    const canVote = this.mayVoteFor(m) && this.mayVoteAfterLoss(m);
+    const canVote = this.mayVoteFor(m) && this.mayVoteAfterLoss();
     const upToDate = this.candidateUpToDate(m.index, m.logTerm);
     const respType = m.type === 'vote' ? 'voteResp' : 'preVoteResp';
     if (canVote && upToDate) {
