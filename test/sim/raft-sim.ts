@@ -978,6 +978,22 @@ export class RaftSim {
     });
   }
 
+  /**
+   * After the clients stopped and their last retries ended: half the seeds wipe a follower of a
+   * quiet group (the seed-3001 scenario, docs/reliability.md finding 2). With no write left to
+   * trigger a compaction or a rejection, the leader must notice the lost log on its own before
+   * the settle period ends (~600 ms later).
+   */
+  private quietWipe(): void {
+    if (this.replacement || this.wipeRecovering() || !this.rng.chance(0.5)) return;
+    const leader = [...this.hosts.values()].find((h) => h.alive && !h.retired && h.node.role === 'leader');
+    if (!leader || leader.node.confState().voters.length < 3) return;
+    const log = leader.node.log;
+    if (log.slice(log.applied + 1, log.lastIndex() + 1).some((e) => e.type === 'conf')) return;
+    const victim = this.hosts.get(this.rng.pick(leader.node.confState().voters));
+    if (victim instanceof ProdHost && victim !== leader && victim.alive) this.wipeSameId(victim);
+  }
+
   /** The operator gives up on `old` (its disk is gone or refused to start) and brings up a member with an empty disk under a new id. */
   replaceMember(old: NodeId): void {
     const h = this.hosts.get(old);
@@ -1070,6 +1086,7 @@ export class RaftSim {
     while (t < opts.chaosMs + opts.settleMs) {
       t += 10;
       if (t === opts.chaosMs + 1100) this.clientsRunning = false;
+      if (opts.production && t === opts.chaosMs + 2150) this.quietWipe();
       yield t;
       if (this.stats.leaderAfterHealMs < 0 && this.stableLeader()) this.stats.leaderAfterHealMs = t - opts.chaosMs;
     }
