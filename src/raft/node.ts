@@ -379,17 +379,11 @@ export class RaftNode {
         // vote requests, so a node that cannot hear the leader cannot disrupt it (thesis §4.2.3).
         const inLease = this.cfg.checkQuorum && this.lead !== NONE && this.electionElapsed < this.cfg.electionTick;
         if (!m.transfer && inLease) return;
-        // A member that has heard of no term and holds no entry (a new group's member, or one whose
-        // disk was lost) ignores a candidate with entries, keeping term 0 (docs/raft.md "Lost disks").
-        if (this.term === 0 && this.log.lastIndex() === 0 && m.index > 0) return;
       }
       if (m.type === 'preVote') {
         // don't change term
       } else if (m.type === 'preVoteResp' && !m.reject) {
         // term bumps when the real election starts
-      } else if (m.type === 'preVoteResp' && this.term === 0 && this.log.lastIndex() === 0) {
-        // An empty member at term 0 keeps it when its pre-vote is refused, so it goes on ignoring
-        // candidates with entries until a leader reaches it (docs/raft.md "Lost disks").
       } else {
         const fromLeader = m.type === 'app' || m.type === 'heartbeat' || m.type === 'snap';
         this.becomeFollower(m.term, fromLeader ? m.from : NONE);
@@ -440,8 +434,8 @@ export class RaftNode {
 
   /**
    * Lost disks (docs/raft.md "Lost disks"): no vote while this member has no configuration and no
-   * entry (join mode), nor while it is catching up after it told a leader it lost its log. (A
-   * member at term 0 with no entry ignores candidates with entries already in step().)
+   * entry (join mode), nor while it is catching up after a leader's heartbeat showed it lost
+   * entries it had acknowledged.
    */
   protected mayVoteAfterLoss(): boolean {
     const last = this.log.lastIndex();
@@ -580,7 +574,7 @@ export class RaftNode {
       this.send({ type: 'appResp', to: m.from, index: last, reject: false, hint: 0, hintTerm: 0 });
       return;
     }
-    if (this.log.lastIndex() === 0) return this.answerLostLog(m.from, m.index, m.commit);
+    if (this.log.lastIndex() === 0) return this.answerLostLog(m.from, m.index, 0);
     const h = this.log.findConflictByTerm(Math.min(m.index, this.log.lastIndex()), m.logTerm);
     this.send({ type: 'appResp', to: m.from, index: m.index, reject: true, hint: h.index, hintTerm: h.term });
   }
@@ -591,17 +585,18 @@ export class RaftNode {
     const last = this.log.lastIndex();
     this.log.commitTo(Math.min(m.commit, last));
     this.send({ type: 'heartbeatResp', to: m.from, ctx: m.ctx });
-    if (m.commit > last) this.answerLostLog(m.from, m.commit, m.commit);
+    if (m.commit > last) this.answerLostLog(m.from, m.commit, m.commit); // evidence: the leader counted our acks
   }
 
   /**
    * A rejection saying "my log ends at lastIndex, whatever you think I acknowledged" (an empty
    * log refusing an append, or a heartbeat's commit past our log): the leader restarts this
-   * follower's replication from there at once instead of waiting for a new write. Until the log
-   * reaches the leader's commit index this member grants no vote (mayVoteAfterLoss).
+   * follower's replication from there at once instead of waiting for a new write. `catchUpTo`:
+   * the commit index this member must reach before it votes again (0: no evidence of a loss — an
+   * empty log may just be new).
    */
-  private answerLostLog(to: NodeId, index: number, leaderCommit: number): void {
-    this.catchUpTarget = Math.max(this.catchUpTarget, leaderCommit);
+  private answerLostLog(to: NodeId, index: number, catchUpTo: number): void {
+    this.catchUpTarget = Math.max(this.catchUpTarget, catchUpTo);
     this.send({ type: 'appResp', to, index, reject: true, hint: this.log.lastIndex(), hintTerm: 0, lost: true });
   }
 

@@ -969,7 +969,7 @@ export class RaftSim {
       this.stats.crashes++;
     }
     this.checker.diskLost(victim.id);
-    victim.wipeDisk(this.rng.chance(0.5));
+    victim.wipeDisk(true);
     this.stats.wipes++;
     this.wiped = { host: victim, target };
     const down = victim.incarnation;
