@@ -623,7 +623,7 @@ export class RaftNode {
       // The follower lost entries it acknowledged (docs/raft.md "Lost disks"): replicate again
       // from its last index (entries, or the snapshot if they were compacted). Commit never goes
       // back; its new acknowledgements count again once it holds the entries.
-      p.lostLog(m.hint);
+      p.lostLog(Math.min(m.hint, this.log.lastIndex())); // a log longer than ours: probe back from our end
       this.lostLogResets++;
       this.sendAppend(m.from);
       return;
