@@ -19,6 +19,7 @@ interface StartOptions {
   host?: string;
   dataDir?: string;
   standalone?: boolean;
+  join?: boolean;
   members?: string;
   clusterConf?: string;
   config?: string;
@@ -39,6 +40,7 @@ export function buildConfig(opts: StartOptions, env: NodeJS.ProcessEnv): Config 
   }
   const standaloneEnv = env.NOMEN_STANDALONE;
   if (opts.standalone || standaloneEnv === 'true') flags['nacos.standalone'] = 'true';
+  if (opts.join) flags['nomen.raft.join'] = 'true';
   else if (flags['nacos.member.list'] || flags['nomen.cluster.conf']) flags['nacos.standalone'] = 'false';
   layers.push({ source: 'flags', values: flags });
   return Config.from(layers);
@@ -60,6 +62,7 @@ export function main(onReady: () => void = () => undefined): void {
     .option('--data-dir <dir>', 'data directory [env NOMEN_DATA_DIR]')
     .option('--standalone', 'run as a single member [env NOMEN_STANDALONE=true]')
     .option('--members <list>', 'cluster members ip:port,... [env NOMEN_MEMBERS]')
+    .option('--join', 'rejoin after a lost disk: wait to be replicated to by the leader instead of bootstrapping the member list (nomen.raft.join) [env NOMEN_RAFT_JOIN=true]')
     .option('--cluster-conf <file>', 'cluster.conf member list file [env NOMEN_CLUSTER_CONF]')
     .option('--config <file>', 'properties file [env NOMEN_CONFIG]')
     .option('--property <key=value>', 'set any config key (repeatable) [env NOMEN_PROPERTIES="k=v;k2=v2"]', (v: string, acc: string[]) => [...acc, v], [] as string[])

@@ -35,6 +35,8 @@ export function persistentStore(config: Config, id: string, dataDir: string, clo
     forwardTimeoutMs: config.int('nacos.core.protocol.raft.data.rpc_request_timeout_ms'),
     noLeaderWaitMs: config.int('nomen.raft.no-leader.wait-ms'),
     catchUpTimeoutMs: config.int('nomen.raft.start.catch-up-timeout-ms'),
+    // A standalone member is its own group: nobody would ever add it.
+    join: id !== STANDALONE_RAFT_ID && config.bool('nomen.raft.join'),
     check: allChecks(checkNamingWrite, checkAuthWrite, checkNamespaceWrite, checkConfigWrite),
   });
 }

@@ -153,6 +153,7 @@ export const CONFIG_KEYS = {
   'nomen.raft.no-leader.wait-ms': { type: 'int', default: '3000', min: 0, description: 'How long a persistent write waits for a Raft leader to be known before it fails with 500 "did not find the Leader node"' },
   'nomen.raft.start.catch-up-timeout-ms': { type: 'int', default: '10000', min: 0, description: 'At start a member waits this long to catch up with the Raft group (apply a barrier entry, so it holds every write acknowledged before it started) before it reports ready anyway; until caught up it refuses persistent writes with 503. See docs/raft.md "Restart"' },
   'nomen.raft.transport': { type: 'string', default: 'stream', choices: ['stream', 'unary'], description: 'How Raft messages and forwarded writes travel between members: stream (one authenticated, ordered member stream per peer) or unary (one HMAC-signed request per batch, the earlier transport; members accept both)' },
+  'nomen.raft.join': { type: 'bool', default: 'false', description: 'Join mode (flag --join): a member whose Raft log is empty does not bootstrap the member list as its configuration and grants no vote until the leader has replicated to it; for a member that lost its disk (docs/operations.md). No effect once the log holds anything' },
   'nomen.raft.fsync': { type: 'bool', default: 'true', description: 'fsync the Raft log before acknowledging (turn off only for throw-away test clusters)' },
 } as const satisfies Record<string, KeySpec>;
 

@@ -64,6 +64,11 @@ export interface RaftStoreOptions {
    */
   catchUpTimeoutMs: number;
   /**
+   * Join mode (`nomen.raft.join`): an empty log is not bootstrapped with the member list; the
+   * member waits for the leader's entries or snapshot (docs/operations.md, lost disk).
+   */
+  join?: boolean;
+  /**
    * The apply listeners' own parsing of a write (naming, auth, namespaces). A write it refuses is
    * never proposed, and a logged command holding one is skipped at apply time. Default: accept all.
    */
@@ -122,7 +127,9 @@ export class RaftStore implements PersistentStore {
    */
   async startConsensus(bootstrap: ConfState, link: RaftPeerLink | null, onConfChange?: (c: ConfState) => void): Promise<void> {
     const storage = this.requireStorage();
-    if (isFresh(storage)) {
+    if (isFresh(storage) && this.o.join === true) {
+      this.log.info({ members: bootstrap.voters }, 'raft join mode: empty log, no configuration; waiting for the leader to replicate to this member');
+    } else if (isFresh(storage)) {
       await storage.bootstrap(bootstrap);
       this.log.info({ conf: bootstrap }, 'raft storage bootstrapped with the initial configuration');
     }

@@ -60,6 +60,13 @@ export class RaftNode {
   leadTransferee: NodeId = NONE;
   /** Leader: index of the last conf-change entry proposed; another is refused until it is applied. */
   private pendingConfIndex = 0;
+  /**
+   * Follower that told a leader it lost its log: the leader's commit index then. It grants no vote
+   * until its log reaches it (docs/raft.md "Lost disks"). In memory only: a restart forgets it.
+   */
+  private catchUpTarget = 0;
+  /** Leader: followers whose progress was reset because they reported a lost log (for metrics and tests). */
+  lostLogResets = 0;
 
   private readonly readOnly = new ReadOnlyQueue();
   private readStates: ReadState[] = [];
@@ -425,6 +432,16 @@ export class RaftNode {
     return this.vote === m.from || (this.vote === NONE && this.lead === NONE) || (m.type === 'preVote' && m.term > this.term);
   }
 
+  /**
+   * Lost disks (docs/raft.md "Lost disks"): no vote while this member has no configuration and no
+   * entry (join mode), nor while it is catching up after a leader's heartbeat showed it lost
+   * entries it had acknowledged.
+   */
+  protected mayVoteAfterLoss(): boolean {
+    const last = this.log.lastIndex();
+    return last === 0 && this.voters.size + this.learners.size === 0 ? false : last >= this.catchUpTarget;
+  }
+
   /** Raft §5.4.1: the candidate's log is at least as up-to-date as ours. */
   protected candidateUpToDate(index: number, logTerm: number): boolean {
     return this.log.isUpToDate(index, logTerm);
@@ -446,7 +463,7 @@ export class RaftNode {
   }
 
   private handleVote(m: VoteMsg): void {
-    const canVote = this.mayVoteFor(m);
+    const canVote = this.mayVoteFor(m) && this.mayVoteAfterLoss();
     const upToDate = this.candidateUpToDate(m.index, m.logTerm);
     const respType = m.type === 'vote' ? 'voteResp' : 'preVoteResp';
     if (canVote && upToDate) {
@@ -557,14 +574,30 @@ export class RaftNode {
       this.send({ type: 'appResp', to: m.from, index: last, reject: false, hint: 0, hintTerm: 0 });
       return;
     }
+    if (this.log.lastIndex() === 0) return this.answerLostLog(m.from, m.index, 0);
     const h = this.log.findConflictByTerm(Math.min(m.index, this.log.lastIndex()), m.logTerm);
     this.send({ type: 'appResp', to: m.from, index: m.index, reject: true, hint: h.index, hintTerm: h.term });
   }
 
   private handleHeartbeat(m: HeartbeatMsg): void {
-    // The leader sends min(commit, follower's match), so this never passes our last index.
-    this.log.commitTo(Math.min(m.commit, this.log.lastIndex()));
+    // The leader sends min(commit, follower's match): past our last index only if we lost entries
+    // we acknowledged (a lost disk).
+    const last = this.log.lastIndex();
+    this.log.commitTo(Math.min(m.commit, last));
     this.send({ type: 'heartbeatResp', to: m.from, ctx: m.ctx });
+    if (m.commit > last) this.answerLostLog(m.from, m.commit, m.commit); // evidence: the leader counted our acks
+  }
+
+  /**
+   * A rejection saying "my log ends at lastIndex, whatever you think I acknowledged" (an empty
+   * log refusing an append, or a heartbeat's commit past our log): the leader restarts this
+   * follower's replication from there at once instead of waiting for a new write. `catchUpTo`:
+   * the commit index this member must reach before it votes again (0: no evidence of a loss — an
+   * empty log may just be new).
+   */
+  private answerLostLog(to: NodeId, index: number, catchUpTo: number): void {
+    this.catchUpTarget = Math.max(this.catchUpTarget, catchUpTo);
+    this.send({ type: 'appResp', to, index, reject: true, hint: this.log.lastIndex(), hintTerm: 0, lost: true });
   }
 
   private handleSnapshot(m: SnapshotMsg): void {
@@ -586,6 +619,15 @@ export class RaftNode {
   // ---- leader handlers -----------------------------------------------------------------------
 
   private handleAppendResp(m: AppendRespMsg, p: Progress): void {
+    if (m.reject && m.lost === true && m.hint < p.match) {
+      // The follower lost entries it acknowledged (docs/raft.md "Lost disks"): replicate again
+      // from its last index (entries, or the snapshot if they were compacted). Commit never goes
+      // back; its new acknowledgements count again once it holds the entries.
+      p.lostLog(Math.min(m.hint, this.log.lastIndex())); // a log longer than ours: probe back from our end
+      this.lostLogResets++;
+      this.sendAppend(m.from);
+      return;
+    }
     if (m.reject) {
       // Fast backtracking: jump to the hint, or further to the end of the hint term in our log.
       let hint = m.hint;

@@ -83,6 +83,16 @@ export class Progress {
     return true;
   }
 
+  /**
+   * The follower answered that it lost its log (docs/raft.md "Lost disks"): forget what it
+   * acknowledged and probe from its last index, backtracking as usual from there.
+   */
+  lostLog(last: number): void {
+    this.reset('probe');
+    this.match = 0;
+    this.next = last + 1;
+  }
+
   /** Called after sending an append whose last entry is `last` (if it carried entries). */
   sentEntries(last: number, count: number): void {
     if (this.state === 'replicate') {

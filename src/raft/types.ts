@@ -77,6 +77,12 @@ export interface AppendRespMsg extends Base {
   reject: boolean;
   hint: number;
   hintTerm: number;
+  /**
+   * On a rejection: the follower lacks entries the leader may believe it holds (its log is empty,
+   * or a heartbeat announced a commit past its last index) — its disk was lost. `hint` is its last
+   * index; the leader resets its progress (docs/raft.md "Lost disks"). Absent from older members.
+   */
+  lost?: boolean;
 }
 
 /** RequestVote (§5.2) or PreVote (thesis §9.6). `index`/`logTerm` describe the candidate's last entry. */

@@ -80,9 +80,12 @@ export class ProdHost implements SimMember {
   private host!: RaftHost;
   private sm!: KvMachine;
 
+  /** Join mode after a wipe: a fresh storage starts with no configuration instead of the member list. */
+  private join = false;
+
   constructor(
     readonly id: NodeId,
-    readonly disk: SimDisk,
+    public disk: SimDisk,
     private readonly sim: RaftSim,
     storage: DurableRaftStorage,
   ) {
@@ -203,7 +206,7 @@ export class ProdHost implements SimMember {
     this.group = new TimerGroup();
     this.starting = true;
     this.sim.track(
-      this.sim.openStorage(this.disk),
+      this.join ? this.sim.openStorage(this.disk, []) : this.sim.openStorage(this.disk),
       this,
       (st) => {
         this.starting = false;
@@ -221,6 +224,13 @@ export class ProdHost implements SimMember {
         this.sim.replaceMember(this.id);
       },
     );
+  }
+
+  /** The whole disk of a stopped member is lost: the next start finds an empty one (`join`: started in join mode). */
+  wipeDisk(join: boolean): void {
+    this.disk = this.sim.newDisk(this.id);
+    this.disk.onSync = () => this.maybeCrashMidWrite();
+    this.join = join;
   }
 
   /**

@@ -37,6 +37,7 @@ export function raftSimProfileTest(file: string, profile: string, defaultCount: 
       diskLosses: 0,
       refusedStarts: 0,
       replacements: 0,
+      wipes: 0,
     };
     let maxHeal = 0;
     let sumHeal = 0;
@@ -59,7 +60,7 @@ export function raftSimProfileTest(file: string, profile: string, defaultCount: 
     }
     const shown: Partial<typeof totals> = { ...totals };
     if (!durable) for (const k of ['writeCrashes', 'tornTails', 'tornBytes'] as const) delete shown[k];
-    if (!production) for (const k of ['diskLosses', 'refusedStarts', 'replacements'] as const) delete shown[k];
+    if (!production) for (const k of ['diskLosses', 'refusedStarts', 'replacements', 'wipes'] as const) delete shown[k];
     console.log(`raft sim (${profile}): ${seeds.length} seeds in ${Date.now() - t0} ms; totals ${JSON.stringify(shown)}`);
     console.log(`raft sim (${profile}): after healing, a leader followed by all members within ${maxHeal} ms (max), ${Math.round(sumHeal / seeds.length)} ms (mean)`);
     assert.deepEqual(failures, [], failures.join('\n'));

@@ -95,6 +95,8 @@ export interface RaftSimResult {
     refusedStarts: number;
     /** Production host: replacements completed by the simulated operator (old member removed, new one a voter). */
     replacements: number;
+    /** Production host: members whose whole disk was lost and that restarted empty under the same id (half of them in join mode). */
+    wipes: number;
   };
 }
 
@@ -236,6 +238,16 @@ export class Checker {
         this.fail(`durability: ${m.from} acknowledged entries up to ${a} to ${m.to} in term ${m.term}, then rejected an append at ${m.index} with hint ${m.hint} (it lost acknowledged entries)`);
       }
     }
+  }
+
+  /**
+   * The harness wiped `id`'s disk (a fault it injected, not something learnt from the member): its
+   * term and acknowledged entries are gone, so the wire checks of its persistent state start over.
+   * Votes are kept: a wiped member granting a second vote in a term is still a violation.
+   */
+  diskLost(id: NodeId): void {
+    this.sentTerm.delete(id);
+    for (const k of [...this.acked.keys()]) if (k.startsWith(`${id}>`)) this.acked.delete(k);
   }
 
   sawEntry(e: Entry, who: NodeId): void {
@@ -607,6 +619,7 @@ export class RaftSim {
     diskLosses: 0,
     refusedStarts: 0,
     replacements: 0,
+    wipes: 0,
   };
   private readonly writeWaiters = new Map<string, () => void>();
   readonly ackedIds = new Set<string>();
@@ -902,7 +915,10 @@ export class RaftSim {
    * complete while the settle phase lasts).
    */
   private diskFault(): void {
-    if (this.replacement || this.stats.diskLosses + this.stats.refusedStarts >= 2 || this.sched.now > this.opts.chaosMs - 1000) return;
+    if (this.replacement || this.wipeRecovering() || this.stats.diskLosses + this.stats.refusedStarts + this.stats.wipes >= 2) return;
+    // In the last second only wipes (a replacement needs operator steps): the group is then quiet
+    // after healing, so a wiped member that waits for a new write to catch up is a liveness failure.
+    const late = this.sched.now > this.opts.chaosMs - 1000;
     if ([...this.hosts.values()].some((h) => h.starting && !h.retired)) return;
     // Losing a voter for good must leave a majority of the voters: with two voters (or a pending
     // change that may leave two) it would lose the group, which no replacement can repair.
@@ -912,6 +928,9 @@ export class RaftSim {
     if (log.slice(log.applied + 1, log.lastIndex() + 1).some((e) => e.type === 'conf')) return;
     const victim = this.hosts.get(this.rng.pick(this.ids));
     if (!(victim instanceof ProdHost) || victim.retired) return;
+    // A follower's disk: the leader must notice on its own (a wiped leader is just replaced by an election).
+    if (victim !== leader && (late || this.rng.chance(0.5))) return this.wipeSameId(victim);
+    if (late) return;
     this.replacement = { old: victim.id, new: '' };
     if (victim.alive) {
       victim.crash();
@@ -923,6 +942,56 @@ export class RaftSim {
     }
     this.stats.diskLosses++;
     this.replaceMember(victim.id);
+  }
+
+  /** A member wiped under its id, until it holds the commit index the group had when it lost its disk. */
+  private wiped: { host: ProdHost; target: number } | null = null;
+
+  /** While a wiped member catches up it counts as a failed member: no other disk is lost meanwhile. */
+  private wipeRecovering(): boolean {
+    const w = this.wiped;
+    if (w && (!w.host.alive || w.host.node.log.lastIndex() < w.target)) return true;
+    this.wiped = null;
+    return false;
+  }
+
+  /**
+   * Whole-disk loss under the same id (docs/raft.md "Lost disks"): the member restarts 20–200 ms
+   * later with an empty disk at the same address — half the time as a plain restart (it bootstraps
+   * the member list, what the chaos harness's wipe-restart does), half in join mode (no
+   * configuration, what docs/operations.md tells an operator). No operator step follows: the
+   * leader must notice the lost log and replicate it again.
+   */
+  private wipeSameId(victim: ProdHost): void {
+    const target = Math.max(0, ...[...this.hosts.values()].filter((h) => h.alive).map((h) => h.node.log.committed));
+    if (victim.alive) {
+      victim.crash();
+      this.stats.crashes++;
+    }
+    this.checker.diskLost(victim.id);
+    victim.wipeDisk(true);
+    this.stats.wipes++;
+    this.wiped = { host: victim, target };
+    const down = victim.incarnation;
+    this.sched.after(this.rng.int(20, 200), () => {
+      if (!victim.alive && !victim.starting && victim.incarnation === down) victim.restart();
+    });
+  }
+
+  /**
+   * After the clients stopped and their last retries ended: half the seeds wipe a follower of a
+   * quiet group (the seed-3001 scenario, docs/reliability.md finding 2). With no write left to
+   * trigger a compaction or a rejection, the leader must notice the lost log on its own before
+   * the settle period ends (~600 ms later).
+   */
+  private quietWipe(): void {
+    if (this.replacement || this.wipeRecovering() || !this.rng.chance(0.5)) return;
+    const leader = [...this.hosts.values()].find((h) => h.alive && !h.retired && h.node.role === 'leader');
+    if (!leader || leader.node.confState().voters.length < 3) return;
+    const log = leader.node.log;
+    if (log.slice(log.applied + 1, log.lastIndex() + 1).some((e) => e.type === 'conf')) return;
+    const victim = this.hosts.get(this.rng.pick(leader.node.confState().voters));
+    if (victim instanceof ProdHost && victim !== leader && victim.alive) this.wipeSameId(victim);
   }
 
   /** The operator gives up on `old` (its disk is gone or refused to start) and brings up a member with an empty disk under a new id. */
@@ -1017,6 +1086,7 @@ export class RaftSim {
     while (t < opts.chaosMs + opts.settleMs) {
       t += 10;
       if (t === opts.chaosMs + 1100) this.clientsRunning = false;
+      if (opts.production && t === opts.chaosMs + 2150) this.quietWipe();
       yield t;
       if (this.stats.leaderAfterHealMs < 0 && this.stableLeader()) this.stats.leaderAfterHealMs = t - opts.chaosMs;
     }
