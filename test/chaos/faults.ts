@@ -179,9 +179,9 @@ export class FaultScheduler {
         await m.kill9();
         m.wipe();
         this.heal = async () => {
-          m.spawn();
+          m.spawn(true);
         };
-        return `kill -9 m${a}, wipe its data directory, restart`;
+        return `kill -9 m${a}, wipe its data directory, restart it with --join`;
       }
     }
   }

@@ -40,12 +40,17 @@ export class Member {
     return this.child !== null && this.child.exitCode === null && this.child.signalCode === null;
   }
 
-  spawn(): void {
+  /**
+   * Starts the member. `join` starts it in Raft join mode (`--join`), the documented procedure
+   * after a lost disk (docs/operations.md): it waits for the leader instead of bootstrapping.
+   */
+  spawn(join = false): void {
     if (this.running) throw new Error(`member ${this.index} already runs`);
     this.starts++;
     mkdirSync(this.dataDir, { recursive: true });
     const args = ['netns', 'exec', nsName(this.index), process.execPath, CLI, 'start', '--host', this.ip, '--data-dir', this.dataDir, '--members', this.members];
     for (const [k, v] of Object.entries(this.properties)) args.push('--property', `${k}=${v}`);
+    if (join) args.push('--join');
     safeWrite(this.log, `\n===== start #${this.starts} at ${new Date().toISOString()}\n`);
     // `ip netns exec` execs the command: the child's pid is the server's own pid (signals reach it).
     const child = spawn('ip', args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NOMEN_CLUSTER_SECRET: this.secret } });
