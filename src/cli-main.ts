@@ -40,8 +40,9 @@ export function buildConfig(opts: StartOptions, env: NodeJS.ProcessEnv): Config 
   }
   const standaloneEnv = env.NOMEN_STANDALONE;
   if (opts.standalone || standaloneEnv === 'true') flags['nacos.standalone'] = 'true';
-  if (opts.join) flags['nomen.raft.join'] = 'true';
   else if (flags['nacos.member.list'] || flags['nomen.cluster.conf']) flags['nacos.standalone'] = 'false';
+  // --join only adds join mode; the member list still decides cluster mode (docs/operations.md).
+  if (opts.join) flags['nomen.raft.join'] = 'true';
   layers.push({ source: 'flags', values: flags });
   return Config.from(layers);
 }
