@@ -122,11 +122,11 @@ export class ClusterMember {
     return this.child !== null && this.child.exitCode === null && this.child.signalCode === null;
   }
 
-  /** Spawns the process and returns at once (use `waitReady`). */
-  spawn(): MemberSpawnInfo {
+  /** Spawns the process and returns at once (use `waitReady`); `extraArgs` go after the usual flags. */
+  spawn(extraArgs: readonly string[] = []): MemberSpawnInfo {
     if (this.running) throw new Error(`member ${this.name} is already running`);
     this.starts++;
-    const args = [CLI, 'start', '--port', String(this.port), '--host', LOOPBACK, '--data-dir', this.dataDir, ...this.memberArgs];
+    const args = [CLI, 'start', '--port', String(this.port), '--host', LOOPBACK, '--data-dir', this.dataDir, ...this.memberArgs, ...extraArgs];
     for (const [k, v] of Object.entries(this.properties)) args.push('--property', `${k}=${String(v)}`);
     safeWrite(this.log, `\n===== start #${this.starts} at ${new Date().toISOString()}: node ${args.join(' ')}\n`);
     const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env } });
