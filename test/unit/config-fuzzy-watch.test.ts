@@ -12,32 +12,19 @@ import { NacosError } from '../../src/core/errors.js';
 import type { FuzzyWatchSettings } from '../../src/fuzzy/engine.js';
 import { configGrpcResources } from '../../src/transport/grpc/config-scope.js';
 import { handleFuzzyWatch } from '../../src/transport/grpc/fuzzy-watch-handler.js';
-
-interface Pushed {
-  conn: string;
-  type: string;
-  body: Record<string, unknown>;
-}
+import { recordingPushSink } from './helpers/fuzzy-push.js';
 
 function fixture(over: Partial<FuzzyWatchSettings> = {}) {
   const clock = new ManualClock();
   /** tenant\0group\0dataId → exists */
   const configs = new Map<string, { tenant: string; group: string; dataId: string }>();
-  const pushed: Pushed[] = [];
-  let failNext = 0;
+  const { pushed, push, failNext } = recordingPushSink();
   const settings: FuzzyWatchSettings = { maxPatterns: 20, maxMatched: 500, batchSize: 20, delayMs: 0, retryDelayMs: 2000, maxRetries: 3, ...over };
   const center = { list: (t: string) => [...configs.values()].filter((c) => c.tenant === t) as unknown as ConfigRecord[] };
   const fuzzy = new ConfigFuzzyWatch(
     () => settings,
     center,
-    (conn, type, body) => {
-      pushed.push({ conn, type, body });
-      if (failNext > 0) {
-        failNext--;
-        return Promise.reject(new Error('nack'));
-      }
-      return Promise.resolve();
-    },
+    push,
     clock,
   );
   const change = (tenant: string, group: string, dataId: string, exists: boolean, grayName?: string) => {
@@ -53,7 +40,7 @@ function fixture(over: Partial<FuzzyWatchSettings> = {}) {
     clock.advance(ms);
     for (let i = 0; i < 5; i++) await Promise.resolve();
   };
-  return { fuzzy, pushed, change, tick, failNext: (n: number) => (failNext = n) };
+  return { fuzzy, pushed, change, tick, failNext };
 }
 
 test('group keys are Nacos groupKeys dataId+group+tenant, escaped; the pattern namespace must equal the tenant', async () => {

@@ -6,6 +6,7 @@ import { parseServiceKeyId, type ServiceKey } from '../../src/core/names.js';
 import { matchesPart, parsePattern, patternMatches } from '../../src/fuzzy/pattern.js';
 import { diff, type FuzzyWatchSettings } from '../../src/fuzzy/engine.js';
 import { FuzzyWatchEngine } from '../../src/naming/fuzzy-watch.js';
+import { recordingPushSink } from './helpers/fuzzy-push.js';
 
 // ---------------------------------------------------------------- pattern rules (docs/fuzzy-watch.md "Patterns")
 
@@ -49,30 +50,16 @@ test('diff: server-only keys exist, client-only keys do not; a full (partial) se
 
 // ---------------------------------------------------------------- engine
 
-interface Pushed {
-  conn: string;
-  type: string;
-  body: Record<string, unknown>;
-}
-
 function fixture(over: Partial<FuzzyWatchSettings> = {}) {
   const clock = new ManualClock();
   const services = new Map<string, number>();
-  const pushed: Pushed[] = [];
-  let failNext = 0;
+  const { pushed, push, failNext } = recordingPushSink();
   const settings: FuzzyWatchSettings = { maxPatterns: 20, maxMatched: 500, batchSize: 10, delayMs: 100, retryDelayMs: 1000, maxRetries: 3, ...over };
   const scan = (ns: string): ServiceKey[] => [...services.keys()].map(parseServiceKeyId).filter((k) => k.namespace === ns);
   const engine = new FuzzyWatchEngine(
     () => settings,
     scan,
-    (conn, type, body) => {
-      pushed.push({ conn, type, body });
-      if (failNext > 0) {
-        failNext--;
-        return Promise.reject(new Error('nack'));
-      }
-      return Promise.resolve();
-    },
+    push,
     clock,
   );
   /** Sets a service's publisher count, as the registry's change event does. */
@@ -84,7 +71,7 @@ function fixture(over: Partial<FuzzyWatchSettings> = {}) {
     clock.advance(ms);
     for (let i = 0; i < 5; i++) await Promise.resolve();
   };
-  return { clock, engine, pushed, set, tick, failNext: (n: number) => (failNext = n), services };
+  return { clock, engine, pushed, set, tick, failNext, services };
 }
 
 test('INIT sync: the matching services in batches of 10, then FINISH once every batch was acked', async () => {
