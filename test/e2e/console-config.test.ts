@@ -42,15 +42,31 @@ describe('web console: configurations', { timeout: 120_000 }, () => {
     return r.status === 404 ? null : r.text;
   };
 
-  /** Replaces the editor's text by typing, as a user would (the editor lives in a shadow root; locators pierce it). */
+  /**
+   * Replaces the editor's text by typing, as a user would (the editor lives in a shadow root; locators
+   * pierce it). On a loaded machine the click can land before the editor has focus, so Control+A selects
+   * the page instead of the document and the typed text is appended; the whole gesture is then repeated
+   * (a user would do the same) and the last text seen is reported if it never takes.
+   */
   const typeInEditor = async (text: string) => {
     const content = page.getByTestId('config-editor').locator('.cm-content');
-    await content.click();
-    await page.keyboard.press('Control+A');
-    await page.keyboard.press('Delete');
-    await page.keyboard.insertText(text);
-    // The editor took it (its lines have no separator in the DOM text).
-    await waitFor('the editor holds the typed text', async () => ((await content.textContent()) === text.replace(/\n/g, '') ? true : undefined), WAIT);
+    const want = text.replace(/\n/g, ''); // the editor's lines have no separator in the DOM text
+    let seen: string | null = null;
+    for (let attempt = 0; attempt < 4; attempt++) {
+      await content.click();
+      await content.focus();
+      await page.keyboard.press('Control+A');
+      await page.keyboard.press('Delete');
+      const cleared = await waitFor('the editor is empty', async () => ((await content.textContent()) === '' ? true : undefined), 3000).catch(() => false);
+      if (!cleared) continue;
+      await page.keyboard.insertText(text);
+      const took = await waitFor('the editor holds the typed text', async () => {
+        seen = await content.textContent();
+        return seen === want ? true : undefined;
+      }, 3000).catch(() => false);
+      if (took) return;
+    }
+    assert.fail(`the editor never held the typed text ${JSON.stringify(text)}; last seen ${JSON.stringify(seen)}`);
   };
 
   const publishFromEditor = async (text: string) => {
