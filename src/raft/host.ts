@@ -8,7 +8,7 @@
 import type { Clock, TimerHandle } from '../core/clock.js';
 import type { RaftLogStore } from './log-store.js';
 import { RaftNode, type ProposeResult } from './node.js';
-import type { ConfChange, ConfState, Entry, HardState, Message, NodeId, Ready, Role } from './types.js';
+import type { ConfChange, ConfState, MemberChange, Entry, HardState, Message, NodeId, Ready, Role } from './types.js';
 
 export interface RaftStateMachine {
   /** Applies one committed normal entry (never the leader's '' no-op). */
@@ -147,7 +147,7 @@ export class RaftHost {
     return r;
   }
 
-  proposeConfChange(cc: ConfChange): ProposeResult {
+  proposeConfChange(cc: MemberChange): ProposeResult {
     const r = this.node.proposeConfChange(cc);
     if (r.ok) this.kick();
     return r;
@@ -335,8 +335,11 @@ export class RaftHost {
   private applyEntry(e: Entry): void {
     this.appliedIdx = e.index;
     if (e.type === 'conf') {
-      const conf = this.node.applyConfChange(JSON.parse(e.data) as ConfChange);
-      this.o.log.info({ index: e.index, change: e.data, conf }, 'raft configuration changed');
+      const cc = JSON.parse(e.data) as ConfChange;
+      const conf = this.node.applyConfChange(cc);
+      // A leader's term-start 'record' entry restates the configuration (docs/raft.md "Lost disks").
+      if (cc.type === 'record') this.o.log.debug({ index: e.index, conf }, 'raft configuration recorded');
+      else this.o.log.info({ index: e.index, change: e.data, conf }, 'raft configuration changed');
       this.o.onConfChange?.(conf);
       return;
     }

@@ -8,6 +8,7 @@ import {
   type AppendMsg,
   type AppendRespMsg,
   type ConfChange,
+  type MemberChange,
   type ConfState,
   type Entry,
   type HardState,
@@ -175,8 +176,12 @@ export class RaftNode {
     const self = this.progress.get(this.id);
     self?.becomeReplicate();
     // A no-op entry of the new term (thesis §6.4): the leader cannot know which entries are
-    // committed until one of its own term commits (Raft §5.4.2), and ReadIndex waits for it.
-    this.appendEntries([{ term: 0, index: 0, type: 'normal', data: '' }]);
+    // committed until one of its own term commits (Raft §5.4.2), and ReadIndex waits for it. It
+    // records the configuration in force (a 'record' conf entry that changes nothing), so the log
+    // itself carries the group's configuration: a member that joined with an empty disk and caught
+    // up from entries learns it here, not only from a snapshot (docs/raft.md "Lost disks").
+    const record: ConfChange = { type: 'record', conf: this.confState() };
+    this.appendEntries([{ term: 0, index: 0, type: 'conf', data: JSON.stringify(record) }]);
     // Refuse conf changes until the no-op applies: fixes the single-server change bug
     // described on raft-dev (Ongaro, 2015) — a new leader must commit in its term first.
     this.pendingConfIndex = this.log.lastIndex();
@@ -268,7 +273,7 @@ export class RaftNode {
     return this.proposeEntry('normal', data);
   }
 
-  proposeConfChange(cc: ConfChange): ProposeResult {
+  proposeConfChange(cc: MemberChange): ProposeResult {
     // One change at a time (pendingConfIndex), so the configuration this entry results in is the
     // current one with the change applied: it is recorded in the entry (see ConfChange).
     const { voters, learners } = this.confAfter(cc);
@@ -333,6 +338,7 @@ export class RaftNode {
   /** The configuration after `cc`: its recorded `conf`, else the current one changed incrementally. */
   private confAfter(cc: ConfChange): { voters: Set<NodeId>; learners: Set<NodeId> } {
     if (cc.conf) return { voters: new Set(cc.conf.voters), learners: new Set(cc.conf.learners) };
+    if (cc.type === 'record') return { voters: new Set(this.voters), learners: new Set(this.learners) };
     const voters = new Set(this.voters);
     const learners = new Set(this.learners);
     if (cc.type === 'addVoter') {

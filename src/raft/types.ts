@@ -37,7 +37,17 @@ export interface ConfState {
  * the group's initial members live only in the index-0 snapshot) still ends up with the group's
  * configuration at every conf entry. Entries written without `conf` apply incrementally.
  */
-export type ConfChange = ({ type: 'addVoter'; node: NodeId } | { type: 'addLearner'; node: NodeId } | { type: 'removeNode'; node: NodeId }) & { conf?: ConfState };
+/** A membership change an operator (raft-link) proposes; the leader fills in `conf`. */
+export type MemberChange = ({ type: 'addVoter'; node: NodeId } | { type: 'addLearner'; node: NodeId } | { type: 'removeNode'; node: NodeId }) & { conf?: ConfState };
+
+export type ConfChange =
+  | MemberChange
+  /**
+   * The configuration in force, recorded by a new leader as the first entry of its term (no change):
+   * a member that joined with an empty disk and receives the log from index 1 learns the group's
+   * configuration from it (docs/raft.md "Lost disks").
+   */
+  | { type: 'record'; conf: ConfState };
 
 export interface SnapshotMeta {
   index: number;

@@ -25,9 +25,9 @@ const PRODUCTION: [number, string][] = [
   // ever again. The simulator now makes no membership change during a wipe recovery, as it makes
   // none during a replacement (an operator would not shrink the group while a member is down).
   [394514970, 'voter removed during a wipe recovery'],
-  // A join-mode member that caught up from entries has no configuration; a membership change
-  // after that left it a wrong one and no leader was ever elected. Open (docs/raft.md "Lost disks"):
-  // the simulator now waits until the wiped member holds a configuration.
+  // A join-mode member that caught up from entries had no configuration (the initial one lived only
+  // in the index-0 snapshot): holding the longest log it could not campaign, and no leader was ever
+  // elected. Each leader's term-start entry now records the configuration (docs/raft.md "Lost disks").
   [394514904, 'join-mode member without a configuration'],
 ];
 

@@ -156,3 +156,42 @@ test('raft membership: a new member that starts with no configuration learns the
   h.tickAll(50);
   assert.notEqual(h.get('d').role, 'leader');
 });
+
+test('raft membership: a member that rejoins with an empty disk learns the configuration from the entries and can lead (seed 394514904)', () => {
+  const h = new RaftHarness(['a', 'b', 'c']);
+  h.campaign('a');
+  const a = h.get('a');
+  for (let i = 0; i < 3; i++) assert.ok(a.propose(`w${i}`).ok);
+  h.stabilize();
+  // c loses its disk and comes back in join mode (no configuration, no entry); b is down.
+  h.stop('c');
+  h.addMember('c', new MemoryRaftStorage());
+  assert.deepEqual(h.get('c').confState(), { voters: [], learners: [] });
+  h.stop('b');
+  assert.ok(a.propose('acked-by-a-and-c').ok);
+  h.tickAll(5);
+  const c = h.get('c');
+  assert.equal(c.log.committed, a.log.lastIndex(), 'c caught up from entries (no snapshot: a never compacted)');
+  // The leader's term-start entry recorded the configuration; c learned it from the log.
+  assert.deepEqual(c.confState(), { voters: ['a', 'b', 'c'], learners: [] });
+  assert.equal(c.promotable(), true);
+  // a dies; b comes back with a shorter log. Only c can win (b lacks an acknowledged entry), and
+  // it can campaign because it holds the configuration. Before, no leader was ever elected.
+  h.stop('a');
+  h.restart('b');
+  h.tickAll(60);
+  assert.equal(h.leader(), 'c');
+  assert.ok(h.get('b').log.lastIndex() >= a.log.lastIndex());
+});
+
+test('raft: a new leader records the configuration in force as the first entry of its term, changing nothing', () => {
+  const h = new RaftHarness(['a', 'b', 'c']);
+  h.campaign('a');
+  const a = h.get('a');
+  const first = a.log.slice(a.log.lastIndex(), a.log.lastIndex() + 1)[0]!;
+  assert.equal(first.type, 'conf');
+  assert.deepEqual(JSON.parse(first.data), { type: 'record', conf: { voters: ['a', 'b', 'c'], learners: [] } });
+  for (const id of ['a', 'b', 'c']) assert.deepEqual(h.get(id).confState(), { voters: ['a', 'b', 'c'], learners: [] });
+  // A membership change still waits for it to apply, then goes through.
+  assert.ok(a.proposeConfChange({ type: 'removeNode', node: 'c' }).ok);
+});

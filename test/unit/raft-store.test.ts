@@ -336,9 +336,9 @@ describe('RaftStore over a 3-member in-process cluster', () => {
       await wiped.startConsensus({ voters: ids, learners: [] }, net.link(lost));
       assert.equal(wiped.caughtUp, true);
       assert.deepEqual(Object.keys(rows(wiped)).sort(), [0, 1, 2, 3, 4].map((i) => `instance/a${i}`));
-      // Join mode learns the configuration from a snapshot or the next conf entry; the initial one
-      // lives only in the index-0 snapshot, which is never sent (docs/raft.md "Lost disks").
-      assert.deepEqual(wiped.raft!.node.confState().voters, join ? [] : ids);
+      // Join mode has no configuration of its own: it learns it from the log (each leader's
+      // term-start entry records the configuration in force; docs/raft.md "Lost disks").
+      assert.deepEqual(wiped.raft!.node.confState().voters, ids);
       assert.equal(leaderOf(net)!.raft!.node.lostLogResets, 1);
       for (const s of net.stores.values()) await s.close();
     });
