@@ -58,7 +58,8 @@ export function v2ClientRoutes(app: FastifyInstance, deps: HttpDeps): void {
 
   app.get(`${V2}/client/service/publisher/list`, async (req, reply) => {
     const { service, f } = clientServiceQuery(namingParams(deps, req), true);
-    return sendResult(reply, publishersOfService(naming, service, f).map((r) => ({ clientId: r.clientId, ip: r.ip, port: r.port })));
+    // Nacos' wrapSingleInstance + clientId: ip, port, cluster, clientId.
+    return sendResult(reply, publishersOfService(naming, service, f).map((r) => ({ ip: r.ip, port: r.port, cluster: r.cluster, clientId: r.clientId })));
   });
 
   app.get(`${V2}/client/service/subscriber/list`, async (req, reply) => {
