@@ -106,9 +106,16 @@ export interface HeldPoll {
 }
 
 interface Holder extends HeldPoll {
-  readonly byId: ReadonlyMap<string, PollEntry>;
-  readonly done: (changed: readonly PollEntry[]) => void;
+  /** keyId of each entry, in the order of `entries`. */
+  readonly ids: readonly string[];
+  readonly done: (answer: string) => void;
   timer: TimerHandle | null;
+}
+
+/** A held poll's entry for a key id (polls list few keys: a scan beats a map per poll). */
+function entryOf(h: Holder, id: string): PollEntry | undefined {
+  const i = h.ids.indexOf(id);
+  return i < 0 ? undefined : h.entries[i];
 }
 
 export class LongPollHub {
@@ -130,34 +137,48 @@ export class LongPollHub {
   }
 
   /**
-   * Holds a poll for `holdMs`; `done` is called exactly once, with the changed entries (a change)
-   * or none (the hold time ended), unless the returned cancel runs first (the client went away).
-   * Returns null when the cap is reached (nothing is held).
+   * Holds a poll for `holdMs`; `done` is called exactly once, with the answer body (`pollAnswer`
+   * of the changed entries after a change, '' when the hold time ended), unless the returned
+   * cancel runs first (the client went away). Returns null when the cap is reached (nothing is
+   * held). `entries` lists each key once (`parseListeningConfigs`).
    */
-  hold(entries: readonly PollEntry[], labels: ClientLabels, holdMs: number, done: (changed: readonly PollEntry[]) => void): (() => void) | null {
+  hold(entries: readonly PollEntry[], labels: ClientLabels, holdMs: number, done: (answer: string) => void): (() => void) | null {
     if (this.holders.size >= this.maxHolders) return null;
-    const byId = new Map(entries.map((e) => [keyId(e.key), e] as const));
-    const h: Holder = { entries, byId, labels, since: this.clock.now(), done, timer: null };
+    const ids = entries.map((e) => keyId(e.key));
+    const h: Holder = { entries, ids, labels, since: this.clock.now(), done, timer: null };
     this.holders.add(h);
-    for (const id of byId.keys()) {
+    for (const id of ids) {
       let set = this.byKey.get(id);
       if (!set) this.byKey.set(id, (set = new Set()));
       set.add(h);
     }
-    h.timer = this.clock.setTimeout(() => this.finish(h, []), holdMs);
+    h.timer = this.clock.setTimeout(() => this.finish(h, ''), holdMs);
     return () => this.remove(h);
   }
 
-  /** A key changed on this member: answer every held poll listing it whose md5 for that client now differs. */
+  /**
+   * A key changed on this member: answer every held poll listing it whose md5 for that client now
+   * differs. One change reaches up to thousands of polls that mostly share a few (client IP, tag)
+   * pairs and tenant words, so the md5 is looked up once per pair and the answer built once per
+   * tenant word (docs/config-center.md "Listening and pushes").
+   */
   configChanged(key: ConfigKey): void {
     const id = keyId(key);
     const set = this.byKey.get(id);
     if (!set) return;
+    const md5s = new Map<string, string>();
+    const answers = new Map<string | null, string>();
     for (const h of [...set]) {
-      const entry = h.byId.get(id);
-      if (!entry || this.center.md5(key, h.labels) === entry.md5) continue;
+      const entry = entryOf(h, id);
+      if (!entry) continue;
+      const who = h.labels.tag === undefined ? h.labels.clientIp : `${h.labels.clientIp}\u0000${h.labels.tag}\u0000${h.labels.tagRequested === true}`;
+      let md5 = md5s.get(who);
+      if (md5 === undefined) md5s.set(who, (md5 = this.center.md5(key, h.labels)));
+      if (md5 === entry.md5) continue;
+      let answer = answers.get(entry.sentTenant);
+      if (answer === undefined) answers.set(entry.sentTenant, (answer = pollAnswer([entry])));
       this.releasedByChange++;
-      this.finish(h, [entry]);
+      this.finish(h, answer);
     }
   }
 
@@ -168,18 +189,18 @@ export class LongPollHub {
 
   /** Answers every held poll with no key (server stopping). */
   releaseAll(): void {
-    for (const h of [...this.holders]) this.finish(h, []);
+    for (const h of [...this.holders]) this.finish(h, '');
   }
 
-  private finish(h: Holder, changed: readonly PollEntry[]): void {
+  private finish(h: Holder, answer: string): void {
     if (!this.remove(h)) return;
-    h.done(changed);
+    h.done(answer);
   }
 
   private remove(h: Holder): boolean {
     if (!this.holders.delete(h)) return false;
     h.timer?.cancel();
-    for (const id of h.byId.keys()) {
+    for (const id of h.ids) {
       const set = this.byKey.get(id);
       set?.delete(h);
       if (set?.size === 0) this.byKey.delete(id);

@@ -258,7 +258,7 @@ describe('long polling: held polls', () => {
     const { clock, c, hub } = setup();
     c.set(K('a'), 'm1');
     c.set(K('b'), 'm1');
-    const results: (readonly PollEntry[])[] = [];
+    const results: string[] = [];
     const entries = parseListeningConfigs('a\u0002DEFAULT_GROUP\u0002m1\u0001b\u0002DEFAULT_GROUP\u0002m1\u0001');
     hub.hold(entries, labels, 29_500, (r) => results.push(r));
     hub.hold(entries, labels, 29_500, (r) => results.push(r));
@@ -267,14 +267,34 @@ describe('long polling: held polls', () => {
     assert.equal(results.length, 0);
     c.set(K('b'), 'm2');
     hub.configChanged(K('b'));
-    assert.deepEqual(results.map((r) => r.map((e) => e.key.dataId)), [['b'], ['b']]);
+    assert.deepEqual(results, ['b%02DEFAULT_GROUP%01\n', 'b%02DEFAULT_GROUP%01\n']);
     assert.equal(hub.size(), 0);
     hub.hold(entries, labels, 29_500, (r) => results.push(r));
     clock.advance(29_499);
     assert.equal(results.length, 2);
     clock.advance(1);
-    assert.deepEqual(results[2], []);
+    assert.equal(results[2], '');
     assert.equal(hub.size(), 0);
+  });
+
+  it('one change answers each poll with the tenant word it sent, gray-aware per client', () => {
+    const { c, hub } = setup();
+    c.set(K('a'), 'm1');
+    const got: [string, string][] = [];
+    const hold = (name: string, field: string, clientIp = '127.0.0.1') => hub.hold(parseListeningConfigs(field), { clientIp }, 29_500, (r) => got.push([name, r]));
+    hold('blank', 'a\u0002DEFAULT_GROUP\u0002m1\u0001');
+    hold('public', 'a\u0002DEFAULT_GROUP\u0002m1\u0002public\u0001');
+    hold('blank again', 'a\u0002DEFAULT_GROUP\u0002m1\u0002 \u0001');
+    hold('beta ip', 'a\u0002DEFAULT_GROUP\u0002b1\u0001', '127.0.0.9');
+    c.setBeta(K('a'), ['127.0.0.9'], 'b1');
+    c.set(K('a'), 'm2');
+    hub.configChanged(K('a'));
+    assert.deepEqual(got, [
+      ['blank', 'a%02DEFAULT_GROUP%01\n'],
+      ['public', 'a%02DEFAULT_GROUP%02public%01\n'],
+      ['blank again', 'a%02DEFAULT_GROUP%01\n'],
+    ]);
+    assert.equal(hub.size(), 1, 'the beta client holds b1, which it should');
   });
 
   it('a gray change releases only the polls it concerns', () => {

@@ -7,9 +7,9 @@
 import { z } from 'zod';
 import { badRequest, NacosError } from '../../core/errors.js';
 import { normalizeTenant } from '../../config-center/config-keys.js';
-import type { ClientLabels, ConfigCenter, ConfigView } from '../../config-center/types.js';
+import type { ClientLabels, ConfigCenter, ConfigRecord, ConfigView } from '../../config-center/types.js';
 import { paramCheck } from '../../config-center/validation.js';
-import type { TypedMessage } from '../../wire/codec.js';
+import { fixedReply, type TypedMessage } from '../../wire/codec.js';
 import type { RequestContext, RequestHandler } from './sdk-server.js';
 import { parseBody } from './validation.js';
 
@@ -23,6 +23,21 @@ const publishSchema = z.object({
   additionMap: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String).nullish()).nullish(),
 });
 const removeSchema = z.object({ ...keyFields, tag: optStr });
+
+type QueryBody = z.output<typeof querySchema>;
+const isOptStr = (v: unknown): v is string | null | undefined => v === undefined || v === null || typeof v === 'string';
+
+/**
+ * The query body: the well-typed shape (every field a string, null or absent: what the SDKs send)
+ * is read directly, anything else goes through the schema, which gives the same result or the 400.
+ * Exported for the differential test.
+ */
+export function queryBody(body: unknown): QueryBody {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return parseBody(querySchema, body);
+  const { dataId, group, tenant, tag } = body as Readonly<Record<string, unknown>>;
+  if (isOptStr(dataId) && isOptStr(group) && isOptStr(tenant) && isOptStr(tag)) return { dataId, group, tenant, tag };
+  return parseBody(querySchema, body);
+}
 
 /** Request type → the response type its answers (and typed failures) carry. */
 export const CONFIG_RESPONSE_TYPES: Readonly<Record<string, string>> = {
@@ -64,6 +79,46 @@ function connectionTag(rc: RequestContext): string | undefined {
   return t !== undefined && t !== '' ? t : undefined;
 }
 
+/**
+ * Encoded answers of formal (non-gray, stored as is) configs, per stored record: a config read a
+ * thousand times between two changes is answered with the same Payload bytes (`fixedReply`: the
+ * server encodes it once), not by escaping its content into JSON every time. Records are
+ * immutable (a change stores a new one), so an entry can never be stale; it dies with its record.
+ * Bounded by content size: past `READ_CACHE_CHARS` the whole cache is dropped and refilled.
+ */
+const READ_CACHE_CHARS = 16 * 1024 * 1024;
+let readCache = new WeakMap<ConfigRecord, TypedMessage>();
+let readCacheChars = 0;
+
+/** Whether `v` is exactly its stored record (not a gray variant, not decrypted). */
+function isRecordView(v: ConfigView): v is ConfigView & { record: ConfigRecord } {
+  const r = v.record;
+  return (
+    r !== null &&
+    !v.beta &&
+    v.tag === undefined &&
+    v.content === r.content &&
+    v.md5 === r.md5 &&
+    v.type === r.type &&
+    v.encryptedDataKey === r.encryptedDataKey &&
+    v.lastModified === r.modifyTime
+  );
+}
+
+function cachedQueryAnswer(v: ConfigView): TypedMessage {
+  if (!isRecordView(v)) return queryAnswer(v);
+  const hit = readCache.get(v.record);
+  if (hit) return hit;
+  if (readCacheChars + v.content.length > READ_CACHE_CHARS) {
+    readCache = new WeakMap();
+    readCacheChars = 0;
+  }
+  const m = fixedReply('ConfigQueryResponse', queryAnswer(v).body);
+  readCache.set(v.record, m);
+  readCacheChars += v.content.length;
+  return m;
+}
+
 function queryAnswer(v: ConfigView): TypedMessage {
   const extra: Record<string, unknown> = {
     content: v.content,
@@ -81,13 +136,13 @@ function queryAnswer(v: ConfigView): TypedMessage {
 export function configHandlers(center: ConfigCenter, paramChecks: boolean): Record<string, RequestHandler> {
   return {
     ConfigQueryRequest: (body, rc) => {
-      const b = parseBody(querySchema, body);
+      const b = queryBody(body);
       checkParams(b, paramChecks);
       const requested = b.tag ?? '';
       const tag = requested !== '' ? requested : connectionTag(rc);
       const labels: ClientLabels = tag === undefined ? { clientIp: rc.clientIp } : { clientIp: rc.clientIp, tag, tagRequested: requested !== '' };
       const v = center.get({ tenant: normalizeTenant(b.tenant), group: b.group ?? '', dataId: b.dataId ?? '' }, labels);
-      if (v) return queryAnswer(v);
+      if (v) return cachedQueryAnswer(v);
       const echo = requested !== '' ? { tag: encodeURIComponent(requested) } : {};
       return failure('ConfigQueryResponse', 300, CONFIG_NOT_FOUND, { ...QUERY_FAILURE_FIELDS, ...echo });
     },

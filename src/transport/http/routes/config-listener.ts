@@ -54,14 +54,16 @@ function listening(deps: HttpDeps): ConfigListening {
 }
 
 /** No caching of poll answers (Nacos sets these on every poll answer). */
-function sendPoll(reply: FastifyReply, changed: readonly PollEntry[]): FastifyReply {
-  return reply
-    .code(200)
-    .header('Pragma', 'no-cache')
-    .header('Expires', 'Thu, 01 Jan 1970 00:00:00 GMT')
-    .header('Cache-Control', 'no-cache,no-store')
-    .type(TEXT_TYPE)
-    .send(pollAnswer(changed));
+const POLL_HEADERS = Object.freeze({
+  Pragma: 'no-cache',
+  Expires: 'Thu, 01 Jan 1970 00:00:00 GMT',
+  'Cache-Control': 'no-cache,no-store',
+  'content-type': TEXT_TYPE,
+});
+
+/** A poll's answer: `body` is `pollAnswer` of the changed entries ('' when none). */
+function sendPoll(reply: FastifyReply, body: string): FastifyReply {
+  return reply.code(200).headers(POLL_HEADERS).send(body);
 }
 
 /** `Long-Pulling-Timeout` as Java's Long.parseLong reads it; a bad value is Nacos' 400. */
@@ -95,15 +97,15 @@ function longPoll(deps: HttpDeps, req: FastifyRequest, reply: FastifyReply): voi
   const timeoutHeader = header(req, 'long-pulling-timeout');
   // Short poll (no timeout header), something already differs, or "no hang-up": answer at once.
   if (timeoutHeader === undefined || changed.length > 0 || header(req, 'long-pulling-timeout-no-hangup') === 'true') {
-    sendPoll(reply, changed);
+    sendPoll(reply, pollAnswer(changed));
     return;
   }
   const holdMs = Math.min(holdTimeMs(pollTimeout(timeoutHeader)), deps.ctx.config.int('nomen.config.long-poll.max-hold-ms'));
   const res = reply.raw;
   let forget: () => void;
-  const cancel = l.polls.hold(entries, labels, holdMs, (released) => {
+  const cancel = l.polls.hold(entries, labels, holdMs, (answer) => {
     res.off('close', onClose);
-    sendPoll(reply, released);
+    sendPoll(reply, answer);
   });
   if (cancel) {
     forget = cancel;
