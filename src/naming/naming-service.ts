@@ -103,10 +103,24 @@ export class NamingService {
     this.registry.publish(connectionId, 'connection', service, list, now);
   }
 
-  /** gRPC deregister: removes whatever the connection published for the service. */
-  deregisterConnectionInstance(connectionId: string, service: ServiceKey): void {
+  /**
+   * gRPC deregister: removes whatever the connection published for the service, except that a
+   * deregister naming one `ip:port` of a batch the connection published removes only that
+   * instance and keeps the rest of the batch (docs/naming-batch.md; Nacos removes the whole batch).
+   */
+  deregisterConnectionInstance(connectionId: string, service: ServiceKey, target?: { readonly ip: string; readonly port: number }): void {
     this.registry.checkEphemerality(service, true);
-    this.registry.unpublish(connectionId, service, this.clock.now());
+    const now = this.clock.now();
+    const batch = this.registry.getClient(connectionId)?.publishes.get(serviceKeyId(service))?.instances;
+    if (target && batch && batch.length > 1) {
+      const ip = target.ip.trim();
+      const rest = batch.filter((i) => i.ip !== ip || i.port !== target.port);
+      if (rest.length > 0 && rest.length < batch.length) {
+        this.registry.publish(connectionId, 'connection', service, rest, now);
+        return;
+      }
+    }
+    this.registry.unpublish(connectionId, service, now);
   }
 
   /** A connection closed: drop its instances and subscriptions. */
