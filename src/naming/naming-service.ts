@@ -85,8 +85,10 @@ export class NamingService {
   /** gRPC InstanceRequest register: replaces the connection's record for the service. */
   registerConnectionInstance(connectionId: string, service: ServiceKey, input: InstanceInput): Instance {
     const inst = buildInstance(service, input, true, this.settings.metadataLimit);
-    this.admit(connectionId, service, 1, true);
-    this.registry.publish(connectionId, 'connection', service, [inst], this.clock.now());
+    // One id for every lookup of this register (docs/benchmarks.md, "The register use case").
+    const id = serviceKeyId(service);
+    this.admit(connectionId, service, 1, true, id);
+    this.registry.publish(connectionId, 'connection', service, [inst], this.clock.now(), id);
     return inst;
   }
 
@@ -353,9 +355,9 @@ export class NamingService {
    * The checks before a client's publish: the service's ephemerality, then the caps. Both throw
    * before anything changed, so a refused write (a whole batch included) leaves no trace.
    */
-  private admit(clientId: string, service: ServiceKey, instances: number, ephemeral: boolean): void {
-    this.registry.checkEphemerality(service, ephemeral);
-    this.limits.checkPublish(clientId, service, instances);
+  private admit(clientId: string, service: ServiceKey, instances: number, ephemeral: boolean, id = serviceKeyId(service)): void {
+    this.registry.checkEphemerality(service, ephemeral, id);
+    this.limits.checkPublish(clientId, service, instances, id);
   }
 
   /** Wraps any thrown value as a NacosError (for edges). */
