@@ -6,33 +6,23 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { hostAddrs, RustClient, type PushEvent } from './helpers/rust-client.js';
+import { hostAddrs, pushedHosts as pushed, RustClientSet } from './helpers/rust-client.js';
 import { addrs, sleep, TestServer, waitFor } from './helpers/server.js';
 
 const WAIT = 10_000;
 
-/** Events of one subscription whose host set is exactly `expected`, arriving after `afterSeq`. */
-const pushed =
-  (subId: string, expected: string[], afterSeq = -1) =>
-  (e: PushEvent): boolean =>
-    e.subId === subId && e.seq > afterSeq && e.error === null && JSON.stringify(hostAddrs(e.hosts)) === JSON.stringify([...expected].sort());
-
 for (const transport of ['grpc-js', 'http2'] as const) {
   describe(`Rust SDK: batch register, then deregister one instance (${transport})`, { timeout: 120_000 }, () => {
     let server: TestServer;
-    const clients: RustClient[] = [];
-    async function client(label: string): Promise<RustClient> {
-      const c = await RustClient.start(server.port, { label });
-      clients.push(c);
-      return c;
-    }
+    const clients = new RustClientSet();
+    const client = (label: string) => clients.start(server.port, { label });
     const listed = async (service: string) => addrs((await server.listInstances(`DEFAULT_GROUP@@${service}`)).hosts);
 
     before(async () => {
       server = await TestServer.start({ name: `rust-batch-${transport}`, properties: { 'nomen.sdk.transport': transport } });
     });
     after(async () => {
-      await Promise.allSettled(clients.map((c) => c.kill()));
+      await clients.killAll();
       await server?.dispose();
     });
 
