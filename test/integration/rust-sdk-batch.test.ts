@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { startNodeClient, type NodeClientHandle } from './helpers/node-client.js';
 import { hostAddrs, pushedHosts as pushed, RustClientSet } from './helpers/rust-client.js';
 import { addrs, sleep, TestServer, waitFor } from './helpers/server.js';
 
@@ -16,6 +17,7 @@ for (const transport of ['grpc-js', 'http2'] as const) {
     let server: TestServer;
     const clients = new RustClientSet();
     const client = (label: string) => clients.start(server.port, { label });
+    const httpClients: NodeClientHandle[] = [];
     const listed = async (service: string) => addrs((await server.listInstances(`DEFAULT_GROUP@@${service}`)).hosts);
 
     before(async () => {
@@ -23,6 +25,7 @@ for (const transport of ['grpc-js', 'http2'] as const) {
     });
     after(async () => {
       await clients.killAll();
+      await Promise.allSettled(httpClients.map((h) => h.close()));
       await server?.dispose();
     });
 
@@ -32,6 +35,11 @@ for (const transport of ['grpc-js', 'http2'] as const) {
       const b = await client('batch-sub');
       await a.subscribe(svc, 'own');
       await b.subscribe(svc, 'other');
+      // A nacos-naming (HTTP v1 + UDP) subscriber as well (it names its clusters; the batch spans two).
+      const h = await startNodeClient(server.port, `batch-http-${transport}`);
+      httpClients.push(h);
+      const httpSeen: string[][] = [];
+      h.client.subscribe({ serviceName: svc, clusters: 'DEFAULT,C1' }, (hosts) => httpSeen.push(addrs(hosts)));
       // Let the SDKs' first updater poll (1 s after subscribe) pass.
       await sleep(1500);
       await a.batchRegister(svc, [
@@ -47,6 +55,8 @@ for (const transport of ['grpc-js', 'http2'] as const) {
       await a.waitForEvent(pushed('own', ['127.0.0.42:8042'], ownBoth.seq), WAIT, 'own push with the rest of the batch');
       assert.deepEqual(await listed(svc), ['127.0.0.42:8042']);
       assert.deepEqual(hostAddrs(await b.getAllInstances(svc, { subscribe: false })), ['127.0.0.42:8042']);
+      await waitFor('HTTP subscriber sees the rest of the batch', () => (httpSeen.at(-1)?.join() === '127.0.0.42:8042' ? true : undefined), WAIT);
+      assert.ok(httpSeen.some((x) => x.length === 2), 'the HTTP subscriber saw the whole batch first');
 
       // The last one: the service is empty. The SDK drops empty pushes (its push-empty protection,
       // on by default), so only the server's own view is checked here.
