@@ -94,8 +94,7 @@ export class Registry {
   }
 
   /** Creates the service if missing; fails if it exists with the other ephemerality. */
-  ensureService(key: ServiceKey, ephemeral: boolean, now: number): ServiceState {
-    const id = serviceKeyId(key);
+  ensureService(key: ServiceKey, ephemeral: boolean, now: number, id = serviceKeyId(key)): ServiceState {
     const s = this.services.get(id);
     if (s) {
       if (s.ephemeral !== ephemeral) {
@@ -115,9 +114,9 @@ export class Registry {
   }
 
   /** Checks, without changing anything, that `key` may hold instances of this ephemerality. */
-  checkEphemerality(key: ServiceKey, ephemeral: boolean): void {
-    const s = this.services.get(serviceKeyId(key));
-    if (s && s.ephemeral !== ephemeral) this.ensureService(key, ephemeral, 0);
+  checkEphemerality(key: ServiceKey, ephemeral: boolean, id = serviceKeyId(key)): void {
+    const s = this.services.get(id);
+    if (s && s.ephemeral !== ephemeral) this.ensureService(key, ephemeral, 0, id);
   }
 
   /** Removes a service that has no publishers. Returns false if it still has some. */
@@ -147,10 +146,10 @@ export class Registry {
    * Replaces the client's publish record for the service (one record per service per client).
    * Validation of ephemerality happens before any change, so a rejected call changes nothing.
    */
-  publish(clientId: string, kind: ClientKind, service: ServiceKey, instances: readonly Instance[], now: number): void {
+  publish(clientId: string, kind: ClientKind, service: ServiceKey, instances: readonly Instance[], now: number, id = serviceKeyId(service)): void {
     const ephemeral = kind !== 'persistent-ipport';
     // ensureService throws on an ephemerality conflict before anything changed.
-    const svc = this.ensureService(service, ephemeral, now);
+    const svc = this.ensureService(service, ephemeral, now, id);
     const client = this.getOrCreateClient(clientId, kind, now);
     this.setRecord(client, svc, instances);
     client.revision = this.nextRevision(client.revision);

@@ -75,8 +75,8 @@ export class NamingLimits {
   ) {}
 
   /** A write that would create `service` (nothing to check when it exists). */
-  checkNewService(service: ServiceKey): void {
-    if (this.registry.getService(service)) return;
+  checkNewService(service: ServiceKey, id = serviceKeyId(service)): void {
+    if (this.registry.getServiceById(id)) return;
     const s = this.settings;
     if (this.registry.serviceCount() >= s.services) throw new LimitExceededError('services', 'services', s.services);
     const inNamespace = this.registry.serviceCountIn(service.namespace);
@@ -100,17 +100,17 @@ export class NamingLimits {
   }
 
   /** Client `clientId` replaces its record for `service` with `count` instances. Only growth is limited. */
-  checkPublish(clientId: string, service: ServiceKey, count: number): void {
-    this.checkNewService(service);
+  checkPublish(clientId: string, service: ServiceKey, count: number, id = serviceKeyId(service)): void {
+    this.checkNewService(service, id);
     const s = this.settings;
     const client = this.registry.getClient(clientId);
-    const prev = client?.publishes.get(serviceKeyId(service));
+    const prev = client?.publishes.get(id);
     if (!prev && (client?.publishes.size ?? 0) >= s.servicesPerClient) {
       throw new LimitExceededError('services one client may register', 'servicesPerClient', s.servicesPerClient);
     }
     const growth = count - (prev?.instances.length ?? 0);
     if (growth <= 0) return;
-    const inService = this.registry.getService(service)?.instanceCount ?? 0;
+    const inService = this.registry.getServiceById(id)?.instanceCount ?? 0;
     if (inService + growth > s.instancesPerService) {
       throw new LimitExceededError(
         `instances in service ${groupedName(service.group, service.name)}`,

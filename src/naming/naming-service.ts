@@ -85,8 +85,10 @@ export class NamingService {
   /** gRPC InstanceRequest register: replaces the connection's record for the service. */
   registerConnectionInstance(connectionId: string, service: ServiceKey, input: InstanceInput): Instance {
     const inst = buildInstance(service, input, true, this.settings.metadataLimit);
-    this.admit(connectionId, service, 1, true);
-    this.registry.publish(connectionId, 'connection', service, [inst], this.clock.now());
+    // One id for every lookup of this register (docs/benchmarks.md, "The register use case").
+    const id = serviceKeyId(service);
+    this.admit(connectionId, service, 1, true, id);
+    this.registry.publish(connectionId, 'connection', service, [inst], this.clock.now(), id);
     return inst;
   }
 
@@ -103,10 +105,24 @@ export class NamingService {
     this.registry.publish(connectionId, 'connection', service, list, now);
   }
 
-  /** gRPC deregister: removes whatever the connection published for the service. */
-  deregisterConnectionInstance(connectionId: string, service: ServiceKey): void {
+  /**
+   * gRPC deregister: removes whatever the connection published for the service, except that a
+   * deregister naming one `ip:port` of a batch the connection published removes only that
+   * instance and keeps the rest of the batch (docs/naming-batch.md; Nacos removes the whole batch).
+   */
+  deregisterConnectionInstance(connectionId: string, service: ServiceKey, target?: { readonly ip: string; readonly port: number }): void {
     this.registry.checkEphemerality(service, true);
-    this.registry.unpublish(connectionId, service, this.clock.now());
+    const now = this.clock.now();
+    const batch = this.registry.getClient(connectionId)?.publishes.get(serviceKeyId(service))?.instances;
+    if (target && batch && batch.length > 1) {
+      const ip = target.ip.trim();
+      const rest = batch.filter((i) => i.ip !== ip || i.port !== target.port);
+      if (rest.length > 0 && rest.length < batch.length) {
+        this.registry.publish(connectionId, 'connection', service, rest, now);
+        return;
+      }
+    }
+    this.registry.unpublish(connectionId, service, now);
   }
 
   /** A connection closed: drop its instances and subscriptions. */
@@ -339,9 +355,9 @@ export class NamingService {
    * The checks before a client's publish: the service's ephemerality, then the caps. Both throw
    * before anything changed, so a refused write (a whole batch included) leaves no trace.
    */
-  private admit(clientId: string, service: ServiceKey, instances: number, ephemeral: boolean): void {
-    this.registry.checkEphemerality(service, ephemeral);
-    this.limits.checkPublish(clientId, service, instances);
+  private admit(clientId: string, service: ServiceKey, instances: number, ephemeral: boolean, id = serviceKeyId(service)): void {
+    this.registry.checkEphemerality(service, ephemeral, id);
+    this.limits.checkPublish(clientId, service, instances, id);
   }
 
   /** Wraps any thrown value as a NacosError (for edges). */

@@ -5,16 +5,10 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
-import { hostAddrs, RustClient, type PushEvent } from './helpers/rust-client.js';
+import { hostAddrs, pushedHosts as pushed, RustClient } from './helpers/rust-client.js';
 import { addrs, sleep, TestServer, waitFor } from './helpers/server.js';
 
 const WAIT = 10_000;
-
-/** Events of one subscription whose host set is exactly `expected`, arriving after `afterSeq`. */
-const pushed =
-  (subId: string, expected: string[], afterSeq = -1) =>
-  (e: PushEvent): boolean =>
-    e.subId === subId && e.seq > afterSeq && e.error === null && JSON.stringify(hostAddrs(e.hosts)) === JSON.stringify([...expected].sort());
 
 describe('Rust SDK (gRPC) against the real server', { timeout: 120_000 }, () => {
   let server: TestServer;

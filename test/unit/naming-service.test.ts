@@ -95,6 +95,30 @@ test('batch register replaces the set; deregister removes whatever the connectio
   assert.equal(f.naming.view.select({ service: svc, clusters: '', healthyOnly: false }).hosts.length, 0);
 });
 
+test('deregister naming one instance of a batch keeps the rest; an address outside it removes the batch (docs/naming-batch.md)', () => {
+  const f = namingFixture();
+  const hosts = () => f.naming.view.select({ service: svc, clusters: '', healthyOnly: false }).hosts.map((h) => `${h.ip}:${h.port}`);
+  f.naming.batchRegisterConnectionInstances('c1', svc, [
+    { ip: '127.0.0.1', port: 1 },
+    { ip: '127.0.0.2', port: 2, clusterName: 'C1' },
+    { ip: '127.0.0.3', port: 3 },
+  ]);
+  f.naming.deregisterConnectionInstance('c1', svc, { ip: ' 127.0.0.2', port: 2 });
+  assert.deepEqual(hosts(), ['127.0.0.1:1', '127.0.0.3:3']);
+  // Same ip, other port: not that instance.
+  f.naming.deregisterConnectionInstance('c1', svc, { ip: '127.0.0.1', port: 9 });
+  assert.deepEqual(hosts(), []);
+  f.naming.batchRegisterConnectionInstances('c1', svc, [{ ip: '127.0.0.1', port: 1 }, { ip: '127.0.0.2', port: 2 }]);
+  f.naming.deregisterConnectionInstance('c1', svc, { ip: '127.0.0.1', port: 1 });
+  f.naming.deregisterConnectionInstance('c1', svc, { ip: '127.0.0.2', port: 2 });
+  assert.deepEqual(hosts(), []);
+  assert.equal(f.registry.getClient('c1')?.publishes.size, 0);
+  // A single registration is removed whatever address the deregister names, as in Nacos.
+  f.naming.registerConnectionInstance('c1', svc, { ip: '127.0.0.5', port: 5 });
+  f.naming.deregisterConnectionInstance('c1', svc, { ip: '127.0.0.6', port: 6 });
+  assert.deepEqual(hosts(), []);
+});
+
 test('bad instances are rejected without any change', () => {
   const f = namingFixture();
   assert.throws(() => f.naming.registerConnectionInstance('c1', svc, { ip: '127.0.0.1', port: 70000 }), /between 0 and 65535/);

@@ -172,7 +172,7 @@ export function namingHandlers(ctx: AppContext): Record<string, NamingHandler> {
         return REGISTERED;
       }
       if (b.type === 'deregisterInstance') {
-        naming.deregisterConnectionInstance(hc.connectionId, service);
+        naming.deregisterConnectionInstance(hc.connectionId, service, b.instance);
         return DEREGISTERED;
       }
       throw badRequest(`Unsupported request type ${b.type}`);

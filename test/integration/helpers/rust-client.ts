@@ -291,10 +291,31 @@ export class RustClient {
   }
 }
 
+/** The clients a suite started, killed together at its end. */
+export class RustClientSet {
+  private readonly started: RustClient[] = [];
+
+  async start(server: number | string, opts: RustClientOptions): Promise<RustClient> {
+    const c = await RustClient.start(server, opts);
+    this.started.push(c);
+    return c;
+  }
+
+  async killAll(): Promise<void> {
+    await Promise.allSettled(this.started.map((c) => c.kill()));
+  }
+}
+
 /** `ip:port` of hosts, sorted. */
 export function hostAddrs(hosts: readonly RustInstance[]): string[] {
   return hosts.map((h) => `${h.ip}:${h.port}`).sort();
 }
+
+/** Matches the events of subscription `subId` whose host set is exactly `expected`, arriving after `afterSeq`. */
+export const pushedHosts =
+  (subId: string, expected: readonly string[], afterSeq = -1) =>
+  (e: PushEvent): boolean =>
+    e.subId === subId && e.seq > afterSeq && e.error === null && JSON.stringify(hostAddrs(e.hosts)) === JSON.stringify([...expected].sort());
 
 /**
  * Longest time any of `expected` (`ip:port`) was missing from a subscriber's view, over the
