@@ -86,14 +86,14 @@ export class NamingService {
   registerConnectionInstance(connectionId: string, service: ServiceKey, input: InstanceInput): Instance {
     const inst = buildInstance(service, input, true, this.settings.metadataLimit);
     this.admit(connectionId, service, 1, true);
-    this.registry.publish(connectionId, 'connection', service, [inst], this.clock.now());
+    this.registry.publish(connectionId, 'connection', service, [inst], this.clock.monotonic());
     return inst;
   }
 
   /** gRPC BatchInstanceRequest: the batch replaces the connection's set for the service. */
   batchRegisterConnectionInstances(connectionId: string, service: ServiceKey, inputs: readonly InstanceInput[]): void {
     const list = inputs.map((i) => buildInstance(service, i, true, this.settings.metadataLimit));
-    const now = this.clock.now();
+    const now = this.clock.monotonic();
     if (list.length === 0) {
       this.registry.unpublish(connectionId, service, now);
       return;
@@ -106,12 +106,12 @@ export class NamingService {
   /** gRPC deregister: removes whatever the connection published for the service. */
   deregisterConnectionInstance(connectionId: string, service: ServiceKey): void {
     this.registry.checkEphemerality(service, true);
-    this.registry.unpublish(connectionId, service, this.clock.now());
+    this.registry.unpublish(connectionId, service, this.clock.monotonic());
   }
 
   /** A connection closed: drop its instances and subscriptions. */
   connectionClosed(connectionId: string): void {
-    this.registry.removeClient(connectionId, this.clock.now());
+    this.registry.removeClient(connectionId, this.clock.monotonic());
     this.subscriptions.removeSubscriber(connectionId);
   }
 
@@ -125,7 +125,7 @@ export class NamingService {
       return inst;
     }
     const clientId = ipPortClientId(inst.ip, inst.port, true);
-    const now = this.clock.now();
+    const now = this.clock.monotonic();
     this.admit(clientId, service, 1, true);
     this.registry.publish(clientId, 'ephemeral-ipport', service, [inst], now);
     this.registry.getClient(clientId)?.lastBeat.set(serviceKeyId(service), now);
@@ -137,7 +137,7 @@ export class NamingService {
       await this.removePersistentInstance(service, ip, port);
       return;
     }
-    this.registry.unpublish(ipPortClientId(ip, port, true), service, this.clock.now());
+    this.registry.unpublish(ipPortClientId(ip, port, true), service, this.clock.monotonic());
   }
 
   /**
@@ -145,7 +145,7 @@ export class NamingService {
    * re-registered from the beat body when there is one, else answered with code 20404.
    */
   beat(service: ServiceKey, beat: BeatInput, hasBody: boolean): BeatResult {
-    const now = this.clock.now();
+    const now = this.clock.monotonic();
     const clientId = ipPortClientId(beat.ip, beat.port, true);
     const sid = serviceKeyId(service);
     const client = this.registry.getClient(clientId);
@@ -229,7 +229,7 @@ export class NamingService {
       app: info.app,
       agent: info.agent,
       address: info.address,
-      lastSeen: this.clock.now(),
+      lastSeen: this.clock.monotonic(),
     });
     if (isNew) this.push.subscribed(subscriber);
     return subscriber;

@@ -81,6 +81,7 @@ export class SimScheduler {
     const after = (ms: number, fn: () => void): { cancel(): void } => this.after(ms, fn, group);
     return {
       now: () => this.now + skewMs,
+      monotonic: () => this.now + skewMs,
       setTimeout: (fn: () => void, ms: number): TimerHandle => after(ms, fn),
       setInterval(fn: () => void, ms: number): TimerHandle {
         const every = Math.max(1, ms);
