@@ -210,10 +210,10 @@ export class FaultScheduler {
 
 /**
  * The member's wall-clock offset as its own HTTP `Date` header shows it (whole seconds, ±1), read
- * after libfaketime's 1 s cache has run out: the proof that the step reached the process.
+ * after libfaketime's cache (up to 2 s) has run out: the proof that the step reached the process.
  */
 async function observedOffsetS(ip: string): Promise<number | null> {
-  await sleep(1500);
+  await sleep(2500);
   try {
     const r = await call(ip, 'GET', '/nacos/v1/console/health/liveness', {}, 2000);
     const t = r.date === undefined ? NaN : Date.parse(r.date);

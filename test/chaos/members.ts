@@ -46,7 +46,7 @@ export class Member {
     return this.faketimeLib !== null;
   }
 
-  /** Steps the member's wall clock to `offsetS` from the real one (within a second: libfaketime's cache). */
+  /** Steps the member's wall clock to `offsetS` from the real one (within about 2 s: libfaketime's cache). */
   setClockOffset(offsetS: number): void {
     if (!this.faketimeLib) throw new Error('clock jumps need libfaketime');
     writeOffset(this.clockFile, offsetS);
