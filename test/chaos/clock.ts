@@ -12,7 +12,8 @@ import { join } from 'node:path';
 
 const LIB_DIRS = ['/usr/lib/x86_64-linux-gnu/faketime', '/usr/lib/aarch64-linux-gnu/faketime', '/usr/lib/faketime', '/usr/local/lib/faketime'];
 
-function findLib(): string | null {
+/** libfaketime.so.1 where Debian and Ubuntu put it, or null. */
+export function findFaketimeLib(): string | null {
   for (const d of LIB_DIRS) {
     const p = join(d, 'libfaketime.so.1');
     if (existsSync(p)) return p;
@@ -37,7 +38,7 @@ export function writeOffset(file: string, offsetS: number): void {
  * it runs is picked up. Returns the library path, or why clock jumps cannot be injected.
  */
 export function prepareFaketime(log: (line: string) => void): { lib: string } | { skip: string } {
-  let lib = findLib();
+  let lib = findFaketimeLib();
   if (!lib) {
     log('installing faketime (libfaketime, for the clock-jump fault)');
     try {
@@ -46,7 +47,7 @@ export function prepareFaketime(log: (line: string) => void): { lib: string } | 
     } catch {
       return { skip: 'the faketime package is not installed and `apt-get install -y faketime` failed' };
     }
-    lib = findLib();
+    lib = findFaketimeLib();
     if (!lib) return { skip: `libfaketime.so.1 not found in ${LIB_DIRS.join(', ')}` };
   }
   const file = join(tmpdir(), `nchaos-faketime-check-${process.pid}`);
