@@ -8,16 +8,25 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ManualClock } from '../../src/core/clock.js';
 import { CredentialCache } from '../../src/auth/credential-cache.js';
-import { ClientDetector } from '../../src/transport/grpc/client-detector.js';
 import { ConnectionRegistry, type SetupInfo, type StreamSink } from '../../src/transport/grpc/connections.js';
-import { PushError } from '../../src/transport/grpc/push-error.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { TestCluster, inst, svc } from './distro-fixture.js';
+import { startDetector } from './helpers/detector.js';
 import { namingFixture } from './helpers/naming-fixture.js';
 
 const TEN_MIN = 10 * 60_000;
 const STEPS = [TEN_MIN, -TEN_MIN, 0];
 const service = { namespace: 'public', group: 'DEFAULT_GROUP', name: 'orders' };
+
+/** Two started, loaded Distro members on one ManualClock. */
+function twoMembers(config: ConstructorParameters<typeof TestCluster>[1]) {
+  const A = '10.0.0.1:8848';
+  const B = '10.0.0.2:8848';
+  const c = new TestCluster([A, B], config);
+  c.startAll();
+  c.clock.advance(100);
+  return { c, a: c.node(A), b: c.node(B) };
+}
 
 test('ManualClock.jumpWall moves now() only; monotonic() and timers stay put', () => {
   const c = new ManualClock(1_000_000);
@@ -67,13 +76,7 @@ for (const step of STEPS) {
   });
 
   test(`distro replica leases (wall step ${step / 60_000} min): verified replicas stay, an unreachable owner's expire after clientExpiredMs`, () => {
-    const A = '10.0.0.1:8848';
-    const B = '10.0.0.2:8848';
-    const c = new TestCluster([A, B], { clientExpiredMs: 10_000, verifyIntervalMs: 1000, expiryCheckIntervalMs: 500 });
-    c.startAll();
-    c.clock.advance(100);
-    const a = c.node(A);
-    const b = c.node(B);
+    const { c, a, b } = twoMembers({ clientExpiredMs: 10_000, verifyIntervalMs: 1000, expiryCheckIntervalMs: 500 });
     a.registry.publish('conn1', 'connection', svc(), [inst('10.1.0.1')], c.clock.monotonic());
     c.clock.advance(5000);
     c.clock.jumpWall(step);
@@ -85,7 +88,7 @@ for (const step of STEPS) {
     a.registry.publish('conn1', 'connection', svc(), [inst('10.1.0.1', 81)], c.clock.monotonic());
     c.clock.advance(2000);
     assert.equal(b.registry.getClient('conn1')!.revision, a.registry.getClient('conn1')!.revision);
-    c.down.add(B);
+    c.down.add(b.address);
     c.clock.advance(9000);
     assert.ok(b.registry.getClient('conn1'), 'not expired before clientExpiredMs');
     c.clock.advance(3000);
@@ -93,13 +96,7 @@ for (const step of STEPS) {
   });
 
   test(`a removal after the step (wall step ${step / 60_000} min) is not undone: the replica drops the client and keeps it dropped`, () => {
-    const A = '10.0.0.1:8848';
-    const B = '10.0.0.2:8848';
-    const c = new TestCluster([A, B], { verifyIntervalMs: 1000 });
-    c.startAll();
-    c.clock.advance(100);
-    const a = c.node(A);
-    const b = c.node(B);
+    const { c, a, b } = twoMembers({ verifyIntervalMs: 1000 });
     a.registry.publish('conn1', 'connection', svc(), [inst('10.1.0.1')], c.clock.monotonic());
     c.clock.advance(2000);
     c.clock.jumpWall(step);
@@ -116,20 +113,7 @@ for (const step of STEPS) {
     const sink: StreamSink = { write: () => true, end: () => undefined };
     const setup: SetupInfo = { clientIp: '127.0.0.2', clientVersion: 'x', labels: {}, namespace: 'public', appName: 'a', hasAbilityTable: false };
     registry.register(conn, sink, setup);
-    const probed: string[] = [];
-    const detector = new ClientDetector({
-      registry,
-      clock,
-      logger: silentLogger(),
-      idleEjectMs: 20_000,
-      intervalMs: 3000,
-      probe: (c) => {
-        probed.push(c.id);
-        return Promise.reject(new PushError('timeout', 'no ack'));
-      },
-      eject: (c, reason) => registry.unregister(c, reason),
-    });
-    detector.start();
+    const { detector, probed } = startDetector(registry, clock, () => true);
     clock.advance(1000);
     clock.jumpWall(step);
     clock.advance(17_000);
