@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ManualClock } from '../../src/core/clock.js';
 import { CredentialCache } from '../../src/auth/credential-cache.js';
+import { LoginThrottle } from '../../src/auth/login-throttle.js';
 import { ConnectionRegistry, type SetupInfo, type StreamSink } from '../../src/transport/grpc/connections.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { TestCluster, inst, svc } from './distro-fixture.js';
@@ -137,5 +138,16 @@ for (const step of STEPS) {
     assert.equal(cache.has(d, '$2a$hash'), true);
     clock.advance(2_000);
     assert.equal(cache.has(d, '$2a$hash'), false);
+  });
+
+  test(`login lockout (wall step ${step / 60_000} min): a locked name stays locked exactly lockMs`, () => {
+    const clock = new ManualClock();
+    const t = new LoginThrottle({ clock, maxFailuresPerSource: 0, maxFailuresPerUser: 3, windowMs: 60_000, lockMs: 30_000, maxEntries: 100 });
+    for (let i = 0; i < 3; i++) t.failed('nacos', '127.0.0.1');
+    clock.jumpWall(step);
+    clock.advance(29_000);
+    assert.deepEqual(t.state('nacos', '127.0.0.1'), { locked: true, retryAfterMs: 1000 });
+    clock.advance(1000);
+    assert.deepEqual(t.state('nacos', '127.0.0.1'), { locked: false });
   });
 }
