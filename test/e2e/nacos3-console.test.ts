@@ -20,6 +20,7 @@ import { CHROMIUM, ConsoleBrowser, screenshot } from './helpers/browser.js';
 const STATIC = join(REPO_ROOT, 'vendor/nacos-console-ui/static');
 const NS = { id: 'e2e-nacos3-ns', name: 'Nacos3 UI namespace' };
 const SVC = 'e2e-nacos3-orders';
+const CONFIG = 'e2e-nacos3-app.properties';
 const GROUP = 'E2E_GROUP';
 const HOSTS = [
   { ip: '127.0.0.41', port: 8041 },
@@ -154,6 +155,19 @@ describe('official Nacos 3 console UI against Nomen', { timeout: 120_000, skip: 
     await page.locator('tr', { hasText: SVC }).first().waitFor({ timeout: WAIT });
     assert.ok(apiLog.some((l) => l.includes('/v3/console/ns/service/list') && l.includes(`namespaceId=${NS.id}`)), apiLog.join('\n'));
     assert.deepEqual(failedCalls(), []);
+    assert.deepEqual(pageErrors, []);
+  });
+
+  // function_mode is null (naming and config both on; docs/protocol/nacos3.md §4): the UI shows its
+  // configuration pages too and its landing page redirects to the configuration list.
+  it('lands on the configuration list, which shows a config published in Nomen', async () => {
+    const published = await httpRequest(member.port, 'POST', '/nacos/v1/cs/configs', { form: { dataId: CONFIG, group: GROUP, content: 'a=1' } });
+    assert.equal(published.status, 200, published.text);
+    await page.goto(base);
+    await page.waitForURL(/configurationManagement/, { timeout: WAIT });
+    await page.locator('tr', { hasText: CONFIG }).first().waitFor({ timeout: WAIT });
+    await screenshot(page, 'nacos3-configs');
+    assert.ok(apiLog.some((l) => l.startsWith('200 ') && l.includes('/v3/console/cs/config/list')), apiLog.join('\n'));
     assert.deepEqual(pageErrors, []);
   });
 });

@@ -7,7 +7,8 @@
  * the member that took them, and reads go through an empty barrier entry, like RaftStore.sync.
  */
 import type { RaftHost, RaftHostLog, RaftStateMachine } from '../../src/raft/host.js';
-import { RaftStorageCorruptError, type MemberChange, type DurableRaftStorage, type Entry, type Message, type NodeId, type RaftNode } from '../../src/raft/index.js';
+import { RaftStorageCorruptError, type DurableRaftStorage, type Entry, type Message, type NodeId, type RaftNode } from '../../src/raft/index.js';
+import type { MemberChange } from '../../src/raft/types.js';
 import type { ProposeResult } from '../../src/raft/node.js';
 import { scanRecords } from '../../src/raft/disk/record-codec.js';
 import { newRaftHost } from './raft-host-mutants.js';

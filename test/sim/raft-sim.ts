@@ -13,7 +13,6 @@ import {
   DurableRaftStorage,
   MemoryRaftStorage,
   RaftNode,
-  type MemberChange,
   type ConfState,
   type Entry,
   type Message,
@@ -23,6 +22,7 @@ import {
   type Ready,
 } from '../../src/raft/index.js';
 import type { ProposeResult } from '../../src/raft/node.js';
+import type { MemberChange } from '../../src/raft/types.js';
 import type { HostMutation } from './raft-host-mutants.js';
 import { ProdHost } from './raft-prod-host.js';
 import { Rng } from './prng.js';

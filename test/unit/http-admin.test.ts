@@ -151,7 +151,7 @@ test('v2 clients: list, detail, publications, subscribers', async () => {
   const pub = json<{ data: unknown[] }>(await query(t.app, 'GET', `${V2}/client/publish/list`, { clientId: '10.0.0.1:1#true' })).data;
   assert.deepEqual(pub, [{ namespace: 'public', group: 'DEFAULT_GROUP', serviceName: 'c', registeredInstance: { ip: '10.0.0.1', port: 1, cluster: 'DEFAULT' } }]);
   const publishers = json<{ data: unknown[] }>(await query(t.app, 'GET', `${V2}/client/service/publisher/list`, { serviceName: 'c' })).data;
-  assert.deepEqual(publishers, [{ clientId: '10.0.0.1:1#true', ip: '10.0.0.1', port: 1 }]);
+  assert.deepEqual(publishers, [{ ip: '10.0.0.1', port: 1, cluster: 'DEFAULT', clientId: '10.0.0.1:1#true' }]);
   const subscribers = json<{ data: unknown[] }>(await query(t.app, 'GET', `${V2}/client/service/subscriber/list`, { serviceName: 'c' })).data;
   assert.deepEqual(subscribers, [{ clientId: '127.0.0.1:4000#true', ip: '127.0.0.1', port: 4000 }]);
   const subList = json<{ data: unknown[] }>(await query(t.app, 'GET', `${V2}/client/subscribe/list`, { clientId: '127.0.0.1:4000#true' })).data;

@@ -15,7 +15,7 @@ import type { Params } from './params.js';
 
 /** The client named by `clientId` (publisher or subscriber), else Nacos' 404 (code 20004). */
 export function knownClient(naming: NamingService, p: Params): ClientEntry {
-  const id = parseParams(z.object({ clientId: reqStr('clientId') }), p).clientId;
+  const id = parseParams(z.object({ clientId: reqStr('clientId', true) }), p).clientId;
   const c = naming.clients.get(id);
   if (!c) throw notFound(`clientId [ ${id} ] not exist`, 20004);
   return c;

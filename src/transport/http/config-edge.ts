@@ -142,6 +142,15 @@ export function setConfigHeaders(reply: FastifyReply, view: ConfigView): void {
  * and group of the raw values, before the handler; 400 with its plain message. With
  * `nacos.core.param.check.enabled=false` only the length limits apply.
  */
+/**
+ * Parameters Nacos binds with Spring's `@RequestParam` (the v2 config and history controllers), in
+ * the controller's order: the first absent one is Spring's "Required request parameter" error
+ * (docs/protocol/http.md §0.4). Blank values pass, as in Spring; the handler judges them.
+ */
+export function requireBound(p: Params, ...params: readonly (readonly [name: string, javaType: string])[]): void {
+  for (const [name, javaType] of params) if (p.raw(name) === undefined) throw new MissingParamError(name, javaType, true);
+}
+
 export function checkConfigParams(deps: HttpDeps, p: Params, names: KeyNames): void {
   const chars = deps.ctx.config.bool('nacos.core.param.check.enabled');
   const raw = (n: string): string => (p.raw(n) ?? '').trim();

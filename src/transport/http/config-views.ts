@@ -124,7 +124,8 @@ export function historyV3Json(h: HistoryEntry, withContent: boolean) {
     namespaceId: h.tenant,
     groupName: h.group,
     dataId: h.dataId,
-    md5: h.md5,
+    // List rows come from a query without md5 (Nacos' pageFindConfigHistoryFetchRows): null.
+    md5: withContent ? h.md5 : null,
     type: null,
     appName: h.appName,
     createTime: h.createTime,

@@ -25,19 +25,26 @@ export function familyOf(url: string): Family {
 
 /**
  * A required parameter is absent or blank. v1 says `Param 'ip' is required.` (WebUtils.required);
- * v2 says `Required parameter 'ip' type String is not present` with code 10000.
+ * v2 says `Required parameter 'ip' type String is not present` with code 10000 (the forms'
+ * `validate()`). `spring`: Nacos binds it with `@RequestParam`, so Spring's
+ * `MissingServletRequestParameterException` answers instead: v2/v3 `Required request parameter 'ip'
+ * for method parameter type String is not present` (code 10000), v1 naming `Parameter 'ip' is
+ * missing` (docs/protocol/http.md §0.4).
  */
 export class MissingParamError extends NacosError {
   constructor(
     readonly param: string,
     readonly javaType: string = 'String',
+    readonly spring = false,
   ) {
-    super(400, `Param '${param}' is required.`, 10000);
+    super(400, spring ? `Parameter '${param}' is missing` : `Param '${param}' is required.`, 10000);
     this.name = 'MissingParamError';
   }
 
   get v2Detail(): string {
-    return `Required parameter '${this.param}' type ${this.javaType} is not present`;
+    return this.spring
+      ? `Required request parameter '${this.param}' for method parameter type ${this.javaType} is not present`
+      : `Required parameter '${this.param}' type ${this.javaType} is not present`;
   }
 }
 

@@ -9,7 +9,7 @@ import { NacosError, badRequest } from '../../core/errors.js';
 import { MissingParamError } from './errors.js';
 import { javaBool, javaDouble, javaInt, javaLong, lenientBool, numberFormatMessage, parseMetadata, type Params } from './params.js';
 
-type ParamFailure = { kind: 'missing'; name: string; javaType: string } | { kind: 'invalid'; status: number; message: string; v2Code: number };
+type ParamFailure = { kind: 'missing'; name: string; javaType: string; spring?: true } | { kind: 'invalid'; status: number; message: string; v2Code: number };
 
 type Ctx = z.core.$RefinementCtx<string | undefined>;
 
@@ -18,7 +18,7 @@ function fail(ctx: Ctx, f: ParamFailure): never {
   return z.NEVER;
 }
 
-const missing = (name: string, javaType: string): ParamFailure => ({ kind: 'missing', name, javaType });
+const missing = (name: string, javaType: string, spring = false): ParamFailure => ({ kind: 'missing', name, javaType, ...(spring ? { spring: true as const } : {}) });
 /** NumberFormatException → v1 400 plain message, v2 400 code 20002 (docs/protocol/http.md §0.4). */
 const nfe = (v: string): ParamFailure => ({ kind: 'invalid', status: 400, message: numberFormatMessage(v), v2Code: 20002 });
 
@@ -27,15 +27,18 @@ const input = () => z.string().optional();
 /** Optional string. */
 export const optStr = () => input();
 
-/** Required non-blank string (`WebUtils.required`). */
-export const reqStr = (name: string) => input().transform((v, ctx) => (v === undefined ? fail(ctx, missing(name, 'String')) : v));
+/**
+ * Required non-blank string (`WebUtils.required`, a form's `validate()`). `spring`: Nacos binds it
+ * with Spring's `@RequestParam` instead, whose "missing" wording the error mapper then uses.
+ */
+export const reqStr = (name: string, spring = false) => input().transform((v, ctx) => (v === undefined ? fail(ctx, missing(name, 'String', spring)) : v));
 
 /** Optional string with a default. */
 export const strOr = (dflt: string) => input().transform((v) => v ?? dflt);
 
-export const reqInt = (name: string) =>
+export const reqInt = (name: string, spring = false) =>
   input().transform((v, ctx) => {
-    if (v === undefined) return fail(ctx, missing(name, 'Integer'));
+    if (v === undefined) return fail(ctx, missing(name, 'Integer', spring));
     const n = javaInt(v);
     return n === null ? fail(ctx, nfe(v)) : n;
   });
@@ -135,7 +138,7 @@ export function parseParams<S extends z.ZodType>(schema: S, params: Params | Rec
   if (r.success) return r.data;
   const issue = r.error.issues[0];
   const f = issue && issue.code === 'custom' ? (issue.params as ParamFailure | undefined) : undefined;
-  if (f?.kind === 'missing') throw new MissingParamError(f.name, f.javaType);
+  if (f?.kind === 'missing') throw new MissingParamError(f.name, f.javaType, f.spring === true);
   if (f?.kind === 'invalid') throw new NacosError(f.status, f.message, f.v2Code);
   const path = issue?.path.map(String).join('.') ?? '';
   throw badRequest(`Param '${path}' is illegal: ${issue?.message ?? 'invalid'}`);

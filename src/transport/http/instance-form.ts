@@ -10,6 +10,8 @@ import { lenientBoolOr, metadataField, optDouble, optStr, parseParams, reqInt, r
 import { serviceKeyV1, serviceKeyV2, type Params } from './params.js';
 
 const ServiceSchema = z.object({ serviceName: reqStr('serviceName'), namespaceId: optStr(), groupName: optStr() });
+/** The same, where Nacos binds `serviceName` with `@RequestParam` (Spring's "missing" wording). */
+const SpringServiceSchema = z.object({ serviceName: reqStr('serviceName', true), namespaceId: optStr(), groupName: optStr() });
 
 /** v1: plain or grouped `serviceName` (+ `groupName`), `namespaceId`. */
 export function serviceV1(p: Params): ServiceKey {
@@ -17,9 +19,9 @@ export function serviceV1(p: Params): ServiceKey {
   return serviceKeyV1(s.namespaceId, s.serviceName, s.groupName);
 }
 
-/** v2/v3: bare `serviceName` + `groupName`. */
-export function serviceV2(p: Params): ServiceKey {
-  const s = parseParams(ServiceSchema, p);
+/** v2/v3: bare `serviceName` + `groupName`; `spring`: Nacos reads them with `@RequestParam`, not a form. */
+export function serviceV2(p: Params, spring = false): ServiceKey {
+  const s = parseParams(spring ? SpringServiceSchema : ServiceSchema, p);
   return serviceKeyV2(s.namespaceId, s.serviceName, s.groupName);
 }
 

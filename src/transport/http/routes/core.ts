@@ -28,15 +28,17 @@ function parseState(state: string | undefined): MemberState | undefined {
  * `/v3/admin/core/state` and `/v1/console/server/state`: the server state map, every value a
  * string like Nacos' (docs/protocol/nacos3.md §4): the sys, auth, console and console-auth module
  * keys and the config module's keys always; the raft and distro module keys in cluster mode only.
+ * `function_mode` is null: Nomen serves naming and config together, which Nacos reports as null
+ * (`naming` would make the official console hide its configuration pages).
  */
-export function serverState(ctx: AppContext): Record<string, string> {
+export function serverState(ctx: AppContext): Record<string, string | null> {
   const cfg = ctx.config;
   const authOn = ctx.auth?.enabled ?? false;
   const standalone = cfg.bool('nacos.standalone');
-  const state: Record<string, string> = {
+  const state: Record<string, string | null> = {
     version: ctx.version,
     startup_mode: standalone ? 'standalone' : 'cluster',
-    function_mode: 'naming',
+    function_mode: null,
     server_port: String(ctx.member.port),
     auth_enabled: String(authOn),
     auth_system_type: 'nacos',

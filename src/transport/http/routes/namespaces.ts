@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { badRequest, notFound, type NacosError } from '../../../core/errors.js';
+import { badRequest, NacosError, notFound } from '../../../core/errors.js';
 import { DEFAULT_NAMESPACE } from '../../../core/names.js';
 import { NamespaceCatalog } from '../../../naming/namespaces.js';
 import { javaBoolOr, optStr, parseParams, reqStr, strOr } from '../fields.js';
@@ -30,7 +30,9 @@ export function namespaceRoutes(app: FastifyInstance, deps: HttpDeps): void {
     if (f.checkNamespaceIdExist) return sendJson(reply, f.customNamespaceId !== undefined && ns.exists(f.customNamespaceId));
     if (f.show === 'all') {
       const one = ns.get(f.namespaceId ?? 'public');
-      if (!one) throw notFound(`namespace ${f.namespaceId ?? ''} does not exist`, 22001);
+      // Nacos' NacosApiException (404) reaches ConsoleExceptionHandler's catch-all here (this
+      // controller is no @NacosApi): HTTP 500, the message chain as text (docs/protocol/http.md §3.5).
+      if (!one) throw new NacosError(500, `caused: namespaceId [ ${f.namespaceId ?? ''} ] not exist;`, 22001);
       return sendJson(reply, one);
     }
     return sendRestResult(reply, ns.list());

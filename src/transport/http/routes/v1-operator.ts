@@ -79,7 +79,8 @@ export function setLogLevel(ctx: AppContext, logLevel: string): void {
 
 /** The member responsible for an ip:port client (Nacos: `distroMapper.mapSrv(ip:port)`); `ip`, `port` required. */
 export function distroResponsible(deps: HttpDeps, p: Params): { responsibleServer: string } {
-  const f = parseParams(z.object({ ip: reqStr('ip'), port: reqStr('port') }), p);
+  // `@RequestParam String ip, port` in Nacos: Spring's "missing" wording.
+  const f = parseParams(z.object({ ip: reqStr('ip', true), port: reqStr('port', true) }), p);
   const tag = `${f.ip}:${f.port}`;
   return { responsibleServer: deps.cluster ? deps.cluster.mapSrv(tag) : deps.ctx.member.address };
 }

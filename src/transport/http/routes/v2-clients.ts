@@ -12,9 +12,12 @@ const V2 = '/nacos/v2/ns';
 
 export const ClientServiceSchema = z.object({ ip: optStr(), port: optInt(), ephemeral: optLenientBool() });
 
-/** The service and the optional ip/port/ephemeral filters of the per-service client lists. */
-export function clientServiceQuery(p: Params): { service: ServiceKey; f: ClientFilter } {
-  return { service: serviceV2(p), f: parseParams(ClientServiceSchema, p) };
+/**
+ * The service and the optional ip/port/ephemeral filters of the per-service client lists; `spring`:
+ * v2 binds `serviceName` with `@RequestParam` (v3 uses `ClientServiceForm.validate()`).
+ */
+export function clientServiceQuery(p: Params, spring = false): { service: ServiceKey; f: ClientFilter } {
+  return { service: serviceV2(p, spring), f: parseParams(ClientServiceSchema, p) };
 }
 
 /** `/v2/ns/client/*`: read-only views of clients, their publications and subscriptions. */
@@ -54,12 +57,13 @@ export function v2ClientRoutes(app: FastifyInstance, deps: HttpDeps): void {
   });
 
   app.get(`${V2}/client/service/publisher/list`, async (req, reply) => {
-    const { service, f } = clientServiceQuery(namingParams(deps, req));
-    return sendResult(reply, publishersOfService(naming, service, f).map((r) => ({ clientId: r.clientId, ip: r.ip, port: r.port })));
+    const { service, f } = clientServiceQuery(namingParams(deps, req), true);
+    // Nacos' wrapSingleInstance + clientId: ip, port, cluster, clientId.
+    return sendResult(reply, publishersOfService(naming, service, f).map((r) => ({ ip: r.ip, port: r.port, cluster: r.cluster, clientId: r.clientId })));
   });
 
   app.get(`${V2}/client/service/subscriber/list`, async (req, reply) => {
-    const { service, f } = clientServiceQuery(namingParams(deps, req));
+    const { service, f } = clientServiceQuery(namingParams(deps, req), true);
     return sendResult(reply, filteredSubscribers(naming, service, f).map((s) => ({ clientId: s.clientId, ip: s.ip, port: s.port })));
   });
 }

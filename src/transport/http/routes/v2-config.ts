@@ -7,10 +7,9 @@
 import type { FastifyInstance } from 'fastify';
 import { notFound } from '../../../core/errors.js';
 import type { ConfigCenter, ConfigKey, HistoryEntry } from '../../../config-center/types.js';
-import { checkConfigParams, configCenterOf, configKeyOf, servedView, setConfigHeaders, tenantOf, V2_NAMES } from '../config-edge.js';
+import { checkConfigParams, configCenterOf, configKeyOf, requireBound, servedView, setConfigHeaders, tenantOf, V2_NAMES } from '../config-edge.js';
 import { configBodyLimit, historyDetail, idParam, maxPageSize, pagingOf, previousHistory, publishInputOf, removeInputOf, searchQueryOf, V2_PUBLISH } from '../config-ops.js';
 import { configAllInfoJson, configWrapperJson, historyJson, pageJson } from '../config-views.js';
-import { MissingParamError } from '../errors.js';
 import { paramsOf, sendResult, type HttpDeps } from '../kit.js';
 
 const CS = '/nacos/v2/cs';
@@ -22,36 +21,65 @@ export function historyRowOr404(cc: ConfigCenter, nid: string, key: ConfigKey): 
   return h;
 }
 
-/** The content after the change a history row records: the next newer row's old content, else the current config. */
-function contentAfter(deps: HttpDeps, cc: ConfigCenter, h: HistoryEntry): { content: string; md5: string; encryptedDataKey: string } | null {
-  if (h.opType === 'D') return null;
-  if (h.opType === 'I') return { content: h.content, md5: h.md5, encryptedDataKey: h.encryptedDataKey };
+interface AfterChange {
+  content: string;
+  encryptedDataKey: string;
+  /** The next row's ext info; null when the current config is the "after" (Nacos leaves it unset). */
+  extInfo: string | null;
+}
+
+/**
+ * The content after an update a history row records: the next newer row of the same publish type
+ * and gray name (its old content), else the current config (Nacos' `getNextHistoryInfo`).
+ */
+function contentAfterUpdate(deps: HttpDeps, cc: ConfigCenter, h: HistoryEntry): AfterChange | null {
   const size = maxPageSize(deps);
   let newer: HistoryEntry | undefined;
   for (let pageNo = 1; ; pageNo++) {
     const page = cc.historyPage(h, pageNo, size);
-    for (const row of page.pageItems) if (BigInt(row.id) > BigInt(h.id) && (!newer || BigInt(row.id) < BigInt(newer.id))) newer = row;
+    for (const row of page.pageItems) {
+      if (row.publishType !== h.publishType || row.grayName !== h.grayName) continue;
+      if (BigInt(row.id) > BigInt(h.id) && (!newer || BigInt(row.id) < BigInt(newer.id))) newer = row;
+    }
     if (pageNo >= page.pagesAvailable) break;
   }
-  if (newer) return { content: newer.content, md5: newer.md5, encryptedDataKey: newer.encryptedDataKey };
+  if (newer) return { content: newer.content, encryptedDataKey: newer.encryptedDataKey, extInfo: newer.extInfo };
   const r = cc.record(h);
-  return r ? { content: r.content, md5: r.md5, encryptedDataKey: r.encryptedDataKey } : null;
+  return r ? { content: r.content, encryptedDataKey: r.encryptedDataKey, extInfo: null } : null;
 }
 
-/** `ConfigHistoryInfoDetail`: the row plus the content before and after its change. */
+/**
+ * `ConfigHistoryInfoDetail` as Nacos serializes it (getters only: no md5 keys; `id` a number; the
+ * after side's ext info is `updateExtInfo`). Insert: original* empty, updated* the row; update:
+ * original* the row, updated* the next row or the current config; delete: original* the row,
+ * updated* null (docs/protocol/config.md "History").
+ */
 function historyDetailJson(deps: HttpDeps, cc: ConfigCenter, h: HistoryEntry) {
-  const before = h.opType === 'I' ? null : { content: h.content, md5: h.md5, encryptedDataKey: h.encryptedDataKey };
-  const after = contentAfter(deps, cc, h);
+  const row: AfterChange = { content: h.content, encryptedDataKey: h.encryptedDataKey, extInfo: h.extInfo };
+  const empty: AfterChange = { content: '', encryptedDataKey: '', extInfo: '' };
+  const before = h.opType === 'I' ? empty : row;
+  const after = h.opType === 'I' ? row : h.opType === 'U' ? contentAfterUpdate(deps, cc, h) : null;
+  const base = historyJson(h, false);
   return {
-    ...historyJson(h, false),
-    originalContent: before?.content ?? null,
-    originalMd5: before?.md5 ?? null,
-    originalEncryptedDataKey: before?.encryptedDataKey ?? null,
-    originalExtInfo: h.extInfo,
+    id: Number(h.id),
+    lastId: -1,
+    dataId: h.dataId,
+    group: h.group,
+    tenant: h.tenant,
+    opType: h.opType,
+    publishType: h.publishType,
+    grayName: h.grayName,
+    appName: h.appName,
+    srcIp: h.srcIp,
+    srcUser: h.srcUser,
+    originalContent: before.content,
+    originalEncryptedDataKey: before.encryptedDataKey,
+    originalExtInfo: before.extInfo,
     updatedContent: after?.content ?? null,
-    updatedMd5: after?.md5 ?? null,
     updatedEncryptedDataKey: after?.encryptedDataKey ?? null,
-    updatedExtInfo: h.extInfo,
+    updateExtInfo: after?.extInfo ?? null,
+    createdTime: base.createdTime,
+    lastModifiedTime: base.lastModifiedTime,
   };
 }
 
@@ -61,6 +89,7 @@ export function v2ConfigRoutes(app: FastifyInstance, deps: HttpDeps): void {
   app.get(`${CS}/config`, async (req, reply) => {
     const p = paramsOf(req);
     checkConfigParams(deps, p, V2_NAMES);
+    requireBound(p, ['dataId', 'String'], ['group', 'String']);
     const view = servedView(cc(), configKeyOf(p, V2_NAMES), req, p);
     if (!view) throw notFound('config data not exist');
     setConfigHeaders(reply, view);
@@ -77,6 +106,7 @@ export function v2ConfigRoutes(app: FastifyInstance, deps: HttpDeps): void {
   app.delete(`${CS}/config`, async (req, reply) => {
     const p = paramsOf(req);
     checkConfigParams(deps, p, V2_NAMES);
+    requireBound(p, ['dataId', 'String'], ['group', 'String']);
     await cc().remove(removeInputOf(req, p, V2_NAMES));
     return sendResult(reply, true);
   });
@@ -92,6 +122,7 @@ export function v2ConfigRoutes(app: FastifyInstance, deps: HttpDeps): void {
   app.get(`${CS}/history/list`, async (req, reply) => {
     const p = paramsOf(req);
     checkConfigParams(deps, p, V2_NAMES);
+    requireBound(p, ['dataId', 'String'], ['group', 'String']);
     const key = configKeyOf(p, V2_NAMES);
     const { pageNo, pageSize } = pagingOf(deps, p, { pageNo: 1, pageSize: 100 });
     return sendResult(reply, pageJson(cc().historyPage(key, pageNo, pageSize), (h) => historyJson(h, false)));
@@ -100,19 +131,23 @@ export function v2ConfigRoutes(app: FastifyInstance, deps: HttpDeps): void {
   app.get(`${CS}/history`, async (req, reply) => {
     const p = paramsOf(req);
     checkConfigParams(deps, p, V2_NAMES);
+    requireBound(p, ['dataId', 'String'], ['group', 'String'], ['nid', 'Long']);
     return sendResult(reply, historyJson(historyRowOr404(cc(), idParam(p, 'nid'), configKeyOf(p, V2_NAMES)), true));
   });
 
   app.get(`${CS}/history/detail`, async (req, reply) => {
     const p = paramsOf(req);
     checkConfigParams(deps, p, V2_NAMES);
-    const h = historyRowOr404(cc(), idParam(p, 'nid'), configKeyOf(p, V2_NAMES));
-    return sendResult(reply, historyDetailJson(deps, cc(), h));
+    requireBound(p, ['dataId', 'String'], ['group', 'String'], ['nid', 'Long']);
+    // An unknown nid is `data: null` here (the service returns null; no 404 as on `/history`).
+    const h = historyDetail(cc(), idParam(p, 'nid'), configKeyOf(p, V2_NAMES));
+    return sendResult(reply, h ? historyDetailJson(deps, cc(), h) : null);
   });
 
   app.get(`${CS}/history/previous`, async (req, reply) => {
     const p = paramsOf(req);
     checkConfigParams(deps, p, V2_NAMES);
+    requireBound(p, ['dataId', 'String'], ['group', 'String'], ['id', 'Long']);
     const id = idParam(p, 'id');
     const h = previousHistory(deps, cc(), id, configKeyOf(p, V2_NAMES));
     if (!h) throw notFound(`previous config history for id = ${id} not exist`);
@@ -122,7 +157,7 @@ export function v2ConfigRoutes(app: FastifyInstance, deps: HttpDeps): void {
   app.get(`${CS}/history/configs`, async (req, reply) => {
     const p = paramsOf(req);
     checkConfigParams(deps, p, V2_NAMES);
-    if (p.raw('namespaceId') === undefined) throw new MissingParamError('namespaceId');
+    requireBound(p, ['namespaceId', 'String']);
     return sendResult(reply, cc().list(tenantOf(p, V2_NAMES)).map(configWrapperJson));
   });
 }

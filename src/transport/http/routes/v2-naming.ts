@@ -35,7 +35,7 @@ import { createServiceFrom, serviceForm, updateServiceFrom } from '../service-op
 import { switchDomain, updateSwitch } from '../switches.js';
 import { v2ClientRoutes } from './v2-clients.js';
 import { metrics } from './v1-operator.js';
-import { DetailSchema, MetadataBatchSchema, PatchSchema, statusesKey } from './v1-instance.js';
+import { MetadataBatchSchema, PatchSchema, statusesKey } from './v1-instance.js';
 
 const V2 = '/nacos/v2/ns';
 
@@ -46,6 +46,7 @@ const ListSchema = z.object({
   healthyOnly: javaBoolOr(false),
   app: strOr(''),
 });
+const V2DetailSchema = z.object({ ip: reqStr('ip', true), port: reqInt('port', true), clusterName: strOr(DEFAULT_CLUSTER) });
 const ServiceListSchema = z.object({ pageNo: intOr(1), pageSize: intOr(20) });
 const CatalogSchema = z.object({ pageNo: reqInt('pageNo'), pageSize: reqInt('pageSize'), healthyOnly: optLenientBool(), enabledOnly: optLenientBool() });
 const HealthSchema = z.object({ ip: reqStr('ip'), port: reqInt('port'), clusterName: strOr(DEFAULT_CLUSTER) });
@@ -88,9 +89,10 @@ export function v2NamingRoutes(app: FastifyInstance, deps: HttpDeps): void {
     app.route({ method, url: `${V2}/instance/metadata/batch`, handler: async (req, reply) => sendResult(reply, await metadataBatch(deps, req, method)) });
   }
 
+  // serviceName, and the detail's ip and port, are `@RequestParam`s in Nacos (Spring's "missing" wording).
   app.get(`${V2}/instance/list`, async (req, reply) => {
     const p = namingParams(deps, req);
-    const service = serviceV2(p);
+    const service = serviceV2(p, true);
     const f = parseParams(ListSchema, p);
     subscribeFromList(deps, req, service, f.clusterName, f.port, f.ip, f.app);
     return sendServiceInfo(reply, naming.query(service, f.clusterName, f.healthyOnly, 'grouped'), '{"code":0,"message":"success","data":', '}');
@@ -98,8 +100,8 @@ export function v2NamingRoutes(app: FastifyInstance, deps: HttpDeps): void {
 
   app.get(`${V2}/instance`, async (req, reply) => {
     const p = namingParams(deps, req);
-    const service = serviceV2(p);
-    const f = parseParams(DetailSchema, p);
+    const service = serviceV2(p, true);
+    const f = parseParams(V2DetailSchema, p);
     const i = naming.catalog.instanceOr404(service, f.clusterName, f.ip, f.port);
     return sendResult(reply, {
       serviceName: groupedName(service.group, service.name),
@@ -145,12 +147,12 @@ export function v2NamingRoutes(app: FastifyInstance, deps: HttpDeps): void {
   });
 
   app.delete(`${V2}/service`, async (req, reply) => {
-    await naming.deleteService(serviceV2(namingParams(deps, req)));
+    await naming.deleteService(serviceV2(namingParams(deps, req), true));
     return sendResult(reply, 'ok');
   });
 
   app.get(`${V2}/service`, async (req, reply) => {
-    const service = serviceV2(namingParams(deps, req));
+    const service = serviceV2(namingParams(deps, req), true);
     return sendResult(reply, serviceDetail(serviceFactsOr400(naming, service), 'namespace', 'legacy'));
   });
 

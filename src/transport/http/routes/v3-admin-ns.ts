@@ -40,7 +40,7 @@ const ServiceListSchema = z.object({
 const InstanceListSchema = z.object({ clusterName: strOr(DEFAULT_CLUSTER), healthyOnly: javaBoolOr(false) });
 const PartialSchema = z.object({ weight: optDouble(), enabled: optLenientBool(), metadata: metadataField() });
 const SwitchSchema = z.object({ entry: reqStr('entry'), value: reqStr('value'), debug: javaBoolOr(false) });
-const LogSchema = z.object({ logName: reqStr('logName'), logLevel: reqStr('logLevel') });
+const LogSchema = z.object({ logName: reqStr('logName', true), logLevel: reqStr('logLevel', true) });
 
 /** Nacos 3's `/health/checkers`: the MYSQL checker prints its (null) credentials. */
 const V3_CHECKERS = { ...DEFAULT_CHECKERS, MYSQL: { type: 'MYSQL', user: null, pwd: null, cmd: null } };

@@ -8,7 +8,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { notFound } from '../../../core/errors.js';
 import type { ConfigCenter } from '../../../config-center/types.js';
-import { checkConfigParams, clientIpOf, configCenterOf, configKeyOf, servedView, srcUserOf, tenantOf, V3_NAMES } from '../config-edge.js';
+import { checkConfigParams, clientIpOf, configCenterOf, configKeyOf, requireBound, servedView, srcUserOf, tenantOf, V3_NAMES } from '../config-edge.js';
 import { authorizeConfig, configBodyLimit, idParam, pagingOf, previousHistory, publishInputOf, recordById, removeInputOf, searchQueryOf, V2_PUBLISH } from '../config-ops.js';
 import { CONSOLE_CLONE_TARGET } from '../config-scope.js';
 import { configBasicV3Json, configDetailV3Json, grayV3Json, historyV3Json, pageJson } from '../config-views.js';
@@ -111,13 +111,16 @@ function routes(app: FastifyInstance, deps: HttpDeps, paths: V3Paths): void {
     const { pageNo, pageSize } = pagingOf(deps, p, { pageNo: 1, pageSize: 100 });
     return sendResult(reply, pageJson(cc().historyPage(key, pageNo, pageSize), (h) => historyV3Json(h, false)));
   });
+  // `nid`, `id` and `namespaceId` are `@RequestParam`s, bound before the form is validated.
   app.get(at('history'), async (req, reply) => {
     const p = paramsOf(req);
+    requireBound(p, ['nid', 'Long']);
     const key = keyOf(deps, p);
     return sendResult(reply, historyV3Json(historyRowOr404(cc(), idParam(p, 'nid'), key), true));
   });
   app.get(at('history/previous'), async (req, reply) => {
     const p = paramsOf(req);
+    requireBound(p, ['id', 'Long']);
     const key = keyOf(deps, p);
     const id = idParam(p, 'id');
     const h = previousHistory(deps, cc(), id, key);
@@ -127,7 +130,7 @@ function routes(app: FastifyInstance, deps: HttpDeps, paths: V3Paths): void {
   app.get(at('history/configs'), async (req, reply) => {
     const p = paramsOf(req);
     checkConfigParams(deps, p, V3_NAMES);
-    if (p.raw('namespaceId') === undefined) throw new MissingParamError('namespaceId');
+    requireBound(p, ['namespaceId', 'String']);
     return sendResult(reply, cc().list(tenantOf(p, V3_NAMES)).map(configBasicV3Json));
   });
 }
