@@ -5,13 +5,13 @@ import type { Logger } from '../observability/logger.js';
 
 /** Resolves once this member loaded the Distro snapshot, or when `stopping()` turns true. */
 export function waitForDistroLoad(cluster: ClusterNode, clock: Clock, log: Logger, stopping: () => boolean): Promise<void> {
-  const t0 = clock.now();
+  const t0 = clock.monotonic();
   return new Promise((resolve) => {
     let timer: TimerHandle | null = null;
     const check = (): boolean => {
       if (stopping() || cluster.distro.isLoaded()) {
         timer?.cancel();
-        log.info({ ms: clock.now() - t0 }, 'distro snapshot loaded');
+        log.info({ ms: clock.monotonic() - t0 }, 'distro snapshot loaded');
         resolve();
         return true;
       }

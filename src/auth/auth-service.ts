@@ -59,7 +59,7 @@ export interface Page<T> {
 
 export interface AuthServiceOptions {
   readonly store: PersistentStore;
-  readonly clock: Pick<Clock, 'now'>;
+  readonly clock: Pick<Clock, 'now' | 'monotonic'>;
   readonly log: Logger;
   /** `nacos.core.auth.enabled`. */
   readonly enabled: boolean;

@@ -25,7 +25,7 @@ export class CredentialCache {
   private readonly byUser = new Map<string, Set<string>>();
 
   constructor(
-    private readonly clock: Pick<Clock, 'now'>,
+    private readonly clock: Pick<Clock, 'monotonic'>,
     private readonly ttlMs: number,
     private readonly maxEntries: number,
   ) {}
@@ -39,7 +39,7 @@ export class CredentialCache {
   has(digest: string, storedHash: string): boolean {
     const e = this.entries.get(digest);
     if (!e) return false;
-    if (e.expiresAt > this.clock.now() && e.storedHash === storedHash) return true;
+    if (e.expiresAt > this.clock.monotonic() && e.storedHash === storedHash) return true;
     this.drop(digest, e.username);
     return false;
   }
@@ -53,7 +53,7 @@ export class CredentialCache {
       if (oldest.done) break;
       this.drop(oldest.value[0], oldest.value[1].username);
     }
-    this.entries.set(digest, { username, storedHash, expiresAt: this.clock.now() + this.ttlMs });
+    this.entries.set(digest, { username, storedHash, expiresAt: this.clock.monotonic() + this.ttlMs });
     let set = this.byUser.get(username);
     if (!set) this.byUser.set(username, (set = new Set()));
     set.add(digest);

@@ -12,7 +12,7 @@
 import type { Clock } from '../core/clock.js';
 
 export interface LoginThrottleOptions {
-  readonly clock: Pick<Clock, 'now'>;
+  readonly clock: Pick<Clock, 'monotonic'>;
   /** Failures from one source address within `windowMs` that lock it; 0 = no source limit. */
   readonly maxFailuresPerSource: number;
   /** Failures for one user name within `windowMs` that lock it; 0 = no user limit. */
@@ -90,13 +90,13 @@ export class LoginThrottle {
 
   /** Locked when the source or the name is. `source` undefined (no address known): only the name counts. */
   state(username: string, source: string | undefined): LockState {
-    const now = this.o.clock.now();
+    const now = this.o.clock.monotonic();
     const ms = Math.max(source === undefined ? 0 : this.sources.lockedFor(source, now), this.users.lockedFor(username, now));
     return ms > 0 ? { locked: true, retryAfterMs: ms } : { locked: false };
   }
 
   failed(username: string, source: string | undefined): void {
-    const now = this.o.clock.now();
+    const now = this.o.clock.monotonic();
     if (source !== undefined) this.sources.fail(source, now);
     this.users.fail(username, now);
   }

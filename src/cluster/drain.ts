@@ -51,11 +51,11 @@ export interface DrainReport {
 }
 
 function until(clock: Clock, cond: () => boolean, timeoutMs: number, pollMs: number): Promise<boolean> {
-  const t0 = clock.now();
+  const t0 = clock.monotonic();
   return new Promise((resolve) => {
     const step = (): void => {
       if (cond()) return resolve(true);
-      if (clock.now() - t0 >= timeoutMs) return resolve(false);
+      if (clock.monotonic() - t0 >= timeoutMs) return resolve(false);
       clock.setTimeout(step, pollMs);
     };
     step();
@@ -63,7 +63,7 @@ function until(clock: Clock, cond: () => boolean, timeoutMs: number, pollMs: num
 }
 
 export async function drainMember(d: DrainDeps, o: DrainOptions): Promise<DrainReport> {
-  const t0 = d.clock.now();
+  const t0 = d.clock.monotonic();
   d.stopAccepting();
   const leadership = d.transferLeadership().catch(() => false);
   const targets = d.targets();
@@ -72,13 +72,13 @@ export async function drainMember(d: DrainDeps, o: DrainOptions): Promise<DrainR
   d.log({ connections: ids.length, targets }, 'drain: asked SDK connections to move');
   // With no live peer the SDKs have nowhere to go: do not wait for them.
   if (targets.length > 0) await until(d.clock, () => d.pendingHandovers() === 0, o.timeoutMs, o.pollMs);
-  const handoverMs = d.clock.now() - t0;
+  const handoverMs = d.clock.monotonic() - t0;
   const leftOver = d.pendingHandovers();
   if (leftOver > 0) d.log({ leftOver }, 'drain: clients not re-registered elsewhere in time; removing them');
   d.releaseAll();
   await leadership;
   await until(d.clock, () => d.pendingSyncs() === 0, o.flushTimeoutMs, o.pollMs);
-  const report = { moved: ids.length, leftOver, handoverMs, unflushed: d.pendingSyncs(), totalMs: d.clock.now() - t0 };
+  const report = { moved: ids.length, leftOver, handoverMs, unflushed: d.pendingSyncs(), totalMs: d.clock.monotonic() - t0 };
   d.log(report, 'drain: done');
   return report;
 }

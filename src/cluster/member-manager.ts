@@ -105,7 +105,7 @@ export class MemberManager {
     const wasUp = m.state === 'UP';
     m.state = 'UP';
     m.extendInfo = { ...m.extendInfo, ...info };
-    m.lastRefreshTime = this.clock.now();
+    m.lastRefreshTime = this.clock.monotonic();
     if (!wasUp) this.emit();
     return true;
   }
@@ -118,7 +118,7 @@ export class MemberManager {
     if (r.ok) {
       m.state = 'UP';
       m.failAccessCnt = 0;
-      m.lastRefreshTime = this.clock.now();
+      m.lastRefreshTime = this.clock.monotonic();
       if (r.info) m.extendInfo = { ...m.extendInfo, ...r.info };
     } else {
       m.failAccessCnt++;
@@ -170,7 +170,7 @@ export class MemberManager {
   }
 
   private newMember(a: MemberAddress, state: MemberState): Member {
-    return { ip: a.ip, port: a.port, address: a.address, state, failAccessCnt: 0, extendInfo: {}, lastRefreshTime: this.clock.now() };
+    return { ip: a.ip, port: a.port, address: a.address, state, failAccessCnt: 0, extendInfo: {}, lastRefreshTime: this.clock.monotonic() };
   }
 
   private emit(): void {

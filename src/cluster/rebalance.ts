@@ -97,7 +97,7 @@ export class ConnectionRebalancer {
   round(): RebalancePlan | null {
     if (!this.d.active()) return null;
     const conns = this.d.connections();
-    const plan = planRebalance(conns.length, this.d.peers(), this.d.clock.now(), this.d.settings(), this.d.inTransit());
+    const plan = planRebalance(conns.length, this.d.peers(), this.d.clock.monotonic(), this.d.settings(), this.d.inTransit());
     this.lastPlan = plan;
     if (plan.move === 0) return plan;
     const pick = newestFirst(conns).slice(0, plan.move);

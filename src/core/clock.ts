@@ -1,17 +1,32 @@
-/** Time and timers, injected so protocol cores and use cases can run on simulated time in tests. */
+/**
+ * Time and timers, injected so protocol cores and use cases can run on simulated time in tests.
+ *
+ * Two time lines (docs/reliability.md "Clock jumps"): `now()` is the wall clock, for timestamps
+ * shown to users or sent on the wire (and compared with another process' wall clock: JWT expiry,
+ * cluster request signatures, config modify times); `monotonic()` never jumps, and every local
+ * liveness, expiry, lease, backoff and deadline decision measures its deltas on it, so an NTP step
+ * of the wall clock (forward or back) neither expires live clients nor keeps dead ones.
+ */
 export interface TimerHandle {
   cancel(): void;
 }
 
 export interface Clock {
-  /** Milliseconds since the epoch. */
+  /** Milliseconds since the epoch (wall clock: may step forward or back). */
   now(): number;
+  /**
+   * Milliseconds on a clock that never steps: the wall clock at process start plus the monotonic
+   * time elapsed since (so values look like epoch ms, but differ from `now()` by every step since).
+   */
+  monotonic(): number;
   setTimeout(fn: () => void, ms: number): TimerHandle;
   setInterval(fn: () => void, ms: number): TimerHandle;
 }
 
 export const systemClock: Clock = {
   now: () => Date.now(),
+  // performance.now() is monotonic (CLOCK_MONOTONIC); timeOrigin is read once, at process start.
+  monotonic: () => performance.timeOrigin + performance.now(),
   setTimeout(fn, ms) {
     const t = setTimeout(fn, ms);
     t.unref?.();
@@ -24,9 +39,14 @@ export const systemClock: Clock = {
   },
 };
 
-/** A manually advanced clock for unit tests and simulation. */
+/**
+ * A manually advanced clock for unit tests and simulation. `advance` moves both time lines (and
+ * fires timers); `jumpWall` steps the wall clock alone, like an NTP step.
+ */
 export class ManualClock implements Clock {
   private time: number;
+  /** wall clock − monotonic clock; changed only by jumpWall. */
+  private wallOffset = 0;
   private seq = 0;
   private timers = new Map<number, { at: number; fn: () => void; every?: number }>();
 
@@ -35,7 +55,16 @@ export class ManualClock implements Clock {
   }
 
   now(): number {
+    return this.time + this.wallOffset;
+  }
+
+  monotonic(): number {
     return this.time;
+  }
+
+  /** Steps the wall clock by `ms` (negative: back); timers and `monotonic()` do not move. */
+  jumpWall(ms: number): void {
+    this.wallOffset += ms;
   }
 
   setTimeout(fn: () => void, ms: number): TimerHandle {

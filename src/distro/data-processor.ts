@@ -55,7 +55,7 @@ export class DistroDataProcessor {
 
   handleSync(req: SyncRequest): SyncResponse {
     if (!Array.isArray(req.entries)) throw new Error('sync: entries must be an array');
-    const now = this.clock.now();
+    const now = this.clock.monotonic();
     const newer: SyncEntry[] = [];
     const failed: string[] = [];
     for (const e of req.entries) {
@@ -215,7 +215,7 @@ export class DistroDataProcessor {
   handleVerifyDigest(req: VerifyDigestRequest): VerifyDigestResponse {
     const B = req.buckets;
     if (!Number.isInteger(B) || B <= 0 || !Array.isArray(req.digests)) throw new Error('verify-digest: bad buckets');
-    const now = this.clock.now();
+    const now = this.clock.monotonic();
     this.hlc.observe(req.asOf);
     const replicas = [...this.replicasOf(req.from)];
     const ours = this.digestsOf(replicas, B);
@@ -245,7 +245,7 @@ export class DistroDataProcessor {
    */
   handleVerifyList(req: VerifyListRequest): VerifyListResponse {
     if (!Array.isArray(req.clients)) throw new Error('verify-list: clients must be an array');
-    const now = this.clock.now();
+    const now = this.clock.monotonic();
     this.hlc.observe(req.asOf);
     const need: string[] = [];
     const newer: SyncEntry[] = [];

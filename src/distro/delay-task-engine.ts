@@ -81,7 +81,7 @@ export class DistroDelayTaskEngine {
   add(peer: string, clientId: string, delayMs: number, reason: SyncReason): void {
     const q = this.queues.get(peer);
     if (!q) return;
-    const dueAt = this.clock.now() + delayMs;
+    const dueAt = this.clock.monotonic() + delayMs;
     const p = q.pending.get(clientId);
     if (p) {
       if (dueAt >= p.dueAt) return;
@@ -120,7 +120,7 @@ export class DistroDelayTaskEngine {
   popDue(peer: string): PendingSync | undefined {
     const q = this.queues.get(peer);
     if (!q || q.paused) return undefined;
-    const now = this.clock.now();
+    const now = this.clock.monotonic();
     for (;;) {
       const top = q.heap.peek();
       if (!top || top.dueAt > now) return undefined;
@@ -160,7 +160,7 @@ export class DistroDelayTaskEngine {
       q.timer = null;
       q.timerAt = Infinity;
       this.onDue(q.peer);
-    }, Math.max(0, top.dueAt - this.clock.now()));
+    }, Math.max(0, top.dueAt - this.clock.monotonic()));
   }
 
   size(peer: string): number {

@@ -213,7 +213,7 @@ export class DistroProtocol {
    * has time to verify them.
    */
   private recomputeOwnership(): void {
-    const now = this.d.clock.now();
+    const now = this.d.clock.monotonic();
     for (const c of this.storage.clients()) {
       if (c.kind !== 'ephemeral-ipport') continue;
       const m = this.storage.ensureMeta(c, now);
@@ -270,7 +270,7 @@ export class DistroProtocol {
         case 'snapshot': {
           this.counters.snapshotChunksServed++;
           const max = Math.min(Math.max(1, Number(req.maxBytes) || this.config.loadChunkMaxBytes), this.config.loadChunkMaxBytes);
-          return this.storage.snapshotChunk(typeof req.cursor === 'string' ? req.cursor : null, max, this.d.clock.now(), this.loaded);
+          return this.storage.snapshotChunk(typeof req.cursor === 'string' ? req.cursor : null, max, this.d.clock.monotonic(), this.loaded);
         }
         default:
           throw new Error(`unknown request type ${(req as { type?: unknown }).type as string}`);
@@ -287,7 +287,7 @@ export class DistroProtocol {
   /** A change made on this member (register, deregister, heartbeat expiry, connection closed...). */
   private onLocalChange(c: Client, removed: boolean): void {
     if (c.kind === 'persistent-ipport' || this.stopped) return;
-    const now = this.d.clock.now();
+    const now = this.d.clock.monotonic();
     const id = c.id;
     if (removed) {
       const m = this.storage.metaOf(id);
@@ -332,7 +332,7 @@ export class DistroProtocol {
 
   /** A peer holds later states of some clients: adopt those we are responsible for (they spread from us). */
   private adopt(peer: string, entries: readonly SyncEntry[]): void {
-    const now = this.d.clock.now();
+    const now = this.d.clock.monotonic();
     for (const e of entries) {
       try {
         const id = entryId(e);

@@ -37,7 +37,7 @@ export class DistroLoadTask {
   constructor(private readonly d: LoadDeps) {}
 
   start(): void {
-    this.startedAt = this.d.clock.now();
+    this.startedAt = this.d.clock.monotonic();
     this.giveUpTimer = this.d.clock.setTimeout(
       () => this.finish(`snapshot load did not complete within ${this.d.config.loadGiveUpMs} ms; serving what was loaded, verify will repair`),
       this.d.config.loadGiveUpMs,
@@ -106,7 +106,7 @@ export class DistroLoadTask {
   }
 
   private applyChunk(peer: string, res: SnapshotResponse): void {
-    const now = this.d.clock.now();
+    const now = this.d.clock.monotonic();
     for (const e of Array.isArray(res.entries) ? res.entries : []) {
       try {
         this.d.processor.applySnapshotEntry(e, peer, now);
@@ -125,6 +125,6 @@ export class DistroLoadTask {
   }
 
   elapsedMs(): number {
-    return this.d.clock.now() - this.startedAt;
+    return this.d.clock.monotonic() - this.startedAt;
   }
 }

@@ -25,7 +25,7 @@ export class DistroReplicaCleaner {
   }
 
   sweep(): void {
-    const now = this.clock.now();
+    const now = this.clock.monotonic();
     const E = this.expiredMs();
     for (const c of [...this.storage.clients()]) {
       if (this.storage.isResponsible(c.id)) continue;

@@ -167,11 +167,11 @@ export class DistroVerifyTask {
   }
 
   private done(peer: string): void {
-    this.lastByPeer.set(peer, { at: this.d.clock.now(), ok: true });
+    this.lastByPeer.set(peer, { at: this.d.clock.monotonic(), ok: true });
   }
 
   private failed(peer: string): void {
     this.d.counters.verifyMessagesFailed++;
-    this.lastByPeer.set(peer, { at: this.d.clock.now(), ok: false });
+    this.lastByPeer.set(peer, { at: this.d.clock.monotonic(), ok: false });
   }
 }

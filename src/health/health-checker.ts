@@ -190,13 +190,13 @@ export class HealthCheckEngine {
     }
     const params = this.params[type];
     const target = targetOf(inst, cm, type, this.cfg.timeoutMs);
-    const started = this.d.clock.now();
+    const started = this.d.clock.monotonic();
     const result = await this.probeBounded(target);
     if (t.dropped || !this.running) return;
     const verdict = verdictOf(target, result);
     // Re-estimate the delay (Nacos reEvaluateCheckRT): the probe time on success, twice the current
     // delay on a timeout, the maximum on any other failure; smoothed, then clamped to [min, max].
-    const observed = verdict === 'success' ? this.d.clock.now() - started : result.timedOut ? t.rtNormalized * 2 : params.max;
+    const observed = verdict === 'success' ? this.d.clock.monotonic() - started : result.timedOut ? t.rtNormalized * 2 : params.max;
     const next = params.factor * t.rtNormalized + (1 - params.factor) * observed;
     t.rtNormalized = Math.round(Math.min(params.max, Math.max(params.min, next)));
     await this.judge(t, verdict, result);

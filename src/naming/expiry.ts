@@ -54,7 +54,7 @@ export class ExpiryTasks {
   }
 
   runOnce(): void {
-    const now = this.clock.now();
+    const now = this.clock.monotonic();
     if (this.cfg.healthCheckEnabled()) this.checkBeats(now);
     this.expireClients(now);
     for (const s of [...this.subs.staleUdp(now - this.cfg.udpSubscriberExpiredMs)]) this.subs.remove(s.id, s.service);
@@ -157,7 +157,7 @@ export class ExpiredMetadataCleaner {
     if (this.sweeping) return;
     this.sweeping = true;
     try {
-      const now = this.clock.now();
+      const now = this.clock.monotonic();
       const orphans = new Set<string>();
       const batch: StoreWrite[] = [];
       for (const [sid, overrides] of this.metadata.allInstanceMetadata()) {

@@ -77,7 +77,7 @@ export class ClientHandover {
     if (!this.marked.delete(connectionId)) return false;
     const c = this.registry.getClient(connectionId);
     if (!c || c.publishes.size === 0) return false;
-    this.retained.set(connectionId, { since: this.clock.now(), coveredAt: null });
+    this.retained.set(connectionId, { since: this.clock.monotonic(), coveredAt: null });
     this.ensureTimer();
     return true;
   }
@@ -96,7 +96,7 @@ export class ClientHandover {
 
   /** One round: releases every retained client that was registered elsewhere or waited too long. */
   check(): void {
-    const now = this.clock.now();
+    const now = this.clock.monotonic();
     const grace = this.opts.coverGraceMs ?? 0;
     for (const [id, r] of [...this.retained]) {
       const c = this.registry.getClient(id);

@@ -88,14 +88,14 @@ export class NamingService {
     // One id for every lookup of this register (docs/benchmarks.md, "The register use case").
     const id = serviceKeyId(service);
     this.admit(connectionId, service, 1, true, id);
-    this.registry.publish(connectionId, 'connection', service, [inst], this.clock.now(), id);
+    this.registry.publish(connectionId, 'connection', service, [inst], this.clock.monotonic(), id);
     return inst;
   }
 
   /** gRPC BatchInstanceRequest: the batch replaces the connection's set for the service. */
   batchRegisterConnectionInstances(connectionId: string, service: ServiceKey, inputs: readonly InstanceInput[]): void {
     const list = inputs.map((i) => buildInstance(service, i, true, this.settings.metadataLimit));
-    const now = this.clock.now();
+    const now = this.clock.monotonic();
     if (list.length === 0) {
       this.registry.unpublish(connectionId, service, now);
       return;
@@ -112,7 +112,7 @@ export class NamingService {
    */
   deregisterConnectionInstance(connectionId: string, service: ServiceKey, target?: { readonly ip: string; readonly port: number }): void {
     this.registry.checkEphemerality(service, true);
-    const now = this.clock.now();
+    const now = this.clock.monotonic();
     const batch = this.registry.getClient(connectionId)?.publishes.get(serviceKeyId(service))?.instances;
     if (target && batch && batch.length > 1) {
       const ip = target.ip.trim();
@@ -127,7 +127,7 @@ export class NamingService {
 
   /** A connection closed: drop its instances and subscriptions. */
   connectionClosed(connectionId: string): void {
-    this.registry.removeClient(connectionId, this.clock.now());
+    this.registry.removeClient(connectionId, this.clock.monotonic());
     this.subscriptions.removeSubscriber(connectionId);
   }
 
@@ -141,7 +141,7 @@ export class NamingService {
       return inst;
     }
     const clientId = ipPortClientId(inst.ip, inst.port, true);
-    const now = this.clock.now();
+    const now = this.clock.monotonic();
     this.admit(clientId, service, 1, true);
     this.registry.publish(clientId, 'ephemeral-ipport', service, [inst], now);
     this.registry.getClient(clientId)?.lastBeat.set(serviceKeyId(service), now);
@@ -153,7 +153,7 @@ export class NamingService {
       await this.removePersistentInstance(service, ip, port);
       return;
     }
-    this.registry.unpublish(ipPortClientId(ip, port, true), service, this.clock.now());
+    this.registry.unpublish(ipPortClientId(ip, port, true), service, this.clock.monotonic());
   }
 
   /**
@@ -161,7 +161,7 @@ export class NamingService {
    * re-registered from the beat body when there is one, else answered with code 20404.
    */
   beat(service: ServiceKey, beat: BeatInput, hasBody: boolean): BeatResult {
-    const now = this.clock.now();
+    const now = this.clock.monotonic();
     const clientId = ipPortClientId(beat.ip, beat.port, true);
     const sid = serviceKeyId(service);
     const client = this.registry.getClient(clientId);
@@ -245,7 +245,7 @@ export class NamingService {
       app: info.app,
       agent: info.agent,
       address: info.address,
-      lastSeen: this.clock.now(),
+      lastSeen: this.clock.monotonic(),
     });
     if (isNew) this.push.subscribed(subscriber);
     return subscriber;

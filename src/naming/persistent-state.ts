@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { Clock } from '../core/clock.js';
 import { ipPortClientId } from '../core/client.js';
 import type { Instance } from '../core/instance.js';
 import type { InstanceMetadata, MetadataIndex, ServiceMetadata } from '../core/metadata.js';
@@ -164,7 +165,7 @@ export class PersistentStateMachine {
   constructor(
     private readonly registry: Registry,
     private readonly metadata: MetadataIndex,
-    private readonly clock: { now(): number },
+    private readonly clock: Pick<Clock, 'monotonic'>,
     private readonly log: Logger,
     /** A service left the registry because its metadata was deleted (drop its cached renders). */
     private readonly onServiceRemoved: (serviceId: string) => void = () => undefined,
@@ -182,7 +183,7 @@ export class PersistentStateMachine {
   }
 
   private applyOne(d: Decoded): void {
-    const now = this.clock.now();
+    const now = this.clock.monotonic();
     switch (d.table) {
       case 'instance':
         if (d.inst === null) this.registry.unpublish(d.clientId, d.service, now);

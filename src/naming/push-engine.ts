@@ -51,7 +51,7 @@ export class PushEngine {
   /** A service changed: push to all its subscribers after the merge window. */
   serviceChanged(serviceId: string): void {
     if (this.stopped || this.pending.has(serviceId) || this.subs.countOf(serviceId) === 0) return;
-    const since = this.clock.now();
+    const since = this.clock.monotonic();
     const timer = this.clock.setTimeout(() => {
       this.pending.delete(serviceId);
       this.pushService(serviceId, since);
@@ -64,7 +64,7 @@ export class PushEngine {
     if (this.stopped) return;
     const key = `${sub.id}\u0000${sub.serviceId}`;
     if (this.pendingOne.has(key)) return;
-    const since = this.clock.now();
+    const since = this.clock.monotonic();
     this.pendingOne.set(
       key,
       this.clock.setTimeout(() => {
@@ -106,14 +106,14 @@ export class PushEngine {
     if (!sink) return;
     sink.push(sub, info).then(
       () => {
-        const cost = this.clock.now() - since;
+        const cost = this.clock.monotonic() - since;
         this.onOutcome?.(sub.target.kind === 'grpc' ? 'grpc' : 'udp', true, cost);
         this.stats.succeeded++;
         this.stats.totalCostMs += cost;
         if (cost > this.stats.maxCostMs) this.stats.maxCostMs = cost;
       },
       (err: unknown) => {
-        this.onOutcome?.(sub.target.kind === 'grpc' ? 'grpc' : 'udp', false, this.clock.now() - since);
+        this.onOutcome?.(sub.target.kind === 'grpc' ? 'grpc' : 'udp', false, this.clock.monotonic() - since);
         this.stats.failed++;
         if (this.stopped || attempt >= this.cfg.maxRetries) {
           this.log.debug({ err, subscriber: sub.id, service: sub.serviceId }, 'push failed, giving up');

@@ -185,14 +185,14 @@ export class RaftStore implements PersistentStore {
    * can re-commit. Retries until `timeoutMs`; false if no barrier applied in time.
    */
   private async catchUp(timeoutMs: number): Promise<boolean> {
-    const deadline = this.o.clock.now() + timeoutMs;
-    while (!this.caughtUpFlag && !this.closed && this.host && this.o.clock.now() < deadline) {
+    const deadline = this.o.clock.monotonic() + timeoutMs;
+    while (!this.caughtUpFlag && !this.closed && this.host && this.o.clock.monotonic() < deadline) {
       try {
-        await this.submit(encodeCommand({ id: randomUUID(), batch: [] }), Math.max(1, deadline - this.o.clock.now()));
+        await this.submit(encodeCommand({ id: randomUUID(), batch: [] }), Math.max(1, deadline - this.o.clock.monotonic()));
         this.markCaughtUp();
       } catch (e) {
         this.log.debug({ err: e }, 'raft: catch-up barrier not applied yet');
-        await sleep(this.o.clock, Math.min(this.o.tickMs * 4, Math.max(1, deadline - this.o.clock.now())));
+        await sleep(this.o.clock, Math.min(this.o.tickMs * 4, Math.max(1, deadline - this.o.clock.monotonic())));
       }
     }
     return this.caughtUpFlag;
@@ -300,10 +300,10 @@ export class RaftStore implements PersistentStore {
 
   private async submit(command: string, timeoutMs: number): Promise<void> {
     const host = this.requireHost();
-    const deadline = this.o.clock.now() + timeoutMs;
+    const deadline = this.o.clock.monotonic() + timeoutMs;
     let noLeaderSince: number | null = null;
     for (;;) {
-      const left = deadline - this.o.clock.now();
+      const left = deadline - this.o.clock.monotonic();
       if (left <= 0) throw new NacosError(500, `raft write timed out after ${timeoutMs} ms`);
       const st = host.node;
       if (st.role === 'leader') {
@@ -324,14 +324,14 @@ export class RaftStore implements PersistentStore {
           await sleep(this.o.clock, Math.min(this.o.tickMs * 2, Math.max(1, left)));
           continue;
         }
-        await host.waitApplied(res.index, null, Math.max(1, deadline - this.o.clock.now())).catch((e: unknown) => {
+        await host.waitApplied(res.index, null, Math.max(1, deadline - this.o.clock.monotonic())).catch((e: unknown) => {
           throw toNacos(e);
         });
         this.throwIfRejected(res.index);
         return;
       }
-      noLeaderSince ??= this.o.clock.now();
-      if (this.o.clock.now() - noLeaderSince >= this.o.noLeaderWaitMs) throw new NacosError(500, NO_LEADER_MESSAGE);
+      noLeaderSince ??= this.o.clock.monotonic();
+      if (this.o.clock.monotonic() - noLeaderSince >= this.o.noLeaderWaitMs) throw new NacosError(500, NO_LEADER_MESSAGE);
       await sleep(this.o.clock, this.o.tickMs);
     }
   }
@@ -352,8 +352,8 @@ export class RaftStore implements PersistentStore {
     const candidates = st.conf.voters.filter((v) => v !== this.o.id).sort((a, b) => (st.progress[b] ?? 0) - (st.progress[a] ?? 0));
     const to = candidates[0];
     if (!to || !host.transferLeadership(to)) return false;
-    const until = this.o.clock.now() + timeoutMs;
-    while (host.node.role === 'leader' && this.o.clock.now() < until) await sleep(this.o.clock, 10);
+    const until = this.o.clock.monotonic() + timeoutMs;
+    while (host.node.role === 'leader' && this.o.clock.monotonic() < until) await sleep(this.o.clock, 10);
     return host.node.role !== 'leader';
   }
 

@@ -109,7 +109,7 @@ export class RaftHost {
     this.snapshotIndex = o.storage.snapshot().meta.index;
     this.latestHard = o.storage.initialState().hardState;
     this.persistedHard = this.latestHard;
-    this.lastSnapshotAt = o.clock.now();
+    this.lastSnapshotAt = o.clock.monotonic();
   }
 
   start(): void {
@@ -361,7 +361,7 @@ export class RaftHost {
     if (this.compacting || this.processing || this.stopped || this.failed) return;
     const applied = this.node.log.applied;
     if (applied <= this.snapshotIndex) return;
-    const due = applied - this.snapshotIndex >= this.o.snapshotEntries || (byTime && this.o.clock.now() - this.lastSnapshotAt >= this.o.snapshotIntervalMs);
+    const due = applied - this.snapshotIndex >= this.o.snapshotEntries || (byTime && this.o.clock.monotonic() - this.lastSnapshotAt >= this.o.snapshotIntervalMs);
     if (!due) return;
     this.compacting = true;
     const data = this.o.sm.snapshot();
@@ -369,7 +369,7 @@ export class RaftHost {
     this.o.storage.compact(applied, data, conf).then(
       () => {
         this.snapshotIndex = applied;
-        this.lastSnapshotAt = this.o.clock.now();
+        this.lastSnapshotAt = this.o.clock.monotonic();
         this.compacting = false;
         this.o.log.debug({ index: applied, bytes: data.length }, 'raft log compacted');
       },

@@ -1,11 +1,13 @@
 /**
  * Faults on a schedule drawn from the run's seed (docs/reliability.md "Faults"). One fault at a time:
  * it is applied, held for a random time, then healed; the next one starts after a short calm.
- * Clock jumps are not injected: the server's Clock (src/core/clock.ts) reads Date.now() and takes
- * no offset, so a jump could only be made for the whole machine.
+ * `clock-jump` steps one member's wall clock (libfaketime, test/chaos/clock.ts) and steps it back
+ * when healed; without libfaketime it is left out of the schedule, and the schedule of every seed
+ * is then the one it was before clock jumps existed.
  */
 import type { Rng } from '../sim/prng.js';
 import type { ChaosCluster } from './members.js';
+import { call } from './http.js';
 import { clearBandwidth, dropFrom, healNs, limitBandwidth } from './net.js';
 import { NO_FAULTS } from './proxy.js';
 
@@ -23,8 +25,15 @@ export const FAULT_KINDS = [
   'kill9-restart',
   'pause',
   'wipe-restart',
+  'clock-jump',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
+/** Every kind but `clock-jump` (runs without libfaketime; also the schedule of seeds run before it existed). */
+export const FAULT_KINDS_NO_CLOCK: readonly FaultKind[] = FAULT_KINDS.filter((k) => k !== 'clock-jump');
+/** Wall-clock steps of a clock-jump (s, either sign): inside and beyond the 30 s cluster signature window. */
+const CLOCK_STEPS_S = [10, 25, 60, 120, 300];
+/** nomen.cluster.auth.max-skew-ms, default. */
+const SIGNATURE_WINDOW_S = 30;
 
 export interface FaultLogEntry {
   at: number;
@@ -44,8 +53,9 @@ export class FaultScheduler {
     private readonly c: ChaosCluster,
     private readonly rng: Rng,
     private readonly onNote: (line: string) => void,
+    private readonly kinds: readonly FaultKind[] = FAULT_KINDS_NO_CLOCK,
     /** Kinds still to be drawn first so a short run covers every kind. */
-    private readonly pending: FaultKind[] = [...FAULT_KINDS],
+    private readonly pending: FaultKind[] = [...kinds],
   ) {}
 
   stop(): void {
@@ -54,7 +64,7 @@ export class FaultScheduler {
 
   async run(untilMs: number): Promise<void> {
     while (!this.stopped && Date.now() < untilMs) {
-      const kind = this.pending.length > 0 ? this.pending.splice(this.rng.int(0, this.pending.length - 1), 1)[0]! : this.rng.pick(FAULT_KINDS);
+      const kind = this.pending.length > 0 ? this.pending.splice(this.rng.int(0, this.pending.length - 1), 1)[0]! : this.rng.pick(this.kinds);
       const holdMs = this.rng.int(3000, 9000);
       const detail = await this.apply(kind);
       this.counts.set(kind, (this.counts.get(kind) ?? 0) + 1);
@@ -183,6 +193,32 @@ export class FaultScheduler {
         };
         return `kill -9 m${a}, wipe its data directory, restart it with --join`;
       }
+      case 'clock-jump': {
+        const m = this.c.members[a]!;
+        const offsetS = this.rng.pick([-1, 1]) * this.rng.pick(CLOCK_STEPS_S);
+        m.setClockOffset(offsetS);
+        this.heal = async () => {
+          m.setClockOffset(0);
+        };
+        const seen = await observedOffsetS(m.ip);
+        const beyond = Math.abs(offsetS) > SIGNATURE_WINDOW_S ? `, beyond the ${SIGNATURE_WINDOW_S} s cluster signature window` : '';
+        return `m${a} wall clock ${offsetS > 0 ? '+' : ''}${offsetS} s (its HTTP Date header: ${seen === null ? 'no answer' : `${seen > 0 ? '+' : ''}${seen} s`})${beyond}`;
+      }
     }
+  }
+}
+
+/**
+ * The member's wall-clock offset as its own HTTP `Date` header shows it (whole seconds, ±1), read
+ * after libfaketime's cache (up to 2 s) has run out: the proof that the step reached the process.
+ */
+async function observedOffsetS(ip: string): Promise<number | null> {
+  await sleep(2500);
+  try {
+    const r = await call(ip, 'GET', '/nacos/v1/console/health/liveness', {}, 2000);
+    const t = r.date === undefined ? NaN : Date.parse(r.date);
+    return Number.isNaN(t) ? null : Math.round((t - Date.now()) / 1000);
+  } catch {
+    return null;
   }
 }

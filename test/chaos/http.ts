@@ -4,6 +4,8 @@ import { request } from 'node:http';
 export interface Reply {
   status: number;
   text: string;
+  /** The `Date` header (the member's wall clock, whole seconds). */
+  date?: string;
 }
 
 export function call(host: string, method: string, path: string, query: Record<string, string>, timeoutMs: number): Promise<Reply> {
@@ -25,7 +27,7 @@ export function call(host: string, method: string, path: string, query: Record<s
       (r) => {
         const chunks: Buffer[] = [];
         r.on('data', (c: Buffer) => chunks.push(c));
-        r.on('end', () => res({ status: r.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+        r.on('end', () => res({ status: r.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8'), ...(r.headers.date === undefined ? {} : { date: r.headers.date }) }));
         r.on('error', rej);
       },
     );

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync, rmSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT, artifactPath, safeWrite, sleep, waitForExit, endLog } from '../integration/helpers/server.js';
+import { faketimeEnv, writeOffset } from './clock.js';
 import { call } from './http.js';
 import { memberIp, nsName, proxyEgressIp, ROOT_IP, routeViaProxy } from './net.js';
 import { LinkProxy } from './proxy.js';
@@ -19,6 +20,8 @@ export class Member {
   child: ChildProcess | null = null;
   paused = false;
   starts = 0;
+  /** The wall-clock offset the member runs with (s; 0 unless a clock-jump fault holds). */
+  clockOffsetS = 0;
   private readonly log: WriteStream;
 
   constructor(
@@ -28,8 +31,26 @@ export class Member {
     private readonly members: string,
     private readonly secret: string,
     private readonly properties: Record<string, string>,
+    /** libfaketime, when clock jumps are injected: the member then honours its own offset file. */
+    private readonly faketimeLib: string | null = null,
   ) {
     this.log = createWriteStream(logFile, { flags: 'a' });
+  }
+
+  /** Outside the data directory, so a wipe keeps it. */
+  get clockFile(): string {
+    return `${this.dataDir}.clock`;
+  }
+
+  get jumpsClock(): boolean {
+    return this.faketimeLib !== null;
+  }
+
+  /** Steps the member's wall clock to `offsetS` from the real one (within about 2 s: libfaketime's cache). */
+  setClockOffset(offsetS: number): void {
+    if (!this.faketimeLib) throw new Error('clock jumps need libfaketime');
+    writeOffset(this.clockFile, offsetS);
+    this.clockOffsetS = offsetS;
   }
 
   get ip(): string {
@@ -48,12 +69,14 @@ export class Member {
     if (this.running) throw new Error(`member ${this.index} already runs`);
     this.starts++;
     mkdirSync(this.dataDir, { recursive: true });
+    const fake = this.faketimeLib ? faketimeEnv(this.faketimeLib, this.clockFile) : {};
+    if (this.faketimeLib) this.setClockOffset(this.clockOffsetS);
     const args = ['netns', 'exec', nsName(this.index), process.execPath, CLI, 'start', '--host', this.ip, '--data-dir', this.dataDir, '--members', this.members];
     for (const [k, v] of Object.entries(this.properties)) args.push('--property', `${k}=${v}`);
     if (join) args.push('--join');
     safeWrite(this.log, `\n===== start #${this.starts} at ${new Date().toISOString()}\n`);
     // `ip netns exec` execs the command: the child's pid is the server's own pid (signals reach it).
-    const child = spawn('ip', args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NOMEN_CLUSTER_SECRET: this.secret } });
+    const child = spawn('ip', args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...fake, NOMEN_CLUSTER_SECRET: this.secret } });
     this.child = child;
     this.paused = false;
     child.stdout?.on('data', (b: Buffer) => safeWrite(this.log, b));
@@ -118,10 +141,11 @@ export class ChaosCluster {
     readonly root: string,
     readonly tag: string,
     properties: Record<string, string>,
+    faketimeLib: string | null = null,
   ) {
     const list = Array.from({ length: n }, (_, i) => `${memberIp(i)}:8848`).join(',');
     for (let i = 0; i < n; i++) {
-      this.members.push(new Member(i, join(root, `m${i}`), artifactPath(`chaos-${tag}-m${i}.log`), list, this.secret, properties));
+      this.members.push(new Member(i, join(root, `m${i}`), artifactPath(`chaos-${tag}-m${i}.log`), list, this.secret, properties, faketimeLib));
     }
   }
 

@@ -1,5 +1,5 @@
 /**
- * `npm run chaos -- [--seeds N] [--minutes M] [--members 3|5] [--seed S] [--ci] [--cleanup] [--no-docs]`
+ * `npm run chaos -- [--seeds N] [--minutes M] [--members 3|5] [--seed S] [--ci] [--cleanup] [--no-docs] [--no-clock-jumps]`
  *
  * Per seed: builds the network (test/chaos/net.ts), starts N real members in their namespaces with
  * a fault-injecting proxy on every peer link, runs the workload while faults from the seed's
@@ -7,7 +7,9 @@
  * Prints operations acked, faults by kind, anomalies (must be 0) and the seeds, and appends a row
  * to the table in docs/reliability.md. Exit code 1 when an anomaly was found. Everything the run
  * created is removed at the end, on SIGINT/SIGTERM and on an uncaught error; `--cleanup` removes
- * leftovers of a run that was killed with SIGKILL.
+ * leftovers of a run that was killed with SIGKILL. Members run under libfaketime (installed when
+ * missing) for the `clock-jump` fault; `--no-clock-jumps`, or a libfaketime that does not work here
+ * (said at start), leaves that fault out and replays the schedules of seeds run before it existed.
  */
 import { randomInt } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -16,7 +18,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng } from '../sim/prng.js';
 import { REPO_ROOT, sleep } from '../integration/helpers/server.js';
-import { FAULT_KINDS, FaultScheduler, type FaultKind } from './faults.js';
+import { prepareFaketime } from './clock.js';
+import { FAULT_KINDS, FAULT_KINDS_NO_CLOCK, FaultScheduler, type FaultKind } from './faults.js';
 import { checkPersistent, diffEphemeral, type EphemeralDiff } from './history.js';
 import { call, json } from './http.js';
 import { ChaosCluster } from './members.js';
@@ -29,6 +32,7 @@ interface Options {
   members: number[];
   docs: boolean;
   ci: boolean;
+  clockJumps: boolean;
 }
 
 interface SeedResult {
@@ -58,9 +62,9 @@ function parseArgs(argv: readonly string[]): Options | 'cleanup' {
   const first = get('--seed');
   const base = first !== undefined ? Number(first) : randomInt(1, 2 ** 31 - 1);
   if (!Number.isInteger(nSeeds) || nSeeds < 1 || !(minutes > 0) || members.some((m) => m !== 3 && m !== 5) || !Number.isInteger(base)) {
-    throw new Error('usage: npm run chaos -- [--seeds N] [--minutes M] [--members 3|5] [--seed S] [--ci] [--cleanup] [--no-docs]');
+    throw new Error('usage: npm run chaos -- [--seeds N] [--minutes M] [--members 3|5] [--seed S] [--ci] [--cleanup] [--no-docs] [--no-clock-jumps]');
   }
-  return { seeds: Array.from({ length: nSeeds }, (_, k) => base + k), minutes, members, docs: !argv.includes('--no-docs'), ci };
+  return { seeds: Array.from({ length: nSeeds }, (_, k) => base + k), minutes, members, docs: !argv.includes('--no-docs'), ci, clockJumps: !argv.includes('--no-clock-jumps') };
 }
 
 const out = (line: string): void => void process.stdout.write(`[chaos] ${line}\n`);
@@ -152,13 +156,13 @@ async function ephemeralDiffs(c: ChaosCluster, w: Workload): Promise<EphemeralDi
   return diffs;
 }
 
-async function runSeed(seed: number, members: number, minutes: number): Promise<SeedResult> {
+async function runSeed(seed: number, members: number, minutes: number, faketimeLib: string | null): Promise<SeedResult> {
   const rng = new Rng(seed);
   out(`seed ${seed}: ${members} members, ${minutes} min of faults (replay: npm run chaos -- --seed ${seed} --members ${members} --minutes ${minutes} --seeds 1)`);
   const anomalies: string[] = [];
   createTopology(members);
   const tag = `s${seed}-n${members}`;
-  const c = new ChaosCluster(members, join(tmpdir(), `nchaos-${tag}-${process.pid}`), tag, {});
+  const c = new ChaosCluster(members, join(tmpdir(), `nchaos-${tag}-${process.pid}`), tag, {}, faketimeLib);
   current = c;
   try {
     await c.startProxies(() => rng.next());
@@ -166,7 +170,7 @@ async function runSeed(seed: number, members: number, minutes: number): Promise<
     const w = new Workload(rng.fork(), c.members.map((m) => m.ip), 4, 2);
     await w.setup();
     w.start();
-    const faults = new FaultScheduler(c, rng.fork(), out);
+    const faults = new FaultScheduler(c, rng.fork(), out, faketimeLib ? FAULT_KINDS : FAULT_KINDS_NO_CLOCK);
     const t0 = Date.now();
     await faults.run(t0 + minutes * 60_000);
     const faultMs = Date.now() - t0;
@@ -220,6 +224,8 @@ async function runSeed(seed: number, members: number, minutes: number): Promise<
       `seed ${seed}: ${res.acked} persistent writes acked, ${unknown} unknown, ${res.reads} reads, ${res.ephemeralAcked} ephemeral ops acked; ` +
         `faults ${[...faults.counts].map(([k, v]) => `${k}=${v}`).join(' ')}; ephemeral views converged ${ephemeralConvergeMs === null ? 'NO' : `in ${ephemeralConvergeMs} ms`}; anomalies ${anomalies.length}`,
     );
+    const jumps = faults.log.filter((f) => f.kind === 'clock-jump');
+    if (jumps.length > 0) out(`seed ${seed}: clock jumps (healed by stepping back to the real time): ${jumps.map((f) => `+${((f.at - t0) / 1000).toFixed(0)} s ${f.detail}`).join('; ')}`);
     out(`seed ${seed}: peer connections through the link proxies: ${c.allLinks.reduce((a, p) => a + p.accepted, 0)}`);
     out(`seed ${seed}: writes without success: ${[...w.counters.failures].sort((x, y) => y[1] - x[1]).map(([k, v]) => `${v}× ${k}`).join('; ') || 'none'}`);
     for (const a of anomalies) out(`ANOMALY seed ${seed}: ${a}`);
@@ -267,9 +273,15 @@ async function main(): Promise<void> {
   }
   if (!existsSync(join(REPO_ROOT, 'dist', 'cli.js'))) throw new Error('dist/cli.js is missing: run `npm run build` first');
   installExitHooks();
-  out(`seeds ${opts.seeds.join(', ')}; namespaces ${nsName(0)}…; clock jumps: not injected (the server clock takes no offset)`);
+  let faketimeLib: string | null = null;
+  if (opts.clockJumps) {
+    const ft = prepareFaketime(out);
+    if ('lib' in ft) faketimeLib = ft.lib;
+    else out(`clock jumps: SKIPPED, ${ft.skip}; the other kinds run as before clock jumps existed`);
+  }
+  out(`seeds ${opts.seeds.join(', ')}; namespaces ${nsName(0)}…; clock jumps: ${faketimeLib ? 'injected (libfaketime)' : 'not injected'}`);
   const results: SeedResult[] = [];
-  for (const [k, seed] of opts.seeds.entries()) results.push(await runSeed(seed, opts.members[k % opts.members.length]!, opts.minutes));
+  for (const [k, seed] of opts.seeds.entries()) results.push(await runSeed(seed, opts.members[k % opts.members.length]!, opts.minutes, faketimeLib));
   const anomalies = results.reduce((a, r) => a + r.anomalies.length, 0);
   out(`done: seeds ${opts.seeds.join(', ')}; ${results.reduce((a, r) => a + r.acked, 0)} persistent writes acked; anomalies ${anomalies}`);
   if (opts.docs && !opts.ci) await writeDocs(results, opts.minutes);

@@ -135,6 +135,9 @@ export class SimCluster {
     });
   }
 
+  /** A member's current wall-clock step (ms); the scenario sets it (docs/reliability.md "Clock jumps"). */
+  wallStep: (address: string) => number = () => 0;
+
   addMember(address: string, skewMs: number): SimMember {
     const m = new SimMember(address, skewMs);
     this.members.set(address, m);
@@ -170,7 +173,7 @@ export class SimCluster {
     m.incarnation++;
     m.alive = true;
     m.group = new TimerGroup();
-    m.clock = this.sched.clock(m.group, m.skewMs);
+    m.clock = this.sched.clock(m.group, m.skewMs, () => this.wallStep(m.address), s.mutations.wallClockTimers === true);
     m.startedAt = this.sched.now;
     m.dirty.clear();
     m.view.clear();

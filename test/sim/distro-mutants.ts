@@ -24,6 +24,8 @@ export interface DistroMutations {
   noTombstoneForUnseenDelete?: boolean;
   /** Tombstones are collected at the next sweep instead of after the lease time E. */
   collectTombstonesAtOnce?: boolean;
+  /** Leases, expiries and delays are measured on the wall clock: the scenario's wall-clock steps then expire live replicas or keep dead ones (applied by the simulator's clock, test/sim/scheduler.ts). */
+  wallClockTimers?: boolean;
 }
 
 export const MUTATION_NAMES = [
@@ -33,6 +35,7 @@ export const MUTATION_NAMES = [
   'skipLeaseRenewal',
   'noTombstoneForUnseenDelete',
   'collectTombstonesAtOnce',
+  'wallClockTimers',
 ] as const satisfies readonly (keyof DistroMutations)[];
 
 /** Parses SIM_MUTATION (a JSON object of the flags above); refuses unknown names so a typo is not a silent no-op. */

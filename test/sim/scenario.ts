@@ -55,6 +55,9 @@ export function bounds(): Bounds {
   };
 }
 
+/** The wall-clock steps the scenario draws from (ms). */
+const WALL_STEPS_MS = [-600_000, -60_000, -5_000, 0, 5_000, 60_000, 600_000];
+
 /** Runs one seeded scenario: chaos, heal, healthy churn, quiescence; returns the violations found. */
 export function runSeed(seed: number, opts: SeedOptions = {}): SeedResult {
   const rng = new Rng(seed);
@@ -97,6 +100,21 @@ export function runSeed(seed: number, opts: SeedOptions = {}): SeedResult {
   for (let i = 1; i <= n; i++) addrs.push(`10.0.0.${i}:8848`);
   const spare = '10.0.0.9:8848';
   for (const a of [...addrs, spare]) cluster.addMember(a, rng.int(-300, 300));
+  // Wall-clock steps (docs/reliability.md "Clock jumps"): during the chaos phase, every 1-5 s one
+  // member's wall clock is stepped (±5 s to ±10 min, or back to true) and stays so until its next
+  // step. Drawn from their own stream and applied without scheduler events, so every other draw
+  // and event of a seed is what it was before steps existed.
+  const wr = new Rng((seed ^ 0x2545f491) >>> 0);
+  const wallSteps: { at: number; address: string; ms: number }[] = [];
+  for (let at = T0 + wr.int(1000, 5000); at < T0 + 25_000; at += wr.int(1000, 5000)) wallSteps.push({ at, address: wr.pick(addrs), ms: wr.pick(WALL_STEPS_MS) });
+  cluster.wallStep = (address) => {
+    let ms = 0;
+    for (const s of wallSteps) {
+      if (s.at > sched.now) break;
+      if (s.address === address) ms = s.ms;
+    }
+    return ms;
+  };
   for (const a of addrs) cluster.configured.add(a);
   const configuredView = (): MemberView[] => [...cluster.configured].map((address) => ({ address, state: 'UP' as MemberState }));
   const detect = (): number => ev.int(200, 2500);

@@ -76,11 +76,16 @@ export class SimScheduler {
     }
   }
 
-  /** A member's clock: global time + skew; timers belong to `group`. */
-  clock(group: TimerGroup, skewMs: number): Clock {
+  /**
+   * A member's clock: global time + skew; timers belong to `group`. `wallStep()` is the member's
+   * current wall-clock step (an NTP step): it moves `now()` only, never `monotonic()` or timers.
+   */
+  clock(group: TimerGroup, skewMs: number, wallStep: () => number = () => 0, monotonicFollowsWall = false): Clock {
     const after = (ms: number, fn: () => void): { cancel(): void } => this.after(ms, fn, group);
     return {
-      now: () => this.now + skewMs,
+      now: () => this.now + skewMs + wallStep(),
+      // monotonicFollowsWall: the mutation `wallClockTimers` (test/sim/distro-mutants.ts).
+      monotonic: monotonicFollowsWall ? () => this.now + skewMs + wallStep() : () => this.now + skewMs,
       setTimeout: (fn: () => void, ms: number): TimerHandle => after(ms, fn),
       setInterval(fn: () => void, ms: number): TimerHandle {
         const every = Math.max(1, ms);

@@ -2,10 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ManualClock } from '../../src/core/clock.js';
 import { silentLogger } from '../../src/observability/logger.js';
-import { ClientDetector } from '../../src/transport/grpc/client-detector.js';
 import type { WirePayload } from '../../src/wire/codec.js';
 import { ConnectionRegistry, type Connection, type SetupInfo, type StreamSink } from '../../src/transport/grpc/connections.js';
+import { ClientDetector } from '../../src/transport/grpc/client-detector.js';
 import { PushError } from '../../src/transport/grpc/push-error.js';
+import { startDetector } from './helpers/detector.js';
 
 const setup: SetupInfo = {
   clientIp: '192.0.2.2',
@@ -127,26 +128,9 @@ test('detector: probes idle connections, keeps those that ack, ejects those that
   const busy = open(3);
   const loner = open(4); // never registers
   for (const c of [alive, dead, busy]) registry.register(c, sink(), setup);
-  const probed: string[] = [];
-  const ejected: string[] = [];
-  const detector = new ClientDetector({
-    registry,
-    clock,
-    logger: silentLogger(),
-    idleEjectMs: 20_000,
-    intervalMs: 3000,
-    probe: (c) => {
-      probed.push(c.id);
-      return c === dead ? Promise.reject(new PushError('timeout', 'no ack')) : Promise.resolve();
-    },
-    eject: (c, reason) => {
-      ejected.push(c.id);
-      registry.unregister(c, reason);
-    },
-  });
-  detector.start();
+  const { detector, probed, ejected } = startDetector(registry, clock, (c) => c === dead);
   clock.advance(18_000);
-  busy.lastActive = clock.now(); // a unary request
+  busy.lastActive = clock.monotonic(); // a unary request
   clock.advance(3000); // t = 21 s: alive, dead and the loner are idle >= 20 s
   await new Promise((r) => setImmediate(r));
   assert.deepEqual(probed.sort(), [alive.id, dead.id].sort());

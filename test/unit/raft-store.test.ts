@@ -31,6 +31,7 @@ const log = createLogger(process.env.TEST_LOG ?? 'silent');
 /** Real time with timers that keep the test process alive (systemClock's are unref'd). */
 const clock: Clock = {
   now: () => Date.now(),
+  monotonic: () => performance.timeOrigin + performance.now(),
   setTimeout(fn, ms) {
     const t = setTimeout(fn, ms);
     return { cancel: () => clearTimeout(t) };

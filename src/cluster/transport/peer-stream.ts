@@ -132,7 +132,7 @@ export class PeerStream {
   private ensureOpening(): boolean {
     if (this.state === 'open' || this.state === 'opening') return true;
     if (this.state === 'closed') return false;
-    if (this.state === 'backoff' && this.o.clock.now() < this.retryAt) return false;
+    if (this.state === 'backoff' && this.o.clock.monotonic() < this.retryAt) return false;
     return this.open();
   }
 
@@ -282,7 +282,7 @@ export class PeerStream {
     this.handshakeTimer = null;
     const wasUp = this.state === 'open';
     this.state = next;
-    this.retryAt = this.o.clock.now() + this.backoff;
+    this.retryAt = this.o.clock.monotonic() + this.backoff;
     this.backoff = Math.min(this.o.backoffMs.max, this.backoff * 2);
     this.drop(this.queue.length + this.transfers.length);
     this.queue = [];

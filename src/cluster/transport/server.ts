@@ -228,7 +228,7 @@ export class ClusterServer {
   }
 
   private logRefusal(peer: string, type: string, failure: string, detail: string): void {
-    const now = this.o.clock.now();
+    const now = this.o.clock.monotonic();
     if (now - this.lastRefusalLog < REFUSAL_LOG_INTERVAL_MS) {
       this.suppressedRefusals++;
       this.o.logger.debug({ peer, type, failure, detail }, 'refused unauthenticated cluster request');

@@ -39,7 +39,7 @@ export class ClientDetector {
 
   /** One pass; public so tests can drive it. */
   sweep(): void {
-    const now = this.o.clock.now();
+    const now = this.o.clock.monotonic();
     for (const conn of this.o.registry.transports()) {
       if (now - conn.lastActive < this.o.idleEjectMs) continue;
       if (!conn.registered) {
@@ -53,7 +53,7 @@ export class ClientDetector {
       this.o.probe(conn).then(
         () => {
           conn.detecting = false;
-          if (conn.registered) conn.lastActive = this.o.clock.now();
+          if (conn.registered) conn.lastActive = this.o.clock.monotonic();
         },
         (err: unknown) => {
           conn.detecting = false;

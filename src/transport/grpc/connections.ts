@@ -184,6 +184,8 @@ export class ConnectionRegistry {
     if (stale) this.closeTransport(stale, 'address reused');
     const now = this.clock.now();
     const conn = new Connection(`${now}_${remoteIp}_${remotePort}`, peer, remoteIp, remotePort, now, close);
+    // The id and createdAt are wall time (Nacos' shape); idleness is measured on the monotonic clock.
+    conn.lastActive = this.clock.monotonic();
     this.byPeer.set(peer, conn);
     this.byId.set(conn.id, conn);
     return conn;
@@ -215,7 +217,7 @@ export class ConnectionRegistry {
     conn.hasAbilityTable = setup.hasAbilityTable;
     conn.stream = stream;
     conn.registered = true;
-    conn.lastActive = this.clock.now();
+    conn.lastActive = this.clock.monotonic();
     this.logger.info({ connectionId: conn.id, clientIp: conn.clientIp, clientVersion: conn.clientVersion, labels: conn.labels }, 'sdk connection registered');
     this.fire(this.connectedListeners, conn, 'onConnected');
   }

@@ -369,7 +369,7 @@ export class SdkGrpcServer {
   private dispatch(raw: InboundMessage, peer: string): TypedMessage | Promise<TypedMessage> {
     const conn = this.registry.byPeerKey(peer);
     // Every unary request refreshes the connection's activity (docs/protocol/grpc.md §3.6).
-    if (conn) conn.lastActive = this.clock.now();
+    if (conn) conn.lastActive = this.clock.monotonic();
     // 1. started?
     if (!this.isReady()) return errorResponse(300, MSG_STARTING);
     if (raw instanceof UndecodablePayload) return errorResponse(502, raw.reason);

@@ -70,7 +70,7 @@ export function installConnectionLimits(server: Server, l: HttpLimits, log: Logg
   let dropped = 0;
   server.on('drop', () => {
     dropped++;
-    const now = Date.now();
+    const now = performance.now(); // monotonic: a wall-clock step must not silence the warning (docs/reliability.md "Clock jumps")
     if (now - lastLog < DROP_LOG_INTERVAL_MS) return;
     lastLog = now;
     log.warn({ maxConnections: l.maxConnections, dropped }, 'HTTP connection cap reached: new connections closed (nomen.http.max-connections)');

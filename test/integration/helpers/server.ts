@@ -269,6 +269,8 @@ export interface ServerOptions {
   properties?: Record<string, string | number | boolean>;
   /** Readiness wait (default 15 s). */
   readyTimeoutMs?: number;
+  /** Extra environment of the server process (e.g. libfaketime's). */
+  env?: Record<string, string>;
 }
 
 export class TestServer {
@@ -283,6 +285,7 @@ export class TestServer {
     readonly logFile: string,
     private readonly properties: Record<string, string | number | boolean>,
     private readonly readyTimeoutMs: number,
+    private readonly env: Record<string, string> = {},
   ) {
     this.log = createWriteStream(logFile, { flags: 'a' });
   }
@@ -291,7 +294,7 @@ export class TestServer {
   static async start(opts: ServerOptions): Promise<TestServer> {
     const dataDir = await mkdtemp(join(tmpdir(), `nomen-it-${safeName(opts.name)}-`));
     const logFile = artifactPath(`${safeName(opts.name)}-${Date.now()}-${process.pid}.log`);
-    const s = new TestServer(opts.name, 0, dataDir, logFile, opts.properties ?? {}, opts.readyTimeoutMs ?? 15_000);
+    const s = new TestServer(opts.name, 0, dataDir, logFile, opts.properties ?? {}, opts.readyTimeoutMs ?? 15_000, opts.env);
     let lastErr: unknown;
     // A port found free may be taken by a parallel test file before the server binds it: retry.
     for (let attempt = 0; attempt < 3; attempt++) {
@@ -325,7 +328,7 @@ export class TestServer {
     const args = [CLI, 'start', '--port', String(this.port), '--host', LOOPBACK, '--data-dir', this.dataDir, '--standalone'];
     for (const [k, v] of Object.entries(this.properties)) args.push('--property', `${k}=${String(v)}`);
     safeWrite(this.log, `\n===== start #${this.starts} at ${new Date().toISOString()}: node ${args.join(' ')}\n`);
-    const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env } });
+    const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...this.env } });
     trackChild(child);
     this.child = child;
     child.stdout?.on('data', (b: Buffer) => safeWrite(this.log, b));

@@ -231,7 +231,7 @@ function clusterLoad(deps: HttpDeps): Record<string, unknown> {
 async function smartReload(deps: HttpDeps, req: FastifyRequest, factor: number): Promise<boolean> {
   const loads = memberLoads(deps);
   if (loads.length === 0 || loads.some((l) => l.sdkConCount === null)) return false;
-  const now = deps.ctx.clock.now();
+  const now = deps.ctx.clock.monotonic();
   let ok = true;
   for (const l of loads) {
     const peers = loads.filter((o) => o !== l).map((o) => ({ address: o.address, connections: o.sdkConCount, up: true, draining: false, reportedAt: now }));
