@@ -106,7 +106,7 @@ export class RaftHost {
     });
     if (appliedIndex > this.node.log.applied) this.node.log.appliedTo(Math.min(appliedIndex, this.node.log.committed));
     this.appliedIdx = this.node.log.applied;
-    this.snapshotIndex = o.storage.snapshot().meta.index;
+    this.snapshotIndex = o.storage.firstIndex() - 1; // the snapshot's index, without reading its image
     this.latestHard = o.storage.initialState().hardState;
     this.persistedHard = this.latestHard;
     this.lastSnapshotAt = o.clock.now();
