@@ -43,6 +43,8 @@ export interface RaftHostOptions {
   snapshotIntervalMs: number;
   /** Called after a committed conf change is applied. */
   onConfChange?: (conf: ConfState) => void;
+  /** A compaction's snapshot is durable; `imageChars` is the length of the image it wrote. */
+  onCompacted?: (index: number, imageChars: number) => void;
 }
 
 export interface RaftStatus {
@@ -365,13 +367,16 @@ export class RaftHost {
     if (!due) return;
     this.compacting = true;
     const data = this.o.sm.snapshot();
+    // The callbacks capture only the length: the image itself is garbage once written.
+    const chars = data.length;
     const conf = this.node.confState();
     this.o.storage.compact(applied, data, conf).then(
       () => {
         this.snapshotIndex = applied;
         this.lastSnapshotAt = this.o.clock.now();
         this.compacting = false;
-        this.o.log.debug({ index: applied, bytes: data.length }, 'raft log compacted');
+        this.o.log.debug({ index: applied, bytes: chars }, 'raft log compacted');
+        this.o.onCompacted?.(applied, chars);
       },
       (e: unknown) => {
         this.compacting = false;
