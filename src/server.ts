@@ -187,7 +187,7 @@ export class NomenServer {
       .then(() => this.auth.bootstrap())
       .catch((e: unknown) => this.log.error({ err: e }, 'auth bootstrap failed'));
     if (!cluster) await bootstrap;
-    releaseStartupGarbage(this.store);
+    releaseStartupGarbage(this.store, this.log);
     this.readiness.ready = true;
     this.readiness.reason = 'ready';
     this.moves.rebalancer?.start();

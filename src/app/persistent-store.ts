@@ -39,13 +39,17 @@ export function persistentStore(config: Config, id: string, dataDir: string, clo
     // A standalone member is its own group: nobody would ever add it.
     join: id !== STANDALONE_RAFT_ID && config.bool('nomen.raft.join'),
     check: allChecks(checkNamingWrite, checkAuthWrite, checkNamespaceWrite, checkConfigWrite),
-    onCompacted: (_index, imageChars) => releaseGarbage(imageChars),
+    onCompacted: (index, imageChars) => logRelease(log, releaseGarbage(imageChars), { index, imageChars }),
   });
 }
 
 /** At the end of a start: one full GC if the store restored a large state (src/app/release-garbage.ts). */
-export function releaseStartupGarbage(store: RaftStore): void {
-  releaseGarbage(store.restoredChars);
+export function releaseStartupGarbage(store: RaftStore, log: Logger): void {
+  logRelease(log, releaseGarbage(store.restoredChars), { restoredChars: store.restoredChars });
+}
+
+function logRelease(log: Logger, ms: number | null, about: object): void {
+  if (ms !== null) log.info({ ...about, gcMs: Math.round(ms) }, 'released the garbage of a large persistent image (one full GC)');
 }
 
 /** Raft role, term, indexes and configuration of the store, for operators. */

@@ -9,6 +9,7 @@
  * of the compaction's own (docs/config-center.md "Memory" has the figures).
  */
 import { setFlagsFromString } from 'node:v8';
+import { performance } from 'node:perf_hooks';
 import { runInNewContext } from 'node:vm';
 
 /** Below this many characters of image the garbage is not worth a pause. */
@@ -28,11 +29,12 @@ function gcFunction(): (() => void) | null {
   return gc;
 }
 
-/** Runs one full GC when `imageChars` is large; false if it did not (small image, or no GC available). */
-export function releaseGarbage(imageChars: number): boolean {
-  if (imageChars < RELEASE_MIN_CHARS) return false;
+/** Runs one full GC when `imageChars` is large: its duration in ms, or null if it did not (small image, or no GC available). */
+export function releaseGarbage(imageChars: number): number | null {
+  if (imageChars < RELEASE_MIN_CHARS) return null;
   const f = gcFunction();
-  if (!f) return false;
+  if (!f) return null;
+  const t0 = performance.now();
   f();
-  return true;
+  return performance.now() - t0;
 }
