@@ -7,7 +7,7 @@
  * the member that took them, and reads go through an empty barrier entry, like RaftStore.sync.
  */
 import type { RaftHost, RaftHostLog, RaftStateMachine } from '../../src/raft/host.js';
-import { RaftStorageCorruptError, type ConfChange, type DurableRaftStorage, type Entry, type Message, type NodeId, type RaftNode } from '../../src/raft/index.js';
+import { RaftStorageCorruptError, type MemberChange, type DurableRaftStorage, type Entry, type Message, type NodeId, type RaftNode } from '../../src/raft/index.js';
 import type { ProposeResult } from '../../src/raft/node.js';
 import { scanRecords } from '../../src/raft/disk/record-codec.js';
 import { newRaftHost } from './raft-host-mutants.js';
@@ -185,7 +185,7 @@ export class ProdHost implements SimMember {
     return this.host.transferLeadership(to);
   }
 
-  proposeConfChange(cc: ConfChange): boolean {
+  proposeConfChange(cc: MemberChange): boolean {
     return this.host.proposeConfChange(cc).ok;
   }
 

@@ -13,7 +13,7 @@ import {
   DurableRaftStorage,
   MemoryRaftStorage,
   RaftNode,
-  type ConfChange,
+  type MemberChange,
   type ConfState,
   type Entry,
   type Message,
@@ -185,7 +185,7 @@ export interface SimMember {
   /** The state-machine value here, without any coordination (the "local reads" mutation). */
   readValue(key: string): string | null;
   transferLeadership(to: NodeId): boolean;
-  proposeConfChange(cc: ConfChange): boolean;
+  proposeConfChange(cc: MemberChange): boolean;
 }
 
 /** Global knowledge used by the safety checks. */
@@ -509,7 +509,7 @@ class Host implements SimMember {
     return this.node.transferLeadership(to);
   }
 
-  proposeConfChange(cc: ConfChange): boolean {
+  proposeConfChange(cc: MemberChange): boolean {
     const ok = this.node.proposeConfChange(cc).ok;
     if (ok) this.kick();
     return ok;
@@ -1044,7 +1044,7 @@ export class RaftSim {
     const members = new Set([...conf.voters, ...conf.learners]);
     const outside = this.ids.filter((id) => !members.has(id));
     const minVoters = this.opts.nodes >= 5 ? 3 : 2;
-    const choices: ConfChange[] = [];
+    const choices: MemberChange[] = [];
     if (conf.voters.length > minVoters) for (const v of conf.voters) choices.push({ type: 'removeNode', node: v });
     for (const l of conf.learners) choices.push({ type: 'addVoter', node: l }, { type: 'removeNode', node: l });
     for (const o of outside) choices.push({ type: 'addLearner', node: o });
