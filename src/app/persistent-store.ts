@@ -49,7 +49,7 @@ export function releaseStartupGarbage(store: RaftStore, log: Logger): void {
 }
 
 function logRelease(log: Logger, ms: number | null, about: object): void {
-  if (ms !== null) log.info({ ...about, gcMs: Math.round(ms) }, 'released the garbage of a large persistent image (one full GC)');
+  if (ms !== null) log.info({ ...about, gcMs: Math.round(ms) }, 'released the garbage of a large persistent image (full GC)');
 }
 
 /** Raft role, term, indexes and configuration of the store, for operators. */

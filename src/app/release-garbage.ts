@@ -1,5 +1,5 @@
 /**
- * One full garbage collection after the member handled a large persistent image (issue 16;
+ * A full garbage collection after the member handled a large persistent image (issue 16;
  * docs/config-center.md "Memory"): at the end of a start that restored one, and after a Raft log
  * compaction wrote one. Reading, decoding or encoding the image leaves several times its size in
  * garbage (file buffers, the image string, parse intermediates, a grown young generation) that V8
@@ -29,12 +29,16 @@ function gcFunction(): (() => void) | null {
   return gc;
 }
 
-/** Runs one full GC when `imageChars` is large: its duration in ms, or null if it did not (small image, or no GC available). */
+/** Runs the full GCs when `imageChars` is large: its duration in ms, or null if it did not (small image, or no GC available). */
 export function releaseGarbage(imageChars: number): number | null {
   if (imageChars < RELEASE_MIN_CHARS) return null;
   const f = gcFunction();
   if (!f) return null;
   const t0 = performance.now();
+  // Two full GCs: after one, V8 still holds the freed old-space pages and the external strings it
+  // found dead (the image); the second releases them. Measured on 10,000 configs after the fill's
+  // compaction: RSS 243 MiB with one GC, 174 MiB with two (docs/config-center.md "Memory").
+  f();
   f();
   return performance.now() - t0;
 }
