@@ -45,7 +45,8 @@ export function persistentStore(config: Config, id: string, dataDir: string, clo
 
 /** At the end of a start: one full GC if the store restored a large state (src/app/release-garbage.ts). */
 export function releaseStartupGarbage(store: RaftStore, log: Logger): void {
-  logRelease(log, releaseGarbage(store.restoredChars), { restoredChars: store.restoredChars });
+  // One pass at start: a second one made no difference to the RSS there (docs/benchmarks.md j.).
+  logRelease(log, releaseGarbage(store.restoredChars, 1), { restoredChars: store.restoredChars });
 }
 
 function logRelease(log: Logger, ms: number | null, about: object): void {

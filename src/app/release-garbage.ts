@@ -29,8 +29,11 @@ function gcFunction(): (() => void) | null {
   return gc;
 }
 
-/** Runs the full GCs when `imageChars` is large: its duration in ms, or null if it did not (small image, or no GC available). */
-export function releaseGarbage(imageChars: number): number | null {
+/**
+ * Runs `passes` full GCs when `imageChars` is large: their duration in ms, or null if it did not
+ * (small image, or no GC available).
+ */
+export function releaseGarbage(imageChars: number, passes: 1 | 2 = 2): number | null {
   if (imageChars < RELEASE_MIN_CHARS) return null;
   const f = gcFunction();
   if (!f) return null;
@@ -39,6 +42,6 @@ export function releaseGarbage(imageChars: number): number | null {
   // found dead (the image); the second releases them. Measured on 10,000 configs after the fill's
   // compaction: RSS 243 MiB with one GC, 174 MiB with two (docs/config-center.md "Memory").
   f();
-  f();
+  if (passes === 2) f();
   return performance.now() - t0;
 }

@@ -8,4 +8,5 @@ test('releaseGarbage: skipped for a small image, a full GC for a large one (docs
   assert.equal(typeof releaseGarbage(RELEASE_MIN_CHARS), 'number');
   // The exposed function is cached: a later large image collects again.
   assert.equal(typeof releaseGarbage(RELEASE_MIN_CHARS * 10), 'number');
+  assert.equal(typeof releaseGarbage(RELEASE_MIN_CHARS, 1), 'number');
 });
