@@ -9,7 +9,7 @@ import { nodeRaftFs, withoutSync, type RaftFs } from './disk/fs.js';
 import { encodeEntry, encodeHardState, encodeSnapMark, RaftStorageCorruptError } from './disk/record-codec.js';
 import { SegmentLog, type TornTail } from './disk/segment-log.js';
 import { loadNewestSnapshot, readSnapshotImage, removeOlderSnapshots, writeSnapshotFile, type RaftStorageLogger } from './disk/snapshot-file.js';
-import { MemoryRaftStorage, UnavailableError, type RaftStorage } from './storage.js';
+import { MemoryRaftStorage, SnapshotUnavailableError, UnavailableError, type RaftStorage } from './storage.js';
 import type { ConfState, Entry, HardState, Snapshot } from './types.js';
 import { isFresh } from './log-store.js';
 
@@ -143,7 +143,12 @@ export class DurableRaftStorage implements RaftStorage {
     if (!this.imageOnDisk || s.meta.index === 0) return s;
     const held = this.image;
     this.image = null;
-    return { meta: s.meta, data: held ?? readSnapshotImage(this.fs, this.snapDir, s.meta.index) };
+    if (held !== null) return { meta: s.meta, data: held };
+    try {
+      return { meta: s.meta, data: readSnapshotImage(this.fs, this.snapDir, s.meta.index) };
+    } catch (e) {
+      throw new SnapshotUnavailableError(`raft storage: snapshot ${s.meta.index} cannot be read: ${e instanceof Error ? e.message : String(e)}`);
+    }
   }
 
   hardState(): HardState {

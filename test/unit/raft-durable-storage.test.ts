@@ -9,6 +9,7 @@ import {
   DurableRaftStorage,
   MemoryRaftStorage,
   RaftStorageCorruptError,
+  SnapshotUnavailableError,
   UnavailableError,
   type ConfState,
   type DurableRaftStorageOptions,
@@ -190,6 +191,11 @@ describe('DurableRaftStorage', () => {
     await s.persist({ snapshot: leader, entries: [] });
     assert.deepEqual(s.snapshot(), leader);
     assert.equal(syncReads, 3);
+    await s.close();
+    // An image that cannot be read is reported as temporarily unavailable (the leader retries later).
+    s = await DurableRaftStorage.open(dir, { ...FAST, fs: { ...nodeRaftFs, readFileSync: () => { throw new Error('EIO'); } } });
+    assert.equal(s.snapshot().data, 'image@9', 'the image held from open needs no read');
+    assert.throws(() => s.snapshot(), (e: unknown) => e instanceof SnapshotUnavailableError && /EIO/.test(e.message));
     await s.close();
     // A file system without synchronous reads: the image stays in memory.
     const { readFileSync: _omit, ...asyncOnly } = nodeRaftFs;
