@@ -11,7 +11,7 @@ import { namingParts, sdkConnectionClosed, type NamingParts } from './app/naming
 import { housekeeping } from './app/housekeeping.js';
 import { httpClusterHooks } from './app/http-hooks.js';
 import { serverLoader } from './app/server-loader.js';
-import { persistentStore, raftState, STANDALONE_RAFT_ID } from './app/persistent-store.js';
+import { persistentStore, raftState, releaseStartupGarbage, STANDALONE_RAFT_ID } from './app/persistent-store.js';
 import { followStore } from './app/store-listeners.js';
 import type { AuthService } from './auth/auth-service.js';
 import type { ClusterNode } from './cluster/cluster-node.js';
@@ -187,6 +187,7 @@ export class NomenServer {
       .then(() => this.auth.bootstrap())
       .catch((e: unknown) => this.log.error({ err: e }, 'auth bootstrap failed'));
     if (!cluster) await bootstrap;
+    releaseStartupGarbage(this.store, this.log);
     this.readiness.ready = true;
     this.readiness.reason = 'ready';
     this.moves.rebalancer?.start();

@@ -12,6 +12,7 @@ import type { Logger } from '../observability/logger.js';
 import { allChecks } from '../persistence/persistent-store.js';
 import { openRaftLog } from '../persistence/raft-log.js';
 import { RAFT_GROUP, RaftStore } from '../persistence/raft-store.js';
+import { releaseGarbage } from './release-garbage.js';
 
 /** Raft node id of a standalone member (its one-voter group). */
 export const STANDALONE_RAFT_ID = 'standalone';
@@ -38,7 +39,18 @@ export function persistentStore(config: Config, id: string, dataDir: string, clo
     // A standalone member is its own group: nobody would ever add it.
     join: id !== STANDALONE_RAFT_ID && config.bool('nomen.raft.join'),
     check: allChecks(checkNamingWrite, checkAuthWrite, checkNamespaceWrite, checkConfigWrite),
+    onCompacted: (index, imageChars) => logRelease(log, releaseGarbage(imageChars), { index, imageChars }),
   });
+}
+
+/** At the end of a start: one full GC if the store restored a large state (src/app/release-garbage.ts). */
+export function releaseStartupGarbage(store: RaftStore, log: Logger): void {
+  // One pass at start: a second one made no difference to the RSS there (docs/benchmarks.md j.).
+  logRelease(log, releaseGarbage(store.restoredChars, 1), { restoredChars: store.restoredChars });
+}
+
+function logRelease(log: Logger, ms: number | null, about: object): void {
+  if (ms !== null) log.info({ ...about, gcMs: Math.round(ms) }, 'released the garbage of a large persistent image (full GC)');
 }
 
 /** Raft role, term, indexes and configuration of the store, for operators. */

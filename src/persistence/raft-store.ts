@@ -74,6 +74,8 @@ export interface RaftStoreOptions {
    */
   check?: WriteCheck;
   random?: () => number;
+  /** After a log compaction wrote an image of `imageChars` characters (see RaftHostOptions). */
+  onCompacted?: (index: number, imageChars: number) => void;
 }
 
 export interface RaftStoreStats extends KvStats {
@@ -88,6 +90,8 @@ export class RaftStore implements PersistentStore {
   private host: RaftHost | null = null;
   private link: RaftPeerLink | null = null;
   private replayedIndex = 0;
+  /** Characters of state read at open (snapshot image + replayed entries): see src/app/release-garbage.ts. */
+  restoredChars = 0;
   /** This member applied a barrier entry proposed after it started: see catchUp(). */
   private caughtUpFlag = false;
   private closed = false;
@@ -106,6 +110,7 @@ export class RaftStore implements PersistentStore {
     this.storage = storage;
     const snap = storage.snapshot();
     if (snap.meta.index > 0) this.kv.restore(snap.data);
+    this.restoredChars = snap.data.length;
     const commit = storage.initialState().hardState.commit;
     let i = Math.max(storage.firstIndex(), snap.meta.index + 1);
     const last = Math.min(commit, storage.lastIndex());
@@ -114,6 +119,7 @@ export class RaftStore implements PersistentStore {
       for (const e of storage.entries(i, hi)) {
         if (e.type !== 'normal' || e.data === '') continue;
         this.kv.applyData(e.index, e.data);
+        this.restoredChars += e.data.length;
       }
       i = hi;
     }
@@ -149,6 +155,7 @@ export class RaftStore implements PersistentStore {
         snapshotEntries: this.o.snapshotEntries,
         snapshotIntervalMs: this.o.snapshotIntervalMs,
         ...(onConfChange ? { onConfChange } : {}),
+        ...(this.o.onCompacted ? { onCompacted: this.o.onCompacted } : {}),
       },
       this.replayedIndex,
     );

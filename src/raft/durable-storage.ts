@@ -8,8 +8,8 @@ import { dirname, join } from 'node:path';
 import { nodeRaftFs, withoutSync, type RaftFs } from './disk/fs.js';
 import { encodeEntry, encodeHardState, encodeSnapMark, RaftStorageCorruptError } from './disk/record-codec.js';
 import { SegmentLog, type TornTail } from './disk/segment-log.js';
-import { loadNewestSnapshot, removeOlderSnapshots, writeSnapshotFile, type RaftStorageLogger } from './disk/snapshot-file.js';
-import { MemoryRaftStorage, UnavailableError, type RaftStorage } from './storage.js';
+import { loadNewestSnapshot, readSnapshotImage, removeOlderSnapshots, writeSnapshotFile, type RaftStorageLogger } from './disk/snapshot-file.js';
+import { MemoryRaftStorage, SnapshotUnavailableError, UnavailableError, type RaftStorage } from './storage.js';
 import type { ConfState, Entry, HardState, Snapshot } from './types.js';
 import { isFresh } from './log-store.js';
 
@@ -60,6 +60,13 @@ export class DurableRaftStorage implements RaftStorage {
     private readonly mem: MemoryRaftStorage,
     /** What recovery found and repaired at the end of the log (null: the log ended cleanly). */
     readonly tornTail: TornTail | null,
+    /**
+     * The file system reads synchronously: the snapshot image is not held in memory (`mem` holds
+     * the snapshot with an empty image) but read from its file by `snapshot()`.
+     */
+    private readonly imageOnDisk: boolean,
+    /** The image decoded at open, kept only until `snapshot()` first hands it out (the restore). */
+    private image: string | null,
   ) {}
 
   /**
@@ -93,14 +100,15 @@ export class DurableRaftStorage implements RaftStorage {
     }
     const rec = await SegmentLog.open(fs, logDir, snap.meta.index, segmentBytes, logger);
     const mem = new MemoryRaftStorage(snap.meta.conf);
-    mem.applySnapshot(snap);
+    const imageOnDisk = fs.readFileSync !== undefined;
+    mem.applySnapshot(imageOnDisk ? { meta: snap.meta, data: '' } : snap);
     mem.append(rec.entries);
     mem.setHardState(rec.hardState);
     if (rec.hardState.commit > mem.lastIndex()) {
       await rec.log.close();
       throw new RaftStorageCorruptError(logDir, 0, `hard state commit ${rec.hardState.commit} is past the last log index ${mem.lastIndex()}`);
     }
-    return new DurableRaftStorage(fs, snapDir, rec.log, mem, rec.tornTail);
+    return new DurableRaftStorage(fs, snapDir, rec.log, mem, rec.tornTail, imageOnDisk, imageOnDisk && snap.meta.index > 0 ? snap.data : null);
   }
 
   // ---- RaftStorage (read side, from memory) ----------------------------------------------------
@@ -125,8 +133,22 @@ export class DurableRaftStorage implements RaftStorage {
     return this.mem.lastIndex();
   }
 
+  /**
+   * The snapshot with its image. The image decoded at open is handed out once (to the state
+   * machine's restore) and then dropped; later calls (a follower that needs the snapshot) read it
+   * from the snapshot file, which exists for as long as it is the newest (docs/raft.md).
+   */
   snapshot(): Snapshot {
-    return this.mem.snapshot();
+    const s = this.mem.snapshot();
+    if (!this.imageOnDisk || s.meta.index === 0) return s;
+    const held = this.image;
+    this.image = null;
+    if (held !== null) return { meta: s.meta, data: held };
+    try {
+      return { meta: s.meta, data: readSnapshotImage(this.fs, this.snapDir, s.meta.index) };
+    } catch (e) {
+      throw new SnapshotUnavailableError(`raft storage: snapshot ${s.meta.index} cannot be read: ${e instanceof Error ? e.message : String(e)}`);
+    }
   }
 
   hardState(): HardState {
@@ -162,7 +184,8 @@ export class DurableRaftStorage implements RaftStorage {
       const snapshot: Snapshot = { meta: { index, term: this.mem.term(index), conf: { voters: [...conf.voters], learners: [...conf.learners] } }, data };
       await this.io(async () => {
         await writeSnapshotFile(this.fs, this.snapDir, snapshot);
-        this.mem.compact(index, data, conf);
+        this.mem.compact(index, this.imageOnDisk ? '' : data, conf);
+        this.image = null;
         await removeOlderSnapshots(this.fs, this.snapDir, index);
         await this.log.dropThrough(index);
       });
@@ -263,7 +286,10 @@ export class DurableRaftStorage implements RaftStorage {
       // The snapshot file must be durable before the marker that refers to it.
       if (snapshot) await writeSnapshotFile(this.fs, this.snapDir, snapshot);
       await this.log.append(parts.length === 1 ? parts[0]! : Buffer.concat(parts), maxIndex, this.mem.hardState());
-      if (snapshot) this.mem.applySnapshot(snapshot);
+      if (snapshot) {
+        this.mem.applySnapshot(this.imageOnDisk ? { meta: snapshot.meta, data: '' } : snapshot);
+        this.image = null;
+      }
       this.mem.append(entries);
       if (hard) this.mem.setHardState(hard);
       if (snapshot) {

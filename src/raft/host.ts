@@ -43,6 +43,8 @@ export interface RaftHostOptions {
   snapshotIntervalMs: number;
   /** Called after a committed conf change is applied. */
   onConfChange?: (conf: ConfState) => void;
+  /** A compaction's snapshot is durable; `imageChars` is the length of the image it wrote. */
+  onCompacted?: (index: number, imageChars: number) => void;
 }
 
 export interface RaftStatus {
@@ -106,7 +108,7 @@ export class RaftHost {
     });
     if (appliedIndex > this.node.log.applied) this.node.log.appliedTo(Math.min(appliedIndex, this.node.log.committed));
     this.appliedIdx = this.node.log.applied;
-    this.snapshotIndex = o.storage.snapshot().meta.index;
+    this.snapshotIndex = o.storage.firstIndex() - 1; // the snapshot's index, without reading its image
     this.latestHard = o.storage.initialState().hardState;
     this.persistedHard = this.latestHard;
     this.lastSnapshotAt = o.clock.monotonic();
@@ -365,13 +367,16 @@ export class RaftHost {
     if (!due) return;
     this.compacting = true;
     const data = this.o.sm.snapshot();
+    // The callbacks capture only the length: the image itself is garbage once written.
+    const chars = data.length;
     const conf = this.node.confState();
     this.o.storage.compact(applied, data, conf).then(
       () => {
         this.snapshotIndex = applied;
         this.lastSnapshotAt = this.o.clock.monotonic();
         this.compacting = false;
-        this.o.log.debug({ index: applied, bytes: data.length }, 'raft log compacted');
+        this.o.log.debug({ index: applied, bytes: chars }, 'raft log compacted');
+        this.o.onCompacted?.(applied, chars);
       },
       (e: unknown) => {
         this.compacting = false;

@@ -28,7 +28,7 @@ export interface RaftLogStore extends RaftStorage {
 /** True for a storage that has never held a configuration or an entry. */
 export function isFresh(s: RaftStorage): boolean {
   const { confState } = s.initialState();
-  return confState.voters.length === 0 && confState.learners.length === 0 && s.lastIndex() === 0 && s.snapshot().meta.index === 0;
+  return confState.voters.length === 0 && confState.learners.length === 0 && s.lastIndex() === 0 && s.firstIndex() === 1; // firstIndex() - 1 is the snapshot index (no image read)
 }
 
 /**

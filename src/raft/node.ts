@@ -2,7 +2,7 @@ import { raftConfig, type RaftConfig, type RaftOptions } from './config.js';
 import { RaftLog } from './log.js';
 import { Progress } from './progress.js';
 import { ReadOnlyQueue } from './read-only.js';
-import { CompactedError } from './storage.js';
+import { CompactedError, SnapshotUnavailableError } from './storage.js';
 import {
   NONE,
   type AppendMsg,
@@ -750,7 +750,13 @@ export class RaftNode {
     }
     if (prevTerm === undefined || entries === null) {
       // The entries the follower needs were compacted: send the snapshot (Raft §7).
-      const snapshot = this.log.snapshot();
+      let snapshot;
+      try {
+        snapshot = this.log.snapshot();
+      } catch (e) {
+        if (e instanceof SnapshotUnavailableError) return false; // retried at the next heartbeat or response
+        throw e;
+      }
       if (snapshot.meta.index === 0) throw new Error('raft: need snapshot but none exists');
       p.becomeSnapshot(snapshot.meta.index);
       this.send({ type: 'snap', to, snapshot });

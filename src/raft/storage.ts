@@ -7,6 +7,13 @@ export class CompactedError extends Error {
   }
 }
 
+/**
+ * Thrown by `snapshot()` when the snapshot's image cannot be read right now (a storage that keeps
+ * it on disk, docs/raft.md "Recovery"): the leader skips sending it and tries again later (etcd's
+ * ErrSnapshotTemporarilyUnavailable).
+ */
+export class SnapshotUnavailableError extends Error {}
+
 /** Thrown when asking for entries past the last index. */
 export class UnavailableError extends Error {
   constructor(index: number) {

@@ -101,6 +101,11 @@ export class SimDisk implements RaftFs {
     return this.op(this.epoch, () => Buffer.from(this.need(path).data));
   }
 
+  /** What a read right now returns (the storage reads its snapshot image on demand with it). */
+  readFileSync(path: string): Buffer {
+    return Buffer.from(this.need(path).data);
+  }
+
   open(path: string, mode: 'create' | 'existing'): Promise<RaftFile> {
     const epoch = this.epoch;
     return this.op(epoch, () => {

@@ -2,12 +2,14 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
 import { after, describe, test } from 'node:test';
 import {
   CompactedError,
   DurableRaftStorage,
   MemoryRaftStorage,
   RaftStorageCorruptError,
+  SnapshotUnavailableError,
   UnavailableError,
   type ConfState,
   type DurableRaftStorageOptions,
@@ -16,6 +18,8 @@ import {
   type RaftStorage,
   type Snapshot,
 } from '../../src/raft/index.js';
+import { nodeRaftFs, type RaftFs } from '../../src/raft/disk/fs.js';
+import { encodeEntry } from '../../src/raft/disk/record-codec.js';
 import { Rng } from '../sim/prng.js';
 
 const root = mkdtempSync(join(tmpdir(), 'nomen-raft-storage-'));
@@ -163,6 +167,62 @@ describe('DurableRaftStorage', () => {
     await s.persist({ entries: [ent(41, 2)] });
     s = await reopen(s, dir);
     assert.deepEqual(s.entries(41, 42), [ent(41, 2)]);
+    await s.close();
+  });
+
+  test('the snapshot image is not held in memory: handed out once after open, then read from its file', async () => {
+    const dir = freshDir();
+    let syncReads = 0;
+    const counting: RaftFs = { ...nodeRaftFs, readFileSync: (p) => (syncReads++, nodeRaftFs.readFileSync!(p)) };
+    let s = await DurableRaftStorage.open(dir, { ...FAST, fs: counting });
+    for (let i = 1; i <= 5; i++) await s.persist({ entries: [ent(i, 1)], hardState: hs(1, i) });
+    assert.equal(s.snapshot().data, '', 'index-0 snapshot: no image, no read');
+    await s.compact(4, 'image@4', CONF);
+    assert.equal(syncReads, 0);
+    assert.deepEqual(s.snapshot(), { meta: { index: 4, term: 1, conf: CONF }, data: 'image@4' });
+    assert.equal(syncReads, 1, 'after a compaction the image comes from the file');
+    s = await reopen(s, dir, { ...FAST, fs: counting });
+    assert.equal(s.firstIndex() - 1, 4);
+    assert.equal(s.snapshot().data, 'image@4', 'the image decoded at open is handed out once (the restore)');
+    assert.equal(syncReads, 1);
+    assert.equal(s.snapshot().data, 'image@4', 'then read from the file (a follower that needs the snapshot)');
+    assert.equal(syncReads, 2);
+    const leader: Snapshot = { meta: { index: 9, term: 2, conf: CONF }, data: 'image@9' };
+    await s.persist({ snapshot: leader, entries: [] });
+    assert.deepEqual(s.snapshot(), leader);
+    assert.equal(syncReads, 3);
+    await s.close();
+    // An image that cannot be read is reported as temporarily unavailable (the leader retries later).
+    s = await DurableRaftStorage.open(dir, { ...FAST, fs: { ...nodeRaftFs, readFileSync: () => { throw new Error('EIO'); } } });
+    assert.equal(s.snapshot().data, 'image@9', 'the image held from open needs no read');
+    assert.throws(() => s.snapshot(), (e: unknown) => e instanceof SnapshotUnavailableError && /EIO/.test(e.message));
+    await s.close();
+    // A file system without synchronous reads: the image stays in memory.
+    const { readFileSync: _omit, ...asyncOnly } = nodeRaftFs;
+    s = await DurableRaftStorage.open(dir, { ...FAST, fs: asyncOnly });
+    assert.equal(s.snapshot().data, 'image@9');
+    assert.equal(s.snapshot().data, 'image@9');
+    await s.close();
+  });
+
+  test('entries the snapshot covers are skipped at open without decoding their data', async () => {
+    const dir = freshDir();
+    let s = await DurableRaftStorage.open(dir, FAST);
+    for (let i = 1; i <= 6; i++) await s.persist({ entries: [ent(i, 1)], hardState: hs(1, i) });
+    await s.compact(5, 'image@5', CONF);
+    await s.close();
+    // Entry 3 (covered) rewritten with an undecodable string encoding but a valid checksum.
+    const seg = lastSegment(dir);
+    const good = encodeEntry(ent(3, 1));
+    const full = readFileSync(seg);
+    const at = full.indexOf(good);
+    assert.ok(at > 0);
+    const bad = Buffer.from(good);
+    bad[8 + 2] = 9; // encoding byte of the payload
+    bad.writeUInt32LE(crc32(bad.subarray(8), crc32(bad.subarray(0, 4))), 4);
+    writeFileSync(seg, Buffer.concat([full.subarray(0, at), bad, full.subarray(at + good.length)]));
+    s = await DurableRaftStorage.open(dir, FAST);
+    assert.deepEqual(s.entries(6, 7), [ent(6, 1)]);
     await s.close();
   });
 

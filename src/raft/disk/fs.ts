@@ -3,6 +3,7 @@
  * uses `nodeRaftFs` (node:fs/promises), the simulator an in-memory disk that loses unsynced bytes
  * on a crash (test/sim/sim-disk.ts).
  */
+import { readFileSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 
 /** The subset of a pino logger the storage uses. */
@@ -26,6 +27,11 @@ export interface RaftFs {
   /** Names in a directory (files only matter here). */
   readdir(path: string): Promise<string[]>;
   readFile(path: string): Promise<Buffer>;
+  /**
+   * Synchronous read (optional). With it the storage reads its snapshot image from the file when
+   * the core needs it, instead of holding it in memory (docs/raft.md "Durable storage").
+   */
+  readFileSync?(path: string): Buffer;
   /** 'create': create or truncate to empty; 'existing': open an existing file for writing. */
   open(path: string, mode: 'create' | 'existing'): Promise<RaftFile>;
   rename(from: string, to: string): Promise<void>;
@@ -40,6 +46,7 @@ export const nodeRaftFs: RaftFs = {
   },
   readdir: (path) => readdir(path),
   readFile: (path) => readFile(path),
+  readFileSync: (path) => readFileSync(path),
   async open(path, mode) {
     const fh = await open(path, mode === 'create' ? 'w' : 'r+');
     return {
@@ -73,6 +80,7 @@ export function withoutSync(fs: RaftFs): RaftFs {
     mkdir: (path) => fs.mkdir(path),
     readdir: (path) => fs.readdir(path),
     readFile: (path) => fs.readFile(path),
+    ...(fs.readFileSync ? { readFileSync: fs.readFileSync.bind(fs) } : {}),
     async open(path, mode) {
       const f = await fs.open(path, mode);
       return { write: (data, position) => f.write(data, position), sync: async () => {}, truncate: (length) => f.truncate(length), close: () => f.close() };

@@ -167,6 +167,16 @@ export function decodeLogRecord(p: Buffer): LogRecord {
   }
 }
 
+/**
+ * The index of an entry record without decoding its data (null: not an entry record). Recovery
+ * uses it to skip entries the snapshot already covers (docs/raft.md "Durable storage").
+ */
+export function peekEntryIndex(p: Buffer): number | null {
+  if (p[0] !== KIND_ENTRY) return null;
+  need(p, 19);
+  return readU64(p, 3);
+}
+
 export function decodeSnapMeta(p: Buffer): { index: number; term: number; confJson: string } {
   if (p[0] !== KIND_SNAP_META) throw new RecordDecodeError(`expected snapshot meta, found kind ${p[0]}`);
   need(p, 17);

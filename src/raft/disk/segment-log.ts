@@ -17,7 +17,7 @@
 import { join } from 'node:path';
 import type { Entry, HardState } from '../types.js';
 import type { RaftFile, RaftFs, RaftStorageLogger } from './fs.js';
-import { decodeLogRecord, encodeHardState, RaftStorageCorruptError, RecordDecodeError, scanRecords } from './record-codec.js';
+import { decodeLogRecord, encodeHardState, peekEntryIndex, RaftStorageCorruptError, RecordDecodeError, scanRecords } from './record-codec.js';
 
 const NAME = /^(\d{16})\.seg$/;
 
@@ -86,6 +86,13 @@ export class SegmentLog {
       for (const raw of scan.records) {
         let rec;
         try {
+          // An entry the snapshot covers only truncates (below): its data is never decoded.
+          const covered = peekEntryIndex(raw.payload);
+          if (covered !== null && covered <= snapIndex) {
+            maxIndex = Math.max(maxIndex, covered);
+            held.length = 0; // the log ended at an index ≤ snapshot here: nothing after the snapshot survives
+            continue;
+          }
           rec = decodeLogRecord(raw.payload);
         } catch (e) {
           if (e instanceof RecordDecodeError) throw new RaftStorageCorruptError(path, raw.offset, `undecodable record: ${e.message}`);
@@ -99,11 +106,7 @@ export class SegmentLog {
           held.length = 0;
         } else {
           const k = rec.entry.index;
-          maxIndex = Math.max(maxIndex, k);
-          if (k <= snapIndex) {
-            held.length = 0; // the log ended at k ≤ snapshot here: nothing after the snapshot survives
-            continue;
-          }
+          maxIndex = Math.max(maxIndex, k); // k > snapIndex: covered entries were skipped above
           const last = snapIndex + held.length;
           if (k > last + 1) throw new RaftStorageCorruptError(path, raw.offset, `entry ${k} leaves a gap after index ${last}`);
           held.length = k - snapIndex - 1;

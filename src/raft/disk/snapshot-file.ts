@@ -75,6 +75,18 @@ export async function removeOlderSnapshots(fs: RaftFs, dir: string, keepIndex: n
 }
 
 /**
+ * The state-machine image of the snapshot file for `index`, read synchronously (`fs.readFileSync`
+ * is required): the storage does not keep the image in memory between uses.
+ */
+export function readSnapshotImage(fs: RaftFs, dir: string, index: number): string {
+  if (!fs.readFileSync) throw new Error('raft storage: this file system cannot read synchronously');
+  const file = join(dir, snapshotFileName(index));
+  const snapshot = decodeSnapshotFile(fs.readFileSync(file), file);
+  if (snapshot.meta.index !== index) throw new RaftStorageCorruptError(file, 0, `file name says index ${index}, content says ${snapshot.meta.index}`);
+  return snapshot.data;
+}
+
+/**
  * Loads the newest snapshot file of `dir` (null if there is none), after removing leftover temp
  * files; older snapshot files are removed once the newest one has been read successfully. A
  * corrupt newest file is an error, never a reason to fall back to an older one (the log entries
