@@ -114,12 +114,20 @@ export class RaftLink implements RaftPeerLink {
     const host = this.store.raft;
     if (!host || host.node.role !== 'leader' || members.length === 0) return;
     const conf = host.node.confState();
+    // A new member joins as a learner and becomes a voter once it holds the committed log (the
+    // core refuses to promote it before: 'learnerNotReady', docs/raft.md "Membership changes").
     const add = members.find((m) => !conf.voters.includes(m));
-    const remove = conf.voters.find((v) => !members.includes(v));
-    const change = add !== undefined ? ({ type: 'addVoter', node: add } as const) : remove !== undefined ? ({ type: 'removeNode', node: remove } as const) : null;
+    const remove = [...conf.voters, ...conf.learners].find((v) => !members.includes(v));
+    const change =
+      add !== undefined
+        ? ({ type: conf.learners.includes(add) ? 'addVoter' : 'addLearner', node: add } as const)
+        : remove !== undefined
+          ? ({ type: 'removeNode', node: remove } as const)
+          : null;
     if (!change) return;
     const r = host.proposeConfChange(change);
     if (r.ok) this.log.info({ change, index: r.index }, 'raft configuration change proposed (member list changed)');
+    else if (r.reason === 'learnerNotReady') this.log.debug({ node: add }, 'raft learner still catching up; promoted once it holds the committed log');
   }
 
   stop(): void {

@@ -26,7 +26,7 @@ import {
 
 export type ProposeResult =
   | { ok: true; index: number; term: number }
-  | { ok: false; reason: 'notLeader' | 'transferring' | 'confPending' | 'removed'; leader: NodeId };
+  | { ok: false; reason: 'notLeader' | 'transferring' | 'confPending' | 'removed' | 'learnerNotReady'; leader: NodeId };
 
 export type ReadIndexResult = { ok: true } | { ok: false; reason: 'notLeader' | 'notReady'; leader: NodeId };
 
@@ -274,6 +274,13 @@ export class RaftNode {
   }
 
   proposeConfChange(cc: MemberChange): ProposeResult {
+    // A voter joins as a learner that holds the committed log first (etcd refuses to promote a
+    // learner that is not in sync): an empty voter grants no vote in join mode, so with one other
+    // voter down the group could never elect a leader again (docs/raft.md "Membership changes").
+    if (cc.type === 'addVoter' && this.role === 'leader' && this.pendingConfIndex <= this.log.applied && !this.voters.has(cc.node)) {
+      const p = this.progress.get(cc.node);
+      if (!this.learners.has(cc.node) || !p || p.match < this.log.committed) return { ok: false, reason: 'learnerNotReady', leader: this.lead };
+    }
     // One change at a time (pendingConfIndex), so the configuration this entry results in is the
     // current one with the change applied: it is recorded in the entry (see ConfChange).
     const { voters, learners } = this.confAfter(cc);

@@ -29,6 +29,10 @@ const PRODUCTION: [number, string][] = [
   // in the index-0 snapshot): holding the longest log it could not campaign, and no leader was ever
   // elected. Each leader's term-start entry now records the configuration (docs/raft.md "Lost disks").
   [394514904, 'join-mode member without a configuration'],
+  // The simulated operator added a replacement as a voter before it held anything; the other voter
+  // restarted and the empty member, which grants no vote, blocked every election. addVoter now needs
+  // a learner holding the committed log (docs/raft.md "Features", membership changes).
+  [1246571982, 'empty replacement promoted to voter'],
 ];
 
 test('raft simulator regression seeds (default profile)', () => {

@@ -229,3 +229,29 @@ test('raft membership: a removed leader steps down and the rest elect a new one'
   assert.deepEqual(h.appliedData('b'), ['z']);
   assert.deepEqual(h.appliedData('c'), ['z']);
 });
+
+test('raft membership: addVoter is refused until the node is a learner holding the committed log (seed 1246571982)', () => {
+  const h = new RaftHarness(['a', 'b', 'c']);
+  h.campaign('a');
+  h.tickAll(1);
+  h.propose('a', 'x');
+  h.tickAll(1);
+  const a = h.get('a');
+  h.addMember('d', new MemoryRaftStorage());
+  h.isolated.add('d'); // d is up but unreachable: it cannot catch up
+  // Not a learner yet: a voter is never added empty.
+  assert.deepEqual(a.proposeConfChange({ type: 'addVoter', node: 'd' }), { ok: false, reason: 'learnerNotReady', leader: 'a' });
+  assert.equal(a.proposeConfChange({ type: 'addLearner', node: 'd' }).ok, true);
+  h.stabilize();
+  h.tickAll(3);
+  assert.deepEqual(a.confState(), { voters: ['a', 'b', 'c'], learners: ['d'] });
+  // A learner that does not hold the committed log is not promoted.
+  assert.deepEqual(a.proposeConfChange({ type: 'addVoter', node: 'd' }), { ok: false, reason: 'learnerNotReady', leader: 'a' });
+  h.isolated.delete('d');
+  h.tickAll(3);
+  assert.deepEqual(h.appliedData('d'), ['x']);
+  assert.equal(a.proposeConfChange({ type: 'addVoter', node: 'd' }).ok, true);
+  h.stabilize();
+  h.tickAll(1);
+  assert.deepEqual(a.confState(), { voters: ['a', 'b', 'c', 'd'], learners: [] });
+});
