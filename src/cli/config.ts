@@ -55,7 +55,7 @@ const HistoryRowSchema = z.object({
   namespaceId: z.string(),
   groupName: z.string(),
   dataId: z.string(),
-  md5: z.string(),
+  md5: optText, // null in list rows: Nacos' history list query does not select it (docs/protocol/config.md)
   appName: optText,
   modifyTime: z.number(),
   srcIp: optText,
@@ -188,7 +188,7 @@ const published = (h: HistoryRow): string => h.publishType ?? 'formal';
 export function formatHistory(rows: readonly HistoryRow[]): string {
   return table(
     ['ID', 'OP', 'PUBLISH', 'TIME', 'USER', 'IP', 'MD5'],
-    rows.map((h) => [h.id, opName(h.opType), published(h), new Date(h.modifyTime).toISOString(), h.srcUser || '-', h.srcIp || '-', h.md5]),
+    rows.map((h) => [h.id, opName(h.opType), published(h), new Date(h.modifyTime).toISOString(), h.srcUser || '-', h.srcIp || '-', h.md5 ?? '-']),
   );
 }
 
@@ -212,7 +212,7 @@ export function formatHistoryEntry(h: HistoryDetail): string {
     `time:     ${new Date(h.modifyTime).toISOString()}`,
     `user:     ${h.srcUser || '-'}`,
     `ip:       ${h.srcIp || '-'}`,
-    `md5:      ${h.md5}`,
+    `md5:      ${h.md5 ?? contentMd5(h.content)}`,
     h.opType.trim() === 'I' ? '--- content published:' : '--- content before this change:',
   ];
   return `${lines.join('\n')}\n${h.content}${h.content.endsWith('\n') ? '' : '\n'}`;
