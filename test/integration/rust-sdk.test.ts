@@ -5,27 +5,22 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
-import { hostAddrs, pushedHosts as pushed, RustClient } from './helpers/rust-client.js';
+import { hostAddrs, pushedHosts as pushed, RustClient, RustClientSet } from './helpers/rust-client.js';
 import { addrs, sleep, TestServer, waitFor } from './helpers/server.js';
 
 const WAIT = 10_000;
 
 describe('Rust SDK (gRPC) against the real server', { timeout: 120_000 }, () => {
   let server: TestServer;
-  const clients: RustClient[] = [];
-
-  async function client(label: string): Promise<RustClient> {
-    const c = await RustClient.start(server.port, { label });
-    clients.push(c);
-    return c;
-  }
+  const clients = new RustClientSet();
+  const client = (label: string): Promise<RustClient> => clients.start(server.port, { label });
 
   before(async () => {
     server = await TestServer.start({ name: 'rust-sdk' });
   });
 
   after(async () => {
-    await Promise.allSettled(clients.map((c) => c.kill()));
+    await clients.killAll();
     await server?.dispose();
   });
 
@@ -168,20 +163,15 @@ describe('Rust SDK (gRPC) against the real server', { timeout: 120_000 }, () => 
  */
 describe('Rust SDK against the node:http2 SDK transport', { timeout: 120_000 }, () => {
   let server: TestServer;
-  const clients: RustClient[] = [];
-
-  async function client(label: string): Promise<RustClient> {
-    const c = await RustClient.start(server.port, { label });
-    clients.push(c);
-    return c;
-  }
+  const clients = new RustClientSet();
+  const client = (label: string): Promise<RustClient> => clients.start(server.port, { label });
 
   before(async () => {
     server = await TestServer.start({ name: 'rust-sdk-http2', properties: { 'nomen.sdk.transport': 'http2' } });
   });
 
   after(async () => {
-    await Promise.allSettled(clients.map((c) => c.kill()));
+    await clients.killAll();
     await server?.dispose();
   });
 
