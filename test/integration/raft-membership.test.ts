@@ -202,6 +202,10 @@ describe('persistent data across member-list changes (raft learner -> voter, rem
     await D.waitReady(60_000, 20);
     // At its readiness it serves everything acknowledged before it started.
     const firstView = await instancesOn(D);
+    // The contract (docs/raft.md "Production wiring", the start barrier): every write acknowledged
+    // before the member started. Not every write acknowledged before its readiness answer: reads are
+    // local, so a write the leader acknowledged a moment ago may not be applied here yet (checked:
+    // that stronger assertion failed on 2 of 9 runs, each time by the write acknowledged last).
     assert.deepEqual(missing(ackedBeforeD, firstView), [], 'D serves, when it reports ready, every write acknowledged before it started');
     const gen = await metadataGen(D);
     assert.ok(gen !== undefined && gen >= genBeforeD, `D: service metadata gen ${String(gen)} at readiness, acknowledged before it started ${genBeforeD}`);
