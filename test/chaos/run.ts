@@ -94,9 +94,11 @@ function installExitHooks(): void {
   // that stops a run (SIGHUP: the terminal closed). `npm run chaos` execs this process, so npm's
   // forwarding of SIGINT/SIGTERM reaches it (through a shell in between it did not: the shell died
   // and the run went on orphaned, docs/reliability.md "Cleanup on interruption").
-  process.once('SIGINT', () => void emergencyExit(130, 'SIGINT'));
-  process.once('SIGTERM', () => void emergencyExit(143, 'SIGTERM'));
-  process.once('SIGHUP', () => void emergencyExit(129, 'SIGHUP'));
+  // `on`, not `once`: Ctrl-C reaches the harness twice (from the terminal and forwarded by npm),
+  // and a second signal without a listener would end the process in the middle of the cleanup.
+  process.on('SIGINT', () => void emergencyExit(130, 'SIGINT'));
+  process.on('SIGTERM', () => void emergencyExit(143, 'SIGTERM'));
+  process.on('SIGHUP', () => void emergencyExit(129, 'SIGHUP'));
   // The parent (npm, or the shell) was killed without forwarding anything (kill -9 of npm): stop
   // rather than run on orphaned.
   const parent = process.ppid;
