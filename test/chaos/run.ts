@@ -6,8 +6,9 @@
  * schedule hit the cluster, heals everything, and checks the history (test/chaos/history.ts).
  * Prints operations acked, faults by kind, anomalies (must be 0) and the seeds, and appends a row
  * to the table in docs/reliability.md. Exit code 1 when an anomaly was found. Everything the run
- * created is removed at the end, on SIGINT/SIGTERM and on an uncaught error; `--cleanup` removes
- * leftovers of a run that was killed with SIGKILL. Members run under libfaketime (installed when
+ * created is removed at the end, on SIGINT/SIGTERM/SIGHUP, when its parent process dies and on an
+ * uncaught error; `--cleanup` removes leftovers of a run that was killed with SIGKILL (member
+ * processes, namespaces, links, data directories). Members run under libfaketime (installed when
  * missing) for the `clock-jump` fault; `--no-clock-jumps`, or a libfaketime that does not work here
  * (said at start), leaves that fault out and replays the schedules of seeds run before it existed.
  */
@@ -106,8 +107,21 @@ async function emergencyExit(code: number, why: string): Promise<void> {
 }
 
 function installExitHooks(): void {
-  process.once('SIGINT', () => void emergencyExit(130, 'SIGINT'));
-  process.once('SIGTERM', () => void emergencyExit(143, 'SIGTERM'));
+  // A signal Node does not handle ends the process without its 'exit' hooks: handle every signal
+  // that stops a run (SIGHUP: the terminal closed). `npm run chaos` execs this process, so npm's
+  // forwarding of SIGINT/SIGTERM reaches it (through a shell in between it did not: the shell died
+  // and the run went on orphaned, docs/reliability.md "Cleanup on interruption").
+  // `on`, not `once`: Ctrl-C reaches the harness twice (from the terminal and forwarded by npm),
+  // and a second signal without a listener would end the process in the middle of the cleanup.
+  process.on('SIGINT', () => void emergencyExit(130, 'SIGINT'));
+  process.on('SIGTERM', () => void emergencyExit(143, 'SIGTERM'));
+  process.on('SIGHUP', () => void emergencyExit(129, 'SIGHUP'));
+  // The parent (npm, or the shell) was killed without forwarding anything (kill -9 of npm): stop
+  // rather than run on orphaned.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) void emergencyExit(129, `parent process ${parent} exited`);
+  }, 1000).unref();
   process.on('uncaughtException', (e) => {
     process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
     void emergencyExit(2, 'uncaught error');
