@@ -111,6 +111,8 @@ interface System {
   ready(m: Member): Promise<boolean>;
   /** True once every running member has applied everything the leader committed. */
   caughtUp(): Promise<boolean>;
+  /** Numeric counters of the members summed (Nomen: raft/state `stats` and `link`), for per-write ratios. */
+  counters?(): Promise<Record<string, number>>;
 }
 
 async function nomenCluster(root: string, logDir: string): Promise<System> {
@@ -180,6 +182,23 @@ async function nomenCluster(root: string, logDir: string): Promise<System> {
       } catch {
         return false;
       }
+    },
+    async counters() {
+      const sum: Record<string, number> = {};
+      for (const m of running()) {
+        try {
+          const r = await http(m.port, 'GET', '/nacos/v1/ns/operator/raft/state', null, '', 1000);
+          const j = JSON.parse(r.text) as { role?: string; stats?: Record<string, unknown>; link?: Record<string, unknown> | null };
+          for (const [k, v] of [...Object.entries(j.stats ?? {}), ...Object.entries(j.link ?? {})]) {
+            if (typeof v !== 'number') continue;
+            sum[k] = (sum[k] ?? 0) + v;
+            if (j.role === 'leader') sum[`leader.${k}`] = (sum[`leader.${k}`] ?? 0) + v;
+          }
+        } catch {
+          // a member that does not answer adds nothing
+        }
+      }
+      return sum;
     },
     async caughtUp() {
       const st = await Promise.all(running().map((m) => state(m)));
@@ -301,6 +320,8 @@ interface ThroughputResult {
   latency: LatencySummary;
   /** CPU time (user + system) of all the system's server processes per acknowledged write, ms. */
   cpuMsPerWrite: number | null;
+  /** Member counters per acknowledged write during the measured window (Nomen: syncs, messages…). */
+  perWrite?: Record<string, number>;
 }
 
 /** CPU seconds used so far by the running members together (null if one cannot be read). */
@@ -333,6 +354,7 @@ async function throughput(sys: System, concurrency: number): Promise<ThroughputR
   };
   const workers = Array.from({ length: concurrency }, (_, w) => worker(w));
   await sleep(WARMUP_MS);
+  const k0 = await sys.counters?.();
   measuring = true;
   const cpu0 = membersCpu(sys);
   const t0 = performance.now();
@@ -341,10 +363,13 @@ async function throughput(sys: System, concurrency: number): Promise<ThroughputR
   const elapsed = performance.now() - t0;
   const cpu1 = membersCpu(sys);
   const count = lat.length;
+  const k1 = await sys.counters?.();
   stop = true;
   await Promise.all(workers);
   const cpuMsPerWrite = cpu0 !== null && cpu1 !== null && count > 0 ? ((cpu1 - cpu0) * 1000) / count : null;
-  return { system: sys.name, concurrency, opsPerSec: (count / elapsed) * 1000, failed, latency: summarizeLatencies(lat), cpuMsPerWrite };
+  const perWrite: Record<string, number> = {};
+  if (k0 && k1 && count > 0) for (const [k, v] of Object.entries(k1)) if (k0[k] !== undefined && v !== k0[k]) perWrite[k] = Math.round(((v - k0[k]!) / count) * 1000) / 1000;
+  return { system: sys.name, concurrency, opsPerSec: (count / elapsed) * 1000, failed, latency: summarizeLatencies(lat), cpuMsPerWrite, ...(k0 ? { perWrite } : {}) };
 }
 
 async function failover(sys: System): Promise<number[]> {
@@ -399,6 +424,7 @@ async function main(): Promise<void> {
       const r = await throughput(sys, c);
       tp.push(r);
       console.log(`${sys.name} c=${c}: ${fmt(r.opsPerSec)} writes/s, p50 ${fmt(r.latency.p50)} ms, p99 ${fmt(r.latency.p99)} ms, failed ${r.failed}, server CPU ${r.cpuMsPerWrite === null ? 'n/a' : fmt(r.cpuMsPerWrite)} ms/write`);
+      if (r.perWrite) console.log(`  per write (all members): ${JSON.stringify(r.perWrite)}`);
     }
     if (CPU_PROF !== null && sys.name === 'Nomen') {
       const lead = await sys.leader();
