@@ -19,7 +19,9 @@ import type { Message } from './types.js';
 
 export function coalesceMessages(msgs: Message[], maxEntriesPerMsg: number): Message[] {
   if (msgs.length < 2) return msgs;
-  const out: Message[] = [];
+  /** null: an ack replaced by a later one. */
+  const out: (Message | null)[] = [];
+  let dropped = 0;
   /** `to|term` → position in `out` of the last append with entries to that peer. */
   const apps = new Map<string, number>();
   /** `to|term` → position in `out` of the ack kept for that peer. */
@@ -40,16 +42,22 @@ export function coalesceMessages(msgs: Message[], maxEntriesPerMsg: number): Mes
       }
       apps.set(key, out.length);
     } else if (m.type === 'appResp' && !m.reject) {
+      // The kept ack takes the place of the last one: an ack never moves ahead of a rejection
+      // sent before it (a leader must not read a stale rejection after a newer ack).
       const key = `${m.to}|${m.term}`;
       const at = acks.get(key);
       const prev = at === undefined ? undefined : out[at];
       if (at !== undefined && prev?.type === 'appResp') {
-        if (m.index > prev.index) out[at] = m;
+        out[at] = null;
+        dropped++;
+        acks.set(key, out.length);
+        out.push(m.index >= prev.index ? m : { ...m, index: prev.index });
         continue;
       }
       acks.set(key, out.length);
     }
     out.push(m);
   }
-  return out.length === msgs.length ? msgs : out;
+  if (dropped === 0 && out.length === msgs.length) return msgs;
+  return out.filter((m): m is Message => m !== null);
 }

@@ -61,8 +61,8 @@ test('raft coalesce: only continuing appends of one term and peer merge, rejecti
   assert.ok(first.type === 'app' && first.commit === 2 && first.index === 1);
   // Entry-less appends (commit announcements) are never merged.
   assert.deepEqual(kinds(coalesceMessages([app('b', 3, 0, 2), app('b', 3, 0, 3)], 64)), ['app>b[0]', 'app>b[0]']);
-  // Acks: the highest wins; a rejection and an ack of another term stay.
-  assert.deepEqual(kinds(coalesceMessages([ack(5), ack(4, true), ack(7), ack(6), ack(9, false, 2)], 64)), ['appResp>a@7', 'appResp>a@4x', 'appResp>a@9']);
+  // Acks: the highest wins, in the place of the last one (never ahead of the rejection); an ack of another term stays.
+  assert.deepEqual(kinds(coalesceMessages([ack(5), ack(4, true), ack(7), ack(6), ack(9, false, 2)], 64)), ['appResp>a@4x', 'appResp>a@7', 'appResp>a@9']);
   const same = [ack(1)];
   assert.equal(coalesceMessages(same, 64), same);
 });
