@@ -12,6 +12,15 @@
  *
  *   npm run bench:raft            # full (~2 min)
  *   npm run bench:raft -- --quick # ~40 s
+ * Options for profiling and before/after pairs (docs/benchmarks.md "Raft write path"):
+ *   --no-docs            do not write the docs/benchmarks.md section (raw JSON is still written)
+ *   --nomen-only         skip the etcd cluster
+ *   --no-failover        skip the failover rounds
+ *   --concurrency 8,64   the in-flight levels to measure (default: 16 quick, 8 and 64 full)
+ *   --dist DIR           start the members from DIR/cli.js instead of dist/ (an older build)
+ *   --property k=v       an extra member property (repeatable), e.g. nomen.raft.fsync=false
+ *   --cpu-prof DIR       run the members with --cpu-prof into DIR; they are stopped with SIGTERM
+ *                        at the end so the profiles are written (implies --no-failover)
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -20,12 +29,22 @@ import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { cpuSeconds, freePortPair, installCleanup, pinnedCommand, pinSelf, ROOT, sleep, canPin } from './lib/proc.js';
+import { cpuSeconds, freePortPair, stopChild, installCleanup, pinnedCommand, pinSelf, ROOT, sleep, canPin } from './lib/proc.js';
 import { machineInfo, upsertDocSection, writeJson } from './lib/report.js';
 import { fmt, spread, summarizeLatencies, type LatencySummary } from './lib/stats.js';
 
 const quick = process.argv.includes('--quick');
-const CONCURRENCY = quick ? [16] : [8, 64];
+function argValue(name: string): string | null {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? (process.argv[i + 1] ?? null) : null;
+}
+const NO_DOCS = process.argv.includes('--no-docs');
+const NOMEN_ONLY = process.argv.includes('--nomen-only');
+const CPU_PROF = argValue('--cpu-prof');
+const NO_FAILOVER = CPU_PROF !== null || process.argv.includes('--no-failover');
+const EXTRA_PROPS = process.argv.flatMap((a, i) => (a === '--property' && process.argv[i + 1] ? ['--property', process.argv[i + 1]!] : []));
+const DIST = argValue('--dist') ?? join(ROOT, 'dist');
+const CONCURRENCY = argValue('--concurrency')?.split(',').map(Number) ?? (quick ? [16] : [8, 64]);
 const DURATION_MS = quick ? 4000 : 10_000;
 const WARMUP_MS = 1000;
 const FAILOVER_ROUNDS = quick ? 2 : 5;
@@ -92,6 +111,8 @@ interface System {
   ready(m: Member): Promise<boolean>;
   /** True once every running member has applied everything the leader committed. */
   caughtUp(): Promise<boolean>;
+  /** Numeric counters of the members summed (Nomen: raft/state `stats` and `link`), for per-write ratios. */
+  counters?(): Promise<Record<string, number>>;
 }
 
 async function nomenCluster(root: string, logDir: string): Promise<System> {
@@ -111,11 +132,13 @@ async function nomenCluster(root: string, logDir: string): Promise<System> {
       child: null,
       start() {
         mkdirSync(m.dir, { recursive: true });
-        const args = [join(ROOT, 'dist', 'cli.js'), 'start', '--port', String(port), '--host', '127.0.0.1', '--data-dir', m.dir, '--members', list];
+        const prof = CPU_PROF === null ? [] : ['--cpu-prof', '--cpu-prof-dir', CPU_PROF, '--cpu-prof-name', `${m.name}.cpuprofile`];
+        const args = [...prof, join(DIST, 'cli.js'), 'start', '--port', String(port), '--host', '127.0.0.1', '--data-dir', m.dir, '--members', list];
         // Health checks off: the registered addresses have no listener, and each refused probe would
         // add a health-flip write to the load being measured.
         const props = { 'nomen.log.level': 'warn', 'nomen.cluster.secret': secret, 'nacos.core.protocol.raft.data.election_timeout_ms': String(ELECTION_MS), 'nacos.naming.health.enabled': 'false' };
         for (const [k, v] of Object.entries(props)) args.push('--property', `${k}=${v}`);
+        args.push(...EXTRA_PROPS);
         m.child = spawnPinned(m.name, process.execPath, args, logDir);
       },
     };
@@ -159,6 +182,23 @@ async function nomenCluster(root: string, logDir: string): Promise<System> {
       } catch {
         return false;
       }
+    },
+    async counters() {
+      const sum: Record<string, number> = {};
+      for (const m of running()) {
+        try {
+          const r = await http(m.port, 'GET', '/nacos/v1/ns/operator/raft/state', null, '', 1000);
+          const j = JSON.parse(r.text) as { role?: string; stats?: Record<string, unknown>; link?: Record<string, unknown> | null };
+          for (const [k, v] of [...Object.entries(j.stats ?? {}), ...Object.entries(j.link ?? {})]) {
+            if (typeof v !== 'number') continue;
+            sum[k] = (sum[k] ?? 0) + v;
+            if (j.role === 'leader') sum[`leader.${k}`] = (sum[`leader.${k}`] ?? 0) + v;
+          }
+        } catch {
+          // a member that does not answer adds nothing
+        }
+      }
+      return sum;
     },
     async caughtUp() {
       const st = await Promise.all(running().map((m) => state(m)));
@@ -280,6 +320,8 @@ interface ThroughputResult {
   latency: LatencySummary;
   /** CPU time (user + system) of all the system's server processes per acknowledged write, ms. */
   cpuMsPerWrite: number | null;
+  /** Member counters per acknowledged write during the measured window (Nomen: syncs, messages…). */
+  perWrite?: Record<string, number>;
 }
 
 /** CPU seconds used so far by the running members together (null if one cannot be read). */
@@ -312,6 +354,7 @@ async function throughput(sys: System, concurrency: number): Promise<ThroughputR
   };
   const workers = Array.from({ length: concurrency }, (_, w) => worker(w));
   await sleep(WARMUP_MS);
+  const k0 = await sys.counters?.();
   measuring = true;
   const cpu0 = membersCpu(sys);
   const t0 = performance.now();
@@ -320,10 +363,13 @@ async function throughput(sys: System, concurrency: number): Promise<ThroughputR
   const elapsed = performance.now() - t0;
   const cpu1 = membersCpu(sys);
   const count = lat.length;
+  const k1 = await sys.counters?.();
   stop = true;
   await Promise.all(workers);
   const cpuMsPerWrite = cpu0 !== null && cpu1 !== null && count > 0 ? ((cpu1 - cpu0) * 1000) / count : null;
-  return { system: sys.name, concurrency, opsPerSec: (count / elapsed) * 1000, failed, latency: summarizeLatencies(lat), cpuMsPerWrite };
+  const perWrite: Record<string, number> = {};
+  if (k0 && k1 && count > 0) for (const [k, v] of Object.entries(k1)) if (k0[k] !== undefined && v !== k0[k]) perWrite[k] = Math.round(((v - k0[k]!) / count) * 1000) / 1000;
+  return { system: sys.name, concurrency, opsPerSec: (count / elapsed) * 1000, failed, latency: summarizeLatencies(lat), cpuMsPerWrite, ...(k0 ? { perWrite } : {}) };
 }
 
 async function failover(sys: System): Promise<number[]> {
@@ -364,7 +410,7 @@ async function main(): Promise<void> {
   const logDir = join(root, 'logs');
   mkdirSync(logDir, { recursive: true });
   const systems: System[] = [await nomenCluster(root, logDir)];
-  const etcd = etcdVersion();
+  const etcd = NOMEN_ONLY ? null : etcdVersion();
   if (etcd !== null) systems.push(await etcdCluster(root, logDir));
   else console.warn('etcd not installed (apt-get install etcd-server): measuring Nomen alone');
 
@@ -378,9 +424,17 @@ async function main(): Promise<void> {
       const r = await throughput(sys, c);
       tp.push(r);
       console.log(`${sys.name} c=${c}: ${fmt(r.opsPerSec)} writes/s, p50 ${fmt(r.latency.p50)} ms, p99 ${fmt(r.latency.p99)} ms, failed ${r.failed}, server CPU ${r.cpuMsPerWrite === null ? 'n/a' : fmt(r.cpuMsPerWrite)} ms/write`);
+      if (r.perWrite) console.log(`  per write (all members): ${JSON.stringify(r.perWrite)}`);
     }
-    fo[sys.name] = await failover(sys);
-    console.log(`${sys.name} failover (ms): ${fo[sys.name]!.map((x) => fmt(x, 0)).join(', ')}`);
+    if (CPU_PROF !== null && sys.name === 'Nomen') {
+      const lead = await sys.leader();
+      console.log(`profiles in ${CPU_PROF}; leader: ${lead?.name ?? '?'}`);
+      await Promise.all(sys.members.map((m) => (m.child ? stopChild(m.child, 20_000) : Promise.resolve())));
+    }
+    if (!NO_FAILOVER) {
+      fo[sys.name] = await failover(sys);
+      console.log(`${sys.name} failover (ms): ${fo[sys.name]!.map((x) => fmt(x, 0)).join(', ')}`);
+    }
     for (const m of sys.members) await kill9(m);
   }
   rmSync(root, { recursive: true, force: true });
@@ -411,7 +465,7 @@ ${foRows.join('\n')}
 `;
   console.log(section);
   writeJson(join(ROOT, 'bench', 'results', `raft-${date}${quick ? '-quick' : ''}.json`), { machine, date, quick, throughput: tp, failover: fo });
-  upsertDocSection(join(ROOT, 'docs', 'benchmarks.md'), `raft-${quick ? 'quick' : 'full'}`, section);
+  if (!NO_DOCS) upsertDocSection(join(ROOT, 'docs', 'benchmarks.md'), `raft-${quick ? 'quick' : 'full'}`, section);
   agent.destroy();
 }
 

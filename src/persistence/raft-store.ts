@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
 import { NacosError } from '../core/errors.js';
 import type { Logger } from '../observability/logger.js';
-import { RaftHost, RaftTimeoutError, type RaftStatus } from '../raft/host.js';
+import { RaftHost, RaftTimeoutError, type RaftHostCounters, type RaftStatus } from '../raft/host.js';
 import type { ProposeResult } from '../raft/node.js';
 import { isFresh, type RaftLogStore } from '../raft/log-store.js';
 import type { ConfState, Message, NodeId } from '../raft/types.js';
@@ -78,7 +78,7 @@ export interface RaftStoreOptions {
   onCompacted?: (index: number, imageChars: number) => void;
 }
 
-export interface RaftStoreStats extends KvStats {
+export interface RaftStoreStats extends KvStats, Partial<RaftHostCounters> {
   proposed: number;
   forwarded: number;
   failed: number;
@@ -348,7 +348,7 @@ export class RaftStore implements PersistentStore {
   }
 
   stats(): RaftStoreStats {
-    return { ...this.kv.stats, ...this.counters };
+    return { ...this.kv.stats, ...this.counters, ...(this.host ? this.host.counters : {}) };
   }
 
   /** Graceful shutdown: a leader hands leadership to the most up-to-date voter first (bounded wait). */

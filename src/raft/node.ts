@@ -3,6 +3,7 @@ import { RaftLog } from './log.js';
 import { Progress } from './progress.js';
 import { ReadOnlyQueue } from './read-only.js';
 import { CompactedError, SnapshotUnavailableError } from './storage.js';
+import { coalesceMessages } from './coalesce.js';
 import {
   NONE,
   type AppendMsg,
@@ -817,6 +818,8 @@ export class RaftNode {
     const committedEntries = this.log.nextCommittedEntries(this.cfg.maxCommittedPerReady);
     const termOrVote = h.term !== this.prevHard.term || h.vote !== this.prevHard.vote;
     const mustSync = termOrVote || entries.length > 0 || snapshot !== null;
+    // In place: advance() removes exactly this many messages from the front (docs/raft.md "Coalesced messages").
+    this.msgs = coalesceMessages(this.msgs, this.cfg.maxEntriesPerMsg);
     const messages = [...this.msgs];
     // With a new term, vote or snapshot every message carries state not yet durable: all wait.
     const early = !mustSync ? messages : termOrVote || snapshot ? [] : messages.filter(safeBeforeSync);

@@ -274,6 +274,36 @@ describe('DurableRaftStorage', () => {
     await s.close();
   });
 
+  test('with fsync on, each persist of the log is one O_DSYNC write (no separate fdatasync), also across a rollover', async () => {
+    // docs/benchmarks.md "Raft write path": one thread-pool job per append instead of write + fdatasync.
+    const calls: string[] = [];
+    const counting: RaftFs = {
+      ...nodeRaftFs,
+      async open(path, mode, opts) {
+        const f = await nodeRaftFs.open(path, mode, opts);
+        const name = path.endsWith('.seg') ? 'seg' : 'other';
+        return {
+          write: (d, p) => (calls.push(`${name}:write`), f.write(d, p)),
+          sync: () => (calls.push(`${name}:sync`), f.sync()),
+          ...(f.writeSynced ? { writeSynced: (d: Buffer, p: number) => (calls.push(`${name}:writeSynced`), f.writeSynced!(d, p)) } : {}),
+          truncate: (l) => f.truncate(l),
+          close: () => f.close(),
+        };
+      },
+    };
+    const dir = freshDir();
+    let s = await DurableRaftStorage.open(dir, { initialConf: CONF, fs: counting, segmentBytes: 200 });
+    calls.length = 0;
+    for (let i = 1; i <= 12; i++) await s.persist({ entries: [ent(i, 1, 'q'.repeat(30))], hardState: hs(1, i, 'n2') });
+    assert.ok(s.segmentFiles().length >= 3, 'rolled over');
+    assert.deepEqual(new Set(calls), new Set(['seg:writeSynced']), calls.join(' '));
+    assert.equal(calls.length, 12);
+    s = await reopen(s, dir, { initialConf: CONF, fs: counting });
+    assert.equal(s.lastIndex(), 12);
+    assert.deepEqual(s.hardState(), hs(1, 12, 'n2'));
+    await s.close();
+  });
+
   test('an invalid batch is rejected before anything is written', async () => {
     const dir = freshDir();
     let s = await DurableRaftStorage.open(dir, FAST);

@@ -3,7 +3,7 @@
  * uses `nodeRaftFs` (node:fs/promises), the simulator an in-memory disk that loses unsynced bytes
  * on a crash (test/sim/sim-disk.ts).
  */
-import { readFileSync } from 'node:fs';
+import { constants, readFileSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 
 /** The subset of a pino logger the storage uses. */
@@ -17,6 +17,12 @@ export interface RaftFile {
   write(data: Buffer, position: number): Promise<void>;
   /** fdatasync: the data written so far (and the file size) survive a crash. */
   sync(): Promise<void>;
+  /**
+   * Optional: `write` then `sync` in one operation (a file opened with `{ dsync: true }` on Linux:
+   * O_DSYNC, one thread-pool job and one system call instead of two). Durable when resolved, as
+   * after `write` + `sync`; a crash during it may leave a torn tail, as with `write` + `sync`.
+   */
+  writeSynced?(data: Buffer, position: number): Promise<void>;
   truncate(length: number): Promise<void>;
   close(): Promise<void>;
 }
@@ -32,8 +38,11 @@ export interface RaftFs {
    * the core needs it, instead of holding it in memory (docs/raft.md "Durable storage").
    */
   readFileSync?(path: string): Buffer;
-  /** 'create': create or truncate to empty; 'existing': open an existing file for writing. */
-  open(path: string, mode: 'create' | 'existing'): Promise<RaftFile>;
+  /**
+   * 'create': create or truncate to empty; 'existing': open an existing file for writing.
+   * `dsync`: the caller wants `writeSynced` (an implementation may ignore it and leave it out).
+   */
+  open(path: string, mode: 'create' | 'existing', opts?: { dsync?: boolean }): Promise<RaftFile>;
   rename(from: string, to: string): Promise<void>;
   unlink(path: string): Promise<void>;
   /** fsync of a directory: creations, renames and removals in it survive a crash. */
@@ -47,17 +56,24 @@ export const nodeRaftFs: RaftFs = {
   readdir: (path) => readdir(path),
   readFile: (path) => readFile(path),
   readFileSync: (path) => readFileSync(path),
-  async open(path, mode) {
-    const fh = await open(path, mode === 'create' ? 'w' : 'r+');
+  async open(path, mode, opts) {
+    // O_DSYNC: every write returns once its data (and the size needed to read it back) is durable,
+    // like write + fdatasync (POSIX synchronized I/O data integrity completion). One thread-pool
+    // job instead of two: measured 30 % less CPU per append (docs/benchmarks.md "Raft write path").
+    const dsync = opts?.dsync === true && typeof constants.O_DSYNC === 'number' ? constants.O_DSYNC : 0;
+    const flags = (mode === 'create' ? constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC : constants.O_RDWR) | dsync;
+    const fh = await open(path, flags, 0o666);
+    const write = async (data: Buffer, position: number): Promise<void> => {
+      let done = 0;
+      while (done < data.length) {
+        const { bytesWritten } = await fh.write(data, done, data.length - done, position + done);
+        done += bytesWritten;
+      }
+    };
     return {
-      async write(data, position) {
-        let done = 0;
-        while (done < data.length) {
-          const { bytesWritten } = await fh.write(data, done, data.length - done, position + done);
-          done += bytesWritten;
-        }
-      },
+      write,
       sync: () => fh.datasync(),
+      ...(dsync !== 0 ? { writeSynced: write } : {}),
       truncate: (length) => fh.truncate(length),
       close: () => fh.close(),
     };
@@ -82,7 +98,7 @@ export function withoutSync(fs: RaftFs): RaftFs {
     readFile: (path) => fs.readFile(path),
     ...(fs.readFileSync ? { readFileSync: fs.readFileSync.bind(fs) } : {}),
     async open(path, mode) {
-      const f = await fs.open(path, mode);
+      const f = await fs.open(path, mode); // without dsync: no writeSynced, and sync() does nothing
       return { write: (data, position) => f.write(data, position), sync: async () => {}, truncate: (length) => f.truncate(length), close: () => f.close() };
     },
     rename: (from, to) => fs.rename(from, to),

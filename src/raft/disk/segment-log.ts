@@ -122,10 +122,10 @@ export class SegmentLog {
     if (!last) {
       const seg: Segment = { seq: 1, path: join(dir, segmentFileName(1)), size: 0, maxIndex: 0 };
       segments.push(seg);
-      current = await fs.open(seg.path, 'create');
+      current = await fs.open(seg.path, 'create', { dsync: true });
       created = true;
     } else {
-      current = await fs.open(last.path, 'existing');
+      current = await fs.open(last.path, 'existing', { dsync: true });
       if (tornTail) {
         await current.truncate(tornTail.offset);
         await current.sync();
@@ -151,17 +151,15 @@ export class SegmentLog {
   async append(records: Buffer, maxIndex: number, hard: HardState): Promise<void> {
     const seg = this.segments.at(-1)!;
     if (seg.size < this.segmentBytes) {
-      await this.current.write(records, seg.size);
-      await this.current.sync();
+      await writeDurably(this.current, records, seg.size);
       seg.size += records.length;
       seg.maxIndex = Math.max(seg.maxIndex, maxIndex);
       return;
     }
     const next: Segment = { seq: seg.seq + 1, path: join(this.dir, segmentFileName(seg.seq + 1)), size: 0, maxIndex: 0 };
-    const f = await this.fs.open(next.path, 'create');
+    const f = await this.fs.open(next.path, 'create', { dsync: true });
     const buf = Buffer.concat([encodeHardState(hard), records]);
-    await f.write(buf, 0);
-    await f.sync();
+    await writeDurably(f, buf, 0);
     await this.fs.syncDir(this.dir);
     const old = this.current;
     this.current = f;
@@ -188,5 +186,14 @@ export class SegmentLog {
 
   async close(): Promise<void> {
     await this.current.close();
+  }
+}
+
+/** One durable write: `writeSynced` when the file offers it (O_DSYNC), else write + fdatasync. */
+async function writeDurably(f: RaftFile, data: Buffer, position: number): Promise<void> {
+  if (f.writeSynced) await f.writeSynced(data, position);
+  else {
+    await f.write(data, position);
+    await f.sync();
   }
 }
