@@ -190,11 +190,14 @@ export class NomenServer {
       .then(() => this.auth.bootstrap())
       .catch((e: unknown) => this.log.error({ err: e }, 'auth bootstrap failed'));
     if (!cluster) await bootstrap;
-    releaseStartupGarbage(this.store, this.log);
+    // The GC after ready (below) also collects what restoring a large image left; only without it
+    // does the start pay for that GC before reporting ready.
+    const readyGcDelayMs = this.config.int('nomen.memory.ready-gc-delay-ms');
+    if (readyGcDelayMs < 0) releaseStartupGarbage(this.store, this.log);
     this.readiness.ready = true;
     this.readiness.reason = 'ready';
     this.moves.rebalancer?.start();
-    this.cancelReadyGc = scheduleReadyGc({ clock: this.clock, delayMs: this.config.int('nomen.memory.ready-gc-delay-ms'), log: this.log });
+    this.cancelReadyGc = scheduleReadyGc({ clock: this.clock, delayMs: readyGcDelayMs, log: this.log });
     this.log.info(
       { http: this.member.port, grpc: this.member.port + 1000, member: this.member.address, ms: Date.now() - t0 },
       'nomen member ready',
