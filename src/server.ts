@@ -11,6 +11,7 @@ import { namingParts, sdkConnectionClosed, type NamingParts } from './app/naming
 import { housekeeping } from './app/housekeeping.js';
 import { httpClusterHooks } from './app/http-hooks.js';
 import { serverLoader } from './app/server-loader.js';
+import { scheduleReadyGc } from './app/release-garbage.js';
 import { persistentStore, raftState, releaseStartupGarbage, STANDALONE_RAFT_ID } from './app/persistent-store.js';
 import { followStore } from './app/store-listeners.js';
 import type { AuthService } from './auth/auth-service.js';
@@ -78,6 +79,8 @@ export class NomenServer {
   private readonly dataDir: string;
   private dataDirLock: DataDirLock | null = null;
   private stopping = false;
+  /** Cancels the full GC scheduled after ready (src/app/release-garbage.ts). */
+  private cancelReadyGc: () => void = () => undefined;
   private stopRun: Promise<void> | null = null;
   /** Set by the CLI: how an operator-requested drain ends the process. */
   exitRequested: (() => void) | null = null;
@@ -187,10 +190,14 @@ export class NomenServer {
       .then(() => this.auth.bootstrap())
       .catch((e: unknown) => this.log.error({ err: e }, 'auth bootstrap failed'));
     if (!cluster) await bootstrap;
-    releaseStartupGarbage(this.store, this.log);
+    // The GC after ready (below) also collects what restoring a large image left; only without it
+    // does the start pay for that GC before reporting ready.
+    const readyGcDelayMs = this.config.int('nomen.memory.ready-gc-delay-ms');
+    if (readyGcDelayMs < 0) releaseStartupGarbage(this.store, this.log);
     this.readiness.ready = true;
     this.readiness.reason = 'ready';
     this.moves.rebalancer?.start();
+    this.cancelReadyGc = scheduleReadyGc({ clock: this.clock, delayMs: readyGcDelayMs, log: this.log });
     this.log.info(
       { http: this.member.port, grpc: this.member.port + 1000, member: this.member.address, ms: Date.now() - t0 },
       'nomen member ready',
@@ -227,6 +234,7 @@ export class NomenServer {
     this.readiness.ready = false;
     this.readiness.reason = 'shutting down';
     this.moves.rebalancer?.stop();
+    this.cancelReadyGc();
     housekeeping(this.parts, this.configs).stop();
     if (this.cluster) {
       // Hand Raft leadership over before leaving, so writes pause for one round trip, not an election.

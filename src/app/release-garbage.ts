@@ -11,6 +11,8 @@
 import { setFlagsFromString } from 'node:v8';
 import { performance } from 'node:perf_hooks';
 import { runInNewContext } from 'node:vm';
+import type { Clock } from '../core/clock.js';
+import type { Logger } from '../observability/logger.js';
 
 /** Below this many characters of image the garbage is not worth a pause. */
 export const RELEASE_MIN_CHARS = 4 * 1024 * 1024;
@@ -35,6 +37,11 @@ function gcFunction(): (() => void) | null {
  */
 export function releaseGarbage(imageChars: number, passes: 1 | 2 = 2): number | null {
   if (imageChars < RELEASE_MIN_CHARS) return null;
+  return fullGc(passes);
+}
+
+/** Runs `passes` full GCs now: their duration in ms, or null if no GC is available. */
+export function fullGc(passes: 1 | 2): number | null {
   const f = gcFunction();
   if (!f) return null;
   const t0 = performance.now();
@@ -44,4 +51,51 @@ export function releaseGarbage(imageChars: number, passes: 1 | 2 = 2): number | 
   f();
   if (passes === 2) f();
   return performance.now() - t0;
+}
+
+/** V8 judges the allocation rate over the last 5 s of GCs; the second step waits a little longer. */
+export const READY_GC_SETTLE_MS = 6000;
+
+export interface ReadyGcOptions {
+  clock: Clock;
+  /** -1: off. */
+  delayMs: number;
+  log: Pick<Logger, 'info' | 'debug'>;
+  /** CPU time used by the process so far, ms (process.cpuUsage). */
+  cpuMs?: () => number;
+  /** Called when the last step ran or was skipped (tests). */
+  done?: (released: boolean) => void;
+}
+
+/**
+ * Idle memory after start (issue 14; docs/benchmarks.md "Idle memory (issue 14, 2026-12-07)"):
+ * loading the modules and starting the member allocate in a burst, which grows V8's young
+ * generation to its maximum (2 × 16 MiB semi-spaces, nearly empty once started) and leaves the
+ * start-up garbage in the old generation; an idle member allocates too little to ever trigger the
+ * GCs that would give them back, so ~20 MiB stay resident. V8 shrinks the young generation only in
+ * a GC that sees a low allocation rate, which it measures between GCs over ~5 s. So: one full GC
+ * `delayMs` after ready (the start-up garbage; it also starts V8's measurement), then, if the member
+ * stayed idle for READY_GC_SETTLE_MS (under 5 % of a core), two more: the first shrinks the young
+ * generation, the second lets V8 release the freed pages (one alone left RSS unchanged, measured).
+ * A busy member skips them: under load the young generation is meant to be large. Returns a
+ * cancel function (stop() before the timers fired).
+ */
+export function scheduleReadyGc(o: ReadyGcOptions): () => void {
+  const cpuMs = o.cpuMs ?? (() => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; });
+  if (o.delayMs < 0) return () => undefined;
+  let timer = o.clock.setTimeout(() => {
+    const first = fullGc(1);
+    if (first === null) return o.done?.(false);
+    const cpu0 = cpuMs();
+    timer = o.clock.setTimeout(() => {
+      if (cpuMs() - cpu0 > READY_GC_SETTLE_MS * 0.05) {
+        o.log.debug({}, 'member busy after ready: young generation left as it is');
+        return o.done?.(false);
+      }
+      const ms = fullGc(2) ?? 0;
+      o.log.info({ gcMs: Math.round(first + ms) }, 'released the start-up garbage and the young generation (full GCs after ready)');
+      o.done?.(true);
+    }, READY_GC_SETTLE_MS);
+  }, o.delayMs);
+  return () => timer.cancel();
 }
