@@ -12,7 +12,7 @@ for (const f of loadFixtures()) {
   describe(`nacos3 fixtures: ${f.file}`, () => {
     for (const c of f.cases) {
       test(c.name, async () => {
-        const t = createHttpContext({ admin: fakeAdmin(c.lookupType), ...(c.properties ? { properties: c.properties } : {}) });
+        const t = createHttpContext({ admin: fakeAdmin(c.lookupType), ...(c.properties ? { properties: c.properties } : {}), ...(c.auth ? { auth: true } : {}) });
         for (const g of c.given ?? []) {
           const r = await send(t.app, g);
           assert.ok(r.statusCode >= 200 && r.statusCode < 300, `given ${g.method} ${g.path} answered ${r.statusCode}: ${r.body}`);

@@ -27,6 +27,8 @@ export interface FixtureCase {
   properties?: Record<string, string>;
   /** The member lookup in use (default `standalone`). */
   lookupType?: string;
+  /** Wire the auth service (users, tokens); enforcement still follows `nacos.core.auth.enabled`. */
+  auth?: boolean;
 }
 
 export interface FixtureFile {
