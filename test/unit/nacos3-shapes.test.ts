@@ -12,14 +12,16 @@ for (const f of loadFixtures()) {
   describe(`nacos3 fixtures: ${f.file}`, () => {
     for (const c of f.cases) {
       test(c.name, async () => {
-        const t = createHttpContext({ admin: fakeAdmin(c.lookupType), ...(c.properties ? { properties: c.properties } : {}), ...(c.auth ? { auth: true } : {}) });
+        const t = createHttpContext({ admin: fakeAdmin(c.lookupType), ...(c.properties ? { properties: c.properties } : {}), ...(c.auth ? { auth: true } : {}), ...(c.metrics ? { metrics: true } : {}) });
         for (const g of c.given ?? []) {
           const r = await send(t.app, g);
           assert.ok(r.statusCode >= 200 && r.statusCode < 300, `given ${g.method} ${g.path} answered ${r.statusCode}: ${r.body}`);
         }
         const r = await send(t.app, c.request);
         assert.equal(r.statusCode, c.status, `status (body: ${r.body})`);
-        if (c.text !== undefined) {
+        if (c.textMatches !== undefined) {
+          for (const re of c.textMatches) assert.match(r.body, new RegExp(re, 'm'));
+        } else if (c.text !== undefined) {
           assert.equal(r.body, c.text);
         } else {
           let body: unknown;

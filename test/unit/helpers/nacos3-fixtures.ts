@@ -29,6 +29,10 @@ export interface FixtureCase {
   lookupType?: string;
   /** Wire the auth service (users, tokens); enforcement still follows `nacos.core.auth.enabled`. */
   auth?: boolean;
+  /** Serve the Prometheus endpoints. */
+  metrics?: boolean;
+  /** For a text body that cannot be compared whole (metrics): regular expressions it must match. */
+  textMatches?: string[];
 }
 
 export interface FixtureFile {
