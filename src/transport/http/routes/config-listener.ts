@@ -17,6 +17,7 @@ import { paramCheck } from '../../../config-center/validation.js';
 import { badRequest, NacosError } from '../../../core/errors.js';
 import { DEFAULT_GROUP } from '../../../core/names.js';
 import { MissingParamError, TEXT_TYPE } from '../errors.js';
+import { sendSpringError } from '../auth-filter.js';
 import { paramsOf, sendJson, sendResult, type HttpDeps } from '../kit.js';
 import { lenientBool, type Params } from '../params.js';
 import { configMetricsRoutes } from './config-metrics.js';
@@ -132,7 +133,7 @@ function statusKey(p: Params, tenantParam: string, groupParam: string): ConfigKe
 /** What one IP listens to, limited to a namespace unless `all` (Nacos: keys without a tenant part; 3.x stores `public`). */
 function byIp(deps: HttpDeps, p: Params, tenantParam: string): Record<string, string> {
   const ip = p.get('ip');
-  if (ip === undefined) throw new MissingParamError('ip');
+  if (ip === undefined) throw new MissingParamError('ip', 'String', true); // @RequestParam("ip")
   const all = lenientBool(p.get('all') ?? 'false');
   const tenant = normalizeTenant(p.get(tenantParam));
   const out: Record<string, string> = {};
@@ -153,12 +154,23 @@ export function configListenerRoutes(app: FastifyInstance, deps: HttpDeps): void
     });
   }
   app.post(LONG_POLL_PATH, (req, reply) => longPoll(deps, req, reply));
+  // v1 `@RequestParam`s no config exception handler covers: a missing one is Spring Boot's 400 JSON (docs/protocol/http.md §0.4).
+  const springMissing = (req: FastifyRequest, reply: FastifyReply, p: Params, names: readonly string[]): FastifyReply | null => {
+    const name = names.find((n) => p.raw(n) === undefined);
+    return name === undefined ? null : sendSpringError(reply, req, deps.ctx, 400, `Required request parameter '${name}' for method parameter type String is not present`);
+  };
   app.get(LONG_POLL_PATH, async (req, reply) => {
-    const lisentersGroupkeyStatus = listening(deps).listenersOf(statusKey(paramsOf(req), 'tenant', 'group'));
+    const p = paramsOf(req);
+    const refused = springMissing(req, reply, p, ['dataId', 'group']);
+    if (refused) return refused;
+    const lisentersGroupkeyStatus = listening(deps).listenersOf(statusKey(p, 'tenant', 'group'));
     // The misspelt field name is Nacos' own (docs/protocol/config.md §3.5).
     return sendJson(reply, { collectStatus: 200, lisentersGroupkeyStatus });
   });
-  app.get('/nacos/v1/cs/listener', async (req, reply) => sendJson(reply, { collectStatus: 200, lisentersGroupkeyStatus: byIp(deps, paramsOf(req), 'tenant') }));
+  app.get('/nacos/v1/cs/listener', async (req, reply) => {
+    const p = paramsOf(req);
+    return springMissing(req, reply, p, ['ip']) ?? sendJson(reply, { collectStatus: 200, lisentersGroupkeyStatus: byIp(deps, p, 'tenant') });
+  });
   app.get('/nacos/v3/admin/cs/config/listener', async (req, reply) => {
     const p = paramsOf(req);
     if (p.get('groupName') === undefined) throw new MissingParamError('groupName');
