@@ -52,8 +52,8 @@ const SAMPLES: Record<string, Sample> = {
   'PUT /nacos/v1/ns/ops/switches': { params: { entry: 'clientBeatInterval', value: 5000 } },
   'GET /nacos/v1/ns/operator/distro/client': { params: { ip: IP, port: '7001' } },
   'GET /nacos/v1/ns/ops/distro/client': { params: { ip: IP, port: '7001' } },
-  'PUT /nacos/v1/ns/operator/log': { params: { logLevel: 'info' } },
-  'PUT /nacos/v1/ns/ops/log': { params: { logLevel: 'info' } },
+  'PUT /nacos/v1/ns/operator/log': { params: { logName: 'naming-server', logLevel: 'info' } },
+  'PUT /nacos/v1/ns/ops/log': { params: { logName: 'naming-server', logLevel: 'info' } },
   'PUT /nacos/v1/ns/health': { params: { serviceName: 'auth-persist', ip: IP, port: 7501, healthy: true } },
   'PUT /nacos/v1/ns/health/instance': { params: { serviceName: 'auth-persist', ip: IP, port: 7501, healthy: true } },
 
