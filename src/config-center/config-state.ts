@@ -69,6 +69,7 @@ export class ConfigState {
     if (d.table === 'config') {
       const old = this.configs.get(d.key);
       if (d.row) {
+        holdOnce(d.row, w.value, this.newestHistory(d.key));
         this.configs.set(d.key, d.row);
         this.seeId(d.row.id);
         if (old?.md5 !== d.row.md5) note(d.row);
@@ -106,14 +107,22 @@ export class ConfigState {
         }
       }
       if (d.row) {
+        const ck = configRowKey(d.row);
+        if (!holdOnce(d.row, w.value, this.configs.get(ck))) holdOnce(d.row, w.value, this.newestHistory(ck));
         this.history.set(id, d.row);
         this.seeId(d.row.id);
-        const ck = configRowKey(d.row);
         const ids = this.historyByKey.get(ck) ?? [];
         insertSorted(ids, id);
         this.historyByKey.set(ck, ids);
       }
     }
+  }
+
+  /** The newest history row of a key (by id), if any. */
+  private newestHistory(ck: string): HistoryEntry | undefined {
+    const ids = this.historyByKey.get(ck);
+    const last = ids?.[ids.length - 1];
+    return last === undefined ? undefined : this.history.get(last);
   }
 
   private seeId(id: string): void {
@@ -175,4 +184,24 @@ function insertSorted(a: number[], v: number): void {
     else hi = mid;
   }
   if (a[lo] !== v) a.splice(lo, 0, v);
+}
+
+/**
+ * Content held once (docs/config-center.md "Memory"): when `row` carries the same content as
+ * `other` (a config and its newest history row: an insert's `I` row, or an update's `U` row after
+ * the `I` row of the same content), `row` and the store's row `value` it was read from take
+ * `other`'s content and md5 strings, so the separate copy a JSON parse made can be collected.
+ * Strings are immutable and the values equal, so no reader can tell. True when shared.
+ */
+function holdOnce(row: { content: string; md5: string }, value: unknown, other: { readonly content: string; readonly md5: string } | undefined): boolean {
+  if (!other || other.md5 !== row.md5 || other.content !== row.content) return false;
+  const mutable = row as { content: string; md5: string };
+  mutable.content = other.content;
+  mutable.md5 = other.md5;
+  if (typeof value === 'object' && value !== null && value !== row) {
+    const v = value as { content?: unknown; md5?: unknown };
+    if (v.content === other.content) v.content = other.content;
+    if (v.md5 === other.md5) v.md5 = other.md5;
+  }
+  return true;
 }

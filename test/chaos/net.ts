@@ -9,6 +9,9 @@
  * only ever run *inside* the harness's namespaces (their chains die with the namespace).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
+import { readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export const PREFIX = 'nchaos';
 export const BRIDGE = `${PREFIX}-br`;
@@ -59,7 +62,7 @@ export function cleanupAll(): void {
   cleanupByPrefix();
 }
 
-/** Removes every namespace, link and process of the harness by name (`npm run chaos -- --cleanup`). */
+/** Removes every namespace, link, process and data directory of the harness by name (`npm run chaos -- --cleanup`). */
 export function cleanupByPrefix(): string[] {
   const removed: string[] = [];
   const nsList = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout ?? '';
@@ -84,6 +87,12 @@ export function cleanupByPrefix(): string[] {
     if (name?.startsWith(`${PREFIX}-`) && name !== BRIDGE && tryRun('ip', ['link', 'del', name])) removed.push(`link ${name}`);
   }
   if (tryRun('ip', ['link', 'del', BRIDGE])) removed.push(`link ${BRIDGE}`);
+  // The members' data directories (`<tmp>/nchaos-<tag>-<pid>`, test/chaos/run.ts).
+  for (const name of readdirSync(tmpdir())) {
+    if (!name.startsWith(`${PREFIX}-`)) continue;
+    rmSync(join(tmpdir(), name), { recursive: true, force: true });
+    removed.push(`directory ${join(tmpdir(), name)}`);
+  }
   return removed;
 }
 

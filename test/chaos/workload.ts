@@ -7,6 +7,9 @@
  *   /nacos/v1/ns/instance ephemeral=false`, key `pi:<service>:<ip>:<port>`, value = metadata `v`
  *   or null), and read them back (`GET /nacos/v1/ns/service`, `GET /nacos/v1/ns/instance/list`).
  *   Every written value is unique.
+ * - They also write the metadata of cluster `ck` of the metadata services (`PUT /nacos/v1/ns/cluster`,
+ *   key `cl:<service>`), read back from the same service detail (a cluster is listed while it holds
+ *   an instance: setup registers one persistent instance in `ck` that stays).
  * - Ephemeral workers register/deregister HTTP instances and keep the registered ones alive with
  *   light beats (an unknown instance answers 20404 and the worker registers it again, as the Nacos
  *   SDKs do). What a worker currently wants registered is the "live registrations" the final
@@ -18,6 +21,8 @@ import type { HistOp } from './history.js';
 import { call, json } from './http.js';
 
 export const META_SERVICES = ['chaos-meta-0', 'chaos-meta-1', 'chaos-meta-2'];
+/** The cluster whose metadata the workload writes, in every metadata service. */
+const META_CLUSTER = 'ck';
 export const PERSISTENT_SERVICES = ['chaos-p-0', 'chaos-p-1'];
 export const PERSISTENT_SLOTS = 3;
 export const EPHEMERAL_SERVICES = ['chaos-e-0', 'chaos-e-1'];
@@ -79,6 +84,10 @@ export class Workload {
       const r = await call(this.memberIps[0]!, 'POST', '/nacos/v1/ns/service', { serviceName: svc, metadata: JSON.stringify({ v: value }) }, WRITE_TIMEOUT_MS);
       if (r.status !== 200) throw new Error(`setup: create ${svc}: ${r.status} ${r.text}`);
       this.history.push({ kind: 'w', key: `meta:${svc}`, value, call: t0, ret: now(), member: 0, client: -1 });
+      // The instance that keeps cluster `ck` listed (never removed; its metadata is not checked).
+      const q = { serviceName: svc, ip: '127.0.0.30', port: '9100', clusterName: META_CLUSTER, ephemeral: 'false' };
+      const ri = await call(this.memberIps[0]!, 'POST', '/nacos/v1/ns/instance', q, WRITE_TIMEOUT_MS);
+      if (ri.status !== 200) throw new Error(`setup: instance in ${svc}/${META_CLUSTER}: ${ri.status} ${ri.text}`);
     }
   }
 
@@ -131,9 +140,14 @@ export class Workload {
       if ('meta' in target) {
         const r = await call(this.memberIps[member]!, 'GET', '/nacos/v1/ns/service', { serviceName: target.meta }, READ_TIMEOUT_MS);
         if (r.status !== 200) return false;
-        const j = json(r.text) as { metadata?: Record<string, string> } | undefined;
+        const j = json(r.text) as { metadata?: Record<string, string>; clusters?: { name?: string; metadata?: Record<string, string> }[] } | undefined;
         if (!j) return false;
-        this.record({ kind: 'r', key: `meta:${target.meta}`, value: j.metadata?.v ?? null, call: t0, ret: now(), member, client, stale });
+        const t1 = now();
+        this.record({ kind: 'r', key: `meta:${target.meta}`, value: j.metadata?.v ?? null, call: t0, ret: t1, member, client, stale });
+        const cl = j.clusters?.find((c) => c.name === META_CLUSTER);
+        // No cluster listed: its instance is not applied here yet (a stale read), nothing to record.
+        if (cl) this.record({ kind: 'r', key: `cl:${target.meta}`, value: cl.metadata?.v ?? null, call: t0, ret: t1, member, client, stale });
+        else if (!stale) return false;
       } else {
         const si = PERSISTENT_SERVICES.indexOf(target.service);
         const r = await call(this.memberIps[member]!, 'GET', '/nacos/v1/ns/instance/list', { serviceName: target.service, healthyOnly: 'false' }, READ_TIMEOUT_MS);
@@ -160,7 +174,12 @@ export class Workload {
       const value = `w${w}-${++this.seq}`;
       if (roll < 0.25) {
         const svc = rng.pick(META_SERVICES);
-        await this.write(w, member, `meta:${svc}`, value, 'PUT', '/nacos/v1/ns/service', { serviceName: svc, protectThreshold: '0', metadata: JSON.stringify({ v: value }) });
+        if (rng.chance(0.4)) {
+          const q = { serviceName: svc, clusterName: META_CLUSTER, checkPort: '80', useInstancePort4Check: 'true', healthChecker: '{"type":"NONE"}', metadata: JSON.stringify({ v: value }) };
+          await this.write(w, member, `cl:${svc}`, value, 'PUT', '/nacos/v1/ns/cluster', q);
+        } else {
+          await this.write(w, member, `meta:${svc}`, value, 'PUT', '/nacos/v1/ns/service', { serviceName: svc, protectThreshold: '0', metadata: JSON.stringify({ v: value }) });
+        }
       } else if (roll < 0.5) {
         const si = rng.int(0, PERSISTENT_SERVICES.length - 1);
         const svc = PERSISTENT_SERVICES[si]!;

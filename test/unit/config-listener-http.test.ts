@@ -5,6 +5,8 @@
  * resource (every namespace its entries name).
  */
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { connect, type AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import type { AppContext } from '../../src/app-context.js';
@@ -49,6 +51,12 @@ const entry = (dataId: string, md5: string, tenant?: string) => `${dataId}\u0002
 
 function poll(app: FastifyInstance, body: Record<string, string>, headers: Record<string, string> = { 'Long-Pulling-Timeout': '30000' }): Promise<LightMyRequestResponse> {
   return app.inject({ method: 'POST', url: LISTENER, headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf8', ...headers }, payload: qs(body) });
+}
+
+/** Polls `ok` on the event loop (a real socket's request reaching the handler). */
+async function waitUntil(ok: () => boolean): Promise<void> {
+  for (let i = 0; i < 2000 && !ok(); i++) await new Promise<void>((r) => setTimeout(r, 5));
+  assert.ok(ok(), 'condition not reached');
 }
 
 /** Lets the event loop run (inject's request reaches the handler). */
@@ -169,6 +177,73 @@ describe('long polling over HTTP', () => {
     clock.advance(30_000);
     assert.equal((await first).statusCode, 200);
   });
+});
+
+/** One raw HTTP/1.1 exchange on a new socket: the response's status line, headers (lowercased, in order) and body. */
+async function rawExchange(port: number, request: string, afterSend: () => Promise<void>): Promise<{ status: string; headers: [string, string][]; body: string }> {
+  const socket = connect(port, '127.0.0.1');
+  await once(socket, 'connect');
+  const chunks: Buffer[] = [];
+  socket.on('data', (c: Buffer) => chunks.push(c));
+  socket.write(request);
+  await afterSend();
+  for (;;) {
+    const text = Buffer.concat(chunks).toString('latin1');
+    const end = text.indexOf('\r\n\r\n');
+    if (end >= 0) {
+      const [status, ...lines] = text.slice(0, end).split('\r\n');
+      const headers = lines.map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()] as [string, string]);
+      const length = Number(headers.find(([k]) => k === 'content-length')?.[1] ?? NaN);
+      if (text.length >= end + 4 + length) {
+        socket.destroy();
+        return { status: status!, headers, body: text.slice(end + 4, end + 4 + length) };
+      }
+    }
+    await once(socket, 'data');
+  }
+}
+
+describe('long poll answer bytes', () => {
+  // What Nacos clients read of a released poll: status, the no-cache headers, the text type, the
+  // length, keep-alive, and the body; the same whether fastify or the raw response writes it.
+  const expected = (length: number): [string, string][] => [
+    ['x-content-type-options', 'nosniff'],
+    ['pragma', 'no-cache'],
+    ['expires', 'Thu, 01 Jan 1970 00:00:00 GMT'],
+    ['cache-control', 'no-cache,no-store'],
+    ['content-type', 'text/plain;charset=UTF-8'],
+    ['content-length', String(length)],
+    ['connection', 'keep-alive'],
+    ['keep-alive', 'timeout=72'],
+  ];
+  const request = (body: string) =>
+    `POST ${LISTENER} HTTP/1.1\r\nHost: 127.0.0.1\r\nLong-Pulling-Timeout: 30000\r\nContent-Type: application/x-www-form-urlencoded; charset=utf8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+  const withoutDate = (h: [string, string][]) => h.filter(([k]) => k !== 'date');
+
+  for (const kind of ['released by a change', 'answered at once', 'held to the end'] as const) {
+    it(`are unchanged when ${kind}`, async () => {
+      const { app, publish, listening, clock } = setup();
+      await publish('a', 'a=1');
+      await app.listen({ port: 0, host: '127.0.0.1' });
+      try {
+        const port = (app.server.address() as AddressInfo).port;
+        const md5 = kind === 'answered at once' ? 'stale' : contentMd5('a=1');
+        const r = await rawExchange(port, request(qs({ 'Listening-Configs': entry('a', md5) })), async () => {
+          if (kind === 'answered at once') return;
+          await waitUntil(() => listening.polls.size() === 1);
+          if (kind === 'released by a change') await publish('a', 'a=2');
+          else clock.advance(29_500);
+        });
+        const body = kind === 'held to the end' ? '' : 'a%02DEFAULT_GROUP%01\n';
+        assert.equal(r.status, 'HTTP/1.1 200 OK');
+        assert.deepEqual(withoutDate(r.headers), expected(body.length));
+        assert.match(r.headers.find(([k]) => k === 'date')?.[1] ?? '', /GMT$/);
+        assert.equal(r.body, body);
+      } finally {
+        await app.close();
+      }
+    });
+  }
 });
 
 describe('listener status queries', () => {

@@ -12,7 +12,7 @@ import type { ServiceKey } from '../../core/names.js';
 import { subscribersOfService } from './client-views.js';
 import type { HttpDeps } from './kit.js';
 import { nacosPage, type NacosPage } from './nacos-page.js';
-import { callPeer } from './peer-http.js';
+import { askUpPeers, callPeer } from './peer-http.js';
 
 export interface SubscriberInfo {
   namespaceId: string;
@@ -67,13 +67,11 @@ async function peerSubscribers(deps: HttpDeps, req: FastifyRequest, peer: string
  * duplicates. `fromPeer` fetches one peer's own list (an empty list when it fails).
  */
 export async function aggregated<T>(deps: HttpDeps, local: T[], aggregation: boolean, fromPeer: (peer: string) => Promise<T[]>): Promise<T[]> {
-  const cluster = deps.cluster;
-  if (!aggregation || !cluster) return local;
-  const peers = cluster.members().filter((m) => m.address !== deps.ctx.member.address && m.state === 'UP');
-  const remote = await Promise.all(peers.map((m) => fromPeer(m.address)));
+  if (!aggregation) return local;
+  const remote = await askUpPeers(deps, fromPeer);
   const all = [...local];
   const seen = new Set(all.map((s) => JSON.stringify(s)));
-  for (const s of remote.flat()) {
+  for (const s of remote.flatMap((r) => r.answer ?? [])) {
     const k = JSON.stringify(s);
     if (!seen.has(k)) {
       seen.add(k);

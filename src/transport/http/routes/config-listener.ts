@@ -4,11 +4,14 @@
  *
  *  - `POST /nacos/v1/cs/configs/listener`: the long poll nacos-config and the Java 1.x client use;
  *  - `GET /nacos/v1/cs/configs/listener`, `GET /nacos/v3/admin/cs/config/listener`: who listens to
- *    one config (client IP → md5), long polls and gRPC listeners of this member;
+ *    one config (client IP → md5), long polls and gRPC listeners;
  *  - `GET /nacos/v1/cs/listener`, `GET /nacos/v3/admin/cs/listener`: what the clients at one IP
  *    listen to (groupKey → md5).
+ *
+ * The queries answer for every UP member unless `aggregation=false` (src/transport/http/config-aggregation.ts).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
 import { normalizeTenant } from '../../../config-center/config-keys.js';
 import type { ConfigListening } from '../../../config-center/listening.js';
 import { changedEntries, holdTimeMs, parseListeningConfigs, pollAnswer, type PollEntry } from '../../../config-center/long-polling.js';
@@ -16,8 +19,10 @@ import type { ClientLabels, ConfigKey } from '../../../config-center/types.js';
 import { paramCheck } from '../../../config-center/validation.js';
 import { badRequest, NacosError } from '../../../core/errors.js';
 import { DEFAULT_GROUP } from '../../../core/names.js';
+import { askPeers, mergeListenerStatus, peerQuery, V1ListenerAnswer, V3ListenerAnswer } from '../config-aggregation.js';
 import { MissingParamError, TEXT_TYPE } from '../errors.js';
 import { sendSpringError } from '../auth-filter.js';
+import { lenientBoolOr, parseParams } from '../fields.js';
 import { paramsOf, sendJson, sendResult, type HttpDeps } from '../kit.js';
 import { lenientBool, type Params } from '../params.js';
 import { configMetricsRoutes } from './config-metrics.js';
@@ -26,6 +31,9 @@ import { configMetricsRoutes } from './config-metrics.js';
 const BUSY_DELAY_MS = 1000;
 
 export const LONG_POLL_PATH = '/nacos/v1/cs/configs/listener';
+const V1_BY_IP = '/nacos/v1/cs/listener';
+const V3_BY_CONFIG = '/nacos/v3/admin/cs/config/listener';
+const V3_BY_IP = '/nacos/v3/admin/cs/listener';
 
 function header(req: FastifyRequest, name: string): string | undefined {
   const v = req.headers[name];
@@ -143,6 +151,11 @@ function byIp(deps: HttpDeps, p: Params, tenantParam: string): Record<string, st
   return out;
 }
 
+/** `aggregation` (Nacos 3's `AggregationForm`, default true): also ask the other UP members. */
+function aggregation(p: Params): boolean {
+  return parseParams(z.object({ aggregation: lenientBoolOr(true) }), p).aggregation;
+}
+
 /** Registered always; without a configuration center they answer 501. */
 export function configListenerRoutes(app: FastifyInstance, deps: HttpDeps): void {
   const held = deps.ctx.configListening;
@@ -163,19 +176,31 @@ export function configListenerRoutes(app: FastifyInstance, deps: HttpDeps): void
     const p = paramsOf(req);
     const refused = springMissing(req, reply, p, ['dataId', 'group']);
     if (refused) return refused;
-    const lisentersGroupkeyStatus = listening(deps).listenersOf(statusKey(p, 'tenant', 'group'));
+    const local = listening(deps).listenersOf(statusKey(p, 'tenant', 'group'));
+    const peers = aggregation(p) ? await askPeers(deps, req, LONG_POLL_PATH, peerQuery(p, ['dataId', 'group', 'tenant']), V1ListenerAnswer, (a) => a.lisentersGroupkeyStatus ?? {}) : [];
     // The misspelt field name is Nacos' own (docs/protocol/config.md §3.5).
-    return sendJson(reply, { collectStatus: 200, lisentersGroupkeyStatus });
+    return sendJson(reply, { collectStatus: 200, lisentersGroupkeyStatus: mergeListenerStatus(local, peers.map((x) => x.answer)) });
   });
-  app.get('/nacos/v1/cs/listener', async (req, reply) => {
+  app.get(V1_BY_IP, async (req, reply) => {
     const p = paramsOf(req);
-    return springMissing(req, reply, p, ['ip']) ?? sendJson(reply, { collectStatus: 200, lisentersGroupkeyStatus: byIp(deps, p, 'tenant') });
+    const refused = springMissing(req, reply, p, ['ip']);
+    if (refused) return refused;
+    const local = byIp(deps, p, 'tenant');
+    const peers = aggregation(p) ? await askPeers(deps, req, V1_BY_IP, peerQuery(p, ['ip', 'all', 'tenant']), V1ListenerAnswer, (a) => a.lisentersGroupkeyStatus ?? {}) : [];
+    return sendJson(reply, { collectStatus: 200, lisentersGroupkeyStatus: mergeListenerStatus(local, peers.map((x) => x.answer)) });
   });
-  app.get('/nacos/v3/admin/cs/config/listener', async (req, reply) => {
+  app.get(V3_BY_CONFIG, async (req, reply) => {
     const p = paramsOf(req);
     if (p.get('groupName') === undefined) throw new MissingParamError('groupName');
-    return sendResult(reply, { queryType: 'config', listenersStatus: listening(deps).listenersOf(statusKey(p, 'namespaceId', 'groupName')) });
+    const local = listening(deps).listenersOf(statusKey(p, 'namespaceId', 'groupName'));
+    const peers = aggregation(p) ? await askPeers(deps, req, V3_BY_CONFIG, peerQuery(p, ['dataId', 'groupName', 'namespaceId']), V3ListenerAnswer, (a) => a.data.listenersStatus ?? {}) : [];
+    return sendResult(reply, { queryType: 'config', listenersStatus: mergeListenerStatus(local, peers.map((x) => x.answer)) });
   });
-  app.get('/nacos/v3/admin/cs/listener', async (req, reply) => sendResult(reply, { queryType: 'ip', listenersStatus: byIp(deps, paramsOf(req), 'namespaceId') }));
+  app.get(V3_BY_IP, async (req, reply) => {
+    const p = paramsOf(req);
+    const local = byIp(deps, p, 'namespaceId');
+    const peers = aggregation(p) ? await askPeers(deps, req, V3_BY_IP, peerQuery(p, ['ip', 'all', 'namespaceId']), V3ListenerAnswer, (a) => a.data.listenersStatus ?? {}) : [];
+    return sendResult(reply, { queryType: 'ip', listenersStatus: mergeListenerStatus(local, peers.map((x) => x.answer)) });
+  });
   configMetricsRoutes(app, deps);
 }

@@ -4,18 +4,23 @@
  * config metrics with a `ClientConfigMetricRequest` (server → client), at most
  * `METRIC_TIMEOUT_MS` each, and answer the merged `metrics` maps in a Result. A client that does
  * not answer (the Rust SDK has no handler) or answers an error is listed under
- * `nomen.unanswered` instead of failing the call (decision; Nacos answers 500).
+ * `nomen.unanswered` instead of failing the call (decision; Nacos answers 500). `/cluster` adds
+ * every other UP member's `/ip` answer (src/transport/http/config-aggregation.ts).
  */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { groupKey, normalizeTenant } from '../../../config-center/config-keys.js';
 import { checkKey, checkTenant } from '../../../config-center/validation.js';
+import { askPeers, MetricsAnswer, mergeClientMetrics, peerQuery } from '../config-aggregation.js';
 import { MissingParamError } from '../errors.js';
 import { paramsOf, sendResult, type HttpDeps } from '../kit.js';
 import type { Params } from '../params.js';
 
 /** Nacos waits 1 s for each client. */
 export const METRIC_TIMEOUT_MS = 1000;
+/** Nacos waits 3 s for the members' `/ip` answers. */
+const CLUSTER_TIMEOUT_MS = 3000;
+const BY_IP = '/nacos/v3/admin/cs/metrics/ip';
 /** The key of the merged map that lists the connections that gave no metrics. */
 export const UNANSWERED_KEY = 'nomen.unanswered';
 
@@ -53,7 +58,12 @@ async function clientMetrics(deps: HttpDeps, p: Params): Promise<Record<string, 
 }
 
 export function configMetricsRoutes(app: FastifyInstance, deps: HttpDeps): void {
-  app.get('/nacos/v3/admin/cs/metrics/ip', async (req, reply) => sendResult(reply, await clientMetrics(deps, paramsOf(req))));
-  // Decision: this member's clients only (Nacos merges the /ip answers of every member), as the listener queries.
-  app.get('/nacos/v3/admin/cs/metrics/cluster', async (req, reply) => sendResult(reply, await clientMetrics(deps, paramsOf(req))));
+  app.get(BY_IP, async (req, reply) => sendResult(reply, await clientMetrics(deps, paramsOf(req))));
+  // This member's clients and every other UP member's (their `/ip` answers, as Nacos merges them).
+  app.get('/nacos/v3/admin/cs/metrics/cluster', async (req, reply) => {
+    const p = paramsOf(req);
+    const local = await clientMetrics(deps, p);
+    const peers = await askPeers(deps, req, BY_IP, peerQuery(p, ['ip', 'dataId', 'groupName', 'namespaceId']), MetricsAnswer, (a) => a.data, CLUSTER_TIMEOUT_MS);
+    return sendResult(reply, mergeClientMetrics(local, peers));
+  });
 }
