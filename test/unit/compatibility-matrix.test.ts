@@ -1,7 +1,9 @@
 /**
  * docs/compatibility.md stays in step with the code: every registered HTTP route has a served row,
  * every served row is a registered route, every naming gRPC request type Nomen handles has a row,
- * and every test the matrix names exists.
+ * every test the matrix names exists, and every supported/differs HTTP row names a test that compares
+ * with fixtures written from the Nacos sources (for the fixture run, one case per path of the row; for
+ * the console shape test, each path named in it).
  */
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -10,7 +12,7 @@ import type { FastifyInstance } from 'fastify';
 import { namingHandlers } from '../../src/transport/grpc/naming-handlers.js';
 import { ENDPOINT_RULES } from '../../src/transport/http/auth-rules.js';
 import { createHttpContext } from './helpers/http-context.js';
-import { fakeAdmin } from './helpers/nacos3-fixtures.js';
+import { fakeAdmin, loadFixtures } from './helpers/nacos3-fixtures.js';
 
 const ROOT = new URL('../../', import.meta.url);
 const DOC = readFileSync(new URL('docs/compatibility.md', ROOT), 'utf8');
@@ -104,4 +106,36 @@ test('every test file the matrix names exists', () => {
   const named = new Set([...DOC.matchAll(/`(test\/[^`]+\.ts)`/g)].map((m) => m[1]!));
   assert.ok(named.size > 5);
   assert.deepEqual([...named].filter((f) => !existsSync(new URL(f, ROOT))), []);
+});
+
+/** Tests that compare Nomen's answers with fixtures written from the Nacos sources (not from Nomen's output). */
+const FIXTURE_TESTS = ['test/unit/nacos3-shapes.test.ts', 'test/unit/v3-console-shapes.test.ts', 'test/unit/open-api-fidelity.test.ts'];
+const SHAPES = 'test/unit/nacos3-shapes.test.ts';
+const CONSOLE_SHAPES = 'test/unit/v3-console-shapes.test.ts';
+
+/** Whether a requested path is an instance of a route pattern (`:param` one segment, `*` anything). */
+function instanceOf(pattern: string, path: string): boolean {
+  const re = pattern
+    .split(/(:[A-Za-z]+|\*)/)
+    .map((part) => (part === '*' ? '.*' : part.startsWith(':') ? '[^/]+' : part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')))
+    .join('');
+  return new RegExp(`^${re}$`).test(path);
+}
+
+test('every supported/differs HTTP row names a fixture-driven test; rows on the fixture run have a case for each path', () => {
+  const requested = loadFixtures().flatMap((f) => f.cases.map((c) => c.request.path.split('?')[0]!));
+  const consoleText = readFileSync(new URL(CONSOLE_SHAPES, ROOT), 'utf8');
+  const withoutFixtures: string[] = [];
+  const withoutCase: string[] = [];
+  for (const r of rows('HTTP')) {
+    if (!/^(supported|differs)\b/.test(r.cells[3] ?? '')) continue;
+    const paths = [...r.cells[1]!.matchAll(/`([^`]+)`/g)].map((m) => m[1]!);
+    const covered = r.cells[4] ?? '';
+    if (!FIXTURE_TESTS.some((t) => covered.includes(`\`${t}\``))) withoutFixtures.push(`${r.cells[0]!} ${paths.join(', ')}`);
+    if (covered.includes(`\`${SHAPES}\``)) withoutCase.push(...paths.filter((p) => !requested.some((q) => instanceOf(p, q))));
+    // The console shape test names its paths in code, under `${C}` = /nacos/v3/console.
+    else if (covered.includes(`\`${CONSOLE_SHAPES}\``)) withoutCase.push(...paths.filter((p) => !consoleText.includes(`'${p}`) && !consoleText.includes(p.replace('/nacos/v3/console', '${C}'))));
+  }
+  assert.deepEqual(withoutFixtures, [], `supported/differs rows of docs/compatibility.md naming none of ${FIXTURE_TESTS.join(', ')}`);
+  assert.deepEqual(withoutCase, [], `paths whose row names ${SHAPES} (or ${CONSOLE_SHAPES}) but that no fixture case requests (or the console test never names)`);
 });

@@ -274,7 +274,7 @@ describe('listener status queries', () => {
 
     const missing = await app.inject({ method: 'GET', url: `${LISTENER}?group=G` });
     assert.equal(missing.statusCode, 400);
-    assert.equal(missing.body, "Param 'dataId' is required.");
+    assert.equal(json<{ message: string }>(missing).message, "Required request parameter 'dataId' for method parameter type String is not present");
     await publish('a', 'a=2');
     await pending;
   });

@@ -59,7 +59,7 @@ describe('client config metrics (v3 admin)', () => {
     assert.deepEqual(json<{ data: unknown }>(empty).data, {});
     const noIp = await app.inject({ method: 'GET', url: '/nacos/v3/admin/cs/metrics/ip?dataId=a&groupName=G' });
     assert.equal(noIp.statusCode, 400);
-    assert.match(noIp.body, /Required parameter 'ip'/);
+    assert.match(noIp.body, /Required request parameter 'ip' for method parameter type String is not present/);
     const badGroup = await app.inject({ method: 'GET', url: '/nacos/v3/admin/cs/metrics/ip?ip=127.0.0.5&dataId=a' });
     assert.equal(badGroup.statusCode, 400);
     const badNs = await app.inject({ method: 'GET', url: '/nacos/v3/admin/cs/metrics/ip?ip=127.0.0.5&dataId=a&groupName=G&namespaceId=a%20b' });

@@ -78,7 +78,7 @@ test('loader: reloadCurrent asks the newest connections beyond count to move; re
   const t = createHttpContext({ admin });
   await query(t.app, 'POST', `${CORE}/loader/reloadCurrent`, { count: 1, redirectAddress: '127.0.0.2:8848' });
   assert.deepEqual(admin.moved, ['c3', 'c2']);
-  await query(t.app, 'POST', '/nacos/v2/core/loader/reloadClient', { connectionId: 'c1' });
+  await query(t.app, 'GET', '/nacos/v2/core/loader/reloadClient', { connectionId: 'c1' });
   assert.deepEqual(admin.moved, ['c3', 'c2', 'c1']);
   const missing = await query(t.app, 'POST', `${CORE}/loader/reloadCurrent`, {});
   assert.equal(json<{ code: number }>(missing).code, 10000);

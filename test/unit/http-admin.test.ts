@@ -71,7 +71,7 @@ test('v1 service CRUD, service list, names, subscribers and catalog', async () =
 
   assert.deepEqual(json(await query(t.app, 'GET', `${V1}/service/list`, { pageNo: 1, pageSize: 10 })), { count: 2, doms: ['cat', 'dog'] });
   assert.deepEqual(json(await query(t.app, 'GET', `${V1}/service/list`, { pageNo: 2, pageSize: 1 })), { count: 2, doms: ['dog'] });
-  assert.deepEqual(json(await query(t.app, 'GET', `${V1}/service/names`, { expr: 'do' })), { services: { public: ['DEFAULT_GROUP@@dog'] }, count: 1 });
+  assert.deepEqual(json(await query(t.app, 'GET', `${V1}/service/names`, { expr: 'do' })), { 'META-INF/services': { public: ['DEFAULT_GROUP@@dog'] }, count: 1 });
 
   const subs = json<{ subscribers: Array<Record<string, unknown>>; count: number }>(await query(t.app, 'GET', `${V1}/service/subscribers`, { serviceName: 'dog' }));
   assert.equal(subs.count, 1);

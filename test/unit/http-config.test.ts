@@ -271,9 +271,10 @@ describe('v2 /nacos/v2/cs', () => {
       configs.map((c) => c.dataId),
       ['h2'],
     );
-    const search = json<{ data: { totalCount: number; pageItems: Array<{ dataId: string; content: string }> } }>(
-      await query(t.app, 'GET', '/nacos/v2/cs/config/searchDetail', { search: 'blur', dataId: 'h*', group: '', namespaceId: 'dev', pageNo: 1, pageSize: 10 }),
-    ).data;
+    // The bare Page<ConfigInfo> (ConfigControllerV2.searchConfigByDetails has no Result wrapper).
+    const search = json<{ totalCount: number; pageItems: Array<{ dataId: string; content: string }> }>(
+      await query(t.app, 'GET', '/nacos/v2/cs/config/searchDetail', { search: 'blur', dataId: 'h*', group: '', config_detail: '', namespaceId: 'dev', pageNo: 1, pageSize: 10 }),
+    );
     assert.equal(search.totalCount, 1);
     assert.equal(search.pageItems[0]!.content, 'c');
   });

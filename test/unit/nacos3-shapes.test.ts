@@ -6,20 +6,24 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { createHttpContext } from './helpers/http-context.js';
-import { fakeAdmin, loadFixtures, send, shapeDiff } from './helpers/nacos3-fixtures.js';
+import { fakeAdmin, loadFixtures, send, shapeDiff, withListening } from './helpers/nacos3-fixtures.js';
 
 for (const f of loadFixtures()) {
   describe(`nacos3 fixtures: ${f.file}`, () => {
     for (const c of f.cases) {
       test(c.name, async () => {
-        const t = createHttpContext({ admin: fakeAdmin(c.lookupType), ...(c.properties ? { properties: c.properties } : {}) });
+        const admin = fakeAdmin(c.lookupType);
+        const t = createHttpContext({ admin, ...(c.properties ? { properties: c.properties } : {}), ...(c.auth ? { auth: true } : {}), ...(c.metrics ? { metrics: true } : {}) });
+        const app = c.listening ? withListening(t, admin) : t.app;
         for (const g of c.given ?? []) {
-          const r = await send(t.app, g);
+          const r = await send(app, g);
           assert.ok(r.statusCode >= 200 && r.statusCode < 300, `given ${g.method} ${g.path} answered ${r.statusCode}: ${r.body}`);
         }
-        const r = await send(t.app, c.request);
+        const r = await send(app, c.request);
         assert.equal(r.statusCode, c.status, `status (body: ${r.body})`);
-        if (c.text !== undefined) {
+        if (c.textMatches !== undefined) {
+          for (const re of c.textMatches) assert.match(r.body, new RegExp(re, 'm'));
+        } else if (c.text !== undefined) {
           assert.equal(r.body, c.text);
         } else {
           let body: unknown;

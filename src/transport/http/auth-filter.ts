@@ -53,12 +53,14 @@ function isConfigScope(s: string): s is ConfigScope {
   return CONFIG_SCOPES.includes(s);
 }
 
+const SPRING_REASONS: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 500: 'Internal Server Error' };
+
 /** Spring Boot's error body for `response.sendError(status, message)` (docs/protocol/http.md §0.4). */
 export function sendSpringError(reply: FastifyReply, req: FastifyRequest, ctx: AppContext, status: number, message: string): FastifyReply {
   const body = {
     timestamp: new Date(ctx.clock.now()).toISOString().replace('Z', '+00:00'),
     status,
-    error: status === 403 ? 'Forbidden' : status === 401 ? 'Unauthorized' : 'Error',
+    error: SPRING_REASONS[status] ?? 'Error',
     message,
     path: req.url.split('?')[0] ?? req.url,
   };

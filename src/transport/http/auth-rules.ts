@@ -239,13 +239,17 @@ export const ENDPOINT_RULES: readonly EndpointRule[] = [
   rule('GET', '/nacos/v2/core/ops/ids', 'admin'),
   rule('PUT', '/nacos/v1/core/ops/log', 'admin'),
   rule('PUT', '/nacos/v2/core/ops/log', 'admin'),
-  ...['/nacos/v3/admin/core/loader', '/nacos/v2/core/loader'].flatMap((b) => [
-    rule('GET', `${b}/current`, 'admin'),
-    rule('POST', `${b}/reloadCurrent`, 'admin'),
-    rule('POST', `${b}/smartReloadCluster`, 'admin'),
-    rule('POST', `${b}/reloadClient`, 'admin'),
-    rule('GET', `${b}/cluster`, 'admin'),
-  ]),
+  // v3 writes are POST; the 2.x controller maps every loader path to GET.
+  ...(['/nacos/v3/admin/core/loader', '/nacos/v2/core/loader'] as const).flatMap((b) => {
+    const write = b.startsWith('/nacos/v2') ? 'GET' : 'POST';
+    return [
+      rule('GET', `${b}/current`, 'admin'),
+      rule(write, `${b}/reloadCurrent`, 'admin'),
+      rule(write, `${b}/smartReloadCluster`, 'admin'),
+      rule(write, `${b}/reloadClient`, 'admin'),
+      rule('GET', `${b}/cluster`, 'admin'),
+    ];
+  }),
 
   // ---- auth: login and first-admin initialisation are open; a user may change its own password
   rule('POST', '/nacos/v1/auth/login', 'open'),

@@ -69,8 +69,9 @@ export function maxPageSize(deps: HttpDeps): number {
 /**
  * `pageNo`/`pageSize` (Java `int`): a value that is not a number → 400 with Java's text; below 1 →
  * 400; a page size above the limit is cut to the limit (as Nacos caps history pages at 500).
+ * `pageForm`: the v3 APIs bind Nacos' `PageForm`, whose `validate()` has its own wording.
  */
-export function pagingOf(deps: HttpDeps, p: Params, dflt: { pageNo: number; pageSize: number } | null): { pageNo: number; pageSize: number } {
+export function pagingOf(deps: HttpDeps, p: Params, dflt: { pageNo: number; pageSize: number } | null, pageForm = false): { pageNo: number; pageSize: number } {
   const read = (name: 'pageNo' | 'pageSize'): number => {
     const v = p.get(name);
     if (v === undefined) {
@@ -79,7 +80,7 @@ export function pagingOf(deps: HttpDeps, p: Params, dflt: { pageNo: number; page
     }
     const n = javaInt(v);
     if (n === null) throw badRequest(numberFormatMessage(v));
-    if (n < 1) throw badRequest(`Param '${name}' is illegal, the value should be at least 1.`);
+    if (n < 1) throw badRequest(pageForm ? `Required parameter '${name}' should be positive integer, current is ${n}` : `Param '${name}' is illegal, the value should be at least 1.`);
     return n;
   };
   const pageNo = read('pageNo');
@@ -126,9 +127,17 @@ function commaList(v: string | undefined): string[] | undefined {
 }
 
 /** `search=accurate|blur` parameters (v1 `search`, v2 `searchDetail`, v3 `list`); `tagsName` is the family's name of the tag filter. */
-export function searchQueryOf(deps: HttpDeps, p: Params, mode: 'accurate' | 'blur', names: KeyNames, tagsName: string, paging: { pageNo: number; pageSize: number } | null = null): SearchQuery {
+export function searchQueryOf(
+  deps: HttpDeps,
+  p: Params,
+  mode: 'accurate' | 'blur',
+  names: KeyNames,
+  tagsName: string,
+  paging: { pageNo: number; pageSize: number } | null = null,
+  pageForm = false,
+): SearchQuery {
   const tenant = tenantOf(p, names);
-  const { pageNo, pageSize } = pagingOf(deps, p, paging);
+  const { pageNo, pageSize } = pagingOf(deps, p, paging, pageForm);
   const opt: { -readonly [K in keyof SearchQuery]?: SearchQuery[K] } = {};
   const dataId = p.get('dataId');
   const group = p.get(names.group);

@@ -4,7 +4,11 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { ConfigListening } from '../../../src/config-center/listening.js';
+import { silentLogger } from '../../../src/observability/logger.js';
 import type { AdminHooks } from '../../../src/transport/http/admin-hooks.js';
+import { createHttpServer } from '../../../src/transport/http/http-server.js';
+import type { HttpContext } from './http-context.js';
 
 export type FixtureMethod = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';
 
@@ -27,6 +31,14 @@ export interface FixtureCase {
   properties?: Record<string, string>;
   /** The member lookup in use (default `standalone`). */
   lookupType?: string;
+  /** Wire the auth service (users, tokens); enforcement still follows `nacos.core.auth.enabled`. */
+  auth?: boolean;
+  /** Serve the Prometheus endpoints. */
+  metrics?: boolean;
+  /** Wire the config listening service (long poll, listener views) on the context's config center. */
+  listening?: boolean;
+  /** For a text body that cannot be compared whole (metrics): regular expressions it must match. */
+  textMatches?: string[];
 }
 
 export interface FixtureFile {
@@ -124,4 +136,21 @@ export function fakeAdmin(lookupType = 'standalone'): AdminHooks & { moved: stri
     },
     lookupType,
   };
+}
+
+/**
+ * The same member with a config listening service (no SDK connections: pushes go nowhere), for
+ * the long poll and the listener views; a fresh HTTP server on `t`'s context.
+ */
+export function withListening(t: HttpContext, admin: AdminHooks): FastifyInstance {
+  const configListening = new ConfigListening({
+    center: t.configs,
+    clock: t.clock,
+    log: silentLogger(),
+    transport: { push: () => Promise.resolve(), isConnected: () => true, disconnect: () => undefined },
+    connectionIp: () => undefined,
+    connections: () => [],
+    cfg: { ackTimeoutMs: 3000, maxTries: 50, retryStepMs: 2000, maxLongPolls: t.config.int('nomen.config.long-poll.max-holders') },
+  });
+  return createHttpServer({ ...t.ctx, configListening }, { admin });
 }

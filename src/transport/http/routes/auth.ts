@@ -25,7 +25,9 @@ const RoleSearch = z.object({ role: strOr('') });
 const PermissionChange = z.object({ role: reqStr('role'), resource: reqStr('resource'), action: reqStr('action') });
 const PermissionList = z.object({ ...PageSchema, role: optStr() });
 
+/** Nacos' texts: v1 `UserController` has no full stop, v3 `UserControllerV3` has one (docs/compatibility.md §D10). */
 const ADMIN_EXISTS = 'have admin user cannot use it';
+const ADMIN_EXISTS_V3 = 'have admin user cannot use it.';
 
 /** One management operation: parameters in, `data` out. */
 type Op = (req: FastifyRequest) => Promise<unknown>;
@@ -44,7 +46,7 @@ export function authRoutes(app: FastifyInstance, auth: AuthService): void {
   const adminInit = (v3: boolean) => async (req: FastifyRequest, reply: FastifyReply) => {
     const pw = paramsOf(req).raw('password');
     const created = await auth.initAdmin(pw);
-    if (!created) return reply.code(409).type(JSON_TYPE).send(JSON.stringify({ code: 409, message: ADMIN_EXISTS, data: null }));
+    if (!created) return reply.code(409).type(JSON_TYPE).send(JSON.stringify({ code: 409, message: v3 ? ADMIN_EXISTS_V3 : ADMIN_EXISTS, data: null }));
     return v3 ? sendResult(reply, created) : sendJson(reply, created);
   };
   app.post('/nacos/v1/auth/users/admin', adminInit(false));

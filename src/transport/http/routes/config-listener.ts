@@ -21,6 +21,7 @@ import { badRequest, NacosError } from '../../../core/errors.js';
 import { DEFAULT_GROUP } from '../../../core/names.js';
 import { askPeers, mergeListenerStatus, peerQuery, V1ListenerAnswer, V3ListenerAnswer } from '../config-aggregation.js';
 import { MissingParamError, TEXT_TYPE } from '../errors.js';
+import { sendSpringError } from '../auth-filter.js';
 import { lenientBoolOr, parseParams } from '../fields.js';
 import { paramsOf, sendJson, sendResult, type HttpDeps } from '../kit.js';
 import { lenientBool, type Params } from '../params.js';
@@ -140,7 +141,7 @@ function statusKey(p: Params, tenantParam: string, groupParam: string): ConfigKe
 /** What one IP listens to, limited to a namespace unless `all` (Nacos: keys without a tenant part; 3.x stores `public`). */
 function byIp(deps: HttpDeps, p: Params, tenantParam: string): Record<string, string> {
   const ip = p.get('ip');
-  if (ip === undefined) throw new MissingParamError('ip');
+  if (ip === undefined) throw new MissingParamError('ip', 'String', true); // @RequestParam("ip")
   const all = lenientBool(p.get('all') ?? 'false');
   const tenant = normalizeTenant(p.get(tenantParam));
   const out: Record<string, string> = {};
@@ -166,8 +167,15 @@ export function configListenerRoutes(app: FastifyInstance, deps: HttpDeps): void
     });
   }
   app.post(LONG_POLL_PATH, (req, reply) => longPoll(deps, req, reply));
+  // v1 `@RequestParam`s no config exception handler covers: a missing one is Spring Boot's 400 JSON (docs/protocol/http.md §0.4).
+  const springMissing = (req: FastifyRequest, reply: FastifyReply, p: Params, names: readonly string[]): FastifyReply | null => {
+    const name = names.find((n) => p.raw(n) === undefined);
+    return name === undefined ? null : sendSpringError(reply, req, deps.ctx, 400, `Required request parameter '${name}' for method parameter type String is not present`);
+  };
   app.get(LONG_POLL_PATH, async (req, reply) => {
     const p = paramsOf(req);
+    const refused = springMissing(req, reply, p, ['dataId', 'group']);
+    if (refused) return refused;
     const local = listening(deps).listenersOf(statusKey(p, 'tenant', 'group'));
     const peers = aggregation(p) ? await askPeers(deps, req, LONG_POLL_PATH, peerQuery(p, ['dataId', 'group', 'tenant']), V1ListenerAnswer, (a) => a.lisentersGroupkeyStatus ?? {}) : [];
     // The misspelt field name is Nacos' own (docs/protocol/config.md §3.5).
@@ -175,6 +183,8 @@ export function configListenerRoutes(app: FastifyInstance, deps: HttpDeps): void
   });
   app.get(V1_BY_IP, async (req, reply) => {
     const p = paramsOf(req);
+    const refused = springMissing(req, reply, p, ['ip']);
+    if (refused) return refused;
     const local = byIp(deps, p, 'tenant');
     const peers = aggregation(p) ? await askPeers(deps, req, V1_BY_IP, peerQuery(p, ['ip', 'all', 'tenant']), V1ListenerAnswer, (a) => a.lisentersGroupkeyStatus ?? {}) : [];
     return sendJson(reply, { collectStatus: 200, lisentersGroupkeyStatus: mergeListenerStatus(local, peers.map((x) => x.answer)) });

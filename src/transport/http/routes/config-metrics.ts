@@ -28,7 +28,7 @@ const MetricResponse = z.object({ metrics: z.record(z.string(), z.unknown()).nul
 
 async function clientMetrics(deps: HttpDeps, p: Params): Promise<Record<string, unknown>> {
   const ip = p.get('ip');
-  if (ip === undefined) throw new MissingParamError('ip');
+  if (ip === undefined) throw new MissingParamError('ip', 'String', true); // @RequestParam("ip"): Spring's wording
   const dataId = p.get('dataId');
   const group = p.get('groupName');
   const namespaceId = p.get('namespaceId');

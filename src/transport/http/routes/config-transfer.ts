@@ -39,8 +39,18 @@ function sendEnvelope(reply: FastifyReply, names: TransferNames, code: number, m
   return reply.code(200).type('application/json;charset=UTF-8').send(JSON.stringify(body));
 }
 
-function failWith(reply: FastifyReply, names: TransferNames, f: readonly [number, string]): FastifyReply {
-  return sendEnvelope(reply, names, f[0], f[1], { succCount: 0 });
+/** The v3 controllers answer the same failures with Nacos 3's `ErrorCode` (English texts; the namespace one is 22001). */
+const FAIL_V3: ReadonlyMap<readonly [number, string], readonly [number, string]> = new Map<readonly [number, string], readonly [number, string]>([
+  [FAIL.namespaceMissing, [22001, 'namespace not exist']],
+  [FAIL.badMetadata, [100002, 'Imported metadata is invalid']],
+  [FAIL.unparsable, [100004, 'Failed to parse data']],
+  [FAIL.empty, [100005, 'Imported file data is empty']],
+  [FAIL.noSelection, [100006, 'No configuration selected']],
+]);
+
+function failWith(reply: FastifyReply, names: TransferNames, f: readonly [number, string], data: unknown = { succCount: 0 }): FastifyReply {
+  const [code, message] = names.family === 'v3' ? (FAIL_V3.get(f) ?? f) : f;
+  return sendEnvelope(reply, names, code, message, data);
 }
 
 function policyOf(p: Params): Policy {
@@ -208,9 +218,11 @@ export async function importConfigs(deps: HttpDeps, req: FastifyRequest, reply: 
   const cc = configCenterOf(deps);
   const policy = policyOf(p);
   const tenant = importTenantOf(p, names.names);
-  if (!deps.namespaces.exists(tenant)) return failWith(reply, names, FAIL.namespaceMissing);
   const boundary = multipartBoundary(req.headers['content-type']);
   const body = req.body;
+  // v3 (ConfigControllerV3.importAndPublishConfig) checks for the file first, and answers its absence with an empty map.
+  if (names.family === 'v3' && (boundary === null || !Buffer.isBuffer(body))) return failWith(reply, names, FAIL.empty, {});
+  if (!deps.namespaces.exists(tenant)) return failWith(reply, names, FAIL.namespaceMissing);
   if (boundary === null || !Buffer.isBuffer(body)) return failWith(reply, names, FAIL.empty);
   const parts = parseMultipart(body, boundary);
   if (parts === null) return failWith(reply, names, FAIL.unparsable);
@@ -257,12 +269,15 @@ export async function cloneConfigs(deps: HttpDeps, req: FastifyRequest, reply: F
   const cc = configCenterOf(deps);
   const policy = policyOf(p);
   const tenant = tenantOf(p, { tenant: targetParams, group: names.names.group });
+  // v3 (ConfigControllerV3.cloneConfig) reads the body before it checks the namespace.
+  const targets = names.family === 'v3' ? cloneTargets(req.body) : null;
+  if (names.family === 'v3' && targets !== null && targets.length === 0) return failWith(reply, names, FAIL.noSelection);
   if (!deps.namespaces.exists(tenant)) return failWith(reply, names, FAIL.namespaceMissing);
-  const targets = cloneTargets(req.body);
-  if (targets === null) throw badRequest('The body must be a JSON list of {"cfgId","dataId","group"}.');
-  if (targets.length === 0) return failWith(reply, names, FAIL.noSelection);
+  const list = targets ?? cloneTargets(req.body);
+  if (list === null) throw badRequest('The body must be a JSON list of {"cfgId","dataId","group"}.');
+  if (list.length === 0) return failWith(reply, names, FAIL.noSelection);
   const items: ImportItem[] = [];
-  for (const t of targets) {
+  for (const t of list) {
     const src = recordById(deps, cc, t.id);
     if (!src) continue;
     // The sources are named by id only: the caller must be allowed to read each (auth on).

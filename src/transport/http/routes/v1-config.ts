@@ -6,13 +6,14 @@
  * plain text `caused: <message>;` with its status, as Nacos' config exception handler writes it.
  * The long-polling listener routes live in their own module.
  */
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { NacosError } from '../../../core/errors.js';
 import type { ConfigCenter } from '../../../config-center/types.js';
 import { checkConfigParams, configCenterOf, configKeyOf, mimeOf, servedView, setConfigHeaders, tenantOf, V1_NAMES } from '../config-edge.js';
 import { configBodyLimit, historyDetail, idParam, pagingOf, previousHistory, publishInputOf, removeInputOf, searchQueryOf, V1_PUBLISH } from '../config-ops.js';
 import { betaJson, configAdvanceJson, configAllInfoJson, configInfoJson, configWrapperJson, historyJson, pageJson } from '../config-views.js';
 import { MissingParamError } from '../errors.js';
+import { sendSpringError } from '../auth-filter.js';
 import { paramsOf, sendJson, sendRawJson, sendText, type HttpDeps } from '../kit.js';
 import type { Params } from '../params.js';
 import { cloneConfigs, exportConfigs, importConfigs, type TransferNames } from './config-transfer.js';
@@ -40,6 +41,8 @@ const TRANSFER: TransferNames = { family: 'v1', names: V1_NAMES };
 
 export function v1ConfigRoutes(app: FastifyInstance, deps: HttpDeps): void {
   const cc = (): ConfigCenter => configCenterOf(deps);
+  const springMissing = (req: FastifyRequest, reply: FastifyReply, name: string, type: string, blank: boolean): FastifyReply =>
+    sendSpringError(reply, req, deps.ctx, 400, `Required request parameter '${name}' for method parameter type ${type} is ${blank ? 'present but converted to null' : 'not present'}`);
 
   app.get(`${CS}/configs`, async (req, reply) => {
     const p = paramsOf(req);
@@ -123,8 +126,12 @@ export function v1ConfigRoutes(app: FastifyInstance, deps: HttpDeps): void {
     return sendJson(reply, pageJson(cc().historyPage(key, pageNo, pageSize), (h) => historyJson(h, false)));
   });
 
+  // `@RequestParam("id") Long id` / `@RequestParam("tenant")`: no config exception handler covers a
+  // missing one, so Nacos answers Spring Boot's 400 error JSON (docs/protocol/http.md §0.4).
   app.get(`${CS}/history/previous`, async (req, reply) => {
     const p = paramsOf(req);
+    const id = p.raw('id');
+    if (id === undefined || id.trim() === '') return springMissing(req, reply, 'id', 'Long', id !== undefined);
     checkConfigParams(deps, p, V1_NAMES);
     const key = configKeyOf(p, V1_NAMES);
     const h = previousHistory(deps, cc(), idParam(p, 'id'), key);
@@ -133,8 +140,8 @@ export function v1ConfigRoutes(app: FastifyInstance, deps: HttpDeps): void {
 
   app.get(`${CS}/history/configs`, async (req, reply) => {
     const p = paramsOf(req);
+    if (p.raw('tenant') === undefined) return springMissing(req, reply, 'tenant', 'String', false);
     checkConfigParams(deps, p, V1_NAMES);
-    if (p.raw('tenant') === undefined) throw new MissingParamError('tenant');
     return sendJson(reply, cc().list(tenantOf(p, V1_NAMES)).map(configWrapperJson));
   });
 }

@@ -115,7 +115,8 @@ export function v1OperatorRoutes(app: FastifyInstance, deps: HttpDeps): void {
     app.get(`${prefix}/distro/client`, async (req, reply) => sendJson(reply, distroResponsible(deps, paramsOf(req))));
 
     app.put(`${prefix}/log`, async (req, reply) => {
-      const f = parseParams(z.object({ logName: optStr(), logLevel: reqStr('logLevel') }), paramsOf(req));
+      // `@RequestParam String logName, logLevel` in Nacos: Spring's "missing" wording.
+      const f = parseParams(z.object({ logName: reqStr('logName', true), logLevel: reqStr('logLevel', true) }), paramsOf(req));
       setLogLevel(ctx, f.logLevel);
       return sendText(reply, 'ok');
     });

@@ -107,8 +107,8 @@ export function v1ServiceRoutes(app: FastifyInstance, deps: HttpDeps): void {
     return sendJson(reply, { count: r.count, doms: r.names });
   });
 
-  // Nacos 3.1 puts this map under the key "META-INF/services" by accident (docs/protocol/http.md §1.9, §8.9);
-  // we keep the 2.x key "services". Matching is a plain substring test (Nacos: regex `.*expr.*`).
+  // Nacos 2.3+ and 3.x put this map under the key "META-INF/services" (a refactoring accident kept since;
+  // docs/protocol/http.md §1.9, §8.9), so Nomen does too. Matching is a plain substring test (Nacos: regex `.*expr.*`).
   app.route({
     method: ANY_METHOD,
     url: `${V1}/service/names`,
@@ -126,7 +126,7 @@ export function v1ServiceRoutes(app: FastifyInstance, deps: HttpDeps): void {
         services[ns] = names;
         count += names.length;
       }
-      return sendJson(reply, { services, count });
+      return sendJson(reply, { 'META-INF/services': services, count });
     },
   });
 
@@ -146,7 +146,10 @@ export function v1ServiceRoutes(app: FastifyInstance, deps: HttpDeps): void {
   app.get(`${V1}/service/selector/types`, async (_req, reply) => sendRestResult(reply, ['none', 'label']));
 
   app.get(`${V1}/catalog/service`, async (req, reply) => {
-    const service = serviceV1(namingParams(deps, req));
+    const p = namingParams(deps, req);
+    // Nacos binds `serviceName` here without @RequestParam: absent, it looks up group "" and name "" (docs/protocol/http.md §1.10).
+    if ((p.first('serviceName') ?? '').trim() === '') throw notFound('service @@ is not found!');
+    const service = serviceV1(p);
     const f = catalog.serviceFacts(service);
     if (!f) throw notFound(`service ${groupedName(service.group, service.name)} is not found!`);
     return sendJson(reply, {
@@ -160,7 +163,7 @@ export function v1ServiceRoutes(app: FastifyInstance, deps: HttpDeps): void {
       clusters: clusterNames(f).map((c) => {
         const cm = clusterMeta(f, c);
         return {
-          serviceName: service.name,
+          serviceName: groupedName(service.group, service.name),
           name: c,
           healthChecker: checkerJson(cm.healthChecker),
           defaultPort: 80,

@@ -9,8 +9,8 @@ import { notFound } from '../../../core/errors.js';
 import type { ConfigCenter, ConfigKey, HistoryEntry } from '../../../config-center/types.js';
 import { checkConfigParams, configCenterOf, configKeyOf, requireBound, servedView, setConfigHeaders, tenantOf, V2_NAMES } from '../config-edge.js';
 import { configBodyLimit, historyDetail, idParam, maxPageSize, pagingOf, previousHistory, publishInputOf, removeInputOf, searchQueryOf, V2_PUBLISH } from '../config-ops.js';
-import { configAllInfoJson, configWrapperJson, historyJson, pageJson } from '../config-views.js';
-import { paramsOf, sendResult, type HttpDeps } from '../kit.js';
+import { configInfoJson, configWrapperJson, historyJson, pageJson } from '../config-views.js';
+import { paramsOf, sendJson, sendResult, type HttpDeps } from '../kit.js';
 
 const CS = '/nacos/v2/cs';
 
@@ -111,12 +111,15 @@ export function v2ConfigRoutes(app: FastifyInstance, deps: HttpDeps): void {
     return sendResult(reply, true);
   });
 
+  // ConfigControllerV2.searchConfigByDetails answers the bare Page<ConfigInfo> (no Result wrapper);
+  // dataId, group, config_detail, pageNo and pageSize are required @RequestParams (docs/protocol/config.md §4).
   app.get(`${CS}/config/searchDetail`, async (req, reply) => {
     const p = paramsOf(req);
+    requireBound(p, ['dataId', 'String'], ['group', 'String'], ['config_detail', 'String'], ['pageNo', 'int'], ['pageSize', 'int']);
     const mode = p.get('search') === 'accurate' ? 'accurate' : 'blur';
     if (mode === 'accurate') checkConfigParams(deps, p, V2_NAMES);
     const page = cc().search(searchQueryOf(deps, p, mode, V2_NAMES, 'config_tags'));
-    return sendResult(reply, pageJson(page, configAllInfoJson));
+    return sendJson(reply, pageJson(page, configInfoJson));
   });
 
   app.get(`${CS}/history/list`, async (req, reply) => {

@@ -7,7 +7,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { badRequest } from '../../../core/errors.js';
+import { badRequest, NacosError } from '../../../core/errors.js';
 import { toInstanceJson } from '../../../core/instance.js';
 import { DEFAULT_CLUSTER, groupedName, type ServiceKey } from '../../../core/names.js';
 import type { ServiceFacts } from '../../../naming/catalog.js';
@@ -38,6 +38,19 @@ import { metrics } from './v1-operator.js';
 import { MetadataBatchSchema, PatchSchema, statusesKey } from './v1-instance.js';
 
 const V2 = '/nacos/v2/ns';
+
+/**
+ * The statuses key on v2: Nacos' `checkServiceNameFormat` throws IllegalArgumentException there,
+ * which the v2 handler answers as 20002 "parameter validate error" (not 21000; docs/protocol/http.md §2).
+ */
+function statusesKeyV2(key: string): ServiceKey {
+  try {
+    return statusesKey(key);
+  } catch (e) {
+    if (e instanceof NacosError && e.status === 400) throw badRequest(e.message, 20002);
+    throw e;
+  }
+}
 
 const ListSchema = z.object({
   clusterName: strOr(''),
@@ -128,7 +141,7 @@ export function v2NamingRoutes(app: FastifyInstance, deps: HttpDeps): void {
     handler: async (req, reply) => {
       const key = (req.params as { key?: string }).key ?? '';
       if (key.trim() === '') throw new MissingParamError('key');
-      return sendRawJson(reply, JSON.stringify({ ips: naming.catalog.instanceStatuses(statusesKey(key.trim())) }));
+      return sendRawJson(reply, JSON.stringify({ ips: naming.catalog.instanceStatuses(statusesKeyV2(key.trim())) }));
     },
   });
 

@@ -17,6 +17,7 @@ import { MissingParamError } from '../errors.js';
 import { optStr, parseParams, reqInt, reqStr, strOr } from '../fields.js';
 import { namespaceParams, paramsOf, paramsOf as paramsOfRequest, sendJson, sendRestResult, sendResult, sendText, type HttpDeps } from '../kit.js';
 import { checkNamespaceParams } from '../param-check.js';
+import { sendSpringError } from '../auth-filter.js';
 import { raftPeerOf } from '../members.js';
 import { Params } from '../params.js';
 import { callPeer } from '../peer-http.js';
@@ -274,6 +275,52 @@ function loaderRoutes(app: FastifyInstance, deps: HttpDeps, base: string): void 
   app.get(`${base}/cluster`, async (_req, reply) => sendResult(reply, clusterLoad(deps)));
 }
 
+/**
+ * A required `@RequestParam` of Nacos' 2.x loader controller, which no exception handler covers:
+ * Spring's own 400 (absent, or blank and so converted to null for a number) or its type mismatch.
+ */
+function springParam(p: Params, name: string, type: 'Integer' | 'String'): { value: string } | { error: string } {
+  const v = p.raw(name);
+  if (v === undefined) return { error: `Required request parameter '${name}' for method parameter type ${type} is not present` };
+  if (type === 'String') return { value: v };
+  if (v.trim() === '') return { error: `Required request parameter '${name}' for method parameter type ${type} is present but converted to null` };
+  if (!/^[+-]?\d{1,10}$/.test(v.trim()) || !Number.isSafeInteger(Number(v.trim())) || Math.abs(Number(v.trim())) > 2147483647) {
+    return { error: `Failed to convert value of type 'java.lang.String' to required type 'java.lang.Integer'; For input string: "${v}"` };
+  }
+  return { value: v.trim() };
+}
+
+/**
+ * The 2.x loader (`/nacos/v2/core/loader/*`, Nacos' deprecated ServerLoaderController): GET on
+ * every path, bodies unwrapped (the maps, `success`, `Ok`/`Fail`), Spring's error JSON for a bad
+ * parameter (docs/protocol/nacos3.md §2.4).
+ */
+function v2LoaderRoutes(app: FastifyInstance, deps: HttpDeps): void {
+  const base = '/nacos/v2/core/loader';
+  app.get(`${base}/current`, async (_req, reply) => sendJson(reply, currentConnections(deps)));
+  app.get(`${base}/reloadCurrent`, async (req, reply) => {
+    const p = paramsOf(req);
+    const count = springParam(p, 'count', 'Integer');
+    if ('error' in count) return sendSpringError(reply, req, deps.ctx, 400, count.error);
+    reloadToCount(deps.admin, Number(count.value), p.raw('redirectAddress'));
+    return sendText(reply, 'success');
+  });
+  app.get(`${base}/smartReloadCluster`, async (req, reply) => {
+    const raw = paramsOf(req).raw('loaderFactor');
+    const factor = raw === undefined || raw.trim() === '' ? 0.1 : Number(raw);
+    if (!Number.isFinite(factor) || factor < 0) return sendSpringError(reply, req, deps.ctx, 500, `For input string: "${raw ?? ''}"`);
+    return sendText(reply, (await smartReload(deps, req, factor)) ? 'Ok' : 'Fail');
+  });
+  app.get(`${base}/reloadClient`, async (req, reply) => {
+    const p = paramsOf(req);
+    const id = springParam(p, 'connectionId', 'String');
+    if ('error' in id) return sendSpringError(reply, req, deps.ctx, 400, id.error);
+    deps.admin?.moveConnection(id.value, p.raw('redirectAddress'));
+    return sendText(reply, 'success');
+  });
+  app.get(`${base}/cluster`, async (_req, reply) => sendJson(reply, clusterLoad(deps)));
+}
+
 // ------------------------------------------------------------------ ops/raft (§2.3)
 
 const RaftSchema = z.object({ groupId: optStr(), command: reqStr('command'), value: optStr() });
@@ -330,7 +377,7 @@ export function v3AdminCoreRoutes(app: FastifyInstance, deps: HttpDeps): void {
   });
 
   loaderRoutes(app, deps, `${CORE}/loader`);
-  loaderRoutes(app, deps, '/nacos/v2/core/loader');
+  v2LoaderRoutes(app, deps);
 
   // The lookup switch: v3 and v2 (Result), v1 `POST switch/lookup` (RestResult; a refusal is
   // HTTP 200 with code 500 and the reason as message, as Nacos' NacosClusterController answers).

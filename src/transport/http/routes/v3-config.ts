@@ -44,7 +44,7 @@ function keyOf(deps: HttpDeps, p: Params) {
  */
 async function removeByIds(deps: HttpDeps, cc: ConfigCenter, req: FastifyRequest, p: Params): Promise<void> {
   const ids = p.get('ids');
-  if (ids === undefined) throw new MissingParamError('ids', 'List');
+  if (ids === undefined) throw new MissingParamError('ids', 'List', true); // @RequestParam List<Long>: Spring's wording
   const tenant = tenantOf(p, V3_NAMES);
   const records = ids
     .split(',')
@@ -60,7 +60,7 @@ function routes(app: FastifyInstance, deps: HttpDeps, paths: V3Paths): void {
   const list = (p: Params) => {
     const mode = p.get('search') === 'accurate' ? 'accurate' : 'blur';
     if (mode === 'accurate') checkConfigParams(deps, p, V3_NAMES);
-    return cc().search(searchQueryOf(deps, p, mode, V3_NAMES, 'configTags', { pageNo: 1, pageSize: 100 }));
+    return cc().search(searchQueryOf(deps, p, mode, V3_NAMES, 'configTags', { pageNo: 1, pageSize: 100 }, true));
   };
 
   app.get(at('config'), async (req, reply) => {
@@ -86,7 +86,8 @@ function routes(app: FastifyInstance, deps: HttpDeps, paths: V3Paths): void {
   });
   app.get(at('config/list'), async (req, reply) => sendResult(reply, pageJson(list(paramsOf(req)), configBasicV3Json)));
   if (paths === CONSOLE) {
-    app.get(at('config/searchDetail'), async (req, reply) => sendResult(reply, pageJson(list(paramsOf(req)), configDetailV3Json)));
+    // Page<ConfigBasicInfo>, as `config/list` (Nacos' console handler maps each row with transferToConfigBasicInfo).
+    app.get(at('config/searchDetail'), async (req, reply) => sendResult(reply, pageJson(list(paramsOf(req)), configBasicV3Json)));
   }
   app.get(at('config/beta'), async (req, reply) => {
     const key = keyOf(deps, paramsOf(req));
@@ -108,7 +109,7 @@ function routes(app: FastifyInstance, deps: HttpDeps, paths: V3Paths): void {
   app.get(at('history/list'), async (req, reply) => {
     const p = paramsOf(req);
     const key = keyOf(deps, p);
-    const { pageNo, pageSize } = pagingOf(deps, p, { pageNo: 1, pageSize: 100 });
+    const { pageNo, pageSize } = pagingOf(deps, p, { pageNo: 1, pageSize: 100 }, true);
     return sendResult(reply, pageJson(cc().historyPage(key, pageNo, pageSize), (h) => historyV3Json(h, false)));
   });
   // `nid`, `id` and `namespaceId` are `@RequestParam`s, bound before the form is validated.
