@@ -11,8 +11,8 @@ import { namingParts, sdkConnectionClosed, type NamingParts } from './app/naming
 import { housekeeping } from './app/housekeeping.js';
 import { httpClusterHooks } from './app/http-hooks.js';
 import { serverLoader } from './app/server-loader.js';
-import { scheduleReadyGc } from './app/release-garbage.js';
-import { persistentStore, raftState, releaseStartupGarbage, STANDALONE_RAFT_ID } from './app/persistent-store.js';
+import { loadClusterModules, type ClusterModules } from './app/cluster-modules.js';
+import { persistentStore, raftState, readyGarbage, STANDALONE_RAFT_ID } from './app/persistent-store.js';
 import { followStore } from './app/store-listeners.js';
 import type { AuthService } from './auth/auth-service.js';
 import type { ClusterNode } from './cluster/cluster-node.js';
@@ -23,7 +23,6 @@ import type { Config } from './config/config.js';
 import { systemClock, type Clock } from './core/clock.js';
 import { MetadataIndex } from './core/metadata.js';
 import { Registry } from './core/registry.js';
-import type { HybridLogicalClock } from './distro/hlc.js';
 import type { NamingService } from './naming/naming-service.js';
 import { SubscriptionRegistry } from './naming/subscriptions.js';
 import type { Logger } from './observability/logger.js';
@@ -36,17 +35,6 @@ import type { SdkGrpcServer } from './transport/grpc/sdk-server.js';
 import { createHttpServer } from './transport/http/http-server.js';
 import { UdpPushService } from './transport/udp/udp-push.js';
 import { VERSION } from './version.js';
-
-/** The cluster-mode classes, loaded only in cluster mode (standalone start-up time and memory). */
-export interface ClusterModules {
-  ClusterNode: typeof ClusterNode;
-  HybridLogicalClock: typeof HybridLogicalClock;
-}
-
-export async function loadClusterModules(): Promise<ClusterModules> {
-  const [{ ClusterNode }, { HybridLogicalClock }] = await Promise.all([import('./cluster/cluster-node.js'), import('./distro/hlc.js')]);
-  return { ClusterNode, HybridLogicalClock };
-}
 
 /**
  * The composition root of one member: builds the domain, use cases and edges from the config
@@ -190,14 +178,11 @@ export class NomenServer {
       .then(() => this.auth.bootstrap())
       .catch((e: unknown) => this.log.error({ err: e }, 'auth bootstrap failed'));
     if (!cluster) await bootstrap;
-    // The GC after ready (below) also collects what restoring a large image left; only without it
-    // does the start pay for that GC before reporting ready.
-    const readyGcDelayMs = this.config.int('nomen.memory.ready-gc-delay-ms');
-    if (readyGcDelayMs < 0) releaseStartupGarbage(this.store, this.log);
+    const afterReady = readyGarbage(this.config, this.store, this.clock, this.log);
     this.readiness.ready = true;
     this.readiness.reason = 'ready';
     this.moves.rebalancer?.start();
-    this.cancelReadyGc = scheduleReadyGc({ clock: this.clock, delayMs: readyGcDelayMs, log: this.log });
+    this.cancelReadyGc = afterReady();
     this.log.info(
       { http: this.member.port, grpc: this.member.port + 1000, member: this.member.address, ms: Date.now() - t0 },
       'nomen member ready',

@@ -12,7 +12,7 @@ import type { Logger } from '../observability/logger.js';
 import { allChecks } from '../persistence/persistent-store.js';
 import { openRaftLog } from '../persistence/raft-log.js';
 import { RAFT_GROUP, RaftStore } from '../persistence/raft-store.js';
-import { releaseGarbage } from './release-garbage.js';
+import { releaseGarbage, scheduleReadyGc } from './release-garbage.js';
 
 /** Raft node id of a standalone member (its one-voter group). */
 export const STANDALONE_RAFT_ID = 'standalone';
@@ -47,6 +47,18 @@ export function persistentStore(config: Config, id: string, dataDir: string, clo
 export function releaseStartupGarbage(store: RaftStore, log: Logger): void {
   // One pass at start: a second one made no difference to the RSS there (docs/benchmarks.md j.).
   logRelease(log, releaseGarbage(store.restoredChars, 1), { restoredChars: store.restoredChars });
+}
+
+/**
+ * The start's garbage around ready (docs/benchmarks.md "Idle memory (issue 14, 2026-12-07)"): the
+ * full GCs after ready (`nomen.memory.ready-gc-delay-ms`) also collect what restoring a large image
+ * left, so only when they are off does the start pay for that GC here, before reporting ready.
+ * Call just before ready; the function it returns schedules the GCs after ready and gives their cancel.
+ */
+export function readyGarbage(config: Config, store: RaftStore, clock: Clock, log: Logger): () => () => void {
+  const delayMs = config.int('nomen.memory.ready-gc-delay-ms');
+  if (delayMs < 0) releaseStartupGarbage(store, log);
+  return () => scheduleReadyGc({ clock, delayMs, log });
 }
 
 function logRelease(log: Logger, ms: number | null, about: object): void {
