@@ -8,7 +8,12 @@
  *   order (a TCP stream cannot reorder), so jitter shows as bursts.
  * - stall: nothing is forwarded (both directions) until the stall ends; the sockets stay open.
  * - reset: every open connection of the link is reset (RST) at once.
- * - half-open: bytes from i to j are swallowed while the connection looks healthy to both sides.
+ * - half-open: bytes from i to j are held (not delivered) while the connection looks healthy to
+ *   both sides and j → i flows; when it ends they are delivered in order, as TCP's retransmissions
+ *   deliver them once a one-way black hole clears. Until 2026-12-07 they were dropped, which no
+ *   real network does inside a TCP connection: the gap desynchronised HTTP/2 flow control (the
+ *   sender's window never came back, while PING frames still passed, so keepalive saw a healthy
+ *   connection) and froze that connection for good (docs/reliability.md, finding 4).
  */
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 
@@ -30,12 +35,12 @@ class Pipe {
   constructor(
     private readonly dst: Socket,
     private readonly faults: () => LinkFaults,
-    private readonly swallow: () => boolean,
+    /** This direction is held (half-open), as during a stall but one way only. */
+    private readonly held: () => boolean,
     private readonly random: () => number,
   ) {}
 
   push(data: Buffer): void {
-    if (this.swallow()) return;
     const f = this.faults();
     const jitter = f.jitterMs > 0 ? (this.random() * 2 - 1) * f.jitterMs : 0;
     const at = Math.max(Date.now() + Math.max(0, f.delayMs + jitter), this.lastAt);
@@ -47,7 +52,7 @@ class Pipe {
   pump(): void {
     if (this.timer) return;
     while (this.queue.length > 0) {
-      if (this.faults().stalled) return; // the link calls pump() again when the stall ends
+      if (this.faults().stalled || this.held()) return; // the link calls pump() again when the fault ends
       const head = this.queue[0]!;
       const wait = head.at - Date.now();
       if (wait > 0) {
@@ -119,7 +124,7 @@ export class LinkProxy {
     }
   }
 
-  /** Applies new faults; ending a stall releases what was held. */
+  /** Applies new faults; ending a stall or a half-open link releases what was held. */
   set(faults: LinkFaults): void {
     this.faults = { ...faults };
     for (const c of this.conns) for (const p of c.pipes) p.pump();
