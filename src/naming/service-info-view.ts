@@ -72,7 +72,11 @@ export function serviceInfoBytes(info: RenderedServiceInfo): Buffer {
  * Renders ServiceInfo JSON. Everything but `lastRefTime` is encoded once per (service revision,
  * clusters, healthyOnly, name style) and spliced into each answer, so N subscribers of one
  * revision cost one encode. `lastRefTime` is strictly increasing across all renders (SDKs drop
- * pushes that go backwards).
+ * pushes that go backwards) and read from the monotonic clock (epoch ms anchored at the process
+ * start, `Clock.monotonic`), not the wall clock: a member whose wall clock stepped forward would
+ * otherwise hand SDKs a future `lastRefTime`, and both the Java and the Rust SDK then ignore every
+ * push from the other members as "out of date" until real time catches up (docs/reliability.md,
+ * finding 5).
  */
 export class ServiceInfoView {
   private readonly partsCache = new Map<string, ServiceInfoParts>();
@@ -81,12 +85,12 @@ export class ServiceInfoView {
   constructor(
     private readonly registry: Registry,
     private readonly metadata: MetadataIndex,
-    private readonly clock: { now(): number },
+    private readonly clock: { monotonic(): number },
     private readonly cacheMillis: () => number,
   ) {}
 
   nextRefTime(): number {
-    const now = this.clock.now();
+    const now = Math.floor(this.clock.monotonic());
     this.lastRef = now > this.lastRef ? now : this.lastRef + 1;
     return this.lastRef;
   }

@@ -4,6 +4,22 @@ import { flush, namingFixture } from './helpers/naming-fixture.js';
 
 const svc = { namespace: 'public', group: 'DEFAULT_GROUP', name: 'orders' };
 
+test('lastRefTime follows the monotonic clock: a wall-clock step (either way) neither jumps it nor stalls it', () => {
+  const f = namingFixture();
+  f.naming.registerConnectionInstance('conn1', svc, { ip: '127.0.0.1', port: 8080, clusterName: null, metadata: {} });
+  const ref = (): number => (JSON.parse(f.naming.query(svc, '', false, 'bare').json) as { lastRefTime: number }).lastRefTime;
+  const a = ref();
+  f.clock.jumpWall(300_000);
+  f.clock.advance(1000);
+  const b = ref();
+  // A future lastRefTime would make SDKs drop the pushes of every other member as out of date.
+  assert.ok(b > a && b - a < 2000, `after +300 s on the wall clock: ${a} -> ${b}`);
+  f.clock.jumpWall(-600_000);
+  f.clock.advance(1000);
+  const c = ref();
+  assert.ok(c > b && c - b < 2000, `after -600 s on the wall clock: ${b} -> ${c}`);
+});
+
 test('ServiceInfo JSON: gRPC bare name, HTTP grouped name, required fields, increasing lastRefTime', () => {
   const f = namingFixture();
   f.naming.registerConnectionInstance('conn1', svc, { ip: '127.0.0.1', port: 8080, clusterName: null, metadata: { k: 'v' } });
