@@ -15,7 +15,7 @@ import { askUpPeers, callPeer, type PeerAnswer } from './peer-http.js';
 /** The key of a metrics answer listing the members that gave no answer in time. */
 export const UNANSWERED_MEMBERS_KEY = 'nomen.unansweredMembers';
 /** The key of a metrics answer listing the connections that gave no metrics (src/transport/http/routes/config-metrics.ts). */
-const UNANSWERED_KEY = 'nomen.unanswered';
+export const UNANSWERED_KEY = 'nomen.unanswered';
 
 /**
  * Listener maps (client IP → md5, or groupKey → md5) of this member and its peers, in that order;

@@ -11,7 +11,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { groupKey, normalizeTenant } from '../../../config-center/config-keys.js';
 import { checkKey, checkTenant } from '../../../config-center/validation.js';
-import { askPeers, MetricsAnswer, mergeClientMetrics, peerQuery } from '../config-aggregation.js';
+import { askPeers, MetricsAnswer, mergeClientMetrics, peerQuery, UNANSWERED_KEY } from '../config-aggregation.js';
 import { MissingParamError } from '../errors.js';
 import { paramsOf, sendResult, type HttpDeps } from '../kit.js';
 import type { Params } from '../params.js';
@@ -21,8 +21,6 @@ export const METRIC_TIMEOUT_MS = 1000;
 /** Nacos waits 3 s for the members' `/ip` answers. */
 const CLUSTER_TIMEOUT_MS = 3000;
 const BY_IP = '/nacos/v3/admin/cs/metrics/ip';
-/** The key of the merged map that lists the connections that gave no metrics. */
-export const UNANSWERED_KEY = 'nomen.unanswered';
 
 const MetricResponse = z.object({ metrics: z.record(z.string(), z.unknown()).nullish() }).passthrough();
 
