@@ -21,6 +21,7 @@
  *   --property k=v       an extra member property (repeatable), e.g. nomen.raft.fsync=false
  *   --cpu-prof DIR       run the members with --cpu-prof into DIR; they are stopped with SIGTERM
  *                        at the end so the profiles are written (implies --no-failover)
+ *   --json-out FILE      also write the raw results to FILE (`npm run bench` reads them: scenario k)
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -464,7 +465,10 @@ Failover (kill -9 of the leader under write load → first acknowledgement of a 
 ${foRows.join('\n')}
 `;
   console.log(section);
-  writeJson(join(ROOT, 'bench', 'results', `raft-${date}${quick ? '-quick' : ''}.json`), { machine, date, quick, throughput: tp, failover: fo });
+  const raw = { machine, date, quick, etcdVersion: etcd, throughput: tp, failover: fo };
+  writeJson(join(ROOT, 'bench', 'results', `raft-${date}${quick ? '-quick' : ''}.json`), raw);
+  const jsonOut = argValue('--json-out');
+  if (jsonOut !== null) writeJson(jsonOut, raw);
   if (!NO_DOCS) upsertDocSection(join(ROOT, 'docs', 'benchmarks.md'), `raft-${quick ? 'quick' : 'full'}`, section);
   agent.destroy();
 }

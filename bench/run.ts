@@ -30,6 +30,7 @@ import { runMemory, runPeerMemory } from './scenarios/memory.js';
 import { runPasswordFlood } from './scenarios/password-flood.js';
 import { runPeerLoads } from './scenarios/peer-loads.js';
 import { runPeerPush, runPush } from './scenarios/push.js';
+import { runRaft } from './scenarios/raft.js';
 import { runPeerStartup, runStartup } from './scenarios/startup.js';
 
 async function main(): Promise<void> {
@@ -136,6 +137,7 @@ async function main(): Promise<void> {
       await attempt('j. config memory', () => runConfigMemory(ctx));
       for (const p of cli.peers) await attempt(`j. ${p} config memory`, () => runPeerConfigMemory(ctx, p));
     }
+    if (has('raft')) await attempt('k. persistent writes', () => runRaft(ctx));
     peerRows(ctx);
   } finally {
     rmSync(tmp, { recursive: true, force: true });

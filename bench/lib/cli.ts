@@ -55,12 +55,14 @@ const MODES: Record<Mode['name'], Mode> = {
   },
 };
 
-export const SCENARIOS = ['baseline', 'register', 'query', 'http', 'push', 'memory', 'startup', 'password-flood', 'config-read', 'config-push', 'config-memory'] as const;
+export const SCENARIOS = ['baseline', 'register', 'query', 'http', 'push', 'memory', 'startup', 'password-flood', 'config-read', 'config-push', 'config-memory', 'raft'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface Cli {
   mode: Mode;
   only: Set<ScenarioName>;
+  /** No `--only`: the mode's whole set of scenarios (a quick run leaves out k. raft, ~1 min). */
+  complete: boolean;
   verbose: boolean;
   docs: boolean;
   cpuProf: boolean;
@@ -72,7 +74,7 @@ export interface Cli {
 export function parseCli(argv: string[]): Cli {
   if (argv.includes('--help')) {
     process.stdout.write(
-      'npm run bench -- [--quick] [--only baseline,register,query,http,push,memory,startup,password-flood,config-read,config-push,config-memory]\n' +
+      'npm run bench -- [--quick] [--only baseline,register,query,http,push,memory,startup,password-flood,config-read,config-push,config-memory,raft]\n' +
         '                 [--connections N] [--subscribers 1,1000] [--push-delay MS] [--cpu-prof] [--docs | --no-docs] [--verbose]\n' +
         '                 [--peers etcd,zookeeper | --no-peers]\n',
     );
@@ -90,7 +92,9 @@ export function parseCli(argv: string[]): Cli {
           if (!(SCENARIOS as readonly string[]).includes(s)) throw new Error(`--only: unknown scenario ${s} (one of ${SCENARIOS.join(',')})`);
           return s as ScenarioName;
         })
-      : SCENARIOS,
+      : argv.includes('--quick')
+        ? SCENARIOS.filter((s) => s !== 'raft')
+        : SCENARIOS,
   );
   const conc = value('--connections');
   if (conc) mode.connections = Number(conc);
@@ -113,6 +117,7 @@ export function parseCli(argv: string[]): Cli {
   return {
     mode,
     only,
+    complete: !onlyRaw,
     verbose: argv.includes('--verbose'),
     // The full run is the reference; quick runs only write docs when asked.
     docs: argv.includes('--quick') ? argv.includes('--docs') : !argv.includes('--no-docs'),

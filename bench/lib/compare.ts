@@ -3,7 +3,7 @@
  * turned into "vs peer" rows and the SVG chart at the end.
  */
 import { renderChart, type ChartPanel } from './chart.js';
-import { spread, type Spread } from './stats.js';
+import { fmt, fmtSpread, spread, type Spread } from './stats.js';
 import type { PeerName } from '../peers/common.js';
 import type { Ctx } from './context.js';
 
@@ -73,4 +73,31 @@ export function peerChart(ctx: Ctx, caption: string[]): string | null {
       }),
     }));
   return panels.length ? renderChart(panels, caption) : null;
+}
+
+/**
+ * The one "Nomen vs etcd vs ZooKeeper" table of a run: every figure measured on Nomen and at least
+ * one peer, the medians side by side and Nomen ÷ peer; "ahead"/"behind" reads the ratio in the
+ * figure's own direction (higher or lower is better). Markdown; null when nothing was compared.
+ */
+export function peerSummaryTable(ctx: Ctx): string | null {
+  const peers = ctx.cli.peers;
+  const rows = ctx.compared.filter((c) => c.values.Nomen && peers.some((p) => c.values[p]));
+  if (rows.length === 0) return null;
+  const cell = (s: Spread | undefined, digits?: number): string => (s && s.n > 0 ? fmtSpread(s, digits) : '—');
+  const ratio = (c: Compared, p: PeerName): string => {
+    const n = c.values.Nomen!;
+    const v = c.values[p];
+    if (!v || v.n === 0 || !(v.median > 0)) return '—';
+    const r = n.median / v.median;
+    const ahead = c.better === 'higher' ? r >= 1 : r <= 1;
+    return `${fmt(r, 2)} (${ahead ? 'ahead' : 'behind'})`;
+  };
+  const head = `| figure | unit | better | Nomen | ${peers.map((p) => PEER_LABEL[p]).join(' | ')} | ${peers.map((p) => `Nomen ÷ ${PEER_LABEL[p]}`).join(' | ')} |`;
+  const sep = `|${'---|'.repeat(4 + 2 * peers.length)}`;
+  const body = rows.map(
+    (c) =>
+      `| ${c.key} | ${c.unit} | ${c.better} | ${cell(c.values.Nomen, c.digits)} | ${peers.map((p) => cell(c.values[p], c.digits)).join(' | ')} | ${peers.map((p) => ratio(c, p)).join(' | ')} |`,
+  );
+  return [head, sep, ...body].join('\n');
 }

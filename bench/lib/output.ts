@@ -4,9 +4,8 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SCENARIOS } from './cli.js';
 import { LOAD_CPU, SERVER_CPU, T0, type Ctx } from './context.js';
-import { PEER_LABEL, peerChart } from './compare.js';
+import { PEER_LABEL, peerChart, peerSummaryTable } from './compare.js';
 import { BENCH_DIR, ROOT } from './proc.js';
 import { markdownTable, textTable, upsertDocSection, writeJson, type Machine } from './report.js';
 import { fmt } from './stats.js';
@@ -29,11 +28,13 @@ export function writeOutputs(ctx: Ctx, run: RunInfo): void {
   const elapsed = (Date.now() - T0) / 1000;
   process.stdout.write(`\nNomen standalone benchmark (${mode.name}), ${machine.cpuModel}, ${machine.cores} cores, Node ${machine.node}, commit ${machine.commit}\n\n`);
   process.stdout.write(textTable(ctx.rows) + '\n');
+  const summary = peerSummaryTable(ctx);
+  if (summary) process.stdout.write(`\nNomen vs ${cli.peers.map((p) => PEER_LABEL[p]).join(' vs ')} (medians of this run):\n\n${summary}\n`);
   if (ctx.notes.length) process.stdout.write('\nNotes:\n' + ctx.notes.map((n) => `  - ${n}`).join('\n') + '\n');
   process.stdout.write(`\n(${fmt(elapsed, 1)} s)\n`);
 
   // Partial runs (--only) never overwrite the complete run's file of the day.
-  const partial = cli.only.size === SCENARIOS.length ? '' : `-only-${[...cli.only].join('-')}`;
+  const partial = cli.complete ? '' : `-only-${[...cli.only].join('-')}`;
   const resultsName = `${date}${mode.name === 'full' ? '' : '-quick'}${partial}.json`;
   const resultsFile = join(BENCH_DIR, 'results', resultsName);
   writeJson(resultsFile, {
@@ -60,7 +61,7 @@ export function writeOutputs(ctx: Ctx, run: RunInfo): void {
     process.stdout.write(`chart: bench/results/${chartName}\n`);
   }
 
-  if (cli.docs && cli.only.size === SCENARIOS.length) {
+  if (cli.docs && cli.complete) {
     const g = mode.grpc;
     const h = mode.http;
     const settings =
@@ -73,6 +74,9 @@ export function writeOutputs(ctx: Ctx, run: RunInfo): void {
       `${machine.os}, ${machine.memGiB} GiB RAM. ${pinned ? `Servers pinned to CPU ${SERVER_CPU}, load generators to CPU ${LOAD_CPU} (taskset).` : 'Not pinned.'} ${settings}`,
       'Ratio = Nomen ÷ baseline, taken per pair of measurements made next to each other, median (min–max). For throughput higher is better; for latency and CPU lower is better.',
       '',
+      ...(summary
+        ? [`**Nomen vs ${cli.peers.map((p) => PEER_LABEL[p]).join(' vs ')}**: every figure measured on Nomen and a peer in this run, medians (min–max) side by side; ratio = Nomen ÷ peer of the medians, read in the figure's direction.`, '', summary, '', 'All rows of the run:', '']
+        : []),
       markdownTable(ctx.rows),
       '',
       ...(cli.peers.length

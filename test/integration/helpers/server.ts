@@ -294,7 +294,7 @@ export class TestServer {
   static async start(opts: ServerOptions): Promise<TestServer> {
     const dataDir = await mkdtemp(join(tmpdir(), `nomen-it-${safeName(opts.name)}-`));
     const logFile = artifactPath(`${safeName(opts.name)}-${Date.now()}-${process.pid}.log`);
-    const s = new TestServer(opts.name, 0, dataDir, logFile, opts.properties ?? {}, opts.readyTimeoutMs ?? 15_000, opts.env);
+    const s = new TestServer(opts.name, 0, dataDir, logFile, opts.properties ?? {}, opts.readyTimeoutMs ?? 45_000, opts.env);
     let lastErr: unknown;
     // A port found free may be taken by a parallel test file before the server binds it: retry.
     for (let attempt = 0; attempt < 3; attempt++) {
