@@ -12,15 +12,17 @@
  *  - http: one keep-alive socket per listener holding a v1 long poll
  *    (`POST /nacos/v1/cs/configs/listener`, `Long-Pulling-Timeout: 30000`); the arrival is the
  *    poll's answer naming the key. The listener then polls again with the new md5 (it knows the
- *    content of each round; a real client reads it first).
+ *    content of each round; a real client reads it first). The polls are sent and read on raw
+ *    sockets (bench/lib/raw-long-poll.ts): node:http's client made this one load-generator core,
+ *    not the server, the bottleneck of the fan-out.
  */
 import { createHash } from 'node:crypto';
-import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { configContent, configListenBody, configPublishBody, listeningConfigs } from '../lib/bodies.js';
 import { Arrivals, measureRound, type ChangeTimes, type FanoutArgs } from '../lib/fanout.js';
 import { openConnections, type NacosConnection, type PushEvent } from '../lib/nacos-client.js';
+import { rawPollLoop } from '../lib/raw-long-poll.js';
 import { emit, hardDeadline, log, runMain, scriptArgs } from '../lib/script.js';
 import type { PushResult, PushRound } from '../lib/types.js';
 
@@ -34,35 +36,6 @@ interface Args extends FanoutArgs {
 }
 
 const md5 = (s: string): string => createHash('md5').update(s, 'utf8').digest('hex');
-
-/** Holds one long poll after another for listener `i` until `stopped()`; `onAnswer` gets each non-empty answer. */
-function pollLoop(a: Args, agent: http.Agent, currentMd5: () => string, onAnswer: (at: number) => void, stopped: () => boolean): void {
-  const url = new URL('/nacos/v1/cs/configs/listener', a.baseUrl);
-  const once = (): void => {
-    if (stopped()) return;
-    const body = `Listening-Configs=${encodeURIComponent(listeningConfigs(a.service, currentMd5()))}`;
-    const req = http.request(
-      url,
-      {
-        method: 'POST',
-        agent,
-        headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body), 'Long-Pulling-Timeout': '30000' },
-      },
-      (res) => {
-        let got = 0;
-        res.on('data', (d: Buffer) => (got += d.length));
-        res.on('end', () => {
-          if (res.statusCode === 200 && got > 0) onAnswer(performance.now());
-          if (res.statusCode !== 200) setTimeout(once, 200);
-          else once();
-        });
-      },
-    );
-    req.on('error', () => setTimeout(once, 200));
-    req.end(body);
-  };
-  once();
-}
 
 runMain(async () => {
   const a = scriptArgs<Args>();
@@ -96,7 +69,6 @@ runMain(async () => {
 
   const tConn = performance.now();
   let subs: NacosConnection[] = [];
-  let agent: http.Agent | null = null;
   let connectMs: number;
   let subscribeMs: number;
   if (a.transport === 'grpc') {
@@ -120,22 +92,24 @@ runMain(async () => {
     );
     subscribeMs = performance.now() - tSub;
   } else {
-    agent = new http.Agent({ keepAlive: true, maxSockets: n + 10 });
     connectMs = 0;
+    const url = new URL('/nacos/v1/cs/configs/listener', a.baseUrl);
     const tSub = performance.now();
     // Each listener polls with the md5 of the last round it was told of.
     const known = new Array<string>(n).fill(md5(content(0)));
     for (let i = 0; i < n; i++) {
-      pollLoop(
-        a,
-        agent,
-        () => known[i]!,
-        (at) => {
+      rawPollLoop({
+        host: url.hostname,
+        port: Number(url.port),
+        path: url.pathname,
+        timeoutHeaderMs: 30_000,
+        body: () => `Listening-Configs=${encodeURIComponent(listeningConfigs(a.service, known[i]!))}`,
+        onAnswer: (at) => {
           if (armed) known[i] = md5(content(round));
           arrived(i, at);
         },
-        () => stopped,
-      );
+        stopped: () => stopped,
+      });
     }
     // The polls are held once the server lists them all (GET .../listener?ip= would be per IP; wait a fixed settle instead).
     await new Promise((res) => setTimeout(res, Math.max(1000, n)));
@@ -157,5 +131,4 @@ runMain(async () => {
   emit('result', result);
   await publisher.terminate();
   for (const s of subs) s.close();
-  agent?.destroy();
 });
