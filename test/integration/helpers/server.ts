@@ -166,7 +166,9 @@ function canListen(port: number): Promise<boolean> {
  */
 export async function findFreePortPair(): Promise<number> {
   for (let attempt = 0; attempt < 200; attempt++) {
-    const p = 20000 + Math.floor(Math.random() * 20000);
+    // Below Linux's ephemeral range (32768–60999 by default), so that an outgoing connection of a
+    // parallel test cannot take the port between this check and the server's bind.
+    const p = 10000 + Math.floor(Math.random() * 21000);
     if ((await canListen(p)) && (await canListen(p + 1000)) && (await canListen(p + 1001))) return p;
   }
   throw new Error('no free port pair found on 127.0.0.1');

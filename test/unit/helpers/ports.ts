@@ -11,7 +11,9 @@ function tryListen(port: number): Promise<boolean> {
 /** A loopback port P such that P, P+1000 and P+1001 are all free (HTTP, SDK gRPC, cluster gRPC). */
 export async function freeNomenPort(): Promise<number> {
   for (let i = 0; i < 200; i++) {
-    const p = 20000 + Math.floor(Math.random() * 30000);
+    // Below Linux's ephemeral range (32768–60999 by default), so that an outgoing connection of a
+    // parallel test cannot take the port between this check and the server's bind.
+    const p = 10000 + Math.floor(Math.random() * 21000);
     if ((await tryListen(p)) && (await tryListen(p + 1000)) && (await tryListen(p + 1001))) return p;
   }
   throw new Error('no free port triple found');
