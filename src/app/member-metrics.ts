@@ -7,6 +7,7 @@ import type { Registry } from '../core/registry.js';
 import type { SubscriptionRegistry } from '../naming/subscriptions.js';
 import type { ConfigCenterMetrics } from '../observability/config-metrics.js';
 import { Metrics } from '../observability/metrics.js';
+import { PushCostWindow } from '../observability/naming-metrics.js';
 import type { RaftStore } from '../persistence/raft-store.js';
 import type { UdpPushService } from '../transport/udp/udp-push.js';
 import type { NamingParts } from './naming-parts.js';
@@ -31,6 +32,7 @@ const NO_LISTENING = { longPolls: 0, grpcListeners: 0, grpcListenedKeys: 0, noti
 
 export function memberMetrics(p: MetricsInputs): Metrics {
   const { parts, store, cluster, configCenter: center } = p;
+  const pushCost = new PushCostWindow(() => performance.now());
   const metrics = new Metrics({
     services: () => p.registry.serviceCount(),
     instances: () => parts.naming.instanceCount(),
@@ -59,6 +61,17 @@ export function memberMetrics(p: MetricsInputs): Metrics {
         counters: { proposed, forwarded, failed, applied, duplicates, rejected },
       };
     },
+    namingMonitor: {
+      services: () => p.registry.serviceCount(),
+      instances: () => parts.naming.instanceCount(),
+      subscribers: () => p.subscriptions.count(),
+      push: () => parts.push.stats,
+      pushCost,
+      health: () => parts.health.stats,
+      pendingPushes: () => parts.push.pendingCount(),
+      leader: () => store.status()?.role === 'leader',
+      pubSub: () => parts.naming.clients.pubSubCounts(),
+    },
     ...(cluster
       ? {
           distro: () => cluster.distro.stats(),
@@ -66,6 +79,9 @@ export function memberMetrics(p: MetricsInputs): Metrics {
         }
       : {}),
   });
-  parts.push.onOutcome = (transport, ok, ms) => metrics.pushSeconds.observe({ transport, outcome: ok ? 'acked' : 'failed' }, ms / 1000);
+  parts.push.onOutcome = (transport, ok, ms) => {
+    metrics.pushSeconds.observe({ transport, outcome: ok ? 'acked' : 'failed' }, ms / 1000);
+    if (ok) pushCost.record(ms);
+  };
   return metrics;
 }

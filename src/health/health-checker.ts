@@ -58,6 +58,8 @@ export interface HealthCheckDeps {
 /** Monotonic counters for metrics. */
 export interface HealthCheckStats {
   probes: { success: number; fail: number; failNow: number };
+  /** Probes started, by the cluster's checker type (Nacos' `nacos_monitor` http/tcp/mysqlHealthCheck). */
+  checks: Record<ProbedChecker, number>;
   flips: { healthy: number; unhealthy: number };
 }
 
@@ -75,7 +77,7 @@ interface Task {
 }
 
 export class HealthCheckEngine {
-  readonly stats: HealthCheckStats = { probes: { success: 0, fail: 0, failNow: 0 }, flips: { healthy: 0, unhealthy: 0 } };
+  readonly stats: HealthCheckStats = { probes: { success: 0, fail: 0, failNow: 0 }, checks: { TCP: 0, HTTP: 0, MYSQL: 0 }, flips: { healthy: 0, unhealthy: 0 } };
   /** clientId → service id → task. */
   private readonly tasks = new Map<string, Map<string, Task>>();
   private readonly params: Readonly<Record<ProbedChecker, CheckParams>>;
@@ -191,6 +193,7 @@ export class HealthCheckEngine {
     const params = this.params[type];
     const target = targetOf(inst, cm, type, this.cfg.timeoutMs);
     const started = this.d.clock.monotonic();
+    this.stats.checks[type]++;
     const result = await this.probeBounded(target);
     if (t.dropped || !this.running) return;
     const verdict = verdictOf(target, result);

@@ -47,6 +47,18 @@ export class ClientDirectory {
     return { id, kind, ephemeral: kind !== 'persistent-ipport', lastUpdated: Math.max(client?.lastUpdated ?? -Infinity, lastSeen), client };
   }
 
+  /**
+   * Published services and subscriptions summed over the clients, split as Nacos' naming metrics
+   * split them (`nacos_naming_publisher` / `nacos_naming_subscriber`): `v1` = ip:port clients
+   * (HTTP registrations, UDP subscribers), `v2` = SDK connections. O(clients) per call (scrape time).
+   */
+  pubSubCounts(): { v1: { publishers: number; subscribers: number }; v2: { publishers: number; subscribers: number } } {
+    const out = { v1: { publishers: 0, subscribers: 0 }, v2: { publishers: 0, subscribers: 0 } };
+    for (const cl of this.registry.allClients()) out[cl.kind === 'connection' ? 'v2' : 'v1'].publishers += cl.publishes.size;
+    for (const id of this.subs.subscriberIds()) out[subscriberKind(id) === 'connection' ? 'v2' : 'v1'].subscribers += this.subs.countFor(id);
+    return out;
+  }
+
   /** Client count per kind (a client counted once, by its id). */
   counts(): Record<ClientKind, number> {
     const c: Record<ClientKind, number> = { connection: 0, 'ephemeral-ipport': 0, 'persistent-ipport': 0 };

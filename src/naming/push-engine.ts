@@ -24,6 +24,8 @@ export interface PushStats {
   /** Sum and max of change→ack latency, ms. */
   totalCostMs: number;
   maxCostMs: number;
+  /** Acknowledged pushes whose instance list was empty (Nacos' `emptyPush`). */
+  empty: number;
 }
 
 /**
@@ -34,7 +36,7 @@ export interface PushStats {
 export class PushEngine {
   private readonly pending = new Map<string, { timer: TimerHandle; since: number }>();
   private readonly pendingOne = new Map<string, TimerHandle>();
-  readonly stats: PushStats = { succeeded: 0, failed: 0, retried: 0, totalCostMs: 0, maxCostMs: 0 };
+  readonly stats: PushStats = { succeeded: 0, failed: 0, retried: 0, totalCostMs: 0, maxCostMs: 0, empty: 0 };
   /** Observer of every push outcome: latency from the change (or subscription) to the ack / failure. */
   onOutcome: ((transport: 'grpc' | 'udp', ok: boolean, costMs: number) => void) | null = null;
   private stopped = false;
@@ -75,6 +77,11 @@ export class PushEngine {
     );
   }
 
+  /** Push rounds waiting for their merge window (per service, and per new subscription). */
+  pendingCount(): number {
+    return this.pending.size + this.pendingOne.size;
+  }
+
   stop(): void {
     this.stopped = true;
     for (const p of this.pending.values()) p.timer.cancel();
@@ -109,6 +116,7 @@ export class PushEngine {
         const cost = this.clock.monotonic() - since;
         this.onOutcome?.(sub.target.kind === 'grpc' ? 'grpc' : 'udp', true, cost);
         this.stats.succeeded++;
+        if (info.hostCount === 0) this.stats.empty++;
         this.stats.totalCostMs += cost;
         if (cost > this.stats.maxCostMs) this.stats.maxCostMs = cost;
       },

@@ -7,6 +7,7 @@
 import type { ConfigServiceStats, WriteOutcome } from '../config-center/counted-config-service.js';
 import type { ListeningStats } from '../config-center/listening.js';
 import { Gauge, type Registry } from 'prom-client';
+import { addNacosMonitor } from './nacos-monitor.js';
 
 /** What the config series read (`CountedConfigService` has this shape). */
 export interface ConfigCenterMetrics {
@@ -80,23 +81,17 @@ export function registerConfigMetrics(r: Registry, center: () => ConfigCenterMet
   // Nacos' names (config module MetricsMonitor). notifyTask and dumpTask count Nacos' queues of
   // cluster notifications and disk dumps; Nomen has neither (every member applies the Raft log
   // itself), so they read 0 rather than being absent from a dashboard.
-  new Gauge({
-    name: 'nacos_monitor',
-    help: 'Nacos-compatible config gauges (module="config"): getConfig, publish, longPolling, configCount, notifyTask, notifyClientTask, dumpTask',
-    labelNames: ['module', 'name'],
-    registers: [r],
-    collect() {
-      const c = center();
-      const l = listen?.();
-      const set = (name: string, v: number) => this.set({ module: 'config', name }, v);
-      set('getConfig', c.stats.reads.found + c.stats.reads.notFound);
-      set('publish', c.stats.publish.ok);
-      set('longPolling', l?.longPolls ?? 0);
-      set('configCount', c.size());
-      set('notifyTask', 0);
-      set('notifyClientTask', l?.notifyPending ?? 0);
-      set('dumpTask', 0);
-    },
+  addNacosMonitor(r, (setMonitor) => {
+    const c = center();
+    const l = listen?.();
+    const set = (name: string, v: number) => setMonitor('config', name, v);
+    set('getConfig', c.stats.reads.found + c.stats.reads.notFound);
+    set('publish', c.stats.publish.ok);
+    set('longPolling', l?.longPolls ?? 0);
+    set('configCount', c.size());
+    set('notifyTask', 0);
+    set('notifyClientTask', l?.notifyPending ?? 0);
+    set('dumpTask', 0);
   });
   new Gauge({
     name: 'nacos_config_subscriber',

@@ -2,6 +2,7 @@ import type { ListeningStats } from '../config-center/listening.js';
 import type { DistroStats } from '../distro/stats.js';
 import type { HealthCheckStats } from '../health/health-checker.js';
 import { registerConfigMetrics, type ConfigCenterMetrics } from './config-metrics.js';
+import { registerNamingMetrics, type NamingMonitorSources } from './naming-metrics.js';
 import { Counter, Gauge, Histogram, Registry as PromRegistry, collectDefaultMetrics } from 'prom-client';
 
 /** What the metrics read at scrape time (no work on hot paths beyond counters). */
@@ -27,6 +28,8 @@ export interface MetricsSources {
   configListen?(): ConfigListenMetrics;
   /** Config center: counts and use-case counters (docs/operations.md "Config metrics"). */
   configCenter?(): ConfigCenterMetrics;
+  /** Nacos' naming series (docs/operations.md "Naming metrics in Nacos' names"). */
+  namingMonitor?: NamingMonitorSources;
 }
 
 /** The config listening counters (`ConfigListening.stats()`). */
@@ -124,6 +127,7 @@ export class Metrics {
       });
     }
     if (sources.configCenter) registerConfigMetrics(r, sources.configCenter, listen);
+    if (sources.namingMonitor) registerNamingMetrics(r, sources.namingMonitor);
     new Gauge({
       name: 'nomen_udp_push_packets',
       help: 'UDP push packets (monotonic)',

@@ -195,6 +195,12 @@ test('Prometheus metrics at /nacos/actuator/prometheus and /metrics parse with a
     // The standalone one-voter Raft group elected itself: this member leads.
     const leader = byName.get('nomen_raft_role')!.metrics.find((m) => (m as { labels?: Record<string, string> }).labels?.role === 'leader');
     assert.equal(Number((leader as { value?: string } | undefined)?.value), 1);
+    // Nacos' naming series, wired from the member's own parts (docs/operations.md "Naming metrics in Nacos' names").
+    const mon = (name: string) => (byName.get('nacos_monitor')?.metrics as { labels?: Record<string, string>; value?: string }[] | undefined)?.find((m) => m.labels?.module === 'naming' && m.labels.name === name);
+    assert.ok(Number(mon('serviceCount')?.value) >= 1);
+    assert.equal(Number(mon('leaderStatus')?.value), 1);
+    assert.ok(mon('ipCount') !== undefined);
+    assert.ok(byName.has('nacos_naming_publisher') && byName.has('nacos_naming_subscriber'));
   }
 });
 

@@ -77,6 +77,8 @@ test('three counted failures in a row turn an instance unhealthy, written throug
   assert.equal(t.stored()?.healthy, false, 'the flip is a store write');
   assert.equal(t.engine.stats.flips.unhealthy, 1);
   assert.deepEqual(t.prober.calls[0]?.target, { kind: 'TCP', ip: IP, port: PORT, timeoutMs: 500 });
+  // Probes counted by checker type (Nacos' tcpHealthCheck / httpHealthCheck / mysqlHealthCheck).
+  assert.deepEqual(t.engine.stats.checks, { TCP: t.prober.calls.length, HTTP: 0, MYSQL: 0 });
   t.engine.stop();
 });
 

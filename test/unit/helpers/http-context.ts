@@ -20,6 +20,7 @@ import { ServiceInfoView } from '../../../src/naming/service-info-view.js';
 import { SubscriptionRegistry } from '../../../src/naming/subscriptions.js';
 import { silentLogger } from '../../../src/observability/logger.js';
 import { Metrics } from '../../../src/observability/metrics.js';
+import { PushCostWindow } from '../../../src/observability/naming-metrics.js';
 import { MemoryStore } from '../../../src/persistence/memory-store.js';
 import { createHttpServer } from '../../../src/transport/http/http-server.js';
 import { applySwitchWrites } from '../../../src/transport/http/switches.js';
@@ -86,6 +87,7 @@ export function createHttpContext(opts: HttpContextOptions = {}) {
   const configs = configCenterParts(config, store, clock, log, () => true);
   followConfigStore(store, configs.state);
   const readiness: Readiness = { ready: opts.ready ?? true, reason: opts.ready === false ? 'starting' : 'ready' };
+  const pushCost = new PushCostWindow(() => clock.monotonic());
   const metrics = opts.metrics
     ? new Metrics({
         services: () => registry.serviceCount(),
@@ -97,8 +99,23 @@ export function createHttpContext(opts: HttpContextOptions = {}) {
         udp: () => ({ sent: 0, acked: 0, failed: 0, resent: 0 }),
         ready: () => readiness.ready,
         configCenter: () => configs.service,
+        namingMonitor: {
+          services: () => registry.serviceCount(),
+          instances: () => naming.instanceCount(),
+          subscribers: () => subs.count(),
+          push: () => push.stats,
+          pushCost,
+          pendingPushes: () => push.pendingCount(),
+          leader: () => true,
+          pubSub: () => naming.clients.pubSubCounts(),
+        },
       })
     : undefined;
+  if (metrics) {
+    push.onOutcome = (_transport, ok, ms) => {
+      if (ok) pushCost.record(ms);
+    };
+  }
   const ctx: AppContext = {
     config,
     log,
