@@ -98,7 +98,7 @@ describe('cluster port security', { timeout: 120_000 }, () => {
       const [port] = await allocatePorts(1, cluster.members.map((m) => m.port));
       const args = ['--port', String(port), '--host', '127.0.0.1', '--data-dir', dir, '--members', `127.0.0.1:${port!}`];
       for (const extra of [[], ['--property', 'nomen.cluster.secret=too-short']]) {
-        const r = await runStartToExit([...args, ...extra], 20_000, { NOMEN_CLUSTER_SECRET: undefined });
+        const r = await runStartToExit([...args, ...extra], 60_000, { NOMEN_CLUSTER_SECRET: undefined });
         assert.equal(r.exited, true, `still running without a usable secret: ${r.stdout.slice(-1000)}`);
         assert.notEqual(r.code, 0);
         assert.match(r.stderr, /nomen\.cluster\.secret/);
