@@ -22,6 +22,7 @@ const NOT_AT_IDLE: readonly string[] = [
   '/dist/cluster/transport/',
   '/dist/distro/index.js',
   '/dist/distro/distro-protocol.js',
+  '/node_modules/@fastify/static/',
 ];
 
 describe('modules an idle standalone member loads', { timeout: 120_000 }, () => {

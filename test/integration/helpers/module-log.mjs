@@ -2,4 +2,4 @@
 // loads, one a line, in the file named by NOMEN_TEST_MODULE_LOG.
 import { register } from 'node:module';
 
-register(new URL('./module-log-hooks.mjs', import.meta.url));
+register('./module-log-hooks.mjs', import.meta.url);
