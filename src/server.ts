@@ -18,7 +18,7 @@ import type { AuthService } from './auth/auth-service.js';
 import type { ClusterNode } from './cluster/cluster-node.js';
 import { ConnectionMoves } from './cluster/connection-moves.js';
 import type { DrainReport } from './cluster/drain.js';
-import { RaftLink } from './cluster/raft-link.js';
+import type { RaftLink } from './cluster/raft-link.js';
 import type { Config } from './config/config.js';
 import { systemClock, type Clock } from './core/clock.js';
 import { MetadataIndex } from './core/metadata.js';
@@ -100,7 +100,8 @@ export class NomenServer {
     this.dataDir = resolve(config.str('nomen.data.dir'));
     // Standalone: a fixed Raft id, so the one-voter group survives a change of the advertised address.
     this.store = persistentStore(config, standalone ? STANDALONE_RAFT_ID : this.member.address, this.dataDir, clock, log);
-    if (this.cluster) {
+    if (this.cluster && modules) {
+      const { RaftLink } = modules;
       const electionMs = config.int('nacos.core.protocol.raft.data.election_timeout_ms');
       const mode = config.str('nomen.raft.transport') === 'unary' ? 'unary' : 'stream';
       this.raftLink = new RaftLink(this.cluster.transport, this.store, clock, log.child({ component: 'raft-link' }), Math.max(500, 2 * electionMs), mode);

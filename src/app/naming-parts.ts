@@ -8,7 +8,7 @@ import type { Config } from '../config/config.js';
 import type { Clock } from '../core/clock.js';
 import type { MetadataIndex } from '../core/metadata.js';
 import type { Registry } from '../core/registry.js';
-import { responsibleTagOf } from '../distro/index.js';
+import { responsibleTagOf } from '../distro/mapper.js';
 import { HealthCheckEngine } from '../health/health-checker.js';
 import { netProber } from '../health/net-prober.js';
 import { ExpiredMetadataCleaner, ExpiryTasks } from '../naming/expiry.js';

@@ -2,9 +2,10 @@
  * Access tokens: compact JWTs signed with HMAC, as Nacos' default auth plugin issues them
  * (docs/protocol/http.md §4.2): payload `{"sub":"<user>","exp":<epoch s>}`, algorithm by key length (HS256 for
  * 32–47 bytes, HS384 for 48–63, HS512 from 64). Signing and verification use `jose`; time comes
- * from the injected clock.
+ * from the injected clock. `jose` is loaded on the first token signed or checked: with auth off it
+ * never is (idle memory, docs/benchmarks.md "Idle memory").
  */
-import { errors, jwtVerify, SignJWT } from 'jose';
+import type * as Jose from 'jose';
 import type { Clock } from '../core/clock.js';
 import { AuthError } from './errors.js';
 
@@ -37,6 +38,13 @@ export interface VerifiedToken {
   readonly exp: number;
 }
 
+let jose: typeof Jose | null = null;
+
+async function loadJose(): Promise<typeof Jose> {
+  jose ??= await import('jose');
+  return jose;
+}
+
 export class TokenCodec {
   constructor(
     private readonly clock: Pick<Clock, 'now'>,
@@ -44,6 +52,7 @@ export class TokenCodec {
   ) {}
 
   async sign(username: string, secret: Uint8Array): Promise<IssuedToken> {
+    const { SignJWT } = jose ?? (await loadJose());
     const exp = Math.floor(this.clock.now() / 1000) + this.ttlSeconds;
     const token = await new SignJWT({}).setProtectedHeader({ alg: algorithmFor(secret) }).setSubject(username).setExpirationTime(exp).sign(secret);
     return { token, ttlSeconds: this.ttlSeconds };
@@ -51,6 +60,7 @@ export class TokenCodec {
 
   /** Throws AuthError `token expired!` or `token invalid!`. */
   async verify(token: string, secret: Uint8Array): Promise<VerifiedToken> {
+    const { errors, jwtVerify } = jose ?? (await loadJose());
     try {
       const { payload } = await jwtVerify(token, secret, {
         algorithms: [algorithmFor(secret)],

@@ -59,10 +59,10 @@ export class Metrics {
   readonly grpcSeconds: Histogram<'type'>;
   /** Push latency: from the change (or new subscription) to the subscriber's ack, by transport and outcome. */
   readonly pushSeconds: Histogram<'transport' | 'outcome'>;
+  private defaultMetrics = false;
 
   constructor(sources: MetricsSources) {
     const r = this.registry;
-    collectDefaultMetrics({ register: r, prefix: 'nomen_' });
     const gauge = (name: string, help: string, read: () => number) =>
       new Gauge({ name, help, registers: [r], collect() { this.set(read()); } });
     gauge('nomen_services', 'Services known to this member', () => sources.services());
@@ -256,7 +256,18 @@ export class Metrics {
     this.grpcRequests = new Counter({ name: 'nomen_grpc_requests_total', help: 'SDK gRPC requests by type and result', labelNames: ['type', 'result'], registers: [r] });
   }
 
+  /**
+   * prom-client's process and Node.js metrics start with the first scrape: until then a member
+   * keeps neither their objects nor the event-loop delay monitor (its histogram and a timer that
+   * wakes the idle process), docs/benchmarks.md "Idle memory". Their counters (GC, event-loop
+   * delay) cover the time since that scrape; the process figures (CPU, memory, handles) are
+   * absolute either way.
+   */
   async text(): Promise<string> {
+    if (!this.defaultMetrics) {
+      this.defaultMetrics = true;
+      collectDefaultMetrics({ register: this.registry, prefix: 'nomen_' });
+    }
     return this.registry.metrics();
   }
 

@@ -46,6 +46,24 @@ describe('console routes', () => {
     await app.close();
   });
 
+  it('assets answer HEAD, conditional and range requests (the inner static app passes them on)', async () => {
+    const app = appWith(built);
+    const url = '/nacos/assets/index-abc123.js';
+    const head = await app.inject({ method: 'HEAD', url });
+    assert.equal(head.statusCode, 200);
+    assert.equal(head.headers['content-length'], String('console.log(1)'.length));
+    assert.equal(head.body, '');
+    const first = await app.inject({ url });
+    const etag = String(first.headers['etag']);
+    assert.match(etag, /^W\/"/);
+    assert.equal((await app.inject({ url, headers: { 'if-none-match': etag } })).statusCode, 304);
+    const part = await app.inject({ url, headers: { range: 'bytes=0-6' } });
+    assert.equal(part.statusCode, 206);
+    assert.equal(part.headers['content-range'], `bytes 0-6/${'console.log(1)'.length}`);
+    assert.equal(part.body, 'console');
+    await app.close();
+  });
+
   it('the page and its assets carry a self-only CSP, X-Frame-Options DENY, nosniff and no Referer', async () => {
     const app = appWith(built);
     for (const url of ['/nacos/', '/nacos/index.html', '/nacos/assets/index-abc123.js']) {

@@ -11,8 +11,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import fastifyStatic from '@fastify/static';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { notFound } from '../../../core/errors.js';
 import { clusterOverview, type FetchAnswer, type MemberFetch } from '../console-view.js';
 import { sendJson, type HttpDeps } from '../kit.js';
@@ -100,11 +99,28 @@ export function consoleRoutes(app: FastifyInstance, deps: HttpDeps, dir: string 
   };
   app.get('/nacos/', index);
   app.get('/nacos/index.html', index);
-  if (built) {
-    // Hashed file names: safe to cache for a year. Unknown files fall through to the 404 handler.
-    // Not awaited: fastify loads plugins in order and reports a failure from ready()/listen().
-    void app.register(fastifyStatic, {
-      root: join(dir, 'assets'),
+  // Hashed file names: safe to cache for a year. Unknown files fall through to the 404 handler.
+  // HEAD comes from fastify's automatic HEAD route of this GET.
+  if (built) app.get('/nacos/assets/*', lazyAssets(join(dir, 'assets')));
+}
+
+/** Headers of the inner answer that belong to its own transport, not to the file. */
+const HOP_HEADERS = new Set(['connection', 'content-length', 'date', 'keep-alive', 'transfer-encoding']);
+
+/**
+ * The console's assets, served by `@fastify/static` in an inner app that is built on the first
+ * asset request: an idle member (and one whose console nobody opens) never loads it (idle memory,
+ * docs/benchmarks.md "Idle memory"). The request goes through this app's hooks (auth, metrics) as
+ * before; the inner app answers it (conditional and range requests included) and its status,
+ * headers and bytes are passed on. A file it does not have is this app's 404.
+ */
+function lazyAssets(root: string): (req: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply> {
+  let inner: Promise<FastifyInstance> | null = null;
+  const build = async (): Promise<FastifyInstance> => {
+    const { default: fastifyStatic } = await import('@fastify/static');
+    const app = Fastify({ logger: false });
+    await app.register(fastifyStatic, {
+      root,
       prefix: '/nacos/assets/',
       decorateReply: false,
       index: false,
@@ -114,5 +130,23 @@ export function consoleRoutes(app: FastifyInstance, deps: HttpDeps, dir: string 
         void reply.headers(CONSOLE_HEADERS); // returns the (thenable) reply, not a pending promise
       },
     });
-  }
+    await app.ready();
+    return app;
+  };
+  return async (req, reply) => {
+    inner ??= build().catch((e: unknown) => {
+      inner = null; // the next request tries again
+      throw e;
+    });
+    const app = await inner;
+    const r = await app.inject({ method: 'GET', url: req.url, headers: req.headers });
+    if (r.statusCode === 404) {
+      reply.callNotFound();
+      return reply;
+    }
+    for (const [name, value] of Object.entries(r.headers)) {
+      if (value !== undefined && !HOP_HEADERS.has(name)) void reply.header(name, value);
+    }
+    return reply.code(r.statusCode).send(r.rawPayload);
+  };
 }
