@@ -22,11 +22,14 @@
  *   --cpu-prof DIR       run the members with --cpu-prof into DIR; they are stopped with SIGTERM
  *                        at the end so the profiles are written (implies --no-failover)
  *   --duration S         measured seconds per level (default 4 quick, 10 full)
- *   --warmup S           seconds of load before each level is measured (default 1; the members'
- *                        JIT needs tens of seconds of load to reach its steady cost, see
- *                        docs/benchmarks.md "Raft write path, second pass")
+ *   --warmup S           seconds of load before each level is measured; default 1 quick, and in
+ *                        full runs 30 before the first level and 5 before later ones (the members'
+ *                        JIT needs thousands of writes to reach its steady cost, docs/benchmarks.md
+ *                        "Raft write path, second pass")
  *   --node-arg A         an extra Node.js option for the members (repeatable), e.g. --trace-gc
  *   --log-dir DIR        keep the members' output in DIR (default: a temporary directory, removed)
+ *   --idle S             after the levels, measure the members' CPU for S seconds without load
+ *                        (background work that grows with the persistent instances written)
  * Each level also prints the server CPU per write split by thread (main JavaScript thread vs the
  * others: libuv pool, V8 GC and compiler; user and system time) and per second of the measured
  * window (a cost that grows over the run shows there).
@@ -48,6 +51,7 @@ function argValue(name: string): string | null {
   return i >= 0 ? (process.argv[i + 1] ?? null) : null;
 }
 const NO_DOCS = process.argv.includes('--no-docs');
+const IDLE_MS = Number(argValue('--idle') ?? 0) * 1000;
 const NOMEN_ONLY = process.argv.includes('--nomen-only');
 const CPU_PROF = argValue('--cpu-prof');
 const NO_FAILOVER = CPU_PROF !== null || process.argv.includes('--no-failover');
@@ -56,7 +60,11 @@ const EXTRA_PROPS = process.argv.flatMap((a, i) => (a === '--property' && proces
 const DIST = argValue('--dist') ?? join(ROOT, 'dist');
 const CONCURRENCY = argValue('--concurrency')?.split(',').map(Number) ?? (quick ? [16] : [8, 64]);
 const DURATION_MS = argValue('--duration') !== null ? Number(argValue('--duration')) * 1000 : quick ? 4000 : 10_000;
-const WARMUP_MS = argValue('--warmup') !== null ? Number(argValue('--warmup')) * 1000 : 1000;
+// The first level's warm-up: Node's JIT needs thousands of writes before a member's CPU per write
+// settles (docs/benchmarks.md "Raft write path, second pass": 1 s after start it was twice the
+// steady cost). Full runs warm up 30 s first (both systems alike), later levels 5 s.
+const WARMUP_MS = argValue('--warmup') !== null ? Number(argValue('--warmup')) * 1000 : quick ? 1000 : 30_000;
+const LATER_WARMUP_MS = Math.min(WARMUP_MS, 5000);
 const FAILOVER_ROUNDS = quick ? 2 : 5;
 const ELECTION_MS = 1000;
 const SERVER_CPU = canPin() ? 0 : null;
@@ -362,7 +370,7 @@ function membersCpu(sys: System): number | null {
   return sum;
 }
 
-async function throughput(sys: System, concurrency: number): Promise<ThroughputResult> {
+async function throughput(sys: System, concurrency: number, warmupMs: number): Promise<ThroughputResult> {
   const lat: number[] = [];
   let failed = 0;
   let measuring = false;
@@ -379,7 +387,7 @@ async function throughput(sys: System, concurrency: number): Promise<ThroughputR
     }
   };
   const workers = Array.from({ length: concurrency }, (_, w) => worker(w));
-  await sleep(WARMUP_MS);
+  await sleep(warmupMs);
   const k0 = await sys.counters?.();
   measuring = true;
   // Marks the window for external samplers (perf record -p <member pids>), with the pids.
@@ -464,11 +472,18 @@ async function main(): Promise<void> {
     for (const m of sys.members) await until(() => sys.ready(m), 30_000, `${m.name} ready`);
     await until(async () => (await sys.leader()) !== null, 30_000, `${sys.name} leader`);
     for (const c of CONCURRENCY) {
-      const r = await throughput(sys, c);
+      const r = await throughput(sys, c, c === CONCURRENCY[0] ? WARMUP_MS : LATER_WARMUP_MS);
       tp.push(r);
       console.log(`${sys.name} c=${c}: ${fmt(r.opsPerSec)} writes/s, p50 ${fmt(r.latency.p50)} ms, p99 ${fmt(r.latency.p99)} ms, failed ${r.failed}, server CPU ${r.cpuMsPerWrite === null ? 'n/a' : fmt(r.cpuMsPerWrite)} ms/write`);
       if (r.perWrite) console.log(`  per write (all members): ${JSON.stringify(r.perWrite)}`);
       if (r.cpuSplit) console.log(`  server CPU ms/write by thread: ${JSON.stringify(r.cpuSplit)}; per second: ${JSON.stringify(r.cpuPerSecond)}; load ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+    }
+    if (IDLE_MS > 0) {
+      await sleep(1000); // the last writes settle
+      const c0 = membersCpu(sys);
+      await sleep(IDLE_MS);
+      const c1 = membersCpu(sys);
+      if (c0 !== null && c1 !== null) console.log(`${sys.name} idle after the levels (${seq} writes sent): ${fmt(((c1 - c0) * 1000) / (IDLE_MS / 1000))} ms of server CPU per second, all members`);
     }
     if (CPU_PROF !== null && sys.name === 'Nomen') {
       const lead = await sys.leader();
@@ -496,6 +511,7 @@ each system on CPU 0, the load generator on CPU 1; loopback; every write fsynced
 it is acknowledged. Nomen: \`POST /nacos/v1/ns/instance?ephemeral=false\` (new instance each; health
 checks off) to the 3 members round-robin;
 etcd ${etcd ?? 'n/a'}: \`POST /v3/kv/put\` (new key each) through its HTTP gateway, same concurrency.
+Each level is measured for ${DURATION_MS / 1000} s after ${WARMUP_MS / 1000} s of load (the first level; later ones after ${LATER_WARMUP_MS / 1000} s).
 
 | system | concurrency | writes/s | p50 ms | p99 ms | max ms | failed | server CPU ms/write |
 |---|---|---|---|---|---|---|---|
