@@ -22,15 +22,27 @@
  *   --cpu-prof DIR       run the members with --cpu-prof into DIR; they are stopped with SIGTERM
  *                        at the end so the profiles are written (implies --no-failover)
  *   --json-out FILE      also write the raw results to FILE (`npm run bench` reads them: scenario k)
+ *   --duration S         measured seconds per level (default 4 quick, 10 full)
+ *   --warmup S           seconds of load before each level is measured; default 1 quick, and in
+ *                        full runs 30 before the first level and 5 before later ones (the members'
+ *                        JIT needs thousands of writes to reach its steady cost, docs/benchmarks.md
+ *                        "Raft write path, second pass")
+ *   --node-arg A         an extra Node.js option for the members (repeatable), e.g. --trace-gc
+ *   --log-dir DIR        keep the members' output in DIR (default: a temporary directory, removed)
+ *   --idle S             after the levels, measure the members' CPU for S seconds without load
+ *                        (background work that grows with the persistent instances written)
+ * Each level also prints the server CPU per write split by thread (main JavaScript thread vs the
+ * others: libuv pool, V8 GC and compiler; user and system time) and per second of the measured
+ * window (a cost that grows over the run shows there).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, openSync, closeSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { cpuSeconds, freePortPair, stopChild, installCleanup, pinnedCommand, pinSelf, ROOT, sleep, canPin } from './lib/proc.js';
+import { cpuSeconds, threadCpuSeconds, type ThreadCpu, freePortPair, stopChild, installCleanup, pinnedCommand, pinSelf, ROOT, sleep, canPin } from './lib/proc.js';
 import { machineInfo, upsertDocSection, writeJson } from './lib/report.js';
 import { fmt, spread, summarizeLatencies, type LatencySummary } from './lib/stats.js';
 
@@ -40,14 +52,20 @@ function argValue(name: string): string | null {
   return i >= 0 ? (process.argv[i + 1] ?? null) : null;
 }
 const NO_DOCS = process.argv.includes('--no-docs');
+const IDLE_MS = Number(argValue('--idle') ?? 0) * 1000;
 const NOMEN_ONLY = process.argv.includes('--nomen-only');
 const CPU_PROF = argValue('--cpu-prof');
 const NO_FAILOVER = CPU_PROF !== null || process.argv.includes('--no-failover');
+const NODE_ARGS = process.argv.flatMap((a, i) => (a === '--node-arg' && process.argv[i + 1] ? [process.argv[i + 1]!] : []));
 const EXTRA_PROPS = process.argv.flatMap((a, i) => (a === '--property' && process.argv[i + 1] ? ['--property', process.argv[i + 1]!] : []));
 const DIST = argValue('--dist') ?? join(ROOT, 'dist');
 const CONCURRENCY = argValue('--concurrency')?.split(',').map(Number) ?? (quick ? [16] : [8, 64]);
-const DURATION_MS = quick ? 4000 : 10_000;
-const WARMUP_MS = 1000;
+const DURATION_MS = argValue('--duration') !== null ? Number(argValue('--duration')) * 1000 : quick ? 4000 : 10_000;
+// The first level's warm-up: Node's JIT needs thousands of writes before a member's CPU per write
+// settles (docs/benchmarks.md "Raft write path, second pass": 1 s after start it was twice the
+// steady cost). Full runs warm up 30 s first (both systems alike), later levels 5 s.
+const WARMUP_MS = argValue('--warmup') !== null ? Number(argValue('--warmup')) * 1000 : quick ? 1000 : 30_000;
+const LATER_WARMUP_MS = Math.min(WARMUP_MS, 5000);
 const FAILOVER_ROUNDS = quick ? 2 : 5;
 const ELECTION_MS = 1000;
 const SERVER_CPU = canPin() ? 0 : null;
@@ -134,7 +152,7 @@ async function nomenCluster(root: string, logDir: string): Promise<System> {
       start() {
         mkdirSync(m.dir, { recursive: true });
         const prof = CPU_PROF === null ? [] : ['--cpu-prof', '--cpu-prof-dir', CPU_PROF, '--cpu-prof-name', `${m.name}.cpuprofile`];
-        const args = [...prof, join(DIST, 'cli.js'), 'start', '--port', String(port), '--host', '127.0.0.1', '--data-dir', m.dir, '--members', list];
+        const args = [...NODE_ARGS, ...prof, join(DIST, 'cli.js'), 'start', '--port', String(port), '--host', '127.0.0.1', '--data-dir', m.dir, '--members', list];
         // Health checks off: the registered addresses have no listener, and each refused probe would
         // add a health-flip write to the load being measured.
         const props = { 'nomen.log.level': 'warn', 'nomen.cluster.secret': secret, 'nacos.core.protocol.raft.data.election_timeout_ms': String(ELECTION_MS), 'nacos.naming.health.enabled': 'false' };
@@ -323,6 +341,22 @@ interface ThroughputResult {
   cpuMsPerWrite: number | null;
   /** Member counters per acknowledged write during the measured window (Nomen: syncs, messages…). */
   perWrite?: Record<string, number>;
+  /** cpuMsPerWrite split by thread (all members together), ms per write. */
+  cpuSplit?: ThreadCpu | null;
+  /** Server CPU ms per write in each second of the measured window. */
+  cpuPerSecond?: number[];
+}
+
+/** Thread CPU of the running members summed (null if one cannot be read). */
+function membersThreadCpu(sys: System): ThreadCpu | null {
+  const sum: ThreadCpu = { mainUser: 0, mainSys: 0, otherUser: 0, otherSys: 0 };
+  for (const m of sys.members) {
+    const pid = m.child?.pid;
+    const t = pid === undefined ? null : threadCpuSeconds(pid);
+    if (t === null) return null;
+    for (const k of Object.keys(sum) as (keyof ThreadCpu)[]) sum[k] += t[k];
+  }
+  return sum;
 }
 
 /** CPU seconds used so far by the running members together (null if one cannot be read). */
@@ -337,7 +371,7 @@ function membersCpu(sys: System): number | null {
   return sum;
 }
 
-async function throughput(sys: System, concurrency: number): Promise<ThroughputResult> {
+async function throughput(sys: System, concurrency: number, warmupMs: number): Promise<ThroughputResult> {
   const lat: number[] = [];
   let failed = 0;
   let measuring = false;
@@ -354,15 +388,27 @@ async function throughput(sys: System, concurrency: number): Promise<ThroughputR
     }
   };
   const workers = Array.from({ length: concurrency }, (_, w) => worker(w));
-  await sleep(WARMUP_MS);
+  await sleep(warmupMs);
   const k0 = await sys.counters?.();
   measuring = true;
+  // Marks the window for external samplers (perf record -p <member pids>), with the pids.
+  console.log(`measuring ${sys.name} c=${concurrency} for ${DURATION_MS} ms; member pids ${sys.members.map((m) => m.child?.pid ?? '?').join(',')}`);
   const cpu0 = membersCpu(sys);
+  const th0 = membersThreadCpu(sys);
   const t0 = performance.now();
-  await sleep(DURATION_MS);
+  const cpuPerSecond: number[] = [];
+  for (let left = DURATION_MS, prevCpu = cpu0, prevCount = 0; left > 0; left -= 1000) {
+    await sleep(Math.min(1000, left));
+    const c = membersCpu(sys);
+    const n = lat.length;
+    if (c !== null && prevCpu !== null && n > prevCount) cpuPerSecond.push(Math.round(((c - prevCpu) * 1e6) / (n - prevCount)) / 1000);
+    prevCpu = c;
+    prevCount = n;
+  }
   measuring = false;
   const elapsed = performance.now() - t0;
   const cpu1 = membersCpu(sys);
+  const th1 = membersThreadCpu(sys);
   const count = lat.length;
   const k1 = await sys.counters?.();
   stop = true;
@@ -370,7 +416,12 @@ async function throughput(sys: System, concurrency: number): Promise<ThroughputR
   const cpuMsPerWrite = cpu0 !== null && cpu1 !== null && count > 0 ? ((cpu1 - cpu0) * 1000) / count : null;
   const perWrite: Record<string, number> = {};
   if (k0 && k1 && count > 0) for (const [k, v] of Object.entries(k1)) if (k0[k] !== undefined && v !== k0[k]) perWrite[k] = Math.round(((v - k0[k]!) / count) * 1000) / 1000;
-  return { system: sys.name, concurrency, opsPerSec: (count / elapsed) * 1000, failed, latency: summarizeLatencies(lat), cpuMsPerWrite, ...(k0 ? { perWrite } : {}) };
+  let cpuSplit: ThreadCpu | null = null;
+  if (th0 !== null && th1 !== null && count > 0) {
+    cpuSplit = { mainUser: 0, mainSys: 0, otherUser: 0, otherSys: 0 };
+    for (const k of Object.keys(cpuSplit) as (keyof ThreadCpu)[]) cpuSplit[k] = Math.round(((th1[k] - th0[k]) * 1e6) / count) / 1000;
+  }
+  return { system: sys.name, concurrency, opsPerSec: (count / elapsed) * 1000, failed, latency: summarizeLatencies(lat), cpuMsPerWrite, cpuSplit, cpuPerSecond, ...(k0 ? { perWrite } : {}) };
 }
 
 async function failover(sys: System): Promise<number[]> {
@@ -408,7 +459,7 @@ async function main(): Promise<void> {
   const machine = machineInfo(); // before pinning: it counts the CPUs this process may use
   if (canPin()) pinSelf(1);
   const root = mkdtempSync(join(tmpdir(), 'nomen-bench-raft-'));
-  const logDir = join(root, 'logs');
+  const logDir = argValue('--log-dir') ?? join(root, 'logs');
   mkdirSync(logDir, { recursive: true });
   const systems: System[] = [await nomenCluster(root, logDir)];
   const etcd = NOMEN_ONLY ? null : etcdVersion();
@@ -422,10 +473,18 @@ async function main(): Promise<void> {
     for (const m of sys.members) await until(() => sys.ready(m), 30_000, `${m.name} ready`);
     await until(async () => (await sys.leader()) !== null, 30_000, `${sys.name} leader`);
     for (const c of CONCURRENCY) {
-      const r = await throughput(sys, c);
+      const r = await throughput(sys, c, c === CONCURRENCY[0] ? WARMUP_MS : LATER_WARMUP_MS);
       tp.push(r);
       console.log(`${sys.name} c=${c}: ${fmt(r.opsPerSec)} writes/s, p50 ${fmt(r.latency.p50)} ms, p99 ${fmt(r.latency.p99)} ms, failed ${r.failed}, server CPU ${r.cpuMsPerWrite === null ? 'n/a' : fmt(r.cpuMsPerWrite)} ms/write`);
       if (r.perWrite) console.log(`  per write (all members): ${JSON.stringify(r.perWrite)}`);
+      if (r.cpuSplit) console.log(`  server CPU ms/write by thread: ${JSON.stringify(r.cpuSplit)}; per second: ${JSON.stringify(r.cpuPerSecond)}; load ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+    }
+    if (IDLE_MS > 0) {
+      await sleep(1000); // the last writes settle
+      const c0 = membersCpu(sys);
+      await sleep(IDLE_MS);
+      const c1 = membersCpu(sys);
+      if (c0 !== null && c1 !== null) console.log(`${sys.name} idle after the levels (${seq} writes sent): ${fmt(((c1 - c0) * 1000) / (IDLE_MS / 1000))} ms of server CPU per second, all members`);
     }
     if (CPU_PROF !== null && sys.name === 'Nomen') {
       const lead = await sys.leader();
@@ -453,6 +512,7 @@ each system on CPU 0, the load generator on CPU 1; loopback; every write fsynced
 it is acknowledged. Nomen: \`POST /nacos/v1/ns/instance?ephemeral=false\` (new instance each; health
 checks off) to the 3 members round-robin;
 etcd ${etcd ?? 'n/a'}: \`POST /v3/kv/put\` (new key each) through its HTTP gateway, same concurrency.
+Each level is measured for ${DURATION_MS / 1000} s after ${WARMUP_MS / 1000} s of load (the first level; later ones after ${LATER_WARMUP_MS / 1000} s).
 
 | system | concurrency | writes/s | p50 ms | p99 ms | max ms | failed | server CPU ms/write |
 |---|---|---|---|---|---|---|---|

@@ -4,7 +4,7 @@
  * the orchestrator exits (normally, on error, or on Ctrl-C).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { availableParallelism } from 'node:os';
@@ -171,6 +171,43 @@ export function cpuSeconds(pid: number): number | null {
     // Fields after "pid (comm) ": state is field 3, utime 14, stime 15.
     const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
     return (Number(f[11]) + Number(f[12])) / clkTck;
+  } catch {
+    return null;
+  }
+}
+
+/** CPU seconds of one process so far split by thread: its main (JavaScript) thread and all others (libuv pool, V8 GC/compiler), user and system time each. */
+export interface ThreadCpu {
+  mainUser: number;
+  mainSys: number;
+  otherUser: number;
+  otherSys: number;
+}
+
+/** ThreadCpu from /proc/<pid>/task/<tid>/stat (Linux); null when it cannot be read. */
+export function threadCpuSeconds(pid: number): ThreadCpu | null {
+  try {
+    clkTck ??= Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+    const out: ThreadCpu = { mainUser: 0, mainSys: 0, otherUser: 0, otherSys: 0 };
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      let s: string;
+      try {
+        s = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      } catch {
+        continue; // the thread ended meanwhile
+      }
+      const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+      const user = Number(f[11]) / clkTck;
+      const sys = Number(f[12]) / clkTck;
+      if (Number(tid) === pid) {
+        out.mainUser += user;
+        out.mainSys += sys;
+      } else {
+        out.otherUser += user;
+        out.otherSys += sys;
+      }
+    }
+    return out;
   } catch {
     return null;
   }

@@ -3,7 +3,8 @@
  *
  * One task per (persistent client `ip:port#false`, service it publishes), created and dropped by
  * following the registry. Each task is a one-shot timer re-armed after every run with an adaptive
- * delay. A run probes the instance as its cluster's metadata says (TCP, HTTP, MYSQL as TCP, NONE =
+ * delay. While the `healthCheckEnabled` switch is off, tasks hold no timer: they are parked and one
+ * engine timer looks at the switch every `WAKE_MS` (docs/health-checks.md "Switched off"). A run probes the instance as its cluster's metadata says (TCP, HTTP, MYSQL as TCP, NONE =
  * no probe), counts results locally, and when the health flips writes the instance record with the
  * new `healthy` through the persistent store (so it replicates and pushes like any other write).
  *
@@ -25,6 +26,9 @@ export interface CheckParams {
 }
 
 export type ProbedChecker = 'TCP' | 'HTTP' | 'MYSQL';
+
+/** How often a switched-off engine looks whether the switch is on again (one timer for all tasks). */
+export const WAKE_MS = 1000;
 
 /** Nacos' SwitchDomain defaults (fixed in Nomen; shown by `GET /v1/ns/operator/switches`). */
 export const HEALTH_PARAMS: Readonly<Record<ProbedChecker, CheckParams>> = {
@@ -80,6 +84,9 @@ export class HealthCheckEngine {
   readonly stats: HealthCheckStats = { probes: { success: 0, fail: 0, failNow: 0 }, checks: { TCP: 0, HTTP: 0, MYSQL: 0 }, flips: { healthy: 0, unhealthy: 0 } };
   /** clientId → service id → task. */
   private readonly tasks = new Map<string, Map<string, Task>>();
+  /** Tasks without a timer while the switch is off (see `park`). */
+  private readonly parked = new Set<Task>();
+  private wakeTimer: TimerHandle | null = null;
   private readonly params: Readonly<Record<ProbedChecker, CheckParams>>;
   private running = false;
 
@@ -104,6 +111,14 @@ export class HealthCheckEngine {
     this.running = false;
     for (const byService of this.tasks.values()) for (const t of byService.values()) this.drop(t);
     this.tasks.clear();
+    this.parked.clear();
+    this.wakeTimer?.cancel();
+    this.wakeTimer = null;
+  }
+
+  /** Number of tasks parked while the switch is off (tests, diagnostics). */
+  parkedCount(): number {
+    return this.parked.size;
   }
 
   /** Number of scheduled tasks (tests, diagnostics). */
@@ -146,15 +161,40 @@ export class HealthCheckEngine {
     t.dropped = true;
     t.timer?.cancel();
     t.timer = null;
+    this.parked.delete(t);
   }
 
-  private arm(t: Task): void {
+  private arm(t: Task, delay = t.rtNormalized): void {
     if (t.dropped || !this.running) return;
+    if (!this.cfg.enabled()) return this.park(t);
     t.timer = this.d.clock.setTimeout(() => {
       t.timer = null;
       // Fire-and-forget: run() logs a failed run itself and re-arms.
       void this.run(t);
-    }, t.rtNormalized);
+    }, delay);
+  }
+
+  /**
+   * The switch is off: the task keeps no timer (with thousands of persistent instances, a timer
+   * each firing every few seconds only to find the switch off cost a tenth of a member's CPU under
+   * write load; docs/benchmarks.md "Raft write path, second pass"). Its counts restart, as a run
+   * with the switch off does.
+   */
+  private park(t: Task): void {
+    t.okCount = 0;
+    t.failCount = 0;
+    this.parked.add(t);
+    this.wakeTimer ??= this.d.clock.setInterval(() => this.wake(), WAKE_MS);
+  }
+
+  /** Switch on again: every parked task runs within its current delay, spread at random. */
+  private wake(): void {
+    if (!this.cfg.enabled() || !this.running) return;
+    this.wakeTimer?.cancel();
+    this.wakeTimer = null;
+    const tasks = [...this.parked];
+    this.parked.clear();
+    for (const t of tasks) this.arm(t, Math.floor(this.d.random() * t.rtNormalized));
   }
 
   // ---------------------------------------------------------------- one run

@@ -303,3 +303,44 @@ test('a health write built from a copy older than the log changes only the healt
   const stored = [...f.store.entries()].find((e) => e.table === 'instance')?.value as { metadata: Record<string, string>; healthy: boolean };
   assert.deepEqual([stored.metadata, stored.healthy], [{ v: 'new' }, false]);
 });
+
+test('with the switch off, tasks hold no timer: one engine timer looks at the switch, and checks resume when it is on', async () => {
+  let enabled = true;
+  const t = setup({ enabled: () => enabled });
+  // Count the timers the engine sets.
+  let timers = 0;
+  const clock = t.f.clock;
+  const real = clock.setTimeout.bind(clock);
+  const realInterval = clock.setInterval.bind(clock);
+  clock.setTimeout = (fn, ms) => (timers++, real(fn, ms));
+  clock.setInterval = (fn, ms) => (timers++, realInterval(fn, ms));
+  for (let i = 0; i < 50; i++) await t.f.naming.registerPersistentInstance(svc, { ip: `127.0.1.${i}`, port: PORT, healthy: true });
+  enabled = false;
+  t.engine.start();
+  assert.equal(t.engine.taskCount(), 50);
+  timers = 0;
+  // Five minutes with the switch off: no probe, and no timer per task (50 tasks re-arming every
+  // 2–7 s set thousands).
+  for (let i = 0; i < 300; i++) {
+    clock.advance(1000);
+    await settle();
+  }
+  assert.equal(t.prober.calls.length, 0);
+  assert.ok(timers <= 1, `timers set while switched off: ${timers}`);
+  assert.equal(t.engine.parkedCount(), 50);
+  // A task created while the switch is off is parked at once.
+  await register(t.f);
+  assert.equal(t.engine.parkedCount(), 51);
+  // Switch on: every task probes again within the wake interval plus its delay.
+  enabled = true;
+  await t.untilProbes(51);
+  assert.equal(t.engine.parkedCount(), 0);
+  assert.equal(new Set(t.prober.calls.map((c) => c.target.ip)).size, 51);
+  // Off again while armed: each task parks at its next run instead of re-arming.
+  enabled = false;
+  for (let i = 0; i < 100; i++) clock.advance(100);
+  await settle();
+  assert.equal(t.engine.parkedCount(), 51);
+  t.engine.stop();
+  assert.equal(t.engine.parkedCount(), 0);
+});
