@@ -47,7 +47,10 @@ export interface PeerStreamOptions {
   backoffMs: { initial: number; max: number };
   /** A reply: resolves the call with the body, or rejects it with the failure. */
   readReply: (type: string, body: Buffer) => Record<string, unknown> | ClusterRequestError;
-  /** 'broken': an open stream broke (failed reopen attempts are not reported). */
+  /**
+   * 'broken': an open stream broke — reset, ended or failed by the connection or the peer, not
+   * closed by us (failed reopen attempts are not reported).
+   */
   onEvent?: (event: 'open' | 'broken', detail: string) => void;
 }
 
@@ -298,6 +301,6 @@ export class PeerStream {
         // already gone
       }
     }
-    if (wasUp) this.o.onEvent?.('broken', detail);
+    if (wasUp && next === 'backoff') this.o.onEvent?.('broken', detail);
   }
 }
