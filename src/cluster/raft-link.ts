@@ -57,6 +57,9 @@ export class RaftLink implements RaftPeerLink {
       if (!host || host.node.lead !== peer) return;
       this.log.info({ peer, detail }, 'raft: connection to the leader lost; campaigning without waiting for the election timeout');
       host.reportUnreachable(peer);
+      // The (pre-)votes go to the other voters, to whom a follower sent nothing so far: open those
+      // streams now, so the first pre-vote does not wait for a connection and its handshake.
+      for (const v of host.node.confState().voters) if (v !== peer && v !== host.node.id) transport.warmStream(v);
     });
     transport.handle(RAFT_PROPOSE, async (body) => {
       const req = parseProposeRequest(body);

@@ -15,15 +15,15 @@ function cluster(ids = ['a', 'b', 'c']): RaftHarness {
   return h;
 }
 
-test('leader lost: both survivors told the leader is gone elect a new leader within two ticks', () => {
+test('leader lost: both survivors told the leader is gone elect a new leader within three ticks', () => {
   const h = cluster();
   h.stop('a');
   h.get('b').reportUnreachable('a');
   h.get('c').reportUnreachable('a');
   assert.equal(h.get('b').lead, '', 'the follower forgets the dead leader (its lease no longer holds)');
-  h.tickAll(2); // the election timeout is 10–19 ticks: without the report nobody campaigns yet
+  h.tickAll(3); // the election timeout is 10–19 ticks: without the report nobody campaigns yet
   const lead = h.leader();
-  assert.ok(lead === 'b' || lead === 'c', `a new leader within 2 ticks (got ${String(lead)})`);
+  assert.ok(lead === 'b' || lead === 'c', `a new leader within 3 ticks (got ${String(lead)})`);
   assert.equal(h.get('b').term, 2, 'one election, no split vote');
   assert.equal(h.get('c').term, 2);
   h.propose(lead, 'x');
@@ -51,7 +51,7 @@ test('leader lost: a survivor still in its lease ignores the pre-vote; the next 
   assert.equal(h.get('b').role, 'preCandidate');
   assert.equal(h.get('b').term, 1, 'a pre-vote changes no term');
   h.get('c').reportUnreachable('a');
-  h.tickAll(2); // c campaigns at its second tick; b (no leader) grants
+  h.tickAll(3); // c campaigns at its third tick; b (no leader) grants
   assert.equal(h.leader(), 'c');
   assert.equal(h.get('c').term, 2);
 });
@@ -59,7 +59,7 @@ test('leader lost: a survivor still in its lease ignores the pre-vote; the next 
 test('leader lost: one follower losing its connection does not disrupt a live leader', () => {
   const h = cluster();
   h.get('c').reportUnreachable('a'); // a connection blip: a and b are fine
-  h.tick('c', 2); // c campaigns at its second tick (rank 1 among b, c)
+  h.tick('c', 3); // c campaigns at its third tick (rank 1 among b, c)
   assert.equal(h.get('c').role, 'preCandidate');
   h.stabilize();
   assert.equal(h.leader(), 'a', 'a and b keep their lease and ignore the pre-vote');

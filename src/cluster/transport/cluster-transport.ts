@@ -208,6 +208,11 @@ export class ClusterTransport {
     this.peerLostListeners.push(listener);
   }
 
+  /** Opens the member stream to `peer` ahead of use (no-op while it is open, opening or backing off). */
+  warmStream(peer: string): void {
+    this.streamTo(peer)?.warm();
+  }
+
   /** A client to `peer` exists and its connection is up (Nacos ClusterRpcClientProxy#isRunning). */
   isConnected(peer: string): boolean {
     return this.clients.isConnected(peer);

@@ -123,6 +123,11 @@ export class PeerStream {
     });
   }
 
+  /** Opens the stream now if it is down and not backing off, so that the next frame does not wait for the handshake. */
+  warm(): void {
+    this.ensureOpening();
+  }
+
   close(): void {
     this.breakStream('closed locally', 'closed');
   }
