@@ -34,6 +34,10 @@
  * Each level also prints the server CPU per write split by thread (main JavaScript thread vs the
  * others: libuv pool, V8 GC and compiler; user and system time) and per second of the measured
  * window (a cost that grows over the run shows there).
+ *   --failover-rounds N  failover rounds per system (default 2 quick, 5 full)
+ *   --keep-logs          keep the members' logs (path printed) instead of deleting the run directory;
+ *                        each round prints the kill's wall-clock time to match them (with
+ *                        `--property nomen.log.level=info` the members log role changes and broken streams)
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -66,7 +70,8 @@ const DURATION_MS = argValue('--duration') !== null ? Number(argValue('--duratio
 // steady cost). Full runs warm up 30 s first (both systems alike), later levels 5 s.
 const WARMUP_MS = argValue('--warmup') !== null ? Number(argValue('--warmup')) * 1000 : quick ? 1000 : 30_000;
 const LATER_WARMUP_MS = Math.min(WARMUP_MS, 5000);
-const FAILOVER_ROUNDS = quick ? 2 : 5;
+const FAILOVER_ROUNDS = Number(argValue('--failover-rounds') ?? (quick ? 2 : 5));
+const KEEP_LOGS = process.argv.includes('--keep-logs');
 const ELECTION_MS = 1000;
 const SERVER_CPU = canPin() ? 0 : null;
 
@@ -424,35 +429,68 @@ async function throughput(sys: System, concurrency: number, warmupMs: number): P
   return { system: sys.name, concurrency, opsPerSec: (count / elapsed) * 1000, failed, latency: summarizeLatencies(lat), cpuMsPerWrite, cpuSplit, cpuPerSecond, ...(k0 ? { perWrite } : {}) };
 }
 
-async function failover(sys: System): Promise<number[]> {
+/** One failover round, for reading beside the members' logs (`--keep-logs`). */
+interface FailoverTrace {
+  round: number;
+  /** Wall-clock time of the kill (ISO), to match the members' log lines. */
+  killedAt: string;
+  killed: string;
+  ms: number;
+  /** The write that ended the round: member, and when it was sent after the kill (ms). */
+  ackedBy: string;
+  ackSentAfterKill: number;
+  /** Writes sent after the kill that failed before the first acknowledgement, and the longest one (ms). */
+  failedWrites: number;
+  longestFailedWriteMs: number;
+}
+
+async function failover(sys: System): Promise<{ times: number[]; traces: FailoverTrace[] }> {
   const times: number[] = [];
+  const traces: FailoverTrace[] = [];
   for (let round = 0; round < FAILOVER_ROUNDS; round++) {
     await until(async () => (await sys.leader()) !== null && (await sys.caughtUp()), 30_000, `${sys.name} leader and caught-up members`);
     const leader = (await sys.leader())!;
     const others = sys.members.filter((m) => m !== leader);
     let killedAt = 0;
     let firstAck = 0;
+    let ackedBy = '';
+    let ackSent = 0;
+    let failedWrites = 0;
+    let longestFailed = 0;
     let stop = false;
     const writer = async (m: Member): Promise<void> => {
       while (!stop) {
         const sent = performance.now();
         const ok = await sys.write(m, seq++);
-        if (ok && killedAt > 0 && sent > killedAt && firstAck === 0) firstAck = performance.now();
+        const afterKill = killedAt > 0 && sent > killedAt;
+        if (ok && afterKill && firstAck === 0) {
+          firstAck = performance.now();
+          ackedBy = m.name;
+          ackSent = sent - killedAt;
+        }
+        if (!ok && afterKill && firstAck === 0) {
+          failedWrites++;
+          longestFailed = Math.max(longestFailed, performance.now() - sent);
+        }
         if (!ok) await sleep(5);
       }
     };
     const writers = others.flatMap((m) => [writer(m), writer(m)]);
     await sleep(500);
+    const killedWall = new Date().toISOString();
     killedAt = performance.now();
     await kill9(leader);
     await until(async () => firstAck > 0, 30_000, `${sys.name} writes after the leader was killed`);
     stop = true;
     await Promise.all(writers);
     times.push(firstAck - killedAt);
+    const t: FailoverTrace = { round, killedAt: killedWall, killed: leader.name, ms: Math.round(firstAck - killedAt), ackedBy, ackSentAfterKill: Math.round(ackSent), failedWrites, longestFailedWriteMs: Math.round(longestFailed) };
+    traces.push(t);
+    if (KEEP_LOGS || FAILOVER_ROUNDS > 5) console.log(`  ${sys.name} round ${round}: ${JSON.stringify(t)}`);
     leader.start();
     await until(() => sys.ready(leader), 30_000, `${leader.name} ready again`);
   }
-  return times;
+  return { times, traces };
 }
 
 async function main(): Promise<void> {
@@ -468,6 +506,7 @@ async function main(): Promise<void> {
 
   const tp: ThroughputResult[] = [];
   const fo: Record<string, number[]> = {};
+  const foTraces: Record<string, FailoverTrace[]> = {};
   for (const sys of systems) {
     for (const m of sys.members) m.start();
     for (const m of sys.members) await until(() => sys.ready(m), 30_000, `${m.name} ready`);
@@ -492,12 +531,17 @@ async function main(): Promise<void> {
       await Promise.all(sys.members.map((m) => (m.child ? stopChild(m.child, 20_000) : Promise.resolve())));
     }
     if (!NO_FAILOVER) {
-      fo[sys.name] = await failover(sys);
-      console.log(`${sys.name} failover (ms): ${fo[sys.name]!.map((x) => fmt(x, 0)).join(', ')}`);
+      const r = await failover(sys);
+      fo[sys.name] = r.times;
+      foTraces[sys.name] = r.traces;
+      const s = summarizeLatencies(r.times);
+      console.log(`${sys.name} failover (ms): ${r.times.map((x) => fmt(x, 0)).join(', ')}`);
+      console.log(`${sys.name} failover over ${s.count} rounds: min ${fmt(Math.min(...r.times), 0)}, median ${fmt(s.p50, 0)}, p90 ${fmt(s.p90, 0)}, max ${fmt(s.max, 0)} ms; over 2 s: ${r.times.filter((x) => x > 2000).length}`);
     }
     for (const m of sys.members) await kill9(m);
   }
-  rmSync(root, { recursive: true, force: true });
+  if (KEEP_LOGS) console.log(`member logs kept in ${logDir}`);
+  else rmSync(root, { recursive: true, force: true });
 
   const date = new Date().toISOString().slice(0, 10);
   const rows = tp.map((r) => `| ${r.system} | ${r.concurrency} | ${fmt(r.opsPerSec, 0)} | ${fmt(r.latency.p50)} | ${fmt(r.latency.p99)} | ${fmt(r.latency.max)} | ${r.failed} | ${r.cpuMsPerWrite === null ? 'n/a' : fmt(r.cpuMsPerWrite)} |`);
@@ -525,7 +569,7 @@ Failover (kill -9 of the leader under write load → first acknowledgement of a 
 ${foRows.join('\n')}
 `;
   console.log(section);
-  const raw = { machine, date, quick, etcdVersion: etcd, throughput: tp, failover: fo };
+  const raw = { machine, date, quick, etcdVersion: etcd, throughput: tp, failover: fo, failoverRounds: foTraces };
   writeJson(join(ROOT, 'bench', 'results', `raft-${date}${quick ? '-quick' : ''}.json`), raw);
   const jsonOut = argValue('--json-out');
   if (jsonOut !== null) writeJson(jsonOut, raw);

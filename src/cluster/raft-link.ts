@@ -50,6 +50,17 @@ export class RaftLink implements RaftPeerLink {
       if (host) host.receive(ok);
       return {};
     });
+    // A broken stream to the leader starts the election at once instead of after the election
+    // timeout (docs/raft.md "Leader lost"); the core ignores reports about any other peer.
+    transport.onPeerLost((peer, detail) => {
+      const host = store.raft;
+      if (!host || host.node.lead !== peer) return;
+      this.log.info({ peer, detail }, 'raft: connection to the leader lost; campaigning without waiting for the election timeout');
+      host.reportUnreachable(peer);
+      // The (pre-)votes go to the other voters, to whom a follower sent nothing so far: open those
+      // streams now, so the first pre-vote does not wait for a connection and its handshake.
+      for (const v of host.node.confState().voters) if (v !== peer && v !== host.node.id) transport.warmStream(v);
+    });
     transport.handle(RAFT_PROPOSE, async (body) => {
       const req = parseProposeRequest(body);
       if ('error' in req) throw new NacosError(400, req.error);

@@ -155,6 +155,13 @@ export class RaftHost {
     this.kick();
   }
 
+  /** The transport lost its connection to `peer` (docs/raft.md "Leader lost"). */
+  reportUnreachable(peer: NodeId): void {
+    if (this.stopped || this.failed) return;
+    this.node.reportUnreachable(peer);
+    this.kick();
+  }
+
   propose(data: string): ProposeResult {
     if (this.failed) return { ok: false, reason: 'removed', leader: '' };
     const r = this.node.propose(data);

@@ -270,6 +270,24 @@ export class RaftNode {
     }
   }
 
+  /**
+   * The host's transport saw its connection to `peer` fail (reset or refused: the peer's process is
+   * gone, docs/raft.md "Leader lost"). A follower whose leader that is stops waiting out the
+   * election timeout: it forgets the leader — so its lease no longer shields it, and it grants
+   * pre-votes — and campaigns (pre-vote first) at its (1 + 2·rank)-th next tick, rank = its place
+   * among the other voters by id, so the survivors try one after another, two ticks apart, instead
+   * of splitting the vote. Safety does not depend on it (votes, terms and logs are untouched); a live leader is not
+   * disrupted by one follower's report because the voters that still hear it keep their lease and
+   * ignore the pre-vote, and the leader's next heartbeat brings the follower back.
+   */
+  reportUnreachable(peer: NodeId): void {
+    if (this.role !== 'follower' || peer === NONE || peer !== this.lead) return;
+    this.lead = NONE;
+    if (!this.promotable()) return;
+    const rank = [...this.voters].filter((v) => v !== peer).sort().indexOf(this.id);
+    this.electionElapsed = Math.max(this.electionElapsed, this.randomizedElectionTimeout - 1 - 2 * Math.max(0, rank));
+  }
+
   propose(data: string): ProposeResult {
     return this.proposeEntry('normal', data);
   }

@@ -191,7 +191,12 @@ export class ProdHost implements SimMember {
   }
 
   /** Power loss: the host object is lost with everything in flight; the disk keeps what was synced. */
+  reportUnreachable(peer: NodeId): void {
+    if (this.alive) this.host.reportUnreachable(peer);
+  }
+
   crash(): void {
+    this.sim.memberCrashed(this.id);
     this.alive = false;
     this.starting = false;
     this.group.alive = false;

@@ -62,6 +62,14 @@ export interface RaftSimOptions {
   hostMutation?: HostMutation;
   /** Durable mode: the chance that an fsync of a write is hit by a power loss (default 0.004). */
   crashMidWriteRate?: number;
+  /**
+   * Connection-loss reports (docs/raft.md "Leader lost"): 1–5 ms after a member crashes, every live
+   * member is told its connection to it failed (RaftNode.reportUnreachable), as the production
+   * transport does when a stream breaks; and at a third of the faults a random live member is told
+   * so about its leader while the leader is fine (a connection blip). Off by default, so the other
+   * profiles' seeds replay as before.
+   */
+  leaderLostReports?: boolean;
 }
 
 export interface RaftSimResult {
@@ -97,6 +105,8 @@ export interface RaftSimResult {
     replacements: number;
     /** Production host: members whose whole disk was lost and that restarted empty under the same id (half of them in join mode). */
     wipes: number;
+    /** `leaderLostReports`: connection blips reported to a follower about its live leader. */
+    blips: number;
   };
 }
 
@@ -176,6 +186,8 @@ export interface SimMember {
   readonly appliedIds: ReadonlySet<string>;
   readonly appliedWrites: number;
   receive(m: Message): void;
+  /** The transport lost its connection to `peer` (RaftNode.reportUnreachable). */
+  reportUnreachable(peer: NodeId): void;
   crash(): void;
   restart(): void;
   /** A client write; the client learns it applied through RaftSim.writeApplied. */
@@ -515,7 +527,14 @@ class Host implements SimMember {
     return ok;
   }
 
+  reportUnreachable(peer: NodeId): void {
+    if (!this.alive) return;
+    this.node.reportUnreachable(peer);
+    this.kick();
+  }
+
   crash(): void {
+    this.sim.memberCrashed(this.id);
     this.alive = false;
     this.group.alive = false;
     this.readWaiters.clear();
@@ -620,6 +639,7 @@ export class RaftSim {
     refusedStarts: 0,
     replacements: 0,
     wipes: 0,
+    blips: 0,
   };
   private readonly writeWaiters = new Map<string, () => void>();
   readonly ackedIds = new Set<string>();
@@ -858,7 +878,25 @@ export class RaftSim {
     return [...this.hosts.values()].filter((h) => !h.alive && !h.starting && !h.retired);
   }
 
+  /** A member crashed: with `leaderLostReports`, the others' transports notice 1–5 ms later. */
+  memberCrashed(id: NodeId): void {
+    if (!this.opts.leaderLostReports) return;
+    for (const h of this.hosts.values()) {
+      if (h.id === id || !h.alive) continue;
+      this.sched.after(this.rng.int(1, 5), () => h.reportUnreachable(id));
+    }
+  }
+
   private fault(): void {
+    if (this.opts.leaderLostReports && this.rng.chance(1 / 3)) {
+      // A connection blip: a live member's stream to its (live) leader breaks.
+      const followers = [...this.hosts.values()].filter((h) => h.alive && h.node.role === 'follower' && h.node.lead !== '');
+      if (followers.length > 0) {
+        const f = this.rng.pick(followers);
+        f.reportUnreachable(f.node.lead);
+        this.stats.blips++;
+      }
+    }
     if (this.opts.production && this.rng.chance(0.05)) return this.diskFault();
     const r = this.rng.next();
     const live = [...this.hosts.values()].filter((h) => h.alive);

@@ -309,3 +309,28 @@ test('framesByPeer: one frame per peer per Ready, snapshots alone, heartbeats wi
   assert.deepEqual(out.get('c')!.length, 1);
   assert.deepEqual([...framesByPeer([snap(B)]).get(B)!].map((f) => f.length), [1]);
 });
+
+test('a break of an open stream is reported (Raft: leader lost), a local close or a failed reopen is not; warm() opens without a frame', async () => {
+  const events: string[] = [];
+  const r = rig({ client: { onEvent: (e, d) => events.push(`${e}:${d}`) } });
+  r.stream.warm();
+  await flush();
+  assert.equal(r.stream.state, 'open', 'warm() opened and authenticated the stream');
+  assert.equal(r.got.length, 0, 'no frame was sent');
+  assert.deepEqual(events, [`open:${B}`]);
+  r.calls[0]!.emit('error', new Error('14 UNAVAILABLE: read ECONNRESET'));
+  assert.deepEqual(events.slice(1), ['broken:14 UNAVAILABLE: read ECONNRESET']);
+  // Within the back-off warm() does nothing; afterwards a reopen that fails at once is not reported.
+  r.stream.warm();
+  assert.equal(r.calls.length, 1);
+  r.clock.advance(100);
+  r.stream.warm();
+  r.calls[1]!.emit('error', new Error('14 UNAVAILABLE: connect ECONNREFUSED'));
+  assert.equal(events.length, 2, 'a failed reopen is not a lost peer');
+  r.clock.advance(200);
+  r.stream.warm();
+  await flush();
+  assert.equal(r.stream.state, 'open');
+  r.stream.close();
+  assert.deepEqual(events.slice(2), [`open:${B}`], 'closing it ourselves is not reported');
+});

@@ -153,9 +153,12 @@ export class ClientPool {
         'grpc.keepalive_time_ms': 10_000,
         'grpc.keepalive_timeout_ms': 5_000,
         'grpc.keepalive_permit_without_calls': 1,
-        // grpc-js backs off up to 120 s by default; a restarted member should be seen within seconds.
+        // grpc-js backs off up to 120 s by default; a restarted member should be seen within a
+        // second: while the channel waits out its back-off every frame to the peer is dropped, so a
+        // member restarted a few seconds before the leader died could not vote until the channel
+        // retried (5 s max before: a 1.4 s failover measured, docs/raft.md "Leader lost").
         'grpc.initial_reconnect_backoff_ms': 500,
-        'grpc.max_reconnect_backoff_ms': 5_000,
+        'grpc.max_reconnect_backoff_ms': 1_000,
       });
       pc = { client, calls: new Set(), closed: false };
       this.peers.set(peer, pc);

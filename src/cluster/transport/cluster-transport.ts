@@ -101,6 +101,7 @@ export class ClusterTransport {
   private readonly streams = new Map<string, PeerStream>();
   private readonly streamLimits: StreamLimits;
   private readonly clock: Clock;
+  private readonly peerLostListeners: ((peer: string, detail: string) => void)[] = [];
   private state: 'new' | 'running' | 'stopped' = 'new';
 
   constructor(private readonly opts: ClusterTransportOptions) {
@@ -187,11 +188,29 @@ export class ClusterTransport {
           const parsed = parseJsonBody(body);
           return parsed.ok ? replyOutcome(type, parsed.body, peer) : new ClusterRequestError('remote-error', `undecodable reply from ${peer}: ${parsed.error}`);
         },
-        onEvent: (event, detail) => (event === 'open' ? log.debug({ peer }, 'member stream open') : log.info({ peer, detail }, 'member stream broken')),
+        onEvent: (event, detail) => {
+          if (event === 'open') return log.debug({ peer }, 'member stream open');
+          log.info({ peer, detail }, 'member stream broken');
+          for (const l of this.peerLostListeners) l(peer, detail);
+        },
       });
       this.streams.set(peer, s);
     }
     return s;
+  }
+
+  /**
+   * Calls `listener` when our open member stream to a peer breaks (connection reset, ended by the
+   * peer, keepalive failure — not when we close it): Raft uses it to notice a dead leader before
+   * its election timeout (docs/raft.md "Leader lost").
+   */
+  onPeerLost(listener: (peer: string, detail: string) => void): void {
+    this.peerLostListeners.push(listener);
+  }
+
+  /** Opens the member stream to `peer` ahead of use (no-op while it is open, opening or backing off). */
+  warmStream(peer: string): void {
+    this.streamTo(peer)?.warm();
   }
 
   /** A client to `peer` exists and its connection is up (Nacos ClusterRpcClientProxy#isRunning). */

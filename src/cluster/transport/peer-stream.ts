@@ -47,7 +47,10 @@ export interface PeerStreamOptions {
   backoffMs: { initial: number; max: number };
   /** A reply: resolves the call with the body, or rejects it with the failure. */
   readReply: (type: string, body: Buffer) => Record<string, unknown> | ClusterRequestError;
-  /** 'broken': an open stream broke (failed reopen attempts are not reported). */
+  /**
+   * 'broken': an open stream broke — reset, ended or failed by the connection or the peer, not
+   * closed by us (failed reopen attempts are not reported).
+   */
   onEvent?: (event: 'open' | 'broken', detail: string) => void;
 }
 
@@ -118,6 +121,11 @@ export class PeerStream {
       this.calls.set(id, { resolve, reject, timer, written: false });
       if (!this.enqueue(frame, id)) this.settle(id, new ClusterRequestError('queue-full', `stream queue to ${this.o.peer} is full`));
     });
+  }
+
+  /** Opens the stream now if it is down and not backing off, so that the next frame does not wait for the handshake. */
+  warm(): void {
+    this.ensureOpening();
   }
 
   close(): void {
@@ -298,6 +306,6 @@ export class PeerStream {
         // already gone
       }
     }
-    if (wasUp) this.o.onEvent?.('broken', detail);
+    if (wasUp && next === 'backoff') this.o.onEvent?.('broken', detail);
   }
 }
