@@ -228,7 +228,7 @@ export function namingHandlers(ctx: AppContext): Record<string, NamingHandler> {
 /** What the push sink needs of the SDK server (`SdkGrpcServer.prepare` / `sendPrepared`). */
 export interface PreparedPusher<P> {
   prepare(type: string, body: JsonChunks): P;
-  sendPrepared(connectionId: string, req: P, timeoutMs: number): Promise<void>;
+  sendPrepared(connectionId: string, req: P, timeoutMs: number): Promise<unknown>;
 }
 
 /**
@@ -240,7 +240,7 @@ export interface PreparedPusher<P> {
 export function grpcPushSink<P>(pusher: PreparedPusher<P>, timeoutMs: () => number): PushSink {
   const prepared = new WeakMap<RenderedServiceInfo, P>();
   return {
-    push(sub: Subscriber, info: RenderedServiceInfo): Promise<void> {
+    push(sub: Subscriber, info: RenderedServiceInfo): Promise<unknown> {
       if (sub.target.kind !== 'grpc') return Promise.reject(new Error('not a gRPC subscriber'));
       let req = prepared.get(info);
       if (req === undefined) {

@@ -218,7 +218,7 @@ export class SdkGrpcServer {
    * ack. A prepared request goes at most once to a connection (its ack is matched by requestId);
    * a second send while the first waits is refused (`write-failed`, the push layer retries).
    */
-  sendPrepared(connectionId: string, req: PreparedRequest, timeoutMs: number): Promise<void> {
+  sendPrepared(connectionId: string, req: PreparedRequest, timeoutMs: number): Promise<Record<string, unknown>> {
     const conn = this.registry.get(connectionId);
     const stream = conn?.stream;
     if (!conn || !stream) {
@@ -229,7 +229,7 @@ export class SdkGrpcServer {
     }
     const ack = conn.expectAck(req.requestId, timeoutMs, this.clock);
     if (!stream.write(req.payload)) conn.failAck(req.requestId, new PushError('write-failed', `stream of ${conn.id} is not writable`));
-    return ack.then(ignoreBody);
+    return ack;
   }
 
   /**
@@ -584,8 +584,6 @@ export class SdkGrpcServer {
     }
   }
 }
-
-function ignoreBody(): void {}
 
 const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
 
