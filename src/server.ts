@@ -110,7 +110,7 @@ export class NomenServer {
     const grpc = (this.grpc = sdkGrpcServer(config, this.member, this.auth, () => this.readiness.ready, clock, log));
     this.udp = new UdpPushService({ log: log.child({ component: 'udp' }), clock, ackTimeoutMs: config.int('nomen.naming.push.udp.ack-timeout-ms') });
     const { registry, metadata, subscriptions, store, cluster } = this;
-    const sinks = { grpc: grpcPushSink((c, t, b, ms) => grpc.push(c, t, b, ms), () => config.int('nacos.naming.push.pushTaskTimeout')), udp: this.udp };
+    const sinks = { grpc: grpcPushSink(grpc, () => config.int('nacos.naming.push.pushTaskTimeout')), udp: this.udp };
     const fuzzyPush = (c: string, t: string, b: Record<string, unknown>) => grpc.push(c, t, b, config.int('nacos.naming.push.pushTaskTimeout'));
     this.parts = namingParts({ config, log, clock, registry, metadata, subscriptions, store, cluster, sinks, fuzzyPush });
     this.naming = this.parts.naming;

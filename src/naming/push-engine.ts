@@ -3,9 +3,9 @@ import type { Logger } from '../observability/logger.js';
 import type { RenderedServiceInfo, ServiceInfoView } from './service-info-view.js';
 import type { Subscriber, SubscriptionRegistry } from './subscriptions.js';
 
-/** Delivers one rendered ServiceInfo to one subscriber; resolves on the subscriber's ack. */
+/** Delivers one rendered ServiceInfo to one subscriber; resolves (with whatever the ack carried) on the subscriber's ack. */
 export interface PushSink {
-  push(sub: Subscriber, info: RenderedServiceInfo): Promise<void>;
+  push(sub: Subscriber, info: RenderedServiceInfo): Promise<unknown>;
 }
 
 export interface PushConfig {
@@ -92,8 +92,13 @@ export class PushEngine {
 
   private pushService(serviceId: string, since: number): void {
     const rendered = new Map<string, RenderedServiceInfo>();
+    // Subscribers of one service mostly share one filter: skip the cache lookup while it repeats.
+    let last: Subscriber | null = null;
+    let info: RenderedServiceInfo | null = null;
     for (const sub of this.subs.subscribersOf(serviceId)) {
-      this.deliver(sub, this.renderFor(sub, rendered), since, 0);
+      if (info === null || last === null || sub.clusters !== last.clusters || sub.target.kind !== last.target.kind) info = this.renderFor(sub, rendered);
+      last = sub;
+      this.deliver(sub, info, since, 0);
     }
   }
 

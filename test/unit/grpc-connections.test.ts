@@ -89,6 +89,23 @@ test('a listener that throws does not break the registry', () => {
   assert.equal(c.registered, true);
 });
 
+test('push requestIds come from one sequence for all connections of a registry (a round can share one id)', () => {
+  const { registry, open } = fixture();
+  const a = open(45001);
+  const b = open(45002);
+  const ids = [a.nextRequestId(), b.nextRequestId(), a.nextRequestId(), registry.requestIds.next(), b.nextRequestId()];
+  assert.equal(new Set(ids).size, ids.length, `ids repeat across connections: ${ids.join(',')}`);
+  // An id handed out once is free on every connection: waiting for it on two connections is fine.
+  const shared = registry.requestIds.next();
+  assert.equal(a.awaitsAck(shared), false);
+  void a.expectAck(shared, 5000, new ManualClock()).catch(() => undefined);
+  void b.expectAck(shared, 5000, new ManualClock()).catch(() => undefined);
+  assert.equal(a.awaitsAck(shared), true);
+  assert.equal(b.settleAck(shared, 200, 0, null), true);
+  assert.equal(a.awaitsAck(shared), true, 'an ack on b completes only b');
+  a.rejectAllAcks(new PushError('closed', 'test'));
+});
+
 test('acks: ids are strings unique per connection; 200 resolves, other codes reject, timeout rejects', async () => {
   const { clock, open } = fixture();
   const c = open();

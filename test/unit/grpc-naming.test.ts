@@ -100,6 +100,37 @@ test('register, query, subscribe and receive a push; Rust-strict fields present'
   b.client.close();
 });
 
+test('one push round: every subscriber gets the same Payload with one requestId; ids never repeat across connections', async (t) => {
+  const [pub, b, c] = [await connect(), await connect(), await connect()];
+  t.after(() => {
+    for (const s of [pub, b, c]) {
+      s.stream.cancel();
+      s.client.close();
+    }
+  });
+  await pub.client.request('InstanceRequest', { ...base('round1'), type: 'registerInstance', instance: inst('127.0.0.21', 8080) });
+  const initial: string[] = [];
+  for (const s of [b, c]) {
+    await s.client.request('SubscribeServiceRequest', { ...base('round1'), subscribe: true, clusters: '' });
+    const first = await s.stream.next(3000);
+    assert.equal(first?.type, 'NotifySubscriberRequest');
+    initial.push(first!.body.requestId as string);
+    s.stream.ack(first!);
+  }
+  // Two separate pushes (one per new subscription) on two connections: distinct ids.
+  assert.notEqual(initial[0], initial[1]);
+
+  await pub.client.request('InstanceRequest', { ...base('round1'), type: 'registerInstance', instance: inst('127.0.0.22', 8080) });
+  const [pb, pc] = [await b.stream.next(3000), await c.stream.next(3000)];
+  assert.equal(pb?.type, 'NotifySubscriberRequest');
+  assert.equal(pc?.type, 'NotifySubscriberRequest');
+  assert.equal(pb!.body.requestId, pc!.body.requestId, 'one round, one encoded Payload');
+  assert.ok(!initial.includes(pb!.body.requestId as string));
+  assert.deepEqual(pb!.body, pc!.body);
+  b.stream.ack(pb!);
+  c.stream.ack(pc!);
+});
+
 test('batch register, service list, persistent register and errors in Nacos shapes', async () => {
   const a = await connect();
   const batch = await a.client.request('BatchInstanceRequest', {

@@ -76,7 +76,6 @@ export class Connection implements ConnectionInfo {
   stream: StreamSink | null = null;
   /** A ClientDetectionRequest is in flight. */
   detecting = false;
-  private pushSeq = 0;
   private readonly pending = new Map<string, PendingAck>();
 
   constructor(
@@ -86,14 +85,23 @@ export class Connection implements ConnectionInfo {
     readonly remotePort: number,
     readonly createdAt: number,
     private readonly closeFn: () => void,
+    private readonly ids: RequestIds = new RequestIds(),
   ) {
     this.clientIp = remoteIp;
     this.lastActive = createdAt;
   }
 
-  /** Next push requestId: a string, unique per connection (numbers break Rust, docs/protocol/grpc.md §1.3). */
+  /**
+   * Next push requestId: a string (numbers break Rust, docs/protocol/grpc.md §1.3) from the
+   * registry's sequence, so unique per connection and across connections (docs/protocol/grpc.md §3.10).
+   */
   nextRequestId(): string {
-    return String(++this.pushSeq);
+    return this.ids.next();
+  }
+
+  /** Whether a push with this requestId is waiting for its ack. */
+  awaitsAck(requestId: string): boolean {
+    return this.pending.has(requestId);
   }
 
   /** Waits for the ack of `requestId` (resolves with its body); rejects with a `timeout` PushError after `timeoutMs`. */
@@ -156,11 +164,27 @@ export class Connection implements ConnectionInfo {
 
 export type ConnectionListener = (conn: ConnectionInfo) => void;
 
+/**
+ * The requestIds of server-to-client requests: one increasing sequence for all connections of a
+ * server, like the Java server's push ack id generator (docs/protocol/grpc.md §3.10). Because an id
+ * is never handed out twice, one push round can send the same requestId, hence the same encoded
+ * bytes, to every subscriber (docs/architecture.md, "Push path").
+ */
+export class RequestIds {
+  private seq = 0;
+
+  next(): string {
+    return String(++this.seq);
+  }
+}
+
 export class ConnectionRegistry {
   private readonly byPeer = new Map<string, Connection>();
   private readonly byId = new Map<string, Connection>();
   private readonly connectedListeners: ConnectionListener[] = [];
   private readonly disconnectedListeners: ConnectionListener[] = [];
+  /** Shared by every connection of this registry (see RequestIds). */
+  readonly requestIds = new RequestIds();
 
   constructor(
     private readonly clock: Clock,
@@ -183,7 +207,7 @@ export class ConnectionRegistry {
     const stale = this.byPeer.get(peer);
     if (stale) this.closeTransport(stale, 'address reused');
     const now = this.clock.now();
-    const conn = new Connection(`${now}_${remoteIp}_${remotePort}`, peer, remoteIp, remotePort, now, close);
+    const conn = new Connection(`${now}_${remoteIp}_${remotePort}`, peer, remoteIp, remotePort, now, close, this.requestIds);
     // The id and createdAt are wall time (Nacos' shape); idleness is measured on the monotonic clock.
     conn.lastActive = this.clock.monotonic();
     this.byPeer.set(peer, conn);

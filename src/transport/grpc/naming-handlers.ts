@@ -225,15 +225,33 @@ export function namingHandlers(ctx: AppContext): Record<string, NamingHandler> {
   };
 }
 
-/** The gRPC push sink: NotifySubscriberRequest carrying the pre-rendered ServiceInfo. */
-export function grpcPushSink(
-  push: (connectionId: string, type: string, body: JsonChunks, timeoutMs: number) => Promise<void>,
-  timeoutMs: () => number,
-): PushSink {
+/** What the push sink needs of the SDK server (`SdkGrpcServer.prepare` / `sendPrepared`). */
+export interface PreparedPusher<P> {
+  prepare(type: string, body: JsonChunks): P;
+  sendPrepared(connectionId: string, req: P, timeoutMs: number): Promise<unknown>;
+}
+
+/**
+ * The gRPC push sink: NotifySubscriberRequest carrying the pre-rendered ServiceInfo. A push round
+ * hands every subscriber the same rendering; its Payload is encoded once, on the first push, and
+ * the same bytes (one requestId for the round) are written to every subscriber's stream
+ * (docs/architecture.md, "Push path").
+ */
+export function grpcPushSink<P>(pusher: PreparedPusher<P>, timeoutMs: () => number): PushSink {
+  const prepared = new WeakMap<RenderedServiceInfo, P>();
   return {
-    push(sub: Subscriber, info: RenderedServiceInfo): Promise<void> {
+    push(sub: Subscriber, info: RenderedServiceInfo): Promise<unknown> {
       if (sub.target.kind !== 'grpc') return Promise.reject(new Error('not a gRPC subscriber'));
-      return push(sub.target.connectionId, 'NotifySubscriberRequest', new JsonChunks([PUSH_PREFIX, ...serviceInfoChunks(info), '}']), timeoutMs());
+      let req = prepared.get(info);
+      if (req === undefined) {
+        try {
+          req = pusher.prepare('NotifySubscriberRequest', new JsonChunks([PUSH_PREFIX, ...serviceInfoChunks(info), '}']));
+        } catch (e) {
+          return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+        }
+        prepared.set(info, req);
+      }
+      return pusher.sendPrepared(sub.target.connectionId, req, timeoutMs());
     },
   };
 }

@@ -40,6 +40,14 @@ import { Http2SdkTransport } from './sdk-transport-http2.js';
 
 export type HandlerResult = TypedMessage;
 
+/** A server request encoded once (`SdkGrpcServer.prepare`), to be sent to many connections. */
+export interface PreparedRequest {
+  readonly type: string;
+  readonly requestId: string;
+  /** The encoded Payload. */
+  readonly payload: Buffer;
+}
+
 export interface RequestContext {
   /** The registered connection the request arrived on. */
   readonly connection: ConnectionInfo;
@@ -188,6 +196,39 @@ export class SdkGrpcServer {
     }
     const ack = conn.expectAck(requestId, timeoutMs, this.clock);
     if (!stream.write(payload)) conn.failAck(requestId, new PushError('write-failed', `stream of ${conn.id} is not writable`));
+    return ack;
+  }
+
+  /**
+   * Encodes a server request once for many connections (one push round): the Payload carries a
+   * requestId no connection has seen, so `sendPrepared` can write the same bytes to each of them.
+   * Throws a `write-failed` PushError when the body cannot be encoded.
+   */
+  prepare(type: string, bodyWithoutRequestId: object | string): PreparedRequest {
+    const requestId = this.registry.requestIds.next();
+    try {
+      return { type, requestId, payload: encodePayload(type, bodyWire(serverRequestBody(bodyWithoutRequestId, requestId))) };
+    } catch (e) {
+      throw new PushError('write-failed', `cannot encode ${type}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  /**
+   * `push` of a prepared request: writes its bytes on the connection's bi-stream and waits for the
+   * ack. A prepared request goes at most once to a connection (its ack is matched by requestId);
+   * a second send while the first waits is refused (`write-failed`, the push layer retries).
+   */
+  sendPrepared(connectionId: string, req: PreparedRequest, timeoutMs: number): Promise<Record<string, unknown>> {
+    const conn = this.registry.get(connectionId);
+    const stream = conn?.stream;
+    if (!conn || !stream) {
+      return Promise.reject(new PushError('unknown-connection', `no registered connection ${connectionId}`));
+    }
+    if (conn.awaitsAck(req.requestId)) {
+      return Promise.reject(new PushError('write-failed', `request ${req.requestId} already sent on ${conn.id}`));
+    }
+    const ack = conn.expectAck(req.requestId, timeoutMs, this.clock);
+    if (!stream.write(req.payload)) conn.failAck(req.requestId, new PushError('write-failed', `stream of ${conn.id} is not writable`));
     return ack;
   }
 
