@@ -20,7 +20,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { runToResult } from '../lib/context.js';
-import { canPin, freePortPair, httpGet, installCleanup, pinSelf, runScript, startProcess, type ProcessHandle } from '../lib/proc.js';
+import { canPin, cpuSeconds, freePortPair, httpGet, installCleanup, pinSelf, runScript, sleep, startProcess, type ProcessHandle } from '../lib/proc.js';
 import type { GrpcJobResult, GrpcWindow } from '../lib/types.js';
 import { PEERS, type PeerName } from '../peers/common.js';
 import { DRIVERS } from '../peers/drivers.js';
@@ -175,10 +175,16 @@ async function main(): Promise<void> {
     for (const s of servers) await load(o, s, o.warmupMs, 1);
     const perBuild = new Map<string, number[]>();
     const opsBuild = new Map<string, number[]>();
-    console.log(`round\tbuild\tops/s\tµs/register (windows)\tother CPU (cores)\tload avg`);
+    console.log(`round\tbuild\tops/s\tµs/register (windows)\tother CPU (cores)\tload avg\tidle CPU (ms/s)`);
     for (let r = 0; r < o.rounds; r++) {
       const order = servers.map((_, i) => servers[(i + r) % servers.length]!);
       for (const s of order) {
+        // The server's own background CPU while no load runs (timers, checks): at a low request
+        // rate it is a visible share of the CPU per request.
+        const c0 = cpuSeconds(s.p.pid);
+        await sleep(1000);
+        const c1 = cpuSeconds(s.p.pid);
+        const idleMsPerS = c0 !== null && c1 !== null ? (c1 - c0) * 1000 : NaN;
         const ws = await load(o, s, 1500, o.windows);
         const us = ws.map(perOpUs);
         const ops = ws.map((w) => w.opsPerSec);
@@ -186,7 +192,7 @@ async function main(): Promise<void> {
         (perBuild.get(s.build.label) ?? perBuild.set(s.build.label, []).get(s.build.label)!).push(median(us));
         (opsBuild.get(s.build.label) ?? opsBuild.set(s.build.label, []).get(s.build.label)!).push(median(ops));
         const la = (await import('node:os')).loadavg()[0]!.toFixed(2);
-        console.log(`${r}\t${s.build.label}\t${Math.round(median(ops))}\t${Math.round(median(us))} (${us.map((u) => Math.round(u)).join(', ')})\t${other.map((x) => x.toFixed(2)).join(', ')}\t${la}`);
+        console.log(`${r}\t${s.build.label}\t${Math.round(median(ops))}\t${Math.round(median(us))} (${us.map((u) => Math.round(u)).join(', ')})\t${other.map((x) => x.toFixed(2)).join(', ')}\t${la}\t${idleMsPerS.toFixed(1)}`);
       }
     }
     console.log('\nbuild\tµs/register per round (median of rounds)\tops/s (median)');
