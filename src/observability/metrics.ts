@@ -3,7 +3,8 @@ import type { DistroStats } from '../distro/stats.js';
 import type { HealthCheckStats } from '../health/health-checker.js';
 import { registerConfigMetrics, type ConfigCenterMetrics } from './config-metrics.js';
 import { registerNamingMetrics, type NamingMonitorSources } from './naming-metrics.js';
-import { Counter, Gauge, Histogram, Registry as PromRegistry, collectDefaultMetrics } from 'prom-client';
+import { RequestMetrics } from './request-series.js';
+import { Gauge, Histogram, Registry as PromRegistry, collectDefaultMetrics } from 'prom-client';
 
 /** What the metrics read at scrape time (no work on hot paths beyond counters). */
 export interface MetricsSources {
@@ -54,9 +55,8 @@ export interface RaftMetrics {
 export class Metrics {
   readonly registry = new PromRegistry();
   readonly httpRequests: Histogram<'method' | 'route' | 'status'>;
-  readonly grpcRequests: Counter<'type' | 'result'>;
-  /** SDK gRPC request handling time by request type. */
-  readonly grpcSeconds: Histogram<'type'>;
+  /** SDK gRPC requests: counts by type and result, handling time by type (src/observability/request-series.ts). */
+  readonly grpcRequests: RequestMetrics;
   /** Push latency: from the change (or new subscription) to the subscriber's ack, by transport and outcome. */
   readonly pushSeconds: Histogram<'transport' | 'outcome'>;
   private defaultMetrics = false;
@@ -246,14 +246,13 @@ export class Metrics {
       buckets: [0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 1, 2, 5, 10],
       registers: [r],
     });
-    this.grpcSeconds = new Histogram({
-      name: 'nomen_grpc_request_seconds',
-      help: 'SDK gRPC request handling time by request type (persistent writes include the Raft commit)',
-      labelNames: ['type'],
+    this.grpcRequests = new RequestMetrics(r, {
+      counterName: 'nomen_grpc_requests_total',
+      counterHelp: 'SDK gRPC requests by type and result',
+      histogramName: 'nomen_grpc_request_seconds',
+      histogramHelp: 'SDK gRPC request handling time by request type (persistent writes include the Raft commit)',
       buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
-      registers: [r],
     });
-    this.grpcRequests = new Counter({ name: 'nomen_grpc_requests_total', help: 'SDK gRPC requests by type and result', labelNames: ['type', 'result'], registers: [r] });
   }
 
   /**

@@ -79,17 +79,14 @@ function instrumented(type: string, h: NamingHandler, ctx: AppContext): RequestH
  * rejections answered as `failure` maps them, anything else rethrown (the server answers ErrorResponse).
  */
 export function instrument(type: string, ctx: AppContext, run: RequestHandler, failure: TypedFailure): RequestHandler {
-  const okCount = ctx.metrics?.grpcRequests.labels(type, 'ok');
-  const errorCount = ctx.metrics?.grpcRequests.labels(type, 'error');
-  const latency = ctx.metrics?.grpcSeconds.labels(type);
+  // Bound once; recording is plain arithmetic (src/observability/request-series.ts).
+  const series = ctx.metrics?.grpcRequests.of(type);
   const done = (r: TypedMessage, t0: number) => {
-    okCount?.inc();
-    latency?.observe((performance.now() - t0) / 1000);
+    series?.record((performance.now() - t0) / 1000, false);
     return r;
   };
   const failed = (e: unknown, t0: number) => {
-    errorCount?.inc();
-    latency?.observe((performance.now() - t0) / 1000);
+    series?.record((performance.now() - t0) / 1000, true);
     const typed = failure(type, e);
     if (typed) return typed;
     throw e;
