@@ -189,6 +189,9 @@ export class RaftNode {
   }
 
   private campaign(kind: 'preVote' | 'vote', transfer: boolean): void {
+    // A candidate grants itself its vote: a member that may grant none (docs/raft.md "Lost disks")
+    // may not stand either, or a wiped member short of what it acknowledged counts itself.
+    if (!this.mayVoteAfterLoss()) return;
     let term: number;
     if (kind === 'preVote') {
       this.becomePreCandidate();
