@@ -103,7 +103,7 @@ export interface RaftSimResult {
     refusedStarts: number;
     /** Production host: replacements completed by the simulated operator (old member removed, new one a voter). */
     replacements: number;
-    /** Production host: members whose whole disk was lost and that restarted empty under the same id (half of them in join mode). */
+    /** Production host: members whose whole disk was lost and that restarted empty under the same id (in join mode). */
     wipes: number;
     /** `leaderLostReports`: connection blips reported to a follower about its live leader. */
     blips: number;
@@ -1070,9 +1070,9 @@ export class RaftSim {
 
   /**
    * Whole-disk loss under the same id (docs/raft.md "Lost disks"): the member restarts 20–200 ms
-   * later with an empty disk at the same address — half the time as a plain restart (it bootstraps
-   * the member list, what the chaos harness's wipe-restart does), half in join mode (no
-   * configuration, what docs/operations.md tells an operator). No operator step follows: the
+   * later with an empty disk at the same address, in join mode (no configuration, what
+   * docs/operations.md tells an operator; a plain restart that bootstraps the member list is the
+   * admitted gap of "Lost disks", regression seed 200). No operator step follows: the
    * leader must notice the lost log and replicate it again.
    */
   private wipeSameId(victim: ProdHost): void {
