@@ -189,6 +189,9 @@ export class RaftNode {
   }
 
   private campaign(kind: 'preVote' | 'vote', transfer: boolean): void {
+    // A candidate grants itself its vote: a member that may grant none (docs/raft.md "Lost disks")
+    // may not stand either, or a wiped member short of what it acknowledged counts itself.
+    if (!this.mayVoteAfterLoss()) return;
     let term: number;
     if (kind === 'preVote') {
       this.becomePreCandidate();
@@ -606,7 +609,13 @@ export class RaftNode {
       this.send({ type: 'appResp', to: m.from, index: last, reject: false, hint: 0, hintTerm: 0 });
       return;
     }
-    if (this.log.lastIndex() === 0) return this.answerLostLog(m.from, m.index, 0);
+    if (this.log.lastIndex() === 0) {
+      // Join mode (no configuration, no entry): the operator says this member lost its disk or is
+      // new. The leader's log at first contact holds every committed entry, so it may not vote
+      // until it holds that much: a snapshot behind what it once acknowledged is not enough.
+      const join = this.voters.size + this.learners.size === 0;
+      return this.answerLostLog(m.from, m.index, join ? Math.max(m.index, m.commit) : 0);
+    }
     const h = this.log.findConflictByTerm(Math.min(m.index, this.log.lastIndex()), m.logTerm);
     this.send({ type: 'appResp', to: m.from, index: m.index, reject: true, hint: h.index, hintTerm: h.term });
   }

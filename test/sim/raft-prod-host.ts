@@ -196,6 +196,7 @@ export class ProdHost implements SimMember {
   }
 
   crash(): void {
+    this.sim.trace(`CRASH ${this.sim.logOf(this.id)}`);
     this.sim.memberCrashed(this.id);
     this.alive = false;
     this.starting = false;
@@ -219,6 +220,7 @@ export class ProdHost implements SimMember {
         if (this.corrupted) this.sim.checker.fail(`corruption: ${this.id} started on a log corrupted in the middle`);
         if (st.tornTail) this.sim.stats.tornTails++;
         this.boot(st);
+        this.sim.trace(`RESTART ${this.sim.logOf(this.id)}${st.tornTail ? ' (torn tail truncated)' : ''}${this.join ? ' join mode' : ''}`);
       },
       (e) => {
         this.starting = false;

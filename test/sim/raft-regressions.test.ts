@@ -33,6 +33,12 @@ const PRODUCTION: [number, string][] = [
   // restarted and the empty member, which grants no vote, blocked every election. addVoter now needs
   // a learner holding the committed log (docs/raft.md "Features", membership changes).
   [1246571982, 'empty replacement promoted to voter'],
+  // A follower wiped under its id (join mode) got the leader's snapshot, which was behind the commit
+  // index its acknowledgements had helped reach; the leader died, and the member — barred from
+  // voting by the catch-up rule — still campaigned, counted its own vote, and won with a stale
+  // voter: committed entries 112–114 were lost. A member that may not vote no longer campaigns
+  // (docs/raft.md "Lost disks"; SIM_TRACE=1 shows it).
+  [405622216, 'catching-up member elected itself'],
 ];
 
 test('raft simulator regression seeds (default profile)', () => {

@@ -103,7 +103,7 @@ export interface RaftSimResult {
     refusedStarts: number;
     /** Production host: replacements completed by the simulated operator (old member removed, new one a voter). */
     replacements: number;
-    /** Production host: members whose whole disk was lost and that restarted empty under the same id (half of them in join mode). */
+    /** Production host: members whose whole disk was lost and that restarted empty under the same id (in join mode). */
     wipes: number;
     /** `leaderLostReports`: connection blips reported to a follower about its live leader. */
     blips: number;
@@ -141,6 +141,14 @@ interface HostStore {
   /** Persists the Ready's snapshot, entries and hard state; null when already done. */
   persist(rd: Ready): Promise<void> | null;
   compact(index: number, data: string, conf: ConfState): Promise<void> | null;
+}
+
+/** SIM_TRACE: unset/0 → off; 1 → from the start; another number → from that simulated ms. */
+function traceFromEnv(): number | null {
+  const v = process.env['SIM_TRACE'];
+  if (v === undefined || v === '' || v === '0') return null;
+  const n = Number(v);
+  return Number.isFinite(n) && n > 1 ? n : 0;
 }
 
 function memoryStore(s: MemoryRaftStorage): HostStore {
@@ -589,6 +597,7 @@ class RaftNet {
   send(m: Message): void {
     // Log matching, judged from what the network carries (every replicated entry passes here).
     this.sim.checker.sawMessage(m);
+    this.sim.traceMessage(m);
     if (m.type === 'app') for (const e of m.entries) this.sim.checker.sawEntry(e, m.from);
     const json = JSON.stringify(m);
     this.sim.stats.messages++;
@@ -642,6 +651,16 @@ export class RaftSim {
     blips: 0,
   };
   private readonly writeWaiters = new Map<string, () => void>();
+  /**
+   * SIM_TRACE=1 (or a number: from that simulated ms on): prints, per event, role and term
+   * changes, votes granted (voter and candidate logs), crashes, restarts, wipes, replacements, torn
+   * tails and commits to stderr. Off by default; it changes no random draw, so a traced run is the
+   * same run.
+   */
+  readonly traceFrom: number | null = traceFromEnv();
+  private readonly traced = new Map<NodeId, string>();
+  /** `candidate/term/kind` → the (index, logTerm) it asked with, for the grant lines. */
+  private readonly voteAsks = new Map<string, string>();
   readonly ackedIds = new Set<string>();
   private clientsRunning = true;
   private opSeq = 0;
@@ -674,6 +693,7 @@ export class RaftSim {
     }
     let n = 0;
     this.sched.afterEvent = () => {
+      if (this.traceFrom !== null) this.traceStates();
       for (const h of this.hosts.values()) {
         if (h.alive && h.node.role === 'leader') this.checker.sawLeader(h.node, this.sched.now);
       }
@@ -681,6 +701,59 @@ export class RaftSim {
       // A run takes ~10k events; a message loop that never lets simulated time advance would hang the test instead of failing it.
       if (n > MAX_EVENTS) this.checker.fail(`liveness: more than ${MAX_EVENTS} events by t=${this.sched.now} (a message storm)`);
     };
+  }
+
+  // ---- trace (SIM_TRACE) ---------------------------------------------------------------------
+
+  /** One trace line (SIM_TRACE), stamped with simulated time. */
+  trace(line: string): void {
+    if (this.traceFrom === null || this.sched.now < this.traceFrom) return;
+    process.stderr.write(`[t=${this.sched.now}] ${line}\n`);
+  }
+
+  /** `who`'s log in one word: [first..last@lastTerm c=commit a=applied] (and its configuration). */
+  logOf(id: NodeId): string {
+    const h = this.hosts.get(id);
+    if (!h) return `${id}:?`;
+    const l = h.node.log;
+    const c = h.node.confState();
+    return `${id}[${l.firstIndex()}..${l.lastIndex()}@${l.lastTerm()} c=${l.committed} a=${l.applied} v=${c.voters.join(',')}${c.learners.length ? ` l=${c.learners.join(',')}` : ''}]`;
+  }
+
+  /** Who holds `index`, and with which term. */
+  holders(index: number): string {
+    return [...this.hosts.values()]
+      .filter((h) => !h.retired)
+      .map((h) => `${h.id}${h.alive ? '' : '(down)'}:${h.node.log.term(index) ?? '-'}`)
+      .join(' ');
+  }
+
+  private traceStates(): void {
+    for (const h of this.hosts.values()) {
+      if (!h.alive) continue;
+      const n = h.node;
+      const key = `${n.role}/${n.term}/${n.lead}/${n.log.committed}`;
+      const prev = this.traced.get(h.id);
+      if (prev === key) continue;
+      this.traced.set(h.id, key);
+      const [role, term, lead, commit] = (prev ?? '///').split('/');
+      if (role !== n.role || term !== String(n.term) || lead !== n.lead) {
+        this.trace(`${h.id} ${n.role} term ${n.term} lead '${n.lead}' vote '${n.vote}' ${this.logOf(h.id)}`);
+        if (n.role === 'leader' && role !== 'leader') this.trace(`  leader ${h.id} term ${n.term}: index ${this.checker.maxApplied} (max applied) held by ${this.holders(this.checker.maxApplied)}`);
+      }
+      if (commit !== String(n.log.committed) && n.role === 'leader') this.trace(`${h.id} (leader, term ${n.term}) commits ${commit}→${n.log.committed}; ${n.log.committed} held by ${this.holders(n.log.committed)}`);
+    }
+  }
+
+  /** Vote traffic for the trace: requests remembered, grants printed with both logs. */
+  traceMessage(m: Message): void {
+    if (this.traceFrom === null) return;
+    if (m.type === 'vote' || m.type === 'preVote') this.voteAsks.set(`${m.from}/${m.term}/${m.type}`, `${m.index}@${m.logTerm}${m.transfer ? ' transfer' : ''}`);
+    else if ((m.type === 'voteResp' || m.type === 'preVoteResp') && !m.reject) {
+      const ask = this.voteAsks.get(`${m.to}/${m.term}/${m.type === 'voteResp' ? 'vote' : 'preVote'}`) ?? '?';
+      this.trace(`${m.from} grants ${m.type === 'voteResp' ? 'vote' : 'pre-vote'} for term ${m.term} to ${m.to} (asked with ${ask}); voter ${this.logOf(m.from)}`);
+    } else if (m.type === 'appResp' && m.lost === true) this.trace(`${m.from} tells ${m.to} (term ${m.term}) its log is lost: ends at ${m.hint}`);
+    else if (m.type === 'snap') this.trace(`${m.from} sends snapshot ${m.snapshot.meta.index}@${m.snapshot.meta.term} to ${m.to}`);
   }
 
   // ---- durable mode: promise-based storage on simulated disks ----------------------------------
@@ -997,9 +1070,9 @@ export class RaftSim {
 
   /**
    * Whole-disk loss under the same id (docs/raft.md "Lost disks"): the member restarts 20–200 ms
-   * later with an empty disk at the same address — half the time as a plain restart (it bootstraps
-   * the member list, what the chaos harness's wipe-restart does), half in join mode (no
-   * configuration, what docs/operations.md tells an operator). No operator step follows: the
+   * later with an empty disk at the same address, in join mode (no configuration, what
+   * docs/operations.md tells an operator; a plain restart that bootstraps the member list is the
+   * admitted gap of "Lost disks", regression seed 200). No operator step follows: the
    * leader must notice the lost log and replicate it again.
    */
   private wipeSameId(victim: ProdHost): void {
@@ -1010,6 +1083,7 @@ export class RaftSim {
     }
     this.checker.diskLost(victim.id);
     victim.wipeDisk(true);
+    this.trace(`WIPE ${victim.id} (same id, restarts in join mode); group commit was ${target}`);
     this.stats.wipes++;
     this.wiped = { host: victim, target };
     const down = victim.incarnation;
@@ -1036,6 +1110,7 @@ export class RaftSim {
 
   /** The operator gives up on `old` (its disk is gone or refused to start) and brings up a member with an empty disk under a new id. */
   replaceMember(old: NodeId): void {
+    this.trace(`REPLACE ${old} by ${old}b (empty disk, join mode)`);
     const h = this.hosts.get(old);
     if (h) h.retired = true;
     const id = `${old}b`;
@@ -1062,6 +1137,7 @@ export class RaftSim {
     if (!leader) return;
     const conf = leader.node.confState();
     const member = (id: NodeId): boolean => conf.voters.includes(id) || conf.learners.includes(id);
+    this.trace(`operator step for ${r.old}→${r.new} through ${leader.id}`);
     if (member(r.old)) return void leader.proposeConfChange({ type: 'removeNode', node: r.old });
     if (!this.hosts.has(r.new)) return;
     if (!member(r.new)) return void leader.proposeConfChange({ type: 'addLearner', node: r.new });

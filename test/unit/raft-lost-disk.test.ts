@@ -116,6 +116,107 @@ test('raft lost disk: the vote rule — empty log, no configuration, catching up
   assert.equal(granted(n), false, 'catching up: no vote until the log reaches the commit the leader announced');
 });
 
+test('raft lost disk: a member catching up does not stand for election either (its own vote is a vote; production seed 405622216)', () => {
+  for (const preVote of [true, false]) {
+    // A leader's heartbeat announces commit 5 to a member whose log ends at 2 (a wipe, then a snapshot at 2).
+    const s = new MemoryRaftStorage({ voters: IDS, learners: [] });
+    s.append([1, 2].map((index) => ({ index, term: 1, type: 'normal' as const, data: '' })));
+    s.setHardState({ term: 1, vote: '', commit: 2 });
+    const n = new RaftNode({ id: 'c', storage: s, random: () => 0, preVote });
+    n.step({ type: 'heartbeat', from: 'a', to: 'c', term: 2, commit: 5, ctx: '' });
+    drain(n);
+    for (let i = 0; i < 50; i++) n.tick(); // the leader is gone: c's election timeout passes many times
+    const asks = drain(n).filter((m) => m.type === 'vote' || m.type === 'preVote');
+    assert.deepEqual(asks, [], `preVote ${preVote}: c asks for no vote while it lacks entries up to 5`);
+    assert.equal(n.role, 'follower');
+    assert.equal(n.term, 2);
+    // Once its log reaches the announced commit it campaigns again.
+    n.step({ type: 'app', from: 'a', to: 'c', term: 2, index: 2, logTerm: 1, commit: 5, entries: [3, 4, 5].map((index) => ({ index, term: 2, type: 'normal' as const, data: '' })) });
+    const rd = n.ready();
+    s.append(rd.entries);
+    n.advance(rd);
+    for (let i = 0; i < 50 && n.role === 'follower'; i++) n.tick();
+    assert.notEqual(n.role, 'follower', `preVote ${preVote}: caught up, c campaigns`);
+  }
+});
+
+test('raft lost disk: a wiped member that got only an old snapshot cannot elect itself with a stale voter (production seed 405622216)', () => {
+  const h = new RaftHarness(IDS);
+  h.campaign('a');
+  h.tickAll(1);
+  h.isolated.add('b'); // b keeps only the no-op
+  h.propose('a', 'x');
+  h.tickAll(1);
+  const a = h.get('a');
+  h.members.get('a')!.storage.compact(a.log.applied, 'image', a.confState()); // the snapshot holds x
+  h.propose('a', 'y'); // committed by a and c, after the snapshot
+  h.tickAll(1);
+  assert.deepEqual(h.appliedData('c'), ['x', 'y']);
+  wipe(h, 'c', { voters: [], learners: [] }); // join mode
+  h.filter = (m) => !(m.type === 'app' && m.to === 'c' && m.entries.length > 0); // c gets the snapshot, not y
+  h.tickAll(3);
+  assert.equal(h.delivered.some((m) => m.type === 'snap' && m.to === 'c'), true, 'c installed the snapshot');
+  assert.equal(h.get('c').log.lastIndex() < a.log.committed, true, 'c is short of the commit index it helped reach');
+  h.stop('a'); // the only other copy of y is gone
+  h.isolated.delete('b');
+  h.filter = () => true;
+  for (let i = 0; i < 40; i++) {
+    h.tick('b');
+    h.tick('c');
+    h.stabilize();
+  }
+  assert.equal(h.leader(), null, 'neither c (short of y) nor b (stale) may win: y would be lost');
+  h.restart('a'); // the member holding y comes back: it wins, and y survives everywhere
+  h.tickAll(40);
+  assert.equal(h.leader(), 'a');
+  h.tickAll(2);
+  assert.deepEqual(h.appliedData('c').slice(-1), ['y']);
+});
+
+test('raft lost disk: a join-mode member that got a snapshot behind the leader\'s log from a new leader does not elect itself', () => {
+  const ids = ['a', 'b', 'c', 'd', 'e'];
+  const h = new RaftHarness(ids);
+  h.campaign('a');
+  h.tickAll(1);
+  h.isolated.add('b');
+  h.isolated.add('e'); // b and e keep only the no-op
+  h.propose('a', 'x');
+  h.tickAll(1);
+  const d = h.get('d');
+  h.members.get('d')!.storage.compact(d.log.applied, 'image', d.confState()); // d's snapshot holds x
+  h.propose('a', 'y'); // committed by a, c and d, after d's snapshot
+  h.tickAll(1);
+  assert.deepEqual(h.appliedData('c'), ['x', 'y']);
+  h.stop('a');
+  wipe(h, 'c', { voters: [], learners: [] }); // join mode
+  h.isolated.delete('b');
+  h.isolated.delete('e');
+  // c takes d's probes (it rejects them: its log is empty) and snapshot, but no entry after it; b and
+  // e get no entry from d. d's heartbeats carry no evidence: a new leader counted nothing for c.
+  h.filter = (m) => !(m.type === 'app' && m.entries.length > 0 && (m.to !== 'c' || h.get('c').log.lastIndex() > 0));
+  h.tick('b', 10);
+  h.tick('e', 10); // their lease on a ran out
+  h.campaign('d');
+  assert.equal(h.leader(), 'd');
+  h.tickAll(3);
+  assert.equal(h.delivered.some((m) => m.type === 'snap' && m.to === 'c'), true, 'c installed d\'s snapshot');
+  assert.equal(h.get('c').log.lastIndex() < d.log.committed, true, 'c lacks y');
+  for (const id of ['b', 'e']) assert.equal(h.get(id).log.lastIndex() < d.log.committed, true, `${id} lacks y`);
+  h.stop('d'); // a and d, the copies of y, are down; b, c, e are a majority
+  h.filter = () => true;
+  for (let i = 0; i < 40; i++) {
+    for (const id of ['b', 'c', 'e']) h.tick(id);
+    h.stabilize();
+  }
+  assert.equal(h.leader(), null, 'c (short of y) must not win with the stale b and e');
+  h.restart('d');
+  h.restart('a');
+  h.tickAll(60);
+  assert.notEqual(h.leader(), null);
+  h.tickAll(2);
+  for (const id of ['b', 'c', 'e']) assert.deepEqual(h.appliedData(id).slice(-1), ['y'], id);
+});
+
 test('raft lost disk: the leader ignores a lost answer that claims nothing it counted', () => {
   const h = new RaftHarness(IDS);
   h.campaign('a');
