@@ -5,21 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createHttpContext, form, query, type HttpContext } from './helpers/http-context.js';
+import { createHttpContext, form, query } from './helpers/http-context.js';
+import { scrape } from './helpers/scrape.js';
 
 const V2 = '/nacos/v2/cs/config';
 
-/** Every sample of the scrape: `name{labels}` → value. */
-async function scrape(t: HttpContext): Promise<Map<string, number>> {
-  const r = await query(t.app, 'GET', '/nacos/actuator/prometheus');
-  assert.equal(r.statusCode, 200, r.body);
-  const out = new Map<string, number>();
-  for (const line of r.body.split('\n')) {
-    const m = /^([a-z_]+(?:\{[^}]*\})?) (\S+)$/.exec(line);
-    if (m) out.set(m[1]!, Number(m[2]));
-  }
-  return out;
-}
 
 const sample = (s: Map<string, number>, key: string): number | undefined => s.get(key);
 const monitor = (name: string) => `nacos_monitor{module="config",name="${name}"}`;

@@ -7,18 +7,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ManualClock } from '../../src/core/clock.js';
 import { PushCostWindow } from '../../src/observability/naming-metrics.js';
-import { createHttpContext, form, NODE_SDK_HEADERS, query, type HttpContext } from './helpers/http-context.js';
+import { createHttpContext, form, NODE_SDK_HEADERS, query } from './helpers/http-context.js';
+import { scrape } from './helpers/scrape.js';
 
-async function scrape(t: HttpContext): Promise<Map<string, number>> {
-  const r = await query(t.app, 'GET', '/nacos/actuator/prometheus');
-  assert.equal(r.statusCode, 200, r.body);
-  const out = new Map<string, number>();
-  for (const line of r.body.split('\n')) {
-    const m = /^([a-z_]+(?:\{[^}]*\})?) (\S+)$/.exec(line);
-    if (m) out.set(m[1]!, Number(m[2]));
-  }
-  return out;
-}
 
 const monitor = (name: string) => `nacos_monitor{module="naming",name="${name}"}`;
 const NAMES = [
