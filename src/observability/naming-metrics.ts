@@ -66,34 +66,46 @@ export class PushCostWindow {
   }
 }
 
-/** Nacos' `nacos_monitor` names for the naming module, and how Nomen reads each. */
-const MONITOR: Record<string, (s: NamingMonitorSources) => number> = {
-  serviceCount: (s) => s.services(),
-  ipCount: (s) => s.instances(),
-  subscriberCount: (s) => s.subscribers(),
-  totalPush: (s) => {
-    const p = s.push();
-    return p.succeeded + p.failed;
-  },
-  failedPush: (s) => s.push().failed,
-  emptyPush: (s) => s.push().empty,
-  maxPushCost: (s) => s.pushCost.read().max,
-  avgPushCost: (s) => s.pushCost.read().avg,
-  totalPushCountForAvg: (s) => s.pushCost.read().count,
-  totalPushCostForAvg: (s) => s.pushCost.read().total,
-  httpHealthCheck: (s) => s.health?.().checks.HTTP ?? 0,
-  tcpHealthCheck: (s) => s.health?.().checks.TCP ?? 0,
-  mysqlHealthCheck: (s) => s.health?.().checks.MYSQL ?? 0,
-  leaderStatus: (s) => (s.leader() ? 1 : 0),
-  pushPendingTaskCount: (s) => s.pendingPushes(),
-  // Nacos' event queues between its naming components; Nomen applies those events synchronously.
-  serviceSubscribedEventQueueSize: () => 0,
-  serviceChangedEventQueueSize: () => 0,
-};
+/**
+ * Nacos' `nacos_monitor` names for the naming module and Nomen's value of each, read once per
+ * scrape (the push counters, the cost window and the health stats each once).
+ */
+function monitorValues(s: NamingMonitorSources): Record<string, number> {
+  const push = s.push();
+  const cost = s.pushCost.read();
+  const checks = s.health?.().checks;
+  return {
+    serviceCount: s.services(),
+    ipCount: s.instances(),
+    subscriberCount: s.subscribers(),
+    totalPush: push.succeeded + push.failed,
+    failedPush: push.failed,
+    emptyPush: push.empty,
+    maxPushCost: cost.max,
+    avgPushCost: cost.avg,
+    totalPushCountForAvg: cost.count,
+    totalPushCostForAvg: cost.total,
+    httpHealthCheck: checks?.HTTP ?? 0,
+    tcpHealthCheck: checks?.TCP ?? 0,
+    mysqlHealthCheck: checks?.MYSQL ?? 0,
+    leaderStatus: s.leader() ? 1 : 0,
+    pushPendingTaskCount: s.pendingPushes(),
+    // Nacos' event queues between its naming components; Nomen applies those events synchronously.
+    serviceSubscribedEventQueueSize: 0,
+    serviceChangedEventQueueSize: 0,
+  };
+}
 
 export function registerNamingMetrics(r: Registry, sources: NamingMonitorSources): void {
   addNacosMonitor(r, (set) => {
-    for (const [name, read] of Object.entries(MONITOR)) set('naming', name, read(sources));
+    for (const [name, value] of Object.entries(monitorValues(sources))) set('naming', name, value);
+  });
+  // One O(clients) count per scrape feeds both gauges: the subscriber gauge, registered (hence
+  // collected) first, sets the publisher gauge's values too.
+  const publishers = new Gauge({
+    name: 'nacos_naming_publisher',
+    help: 'Published (client, service) pairs by client protocol (v1: HTTP ip:port clients, v2: SDK connections)',
+    labelNames: ['version'],
   });
   new Gauge({
     name: 'nacos_naming_subscriber',
@@ -102,19 +114,11 @@ export function registerNamingMetrics(r: Registry, sources: NamingMonitorSources
     registers: [r],
     collect() {
       const c = sources.pubSub();
-      this.set({ version: 'v1' }, c.v1.subscribers);
-      this.set({ version: 'v2' }, c.v2.subscribers);
+      for (const v of ['v1', 'v2'] as const) {
+        this.set({ version: v }, c[v].subscribers);
+        publishers.set({ version: v }, c[v].publishers);
+      }
     },
   });
-  new Gauge({
-    name: 'nacos_naming_publisher',
-    help: 'Published (client, service) pairs by client protocol (v1: HTTP ip:port clients, v2: SDK connections)',
-    labelNames: ['version'],
-    registers: [r],
-    collect() {
-      const c = sources.pubSub();
-      this.set({ version: 'v1' }, c.v1.publishers);
-      this.set({ version: 'v2' }, c.v2.publishers);
-    },
-  });
+  r.registerMetric(publishers);
 }
