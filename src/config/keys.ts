@@ -84,7 +84,7 @@ export const CONFIG_KEYS = {
   'nomen.auth.lockout.max-tracked': { type: 'int', default: '100000', min: 100, max: 10000000, description: 'Source addresses (and, separately, user names) tracked at most; the oldest is forgotten first' },
   'nomen.auth.refusal-delay-ms': { type: 'int', default: '1000', min: 0, max: 60000, description: 'Locked-out and queue-full password refusals are answered after this delay (a tarpit, as Nacos delays its TPS-limit answers), so a client retrying at once costs a few requests per second' },
   'nacos.remote.server.grpc.sdk.max-inbound-message-size': { type: 'int', default: '10485760', min: 1024, description: 'Max inbound gRPC message (bytes)' },
-  'nomen.sdk.transport': { type: 'string', default: 'grpc-js', choices: ['grpc-js', 'http2'], description: 'What serves the SDK gRPC port: @grpc/grpc-js, or our own gRPC framing on node:http2 (docs/sdk-transport.md)' },
+  'nomen.sdk.transport': { type: 'string', default: 'http2', choices: ['http2', 'grpc-js'], description: 'What serves the SDK gRPC port: our own gRPC framing on node:http2 (the default), or @grpc/grpc-js (docs/sdk-transport.md)' },
   'nacos.remote.server.grpc.sdk.keep-alive-time': { type: 'int', default: '7200000', min: 0, description: 'SDK port: the server PINGs each HTTP/2 connection this often, ms (0 = never)' },
   'nacos.remote.server.grpc.sdk.keep-alive-timeout': { type: 'int', default: '20000', min: 100, description: 'SDK port: a connection whose keepalive PING is not acked within this many ms is closed' },
   'nomen.grpc.client-detection.idle-ms': { type: 'int', default: '20000', min: 100, description: 'Idle gRPC connections are probed (ClientDetectionRequest) after this long and dropped if silent' },

@@ -20,6 +20,11 @@ import { eventually, RUST_SETUP } from './helpers/sdk-fixtures.js';
 
 const T = { timeout: 15_000 };
 
+/** The transport under test: http2 (the default) unless NOMEN_SDK_TRANSPORT=grpc-js. */
+function sdkTransport(): 'http2' | 'grpc-js' {
+  return process.env['NOMEN_SDK_TRANSPORT'] === 'grpc-js' ? 'grpc-js' : 'http2';
+}
+
 const JAVA_SETUP = {
   headers: {},
   module: 'internal',
@@ -36,8 +41,8 @@ interface Harness {
 }
 
 async function harness(t: TestContext, opts: Partial<SdkGrpcServerOptions> = {}): Promise<Harness> {
-  // NOMEN_SDK_TRANSPORT=http2 runs this file against the node:http2 transport (docs/sdk-transport.md).
-  const transport = process.env['NOMEN_SDK_TRANSPORT'] === 'http2' ? 'http2' : 'grpc-js';
+  // The default transport (http2); grpc-sdk-server-grpcjs.test.ts runs this file on grpc-js (docs/sdk-transport.md).
+  const transport = sdkTransport();
   const server = new SdkGrpcServer({ host: '127.0.0.1', port: 0, logger: silentLogger(), transport, ...opts });
   const connected: ConnectionInfo[] = [];
   const disconnected: ConnectionInfo[] = [];
@@ -497,7 +502,7 @@ test('resetConnection sends ConnectResetRequest, ends the stream and unregisters
 });
 
 test('stop unregisters every connection and ends the streams', T, async (t) => {
-  const server = new SdkGrpcServer({ host: '127.0.0.1', port: 0, logger: silentLogger(), transport: process.env['NOMEN_SDK_TRANSPORT'] === 'http2' ? 'http2' : 'grpc-js' });
+  const server = new SdkGrpcServer({ host: '127.0.0.1', port: 0, logger: silentLogger(), transport: sdkTransport() });
   const disconnected: string[] = [];
   server.onDisconnected((c) => disconnected.push(c.id));
   await server.start();
