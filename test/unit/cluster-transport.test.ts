@@ -17,7 +17,7 @@ import { ProbeClient } from '../../src/transport/grpc/probe-client.js';
 import { parseMemberAddress } from '../../src/cluster/member-address.js';
 import { ClusterRequestError, ClusterTransport, type ClusterFailure, type ClusterTransportOptions } from '../../src/cluster/transport/cluster-transport.js';
 import { HEADER_MEMBER, HEADER_SIG, HEADER_TS, signature } from '../../src/cluster/transport/auth.js';
-import { memberStreamMethod } from '../../src/cluster/transport/server.js';
+import { memberStreamMethod } from './helpers/grpcjs-cluster.js';
 import { answerChallenge } from '../../src/cluster/transport/stream-auth.js';
 import { decodeFrame, encodeHandshake, encodeMessage, FRAME } from '../../src/cluster/transport/stream-frame.js';
 

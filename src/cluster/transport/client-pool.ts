@@ -12,12 +12,13 @@ import { parseMemberAddress } from '../member-address.js';
 import { decode, encode, ERROR_RESPONSE_TYPE, RESULT_SUCCESS, type WirePayload } from '../../wire/codec.js';
 import { nacosMethodDefinitions } from '../../wire/proto.js';
 import { ClusterRequestError, fromGrpcError } from './errors.js';
-import { memberStreamMethod } from './server.js';
+import { MEMBER_STREAM_PATH } from './server.js';
 import { channelCredentials, type ClusterTlsMaterial } from './tls.js';
 
 /** Cluster port = main port + 1001 (docs/protocol/distro.md §6.1). */
 export const CLUSTER_PORT_OFFSET = 1001;
 const UNARY_PATH = '/Request/request';
+const raw = (b: Buffer): Buffer => b;
 
 export interface ClientPoolOptions {
   maxInFlight: number;
@@ -106,8 +107,7 @@ export class ClientPool {
     if (this.stopped) throw new Error('cluster transport stopped');
     const target = clusterTargetOf(peer);
     if (target === null) throw new TypeError(`invalid peer address '${peer}' (expected ip:mainPort)`);
-    const m = memberStreamMethod;
-    return this.peerClient(peer, target).client.makeBidiStreamRequest(m.path, m.requestSerialize, m.responseDeserialize, new grpc.Metadata(), {});
+    return this.peerClient(peer, target).client.makeBidiStreamRequest(MEMBER_STREAM_PATH, raw, raw, new grpc.Metadata(), {});
   }
 
   isConnected(peer: string): boolean {

@@ -7,6 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
+import type * as http2 from 'node:http2';
 
 export interface ClusterTlsMaterial {
   /** PEM certificate chain of this member (used as server and as client certificate). */
@@ -41,4 +42,14 @@ export function serverCredentials(tls: ClusterTlsMaterial | null | undefined): g
 export function channelCredentials(tls: ClusterTlsMaterial | null | undefined): grpc.ChannelCredentials {
   if (!tls) return grpc.credentials.createInsecure();
   return grpc.credentials.createSsl(tls.ca, tls.key, tls.cert);
+}
+
+/** node:http2 server options for mutual TLS: a client certificate signed by the CA is required. */
+export function serverTlsOptions(tls: ClusterTlsMaterial): http2.SecureServerOptions {
+  return { cert: tls.cert, key: tls.key, ca: tls.ca, requestCert: true, rejectUnauthorized: true };
+}
+
+/** node:http2 client options: verify the peer against the CA (and the dialled IP), present our certificate. */
+export function clientTlsOptions(tls: ClusterTlsMaterial): http2.SecureClientSessionOptions {
+  return { cert: tls.cert, key: tls.key, ca: tls.ca };
 }
