@@ -6,7 +6,6 @@
  * protection; the per-request member authentication (auth.ts) still applies on top of it.
  */
 import { readFileSync } from 'node:fs';
-import * as grpc from '@grpc/grpc-js';
 import type * as http2 from 'node:http2';
 
 export interface ClusterTlsMaterial {
@@ -32,16 +31,6 @@ export function readClusterTls(paths: ClusterTlsPaths): ClusterTlsMaterial | nul
   if (set === 0) return null;
   if (set !== 3) throw new Error('cluster TLS needs all of nomen.cluster.tls.cert, nomen.cluster.tls.key and nomen.cluster.tls.ca');
   return { cert: readFileSync(paths.cert), key: readFileSync(paths.key), ca: readFileSync(paths.ca) };
-}
-
-export function serverCredentials(tls: ClusterTlsMaterial | null | undefined): grpc.ServerCredentials {
-  if (!tls) return grpc.ServerCredentials.createInsecure();
-  return grpc.ServerCredentials.createSsl(tls.ca, [{ cert_chain: tls.cert, private_key: tls.key }], true);
-}
-
-export function channelCredentials(tls: ClusterTlsMaterial | null | undefined): grpc.ChannelCredentials {
-  if (!tls) return grpc.credentials.createInsecure();
-  return grpc.credentials.createSsl(tls.ca, tls.key, tls.cert);
 }
 
 /** node:http2 server options for mutual TLS: a client certificate signed by the CA is required. */

@@ -5,6 +5,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { MEMBER_STREAM_PATH } from '../../../src/cluster/transport/server.js';
+import type { ClusterTlsMaterial } from '../../../src/cluster/transport/tls.js';
 
 const raw = (b: Buffer): Buffer => b;
 export const memberStreamMethod: grpc.MethodDefinition<Buffer, Buffer> = {
@@ -16,3 +17,14 @@ export const memberStreamMethod: grpc.MethodDefinition<Buffer, Buffer> = {
   responseSerialize: raw,
   responseDeserialize: raw,
 };
+
+/** The grpc-js credentials the cluster port used with mutual TLS (docs/raft.md "Raft transport"). */
+export function grpcjsServerCredentials(tls: ClusterTlsMaterial | null | undefined): grpc.ServerCredentials {
+  if (!tls) return grpc.ServerCredentials.createInsecure();
+  return grpc.ServerCredentials.createSsl(tls.ca, [{ cert_chain: tls.cert, private_key: tls.key }], true);
+}
+
+export function grpcjsChannelCredentials(tls: ClusterTlsMaterial | null | undefined): grpc.ChannelCredentials {
+  if (!tls) return grpc.credentials.createInsecure();
+  return grpc.credentials.createSsl(tls.ca, tls.key, tls.cert);
+}
