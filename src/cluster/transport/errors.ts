@@ -54,8 +54,8 @@ export function fromGrpcError(err: GrpcFailure & { message?: string }, channelRe
         ? new ClusterRequestError('timeout', `request to ${peer} timed out: ${details}`)
         : new ClusterRequestError('unreachable', `no connection to ${peer} within the deadline: ${details}`);
     case GrpcStatus.UNAVAILABLE:
-      // grpc-js reports a refused connect as UNAVAILABLE with "connect ECONNREFUSED ip:port" in the
-      // details, also for calls failing fast during the reconnect backoff that follows.
+      // A refused connect is UNAVAILABLE with "connect ECONNREFUSED ip:port" in the details (grpc-js and
+      // client-pool.ts alike), also for calls failing fast during the reconnect back-off that follows.
       if (/ECONNREFUSED|connection refused/i.test(details)) {
         return new ClusterRequestError('refused-connection', `connection to ${peer} refused: ${details}`);
       }
