@@ -92,6 +92,14 @@ export function statusOf(h: http2.IncomingHttpHeaders): { code: number; details:
   return { code: Number.isInteger(code) ? code : GrpcStatus.UNKNOWN, details: typeof m === 'string' ? decodeGrpcMessage(m) : '' };
 }
 
+/** Not POST: HTTP 405; content-type not `application/grpc*`: HTTP 415 (as grpc-js). False when refused. */
+export function isGrpcRequest(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): boolean {
+  const ct = headers['content-type'];
+  const status = headers[':method'] !== 'POST' ? 405 : typeof ct !== 'string' || !ct.startsWith('application/grpc') ? 415 : 0;
+  if (status !== 0) stream.respond({ ':status': status }, { endStream: true });
+  return status === 0;
+}
+
 /**
  * Splits the DATA of one stream into length-prefixed messages; a message is copied only when it
  * spans chunks. A bad prefix (compressed, unknown flag, above the limit) calls `onError` once and

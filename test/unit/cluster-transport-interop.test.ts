@@ -8,7 +8,6 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { spawnSync } from 'node:child_process';
-import { createServer } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { decode, encode } from '../../src/wire/codec.js';
@@ -18,26 +17,11 @@ import { ClusterRequestError, ClusterTransport } from '../../src/cluster/transpo
 import { authHeaders } from '../../src/cluster/transport/auth.js';
 import { answerChallenge } from '../../src/cluster/transport/stream-auth.js';
 import { decodeFrame, encodeHandshake, encodeMessage, FRAME } from '../../src/cluster/transport/stream-frame.js';
-import { memberStreamMethod, startGrpcjsClusterServer } from './helpers/grpcjs-cluster.js';
+import { freeClusterPort, memberStreamMethod, startGrpcjsClusterServer } from './helpers/grpcjs-cluster.js';
 
 const T = { timeout: 30_000 };
 const OFFSET = 1001;
 const SECRET = 'unit-test-cluster-secret-0123456789abcdef';
-
-async function freeClusterPort(): Promise<number> {
-  for (let i = 0; i < 100; i++) {
-    const p = await new Promise<number>((resolve) => {
-      const s = createServer();
-      s.once('error', () => resolve(0));
-      s.listen(0, '127.0.0.1', () => {
-        const a = s.address();
-        s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-      });
-    });
-    if (p > OFFSET) return p;
-  }
-  throw new Error('no free port');
-}
 
 /** A node:http2 transport (this build) on a free port; `members` is shared with its peers. */
 async function node(tc: TestContext, members: Set<string>, maxInboundBytes?: number): Promise<{ t: ClusterTransport; address: string; clusterPort: number }> {

@@ -16,6 +16,8 @@
  */
 import { EventEmitter } from 'node:events';
 import * as http2 from 'node:http2';
+import * as net from 'node:net';
+import * as tls from 'node:tls';
 import { parseMemberAddress } from '../member-address.js';
 import { decode, encode, ERROR_RESPONSE_TYPE, RESULT_SUCCESS, type WirePayload } from '../../wire/codec.js';
 import { frameMessage, GrpcStatus, MessageReader, statusOf } from '../../wire/grpc-http2.js';
@@ -299,7 +301,7 @@ export class ClientPool {
     if (pc.closed || performance.now() < pc.retryAt) return null;
     // grpc-js lifts node's 10 MB per-session memory cap too: a burst of frames must not reset the session.
     const options: http2.SecureClientSessionOptions = { maxSessionMemory: Number.MAX_SAFE_INTEGER, ...(this.o.tls ? clientTlsOptions(this.o.tls) : {}) };
-    const s = http2.connect(pc.authority, options);
+    const s = http2.connect(pc.authority, { ...options, createConnection: () => this.dial(pc.authority) });
     pc.session = s;
     pc.connected = false;
     s.on('connect', () => {
@@ -316,6 +318,17 @@ export class ClientPool {
     s.on('goaway', () => this.detach(pc, s));
     s.once('close', () => this.detach(pc, s));
     return s;
+  }
+
+  /** The TCP (and TLS) connection of a session, without Nagle's delay on small frames (grpc-js sets it too). */
+  private dial(authority: string): net.Socket {
+    const u = new URL(authority);
+    const host = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
+    const raw = net.connect({ host, port: Number(u.port) });
+    raw.setNoDelay(true);
+    if (!this.o.tls) return raw;
+    // The peer's certificate is checked against the IP we dial (docs: tls.ts); no SNI for an IP.
+    return tls.connect({ socket: raw, host, ...clientTlsOptions(this.o.tls), ALPNProtocols: ['h2'], ...(net.isIP(host) ? {} : { servername: host }) });
   }
 
   private detach(pc: PeerClient, s: http2.ClientHttp2Session): void {

@@ -8,6 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import * as http2 from 'node:http2';
+import type { Socket } from 'node:net';
 import type { Clock } from '../../core/clock.js';
 import { NacosError } from '../../core/errors.js';
 import type { Logger } from '../../observability/logger.js';
@@ -22,7 +23,7 @@ import {
   type TypedMessage,
   type WirePayload,
 } from '../../wire/codec.js';
-import { closeSessions, GrpcServerCall, GrpcStatus } from '../../wire/grpc-http2.js';
+import { closeSessions, GrpcServerCall, GrpcStatus, isGrpcRequest } from '../../wire/grpc-http2.js';
 import { decodeInbound, UndecodablePayload } from '../../wire/proto.js';
 import { encodeWirePayload } from '../../wire/protobuf.js';
 import type { ClusterAuthenticator } from './auth.js';
@@ -96,6 +97,8 @@ export class ClusterServer {
     // grpc-js lifts node's 10 MB per-session memory cap too: a burst of frames must not reset the session.
     const settings = { maxSessionMemory: Number.MAX_SAFE_INTEGER };
     const server = this.o.tls ? http2.createSecureServer({ ...settings, ...serverTlsOptions(this.o.tls) }) : http2.createServer(settings);
+    // Replies (forwarded writes' answers) go out at once, not after the peer's delayed ACK (Nagle).
+    server.on('connection', (socket: Socket) => socket.setNoDelay(true));
     server.on('session', (s: http2.ServerHttp2Session) => {
       this.h2sessions.add(s);
       s.on('error', (e: Error) => this.o.logger.debug({ err: e }, 'cluster http2 session error'));
@@ -140,15 +143,7 @@ export class ClusterServer {
 
   private onH2Stream(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): void {
     stream.on('error', (e: Error) => this.o.logger.debug({ err: e }, 'cluster http2 stream error'));
-    if (headers[':method'] !== 'POST') {
-      stream.respond({ ':status': 405 }, { endStream: true });
-      return;
-    }
-    const ct = headers['content-type'];
-    if (typeof ct !== 'string' || !ct.startsWith('application/grpc')) {
-      stream.respond({ ':status': 415 }, { endStream: true });
-      return;
-    }
+    if (!isGrpcRequest(stream, headers)) return;
     const path = headers[':path'];
     const call = new GrpcServerCall(stream, headers, this.o.maxInboundBytes, path !== MEMBER_STREAM_PATH);
     if (path !== UNARY_PATH && path !== MEMBER_STREAM_PATH) {

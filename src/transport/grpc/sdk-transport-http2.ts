@@ -23,7 +23,7 @@ import { encodeWirePayload } from '../../wire/protobuf.js';
 import { decodeInbound } from '../../wire/proto.js';
 import type { OutboundPayload } from '../../wire/codec.js';
 import type { StreamSink } from './connections.js';
-import { closeSessions, GrpcServerCall, GrpcStatus } from '../../wire/grpc-http2.js';
+import { closeSessions, GrpcServerCall, GrpcStatus, isGrpcRequest } from '../../wire/grpc-http2.js';
 export { encodeGrpcMessage, frameMessage, parseGrpcTimeout } from '../../wire/grpc-http2.js';
 import { BIDI_PATH, peerKey, UNARY_PATH, type SdkTransport, type SdkTransportOptions } from './sdk-transport.js';
 
@@ -104,15 +104,7 @@ export class Http2SdkTransport implements SdkTransport {
       stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
       return;
     }
-    if (headers[':method'] !== 'POST') {
-      stream.respond({ ':status': 405 }, { endStream: true });
-      return;
-    }
-    const ct = headers['content-type'];
-    if (typeof ct !== 'string' || !ct.startsWith('application/grpc')) {
-      stream.respond({ ':status': 415 }, { endStream: true });
-      return;
-    }
+    if (!isGrpcRequest(stream, headers)) return;
     const path = headers[':path'];
     const bidi = path === BIDI_PATH;
     const call = new GrpcServerCall(stream, headers, this.opts.maxInboundBytes);

@@ -4,6 +4,7 @@
  * wire did not change (rolling upgrade).
  */
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { systemClock } from '../../../src/core/clock.js';
 import { silentLogger } from '../../../src/observability/logger.js';
@@ -107,4 +108,20 @@ export async function startGrpcjsClusterServer(o: { self: string; secret: string
     server.bindAsync(`127.0.0.1:${clusterPort}`, grpcjsServerCredentials(o.tls), (err, p) => (err ? reject(err) : resolve(p)));
   });
   return { port, seen, stop: () => server.forceShutdown() };
+}
+
+/** A free loopback port usable as a cluster port (its main port = port - 1001 is valid). */
+export async function freeClusterPort(): Promise<number> {
+  for (let i = 0; i < 100; i++) {
+    const p = await new Promise<number>((resolve) => {
+      const s = createServer();
+      s.once('error', () => resolve(0));
+      s.listen(0, '127.0.0.1', () => {
+        const a = s.address();
+        s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
+      });
+    });
+    if (p > 1001) return p;
+  }
+  throw new Error('no free port');
 }
