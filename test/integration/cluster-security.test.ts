@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { HEADER_MEMBER, HEADER_SIG, HEADER_TS, signature } from '../../src/cluster/transport/auth.js';
-import { memberStreamMethod } from '../../src/cluster/transport/server.js';
+import { memberStreamMethod } from '../unit/helpers/grpcjs-cluster.js';
 import { answerChallenge } from '../../src/cluster/transport/stream-auth.js';
 import { decodeFrame, encodeHandshake, encodeMessage, FRAME } from '../../src/cluster/transport/stream-frame.js';
 import { allocatePorts, ClusterMember, responsibleFor, TestCluster, type ClusterMember as Member } from './helpers/cluster.js';

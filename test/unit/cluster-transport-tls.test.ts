@@ -13,6 +13,11 @@ import { silentLogger } from '../../src/observability/logger.js';
 import { parseMemberAddress } from '../../src/cluster/member-address.js';
 import { ClusterRequestError, ClusterTransport } from '../../src/cluster/transport/cluster-transport.js';
 import { readClusterTls, type ClusterTlsMaterial } from '../../src/cluster/transport/tls.js';
+import * as grpc from '@grpc/grpc-js';
+import { authHeaders } from '../../src/cluster/transport/auth.js';
+import { decode, encode } from '../../src/wire/codec.js';
+import { nacosMethodDefinitions } from '../../src/wire/proto.js';
+import { grpcjsChannelCredentials, startGrpcjsClusterServer } from './helpers/grpcjs-cluster.js';
 
 const T = { timeout: 60_000 };
 const hasOpenssl = spawnSync('openssl', ['version']).status === 0;
@@ -45,7 +50,7 @@ async function freePort(): Promise<number> {
   }
 }
 
-async function node(tc: TestContext, members: Set<string>, tls: ClusterTlsMaterial | null): Promise<{ t: ClusterTransport; address: string }> {
+async function node(tc: TestContext, members: Set<string>, tls: ClusterTlsMaterial | null): Promise<{ t: ClusterTransport; address: string; port: number }> {
   const port = await freePort();
   const self = parseMemberAddress(`127.0.0.1:${port - 1001}`, 0)!;
   const t = new ClusterTransport({
@@ -61,7 +66,7 @@ async function node(tc: TestContext, members: Set<string>, tls: ClusterTlsMateri
   members.add(self.address);
   await t.start();
   tc.after(() => t.stop());
-  return { t, address: self.address };
+  return { t, address: self.address, port };
 }
 
 async function reasonOf(p: Promise<unknown>): Promise<string> {
@@ -96,4 +101,32 @@ test('mTLS: members with certificates of the cluster CA talk; plaintext and fore
   const foreign = await node(tc, members, rogue);
   assert.equal(await reasonOf(foreign.t.request(b.address, 'EchoRequest', {}, 5000)), 'unreachable');
   assert.equal(b.t.stats().requestsReceived, 1);
+});
+
+test('mTLS across builds: a grpc-js member calls the node:http2 server and the node:http2 client calls a grpc-js server', { ...T, skip: !hasOpenssl && 'openssl not available' }, async (tc) => {
+  const dir = mkdtempSync(join(tmpdir(), 'nomen-cluster-tls-'));
+  tc.after(() => rmSync(dir, { recursive: true, force: true }));
+  const good = readClusterTls(makePki(dir, 'member'));
+  const members = new Set<string>();
+  const a = await node(tc, members, good);
+  a.t.handle('EchoRequest', (_body, from) => ({ from }));
+  // The old member's server (grpc-js, same certificates).
+  const oldPort = await freePort();
+  const old = `127.0.0.1:${oldPort - 1001}`;
+  members.add(old);
+  const srv = await startGrpcjsClusterServer({ self: old, secret: 'tls-and-secret-tls-and-secret-tls-and-secret', isMember: (x) => members.has(x), tls: good });
+  tc.after(() => srv.stop());
+  assert.deepEqual((await a.t.request(old, 'EchoRequest', { n: 1 }, 10_000))['echo'], { n: 1 });
+  assert.deepEqual((await a.t.streamRequest(old, 'EchoRequest', { n: 2 }, 10_000))['echo'], { n: 2 });
+  // The old member's client (grpc-js channel credentials) calling our server.
+  const client = new grpc.Client(`127.0.0.1:${a.port}`, grpcjsChannelCredentials(good));
+  tc.after(() => client.close());
+  const m = nacosMethodDefinitions().request;
+  const payload = encode('EchoRequest', {}, { clientIp: '127.0.0.1' });
+  payload.metadata.headers = authHeaders('tls-and-secret-tls-and-secret-tls-and-secret', old, Date.now(), 'EchoRequest', payload.body.value);
+  const reply = await new Promise<unknown>((resolve, reject) =>
+    client.makeUnaryRequest('/Request/request', (v) => m.requestSerialize(v), (b) => m.responseDeserialize(b), payload, { deadline: Date.now() + 10_000 }, (err, v) => (err ? reject(err) : resolve(v))),
+  );
+  const d = decode(reply);
+  assert.ok(d.ok && d.body['from'] === old, JSON.stringify(d));
 });

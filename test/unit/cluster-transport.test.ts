@@ -7,7 +7,7 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
 import * as http2 from 'node:http2';
-import { connect as tcpConnect, createServer } from 'node:net';
+import { connect as tcpConnect } from 'node:net';
 import { ManualClock } from '../../src/core/clock.js';
 import { NacosError } from '../../src/core/errors.js';
 import { silentLogger } from '../../src/observability/logger.js';
@@ -17,7 +17,7 @@ import { ProbeClient } from '../../src/transport/grpc/probe-client.js';
 import { parseMemberAddress } from '../../src/cluster/member-address.js';
 import { ClusterRequestError, ClusterTransport, type ClusterFailure, type ClusterTransportOptions } from '../../src/cluster/transport/cluster-transport.js';
 import { HEADER_MEMBER, HEADER_SIG, HEADER_TS, signature } from '../../src/cluster/transport/auth.js';
-import { memberStreamMethod } from '../../src/cluster/transport/server.js';
+import { freeClusterPort, memberStreamMethod } from './helpers/grpcjs-cluster.js';
 import { answerChallenge } from '../../src/cluster/transport/stream-auth.js';
 import { decodeFrame, encodeHandshake, encodeMessage, FRAME } from '../../src/cluster/transport/stream-frame.js';
 
@@ -26,21 +26,7 @@ const OFFSET = 1001;
 /** The cluster secret of the test nodes (at least 32 characters). */
 const SECRET = 'unit-test-cluster-secret-0123456789abcdef';
 
-/** A free loopback port usable as a cluster port (its main port = port - 1001 is valid). */
-async function freePort(): Promise<number> {
-  for (let i = 0; i < 100; i++) {
-    const p = await new Promise<number>((resolve) => {
-      const s = createServer();
-      s.once('error', () => resolve(0));
-      s.listen(0, '127.0.0.1', () => {
-        const a = s.address();
-        s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-      });
-    });
-    if (p > OFFSET) return p;
-  }
-  throw new Error('no free port');
-}
+const freePort = freeClusterPort;
 
 interface Node {
   t: ClusterTransport;

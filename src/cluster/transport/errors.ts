@@ -2,7 +2,7 @@
  * Why a cluster request failed. The reasons are deliberately few: callers (membership, Distro)
  * only need to know whether to count a failure, retry, or mark a peer DOWN at once.
  */
-import * as grpc from '@grpc/grpc-js';
+import { GrpcStatus, grpcStatusName } from '../../wire/grpc-http2.js';
 
 export type ClusterFailure =
   /** The deadline passed while the connection to the peer was up (the peer is slow or stuck). */
@@ -35,30 +35,36 @@ export class ClusterRequestError extends Error {
   }
 }
 
+/** A gRPC call's final status (what a grpc-js ServiceError carries, too). */
+export interface GrpcFailure {
+  code: number;
+  details: string;
+}
+
 /**
  * Maps a failed gRPC call to a reason. `channelReady` is the channel's state when the call failed:
  * a deadline that passes while still connecting means "unreachable", not "slow peer".
  * `closedLocally` is set when we cancelled the call ourselves (closePeer/stop).
  */
-export function fromGrpcError(err: grpc.ServiceError, channelReady: boolean, closedLocally: boolean, peer: string): ClusterRequestError {
-  const details = err.details || err.message;
+export function fromGrpcError(err: GrpcFailure & { message?: string }, channelReady: boolean, closedLocally: boolean, peer: string): ClusterRequestError {
+  const details = err.details || (err.message ?? '');
   switch (err.code) {
-    case grpc.status.DEADLINE_EXCEEDED:
+    case GrpcStatus.DEADLINE_EXCEEDED:
       return channelReady
         ? new ClusterRequestError('timeout', `request to ${peer} timed out: ${details}`)
         : new ClusterRequestError('unreachable', `no connection to ${peer} within the deadline: ${details}`);
-    case grpc.status.UNAVAILABLE:
-      // grpc-js reports a refused connect as UNAVAILABLE with "connect ECONNREFUSED ip:port" in the
-      // details, also for calls failing fast during the reconnect backoff that follows.
+    case GrpcStatus.UNAVAILABLE:
+      // A refused connect is UNAVAILABLE with "connect ECONNREFUSED ip:port" in the details (grpc-js and
+      // client-pool.ts alike), also for calls failing fast during the reconnect back-off that follows.
       if (/ECONNREFUSED|connection refused/i.test(details)) {
         return new ClusterRequestError('refused-connection', `connection to ${peer} refused: ${details}`);
       }
       return new ClusterRequestError('unreachable', `${peer} unavailable: ${details}`);
-    case grpc.status.CANCELLED:
+    case GrpcStatus.CANCELLED:
       return new ClusterRequestError('unreachable', closedLocally ? `connection to ${peer} closed locally` : `request to ${peer} cancelled: ${details}`);
     default:
       // UNIMPLEMENTED (not a Nomen cluster port), RESOURCE_EXHAUSTED (message too large), INTERNAL
       // (undecodable reply), ...: the peer is reachable but did not serve the request.
-      return new ClusterRequestError('remote-error', `request to ${peer} failed (grpc ${grpc.status[err.code] ?? err.code}): ${details}`);
+      return new ClusterRequestError('remote-error', `request to ${peer} failed (grpc ${grpcStatusName(err.code)}): ${details}`);
   }
 }

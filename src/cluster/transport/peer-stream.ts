@@ -19,7 +19,7 @@ import { ClusterRequestError } from './errors.js';
 import { answerChallenge, verifyWelcome, type Hello } from './stream-auth.js';
 import { chunkFrames, decodeFrame, encodeHandshake, encodeMessage, FRAME } from './stream-frame.js';
 
-/** What a dial returns: a grpc-js ClientDuplexStream of Buffers, or a test double. */
+/** What a dial returns: a member stream on an HTTP/2 stream (client-pool.ts), a grpc-js ClientDuplexStream, or a test double. */
 export interface DuplexLike {
   write(frame: Buffer): boolean;
   end(): void;

@@ -7,7 +7,8 @@
  *   anything else → 500.
  */
 import { randomBytes } from 'node:crypto';
-import * as grpc from '@grpc/grpc-js';
+import * as http2 from 'node:http2';
+import type { Socket } from 'node:net';
 import type { Clock } from '../../core/clock.js';
 import { NacosError } from '../../core/errors.js';
 import type { Logger } from '../../observability/logger.js';
@@ -22,23 +23,17 @@ import {
   type TypedMessage,
   type WirePayload,
 } from '../../wire/codec.js';
-import { sdkServiceDefinitions, UndecodablePayload } from '../../wire/proto.js';
+import { closeSessions, GrpcServerCall, GrpcStatus, isGrpcRequest } from '../../wire/grpc-http2.js';
+import { decodeInbound, UndecodablePayload } from '../../wire/proto.js';
+import { encodeWirePayload } from '../../wire/protobuf.js';
 import type { ClusterAuthenticator } from './auth.js';
 import { StreamSession } from './stream-session.js';
-import { serverCredentials, type ClusterTlsMaterial } from './tls.js';
+import { serverTlsOptions, type ClusterTlsMaterial } from './tls.js';
 
 /** The member stream (stream-frame.ts): one bidi call per sending member, frames as raw bytes. */
 export const MEMBER_STREAM_PATH = '/nomen.MemberStream/open';
-const raw = (b: Buffer): Buffer => b;
-export const memberStreamMethod: grpc.MethodDefinition<Buffer, Buffer> = {
-  path: MEMBER_STREAM_PATH,
-  requestStream: true,
-  responseStream: true,
-  requestSerialize: raw,
-  requestDeserialize: raw,
-  responseSerialize: raw,
-  responseDeserialize: raw,
-};
+/** The unary method, the SDK's (docs/protocol/grpc.md §1.1). */
+export const UNARY_PATH = '/Request/request';
 
 export interface MemberStreamServerOptions {
   /** This member's address (`ip:mainPort`), the `server` of every stream-open challenge. */
@@ -70,11 +65,13 @@ const REFUSAL_LOG_INTERVAL_MS = 10_000;
 
 export class ClusterServer {
   private readonly handlers = new Map<string, ClusterHandler>();
-  private server: grpc.Server | null = null;
+  private server: http2.Http2Server | http2.Http2SecureServer | null = null;
+  private readonly h2sessions = new Set<http2.ServerHttp2Session>();
   private port = 0;
   private lastRefusalLog = -Infinity;
   private suppressedRefusals = 0;
-  private readonly sessions = new Set<grpc.ServerDuplexStream<Buffer, Buffer>>();
+  /** Open member streams, each with what ends it (stop() ends them all with OK). */
+  private readonly sessions = new Set<() => void>();
   received = 0;
   refused = 0;
   streamsOpened = 0;
@@ -91,24 +88,45 @@ export class ClusterServer {
     this.handlers.set(type, handler);
   }
 
+  /**
+   * Serves gRPC on node:http2 with our framing (src/wire/grpc-http2.ts, docs/raft.md "Raft
+   * transport"); the wire is what grpc-js served before, so members of either build talk.
+   */
   async start(): Promise<void> {
     if (this.server) throw new Error('cluster server already started');
-    const server = new grpc.Server({ 'grpc.max_receive_message_length': this.o.maxInboundBytes, 'grpc.enable_channelz': 0 });
-    // The SDK's definitions: their deserializer never throws, bad protobuf arrives as UndecodablePayload.
-    const defs = sdkServiceDefinitions();
-    const request: grpc.handleUnaryCall<unknown, WirePayload> = (call, callback) => this.onCall(call, callback);
-    server.addService(defs.request, { request });
-    const open: grpc.handleBidiStreamingCall<Buffer, Buffer> = (call) => this.onStream(call);
-    server.addService({ open: memberStreamMethod } as grpc.ServiceDefinition, { open });
+    // grpc-js lifts node's 10 MB per-session memory cap too: a burst of frames must not reset the session.
+    const settings = { maxSessionMemory: Number.MAX_SAFE_INTEGER };
+    const server = this.o.tls ? http2.createSecureServer({ ...settings, ...serverTlsOptions(this.o.tls) }) : http2.createServer(settings);
+    // Replies (forwarded writes' answers) go out at once, not after the peer's delayed ACK (Nagle).
+    server.on('connection', (socket: Socket) => socket.setNoDelay(true));
+    server.on('session', (s: http2.ServerHttp2Session) => {
+      this.h2sessions.add(s);
+      s.on('error', (e: Error) => this.o.logger.debug({ err: e }, 'cluster http2 session error'));
+      s.once('close', () => this.h2sessions.delete(s));
+    });
+    server.on('stream', (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => {
+      try {
+        this.onH2Stream(stream, headers);
+      } catch (e) {
+        // e.g. a stream reset before we answered: nothing a peer does may take the process down.
+        this.o.logger.debug({ err: e }, 'cluster http2 stream refused');
+        if (!stream.destroyed) stream.destroy();
+      }
+    });
+    server.on('sessionError', (e: Error) => this.o.logger.debug({ err: e }, 'cluster http2 session error'));
     this.server = server;
-    const host = this.o.host.includes(':') ? `[${this.o.host}]` : this.o.host;
     try {
-      this.port = await new Promise<number>((resolve, reject) =>
-        server.bindAsync(`${host}:${this.o.port}`, serverCredentials(this.o.tls), (err, port) => (err ? reject(err) : resolve(port))),
-      );
+      this.port = await new Promise<number>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(this.o.port, this.o.host, () => {
+          server.off('error', reject);
+          const a = server.address();
+          resolve(typeof a === 'object' && a ? a.port : this.o.port);
+        });
+      });
     } catch (e) {
       this.server = null;
-      server.forceShutdown();
+      server.close();
       throw e;
     }
   }
@@ -117,35 +135,47 @@ export class ClusterServer {
     const server = this.server;
     if (!server) return;
     this.server = null;
+    server.close();
     // Member streams never end by themselves: close them so a graceful shutdown does not wait.
-    for (const call of [...this.sessions]) call.end();
-    await new Promise<void>((resolve) => {
-      const t = setTimeout(() => {
-        server.forceShutdown();
-        resolve();
-      }, this.o.shutdownGraceMs);
-      server.tryShutdown(() => {
-        clearTimeout(t);
-        resolve();
-      });
-    });
+    for (const end of [...this.sessions]) end();
+    await closeSessions([...this.h2sessions], this.o.shutdownGraceMs);
   }
 
-  private onCall(call: grpc.ServerUnaryCall<unknown, WirePayload>, callback: grpc.sendUnaryData<WirePayload>): void {
+  private onH2Stream(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): void {
+    stream.on('error', (e: Error) => this.o.logger.debug({ err: e }, 'cluster http2 stream error'));
+    if (!isGrpcRequest(stream, headers)) return;
+    const path = headers[':path'];
+    const call = new GrpcServerCall(stream, headers, this.o.maxInboundBytes, path !== MEMBER_STREAM_PATH);
+    if (path !== UNARY_PATH && path !== MEMBER_STREAM_PATH) {
+      call.finish(GrpcStatus.UNIMPLEMENTED, `The server does not implement the method ${path ?? ''}`);
+      return;
+    }
+    if (!call.startDeadline()) return;
+    const sock = stream.session?.socket;
+    const peer = `${sock?.remoteAddress ?? ''}:${sock?.remotePort ?? 0}`;
+    if (path === UNARY_PATH) call.readUnary(UNARY_PATH, (msg) => this.onCall(call, decodeInbound(msg), peer));
+    else this.onStream(call, peer);
+  }
+
+  private onCall(call: GrpcServerCall, request: unknown, peer: string): void {
     this.received++;
-    this.dispatch(call.request, call.getPeer())
-      .then((reply) => callback(null, encodeReply(reply, this.o.logger)))
+    this.dispatch(request, peer)
+      .then((reply) => call.reply(encodeWirePayload(encodeReply(reply, this.o.logger))))
       .catch((e: unknown) => this.o.logger.error({ err: e }, 'cluster reply failed'));
   }
 
   /** One member stream: authenticated once by its session, then frames go to the same handlers. */
-  private onStream(call: grpc.ServerDuplexStream<Buffer, Buffer>): void {
-    const peer = call.getPeer();
+  private onStream(call: GrpcServerCall, peer: string): void {
     let ended = false;
     const finish = (): void => {
+      if (ended) return;
       ended = true;
-      this.sessions.delete(call);
+      this.sessions.delete(endOk);
       session.stop();
+    };
+    const endOk = (): void => {
+      finish();
+      call.finish(GrpcStatus.OK, '');
     };
     const session = new StreamSession({
       ...this.o.stream,
@@ -158,31 +188,34 @@ export class ClusterServer {
       },
       close: (end) => {
         if (ended) return;
+        if (end === null) return endOk();
         finish();
-        if (end === null) return void call.end();
         if (end.code === 'unauthenticated') {
           this.refused++;
           this.logRefusal(peer, 'member stream', end.failure, end.detail);
         } else {
           this.o.logger.warn({ peer, from: session.member, detail: end.detail }, 'member stream closed: protocol error');
         }
-        const code = end.code === 'unauthenticated' ? grpc.status.UNAUTHENTICATED : grpc.status.INVALID_ARGUMENT;
-        call.emit('error', { code, details: end.code === 'unauthenticated' ? `cluster authentication failed: ${end.failure}` : end.detail });
+        const code = end.code === 'unauthenticated' ? GrpcStatus.UNAUTHENTICATED : GrpcStatus.INVALID_ARGUMENT;
+        call.finish(code, end.code === 'unauthenticated' ? `cluster authentication failed: ${end.failure}` : end.detail);
       },
     });
-    this.sessions.add(call);
+    this.sessions.add(endOk);
     this.streamsOpened++;
-    call.on('data', (frame: Buffer) => {
+    call.open();
+    call.onMessage = (frame: Buffer) => {
       this.streamFrames++;
       session.onFrame(frame);
+    };
+    // An error status of ours (e.g. RESOURCE_EXHAUSTED for an oversized frame) ends the stream.
+    call.onFinish = finish;
+    const stream = call.stream;
+    stream.once('end', () => {
+      if (!ended) endOk();
     });
-    call.on('end', () => {
-      if (ended) return;
-      finish();
-      call.end();
-    });
-    call.on('error', () => finish());
-    call.on('cancelled', () => finish());
+    stream.once('aborted', finish);
+    stream.once('close', finish);
+    stream.once('error', finish);
     session.start();
   }
 

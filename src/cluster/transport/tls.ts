@@ -6,7 +6,7 @@
  * protection; the per-request member authentication (auth.ts) still applies on top of it.
  */
 import { readFileSync } from 'node:fs';
-import * as grpc from '@grpc/grpc-js';
+import type * as http2 from 'node:http2';
 
 export interface ClusterTlsMaterial {
   /** PEM certificate chain of this member (used as server and as client certificate). */
@@ -33,12 +33,12 @@ export function readClusterTls(paths: ClusterTlsPaths): ClusterTlsMaterial | nul
   return { cert: readFileSync(paths.cert), key: readFileSync(paths.key), ca: readFileSync(paths.ca) };
 }
 
-export function serverCredentials(tls: ClusterTlsMaterial | null | undefined): grpc.ServerCredentials {
-  if (!tls) return grpc.ServerCredentials.createInsecure();
-  return grpc.ServerCredentials.createSsl(tls.ca, [{ cert_chain: tls.cert, private_key: tls.key }], true);
+/** node:http2 server options for mutual TLS: a client certificate signed by the CA is required. */
+export function serverTlsOptions(tls: ClusterTlsMaterial): http2.SecureServerOptions {
+  return { cert: tls.cert, key: tls.key, ca: tls.ca, requestCert: true, rejectUnauthorized: true };
 }
 
-export function channelCredentials(tls: ClusterTlsMaterial | null | undefined): grpc.ChannelCredentials {
-  if (!tls) return grpc.credentials.createInsecure();
-  return grpc.credentials.createSsl(tls.ca, tls.key, tls.cert);
+/** node:http2 client options: verify the peer against the CA (and the dialled IP), present our certificate. */
+export function clientTlsOptions(tls: ClusterTlsMaterial): http2.SecureClientSessionOptions {
+  return { cert: tls.cert, key: tls.key, ca: tls.ca };
 }
