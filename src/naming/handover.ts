@@ -8,8 +8,9 @@
  * docs/protocol/grpc.md §3.9/§8.4). A retained client stays in the registry as this member's native client, so
  * Distro keeps replicating and verifying it (the peers' replicas keep their leases). It is released
  * (removed, which Distro turns into a DELETE on every member) as soon as every instance it publishes
- * is also published by another client that is not itself retained — the SDK's new registration,
- * seen locally or through a Distro sync — or when it has waited `timeoutMs` (the SDK is gone).
+ * is also published by another client that is not itself retained and that this member first saw
+ * after it — the SDK's new registration, seen locally or through a Distro sync — or when it has
+ * waited `timeoutMs` (the SDK is gone).
  * The service views show one copy of an instance published twice (Registry.instancesOf), so the
  * overlap is invisible to subscribers.
  */
@@ -127,7 +128,16 @@ export class ClientHandover {
     this.stopTimer();
   }
 
-  /** Every instance of `c` is published, with the same ip, port and cluster, by a client that is not retained. */
+  /**
+   * Every instance of `c` is published, with the same ip, port and cluster, by a client that this
+   * member first saw after `c` (a higher `Client.seq`) and that is not retained itself.
+   *
+   * The order rule: the SDK's new registration is always first seen after its old connection, so
+   * it qualifies; a client seen before `c` does not — e.g. the replica of an earlier connection of
+   * the same SDK whose own hand-over DELETE is on its way here. Counting it would release `c` now
+   * and leave nothing once that DELETE lands. A retained client never covers: in a chain A→B→C
+   * (B moved again before A was released) A waits for C with B (docs/operations.md "Drain").
+   */
   private coveredElsewhere(c: Client): boolean {
     for (const [sid, rec] of c.publishes) {
       const svc = this.registry.getServiceById(sid);
@@ -136,7 +146,9 @@ export class ClientHandover {
         let found = false;
         for (const pid of svc.publishers) {
           if (pid === c.id || this.retained.has(pid)) continue;
-          const other = this.registry.getClient(pid)?.publishes.get(sid);
+          const client = this.registry.getClient(pid);
+          if (!client || client.seq <= c.seq) continue;
+          const other = client.publishes.get(sid);
           if (other?.instances.some((o) => o.ip === inst.ip && o.port === inst.port && o.clusterName === inst.clusterName)) {
             found = true;
             break;
