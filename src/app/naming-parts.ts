@@ -130,6 +130,11 @@ export function namingParts(p: NamingInputs): NamingParts {
     p.fuzzyPush,
     clock,
   );
+  if (cluster) {
+    // docs/operations.md "Drain", step 4: our releases are marked; peers' marked DELETEs are held.
+    cluster.distro.setHandover({ releasing: (id) => handover.isReleasing(id), hold: (id) => handover.hold(id) });
+    handover.setReleaseHeld((id) => cluster.distro.releaseHeld(id));
+  }
   // Services appear and go on every member (Distro applies, Raft applies, local writes alike).
   registry.onServiceChanged((svc) => fuzzy.serviceChanged(svc.id, svc.publishers.size));
   return { view, push, naming, expiry, health, metadataCleaner, handover, fuzzy };
