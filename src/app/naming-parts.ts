@@ -105,8 +105,8 @@ export function namingParts(p: NamingInputs): NamingParts {
     {
       timeoutMs: config.int('nomen.handover.timeout-ms'),
       checkIntervalMs: 50,
-      // Two sync delays and two sync retries, at least 3 s: the new registration reaches every peer
-      // before the DELETE, also on a loaded machine (one retry was not always enough in CI-like runs).
+      // Two sync delays and two sync retries, at least 3 s: the new registration usually reaches
+      // every peer before the DELETE; peers keep the client until it does (docs/operations.md "Drain").
       coverGraceMs: Math.max(
         3000,
         2 * config.int('nacos.core.protocol.distro.data.sync.delayMs') + 2 * config.int('nacos.core.protocol.distro.data.sync.retryDelayMs'),

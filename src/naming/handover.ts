@@ -25,8 +25,9 @@ export interface HandoverOptions {
   checkIntervalMs: number;
   /**
    * How long the new registration must have been seen before the old client is released: the
-   * release becomes a Distro DELETE to every peer, and a peer must not get it before the new
-   * member's sync of the new registration (one sync retry fits in this window).
+   * release becomes a Distro DELETE to every peer, which should not overtake the new member's sync
+   * of the new registration. Peers with the hand-over rule keep the client until covered anyway
+   * (`hold`); the grace still shields older members and a peer that misses the DELETE itself.
    */
   coverGraceMs?: number;
 }
