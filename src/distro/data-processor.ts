@@ -157,8 +157,10 @@ export class DistroDataProcessor {
       this.storage.dropMeta(id);
       // docs/operations.md "Drain", step 4: a released hand-over stays listed here until this member
       // holds the client that covers it (the owner's DELETE may overtake the new owner's sync).
-      if (stamp.handover && kindOfClientId(id) === 'connection' && this.holdHandedOver?.(id)) this.storage.hold(id);
-      else this.storage.registry.removeClient(id, now, 'replica');
+      if (stamp.handover && kindOfClientId(id) === 'connection' && this.holdHandedOver?.(id)) {
+        this.storage.hold(id);
+        this.counters.handoverHolds++;
+      } else this.storage.registry.removeClient(id, now, 'replica');
       this.counters.appliedDeletes++;
       if (responsible) this.onResponsibleApplied(id, from);
       return 'applied';

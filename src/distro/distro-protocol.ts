@@ -410,6 +410,7 @@ export class DistroProtocol {
       responsible,
       replicas,
       tombstones: this.storage.tombstoneCount(),
+      heldAfterHandover: this.storage.heldCount(),
       verify: { mode: this.config.verifyMode, lastRoundBytes: this.verify.lastRoundBytes, totalBytes: this.verify.totalBytes },
       counters: { ...this.counters },
       peers,

@@ -79,6 +79,8 @@ test('with it the third member keeps the released client until the covering clie
   assert.equal(s.h(P).heldReplicas(), 0);
   assert.equal(p.distro.storage.heldCount(), 0);
   assert.ok(p.distro.storage.tombstone('old')?.handover, 'the tombstone remembers the hand-over');
+  assert.equal(p.distro.stats().counters.handoverHolds, 1, 'P kept it');
+  assert.equal(s.c.node(N).distro.stats().counters.handoverHolds, 0, 'N held the covering client already');
   assert.equal(s.h(P).pending(), 0, 'a held replica is not a move of P');
   assert.deepEqual(s.h(M).stats(), { retained: 0, handedOver: 1, timedOut: 0 });
 });
@@ -101,6 +103,7 @@ test('a held replica is invisible to Distro, and goes after the timeout when the
   assert.ok(p.registry.getClient('old') && listed(P), 'held on P');
   assert.equal(p.distro.storage.client('old'), undefined, 'not a Distro client any more');
   assert.equal(h(P).heldReplicas(), 1);
+  assert.equal(p.distro.stats().heldAfterHandover, 1);
   c.clock.advance(TIMEOUT);
   assert.equal(p.registry.getClient('old'), undefined);
   assert.equal(listed(P), false, 'bounded: gone after the timeout');
