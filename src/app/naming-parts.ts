@@ -105,8 +105,8 @@ export function namingParts(p: NamingInputs): NamingParts {
     {
       timeoutMs: config.int('nomen.handover.timeout-ms'),
       checkIntervalMs: 50,
-      // Two sync delays and two sync retries, at least 3 s: the new registration reaches every peer
-      // before the DELETE, also on a loaded machine (one retry was not always enough in CI-like runs).
+      // Two sync delays and two sync retries, at least 3 s: the new registration usually reaches
+      // every peer before the DELETE; peers keep the client until it does (docs/operations.md "Drain").
       coverGraceMs: Math.max(
         3000,
         2 * config.int('nacos.core.protocol.distro.data.sync.delayMs') + 2 * config.int('nacos.core.protocol.distro.data.sync.retryDelayMs'),
@@ -130,6 +130,11 @@ export function namingParts(p: NamingInputs): NamingParts {
     p.fuzzyPush,
     clock,
   );
+  if (cluster) {
+    // docs/operations.md "Drain", step 4: our releases are marked; peers' marked DELETEs are held.
+    cluster.distro.setHandover({ releasing: (id) => handover.isReleasing(id), hold: (id) => handover.hold(id) });
+    handover.setReleaseHeld((id) => cluster.distro.releaseHeld(id));
+  }
   // Services appear and go on every member (Distro applies, Raft applies, local writes alike).
   registry.onServiceChanged((svc) => fuzzy.serviceChanged(svc.id, svc.publishers.size));
   return { view, push, naming, expiry, health, metadataCleaner, handover, fuzzy };

@@ -14,7 +14,13 @@ const clientSyncData = z.object({
   publishes: z.array(z.object({ service: serviceKey, instances: z.array(instanceSchema) })),
 });
 const changeEntry = z.object({ op: z.literal('change'), data: clientSyncData, writer: z.string() });
-const deleteEntry = z.object({ op: z.literal('delete'), clientId: z.string(), version: z.number(), writer: z.string() });
+const deleteEntry = z.object({
+  op: z.literal('delete'),
+  clientId: z.string(),
+  version: z.number(),
+  writer: z.string(),
+  handover: z.literal(true).optional(),
+});
 const syncEntry = z.discriminatedUnion('op', [changeEntry, deleteEntry]);
 const verifyItem = z.union([z.tuple([z.string(), z.number()]), z.tuple([z.string(), z.number(), z.string()])]);
 

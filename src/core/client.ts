@@ -36,10 +36,15 @@ export class Client {
   /** Last heartbeat per service id (ephemeral-ipport clients only). */
   readonly lastBeat = new Map<string, number>();
 
+  /**
+   * @param seq this member's arrival order: a client first seen later has a higher `seq` (local to
+   *   the member, never replicated; the hand-over's ordering rule, docs/operations.md "Drain").
+   */
   constructor(
     readonly id: string,
     readonly kind: ClientKind,
     now: number,
+    readonly seq = 0,
   ) {
     this.lastUpdated = now;
   }

@@ -36,6 +36,8 @@ export class Registry {
   private readonly nsServices = new Map<string, number>();
   /** Instances in all publish records. */
   private instanceTotal = 0;
+  /** The last `Client.seq` given: clients are numbered in the order this member first sees them. */
+  private clientSeq = 0;
 
   /**
    * @param nextRevision gives a client's new revision on every local change. Standalone: previous + 1.
@@ -136,7 +138,7 @@ export class Registry {
   getOrCreateClient(id: string, kind: ClientKind, now: number): Client {
     let c = this.clients.get(id);
     if (!c) {
-      c = new Client(id, kind, now);
+      c = new Client(id, kind, now, ++this.clientSeq);
       this.clients.set(id, c);
     }
     return c;

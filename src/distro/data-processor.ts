@@ -41,6 +41,12 @@ interface ApplyOptions {
  * (test/sim/distro-mutants.ts); production never overrides them.
  */
 export class DistroDataProcessor {
+  /**
+   * A hand-over DELETE removes a held connection replica: return true to keep it listed (the
+   * caller then removes it through `DistroProtocol.releaseHeld`). None: removed at once.
+   */
+  private holdHandedOver: ((clientId: string) => boolean) | null = null;
+
   constructor(
     private readonly storage: DistroDataStorage,
     private readonly hlc: HybridLogicalClock,
@@ -50,6 +56,10 @@ export class DistroDataProcessor {
     /** A state was applied to an ip-port client this member is responsible for: pass it on to the other peers. */
     private readonly onResponsibleApplied: (clientId: string, from: string) => void,
   ) {}
+
+  setHandoverHold(hold: (clientId: string) => boolean): void {
+    this.holdHandedOver = hold;
+  }
 
   // ------------------------------------------------------------------ sync
 
@@ -89,7 +99,7 @@ export class DistroDataProcessor {
       this.counters.ignored++;
       return 'ignored';
     }
-    return e.op === 'change' ? this.applyChange(e.data.clientId, e, stamp, from, now, opts) : this.applyDelete(id, stamp, from, now, opts);
+    return e.op === 'change' ? this.applyChange(e.data.clientId, e, stamp, from, now, opts) : this.applyDelete(id, { ...stamp, handover: e.handover === true }, from, now, opts);
   }
 
   private applyChange(id: string, e: SyncEntry & { op: 'change' }, stamp: Stamp, from: string, now: number, opts: ApplyOptions): ApplyResult {
@@ -129,7 +139,7 @@ export class DistroDataProcessor {
     return 'applied';
   }
 
-  private applyDelete(id: string, stamp: Stamp, from: string, now: number, opts: ApplyOptions): ApplyResult {
+  private applyDelete(id: string, stamp: Stamp & { handover: boolean }, from: string, now: number, opts: ApplyOptions): ApplyResult {
     const held = this.storage.client(id);
     const responsible = this.storage.isResponsible(id) && kindOfClientId(id) === 'ephemeral-ipport';
     if (held) {
@@ -145,7 +155,12 @@ export class DistroDataProcessor {
       }
       this.storage.setTombstone(id, { ...stamp, at: now, strict: true, mine: false });
       this.storage.dropMeta(id);
-      this.storage.registry.removeClient(id, now, 'replica');
+      // docs/operations.md "Drain", step 4: a released hand-over stays listed here until this member
+      // holds the client that covers it (the owner's DELETE may overtake the new owner's sync).
+      if (stamp.handover && kindOfClientId(id) === 'connection' && this.holdHandedOver?.(id)) {
+        this.storage.hold(id);
+        this.counters.handoverHolds++;
+      } else this.storage.registry.removeClient(id, now, 'replica');
       this.counters.appliedDeletes++;
       if (responsible) this.onResponsibleApplied(id, from);
       return 'applied';

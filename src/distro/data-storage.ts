@@ -25,6 +25,8 @@ export interface Tombstone extends Stamp {
   readonly at: number;
   readonly strict: boolean;
   readonly mine: boolean;
+  /** The deletion released a handed-over connection client (sent as `DeleteEntry.handover`). */
+  readonly handover?: boolean;
 }
 
 /**
@@ -35,6 +37,11 @@ export interface Tombstone extends Stamp {
 export class DistroDataStorage {
   private readonly meta = new Map<string, ReplicaMeta>();
   private readonly tombs = new Map<string, Tombstone>();
+  /**
+   * Connection clients deleted by a hand-over DELETE that the registry still holds until a covering
+   * client arrives (docs/operations.md "Drain", step 4): gone for Distro, listed for naming.
+   */
+  private readonly held = new Set<string>();
 
   constructor(
     readonly registry: Registry,
@@ -48,11 +55,25 @@ export class DistroDataStorage {
   /** The ephemeral client with this id, if held (persistent clients are not Distro data). */
   client(id: string): Client | undefined {
     const c = this.registry.getClient(id);
-    return c && c.kind !== 'persistent-ipport' ? c : undefined;
+    return c && c.kind !== 'persistent-ipport' && !this.held.has(id) ? c : undefined;
   }
 
   *clients(): IterableIterator<Client> {
-    for (const c of this.registry.allClients()) if (c.kind !== 'persistent-ipport') yield c;
+    for (const c of this.registry.allClients()) if (c.kind !== 'persistent-ipport' && !this.held.has(c.id)) yield c;
+  }
+
+  /** A deleted client stays in the registry, invisible to Distro, until `unhold`. */
+  hold(id: string): void {
+    this.held.add(id);
+  }
+
+  /** Whether it was held. */
+  unhold(id: string): boolean {
+    return this.held.delete(id);
+  }
+
+  heldCount(): number {
+    return this.held.size;
   }
 
   metaOf(id: string): ReplicaMeta | undefined {
@@ -194,8 +215,9 @@ export class DistroDataStorage {
   }
 }
 
-export function deleteEntry(id: string, s: Stamp): DeleteEntry {
-  return { op: 'delete', clientId: id, version: s.version, writer: s.writer };
+export function deleteEntry(id: string, s: Stamp & { readonly handover?: boolean }): DeleteEntry {
+  const e: DeleteEntry = { op: 'delete', clientId: id, version: s.version, writer: s.writer };
+  return s.handover ? { ...e, handover: true } : e;
 }
 
 export function entryId(e: SyncEntry): string {

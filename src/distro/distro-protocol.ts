@@ -25,6 +25,12 @@ export interface DistroLogger {
 
 const noLog: DistroLogger = { info() {}, warn() {}, debug() {} };
 
+/** The naming layer's hand-over, as Distro sees it (`DistroProtocol.setHandover`). */
+export interface DistroHandoverHooks {
+  releasing(clientId: string): boolean;
+  hold(clientId: string): boolean;
+}
+
 export interface DistroDeps {
   /** This member's address (`ip:port`), as it appears in the member list. */
   readonly self: string;
@@ -69,6 +75,7 @@ export class DistroProtocol {
   private members = new Map<string, MemberState>();
   private loaded = false;
   private loadTimeMs: number | null = null;
+  private handover: DistroHandoverHooks | null = null;
   private loadWarning: string | null = null;
   private started = false;
   private stopped = false;
@@ -295,7 +302,8 @@ export class DistroProtocol {
       this.storage.dropMeta(id);
       if (responsible) {
         // The deletion gets its own version, above every version of the client's data.
-        this.storage.setTombstone(id, { version: this.d.hlc.next(), writer: this.d.self, at: now, strict: true, mine: true });
+        const handover = c.kind === 'connection' && this.handover?.releasing(id) === true;
+        this.storage.setTombstone(id, { version: this.d.hlc.next(), writer: this.d.self, at: now, strict: true, mine: true, handover });
         this.queueDelete(id);
       } else {
         // Not ours (e.g. the empty-client cleaner on a replica): a local drop only.
@@ -318,6 +326,22 @@ export class DistroProtocol {
       this.counters.nonOwnerLocalChanges++;
       this.log.warn({ client: id }, 'local change of a client this member is not responsible for');
     }
+  }
+
+  /**
+   * Wires the hand-over (docs/operations.md "Drain", step 4): `releasing(id)` is true while the
+   * naming layer removes a handed-over client it released (its DELETE carries `handover`);
+   * `hold(id)` is asked when such a DELETE removes a replica here — true keeps the client listed
+   * until `releaseHeld(id)`.
+   */
+  setHandover(h: DistroHandoverHooks): void {
+    this.handover = h;
+    this.processor.setHandoverHold((id) => h.hold(id));
+  }
+
+  /** Removes a client kept by `hold` (its covering client arrived, or the hold timed out). */
+  releaseHeld(id: string): void {
+    if (this.storage.unhold(id)) this.d.registry.removeClient(id, this.d.clock.monotonic(), 'replica');
   }
 
   /** Queues the DELETE of a client this member removed as its owner (a seam for the mutation tests). */
@@ -386,6 +410,7 @@ export class DistroProtocol {
       responsible,
       replicas,
       tombstones: this.storage.tombstoneCount(),
+      heldAfterHandover: this.storage.heldCount(),
       verify: { mode: this.config.verifyMode, lastRoundBytes: this.verify.lastRoundBytes, totalBytes: this.verify.totalBytes },
       counters: { ...this.counters },
       peers,

@@ -24,6 +24,12 @@ export interface DeleteEntry {
   /** The version the owner issued for the deletion (above every version of the client's data). */
   readonly version: number;
   readonly writer: string;
+  /**
+   * The owner released a handed-over connection client (its SDK registered again elsewhere): a
+   * replica keeps the client's instances listed until it holds the covering client, bounded
+   * (docs/operations.md "Drain", step 4). Absent: an ordinary deletion.
+   */
+  readonly handover?: true;
 }
 
 /** Owner → replica: current state of some clients (batched, one message per peer per round). */

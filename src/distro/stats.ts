@@ -27,6 +27,8 @@ export interface DistroCounters {
   leasesRenewed: number;
   /** Connection replicas removed because the owner's verify no longer lists them (restart). */
   removedByAsOf: number;
+  /** Hand-over DELETEs whose client was kept until covered (docs/operations.md "Drain", step 4). */
+  handoverHolds: number;
   expiredReplicas: number;
   tombstonesCollected: number;
   snapshotChunksServed: number;
@@ -57,6 +59,7 @@ export function newCounters(): DistroCounters {
     verifyRepairs: 0,
     leasesRenewed: 0,
     removedByAsOf: 0,
+    handoverHolds: 0,
     expiredReplicas: 0,
     tombstonesCollected: 0,
     snapshotChunksServed: 0,
@@ -87,6 +90,8 @@ export interface DistroStats {
   /** Clients held as replicas. */
   replicas: number;
   tombstones: number;
+  /** Clients deleted by a hand-over DELETE and still kept until covered. */
+  heldAfterHandover: number;
   verify: {
     mode: string;
     /** Request + response bytes of the last completed verify round, all peers. */

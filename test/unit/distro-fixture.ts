@@ -37,6 +37,8 @@ export class TestCluster {
   readonly clock = new ManualClock();
   readonly nodes = new Map<string, Node>();
   readonly down = new Set<string>();
+  /** One-way links that fail like a DOWN member: `from>to`. */
+  readonly cut = new Set<string>();
   readonly log: { from: string; to: string; req: DistroRequest }[] = [];
   delayMs = 1;
 
@@ -81,7 +83,7 @@ export class TestCluster {
     const json = JSON.stringify(req);
     this.clock.setTimeout(() => {
       const target = this.nodes.get(to);
-      if (!target || this.down.has(to)) {
+      if (!target || this.down.has(to) || this.cut.has(`${from}>${to}`)) {
         done({ type: 'failed', reason: 'unreachable' });
         return;
       }

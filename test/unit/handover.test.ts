@@ -136,3 +136,59 @@ test('with a cover grace, the old client goes only after the new registration wa
   assert.deepEqual(released, ['old']);
 });
 
+
+test('order rule: a client first seen before the retained one never covers it (a stale replica whose DELETE is on its way)', () => {
+  const { clock, registry, released, h } = setup(10_000);
+  // 'earlier': the replica of the SDK's previous connection, itself handed over by another member;
+  // its DELETE has not reached this member yet.
+  registry.publish('earlier', 'connection', svc, [inst('127.0.0.1')], 1);
+  registry.publish('old', 'connection', svc, [inst('127.0.0.1')], 2);
+  h.mark('old');
+  assert.equal(h.onClosed('old'), true);
+  clock.advance(1000);
+  assert.deepEqual(released, [], 'not covered by a client seen before it');
+  // The DELETE of 'earlier' lands: the instance is still listed, through 'old'.
+  registry.removeClient('earlier', clock.now(), 'replica');
+  assert.deepEqual(ips(registry), ['127.0.0.1:80']);
+  // The SDK's new registration (seen after 'old') covers it.
+  registry.publish('new', 'connection', svc, [inst('127.0.0.1')], clock.now());
+  clock.advance(100);
+  assert.deepEqual(released, [['old', 'handed-over']]);
+  assert.deepEqual(ips(registry), ['127.0.0.1:80']);
+});
+
+test('chained hand-over A→B→C: B retained before A was released does not cover A; C releases both, no gap', () => {
+  const { clock, registry, released, h } = setup(60_000);
+  const listed = (): void => assert.deepEqual(ips(registry), ['127.0.0.1:80'], `listed at ${clock.now()}`);
+  registry.publish('A', 'connection', svc, [inst('127.0.0.1')], 1);
+  h.mark('A');
+  h.onClosed('A');
+  clock.advance(200);
+  registry.publish('B', 'connection', svc, [inst('127.0.0.1')], clock.now());
+  // B is moved again within the same check period, before A's release.
+  h.mark('B');
+  assert.equal(h.onClosed('B'), true);
+  for (let t = 0; t < 2000; t += 50) {
+    clock.advance(50);
+    listed();
+  }
+  assert.equal(released.length, 0, 'neither retained client covers the other');
+  registry.publish('C', 'connection', svc, [inst('127.0.0.1')], clock.now());
+  clock.advance(50);
+  assert.deepEqual(released.map(([id, r]) => `${id}:${r}`).sort(), ['A:handed-over', 'B:handed-over']);
+  listed();
+});
+
+test('registry: clients are numbered in the order this member first sees them (Client.seq), a re-created id gets a new number', () => {
+  const r = new Registry();
+  r.publish('x', 'connection', svc, [inst('127.0.0.1')], 1);
+  r.applySyncData({ clientId: 'y', kind: 'connection', revision: 5, publishes: [] }, 1);
+  const x = r.getClient('x')!.seq;
+  const y = r.getClient('y')!.seq;
+  assert.ok(y > x);
+  r.publish('x', 'connection', other, [inst('127.0.0.2')], 2);
+  assert.equal(r.getClient('x')!.seq, x, 'stable while the client lives');
+  r.removeClient('x', 3);
+  r.publish('x', 'connection', svc, [inst('127.0.0.1')], 4);
+  assert.ok(r.getClient('x')!.seq > y);
+});
