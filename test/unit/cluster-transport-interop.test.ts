@@ -141,3 +141,14 @@ test('the cluster transport alone does not load @grpc/grpc-js', T, () => {
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stdout.trim(), 'false');
 });
+
+test('node:http2 on both sides: a peer that stops breaks the open member stream (the event the Raft leader-lost path uses)', T, async (tc) => {
+  const members = new Set<string>();
+  const a = await node(tc, members);
+  const b = await node(tc, members);
+  assert.deepEqual((await a.t.streamRequest(b.address, 'EchoRequest', { n: 1 }, 5000))['echo'], { n: 1 });
+  const lost = new Promise<string>((r) => a.t.onPeerLost((peer) => r(peer)));
+  await b.t.stop();
+  assert.equal(await lost, b.address);
+  assert.equal(a.t.send(b.address, 'EchoRequest', {}), false, 'dropped during the back-off, not queued');
+});

@@ -327,7 +327,7 @@ export class ClientPool {
     const raw = net.connect({ host, port: Number(u.port) });
     raw.setNoDelay(true);
     if (!this.o.tls) return raw;
-    // The peer's certificate is checked against the IP we dial (docs: tls.ts); no SNI for an IP.
+    // The peer's certificate is checked against the IP we dial (tls.ts); no SNI for an IP.
     return tls.connect({ socket: raw, host, ...clientTlsOptions(this.o.tls), ALPNProtocols: ['h2'], ...(net.isIP(host) ? {} : { servername: host }) });
   }
 
