@@ -35,6 +35,12 @@ export interface RaftPeerLink {
   forward(leader: NodeId, command: string, timeoutMs: number): Promise<{ index: number }>;
 }
 
+/**
+ * A forwarded command's outcome on the leader: applied at `index`; certainly not proposed (retry
+ * at `leader`, '' = unknown); or its own error (`code` < 500: refused; 500: outcome unknown).
+ */
+export type ForwardOutcome = { ok: true; index: number } | { ok: false; leader: NodeId } | { ok: false; code: number; message: string };
+
 /** Thrown by a follower asked to propose: the caller retries at `leader` ('' = unknown). */
 export class NotLeaderError extends Error {
   constructor(readonly leader: NodeId) {
@@ -264,14 +270,49 @@ export class RaftStore implements PersistentStore {
 
   /** Leader side of a forwarded write: propose and wait for the local apply. */
   async proposeAsLeader(command: string): Promise<{ index: number }> {
+    const [r] = await this.proposeBatchAsLeader([command]);
+    if (r === undefined) throw new Error('raft: no outcome for a proposed command');
+    if (r.ok) return { index: r.index };
+    if ('leader' in r) throw new NotLeaderError(r.leader);
+    throw new NacosError(r.code, r.message);
+  }
+
+  /**
+   * Leader side of a batch of forwarded writes (docs/raft.md "Forwarded writes"): the valid
+   * commands are proposed together (one Ready) and each is answered on its own once applied here —
+   * an invalid or refused command never fails its batch mates.
+   */
+  async proposeBatchAsLeader(commands: readonly string[]): Promise<ForwardOutcome[]> {
     const host = this.requireHost();
-    const problem = this.problemOf(parseCommand(command));
-    if (problem !== null) throw new NacosError(400, problem);
-    // A failed batch condition is not an error of the forward: the follower reads it from its own
-    // apply of the same index (every member decides the same).
-    const r = await this.proposeHere(host, command, this.o.writeTimeoutMs, false);
-    if (!r.ok) throw new NotLeaderError(r.leader);
-    return { index: r.index };
+    const out: ForwardOutcome[] = [];
+    const valid: number[] = [];
+    commands.forEach((c, i) => {
+      const problem = this.problemOf(parseCommand(c));
+      if (problem === null) valid.push(i);
+      out[i] = { ok: false, code: 400, message: problem ?? '' };
+    });
+    const proposed = host.proposeBatch(valid.map((i) => commands[i]!));
+    await Promise.all(
+      valid.map(async (at, k) => {
+        const r = proposed[k]!;
+        if (!r.ok) {
+          out[at] = { ok: false, leader: r.leader };
+          return;
+        }
+        this.counters.proposed++;
+        try {
+          await host.waitApplied(r.index, r.term, this.o.writeTimeoutMs);
+          // A failed batch condition is not an error of the forward: the follower reads it from its
+          // own apply of the same index (every member decides the same).
+          this.throwIfRejected(r.index, false);
+          out[at] = { ok: true, index: r.index };
+        } catch (e) {
+          const n = toNacos(e);
+          out[at] = { ok: false, code: n instanceof NacosError ? n.status : 500, message: n.message };
+        }
+      }),
+    );
+    return out;
   }
 
   private problemOf(cmd: StoreCommand | { error: string }): string | null {
@@ -280,14 +321,14 @@ export class RaftStore implements PersistentStore {
   }
 
   /** Proposes on this member and, if it took the proposal, waits for the local apply of that entry. */
-  private async proposeHere(host: RaftHost, command: string, timeoutMs: number, conditions = true): Promise<ProposeResult> {
+  private async proposeHere(host: RaftHost, command: string, timeoutMs: number): Promise<ProposeResult> {
     const r = host.propose(command);
     if (!r.ok) return r;
     this.counters.proposed++;
     await host.waitApplied(r.index, r.term, timeoutMs).catch((e: unknown) => {
       throw toNacos(e);
     });
-    this.throwIfRejected(r.index, conditions);
+    this.throwIfRejected(r.index);
     return r;
   }
 

@@ -169,6 +169,18 @@ export class RaftHost {
     return r;
   }
 
+  /**
+   * Proposes several entries in one go: they are appended before the loop runs, so they share one
+   * Ready (one write, one append per follower) instead of the first going alone (docs/raft.md
+   * "Forwarded writes"). One result per entry, in order.
+   */
+  proposeBatch(data: readonly string[]): ProposeResult[] {
+    if (this.failed) return data.map(() => ({ ok: false, reason: 'removed', leader: '' }));
+    const out = data.map((d) => this.node.propose(d));
+    if (out.some((r) => r.ok)) this.kick();
+    return out;
+  }
+
   proposeConfChange(cc: MemberChange): ProposeResult {
     const r = this.node.proposeConfChange(cc);
     if (r.ok) this.kick();
