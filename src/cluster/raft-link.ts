@@ -44,12 +44,14 @@ export interface RaftLinkStats {
   messagesDropped: number;
   messagesReceived: number;
   proposalsServed: number;
-  /** Batched forwards sent (RaftProposeBatchRequest) by this member as a follower. */
+  /** Forward requests sent by this member as a follower (single and batched: CALL frames). */
+  forwardRequests: number;
+  /** Of those, batched ones (RaftProposeBatchRequest). */
   batchesForwarded: number;
 }
 
 export class RaftLink implements RaftPeerLink {
-  readonly stats: RaftLinkStats = { messagesSent: 0, messagesDropped: 0, messagesReceived: 0, proposalsServed: 0, batchesForwarded: 0 };
+  readonly stats: RaftLinkStats = { messagesSent: 0, messagesDropped: 0, messagesReceived: 0, proposalsServed: 0, forwardRequests: 0, batchesForwarded: 0 };
   private reconcileTimer: TimerHandle | null = null;
   /** Forwards of this event-loop turn, per leader, not sent yet. */
   private readonly pending = new Map<string, PendingForward[]>();
@@ -216,6 +218,7 @@ export class RaftLink implements RaftPeerLink {
   }
 
   private call(leader: string, type: string, body: object, timeoutMs: number): Promise<Record<string, unknown>> {
+    this.stats.forwardRequests++;
     return this.mode === 'stream' ? this.transport.streamRequest(leader, type, body, timeoutMs) : this.transport.request(leader, type, body, timeoutMs);
   }
 

@@ -102,6 +102,7 @@ describe('RaftLink: batched forwarded writes', () => {
     assert.ok(out[2] instanceof NotLeaderError && out[2].leader === 'x');
     assert.ok(out[3] instanceof NacosError && out[3].status === 500 && !(out[3] instanceof NotLeaderError));
     assert.equal(follower.stats.batchesForwarded, 1);
+    assert.equal(follower.stats.forwardRequests, 1);
   });
 
   it('a lone command travels in the single form, commands to different leaders separately', async () => {
