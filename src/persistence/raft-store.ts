@@ -346,6 +346,12 @@ export class RaftStore implements PersistentStore {
     throw new NacosError(500, `persistent write not applied: ${why}`);
   }
 
+  /**
+   * Proposes here when leader, else forwards to the leader, within `timeoutMs`. Without a usable
+   * leader it waits for the host's next leader change (docs/raft.md "Write path and errors"), never
+   * longer than the no-leader wait; at most two ticks after a refusal that changed nothing here, and
+   * one tick when this member is a leader refusing proposals (handing over).
+   */
   private async submit(command: string, timeoutMs: number): Promise<void> {
     const host = this.requireHost();
     const deadline = this.o.clock.monotonic() + timeoutMs;
@@ -361,15 +367,19 @@ export class RaftStore implements PersistentStore {
         // transferring / just deposed: wait for the next leader
       } else if (st.lead !== '' && this.link) {
         noLeaderSince = null;
+        const lead = st.lead;
         let res: { index: number } | null = null;
         try {
           this.counters.forwarded++;
-          res = await this.link.forward(st.lead, command, Math.min(left, this.o.forwardTimeoutMs));
+          res = await this.link.forward(lead, command, Math.min(left, this.o.forwardTimeoutMs));
         } catch (e) {
           // Refused before proposing (not leader any more, unreachable): safe to retry. Anything
           // else (a timeout after the leader took it) has an unknown outcome: report it.
           if (!(e instanceof NotLeaderError)) throw toNacos(e);
-          await sleep(this.o.clock, Math.min(this.o.tickMs * 2, Math.max(1, left)));
+          // Retry at once if this member learnt of a change meanwhile; else when it does. The
+          // refusal may come with nothing to learn here (the leader unreachable for a moment):
+          // then after two ticks, as before.
+          if (host.node.lead === lead && host.node.role !== 'leader') await host.leaderChange(Math.min(this.o.tickMs * 2, Math.max(1, left)));
           continue;
         }
         await host.waitApplied(res.index, null, Math.max(1, deadline - this.o.clock.monotonic())).catch((e: unknown) => {
@@ -378,9 +388,14 @@ export class RaftStore implements PersistentStore {
         this.throwIfRejected(res.index);
         return;
       }
-      noLeaderSince ??= this.o.clock.monotonic();
-      if (this.o.clock.monotonic() - noLeaderSince >= this.o.noLeaderWaitMs) throw new NacosError(500, NO_LEADER_MESSAGE);
-      await sleep(this.o.clock, this.o.tickMs);
+      const now = this.o.clock.monotonic();
+      noLeaderSince ??= now;
+      const waited = now - noLeaderSince;
+      if (waited >= this.o.noLeaderWaitMs) throw new NacosError(500, NO_LEADER_MESSAGE);
+      // A leader refusing while it hands leadership over may keep it (the transfer timed out): no
+      // change is reported then, so it looks again after a tick.
+      const wait = Math.min(this.o.noLeaderWaitMs - waited, left, host.node.role === 'leader' ? this.o.tickMs : Infinity);
+      await host.leaderChange(Math.max(1, wait));
     }
   }
 
