@@ -232,11 +232,11 @@ export class RaftHost {
 
   /**
    * Resolves at the next change of this member's role or known leader (when the core reports it,
-   * in the next Ready), or after `timeoutMs`, whichever is first; at once once stopped. Writes
-   * waiting for a leader wake on it instead of polling (docs/raft.md "Write path and errors").
+   * in the next Ready), or after `timeoutMs`, whichever is first (also once stopped: a caller
+   * looping on it must not spin). Writes waiting for a leader wake on it instead of polling
+   * (docs/raft.md "Write path and errors").
    */
   leaderChange(timeoutMs: number): Promise<void> {
-    if (this.stopped) return Promise.resolve();
     return new Promise((resolve) => {
       const wake = (): void => {
         timer.cancel();

@@ -60,5 +60,13 @@ describe('RaftHost.leaderChange', () => {
     await flush();
     assert.equal(woke, true);
     await b.stop();
+    // Stopped: still waits its timeout (a write looping on it must not spin).
+    woke = false;
+    void b.leaderChange(100).then(() => (woke = true));
+    await flush();
+    assert.equal(woke, false);
+    clock.advance(100);
+    await flush();
+    assert.equal(woke, true);
   });
 });
