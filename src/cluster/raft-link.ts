@@ -11,13 +11,31 @@
 import type { Clock, TimerHandle } from '../core/clock.js';
 import { NacosError } from '../core/errors.js';
 import type { Logger } from '../observability/logger.js';
-import { NotLeaderError, type RaftPeerLink, type RaftStore } from '../persistence/raft-store.js';
+import { NotLeaderError, type ForwardOutcome, type RaftPeerLink, type RaftStore } from '../persistence/raft-store.js';
 import type { Message } from '../raft/types.js';
-import { parseProposeReply, parseProposeRequest, parseRaftMessages } from './raft-wire.js';
+import { MAX_PROPOSE_BATCH, parseProposeBatchReply, parseProposeBatchRequest, parseProposeReply, parseProposeRequest, parseRaftMessages } from './raft-wire.js';
 import { ClusterRequestError, type ClusterTransport } from './transport/index.js';
 
 export const RAFT_MESSAGE = 'RaftMessageRequest';
 export const RAFT_PROPOSE = 'RaftProposeRequest';
+export const RAFT_PROPOSE_BATCH = 'RaftProposeBatchRequest';
+/** The cluster transport's answer to a request type the peer has no handler for (Nacos: 302). */
+const NO_HANDLER_CODE = 302;
+/** How long a leader that refused a batch (older build) gets single forwards before we try again. */
+const LEGACY_RECHECK_MS = 60_000;
+/** Most command text in one batched forward: one stream chunk (DEFAULT_STREAM_LIMITS.chunkBytes). */
+const MAX_BATCH_CHARS = 256 * 1024;
+
+/** What the link uses of the cluster transport and of the store (tests give fakes). */
+export type RaftLinkTransport = Pick<ClusterTransport, 'handle' | 'send' | 'request' | 'streamRequest' | 'onPeerLost' | 'warmStream'>;
+export type RaftLinkStore = Pick<RaftStore, 'raft' | 'proposeAsLeader' | 'proposeBatchAsLeader'>;
+
+interface PendingForward {
+  command: string;
+  timeoutMs: number;
+  resolve(r: { index: number }): void;
+  reject(e: unknown): void;
+}
 
 export type RaftTransportMode = 'stream' | 'unary';
 
@@ -26,19 +44,29 @@ export interface RaftLinkStats {
   messagesDropped: number;
   messagesReceived: number;
   proposalsServed: number;
+  /** Forward requests sent by this member as a follower (single and batched: CALL frames). */
+  forwardRequests: number;
+  /** Of those, batched ones (RaftProposeBatchRequest). */
+  batchesForwarded: number;
 }
 
 export class RaftLink implements RaftPeerLink {
-  readonly stats: RaftLinkStats = { messagesSent: 0, messagesDropped: 0, messagesReceived: 0, proposalsServed: 0 };
+  readonly stats: RaftLinkStats = { messagesSent: 0, messagesDropped: 0, messagesReceived: 0, proposalsServed: 0, forwardRequests: 0, batchesForwarded: 0 };
   private reconcileTimer: TimerHandle | null = null;
+  /** Forwards of this event-loop turn, per leader, not sent yet. */
+  private readonly pending = new Map<string, PendingForward[]>();
+  /** Leaders that answered a batch with "no handler": single forwards until then (monotonic ms). */
+  private readonly legacyUntil = new Map<string, number>();
 
   constructor(
-    private readonly transport: ClusterTransport,
-    private readonly store: RaftStore,
+    private readonly transport: RaftLinkTransport,
+    private readonly store: RaftLinkStore,
     private readonly clock: Clock,
     private readonly log: Logger,
     private readonly messageTimeoutMs: number,
     private readonly mode: RaftTransportMode = 'stream',
+    /** Runs `fn` at the end of this event-loop turn (the forwards queued until then travel together). */
+    private readonly defer: (fn: () => void) => void = (fn) => void setImmediate(fn),
   ) {
     transport.handle(RAFT_MESSAGE, (body, from) => {
       const msgs = parseRaftMessages(body);
@@ -74,6 +102,20 @@ export class RaftLink implements RaftPeerLink {
         throw e;
       }
     });
+    transport.handle(RAFT_PROPOSE_BATCH, async (body) => {
+      const req = parseProposeBatchRequest(body);
+      if ('error' in req) throw new NacosError(400, req.error);
+      let results: ForwardOutcome[];
+      try {
+        results = await store.proposeBatchAsLeader(req.commands);
+      } catch (e) {
+        // Not started yet (503): nothing was proposed, every command may be retried.
+        if (e instanceof NacosError && e.status === 503) return { results: req.commands.map(() => ({ ok: false, leader: '' })) };
+        throw e;
+      }
+      this.stats.proposalsServed += results.filter((r) => r.ok).length;
+      return { results };
+    });
   }
 
   send(messages: Message[]): void {
@@ -94,26 +136,90 @@ export class RaftLink implements RaftPeerLink {
     });
   }
 
-  async forward(leader: string, command: string, timeoutMs: number): Promise<{ index: number }> {
+  /**
+   * Forwards a command to the leader. Commands forwarded to the same leader in one event-loop turn
+   * travel together (docs/raft.md "Forwarded writes"): one `RaftProposeBatchRequest` with the
+   * list, proposed in one Ready, each answered on its own. A lone command, and every command to a
+   * leader that answered a batch with "no handler" (an older build) in the last minute, travels as
+   * the original single `RaftProposeRequest`.
+   */
+  forward(leader: string, command: string, timeoutMs: number): Promise<{ index: number }> {
+    return new Promise((resolve, reject) => {
+      let queue = this.pending.get(leader);
+      if (!queue) {
+        this.pending.set(leader, (queue = []));
+        this.defer(() => this.flush(leader));
+      }
+      queue.push({ command, timeoutMs, resolve, reject });
+    });
+  }
+
+  private flush(leader: string): void {
+    const queue = this.pending.get(leader) ?? [];
+    this.pending.delete(leader);
+    const legacy = (this.legacyUntil.get(leader) ?? -Infinity) > this.clock.monotonic();
+    for (const batch of batchesOf(queue)) {
+      if (batch.length === 1 || legacy) {
+        for (const p of batch) this.forwardOne(leader, p.command, p.timeoutMs).then(p.resolve, p.reject);
+      } else {
+        void this.forwardBatch(leader, batch);
+      }
+    }
+  }
+
+  private async forwardOne(leader: string, command: string, timeoutMs: number): Promise<{ index: number }> {
     let body: Record<string, unknown>;
     try {
-      body = this.mode === 'stream'
-        ? await this.transport.streamRequest(leader, RAFT_PROPOSE, { command }, timeoutMs)
-        : await this.transport.request(leader, RAFT_PROPOSE, { command }, timeoutMs);
+      body = await this.call(leader, RAFT_PROPOSE, { command }, timeoutMs);
     } catch (e) {
-      // Not sent, or refused before reaching the handler: certainly not proposed, retry.
-      if (e instanceof ClusterRequestError && ['unreachable', 'refused-connection', 'queue-full', 'rejected'].includes(e.reason)) {
-        throw new NotLeaderError('');
-      }
-      if (e instanceof ClusterRequestError && e.reason === 'remote-error' && e.code !== undefined && e.code < 500) {
-        throw new NacosError(e.code, e.message);
-      }
-      throw e;
+      throw forwardFailure(e);
     }
     const r = parseProposeReply(body);
     if ('error' in r) throw new NacosError(500, r.error);
     if (!r.ok) throw new NotLeaderError(r.leader);
     return { index: r.index };
+  }
+
+  /** Never rejects: every command of the batch is settled on its own. */
+  private async forwardBatch(leader: string, batch: readonly PendingForward[]): Promise<void> {
+    // The request waits as long as the most patient command; the others give up at their own
+    // timeout with the same "no answer" a single request's timeout gives (outcome unknown).
+    const timeoutMs = Math.max(...batch.map((p) => p.timeoutMs));
+    const open = new Set(batch);
+    const settle = (p: PendingForward, f: () => void): void => {
+      if (open.delete(p)) f();
+    };
+    const timers = batch
+      .filter((p) => p.timeoutMs < timeoutMs)
+      .map((p) =>
+        this.clock.setTimeout(() => settle(p, () => p.reject(new ClusterRequestError('timeout', `${leader}: no answer to the forwarded write within ${p.timeoutMs} ms`))), p.timeoutMs),
+      );
+    this.stats.batchesForwarded++;
+    try {
+      const body = await this.call(leader, RAFT_PROPOSE_BATCH, { commands: batch.map((p) => p.command) }, timeoutMs);
+      const results = parseProposeBatchReply(body, batch.length);
+      batch.forEach((p, i) => {
+        const r = Array.isArray(results) ? results[i]! : { ok: false as const, code: 500, message: results.error };
+        settle(p, () => (r.ok ? p.resolve({ index: r.index }) : p.reject('leader' in r ? new NotLeaderError(r.leader) : outcomeError(r.code, r.message))));
+      });
+    } catch (e) {
+      if (e instanceof ClusterRequestError && e.reason === 'remote-error' && e.code === NO_HANDLER_CODE) {
+        // An older leader: nothing was proposed. Send these one by one, and so for a while.
+        this.legacyUntil.set(leader, this.clock.monotonic() + LEGACY_RECHECK_MS);
+        this.log.info({ leader }, 'raft: the leader does not take batched forwards (older build); forwarding one command per request');
+        for (const p of open) this.forwardOne(leader, p.command, p.timeoutMs).then((r) => settle(p, () => p.resolve(r)), (x: unknown) => settle(p, () => p.reject(x)));
+        return;
+      }
+      const err = forwardFailure(e);
+      for (const p of [...open]) settle(p, () => p.reject(err));
+    } finally {
+      for (const t of timers) t.cancel();
+    }
+  }
+
+  private call(leader: string, type: string, body: object, timeoutMs: number): Promise<Record<string, unknown>> {
+    this.stats.forwardRequests++;
+    return this.mode === 'stream' ? this.transport.streamRequest(leader, type, body, timeoutMs) : this.transport.request(leader, type, body, timeoutMs);
   }
 
   /** Keeps the Raft voters equal to the member list (leader only, one change at a time). */
@@ -144,6 +250,35 @@ export class RaftLink implements RaftPeerLink {
   stop(): void {
     this.reconcileTimer?.cancel();
   }
+}
+
+/** Not sent, or refused before reaching the handler: certainly not proposed (retry). */
+function forwardFailure(e: unknown): unknown {
+  if (e instanceof ClusterRequestError && ['unreachable', 'refused-connection', 'queue-full', 'rejected'].includes(e.reason)) return new NotLeaderError('');
+  if (e instanceof ClusterRequestError && e.reason === 'remote-error' && e.code !== undefined && e.code < 500) return new NacosError(e.code, e.message);
+  return e;
+}
+
+/** A command's own error in a batch reply: a refusal (< 500) as is, anything else has an unknown outcome. */
+function outcomeError(code: number, message: string): NacosError {
+  return code < 500 ? new NacosError(code, message) : new NacosError(500, `raft write failed on the leader: ${message}`);
+}
+
+/** The queued forwards in request-sized groups (at most MAX_PROPOSE_BATCH commands and MAX_BATCH_CHARS). */
+function batchesOf(queue: readonly PendingForward[]): PendingForward[][] {
+  const out: PendingForward[][] = [];
+  let chars = Infinity;
+  for (const p of queue) {
+    const last = out[out.length - 1];
+    if (!last || last.length >= MAX_PROPOSE_BATCH || chars + p.command.length > MAX_BATCH_CHARS) {
+      out.push([p]);
+      chars = p.command.length;
+    } else {
+      last.push(p);
+      chars += p.command.length;
+    }
+  }
+  return out;
 }
 
 /**

@@ -33,6 +33,19 @@ const proposeResponse = z.union([
 
 export type ProposeReply = z.infer<typeof proposeResponse>;
 
+/** Most commands in one batched forward (docs/raft.md "Forwarded writes"). */
+export const MAX_PROPOSE_BATCH = 128;
+const proposeBatchRequest = z.object({ commands: z.array(z.string().min(2)).min(1).max(MAX_PROPOSE_BATCH) });
+/** One command's outcome in a batch: its index, "not proposed, retry at `leader`", or its own error. */
+const proposeOutcome = z.union([
+  z.object({ ok: z.literal(true), index: nat }),
+  z.object({ ok: z.literal(false), leader: z.string() }),
+  z.object({ ok: z.literal(false), code: z.number().int(), message: z.string() }),
+]);
+const proposeBatchResponse = z.object({ results: z.array(proposeOutcome) });
+
+export type ProposeOutcome = z.infer<typeof proposeOutcome>;
+
 function firstIssue(e: z.ZodError): string {
   const i = e.issues[0];
   return i ? `${i.path.join('.')}: ${i.message}` : 'unknown';
@@ -53,4 +66,17 @@ export function parseProposeRequest(body: unknown): { command: string } | { erro
 export function parseProposeReply(body: unknown): ProposeReply | { error: string } {
   const r = proposeResponse.safeParse(body);
   return r.success ? r.data : { error: `invalid raft propose reply: ${firstIssue(r.error)}` };
+}
+
+export function parseProposeBatchRequest(body: unknown): { commands: string[] } | { error: string } {
+  const r = proposeBatchRequest.safeParse(body);
+  return r.success ? r.data : { error: `invalid raft propose batch: ${firstIssue(r.error)}` };
+}
+
+/** The reply must answer every command of the request, in order. */
+export function parseProposeBatchReply(body: unknown, commands: number): ProposeOutcome[] | { error: string } {
+  const r = proposeBatchResponse.safeParse(body);
+  if (!r.success) return { error: `invalid raft propose batch reply: ${firstIssue(r.error)}` };
+  if (r.data.results.length !== commands) return { error: `invalid raft propose batch reply: ${r.data.results.length} results for ${commands} commands` };
+  return r.data.results;
 }

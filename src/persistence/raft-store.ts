@@ -35,6 +35,12 @@ export interface RaftPeerLink {
   forward(leader: NodeId, command: string, timeoutMs: number): Promise<{ index: number }>;
 }
 
+/**
+ * A forwarded command's outcome on the leader: applied at `index`; certainly not proposed (retry
+ * at `leader`, '' = unknown); or its own error (`code` < 500: refused; 500: outcome unknown).
+ */
+export type ForwardOutcome = { ok: true; index: number } | { ok: false; leader: NodeId } | { ok: false; code: number; message: string };
+
 /** Thrown by a follower asked to propose: the caller retries at `leader` ('' = unknown). */
 export class NotLeaderError extends Error {
   constructor(readonly leader: NodeId) {
@@ -264,14 +270,49 @@ export class RaftStore implements PersistentStore {
 
   /** Leader side of a forwarded write: propose and wait for the local apply. */
   async proposeAsLeader(command: string): Promise<{ index: number }> {
+    const [r] = await this.proposeBatchAsLeader([command]);
+    if (r === undefined) throw new Error('raft: no outcome for a proposed command');
+    if (r.ok) return { index: r.index };
+    if ('leader' in r) throw new NotLeaderError(r.leader);
+    throw new NacosError(r.code, r.message);
+  }
+
+  /**
+   * Leader side of a batch of forwarded writes (docs/raft.md "Forwarded writes"): the valid
+   * commands are proposed together (one Ready) and each is answered on its own once applied here —
+   * an invalid or refused command never fails its batch mates.
+   */
+  async proposeBatchAsLeader(commands: readonly string[]): Promise<ForwardOutcome[]> {
     const host = this.requireHost();
-    const problem = this.problemOf(parseCommand(command));
-    if (problem !== null) throw new NacosError(400, problem);
-    // A failed batch condition is not an error of the forward: the follower reads it from its own
-    // apply of the same index (every member decides the same).
-    const r = await this.proposeHere(host, command, this.o.writeTimeoutMs, false);
-    if (!r.ok) throw new NotLeaderError(r.leader);
-    return { index: r.index };
+    const out: ForwardOutcome[] = [];
+    const valid: number[] = [];
+    commands.forEach((c, i) => {
+      const problem = this.problemOf(parseCommand(c));
+      if (problem === null) valid.push(i);
+      out[i] = { ok: false, code: 400, message: problem ?? '' };
+    });
+    const proposed = host.proposeBatch(valid.map((i) => commands[i]!));
+    await Promise.all(
+      valid.map(async (at, k) => {
+        const r = proposed[k]!;
+        if (!r.ok) {
+          out[at] = { ok: false, leader: r.leader };
+          return;
+        }
+        this.counters.proposed++;
+        try {
+          await host.waitApplied(r.index, r.term, this.o.writeTimeoutMs);
+          // A failed batch condition is not an error of the forward: the follower reads it from its
+          // own apply of the same index (every member decides the same).
+          this.throwIfRejected(r.index, false);
+          out[at] = { ok: true, index: r.index };
+        } catch (e) {
+          const n = toNacos(e);
+          out[at] = { ok: false, code: n instanceof NacosError ? n.status : 500, message: n.message };
+        }
+      }),
+    );
+    return out;
   }
 
   private problemOf(cmd: StoreCommand | { error: string }): string | null {
@@ -280,14 +321,14 @@ export class RaftStore implements PersistentStore {
   }
 
   /** Proposes on this member and, if it took the proposal, waits for the local apply of that entry. */
-  private async proposeHere(host: RaftHost, command: string, timeoutMs: number, conditions = true): Promise<ProposeResult> {
+  private async proposeHere(host: RaftHost, command: string, timeoutMs: number): Promise<ProposeResult> {
     const r = host.propose(command);
     if (!r.ok) return r;
     this.counters.proposed++;
     await host.waitApplied(r.index, r.term, timeoutMs).catch((e: unknown) => {
       throw toNacos(e);
     });
-    this.throwIfRejected(r.index, conditions);
+    this.throwIfRejected(r.index);
     return r;
   }
 
@@ -305,6 +346,12 @@ export class RaftStore implements PersistentStore {
     throw new NacosError(500, `persistent write not applied: ${why}`);
   }
 
+  /**
+   * Proposes here when leader, else forwards to the leader, within `timeoutMs`. Without a usable
+   * leader it waits for the host's next leader change (docs/raft.md "Write path and errors"), never
+   * longer than the no-leader wait; at most two ticks after a refusal that changed nothing here, and
+   * one tick when this member is a leader refusing proposals (handing over).
+   */
   private async submit(command: string, timeoutMs: number): Promise<void> {
     const host = this.requireHost();
     const deadline = this.o.clock.monotonic() + timeoutMs;
@@ -320,15 +367,19 @@ export class RaftStore implements PersistentStore {
         // transferring / just deposed: wait for the next leader
       } else if (st.lead !== '' && this.link) {
         noLeaderSince = null;
+        const lead = st.lead;
         let res: { index: number } | null = null;
         try {
           this.counters.forwarded++;
-          res = await this.link.forward(st.lead, command, Math.min(left, this.o.forwardTimeoutMs));
+          res = await this.link.forward(lead, command, Math.min(left, this.o.forwardTimeoutMs));
         } catch (e) {
           // Refused before proposing (not leader any more, unreachable): safe to retry. Anything
           // else (a timeout after the leader took it) has an unknown outcome: report it.
           if (!(e instanceof NotLeaderError)) throw toNacos(e);
-          await sleep(this.o.clock, Math.min(this.o.tickMs * 2, Math.max(1, left)));
+          // Retry at once if this member learnt of a change meanwhile; else when it does. The
+          // refusal may come with nothing to learn here (the leader unreachable for a moment):
+          // then after two ticks, as before.
+          if (host.node.lead === lead && host.node.role !== 'leader') await host.leaderChange(Math.min(this.o.tickMs * 2, Math.max(1, left)));
           continue;
         }
         await host.waitApplied(res.index, null, Math.max(1, deadline - this.o.clock.monotonic())).catch((e: unknown) => {
@@ -337,9 +388,14 @@ export class RaftStore implements PersistentStore {
         this.throwIfRejected(res.index);
         return;
       }
-      noLeaderSince ??= this.o.clock.monotonic();
-      if (this.o.clock.monotonic() - noLeaderSince >= this.o.noLeaderWaitMs) throw new NacosError(500, NO_LEADER_MESSAGE);
-      await sleep(this.o.clock, this.o.tickMs);
+      const now = this.o.clock.monotonic();
+      noLeaderSince ??= now;
+      const waited = now - noLeaderSince;
+      if (waited >= this.o.noLeaderWaitMs) throw new NacosError(500, NO_LEADER_MESSAGE);
+      // A leader refusing while it hands leadership over may keep it (the transfer timed out): no
+      // change is reported then, so it looks again after a tick.
+      const wait = Math.min(this.o.noLeaderWaitMs - waited, left, host.node.role === 'leader' ? this.o.tickMs : Infinity);
+      await host.leaderChange(Math.max(1, wait));
     }
   }
 

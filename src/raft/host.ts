@@ -96,6 +96,8 @@ export class RaftHost {
   private lastSnapshotAt: number;
   private compacting = false;
   private readonly idleResolvers: (() => void)[] = [];
+  /** Waiting for the next change of role or known leader (see leaderChange). */
+  private leaderWaiters: (() => void)[] = [];
   /** The newest hard state from the core, and the newest one written to storage. */
   private latestHard: HardState;
   private persistedHard: HardState;
@@ -169,6 +171,18 @@ export class RaftHost {
     return r;
   }
 
+  /**
+   * Proposes several entries in one go: they are appended before the loop runs, so they share one
+   * Ready (one write, one append per follower) instead of the first going alone (docs/raft.md
+   * "Forwarded writes"). One result per entry, in order.
+   */
+  proposeBatch(data: readonly string[]): ProposeResult[] {
+    if (this.failed) return data.map(() => ({ ok: false, reason: 'removed', leader: '' }));
+    const out = data.map((d) => this.node.propose(d));
+    if (out.some((r) => r.ok)) this.kick();
+    return out;
+  }
+
   proposeConfChange(cc: MemberChange): ProposeResult {
     const r = this.node.proposeConfChange(cc);
     if (r.ok) this.kick();
@@ -214,6 +228,24 @@ export class RaftHost {
     // Compacted away before we looked: never claim success we cannot prove.
     else if (t === undefined) w.reject(new Error(`raft: outcome of the proposal at ${w.index} is unknown (log compacted)`));
     else w.reject(new Error(`raft: proposal at ${w.index} was superseded (leader changed)`));
+  }
+
+  /**
+   * Resolves at the next change of this member's role or known leader (when the core reports it,
+   * in the next Ready), or after `timeoutMs`, whichever is first (also once stopped: a caller
+   * looping on it must not spin). Writes waiting for a leader wake on it instead of polling
+   * (docs/raft.md "Write path and errors").
+   */
+  leaderChange(timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = (): void => {
+        timer.cancel();
+        this.leaderWaiters = this.leaderWaiters.filter((w) => w !== wake);
+        resolve();
+      };
+      const timer = this.o.clock.setTimeout(wake, timeoutMs);
+      this.leaderWaiters.push(wake);
+    });
   }
 
   transferLeadership(to: NodeId): boolean {
@@ -262,6 +294,11 @@ export class RaftHost {
       w.reject(new Error('raft: member is shutting down'));
     }
     this.waiters = [];
+    this.wakeLeaderWaiters();
+  }
+
+  private wakeLeaderWaiters(): void {
+    for (const wake of [...this.leaderWaiters]) wake();
   }
 
   private hardDirty(): boolean {
@@ -302,6 +339,9 @@ export class RaftHost {
       while (!this.stopped && this.node.hasReady()) {
         const rd = this.node.ready();
         this.counters.readies++;
+        // The node already acts in its new role (a new leader takes proposals, a follower forwards
+        // to its new leader): waiting writes need not wait for this Ready's write.
+        if (rd.softState) this.wakeLeaderWaiters();
         this.counters.messagesOut += rd.messagesBeforeSync.length + rd.messagesAfterSync.length;
         if (rd.hardState) this.latestHard = rd.hardState;
         // The core decides what must wait for the write (Ready.mustSync, messagesBeforeSync,

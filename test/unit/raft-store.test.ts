@@ -258,6 +258,27 @@ describe('RaftStore standalone (one voter)', () => {
     assert.deepEqual(rows(s), {});
     await s.close();
   });
+
+  it('proposes a forwarded batch in one write; a refused command does not fail its batch mates', async () => {
+    const s = makeStore('standalone', new MemoryLogStore());
+    await s.open();
+    await s.startConsensus({ voters: ['standalone'], learners: [] }, null);
+    await until(() => s.raft?.node.role === 'leader', 'self-election');
+    await s.raft!.idle();
+    const before = { ...s.raft!.counters };
+    const cmd = (key: string): string => encodeCommand({ id: key, batch: put(key, { v: key }) });
+    const out = await s.proposeBatchAsLeader([cmd('a'), '{"id":"x","batch":[{"table":"nope","key":"k","value":1}]}', cmd('b'), cmd('c')]);
+    assert.equal(out.length, 4);
+    const [a, bad, b, c] = out;
+    assert.ok(a?.ok && b?.ok && c?.ok);
+    assert.deepEqual([b.index - a.index, c.index - b.index], [1, 1]);
+    assert.ok(bad && !bad.ok && 'code' in bad && bad.code === 400);
+    // The three valid commands were written by one fsync (one Ready), not one each.
+    assert.equal(s.raft!.counters.syncs - before.syncs, 1);
+    assert.equal(s.raft!.counters.syncedEntries - before.syncedEntries, 3);
+    assert.deepEqual(rows(s), { 'instance/a': { v: 'a' }, 'instance/b': { v: 'b' }, 'instance/c': { v: 'c' } });
+    await s.close();
+  });
 });
 
 describe('RaftStore over a 3-member in-process cluster', () => {
