@@ -6,8 +6,10 @@
  *
  * The wire is plain gRPC (HTTP/2 mapping of the gRPC spec), so a grpc-js peer talks to it
  * unchanged: statuses are sent as trailers (`grpc-status`, percent-encoded `grpc-message`), or as
- * a trailers-only response when no header was sent yet; a stream the server finished while the
- * client still sends is then reset with NO_ERROR.
+ * a trailers-only response when no header was sent yet. A stream the server finished while the
+ * client still sends is not reset (grpc-js servers do not either: a grpc-js client that gets
+ * RST_STREAM(NO_ERROR) while writing reports INTERNAL instead of the status sent); what the client
+ * still sends is read and dropped until it half-closes.
  */
 import * as http2 from 'node:http2';
 
@@ -33,7 +35,6 @@ export function grpcStatusName(code: number): string {
 
 export const RESPONSE_HEADERS: http2.OutgoingHttpHeaders = Object.freeze({ ':status': 200, 'content-type': 'application/grpc+proto', 'grpc-accept-encoding': 'identity' });
 export const OK_TRAILERS: http2.OutgoingHttpHeaders = Object.freeze({ 'grpc-status': '0' });
-const { NGHTTP2_NO_ERROR } = http2.constants;
 
 const TIMEOUT_RE = /^(\d{1,8})([HMSmun])$/;
 const TIMEOUT_UNIT_MS: Readonly<Record<string, number>> = { H: 3_600_000, M: 60_000, S: 1000, m: 1, u: 0.001, n: 0.000001 };
@@ -203,12 +204,6 @@ export class GrpcServerCall {
     readonly stream: http2.ServerHttp2Stream,
     private readonly headers: http2.IncomingHttpHeaders,
     maxInbound: number,
-    /**
-     * False: a status sent while the client still writes does not reset the stream. A grpc-js
-     * client still writing then reports INTERNAL ("RST_STREAM with code 0") instead of the status
-     * sent (seen on the member stream, docs/raft.md "Raft transport"); grpc-js servers do not reset.
-     */
-    private readonly resetWhileReading = true,
   ) {
     this.reader = new MessageReader(maxInbound, headers['grpc-encoding']);
     this.reader.onMessage = (m) => {
@@ -218,7 +213,6 @@ export class GrpcServerCall {
     stream.on('wantTrailers', () => {
       if (stream.destroyed) return;
       stream.sendTrailers(this.status);
-      if (this.status !== OK_TRAILERS) this.resetIfReading();
     });
     stream.on('data', (chunk: Buffer) => {
       if (!this.done) this.reader.push(chunk);
@@ -248,7 +242,6 @@ export class GrpcServerCall {
     if (!s.destroyed && !s.closed) {
       if (!s.headersSent) {
         s.respond({ ...RESPONSE_HEADERS, ...statusHeaders(code, message) }, { endStream: true });
-        this.resetIfReading();
       } else if (!s.writableEnded) {
         this.status = statusHeaders(code, message);
         s.end();
@@ -310,12 +303,6 @@ export class GrpcServerCall {
       clearTimeout(this.deadline);
       this.deadline = null;
     }
-  }
-
-  /** The server's response is complete but the client is still sending: RST_STREAM(NO_ERROR) (RFC 9113 §8.1). */
-  private resetIfReading(): void {
-    const s = this.stream;
-    if (this.resetWhileReading && !s.readableEnded && !s.destroyed) s.close(NGHTTP2_NO_ERROR);
   }
 }
 

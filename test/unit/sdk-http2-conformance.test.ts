@@ -54,13 +54,23 @@ function messageOf(r: RawResult): string {
   return String(r.trailers['grpc-message'] ?? r.headers['grpc-message'] ?? '');
 }
 
-/** One raw request: writes `chunks` as separate DATA frames, then ends (unless `end` is false). */
+/**
+ * One raw request: writes `chunks` as separate DATA frames, then ends. With `end` false the client
+ * keeps its side open; the server does not reset a stream it finished (docs/sdk-transport.md), so
+ * the client closes it once the status has arrived.
+ */
 function rawCall(session: http2.ClientHttp2Session, path: string, chunks: Buffer[], extra: http2.OutgoingHttpHeaders = {}, end = true): Promise<RawResult> {
   return new Promise((resolve) => {
     const req = session.request({ ...GRPC_HEADERS, ':path': path, ...extra });
     const r: RawResult = { headers: {}, trailers: {}, data: Buffer.alloc(0), rstCode: 0 };
-    req.on('response', (h) => (r.headers = h));
-    req.on('trailers', (h) => (r.trailers = h));
+    req.on('response', (h) => {
+      r.headers = h;
+      if (!end && h['grpc-status'] !== undefined) req.close();
+    });
+    req.on('trailers', (h) => {
+      r.trailers = h;
+      if (!end) req.close();
+    });
     req.on('data', (d: Buffer) => (r.data = Buffer.concat([r.data, d])));
     req.on('error', () => undefined);
     req.on('close', () => {
@@ -196,6 +206,28 @@ test('grpc-js client: bi-stream setup, push and ack, half-close ends the registr
   call.end();
   assert.equal((await status).code, grpc.status.OK);
   await eventually(() => disconnected.length === 1, 'unregistered on half-close');
+});
+
+test('grpc-js client: an oversize message on an open bi-stream ends it with RESOURCE_EXHAUSTED, not INTERNAL', T, async (t) => {
+  // The client is still writing when the status is sent; the server must not reset the stream then
+  // (a grpc-js client would report INTERNAL "RST_STREAM with code 0"), as grpc-js servers do not.
+  const server = await startServer(t, { maxInboundBytes: 4096 });
+  const c = grpcClient(t, server);
+  for (let i = 0; i < 5; i++) {
+    const call = c.makeBidiStreamRequest<Buffer, Buffer>(
+      BIDI_PATH,
+      (b) => b,
+      (b) => b,
+    );
+    call.on('error', () => undefined);
+    call.on('data', () => undefined);
+    const status = new Promise<grpc.StatusObject>((resolve) => call.on('status', resolve));
+    call.write(payload('ConnectionSetupRequest', RUST_SETUP));
+    call.write(payload('HealthCheckRequest', { pad: 'x'.repeat(5000) }));
+    const st = await status;
+    assert.equal(st.code, grpc.status.RESOURCE_EXHAUSTED, `round ${i}: ${st.details}`);
+    assert.match(st.details, /larger than max/);
+  }
 });
 
 // ---- raw HTTP/2 frames ---------------------------------------------------------------------------

@@ -145,7 +145,7 @@ export class ClusterServer {
     stream.on('error', (e: Error) => this.o.logger.debug({ err: e }, 'cluster http2 stream error'));
     if (!isGrpcRequest(stream, headers)) return;
     const path = headers[':path'];
-    const call = new GrpcServerCall(stream, headers, this.o.maxInboundBytes, path !== MEMBER_STREAM_PATH);
+    const call = new GrpcServerCall(stream, headers, this.o.maxInboundBytes);
     if (path !== UNARY_PATH && path !== MEMBER_STREAM_PATH) {
       call.finish(GrpcStatus.UNIMPLEMENTED, `The server does not implement the method ${path ?? ''}`);
       return;
