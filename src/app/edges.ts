@@ -33,7 +33,7 @@ export function sdkGrpcServer(config: Config, member: MemberIdentity, auth: Auth
     clock,
     maxInboundBytes: config.int('nacos.remote.server.grpc.sdk.max-inbound-message-size'),
     idleEjectMs: config.int('nomen.grpc.client-detection.idle-ms'),
-    transport: config.str('nomen.sdk.transport') === 'grpc-js' ? 'grpc-js' : 'http2',
+    transport: config.str('nomen.sdk.transport') === 'http2' ? 'http2' : 'grpc-js',
     keepaliveTimeMs: config.int('nacos.remote.server.grpc.sdk.keep-alive-time'),
     keepaliveTimeoutMs: config.int('nacos.remote.server.grpc.sdk.keep-alive-timeout'),
     isReady,

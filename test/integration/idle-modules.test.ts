@@ -23,9 +23,6 @@ const NOT_AT_IDLE: readonly string[] = [
   '/dist/distro/index.js',
   '/dist/distro/distro-protocol.js',
   '/node_modules/@fastify/static/',
-  // The SDK port's default transport is node:http2 (docs/sdk-transport.md); grpc-js only when chosen.
-  '/node_modules/@grpc/grpc-js/',
-  '/dist/transport/grpc/sdk-transport-grpcjs.js',
 ];
 
 describe('modules an idle standalone member loads', { timeout: 120_000 }, () => {

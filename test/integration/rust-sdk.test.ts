@@ -158,16 +158,16 @@ describe('Rust SDK (gRPC) against the real server', { timeout: 120_000 }, () => 
 });
 
 /**
- * The same SDK against the grpc-js SDK transport (`nomen.sdk.transport=grpc-js`, docs/sdk-transport.md);
- * the default (above) is http2. Kept in the suite whatever the default transport is.
+ * The same SDK against the node:http2 SDK transport (`nomen.sdk.transport=http2`, docs/sdk-transport.md),
+ * kept in the suite whatever the default transport is.
  */
-describe('Rust SDK against the grpc-js SDK transport', { timeout: 120_000 }, () => {
+describe('Rust SDK against the node:http2 SDK transport', { timeout: 120_000 }, () => {
   let server: TestServer;
   const clients = new RustClientSet();
   const client = (label: string): Promise<RustClient> => clients.start(server.port, { label });
 
   before(async () => {
-    server = await TestServer.start({ name: 'rust-sdk-grpcjs', properties: { 'nomen.sdk.transport': 'grpc-js' } });
+    server = await TestServer.start({ name: 'rust-sdk-http2', properties: { 'nomen.sdk.transport': 'http2' } });
   });
 
   after(async () => {
@@ -175,8 +175,8 @@ describe('Rust SDK against the grpc-js SDK transport', { timeout: 120_000 }, () 
     await server?.dispose();
   });
 
-  it('the server runs the grpc-js transport', async () => {
-    assert.match(await readFile(server.logFile, 'utf8'), /"transport":"grpc-js"/);
+  it('the server runs the http2 transport', async () => {
+    assert.match(await readFile(server.logFile, 'utf8'), /"transport":"http2"/);
   });
 
   it('register, query from another client, subscribe and be pushed, deregister', async () => {

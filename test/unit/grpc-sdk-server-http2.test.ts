@@ -1,7 +1,7 @@
 /**
- * The SDK-server protocol tests of grpc-sdk-server.test.ts against the grpc-js transport
- * (`nomen.sdk.transport=grpc-js`, docs/sdk-transport.md); that file runs on the default, http2.
- * The environment variable is set before the file is loaded, so its harness picks grpc-js.
+ * The SDK-server protocol tests of grpc-sdk-server.test.ts against the node:http2 transport
+ * (`nomen.sdk.transport=http2`, docs/sdk-transport.md); that file runs on the default, grpc-js.
+ * The environment variable is set before the file is loaded, so its harness picks http2.
  */
-process.env['NOMEN_SDK_TRANSPORT'] = 'grpc-js';
+process.env['NOMEN_SDK_TRANSPORT'] = 'http2';
 await import('./grpc-sdk-server.test.js');

@@ -20,9 +20,9 @@ import { eventually, RUST_SETUP } from './helpers/sdk-fixtures.js';
 
 const T = { timeout: 15_000 };
 
-/** The transport under test: http2 (the default) unless NOMEN_SDK_TRANSPORT=grpc-js. */
+/** The transport under test: grpc-js (the default) unless NOMEN_SDK_TRANSPORT=http2. */
 function sdkTransport(): 'http2' | 'grpc-js' {
-  return process.env['NOMEN_SDK_TRANSPORT'] === 'grpc-js' ? 'grpc-js' : 'http2';
+  return process.env['NOMEN_SDK_TRANSPORT'] === 'http2' ? 'http2' : 'grpc-js';
 }
 
 const JAVA_SETUP = {
@@ -41,7 +41,7 @@ interface Harness {
 }
 
 async function harness(t: TestContext, opts: Partial<SdkGrpcServerOptions> = {}): Promise<Harness> {
-  // The default transport (http2); grpc-sdk-server-grpcjs.test.ts runs this file on grpc-js (docs/sdk-transport.md).
+  // The default transport (grpc-js); grpc-sdk-server-http2.test.ts runs this file on http2 (docs/sdk-transport.md).
   const transport = sdkTransport();
   const server = new SdkGrpcServer({ host: '127.0.0.1', port: 0, logger: silentLogger(), transport, ...opts });
   const connected: ConnectionInfo[] = [];

@@ -82,7 +82,7 @@ export interface SdkGrpcServerOptions {
   isReady?: () => boolean;
   /** Optional request filter (auth); absent: every registered request reaches its handler. */
   authorize?: RequestAuthorizer;
-  /** Which gRPC implementation serves the port (docs/sdk-transport.md); default `http2`. */
+  /** Which gRPC implementation serves the port (docs/sdk-transport.md); default `grpc-js`. */
   transport?: SdkTransportKind;
   /** Server HTTP/2 keepalive PING interval, ms (0 = none); default 7200000 (grpc-js' and Nacos'). */
   keepaliveTimeMs?: number;
@@ -311,9 +311,9 @@ export class SdkGrpcServer {
       keepaliveTimeMs: this.opts.keepaliveTimeMs ?? 7_200_000,
       keepaliveTimeoutMs: this.opts.keepaliveTimeoutMs ?? 20_000,
     };
-    // grpc-js is loaded only when it is chosen: the default member never loads it (docs/sdk-transport.md).
+    // grpc-js is loaded only when it serves the port (docs/sdk-transport.md).
     const transport =
-      this.opts.transport === 'grpc-js' ? new (await import('./sdk-transport-grpcjs.js')).GrpcJsSdkTransport(topts) : new Http2SdkTransport(topts);
+      this.opts.transport === 'http2' ? new Http2SdkTransport(topts) : new (await import('./sdk-transport-grpcjs.js')).GrpcJsSdkTransport(topts);
     this.transport = transport;
     const net = createServer((socket) => this.onSocket(socket));
     this.netServer = net;
@@ -335,7 +335,7 @@ export class SdkGrpcServer {
     this.port = typeof addr === 'object' && addr ? addr.port : this.opts.port;
     this.state = 'running';
     this.detector.start();
-    this.logger.info({ host: this.opts.host, port: this.port, transport: this.opts.transport ?? 'http2' }, 'sdk grpc server listening');
+    this.logger.info({ host: this.opts.host, port: this.port, transport: this.opts.transport ?? 'grpc-js' }, 'sdk grpc server listening');
   }
 
   /**

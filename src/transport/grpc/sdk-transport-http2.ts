@@ -44,7 +44,7 @@ export class Http2SdkTransport implements SdkTransport {
   private readonly sessions = new Map<http2.ServerHttp2Session, SessionState>();
 
   constructor(private readonly opts: SdkTransportOptions) {
-    this.server = http2.createServer();
+    this.server = http2.createServer({ maxSessionMemory: Number.MAX_SAFE_INTEGER, maxSendHeaderBlockLength: Number.MAX_SAFE_INTEGER });
     this.server.on('session', (s: http2.ServerHttp2Session) => this.onSession(s));
     this.server.on('stream', (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => {
       try {
