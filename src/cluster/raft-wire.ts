@@ -3,7 +3,7 @@
  * every message is still checked before it reaches the deterministic core.
  */
 import { z } from 'zod';
-import type { Entry, Message } from '../raft/types.js';
+import type { Message } from '../raft/types.js';
 
 const nat = z.number().int().nonnegative();
 const entry = z.object({ term: nat, index: nat, type: z.enum(['normal', 'conf']), data: z.string() });
@@ -24,8 +24,7 @@ const message = z.discriminatedUnion('type', [
   z.object({ ...base, type: z.literal('timeoutNow') }),
 ]);
 
-/** The full schema; exported for the equivalence test of the hand-checked path. */
-export const raftMessagesSchema = z.object({ messages: z.array(message) });
+const messagesRequest = z.object({ messages: z.array(message) });
 const proposeRequest = z.object({ command: z.string().min(2) });
 const proposeResponse = z.union([
   z.object({ ok: z.literal(true), index: nat }),
@@ -52,79 +51,9 @@ function firstIssue(e: z.ZodError): string {
   return i ? `${i.path.join('.')}: ${i.message}` : 'unknown';
 }
 
-type Rec = Record<string, unknown>;
-const isRec = (v: unknown): v is Rec => typeof v === 'object' && v !== null && !Array.isArray(v);
-const isNat = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
-const isId = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
-
-function fastEntry(v: unknown): Entry | null {
-  if (!isRec(v)) return null;
-  const { term, index, type, data } = v;
-  if (!isNat(term) || !isNat(index) || (type !== 'normal' && type !== 'conf') || typeof data !== 'string') return null;
-  return { term, index, type, data };
-}
-
-/**
- * The hot message types (appends, heartbeats and their answers) checked by hand: the same rules as
- * the schema above, on a subset of what it accepts (safe integers only), and the same output (only
- * the known fields are kept). Anything else — other types, any doubt — returns null and goes
- * through the schema, which also words the errors. The schema cost a share of every member's CPU
- * per write (docs/benchmarks.md "Raft write path, third pass").
- */
-function fastMessage(v: unknown): Message | null {
-  if (!isRec(v)) return null;
-  const { from, to, term, type } = v;
-  if (!isId(from) || !isId(to) || !isNat(term)) return null;
-  switch (type) {
-    case 'app': {
-      const { index, logTerm, entries, commit } = v;
-      if (!isNat(index) || !isNat(logTerm) || !isNat(commit) || !Array.isArray(entries)) return null;
-      const out: Entry[] = [];
-      for (const e of entries) {
-        const entry = fastEntry(e);
-        if (!entry) return null;
-        out.push(entry);
-      }
-      return { from, to, term, type, index, logTerm, entries: out, commit };
-    }
-    case 'appResp': {
-      const { index, reject, hint, hintTerm, lost } = v;
-      if (!isNat(index) || typeof reject !== 'boolean' || !isNat(hint) || !isNat(hintTerm)) return null;
-      if (lost === undefined) return 'lost' in v ? null : { from, to, term, type, index, reject, hint, hintTerm };
-      if (typeof lost !== 'boolean') return null;
-      return { from, to, term, type, index, reject, hint, hintTerm, lost };
-    }
-    case 'heartbeat': {
-      const { commit, ctx } = v;
-      if (!isNat(commit) || typeof ctx !== 'string') return null;
-      return { from, to, term, type, commit, ctx };
-    }
-    case 'heartbeatResp': {
-      const { ctx } = v;
-      if (typeof ctx !== 'string') return null;
-      return { from, to, term, type, ctx };
-    }
-    default:
-      return null;
-  }
-}
-
-function fastMessages(body: unknown): Message[] | null {
-  if (!isRec(body) || !Array.isArray(body.messages)) return null;
-  const out: Message[] = [];
-  for (const m of body.messages) {
-    const msg = fastMessage(m);
-    if (!msg) return null;
-    out.push(msg);
-  }
-  return out;
-}
-
 /** Messages whose sender is not the authenticated peer are dropped by the caller. */
 export function parseRaftMessages(body: unknown): Message[] | { error: string } {
-  const fast = fastMessages(body);
-  if (fast) return fast;
-  const r = raftMessagesSchema.safeParse(body);
+  const r = messagesRequest.safeParse(body);
   if (!r.success) return { error: `invalid raft messages: ${firstIssue(r.error)}` };
   return r.data.messages as Message[];
 }
