@@ -13,7 +13,7 @@ import {
 import { groupedName, serviceKeyId, type ServiceKey } from '../core/names.js';
 import type { Registry } from '../core/registry.js';
 import type { Logger } from '../observability/logger.js';
-import type { PersistentStore, StoreWrite } from '../persistence/persistent-store.js';
+import { ConditionFailedError, type PersistentStore, type StoreWrite } from '../persistence/persistent-store.js';
 import { buildInstance, type InstanceInput } from './instance-input.js';
 import { DEFAULT_LIMITS, NamingLimits, type LimitSettings } from './limits.js';
 import { storeKeys } from './persistent-state.js';
@@ -262,7 +262,13 @@ export class NamingService {
     if (this.registry.getService(service) || this.metadata.getService(service)) throw badRequest(`specified service ${g} already exists!`, 21007);
     this.limits.checkNewService(service);
     const m: ServiceMetadata = { ...defaultServiceMetadata(meta.ephemeral ?? false), ...meta };
-    await this.store.write([{ table: 'service', key: storeKeys.service(serviceKeyId(service)), value: m }]);
+    // `expect absent`: a member whose copy lags the log must not overwrite a service created elsewhere.
+    try {
+      await this.store.write([{ table: 'service', key: storeKeys.service(serviceKeyId(service)), value: m, expect: { absent: true } }]);
+    } catch (e) {
+      if (e instanceof ConditionFailedError) throw badRequest(`specified service ${g} already exists!`, 21007);
+      throw e;
+    }
   }
 
   async updateService(service: ServiceKey, patch: Partial<Omit<ServiceMetadata, 'ephemeral'>>): Promise<void> {
@@ -271,7 +277,8 @@ export class NamingService {
     if (!svc && !current) throw badRequest(`service ${groupedName(service.group, service.name)} not found!`, 21008);
     const base = current ?? defaultServiceMetadata(svc!.ephemeral);
     const m: ServiceMetadata = { ...base, ...patch, ephemeral: base.ephemeral };
-    await this.store.write([{ table: 'service', key: storeKeys.service(serviceKeyId(service)), value: m }]);
+    const fields = Object.keys(patch).filter((k) => k !== 'ephemeral');
+    await this.writeFields('service', storeKeys.service(serviceKeyId(service)), m, current !== undefined, fields);
   }
 
   async updateCluster(service: ServiceKey, cluster: string, cm: ClusterMetadata): Promise<void> {
@@ -280,7 +287,26 @@ export class NamingService {
     if (!svc && !current) throw badRequest(`service ${groupedName(service.group, service.name)} not found!`, 21008);
     const base = current ?? defaultServiceMetadata(svc!.ephemeral);
     const m: ServiceMetadata = { ...base, clusters: { ...base.clusters, [cluster]: cm } };
-    await this.store.write([{ table: 'service', key: storeKeys.service(serviceKeyId(service)), value: m }]);
+    await this.writeFields('service', storeKeys.service(serviceKeyId(service)), m, current !== undefined, ['clusters']);
+  }
+
+  /**
+   * Writes the fields an operator update changed, not the whole record computed from this member's
+   * copy: a copy that lags the log would otherwise put back older values of the other fields over
+   * newer acknowledged writes (found by `npm run chaos`, docs/reliability.md "Stale records").
+   * A record this member does not hold yet is created only if still absent at apply time; when it
+   * was created meanwhile, the fields are written onto it.
+   */
+  private async writeFields(table: 'service' | 'instanceMeta', key: string, value: object, exists: boolean, fields: readonly string[]): Promise<void> {
+    if (!exists) {
+      try {
+        await this.store.write([{ table, key, value, expect: { absent: true } }]);
+        return;
+      } catch (e) {
+        if (!(e instanceof ConditionFailedError)) throw e;
+      }
+    }
+    if (fields.length > 0) await this.store.write([{ table, key, value, onlyFields: fields }]);
   }
 
   async deleteService(service: ServiceKey): Promise<void> {
@@ -323,23 +349,28 @@ export class NamingService {
     if (!svc) throw notFound(`no ips found for cluster ${cluster} in service ${g}`, 21003);
     if (!this.catalog.findInstance(service, ip, port, cluster)) throw notFound('no matched ip found!', 21003);
     const id = instanceMetadataId(ip, port, cluster);
-    const cur = this.metadata.getInstance(service, id) ?? { metadata: {} };
+    const held = this.metadata.getInstance(service, id);
+    const cur = held ?? { metadata: {} };
     const next: InstanceMetadata = {
       weight: patch.weight ?? cur.weight,
       enabled: patch.enabled ?? cur.enabled,
       metadata: patch.metadata ?? cur.metadata,
     };
-    await this.writeOverride(service, id, next);
+    // Only the supplied fields are written over the record (this member's copy may lag the log).
+    const fields = (['weight', 'enabled', 'metadata'] as const).filter((k) => patch[k] !== undefined);
+    await this.writeOverride(service, id, next, { exists: held !== undefined, fields });
   }
 
-  private async writeOverride(service: ServiceKey, metaId: string, o: InstanceMetadata): Promise<void> {
+  private async writeOverride(service: ServiceKey, metaId: string, o: InstanceMetadata, only?: { exists: boolean; fields: readonly string[] }): Promise<void> {
     if (o.weight !== undefined && (!Number.isFinite(o.weight) || o.weight < 0 || o.weight > 10000)) {
       throw badRequest('instance format invalid: The weights range from 0.0 to 10000.0', 21001);
     }
     const clean: InstanceMetadata = { metadata: o.metadata };
     if (o.weight !== undefined) clean.weight = o.weight;
     if (o.enabled !== undefined) clean.enabled = o.enabled;
-    await this.store.write([{ table: 'instanceMeta', key: storeKeys.instanceMeta(serviceKeyId(service), metaId), value: clean }]);
+    const key = storeKeys.instanceMeta(serviceKeyId(service), metaId);
+    if (only) await this.writeFields('instanceMeta', key, clean, only.exists, only.fields);
+    else await this.store.write([{ table: 'instanceMeta', key, value: clean }]);
   }
 
   /** Client kind counts for the operator metrics endpoint (subscriber-only clients included). */

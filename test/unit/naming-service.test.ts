@@ -214,3 +214,36 @@ test('a service deleted through another member leaves this member\'s registry to
   assert.equal(f.registry.getService(key), undefined, 'removed by the apply, not only by the member that took the request');
   assert.equal(f.naming.catalog.hasService(key), false);
 });
+
+test('service and cluster updates from a copy that lags the log do not put back older fields (chaos seed 739030245)', async () => {
+  const f = namingFixture();
+  await f.naming.registerPersistentInstance(svc, { ip: '127.0.0.1', port: 1 });
+  await f.naming.updateService(svc, { metadata: { v: 'old' } });
+  const stale = structuredClone(f.metadata.getService(svc)!);
+  // Another member's acknowledged write; this member's copy has not applied it yet.
+  await f.naming.updateService(svc, { metadata: { v: 'new' }, protectThreshold: 0.3 });
+  f.metadata.setService(svc, stale);
+  await f.naming.updateCluster(svc, 'ck', { healthChecker: { type: 'NONE' }, checkPort: 81, useInstancePort4Check: false, metadata: { c: '1' } });
+  const stored = [...f.store.entries()].find((e) => e.table === 'service')!.value as { metadata: Record<string, string>; protectThreshold: number; clusters: Record<string, { checkPort: number }> };
+  assert.deepEqual(stored.metadata, { v: 'new' });
+  assert.equal(stored.protectThreshold, 0.3);
+  assert.equal(stored.clusters['ck']!.checkPort, 81);
+  // A service update from the stale copy writes only the fields it was given.
+  f.metadata.setService(svc, stale);
+  await f.naming.updateService(svc, { protectThreshold: 0.7 });
+  const after = [...f.store.entries()].find((e) => e.table === 'service')!.value as { metadata: Record<string, string>; protectThreshold: number; clusters: Record<string, unknown> };
+  assert.deepEqual(after.metadata, { v: 'new' });
+  assert.equal(after.protectThreshold, 0.7);
+  assert.ok(after.clusters['ck']);
+});
+
+test('creating a service that another member created meanwhile answers "already exists", never overwrites it', async () => {
+  const f = namingFixture();
+  await f.naming.createService(svc, { metadata: { v: 'first' } });
+  // This member's copy has not applied that creation yet.
+  f.metadata.setService(svc, null);
+  f.registry.removeService(svc);
+  await assert.rejects(f.naming.createService(svc, { metadata: { v: 'second' } }), /already exists/);
+  const stored = [...f.store.entries()].find((e) => e.table === 'service')!.value as { metadata: Record<string, string> };
+  assert.deepEqual(stored.metadata, { v: 'first' });
+});
