@@ -110,7 +110,8 @@ export class MessageReader {
   onMessage: (m: Buffer) => void = () => undefined;
   onError: (code: number, message: string) => void = () => undefined;
   stopped = false;
-  private readonly prefix = Buffer.allocUnsafe(5);
+  /** Only for a prefix split across chunks (rare): allocated then, not per call. */
+  private prefix: Buffer | null = null;
   private prefixFill = 0;
   private body: Buffer | null = null;
   private bodyFill = 0;
@@ -149,14 +150,15 @@ export class MessageReader {
         len = chunk.readUInt32BE(off + 1);
         off += 5;
       } else {
+        const prefix = (this.prefix ??= Buffer.allocUnsafe(5));
         const take = Math.min(5 - this.prefixFill, n - off);
-        chunk.copy(this.prefix, this.prefixFill, off, off + take);
+        chunk.copy(prefix, this.prefixFill, off, off + take);
         this.prefixFill += take;
         off += take;
         if (this.prefixFill < 5) return;
         this.prefixFill = 0;
-        flag = this.prefix[0]!;
-        len = this.prefix.readUInt32BE(1);
+        flag = prefix[0]!;
+        len = prefix.readUInt32BE(1);
       }
       if (!this.acceptPrefix(flag, len)) return;
       if (n - off >= len) {
@@ -189,6 +191,11 @@ export class MessageReader {
   }
 }
 
+/** The 'wantTrailers' listener of a unary reply (`this` is the stream). */
+function sendOkTrailers(this: http2.ServerHttp2Stream): void {
+  if (!this.destroyed) this.sendTrailers(OK_TRAILERS);
+}
+
 /** One gRPC call on one server-side HTTP/2 stream: the message reader, the deadline and the status. */
 export class GrpcServerCall {
   /** Set once a status is decided (or the call is abandoned): no more reads are delivered. */
@@ -205,19 +212,18 @@ export class GrpcServerCall {
     private readonly headers: http2.IncomingHttpHeaders,
     maxInbound: number,
   ) {
-    this.reader = new MessageReader(maxInbound, headers['grpc-encoding']);
-    this.reader.onMessage = (m) => {
+    // Per call: the reader and one 'data' listener. The 'wantTrailers' listener is added only
+    // when headers are sent with waitForTrailers (reply(), open()), the 'close' one only with a
+    // deadline (docs/benchmarks.md "Register path, third pass").
+    const reader = new MessageReader(maxInbound, headers['grpc-encoding']);
+    this.reader = reader;
+    reader.onMessage = (m) => {
       if (!this.done) this.onMessage(m);
     };
-    this.reader.onError = (code, message) => this.finish(code, message);
-    stream.on('wantTrailers', () => {
-      if (stream.destroyed) return;
-      stream.sendTrailers(this.status);
-    });
+    reader.onError = (code, message) => this.finish(code, message);
     stream.on('data', (chunk: Buffer) => {
-      if (!this.done) this.reader.push(chunk);
+      if (!this.done) reader.push(chunk);
     });
-    stream.once('close', () => this.clearDeadline());
   }
 
   /** Starts the `grpc-timeout` timer; false (and a status sent) when the header is malformed. */
@@ -230,6 +236,7 @@ export class GrpcServerCall {
       return false;
     }
     this.deadline = setTimeout(() => this.finish(GrpcStatus.DEADLINE_EXCEEDED, 'Deadline exceeded'), ms);
+    this.stream.on('close', () => this.clearDeadline());
     return true;
   }
 
@@ -257,6 +264,8 @@ export class GrpcServerCall {
     this.clearDeadline();
     const s = this.stream;
     if (s.destroyed || s.closed) return;
+    // A unary reply always ends with OK: one shared listener, no closure per call.
+    s.on('wantTrailers', sendOkTrailers);
     s.respond(RESPONSE_HEADERS, { waitForTrailers: true });
     s.end(frameMessage(payload));
   }
@@ -271,7 +280,8 @@ export class GrpcServerCall {
       if (msg) this.finish(GrpcStatus.UNIMPLEMENTED, `Received a second request message for server streaming method ${path}`);
       else msg = m;
     };
-    this.stream.once('end', () => {
+    // 'end' is emitted at most once: `on` spares the once-wrapper per call.
+    this.stream.on('end', () => {
       if (this.done) return;
       if (this.partial()) this.finish(GrpcStatus.INTERNAL, 'Stream ended inside a length-prefixed message');
       else if (!msg) this.finish(GrpcStatus.UNIMPLEMENTED, `Received no request message for server streaming method ${path}`);
@@ -282,7 +292,11 @@ export class GrpcServerCall {
   /** Streaming: sends the response headers (once, before the first message). */
   open(): void {
     const s = this.stream;
-    if (!s.headersSent && !s.destroyed && !s.closed) s.respond(RESPONSE_HEADERS, { waitForTrailers: true });
+    if (s.headersSent || s.destroyed || s.closed) return;
+    s.on('wantTrailers', () => {
+      if (!s.destroyed) s.sendTrailers(this.status);
+    });
+    s.respond(RESPONSE_HEADERS, { waitForTrailers: true });
   }
 
   /** Streaming: one message (after open()); false when the call is over. */
