@@ -35,6 +35,8 @@ export function grpcStatusName(code: number): string {
 
 export const RESPONSE_HEADERS: http2.OutgoingHttpHeaders = Object.freeze({ ':status': 200, 'content-type': 'application/grpc+proto', 'grpc-accept-encoding': 'identity' });
 export const OK_TRAILERS: http2.OutgoingHttpHeaders = Object.freeze({ 'grpc-status': '0' });
+/** `respond` options of a reply with trailers: node:http2 only reads them, so one frozen object serves every call. */
+const WAIT_FOR_TRAILERS: http2.ServerStreamResponseOptions = Object.freeze({ waitForTrailers: true });
 
 const TIMEOUT_RE = /^(\d{1,8})([HMSmun])$/;
 const TIMEOUT_UNIT_MS: Readonly<Record<string, number>> = { H: 3_600_000, M: 60_000, S: 1000, m: 1, u: 0.001, n: 0.000001 };
@@ -272,7 +274,7 @@ export class GrpcServerCall {
     if (s.destroyed || s.closed) return;
     // A unary reply always ends with OK: one shared listener, no closure per call.
     s.on('wantTrailers', sendOkTrailers);
-    s.respond(RESPONSE_HEADERS, { waitForTrailers: true });
+    s.respond(RESPONSE_HEADERS, WAIT_FOR_TRAILERS);
     s.end(frameMessage(payload));
   }
 
@@ -302,7 +304,7 @@ export class GrpcServerCall {
     s.on('wantTrailers', () => {
       if (!s.destroyed) s.sendTrailers(this.status);
     });
-    s.respond(RESPONSE_HEADERS, { waitForTrailers: true });
+    s.respond(RESPONSE_HEADERS, WAIT_FOR_TRAILERS);
   }
 
   /** Streaming: one message (after open()); false when the call is over. */
