@@ -35,6 +35,8 @@ export function grpcStatusName(code: number): string {
 
 export const RESPONSE_HEADERS: http2.OutgoingHttpHeaders = Object.freeze({ ':status': 200, 'content-type': 'application/grpc+proto', 'grpc-accept-encoding': 'identity' });
 export const OK_TRAILERS: http2.OutgoingHttpHeaders = Object.freeze({ 'grpc-status': '0' });
+/** `respond` options of a reply with trailers: node:http2 only reads them, so one frozen object serves every call. */
+const WAIT_FOR_TRAILERS: http2.ServerStreamResponseOptions = Object.freeze({ waitForTrailers: true });
 
 const TIMEOUT_RE = /^(\d{1,8})([HMSmun])$/;
 const TIMEOUT_UNIT_MS: Readonly<Record<string, number>> = { H: 3_600_000, M: 60_000, S: 1000, m: 1, u: 0.001, n: 0.000001 };
@@ -73,10 +75,16 @@ export function decodeGrpcMessage(v: string): string {
 
 /** A gRPC length-prefixed message: flag 0, 4-byte big-endian length, the bytes. */
 export function frameMessage(payload: Buffer): Buffer {
-  const out = Buffer.allocUnsafe(payload.length + 5);
+  const n = payload.length;
+  const out = Buffer.allocUnsafe(n + 5);
+  // Byte stores and TypedArray#set: cheaper than writeUInt32BE + Buffer#copy for the small
+  // messages of the register path (docs/benchmarks.md "Register path, third pass").
   out[0] = 0;
-  out.writeUInt32BE(payload.length, 1);
-  payload.copy(out, 5);
+  out[1] = n >>> 24;
+  out[2] = (n >>> 16) & 0xff;
+  out[3] = (n >>> 8) & 0xff;
+  out[4] = n & 0xff;
+  out.set(payload, 5);
   return out;
 }
 
@@ -110,7 +118,8 @@ export class MessageReader {
   onMessage: (m: Buffer) => void = () => undefined;
   onError: (code: number, message: string) => void = () => undefined;
   stopped = false;
-  private readonly prefix = Buffer.allocUnsafe(5);
+  /** Only for a prefix split across chunks (rare): allocated then, not per call. */
+  private prefix: Buffer | null = null;
   private prefixFill = 0;
   private body: Buffer | null = null;
   private bodyFill = 0;
@@ -149,14 +158,15 @@ export class MessageReader {
         len = chunk.readUInt32BE(off + 1);
         off += 5;
       } else {
+        const prefix = (this.prefix ??= Buffer.allocUnsafe(5));
         const take = Math.min(5 - this.prefixFill, n - off);
-        chunk.copy(this.prefix, this.prefixFill, off, off + take);
+        chunk.copy(prefix, this.prefixFill, off, off + take);
         this.prefixFill += take;
         off += take;
         if (this.prefixFill < 5) return;
         this.prefixFill = 0;
-        flag = this.prefix[0]!;
-        len = this.prefix.readUInt32BE(1);
+        flag = prefix[0]!;
+        len = prefix.readUInt32BE(1);
       }
       if (!this.acceptPrefix(flag, len)) return;
       if (n - off >= len) {
@@ -189,6 +199,11 @@ export class MessageReader {
   }
 }
 
+/** The 'wantTrailers' listener of a unary reply (`this` is the stream). */
+function sendOkTrailers(this: http2.ServerHttp2Stream): void {
+  if (!this.destroyed) this.sendTrailers(OK_TRAILERS);
+}
+
 /** One gRPC call on one server-side HTTP/2 stream: the message reader, the deadline and the status. */
 export class GrpcServerCall {
   /** Set once a status is decided (or the call is abandoned): no more reads are delivered. */
@@ -205,19 +220,18 @@ export class GrpcServerCall {
     private readonly headers: http2.IncomingHttpHeaders,
     maxInbound: number,
   ) {
-    this.reader = new MessageReader(maxInbound, headers['grpc-encoding']);
-    this.reader.onMessage = (m) => {
+    // Per call: the reader and one 'data' listener. The 'wantTrailers' listener is added only
+    // when headers are sent with waitForTrailers (reply(), open()), the 'close' one only with a
+    // deadline (docs/benchmarks.md "Register path, third pass").
+    const reader = new MessageReader(maxInbound, headers['grpc-encoding']);
+    this.reader = reader;
+    reader.onMessage = (m) => {
       if (!this.done) this.onMessage(m);
     };
-    this.reader.onError = (code, message) => this.finish(code, message);
-    stream.on('wantTrailers', () => {
-      if (stream.destroyed) return;
-      stream.sendTrailers(this.status);
-    });
+    reader.onError = (code, message) => this.finish(code, message);
     stream.on('data', (chunk: Buffer) => {
-      if (!this.done) this.reader.push(chunk);
+      if (!this.done) reader.push(chunk);
     });
-    stream.once('close', () => this.clearDeadline());
   }
 
   /** Starts the `grpc-timeout` timer; false (and a status sent) when the header is malformed. */
@@ -230,6 +244,7 @@ export class GrpcServerCall {
       return false;
     }
     this.deadline = setTimeout(() => this.finish(GrpcStatus.DEADLINE_EXCEEDED, 'Deadline exceeded'), ms);
+    this.stream.on('close', () => this.clearDeadline());
     return true;
   }
 
@@ -257,7 +272,9 @@ export class GrpcServerCall {
     this.clearDeadline();
     const s = this.stream;
     if (s.destroyed || s.closed) return;
-    s.respond(RESPONSE_HEADERS, { waitForTrailers: true });
+    // A unary reply always ends with OK: one shared listener, no closure per call.
+    s.on('wantTrailers', sendOkTrailers);
+    s.respond(RESPONSE_HEADERS, WAIT_FOR_TRAILERS);
     s.end(frameMessage(payload));
   }
 
@@ -271,7 +288,8 @@ export class GrpcServerCall {
       if (msg) this.finish(GrpcStatus.UNIMPLEMENTED, `Received a second request message for server streaming method ${path}`);
       else msg = m;
     };
-    this.stream.once('end', () => {
+    // 'end' is emitted at most once: `on` spares the once-wrapper per call.
+    this.stream.on('end', () => {
       if (this.done) return;
       if (this.partial()) this.finish(GrpcStatus.INTERNAL, 'Stream ended inside a length-prefixed message');
       else if (!msg) this.finish(GrpcStatus.UNIMPLEMENTED, `Received no request message for server streaming method ${path}`);
@@ -282,7 +300,11 @@ export class GrpcServerCall {
   /** Streaming: sends the response headers (once, before the first message). */
   open(): void {
     const s = this.stream;
-    if (!s.headersSent && !s.destroyed && !s.closed) s.respond(RESPONSE_HEADERS, { waitForTrailers: true });
+    if (s.headersSent || s.destroyed || s.closed) return;
+    s.on('wantTrailers', () => {
+      if (!s.destroyed) s.sendTrailers(this.status);
+    });
+    s.respond(RESPONSE_HEADERS, WAIT_FOR_TRAILERS);
   }
 
   /** Streaming: one message (after open()); false when the call is over. */

@@ -59,7 +59,7 @@ async function harness() {
   const center = new ConfigService({ store, state, clock: new ManualClock(), maxContent: 10_000, maxGrayVersions: 10, maxConfigs: 100 });
   const h = configHandlers(center, true);
   const rc = (clientIp: string): RequestContext => ({
-    connection: { id: 'c1', remoteIp: '127.0.0.1', remotePort: 1, clientIp, clientVersion: '', labels: {}, namespace: null, appName: '-', hasAbilityTable: false, createdAt: 0, lastActive: 0, registered: true },
+    connection: { id: 'c1', remoteIp: '127.0.0.1', remotePort: 1, remoteAddress: '127.0.0.1:1', clientIp, clientVersion: '', labels: {}, namespace: null, appName: '-', hasAbilityTable: false, createdAt: 0, lastActive: 0, registered: true },
     headers: {},
     clientIp,
   });

@@ -19,6 +19,8 @@ export interface ConnectionInfo {
   /** Transport address. */
   readonly remoteIp: string;
   readonly remotePort: number;
+  /** `remoteIp:remotePort`. */
+  readonly remoteAddress: string;
   /**
    * The client's self-reported IP (`Metadata.clientIp` of the ConnectionSetupRequest, docs/protocol/grpc.md §1.2),
    * which is the LAN address even over loopback. Falls back to `remoteIp` when empty.
@@ -76,6 +78,8 @@ export class Connection implements ConnectionInfo {
   stream: StreamSink | null = null;
   /** A ClientDetectionRequest is in flight. */
   detecting = false;
+  /** `remoteIp:remotePort`, built once per connection rather than per request. */
+  readonly remoteAddress: string;
   private readonly pending = new Map<string, PendingAck>();
 
   constructor(
@@ -89,6 +93,7 @@ export class Connection implements ConnectionInfo {
   ) {
     this.clientIp = remoteIp;
     this.lastActive = createdAt;
+    this.remoteAddress = `${remoteIp}:${remotePort}`;
   }
 
   /**

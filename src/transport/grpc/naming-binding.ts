@@ -65,7 +65,7 @@ function instrumented(type: string, h: NamingHandler, ctx: AppContext): RequestH
       return h(body, {
         connectionId: conn.id,
         clientIp: rc.clientIp,
-        remoteAddress: `${conn.remoteIp}:${conn.remotePort}`,
+        remoteAddress: conn.remoteAddress,
         appName: conn.appName,
         clientVersion: conn.clientVersion,
       });

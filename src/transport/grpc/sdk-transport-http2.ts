@@ -97,8 +97,11 @@ export class Http2SdkTransport implements SdkTransport {
     }
   }
 
+  /** One listener shared by every stream (not a closure per stream). */
+  private readonly onStreamError = (e: Error): void => this.opts.logger.debug({ err: e }, 'sdk http2 stream error');
+
   private onStream(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): void {
-    stream.on('error', (e: Error) => this.opts.logger.debug({ err: e }, 'sdk http2 stream error'));
+    stream.on('error', this.onStreamError);
     const st = this.sessions.get(stream.session as http2.ServerHttp2Session);
     if (!st) {
       stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
