@@ -240,10 +240,13 @@ export class RaftHost {
     return new Promise((resolve) => {
       const wake = (): void => {
         timer.cancel();
-        this.leaderWaiters = this.leaderWaiters.filter((w) => w !== wake);
         resolve();
       };
-      const timer = this.o.clock.setTimeout(wake, timeoutMs);
+      // On the timeout only this waiter leaves the list; a change wakes them all (and empties it).
+      const timer = this.o.clock.setTimeout(() => {
+        this.leaderWaiters = this.leaderWaiters.filter((w) => w !== wake);
+        resolve();
+      }, timeoutMs);
       this.leaderWaiters.push(wake);
     });
   }
@@ -298,7 +301,9 @@ export class RaftHost {
   }
 
   private wakeLeaderWaiters(): void {
-    for (const wake of [...this.leaderWaiters]) wake();
+    const waiting = this.leaderWaiters;
+    this.leaderWaiters = [];
+    for (const wake of waiting) wake();
   }
 
   private hardDirty(): boolean {

@@ -328,6 +328,21 @@ export class GrpcServerCall {
   }
 }
 
+/**
+ * One keepalive PING on `session`: when it is not acknowledged within `timeoutMs`, `onLost` runs
+ * (the caller closes the session). Used by both gRPC servers and the cluster client.
+ */
+export function pingWithin(session: http2.Http2Session, timeoutMs: number, onLost: () => void): void {
+  if (session.closed || session.destroyed) return;
+  const t = setTimeout(onLost, timeoutMs);
+  t.unref();
+  try {
+    if (!session.ping(() => clearTimeout(t))) clearTimeout(t);
+  } catch {
+    clearTimeout(t);
+  }
+}
+
 /** Graceful close of server sessions: GOAWAY, each ends once its streams have; destroyed after `graceMs`. */
 export async function closeSessions(open: readonly http2.Http2Session[], graceMs: number): Promise<void> {
   await new Promise<void>((resolve) => {

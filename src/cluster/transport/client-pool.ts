@@ -20,7 +20,7 @@ import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { parseMemberAddress } from '../member-address.js';
 import { decode, encode, ERROR_RESPONSE_TYPE, RESULT_SUCCESS, type WirePayload } from '../../wire/codec.js';
-import { frameMessage, GrpcStatus, MessageReader, statusOf } from '../../wire/grpc-http2.js';
+import { frameMessage, GrpcStatus, MessageReader, pingWithin, statusOf } from '../../wire/grpc-http2.js';
 import { decodeInbound } from '../../wire/proto.js';
 import { encodeWirePayload } from '../../wire/protobuf.js';
 import { ClusterRequestError, fromGrpcError, type GrpcFailure } from './errors.js';
@@ -383,12 +383,5 @@ export function replyOutcome(type: string, body: Record<string, unknown>, peer: 
 }
 
 function ping(s: http2.ClientHttp2Session): void {
-  if (s.closed || s.destroyed) return;
-  const t = setTimeout(() => s.destroy(new Error('keepalive ping not acknowledged')), KEEPALIVE_TIMEOUT_MS);
-  t.unref();
-  try {
-    if (!s.ping(() => clearTimeout(t))) clearTimeout(t);
-  } catch {
-    clearTimeout(t);
-  }
+  pingWithin(s, KEEPALIVE_TIMEOUT_MS, () => s.destroy(new Error('keepalive ping not acknowledged')));
 }

@@ -23,7 +23,7 @@ import { encodeWirePayload } from '../../wire/protobuf.js';
 import { decodeInbound } from '../../wire/proto.js';
 import type { OutboundPayload } from '../../wire/codec.js';
 import type { StreamSink } from './connections.js';
-import { closeSessions, GrpcServerCall, GrpcStatus, isGrpcRequest } from '../../wire/grpc-http2.js';
+import { closeSessions, GrpcServerCall, GrpcStatus, isGrpcRequest, pingWithin } from '../../wire/grpc-http2.js';
 export { encodeGrpcMessage, frameMessage, parseGrpcTimeout } from '../../wire/grpc-http2.js';
 import { BIDI_PATH, peerKey, UNARY_PATH, type SdkTransport, type SdkTransportOptions } from './sdk-transport.js';
 
@@ -84,17 +84,10 @@ export class Http2SdkTransport implements SdkTransport {
   }
 
   private ping(session: http2.ServerHttp2Session, timeoutMs: number): void {
-    if (session.closed || session.destroyed) return;
-    const t = setTimeout(() => {
+    pingWithin(session, timeoutMs, () => {
       this.opts.logger.debug({ peer: this.sessions.get(session)?.peer }, 'keepalive ping not acked: closing the transport');
       session.destroy();
-    }, timeoutMs);
-    t.unref();
-    try {
-      if (!session.ping(() => clearTimeout(t))) clearTimeout(t);
-    } catch {
-      clearTimeout(t);
-    }
+    });
   }
 
   /** One listener shared by every stream (not a closure per stream). */
