@@ -13,7 +13,7 @@ import {
 import { groupedName, serviceKeyId, type ServiceKey } from '../core/names.js';
 import type { Registry } from '../core/registry.js';
 import type { Logger } from '../observability/logger.js';
-import { ConditionFailedError, type PersistentStore, type StoreWrite } from '../persistence/persistent-store.js';
+import { ConditionFailedError, type EntryUpdate, type PersistentStore, type StoreWrite } from '../persistence/persistent-store.js';
 import { buildInstance, type InstanceInput } from './instance-input.js';
 import { DEFAULT_LIMITS, NamingLimits, type LimitSettings } from './limits.js';
 import { storeKeys } from './persistent-state.js';
@@ -271,7 +271,8 @@ export class NamingService {
     }
   }
 
-  async updateService(service: ServiceKey, patch: Partial<Omit<ServiceMetadata, 'ephemeral'>>): Promise<void> {
+  /** Clusters are not part of a service update: only `updateCluster` writes them, one entry at a time. */
+  async updateService(service: ServiceKey, patch: Partial<Omit<ServiceMetadata, 'ephemeral' | 'clusters'>>): Promise<void> {
     const svc = this.registry.getService(service);
     const current = this.metadata.getService(service);
     if (!svc && !current) throw badRequest(`service ${groupedName(service.group, service.name)} not found!`, 21008);
@@ -287,7 +288,13 @@ export class NamingService {
     if (!svc && !current) throw badRequest(`service ${groupedName(service.group, service.name)} not found!`, 21008);
     const base = current ?? defaultServiceMetadata(svc!.ephemeral);
     const m: ServiceMetadata = { ...base, clusters: { ...base.clusters, [cluster]: cm } };
-    await this.writeFields('service', storeKeys.service(serviceKeyId(service)), m, current !== undefined, ['clusters']);
+    // Only this cluster's entry of `clusters` (onlyEntries): the rest of the map in this member's copy
+    // may lag the log, and another cluster updated through another member must survive
+    // (docs/reliability.md "Stale records"). A member of an older version applies `onlyFields`.
+    await this.writeFields('service', storeKeys.service(serviceKeyId(service)), m, current !== undefined, ['clusters'], {
+      field: 'clusters',
+      keys: [cluster],
+    });
   }
 
   /**
@@ -295,9 +302,17 @@ export class NamingService {
    * copy: a copy that lags the log would otherwise put back older values of the other fields over
    * newer acknowledged writes (found by `npm run chaos`, docs/reliability.md "Stale records").
    * A record this member does not hold yet is created only if still absent at apply time; when it
-   * was created meanwhile, the fields are written onto it.
+   * was created meanwhile, the fields are written onto it. `entries`: of the map field it names, only
+   * those entries are written (`StoreWrite.onlyEntries`).
    */
-  private async writeFields(table: 'service' | 'instanceMeta', key: string, value: object, exists: boolean, fields: readonly string[]): Promise<void> {
+  private async writeFields(
+    table: 'service' | 'instanceMeta',
+    key: string,
+    value: object,
+    exists: boolean,
+    fields: readonly string[],
+    entries?: EntryUpdate,
+  ): Promise<void> {
     if (!exists) {
       try {
         await this.store.write([{ table, key, value, expect: { absent: true } }]);
@@ -306,7 +321,7 @@ export class NamingService {
         if (!(e instanceof ConditionFailedError)) throw e;
       }
     }
-    if (fields.length > 0) await this.store.write([{ table, key, value, onlyFields: fields }]);
+    if (fields.length > 0) await this.store.write([{ table, key, value, onlyFields: fields, ...(entries && { onlyEntries: entries }) }]);
   }
 
   async deleteService(service: ServiceKey): Promise<void> {

@@ -8,17 +8,35 @@
 import { z } from 'zod';
 import type { Entry } from '../raft/types.js';
 import type { RaftStateMachine } from '../raft/host.js';
-import { CONDITION_FAILED, STORE_TABLES, resolveWrite, unmetExpectation, type ApplyListener, type StoreTable, type StoreWrite, type WriteCheck } from './persistent-store.js';
+import {
+  CONDITION_FAILED,
+  STORE_TABLES,
+  appliedWrite,
+  entryUpdateProblem,
+  resolveWrite,
+  unmetExpectation,
+  type ApplyListener,
+  type StoreTable,
+  type StoreWrite,
+  type WriteCheck,
+} from './persistent-store.js';
 
 const expectSchema = z.union([z.object({ absent: z.literal(true) }).strict(), z.object({ field: z.string(), equals: z.string() }).strict()]);
-const writeSchema = z.object({
-  table: z.enum(STORE_TABLES),
-  key: z.string(),
-  value: z.unknown(),
-  onlyIfExists: z.boolean().optional(),
-  expect: expectSchema.optional(),
-  onlyFields: z.array(z.string()).optional(),
-});
+const entriesSchema = z.object({ field: z.string().min(1), keys: z.array(z.string()).min(1) }).strict();
+const writeSchema = z
+  .object({
+    table: z.enum(STORE_TABLES),
+    key: z.string(),
+    value: z.unknown(),
+    onlyIfExists: z.boolean().optional(),
+    expect: expectSchema.optional(),
+    onlyFields: z.array(z.string()).optional(),
+    onlyEntries: entriesSchema.optional(),
+  })
+  .superRefine((w, ctx) => {
+    const why = entryUpdateProblem(w);
+    if (why !== null) ctx.addIssue({ code: 'custom', message: why, path: ['onlyEntries'] });
+  });
 const commandSchema = z.object({ id: z.string().min(1), batch: z.array(writeSchema) });
 export type StoreCommand = { id: string; batch: StoreWrite[] };
 
@@ -42,18 +60,24 @@ function isSnapshotImage(v: unknown): v is z.infer<typeof snapshotSchema> {
   return true;
 }
 
-/** A write as carried in a log entry: `value` null deletes, `onlyIfExists`, `onlyFields` and `expect` present only when set. */
+/**
+ * A write as carried in a log entry: `value` null deletes, `onlyIfExists`, `onlyFields`,
+ * `onlyEntries` and `expect` present only when set, in this field order (every member decodes the
+ * same write from the same text).
+ */
 function wireWrite(w: {
   table: StoreTable;
   key: string;
   value?: unknown;
   onlyIfExists?: boolean | undefined;
   onlyFields?: readonly string[] | undefined;
+  onlyEntries?: StoreWrite['onlyEntries'] | undefined;
   expect?: StoreWrite['expect'] | undefined;
 }): StoreWrite {
   const out: { -readonly [K in keyof StoreWrite]: StoreWrite[K] } = { table: w.table, key: w.key, value: w.value ?? null };
   if (w.onlyIfExists) out.onlyIfExists = true;
   if (w.onlyFields) out.onlyFields = [...w.onlyFields];
+  if (w.onlyEntries) out.onlyEntries = { field: w.onlyEntries.field, keys: [...w.onlyEntries.keys] };
   if (w.expect) out.expect = 'absent' in w.expect ? { absent: true } : { field: w.expect.field, equals: w.expect.equals };
   return out;
 }
@@ -70,7 +94,11 @@ export function parseCommand(data: string): StoreCommand | { error: string } {
     return { error: 'raft entry is not JSON' };
   }
   const r = commandSchema.safeParse(raw);
-  if (!r.success) return { error: `invalid raft entry: ${r.error.issues[0]?.message ?? 'unknown'}` };
+  if (!r.success) {
+    const i = r.error.issues[0];
+    const at = i && i.path.length > 0 ? `${i.path.map(String).join('.')}: ` : '';
+    return { error: `invalid raft entry: ${at}${i?.message ?? 'unknown'}` };
+  }
   return { id: r.data.id, batch: r.data.batch.map(wireWrite) };
 }
 
@@ -179,13 +207,13 @@ export class KvStateMachine implements RaftStateMachine {
     const applied: StoreWrite[] = [];
     for (const w of cmd.batch) {
       const id = rowId(w.table, w.key);
-      // Conditional writes and field updates: decided here, at apply time, so every member decides the same.
+      // Conditional writes, field and entry updates: decided here, at apply time, so every member decides the same.
       const value = resolveWrite(w, this.rows.get(id)?.value);
       if (value === undefined) continue;
       if (value === null) this.rows.delete(id);
       else this.rows.set(id, { table: w.table, key: w.key, value });
-      // Listeners see what the key now holds (a field update's whole merged value).
-      applied.push(w.onlyFields ? { table: w.table, key: w.key, value } : w);
+      // Listeners see what the key now holds (a field or entry update's whole merged value).
+      applied.push(appliedWrite(w, value));
     }
     this.stats.applied++;
     if (applied.length > 0) this.notify(applied);

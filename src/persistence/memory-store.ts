@@ -1,4 +1,4 @@
-import { ConditionFailedError, resolveWrite, unmetExpectation, type ApplyListener, type PersistentStore, type StoreTable, type StoreWrite } from './persistent-store.js';
+import { ConditionFailedError, appliedWrite, entryUpdateProblem, resolveWrite, unmetExpectation, type ApplyListener, type PersistentStore, type StoreTable, type StoreWrite } from './persistent-store.js';
 
 /** In-memory store for unit tests. */
 export class MemoryStore implements PersistentStore {
@@ -9,6 +9,11 @@ export class MemoryStore implements PersistentStore {
     return [...this.data.values()];
   }
   async write(batch: readonly StoreWrite[]): Promise<void> {
+    // The shape rule the Raft state machine enforces at its edge (kv-state-machine.ts), so tests see the same refusal.
+    for (const w of batch) {
+      const why = entryUpdateProblem(w);
+      if (why !== null) throw new Error(`invalid persistent write: ${why}`);
+    }
     const unmet = unmetExpectation(batch, (t, k) => this.data.get(`${t}\u0000${k}`)?.value);
     if (unmet !== null) throw new ConditionFailedError(unmet);
     const applied: StoreWrite[] = [];
@@ -18,7 +23,7 @@ export class MemoryStore implements PersistentStore {
       if (value === undefined) continue;
       if (value === null) this.data.delete(id);
       else this.data.set(id, { table: w.table, key: w.key, value: structuredClone(value) });
-      applied.push(w.onlyFields ? { table: w.table, key: w.key, value } : w);
+      applied.push(appliedWrite(w, value));
     }
     if (applied.length === 0) return;
     for (const l of this.listeners) l(applied);

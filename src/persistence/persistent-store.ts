@@ -47,6 +47,22 @@ export interface StoreWrite {
    * metadata, weight or enabled flag (found by `npm run chaos`, docs/reliability.md).
    */
   readonly onlyFields?: readonly string[];
+  /**
+   * Entry update: the map field `field` (which must also be in `onlyFields`) is not replaced whole
+   * but entry by entry, decided at apply time: each listed key ends up as `value[field]` has it
+   * (removed when `value[field]` lacks it); the map's other entries keep what the latest write put
+   * there, and a record without the map gets one. Cluster updates use it (`clusters`, the one
+   * cluster): two clusters of one service updated through two members whose copies lag the log
+   * both survive (docs/reliability.md "Stale records"). A member of an older version ignores it and
+   * applies the plain field update (docs/architecture.md "Persistent state" on upgrades).
+   */
+  readonly onlyEntries?: EntryUpdate;
+}
+
+/** The entries of one map field a write sets or removes (`StoreWrite.onlyEntries`). */
+export interface EntryUpdate {
+  readonly field: string;
+  readonly keys: readonly string[];
 }
 
 export type WriteExpectation = { readonly absent: true } | { readonly field: string; readonly equals: string };
@@ -83,18 +99,56 @@ export function unmetExpectation(batch: readonly StoreWrite[], current: (table: 
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/** Sets an own property, also for the key `__proto__` (a valid cluster name), which `o[k] = v` would not. */
+function setOwn(o: Record<string, unknown>, k: string, v: unknown): void {
+  Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+}
+
+/** `held` (a map, or anything else: none yet) with the listed keys set from `given`, or removed where `given` lacks them. */
+function mergeEntries(held: unknown, given: unknown, keys: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = isRecord(held) ? { ...held } : {};
+  const from = isRecord(given) ? given : {};
+  for (const k of keys) {
+    if (Object.hasOwn(from, k)) setOwn(out, k, from[k]);
+    else delete out[k];
+  }
+  return out;
+}
+
+/** Whether `w` is applied onto the key's current value (a field or entry update) rather than put. */
+export const isPartialWrite = (w: StoreWrite): boolean => w.onlyFields !== undefined || w.onlyEntries !== undefined;
+
 /**
  * What a write stores given the key's current value (`undefined`: absent): the value to put (null
  * deletes), or `undefined` when the write is skipped (conditional on a missing key). Both stores
  * apply writes through this, so they decide the same.
  */
 export function resolveWrite(w: StoreWrite, current: unknown): unknown {
-  if ((w.onlyIfExists || w.onlyFields) && current === undefined) return undefined;
-  if (!w.onlyFields) return w.value ?? null;
+  const partial = isPartialWrite(w);
+  if ((w.onlyIfExists || partial) && current === undefined) return undefined;
+  if (!partial) return w.value ?? null;
   if (!isRecord(current) || !isRecord(w.value)) return undefined;
   const out: Record<string, unknown> = { ...current };
-  for (const f of w.onlyFields) if (Object.hasOwn(w.value, f)) out[f] = w.value[f];
+  for (const f of w.onlyFields ?? []) if (Object.hasOwn(w.value, f)) out[f] = w.value[f];
+  const e = w.onlyEntries;
+  if (e) setOwn(out, e.field, mergeEntries(current[e.field], w.value[e.field], e.keys));
   return out;
+}
+
+/** What apply listeners are told a write did: a partial write's whole merged value (`value`, from resolveWrite). */
+export const appliedWrite = (w: StoreWrite, value: unknown): StoreWrite => (isPartialWrite(w) ? { table: w.table, key: w.key, value } : w);
+
+/**
+ * Why the shape of `w`'s entry update is wrong (null: it has none, or it is fine). The state
+ * machine refuses a command holding such a write (kv-state-machine.ts), so it is never applied.
+ */
+export function entryUpdateProblem(w: Pick<StoreWrite, 'value' | 'onlyFields' | 'onlyEntries'>): string | null {
+  const e = w.onlyEntries;
+  if (!e) return null;
+  const f = JSON.stringify(e.field);
+  if (!w.onlyFields?.includes(e.field)) return `onlyEntries: field ${f} must also be listed in onlyFields`;
+  if (!isRecord(w.value) || !isRecord(w.value[e.field])) return `onlyEntries: the value's field ${f} must be an object (the map whose entries are written)`;
+  return null;
 }
 
 export type ApplyListener = (batch: readonly StoreWrite[]) => void;

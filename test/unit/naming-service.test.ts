@@ -237,6 +237,29 @@ test('service and cluster updates from a copy that lags the log do not put back 
   assert.ok(after.clusters['ck']);
 });
 
+test('two clusters of one service updated through two members whose copies lag the log both survive', async () => {
+  const f = namingFixture();
+  await f.naming.registerPersistentInstance(svc, { ip: '127.0.0.1', port: 1 });
+  await f.naming.updateCluster(svc, 'keep', { healthChecker: { type: 'TCP' }, checkPort: 1, useInstancePort4Check: true, metadata: {} });
+  // Both members hold this copy (cluster `keep` only) when the two updates are made.
+  const stale = structuredClone(f.metadata.getService(svc)!);
+  const cluster = (port: number) => ({ healthChecker: { type: 'NONE' as const }, checkPort: port, useInstancePort4Check: false, metadata: { p: String(port) } });
+  // Member A updates cluster `a` and is acknowledged; member B has not applied that write yet.
+  await f.naming.updateCluster(svc, 'a', cluster(81));
+  f.metadata.setService(svc, stale);
+  await f.naming.updateCluster(svc, 'b', cluster(82));
+  // And once more the other way round: A, still without B's write, updates `a` again.
+  f.metadata.setService(svc, stale);
+  await f.naming.updateCluster(svc, 'a', cluster(83));
+  const stored = [...f.store.entries()].find((e) => e.table === 'service')!.value as { clusters: Record<string, { checkPort: number }> };
+  assert.deepEqual(Object.keys(stored.clusters).sort(), ['a', 'b', 'keep']);
+  assert.equal(stored.clusters['a']!.checkPort, 83);
+  assert.equal(stored.clusters['b']!.checkPort, 82);
+  assert.equal(stored.clusters['keep']!.checkPort, 1);
+  // Every member's applied view is the stored record (listeners get the merged value).
+  assert.deepEqual(Object.keys(f.metadata.getService(svc)!.clusters).sort(), ['a', 'b', 'keep']);
+});
+
 test('creating a service that another member created meanwhile answers "already exists", never overwrites it', async () => {
   const f = namingFixture();
   await f.naming.createService(svc, { metadata: { v: 'first' } });

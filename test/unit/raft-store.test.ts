@@ -249,6 +249,23 @@ describe('RaftStore standalone (one voter)', () => {
     await s.close();
   });
 
+  it('an entry update (onlyEntries) sets only its keys of the map held at apply time; a malformed one is refused with 400', async () => {
+    const s = makeStore('standalone', new MemoryLogStore());
+    await s.open();
+    await s.startConsensus({ voters: ['standalone'], learners: [] }, null);
+    await s.write(put('svc', { v: 'new', clusters: { keep: 1 } }));
+    // Two writers whose copies lag the log (no `a`, an old `v`) each update one entry.
+    await s.write([{ table: 'instance', key: 'svc', value: { v: 'old', clusters: { a: 2 } }, onlyFields: ['clusters'], onlyEntries: { field: 'clusters', keys: ['a'] } }]);
+    await s.write([{ table: 'instance', key: 'svc', value: { v: 'old', clusters: { keep: 1, b: 3 } }, onlyFields: ['clusters'], onlyEntries: { field: 'clusters', keys: ['b'] } }]);
+    assert.deepEqual(rows(s), { 'instance/svc': { v: 'new', clusters: { keep: 1, a: 2, b: 3 } } });
+    await assert.rejects(
+      s.write([{ table: 'instance', key: 'svc', value: { clusters: {} }, onlyEntries: { field: 'clusters', keys: ['a'] } }]),
+      (e: unknown) => e instanceof NacosError && e.status === 400 && /onlyEntries: field "clusters" must also be listed in onlyFields/.test(e.message),
+    );
+    assert.deepEqual(rows(s), { 'instance/svc': { v: 'new', clusters: { keep: 1, a: 2, b: 3 } } });
+    await s.close();
+  });
+
   it('rejects a malformed forwarded command with 400 and changes nothing', async () => {
     const s = makeStore('standalone', new MemoryLogStore());
     await s.open();
