@@ -87,6 +87,28 @@ describe('Raft-replicated persistent data on 3 members', { timeout: 240_000 }, (
     }
   });
 
+  it('two clusters of one service updated at once through two members both reach every member (docs/reliability.md "Stale records")', async () => {
+    const leader = await leaderOf(cluster.members);
+    const followers = cluster.members.filter((m) => m !== leader);
+    for (const [i, c] of ['ca', 'cb'].entries()) {
+      const r = await leader.request('POST', '/nacos/v1/ns/instance', { query: { serviceName: 'raft-cl', ip: `127.0.0.${91 + i}`, port: 7100, ephemeral: false, clusterName: c } });
+      assert.equal(r.status, 200, r.text);
+    }
+    const setCluster = async (m: ClusterMember, c: string, v: string): Promise<void> => {
+      const r = await m.request('PUT', '/nacos/v1/ns/cluster', { query: { serviceName: 'raft-cl', clusterName: c, checkPort: 80, useInstancePort4Check: true, healthChecker: '{"type":"NONE"}', metadata: JSON.stringify({ v }) } });
+      assert.equal(r.status, 200, `${m.name}: ${r.text}`);
+    };
+    // Each round: cluster `ca` through one follower, `cb` through the other, at the same time (forwarded writes).
+    for (let round = 1; round <= 5; round++) await Promise.all([setCluster(followers[0]!, 'ca', `a${round}`), setCluster(followers[1]!, 'cb', `b${round}`)]);
+    for (const m of cluster.members) {
+      await waitFor(`both cluster updates on ${m.name}`, async () => {
+        const d = jsonOf<{ clusters: { name: string; metadata: Record<string, string> }[] }>(await m.get('/nacos/v1/ns/service', { serviceName: 'raft-cl' }));
+        const v = (c: string) => d.clusters.find((x) => x.name === c)?.metadata['v'];
+        return v('ca') === 'a5' && v('cb') === 'b5' ? true : undefined;
+      }, 10_000, 50);
+    }
+  });
+
   it('an operator edit on one member reaches an SDK subscribed on another member in its next push', async () => {
     const sub = await RustClient.start(cluster.members[2]!.port, { label: 'raft-sub' });
     rust.push(sub);
