@@ -7,9 +7,11 @@
  *   /nacos/v1/ns/instance ephemeral=false`, key `pi:<service>:<ip>:<port>`, value = metadata `v`
  *   or null), and read them back (`GET /nacos/v1/ns/service`, `GET /nacos/v1/ns/instance/list`).
  *   Every written value is unique.
- * - They also write the metadata of cluster `ck` of the metadata services (`PUT /nacos/v1/ns/cluster`,
- *   key `cl:<service>`), read back from the same service detail (a cluster is listed while it holds
- *   an instance: setup registers one persistent instance in `ck` that stays).
+ * - They also write the metadata of clusters `ck` and `ck2` of the metadata services (`PUT
+ *   /nacos/v1/ns/cluster`, keys `cl:<service>` and `cl2:<service>`), read back from the same service
+ *   detail (a cluster is listed while it holds an instance: setup registers one persistent instance
+ *   in each that stays). Two clusters of one service written through different members must both
+ *   survive (docs/reliability.md "Stale records").
  * - Ephemeral workers register/deregister HTTP instances and keep the registered ones alive with
  *   light beats (an unknown instance answers 20404 and the worker registers it again, as the Nacos
  *   SDKs do). What a worker currently wants registered is the "live registrations" the final
@@ -21,8 +23,11 @@ import type { HistOp } from './history.js';
 import { call, json } from './http.js';
 
 export const META_SERVICES = ['chaos-meta-0', 'chaos-meta-1', 'chaos-meta-2'];
-/** The cluster whose metadata the workload writes, in every metadata service. */
-const META_CLUSTER = 'ck';
+/** The clusters whose metadata the workload writes in every metadata service, with their history key prefixes. */
+const META_CLUSTERS = [
+  { name: 'ck', key: 'cl', ip: '127.0.0.30' },
+  { name: 'ck2', key: 'cl2', ip: '127.0.0.31' },
+] as const;
 export const PERSISTENT_SERVICES = ['chaos-p-0', 'chaos-p-1'];
 export const PERSISTENT_SLOTS = 3;
 export const EPHEMERAL_SERVICES = ['chaos-e-0', 'chaos-e-1'];
@@ -84,10 +89,12 @@ export class Workload {
       const r = await call(this.memberIps[0]!, 'POST', '/nacos/v1/ns/service', { serviceName: svc, metadata: JSON.stringify({ v: value }) }, WRITE_TIMEOUT_MS);
       if (r.status !== 200) throw new Error(`setup: create ${svc}: ${r.status} ${r.text}`);
       this.history.push({ kind: 'w', key: `meta:${svc}`, value, call: t0, ret: now(), member: 0, client: -1 });
-      // The instance that keeps cluster `ck` listed (never removed; its metadata is not checked).
-      const q = { serviceName: svc, ip: '127.0.0.30', port: '9100', clusterName: META_CLUSTER, ephemeral: 'false' };
-      const ri = await call(this.memberIps[0]!, 'POST', '/nacos/v1/ns/instance', q, WRITE_TIMEOUT_MS);
-      if (ri.status !== 200) throw new Error(`setup: instance in ${svc}/${META_CLUSTER}: ${ri.status} ${ri.text}`);
+      // The instances that keep the clusters listed (never removed; their metadata is not checked).
+      for (const c of META_CLUSTERS) {
+        const q = { serviceName: svc, ip: c.ip, port: '9100', clusterName: c.name, ephemeral: 'false' };
+        const ri = await call(this.memberIps[0]!, 'POST', '/nacos/v1/ns/instance', q, WRITE_TIMEOUT_MS);
+        if (ri.status !== 200) throw new Error(`setup: instance in ${svc}/${c.name}: ${ri.status} ${ri.text}`);
+      }
     }
   }
 
@@ -144,10 +151,12 @@ export class Workload {
         if (!j) return false;
         const t1 = now();
         this.record({ kind: 'r', key: `meta:${target.meta}`, value: j.metadata?.v ?? null, call: t0, ret: t1, member, client, stale });
-        const cl = j.clusters?.find((c) => c.name === META_CLUSTER);
-        // No cluster listed: its instance is not applied here yet (a stale read), nothing to record.
-        if (cl) this.record({ kind: 'r', key: `cl:${target.meta}`, value: cl.metadata?.v ?? null, call: t0, ret: t1, member, client, stale });
-        else if (!stale) return false;
+        for (const c of META_CLUSTERS) {
+          const cl = j.clusters?.find((x) => x.name === c.name);
+          // No cluster listed: its instance is not applied here yet (a stale read), nothing to record.
+          if (cl) this.record({ kind: 'r', key: `${c.key}:${target.meta}`, value: cl.metadata?.v ?? null, call: t0, ret: t1, member, client, stale });
+          else if (!stale) return false;
+        }
       } else {
         const si = PERSISTENT_SERVICES.indexOf(target.service);
         const r = await call(this.memberIps[member]!, 'GET', '/nacos/v1/ns/instance/list', { serviceName: target.service, healthyOnly: 'false' }, READ_TIMEOUT_MS);
@@ -175,8 +184,10 @@ export class Workload {
       if (roll < 0.25) {
         const svc = rng.pick(META_SERVICES);
         if (rng.chance(0.4)) {
-          const q = { serviceName: svc, clusterName: META_CLUSTER, checkPort: '80', useInstancePort4Check: 'true', healthChecker: '{"type":"NONE"}', metadata: JSON.stringify({ v: value }) };
-          await this.write(w, member, `cl:${svc}`, value, 'PUT', '/nacos/v1/ns/cluster', q);
+          // Which cluster alternates with the value sequence (no extra draw: a seed keeps its schedule).
+          const c = META_CLUSTERS[this.seq % META_CLUSTERS.length]!;
+          const q = { serviceName: svc, clusterName: c.name, checkPort: '80', useInstancePort4Check: 'true', healthChecker: '{"type":"NONE"}', metadata: JSON.stringify({ v: value }) };
+          await this.write(w, member, `${c.key}:${svc}`, value, 'PUT', '/nacos/v1/ns/cluster', q);
         } else {
           await this.write(w, member, `meta:${svc}`, value, 'PUT', '/nacos/v1/ns/service', { serviceName: svc, protectThreshold: '0', metadata: JSON.stringify({ v: value }) });
         }
