@@ -13,6 +13,7 @@ import { httpClusterHooks } from './app/http-hooks.js';
 import { serverLoader } from './app/server-loader.js';
 import { loadClusterModules, type ClusterModules } from './app/cluster-modules.js';
 import { persistentStore, raftState, readyGarbage, STANDALONE_RAFT_ID } from './app/persistent-store.js';
+import { IdleGarbageRelease } from './app/release-garbage.js';
 import { followStore } from './app/store-listeners.js';
 import type { AuthService } from './auth/auth-service.js';
 import type { ClusterNode } from './cluster/cluster-node.js';
@@ -69,6 +70,7 @@ export class NomenServer {
   private stopping = false;
   /** Cancels the full GC scheduled after ready (src/app/release-garbage.ts). */
   private cancelReadyGc: () => void = () => undefined;
+  private readonly garbage: IdleGarbageRelease;
   private stopRun: Promise<void> | null = null;
   /** Set by the CLI: how an operator-requested drain ends the process. */
   exitRequested: (() => void) | null = null;
@@ -99,7 +101,8 @@ export class NomenServer {
     }
     this.dataDir = resolve(config.str('nomen.data.dir'));
     // Standalone: a fixed Raft id, so the one-voter group survives a change of the advertised address.
-    this.store = persistentStore(config, standalone ? STANDALONE_RAFT_ID : this.member.address, this.dataDir, clock, log);
+    this.garbage = new IdleGarbageRelease({ clock, log });
+    this.store = persistentStore(config, standalone ? STANDALONE_RAFT_ID : this.member.address, this.dataDir, clock, log, this.garbage);
     if (this.cluster && modules) {
       const { RaftLink } = modules;
       const electionMs = config.int('nacos.core.protocol.raft.data.election_timeout_ms');
@@ -221,6 +224,7 @@ export class NomenServer {
     this.readiness.reason = 'shutting down';
     this.moves.rebalancer?.stop();
     this.cancelReadyGc();
+    this.garbage.stop();
     housekeeping(this.parts, this.configs).stop();
     if (this.cluster) {
       // Hand Raft leadership over before leaving, so writes pause for one round trip, not an election.

@@ -12,19 +12,22 @@ import type { Logger } from '../observability/logger.js';
 import { allChecks } from '../persistence/persistent-store.js';
 import { openRaftLog } from '../persistence/raft-log.js';
 import { RAFT_GROUP, RaftStore } from '../persistence/raft-store.js';
-import { releaseGarbage, scheduleReadyGc } from './release-garbage.js';
+import { releaseGarbage, scheduleReadyGc, type IdleGarbageRelease } from './release-garbage.js';
 
 /** Raft node id of a standalone member (its one-voter group). */
 export const STANDALONE_RAFT_ID = 'standalone';
 
-/** `id`: the Raft node id (a cluster member's address, or STANDALONE_RAFT_ID). */
-export function persistentStore(config: Config, id: string, dataDir: string, clock: Clock, log: Logger): RaftStore {
+/**
+ * `id`: the Raft node id (a cluster member's address, or STANDALONE_RAFT_ID); `release` frees a
+ * large compaction's garbage once the member is idle (src/app/release-garbage.ts).
+ */
+export function persistentStore(config: Config, id: string, dataDir: string, clock: Clock, log: Logger, release: IdleGarbageRelease): RaftStore {
   const electionMs = config.int('nacos.core.protocol.raft.data.election_timeout_ms');
   const tickMs = Math.max(10, Math.floor(electionMs / config.int('nacos.core.protocol.raft.data.election_heartbeat_factor')));
   const fsync = config.bool('nomen.raft.fsync');
   return new RaftStore({
     id,
-    openLog: () => openRaftLog(dataDir, fsync, log.child({ component: 'raft-storage' })),
+    openLog: () => openRaftLog(dataDir, fsync, log.child({ component: 'raft-storage' }), config.int('nomen.raft.log.preallocate-bytes')),
     clock,
     log: log.child({ component: 'persistent' }),
     tickMs,
@@ -32,6 +35,7 @@ export function persistentStore(config: Config, id: string, dataDir: string, clo
     heartbeatTick: 1,
     snapshotEntries: config.int('nomen.raft.snapshot.entries'),
     snapshotIntervalMs: config.int('nacos.core.protocol.raft.data.snapshot_interval_secs') * 1000,
+    snapshotLogRatio: config.int('nomen.raft.snapshot.log-percent') / 100,
     writeTimeoutMs: config.int('nomen.raft.write.timeout-ms'),
     forwardTimeoutMs: config.int('nacos.core.protocol.raft.data.rpc_request_timeout_ms'),
     noLeaderWaitMs: config.int('nomen.raft.no-leader.wait-ms'),
@@ -39,7 +43,7 @@ export function persistentStore(config: Config, id: string, dataDir: string, clo
     // A standalone member is its own group: nobody would ever add it.
     join: id !== STANDALONE_RAFT_ID && config.bool('nomen.raft.join'),
     check: allChecks(checkNamingWrite, checkAuthWrite, checkNamespaceWrite, checkConfigWrite),
-    onCompacted: (index, imageChars) => logRelease(log, releaseGarbage(imageChars), { index, imageChars }),
+    onCompacted: (index, imageChars) => release.request(imageChars, { index }),
   });
 }
 

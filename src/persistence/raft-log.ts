@@ -8,9 +8,10 @@ import type { RaftLogStore } from '../raft/log-store.js';
  * with checksummed records, snapshot files, torn-tail recovery. `fsync: false` only for
  * throw-away test clusters.
  */
-export async function openRaftLog(dataDir: string, fsync: boolean, log: Logger): Promise<RaftLogStore> {
+export async function openRaftLog(dataDir: string, fsync: boolean, log: Logger, preallocateBytes = 0): Promise<RaftLogStore> {
   return DurableRaftStorage.open(join(dataDir, 'raft'), {
     fsync,
+    preallocateBytes,
     logger: { info: (o, m) => log.info(o, m), warn: (o, m) => log.warn(o, m) },
   });
 }

@@ -58,6 +58,8 @@ export interface RaftStoreOptions {
   heartbeatTick: number;
   snapshotEntries: number;
   snapshotIntervalMs: number;
+  /** See RaftHostOptions.snapshotLogRatio (docs/raft.md "Compaction under load"). */
+  snapshotLogRatio?: number;
   /** Overall wait of one write (Nacos: 10 s). */
   writeTimeoutMs: number;
   /** Forward-to-leader request timeout (Nacos rpc_request_timeout_ms: 5 s). */
@@ -160,6 +162,7 @@ export class RaftStore implements PersistentStore {
         random: this.o.random ?? Math.random,
         snapshotEntries: this.o.snapshotEntries,
         snapshotIntervalMs: this.o.snapshotIntervalMs,
+        ...(this.o.snapshotLogRatio !== undefined ? { snapshotLogRatio: this.o.snapshotLogRatio } : {}),
         ...(onConfChange ? { onConfChange } : {}),
         ...(this.o.onCompacted ? { onCompacted: this.o.onCompacted } : {}),
       },

@@ -22,6 +22,12 @@ export interface DurableRaftStorageOptions {
   initialConf?: ConfState;
   /** A segment that reached this size is closed and the next write starts a new one. Default 64 MiB. */
   segmentBytes?: number;
+  /**
+   * Zero-filled bytes kept ahead of the log's write position, so appends overwrite allocated space
+   * instead of growing the file (disk/segment-log.ts). Default 0 (off); members use
+   * `nomen.raft.log.preallocate-bytes`.
+   */
+  preallocateBytes?: number;
   /** false: never fsync (tests and benchmarks only — not crash-safe). Default true. */
   fsync?: boolean;
   logger?: RaftStorageLogger;
@@ -80,6 +86,8 @@ export class DurableRaftStorage implements RaftStorage {
     const logger = opts.logger ?? noLog;
     const segmentBytes = opts.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
     if (!Number.isSafeInteger(segmentBytes) || segmentBytes < 1) throw new RangeError(`raft storage: bad segmentBytes ${segmentBytes}`);
+    const prealloc = opts.preallocateBytes ?? 0;
+    if (!Number.isSafeInteger(prealloc) || prealloc < 0) throw new RangeError(`raft storage: bad preallocateBytes ${prealloc}`);
     const logDir = join(dir, 'log');
     const snapDir = join(dir, 'snapshot');
     await fs.mkdir(logDir);
@@ -98,7 +106,7 @@ export class DurableRaftStorage implements RaftStorage {
       await fs.syncDir(dirname(dir));
       logger.info({ dir }, 'raft storage: created a new store');
     }
-    const rec = await SegmentLog.open(fs, logDir, snap.meta.index, segmentBytes, logger);
+    const rec = await SegmentLog.open(fs, logDir, snap.meta.index, segmentBytes, logger, prealloc);
     const mem = new MemoryRaftStorage(snap.meta.conf);
     const imageOnDisk = fs.readFileSync !== undefined;
     mem.applySnapshot(imageOnDisk ? { meta: snap.meta, data: '' } : snap);

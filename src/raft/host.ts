@@ -41,6 +41,13 @@ export interface RaftHostOptions {
   snapshotEntries: number;
   /** Also compact this often (ms) when anything was applied since the last snapshot. */
   snapshotIntervalMs: number;
+  /**
+   * The entry count alone is not enough once the state is large: compact only when the entries
+   * applied since the last snapshot also hold at least this share of that snapshot's image size
+   * (characters), so a compaction's cost, which grows with the state, stays a bounded multiple of
+   * the bytes written since (docs/raft.md "Compaction under load"). Default 0 (the count alone).
+   */
+  snapshotLogRatio?: number;
   /** Called after a committed conf change is applied. */
   onConfChange?: (conf: ConfState) => void;
   /** A compaction's snapshot is durable; `imageChars` is the length of the image it wrote. */
@@ -95,6 +102,9 @@ export class RaftHost {
   private snapshotIndex: number;
   private lastSnapshotAt: number;
   private compacting = false;
+  /** Characters of entry data applied since the last compaction, and the size of that compaction's image. */
+  private appliedChars = 0;
+  private lastImageChars = 0;
   private readonly idleResolvers: (() => void)[] = [];
   /** Waiting for the next change of role or known leader (see leaderChange). */
   private leaderWaiters: (() => void)[] = [];
@@ -373,6 +383,8 @@ export class RaftHost {
         if (rd.snapshot) {
           this.o.sm.restore(rd.snapshot.data);
           this.snapshotIndex = rd.snapshot.meta.index;
+          this.appliedChars = 0;
+          this.lastImageChars = rd.snapshot.data.length;
           this.appliedIdx = Math.max(this.appliedIdx, rd.snapshot.meta.index);
         }
         for (let i = early; i < rd.committedEntries.length; i++) this.applyEntry(rd.committedEntries[i]!);
@@ -414,6 +426,7 @@ export class RaftHost {
       this.o.onConfChange?.(conf);
       return;
     }
+    this.appliedChars += e.data.length;
     if (e.data !== '') this.o.sm.apply(e);
   }
 
@@ -432,17 +445,21 @@ export class RaftHost {
     if (this.compacting || this.processing || this.stopped || this.failed) return;
     const applied = this.node.log.applied;
     if (applied <= this.snapshotIndex) return;
-    const due = applied - this.snapshotIndex >= this.o.snapshotEntries || (byTime && this.o.clock.monotonic() - this.lastSnapshotAt >= this.o.snapshotIntervalMs);
+    const byCount = applied - this.snapshotIndex >= this.o.snapshotEntries && this.appliedChars >= this.lastImageChars * (this.o.snapshotLogRatio ?? 0);
+    const due = byCount || (byTime && this.o.clock.monotonic() - this.lastSnapshotAt >= this.o.snapshotIntervalMs);
     if (!due) return;
     this.compacting = true;
     const data = this.o.sm.snapshot();
     // The callbacks capture only the length: the image itself is garbage once written.
     const chars = data.length;
+    const charsBefore = this.appliedChars;
     const conf = this.node.confState();
     this.o.storage.compact(applied, data, conf).then(
       () => {
         this.snapshotIndex = applied;
         this.lastSnapshotAt = this.o.clock.monotonic();
+        this.appliedChars -= charsBefore;
+        this.lastImageChars = chars;
         this.compacting = false;
         this.o.log.debug({ index: applied, bytes: chars }, 'raft log compacted');
         this.o.onCompacted?.(applied, chars);

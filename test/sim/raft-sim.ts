@@ -686,6 +686,9 @@ export class RaftSim {
     this.net = new RaftNet(this);
     // Durable mode: hosts are created by runAsync() once their storage is open.
     this.segmentBytes = opts.durable ? this.rng.pick([300, 4096, 32768]) : 0;
+    // Log preallocation (zeros kept past the last record) on two of the three segment sizes,
+    // derived from the draw above so that every seed's schedule stays what it was.
+    this.preallocBytes = this.segmentBytes === 4096 ? 512 : this.segmentBytes === 32768 ? 8192 : 0;
     if (!opts.durable) {
       for (const id of this.ids) {
         this.hosts.set(id, new Host(id, memoryStore(new MemoryRaftStorage({ voters: [...this.ids], learners: [] })), this));
@@ -759,6 +762,7 @@ export class RaftSim {
   // ---- durable mode: promise-based storage on simulated disks ----------------------------------
 
   readonly segmentBytes: number;
+  readonly preallocBytes: number;
   /** Set when a storage promise was created or a disk timer fired: microtasks must run before the next event. */
   private asyncDirty = false;
   /** A violation or exception raised inside a storage continuation, rethrown by the run loop. */
@@ -766,7 +770,7 @@ export class RaftSim {
 
   /** Opens a member's storage; a brand-new store starts with the initial members (or `initialVoters`: none for a joining member). */
   openStorage(disk: SimDisk, initialVoters: NodeId[] = this.ids): Promise<DurableRaftStorage> {
-    return DurableRaftStorage.open('/raft', { fs: disk, initialConf: { voters: [...initialVoters], learners: [] }, segmentBytes: this.segmentBytes });
+    return DurableRaftStorage.open('/raft', { fs: disk, initialConf: { voters: [...initialVoters], learners: [] }, segmentBytes: this.segmentBytes, preallocateBytes: this.preallocBytes });
   }
 
   /** Durable mode, during the fault phase: should this write be hit by a crash? */

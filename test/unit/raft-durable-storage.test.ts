@@ -365,7 +365,7 @@ describe('DurableRaftStorage', () => {
     }
   });
 
-  test('trailing zeros and a bad checksum in the last record are a torn tail', async () => {
+  test('zeros after the last record are free space; a bad checksum in the last record is a torn tail', async () => {
     const dir = freshDir();
     let s = await DurableRaftStorage.open(dir, FAST);
     await s.persist({ entries: range(1, 3, 1), hardState: hs(1, 2) });
@@ -376,9 +376,16 @@ describe('DurableRaftStorage', () => {
     const full = readFileSync(seg);
     writeFileSync(seg, Buffer.concat([full, Buffer.alloc(4096)]));
     s = await DurableRaftStorage.open(dir, FAST);
-    assert.equal(s.lastIndex(), 4, 'zeros after the last record are dropped, the record kept');
-    assert.deepEqual(s.tornTail, { file: seg, offset: full.length, droppedBytes: 4096 });
+    assert.equal(s.lastIndex(), 4, 'the record before the zeros is kept');
+    assert.equal(s.tornTail, null, 'zeros (a size extended before the data, or preallocated space) are not a torn write');
+    // The next append goes right after the last record, over the zeros.
+    await s.persist({ entries: [ent(5, 1)] });
     await s.close();
+    s = await DurableRaftStorage.open(dir, FAST);
+    assert.equal(s.lastIndex(), 5);
+    assert.equal(s.entries(5, 6)[0]!.data, 'd5t1');
+    await s.close();
+    writeFileSync(seg, full);
     for (const at of [full.length - 1, full.length - 20, full.length - 30]) {
       const bad = Buffer.from(full);
       bad[at]! ^= 0x10;
@@ -539,4 +546,59 @@ describe('DurableRaftStorage', () => {
       await dur.close();
     }
   });
+});
+
+test('log preallocation: appends overwrite zero-filled space; reopen, rollover, torn writes and recovery (docs/raft.md "Durable storage")', async () => {
+  const dir = freshDir();
+  const PRE: DurableRaftStorageOptions = { initialConf: CONF, fsync: false, preallocateBytes: 2048, segmentBytes: 1500 };
+  let s = await DurableRaftStorage.open(dir, PRE);
+  await s.persist({ entries: range(1, 3, 1), hardState: hs(1, 2) });
+  const seg1 = lastSegment(dir);
+  const size1 = statSync(seg1).size;
+  assert.ok(size1 >= 2048, `the segment is zero-filled ahead of its records (${size1} bytes)`);
+  // Appends inside the zero-filled space do not grow the file.
+  await s.persist({ entries: [ent(4, 1)] });
+  assert.equal(statSync(seg1).size, size1);
+  await s.close();
+  s = await DurableRaftStorage.open(dir, PRE);
+  assert.equal(s.tornTail, null);
+  assert.equal(s.lastIndex(), 4);
+  assert.equal(statSync(seg1).size, size1, 'the free space is kept at reopen');
+  // Enough appends to pass the free space and roll over to new segments (each preallocated).
+  for (let i = 5; i <= 60; i++) await s.persist({ entries: [ent(i, 1, 'x'.repeat(80))], ...(i < 60 ? { hardState: hs(1, i - 1) } : {}) });
+  const expected = view(s);
+  const segs = s.segmentFiles();
+  assert.ok(segs.length >= 3, `${segs.length} segments`);
+  await s.close();
+  // Segments that are not the last end in zeros too: a clean reopen.
+  s = await DurableRaftStorage.open(dir, PRE);
+  assert.equal(s.tornTail, null);
+  assert.deepEqual(view(s), expected);
+  await s.close();
+  // A torn last record inside the free space: detected, truncated, the records before it kept.
+  const last = lastSegment(dir);
+  const buf = readFileSync(last);
+  let end = buf.length;
+  while (end > 0 && buf[end - 1] === 0) end--;
+  const torn = Buffer.from(buf);
+  torn[end - 3]! ^= 0x40;
+  writeFileSync(last, torn);
+  s = await DurableRaftStorage.open(dir, PRE);
+  assert.ok(s.tornTail !== null && s.tornTail.file === last, 'a torn tail');
+  assert.equal(s.lastIndex(), 59, 'only the torn record is lost');
+  // Writing resumes (and preallocates again) after the truncation.
+  await s.persist({ entries: [ent(60, 2, 'again')], hardState: hs(2, 59) });
+  await s.close();
+  s = await DurableRaftStorage.open(dir, PRE);
+  assert.equal(s.tornTail, null);
+  assert.equal(s.lastIndex(), 60);
+  assert.equal(s.entries(60, 61)[0]!.data, 'again');
+  await s.close();
+  // Off (0): files hold records only.
+  const plain = freshDir();
+  s = await DurableRaftStorage.open(plain, { initialConf: CONF, fsync: false });
+  await s.persist({ entries: range(1, 3, 1), hardState: hs(1, 2) });
+  await s.close();
+  assert.ok(statSync(lastSegment(plain)).size < 512);
+  await assert.rejects(DurableRaftStorage.open(freshDir(), { ...PRE, preallocateBytes: -1 }), /bad preallocateBytes/);
 });

@@ -87,7 +87,7 @@ class FakeNet {
 function makeStore(
   id: string,
   storage: RaftLogStore,
-  opts: Partial<{ snapshotEntries: number; noLeaderWaitMs: number; catchUpTimeoutMs: number; check: WriteCheck; join: boolean }> = {},
+  opts: Partial<{ snapshotEntries: number; snapshotLogRatio: number; noLeaderWaitMs: number; catchUpTimeoutMs: number; check: WriteCheck; join: boolean }> = {},
 ): RaftStore {
   return new RaftStore({
     id,
@@ -100,6 +100,7 @@ function makeStore(
     electionTick: 10,
     heartbeatTick: 1,
     snapshotEntries: opts.snapshotEntries ?? 10_000,
+    ...(opts.snapshotLogRatio !== undefined ? { snapshotLogRatio: opts.snapshotLogRatio } : {}),
     snapshotIntervalMs: 3_600_000,
     writeTimeoutMs: 5_000,
     forwardTimeoutMs: 2_000,
@@ -295,6 +296,40 @@ describe('RaftStore standalone (one voter)', () => {
     assert.equal(s.raft!.counters.syncedEntries - before.syncedEntries, 3);
     assert.deepEqual(rows(s), { 'instance/a': { v: 'a' }, 'instance/b': { v: 'b' }, 'instance/c': { v: 'c' } });
     await s.close();
+  });
+});
+
+describe('RaftStore compaction', () => {
+  // docs/raft.md "Compaction under load": the cost of a compaction grows with the state, so the
+  // entry count alone would make it a growing cost per write; with a log ratio the entries written
+  // since the last snapshot must also add up to that share of its image.
+  async function snapshotIndexes(ratio: number | undefined): Promise<number[]> {
+    const s = makeStore('standalone', new MemoryLogStore(), { snapshotEntries: 10, ...(ratio !== undefined ? { snapshotLogRatio: ratio } : {}) });
+    await s.open();
+    await s.startConsensus({ voters: ['standalone'], learners: [] }, null);
+    const seen: number[] = [];
+    for (let i = 0; i < 60; i++) {
+      await s.write(put(`k${i}`, { v: i, pad: 'x'.repeat(40) }));
+      await s.raft!.idle();
+      await new Promise((r) => setImmediate(r));
+      const at = s.status()!.snapshotIndex;
+      if (at > 0 && seen.at(-1) !== at) seen.push(at);
+    }
+    await s.close();
+    return seen;
+  }
+
+  it('by entry count alone, every 10 entries; with a log ratio, less often as the state grows', async () => {
+    const byCount = await snapshotIndexes(undefined);
+    assert.ok(byCount.length >= 5, `by count: compactions at ${byCount.join(', ')}`);
+    for (let i = 1; i < byCount.length; i++) assert.ok(byCount[i]! - byCount[i - 1]! <= 12, `by count: ${byCount.join(', ')}`);
+    const byRatio = await snapshotIndexes(1);
+    assert.ok(byRatio.length >= 2, `by ratio: compactions at ${byRatio.join(', ')}`);
+    // Each gap grows with the state held at the previous compaction (a log entry here is about
+    // 1.5 times the row it leaves in the image, so at ratio 1 a gap is about 2/3 of the rows).
+    for (let i = 1; i < byRatio.length; i++) assert.ok(byRatio[i]! - byRatio[i - 1]! >= byRatio[i - 1]! * 0.5, `by ratio: ${byRatio.join(', ')}`);
+    assert.ok(byRatio.at(-1)! - byRatio.at(-2)! > byRatio[1]! - byRatio[0]!, `gaps grow: ${byRatio.join(', ')}`);
+    assert.ok(byRatio.length < byCount.length);
   });
 });
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { getHeapSpaceStatistics } from 'node:v8';
-import { READY_GC_SETTLE_MS, releaseGarbage, RELEASE_MIN_CHARS, scheduleReadyGc } from '../../src/app/release-garbage.js';
+import { IDLE_CHECK_MS, IdleGarbageRelease, READY_GC_SETTLE_MS, releaseGarbage, RELEASE_MIN_CHARS, scheduleReadyGc } from '../../src/app/release-garbage.js';
 import { ManualClock, systemClock } from '../../src/core/clock.js';
 
 test('releaseGarbage: skipped for a small image, a full GC for a large one (docs/config-center.md "Memory")', () => {
@@ -49,4 +49,39 @@ test('scheduleReadyGc: skips the shrinking GCs when the member is busy; -1 turns
   cancel();
   clock.advance(READY_GC_SETTLE_MS * 2);
   assert.deepEqual(later, []);
+});
+
+test('IdleGarbageRelease: a large compaction image is released only once the member is idle, once for all pending (issue 14)', () => {
+  const clock = new ManualClock();
+  let cpu = 0;
+  const gcs: number[] = [];
+  const lines: object[] = [];
+  const r = new IdleGarbageRelease({ clock, log: { info: (o: object) => lines.push(o) }, cpuMs: () => cpu, gc: (passes) => (gcs.push(passes), 5) });
+  r.request(RELEASE_MIN_CHARS - 1, { index: 1 });
+  assert.equal(r.waiting, false, 'a small image is not worth a pause');
+  r.request(RELEASE_MIN_CHARS, { index: 10 });
+  assert.equal(r.waiting, true);
+  // Busy (half a core) for five checks: no GC, the release keeps waiting.
+  for (let i = 0; i < 5; i++) {
+    cpu += IDLE_CHECK_MS / 2;
+    clock.advance(IDLE_CHECK_MS);
+  }
+  assert.deepEqual(gcs, []);
+  r.request(RELEASE_MIN_CHARS * 2, { index: 20 });
+  cpu += IDLE_CHECK_MS / 2;
+  clock.advance(IDLE_CHECK_MS);
+  assert.deepEqual(gcs, []);
+  // Idle for one check: the two full GCs run once, for both compactions, and are logged.
+  cpu += 1;
+  clock.advance(IDLE_CHECK_MS);
+  assert.deepEqual(gcs, [2]);
+  assert.equal(r.waiting, false);
+  assert.deepEqual(lines, [{ index: 20, imageChars: RELEASE_MIN_CHARS * 2, gcMs: 5 }]);
+  clock.advance(IDLE_CHECK_MS * 10);
+  assert.deepEqual(gcs, [2]);
+  // stop() cancels a pending release.
+  r.request(RELEASE_MIN_CHARS, { index: 30 });
+  r.stop();
+  clock.advance(IDLE_CHECK_MS * 10);
+  assert.deepEqual(gcs, [2]);
 });

@@ -13,6 +13,12 @@
  * Recovery replays the segments on top of the newest snapshot file (index I): entries ≤ I only
  * truncate; entries > I must extend or overwrite the log without a gap. Only the last segment may
  * end in a torn write; anything else that fails its checksum stops the start.
+ *
+ * Preallocation (docs/raft.md "Durable storage"): the last segment is kept zero-filled (written and
+ * synced) some way past its last record, so an append overwrites allocated blocks inside the file
+ * instead of growing it; its O_DSYNC write then has no size or block allocation to journal (half
+ * the latency and the system time per append on ext4, measured). A record's length is never 0, so
+ * zeros after the last record of any segment are free space, not a torn write.
  */
 import { join } from 'node:path';
 import type { Entry, HardState } from '../types.js';
@@ -55,10 +61,14 @@ export class SegmentLog {
     private readonly segmentBytes: number,
     private readonly segments: Segment[],
     private current: RaftFile,
+    /** Zero-filled bytes kept ahead of the write position (0: none). */
+    private readonly preallocBytes: number,
+    /** End of the durable bytes of the last segment (records, then zeros): ≥ its size. */
+    private allocated: number,
   ) {}
 
   /** Recovers the log of `dir` on top of a snapshot at `snapIndex` and opens its last segment for appending. */
-  static async open(fs: RaftFs, dir: string, snapIndex: number, segmentBytes: number, log: RaftStorageLogger): Promise<RecoveredLog> {
+  static async open(fs: RaftFs, dir: string, snapIndex: number, segmentBytes: number, log: RaftStorageLogger, preallocBytes = 0): Promise<RecoveredLog> {
     const seqs = (await fs.readdir(dir))
       .map((n) => NAME.exec(n))
       .filter((m): m is RegExpExecArray => m !== null)
@@ -68,12 +78,14 @@ export class SegmentLog {
     const held: Entry[] = [];
     let hard: HardState = { term: 0, vote: '', commit: 0 };
     let tornTail: TornTail | null = null;
+    let fileBytes = 0;
     for (let i = 0; i < seqs.length; i++) {
       const seq = seqs[i]!;
       const path = join(dir, segmentFileName(seq));
       const buf = await fs.readFile(path);
       const scan = scanRecords(buf);
-      if (scan.goodEnd < buf.length) {
+      fileBytes = buf.length;
+      if (scan.goodEnd < buf.length && !zerosFrom(buf, scan.goodEnd)) {
         if (i < seqs.length - 1) {
           throw new RaftStorageCorruptError(path, scan.goodEnd, 'a record is truncated or fails its checksum in a segment that is not the last one');
         }
@@ -119,6 +131,7 @@ export class SegmentLog {
     let current: RaftFile;
     let created = false;
     const last = segments.at(-1);
+    let allocated = last ? fileBytes : 0;
     if (!last) {
       const seg: Segment = { seq: 1, path: join(dir, segmentFileName(1)), size: 0, maxIndex: 0 };
       segments.push(seg);
@@ -129,6 +142,7 @@ export class SegmentLog {
       if (tornTail) {
         await current.truncate(tornTail.offset);
         await current.sync();
+        allocated = tornTail.offset;
         log.warn({ ...tornTail }, 'raft storage: recovered from a torn write at the end of the log (truncated)');
       }
     }
@@ -139,9 +153,10 @@ export class SegmentLog {
       await current.write(head, 0);
       await current.sync();
       seg.size = head.length;
+      allocated = Math.max(allocated, head.length);
     }
     if (created) await fs.syncDir(dir);
-    return { log: new SegmentLog(fs, dir, segmentBytes, segments, current), entries: held, hardState: hard, tornTail };
+    return { log: new SegmentLog(fs, dir, segmentBytes, segments, current, preallocBytes, allocated), entries: held, hardState: hard, tornTail };
   }
 
   /**
@@ -151,20 +166,24 @@ export class SegmentLog {
   async append(records: Buffer, maxIndex: number, hard: HardState): Promise<void> {
     const seg = this.segments.at(-1)!;
     if (seg.size < this.segmentBytes) {
-      await writeDurably(this.current, records, seg.size);
-      seg.size += records.length;
+      const end = seg.size + records.length;
+      // Past the zero-filled space: the records and the next stretch of zeros in one write.
+      await writeDurably(this.current, end > this.allocated ? this.withZeros(records) : records, seg.size);
+      if (end > this.allocated) this.allocated = end + this.preallocBytes;
+      seg.size = end;
       seg.maxIndex = Math.max(seg.maxIndex, maxIndex);
       return;
     }
     const next: Segment = { seq: seg.seq + 1, path: join(this.dir, segmentFileName(seg.seq + 1)), size: 0, maxIndex: 0 };
     const f = await this.fs.open(next.path, 'create', { dsync: true });
     const buf = Buffer.concat([encodeHardState(hard), records]);
-    await writeDurably(f, buf, 0);
+    await writeDurably(f, this.withZeros(buf), 0);
     await this.fs.syncDir(this.dir);
     const old = this.current;
     this.current = f;
     next.size = buf.length;
     next.maxIndex = maxIndex;
+    this.allocated = buf.length + this.preallocBytes;
     this.segments.push(next);
     await old.close();
   }
@@ -180,6 +199,11 @@ export class SegmentLog {
     }
   }
 
+  /** `records` followed by `preallocBytes` zeros (the records alone when preallocation is off). */
+  private withZeros(records: Buffer): Buffer {
+    return this.preallocBytes > 0 ? Buffer.concat([records, Buffer.alloc(this.preallocBytes)]) : records;
+  }
+
   segmentFiles(): string[] {
     return this.segments.map((s) => s.path);
   }
@@ -187,6 +211,12 @@ export class SegmentLog {
   async close(): Promise<void> {
     await this.current.close();
   }
+}
+
+/** True when every byte of `buf` from `start` on is zero (free space after the last record). */
+function zerosFrom(buf: Buffer, start: number): boolean {
+  for (let i = start; i < buf.length; i++) if (buf[i] !== 0) return false;
+  return true;
 }
 
 /** One durable write: `writeSynced` when the file offers it (O_DSYNC), else write + fdatasync. */
