@@ -10,7 +10,12 @@
  * load-generator CPU per push, load average; then the median p99 per build.
  *
  *   node --import tsx bench/tools/push-ab.ts grpcjs=.,NOMEN_SDK_TRANSPORT=grpc-js http2=.,NOMEN_SDK_TRANSPORT=http2 \
- *     [--subscribers 5000] [--rounds 8] [--push-delay 100] [--keep]
+ *     [--subscribers 5000] [--rounds 8] [--push-delay 100] [--property k=v ...] [--keep]
+ *
+ * With two builds of 9,500 subscribers each (one load generator holds both within the open-file
+ * limit of 20,000), the first build's subscribers wait idle while the second connects: give
+ * `--property nomen.grpc.client-detection.idle-ms=600000` so no ClientDetectionRequest fan-out
+ * lands in a measured round.
  *
  * Build syntax as in bench/tools/register-ab.ts. Used for docs/benchmarks.md, "Push fan-out on
  * the http2 transport (2026-12-07, second look)".
@@ -27,11 +32,13 @@ interface Opts {
   subscribers: number;
   rounds: number;
   pushDelayMs: number | null;
+  /** Server properties (`--property k=v`, repeatable), given to every build. */
+  props: Record<string, string>;
   keep: boolean;
 }
 
 function parseArgs(argv: readonly string[]): Opts {
-  const o: Opts = { builds: [], subscribers: 5000, rounds: 8, pushDelayMs: null, keep: false };
+  const o: Opts = { builds: [], subscribers: 5000, rounds: 8, pushDelayMs: null, props: {}, keep: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const next = (): number => {
@@ -43,6 +50,12 @@ function parseArgs(argv: readonly string[]): Opts {
     else if (a === '--rounds') o.rounds = next();
     else if (a === '--push-delay') o.pushDelayMs = next();
     else if (a === '--keep') o.keep = true;
+    else if (a === '--property') {
+      const kv = argv[++i] ?? '';
+      const e = kv.indexOf('=');
+      if (e <= 0) throw new Error(`--property needs k=v, got ${kv}`);
+      o.props[kv.slice(0, e)] = kv.slice(e + 1);
+    }
     else o.builds.push(parseBuild(a));
   }
   if (o.builds.length === 0) throw new Error('no build given');
@@ -55,7 +68,7 @@ async function main(): Promise<void> {
   if (canPin()) pinSelf(1);
   const tmp = mkdtempSync(join(tmpdir(), 'nomen-push-ab-'));
   const servers: { b: Build; p: ProcessHandle; grpc: string }[] = [];
-  const props: Record<string, string> = o.pushDelayMs !== null ? { 'nacos.naming.push.pushTaskDelay': String(o.pushDelayMs) } : {};
+  const props: Record<string, string> = o.pushDelayMs !== null ? { ...o.props, 'nacos.naming.push.pushTaskDelay': String(o.pushDelayMs) } : o.props;
   try {
     for (const b of o.builds) servers.push({ b, ...(await startBuild(b, tmp, null, props)) });
     const p = runScript(
@@ -75,14 +88,14 @@ async function main(): Promise<void> {
     const r = await p.waitEvent('result', 1_800_000);
     await p.stop(5000);
     const { sides, loads } = r as unknown as { sides: { label: string; rounds: PushRound[]; streamsClosed: number }[]; loads: number[] };
-    console.log('round\tbuild\tp50 / p99 / max (ms)\tserver µs/push\tload µs/push\tmissing');
+    console.log('round\tbuild\tp50 / p99 / max (ms)\tserver µs/push\tload µs/push\tload GC ms (longest)\tmissing');
     const n = o.subscribers;
     for (let k = 0; k < o.rounds; k++) {
       for (const s of sides) {
         const x = s.rounds[k];
         if (!x) continue;
         const f = x.fromResponseMs;
-        console.log(`${k + 1}\t${s.label}\t${f.p50.toFixed(0)} / ${f.p99.toFixed(0)} / ${f.max.toFixed(0)}\t${x.serverCpuSec === null ? '-' : ((x.serverCpuSec / n) * 1e6).toFixed(0)}\t${((x.loadCpuSec / n) * 1e6).toFixed(0)}\t${x.missing}`);
+        console.log(`${k + 1}\t${s.label}\t${f.p50.toFixed(0)} / ${f.p99.toFixed(0)} / ${f.max.toFixed(0)}\t${x.serverCpuSec === null ? '-' : ((x.serverCpuSec / n) * 1e6).toFixed(0)}\t${((x.loadCpuSec / n) * 1e6).toFixed(0)}\t${(x.loadGcMs ?? 0).toFixed(0)} (${(x.loadGcMaxMs ?? 0).toFixed(0)})\t${x.missing}`);
       }
     }
     console.log(`load average (1 min) after each round: ${loads.map((l) => l.toFixed(1)).join(', ')}`);
