@@ -3,7 +3,7 @@
  * etcd / ZooKeeper): when each of `n` subscribers first saw the current change, and one measured
  * change round.
  */
-import { performance } from 'node:perf_hooks';
+import { performance, PerformanceObserver } from 'node:perf_hooks';
 import { cpuSeconds } from './proc.js';
 import { summarizeLatencies } from './stats.js';
 import type { PushRound } from './types.js';
@@ -86,6 +86,15 @@ export interface ChangeTimes {
  */
 export async function measureRound(arrivals: Arrivals, change: () => Promise<void | ChangeTimes>, roundTimeoutMs: number, serverPid?: number): Promise<PushRound> {
   arrivals.reset();
+  let gcMs = 0;
+  let gcMaxMs = 0;
+  const gc = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      gcMs += e.duration;
+      gcMaxMs = Math.max(gcMaxMs, e.duration);
+    }
+  });
+  gc.observe({ entryTypes: ['gc'] });
   const s0 = serverPid !== undefined ? cpuSeconds(serverPid) : null;
   const u0 = process.cpuUsage();
   let tSend = performance.now();
@@ -93,6 +102,12 @@ export async function measureRound(arrivals: Arrivals, change: () => Promise<voi
   let tResp = performance.now();
   if (times) ({ sentAt: tSend, answeredAt: tResp } = times);
   await arrivals.waitAll(roundTimeoutMs);
+  // Entries are delivered asynchronously: collect what is pending before disconnecting.
+  for (const e of gc.takeRecords()) {
+    gcMs += e.duration;
+    gcMaxMs = Math.max(gcMaxMs, e.duration);
+  }
+  gc.disconnect();
   const s1 = serverPid !== undefined ? cpuSeconds(serverPid) : null;
   const u1 = process.cpuUsage(u0);
   const fromResp: number[] = [];
@@ -110,5 +125,7 @@ export async function measureRound(arrivals: Arrivals, change: () => Promise<voi
     fromSendMs: summarizeLatencies(fromSend),
     serverCpuSec: s0 !== null && s1 !== null ? s1 - s0 : null,
     loadCpuSec: (u1.user + u1.system) / 1e6,
+    loadGcMs: gcMs,
+    loadGcMaxMs: gcMaxMs,
   };
 }

@@ -60,6 +60,12 @@ export interface PushRound {
   /** CPU seconds from sending the change until the last push arrived (10 ms resolution). */
   serverCpuSec: number | null;
   loadCpuSec: number;
+  /**
+   * The load generator's own garbage collection during the round (ms, summed) and its longest
+   * pause: a pause there delays every push read after it, whichever server sent them.
+   */
+  loadGcMs?: number;
+  loadGcMaxMs?: number;
 }
 
 export interface PushResult {

@@ -92,6 +92,9 @@ export function pushRows(ctx: Ctx, r: PushResult, who = '', w = ctx.pushDelayMs)
     // /proc CPU time has 10 ms resolution: only meaningful for large fan-outs.
     ctx.rows.push({ scenario: label, metric: 'server CPU per push', unit: 'µs', nomen: of((x) => (num(x.serverCpuSec) / r.subscribers) * 1e6), digits: 0 });
     ctx.rows.push({ scenario: label, metric: 'load-generator CPU per push', unit: 'µs', nomen: of((x) => (x.loadCpuSec / r.subscribers) * 1e6), digits: 0 });
+    // A GC pause in the load generator delays every push it reads afterwards (docs/benchmarks.md
+    // "Push fan-out on the http2 transport (2026-12-07, second look)").
+    if (r.rounds.every((x) => x.loadGcMs !== undefined)) ctx.rows.push({ scenario: label, metric: 'load-generator GC in the round', unit: 'ms', nomen: of((x) => x.loadGcMs ?? 0), digits: 0 });
   }
   ctx.rows.push({ scenario: label, metric: 'setup: connect+subscribe', unit: 's', nomen: spread([(r.connectMs + r.subscribeMs) / 1000]), digits: 2 });
 }

@@ -16,22 +16,15 @@
  * as one more side, driven by `bench/load/peer-load.ts` with the same connections and services.
  * Used for docs/benchmarks.md, "Register path, second pass".
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { median, parseBuild, runTool, startBuild, stopBuilds, type Build } from '../lib/ab-builds.js';
 import { runToResult } from '../lib/context.js';
-import { canPin, cpuSeconds, freePortPair, httpGet, installCleanup, pinSelf, runScript, sleep, startProcess, type ProcessHandle } from '../lib/proc.js';
+import { canPin, cpuSeconds, freePortPair, installCleanup, pinSelf, runScript, sleep, type ProcessHandle } from '../lib/proc.js';
 import type { GrpcJobResult, GrpcWindow } from '../lib/types.js';
 import { PEERS, type PeerName } from '../peers/common.js';
 import { DRIVERS } from '../peers/drivers.js';
-
-interface Build {
-  label: string;
-  dir: string;
-  env: Record<string, string>;
-  /** Node options for the server (`--trace-gc`...). */
-  nodeArgs: string[];
-}
 
 interface Opts {
   builds: Build[];
@@ -61,23 +54,7 @@ function parseArgs(argv: readonly string[]): Opts {
     else if (a === '--connections') o.connections = Number(next());
     else if (a === '--cpu-prof') o.cpuProf = resolve(next());
     else if (a === '--keep') o.keep = true;
-    else {
-      const eq = a.indexOf('=');
-      if (eq <= 0) throw new Error(`expected <label>=<dir>, got ${a}`);
-      const [dir, ...envs] = a.slice(eq + 1).split(',');
-      const env: Record<string, string> = {};
-      const nodeArgs: string[] = [];
-      for (const kv of envs) {
-        if (kv.startsWith('--')) {
-          nodeArgs.push(kv);
-          continue;
-        }
-        const e = kv.indexOf('=');
-        if (e <= 0) throw new Error(`bad env ${kv}`);
-        env[kv.slice(0, e)] = kv.slice(e + 1);
-      }
-      o.builds.push({ label: a.slice(0, eq), dir: resolve(dir!), env, nodeArgs });
-    }
+    else o.builds.push(parseBuild(a));
   }
   if (o.builds.length === 0) throw new Error('no build given');
   return o;
@@ -102,31 +79,8 @@ async function startServer(b: Build, tmp: string, cpuProf: string | null): Promi
     const p = await DRIVERS[b.label].start({ port, dataDir, logFile: join(tmp, `${b.label}.log`), cpu: canPin() ? 0 : null });
     return { build: b, p, grpc: p.endpoint, script: 'load/peer-load.ts', extra: { peer: b.label, endpoint: p.endpoint } };
   }
-  const args = [
-    ...b.nodeArgs,
-    ...(cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${join(cpuProf, b.label)}`] : []),
-    join(b.dir, 'dist', 'cli.js'),
-    'start',
-    '--port',
-    String(port),
-    '--host',
-    '127.0.0.1',
-    '--data-dir',
-    dataDir,
-    '--standalone',
-  ];
-  const base = `http://127.0.0.1:${port}`;
-  const p = await startProcess({
-    name: b.label,
-    cmd: process.execPath,
-    args,
-    cwd: b.dir,
-    env: { ...process.env, ...b.env },
-    logFile: join(tmp, `${b.label}.log`),
-    cpu: canPin() ? 0 : null,
-    ready: async () => (await httpGet(`${base}/nacos/v1/console/health/readiness`, 500)).status === 200,
-  });
-  return { build: b, p, grpc: `127.0.0.1:${port + 1000}`, script: 'load/grpc-load.ts', extra: {} };
+  const { p, grpc } = await startBuild(b, tmp, cpuProf);
+  return { build: b, p, grpc, script: 'load/grpc-load.ts', extra: {} };
 }
 
 async function load(o: Opts, s: Server, warmupMs: number, windows: number): Promise<GrpcWindow[]> {
@@ -155,11 +109,6 @@ async function load(o: Opts, s: Server, warmupMs: number, windows: number): Prom
   return job.windows;
 }
 
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 const perOpUs = (w: GrpcWindow): number => (w.serverCpu !== null && w.opsPerSec > 0 ? (w.serverCpu / w.opsPerSec) * 1e6 : NaN);
 
@@ -201,13 +150,8 @@ async function main(): Promise<void> {
       console.log(`${s.build.label}\t${us.map((u) => Math.round(u)).join(', ')} (${Math.round(median(us))})\t${Math.round(median(opsBuild.get(s.build.label) ?? []))}`);
     }
   } finally {
-    for (const s of servers) await s.p.stop();
-    if (o.keep) console.log(`logs and data kept in ${tmp}`);
-    else rmSync(tmp, { recursive: true, force: true });
+    await stopBuilds(servers, tmp, o.keep);
   }
 }
 
-main().catch((e: unknown) => {
-  console.error(e);
-  process.exit(1);
-});
+runTool(main);
