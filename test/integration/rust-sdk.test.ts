@@ -158,16 +158,16 @@ describe('Rust SDK (gRPC) against the real server', { timeout: 120_000 }, () => 
 });
 
 /**
- * The same SDK against the node:http2 SDK transport (`nomen.sdk.transport=http2`, docs/sdk-transport.md),
- * kept in the suite whatever the default transport is.
+ * The same SDK against the other SDK transport, @grpc/grpc-js (`nomen.sdk.transport=grpc-js`;
+ * the default is node:http2, docs/sdk-transport.md), kept in the suite whatever the default is.
  */
-describe('Rust SDK against the node:http2 SDK transport', { timeout: 120_000 }, () => {
+describe('Rust SDK against the grpc-js SDK transport', { timeout: 120_000 }, () => {
   let server: TestServer;
   const clients = new RustClientSet();
   const client = (label: string): Promise<RustClient> => clients.start(server.port, { label });
 
   before(async () => {
-    server = await TestServer.start({ name: 'rust-sdk-http2', properties: { 'nomen.sdk.transport': 'http2' } });
+    server = await TestServer.start({ name: 'rust-sdk-grpcjs', properties: { 'nomen.sdk.transport': 'grpc-js' } });
   });
 
   after(async () => {
@@ -175,8 +175,8 @@ describe('Rust SDK against the node:http2 SDK transport', { timeout: 120_000 }, 
     await server?.dispose();
   });
 
-  it('the server runs the http2 transport', async () => {
-    assert.match(await readFile(server.logFile, 'utf8'), /"transport":"http2"/);
+  it('the server runs the grpc-js transport', async () => {
+    assert.match(await readFile(server.logFile, 'utf8'), /"transport":"grpc-js"/);
   });
 
   it('register, query from another client, subscribe and be pushed, deregister', async () => {

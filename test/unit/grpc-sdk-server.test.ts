@@ -20,7 +20,7 @@ import { eventually, RUST_SETUP } from './helpers/sdk-fixtures.js';
 
 const T = { timeout: 15_000 };
 
-/** The transport under test: grpc-js (the default) unless NOMEN_SDK_TRANSPORT=http2. */
+/** The transport under test: grpc-js unless NOMEN_SDK_TRANSPORT=http2 (the server's default is http2: grpc-sdk-server-http2.test.ts). */
 function sdkTransport(): 'http2' | 'grpc-js' {
   return process.env['NOMEN_SDK_TRANSPORT'] === 'http2' ? 'http2' : 'grpc-js';
 }
@@ -41,7 +41,7 @@ interface Harness {
 }
 
 async function harness(t: TestContext, opts: Partial<SdkGrpcServerOptions> = {}): Promise<Harness> {
-  // The default transport (grpc-js); grpc-sdk-server-http2.test.ts runs this file on http2 (docs/sdk-transport.md).
+  // grpc-js here; grpc-sdk-server-http2.test.ts runs this file on http2, the default (docs/sdk-transport.md).
   const transport = sdkTransport();
   const server = new SdkGrpcServer({ host: '127.0.0.1', port: 0, logger: silentLogger(), transport, ...opts });
   const connected: ConnectionInfo[] = [];
