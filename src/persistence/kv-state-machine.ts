@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import type { Entry } from '../raft/types.js';
+import { IdWindow } from './id-window.js';
 import type { RaftStateMachine } from '../raft/host.js';
 import {
   CONDITION_FAILED,
@@ -127,7 +128,7 @@ export interface KvStats {
 export class KvStateMachine implements RaftStateMachine {
   private readonly rows = new Map<string, { table: StoreTable; key: string; value: unknown }>();
   /** Recent request ids in apply order (bounded window). */
-  private readonly ids = new Set<string>();
+  private readonly ids: IdWindow;
   private readonly listeners: ApplyListener[] = [];
   /** Log index → why the entry there was skipped (recent ones; see `rejection`). */
   private readonly rejections = new Map<number, string>();
@@ -138,7 +139,9 @@ export class KvStateMachine implements RaftStateMachine {
     private readonly onError: (e: string, index: number) => void = () => undefined,
     /** The apply listeners' own parsing: a command with a write they cannot apply is skipped whole. */
     private readonly check: WriteCheck = () => null,
-  ) {}
+  ) {
+    this.ids = new IdWindow(idWindow);
+  }
 
   onApply(l: ApplyListener): void {
     this.listeners.push(l);
@@ -221,16 +224,12 @@ export class KvStateMachine implements RaftStateMachine {
 
   private remember(id: string): void {
     this.ids.add(id);
-    if (this.ids.size > this.idWindow) {
-      const oldest = this.ids.values().next().value;
-      if (oldest !== undefined) this.ids.delete(oldest);
-    }
   }
 
   snapshot(): string {
     const rows: [StoreTable, string, unknown][] = [];
     for (const r of this.rows.values()) rows.push([r.table, r.key, r.value]);
-    return JSON.stringify({ v: 1, rows, ids: [...this.ids] });
+    return JSON.stringify({ v: 1, rows, ids: this.ids.list() });
   }
 
   /**
