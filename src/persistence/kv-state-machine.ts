@@ -135,7 +135,7 @@ export class KvStateMachine implements RaftStateMachine {
   readonly stats: KvStats = { applied: 0, duplicates: 0, rejected: 0, conditionsFailed: 0 };
 
   constructor(
-    private readonly idWindow = 50_000,
+    idWindow = 50_000,
     private readonly onError: (e: string, index: number) => void = () => undefined,
     /** The apply listeners' own parsing: a command with a write they cannot apply is skipped whole. */
     private readonly check: WriteCheck = () => null,
