@@ -12,7 +12,7 @@ const snapshot = z.object({ meta: z.object({ index: nat, term: nat, conf }), dat
 const base = { from: z.string().min(1), to: z.string().min(1), term: nat };
 
 const message = z.discriminatedUnion('type', [
-  z.object({ ...base, type: z.literal('app'), index: nat, logTerm: nat, entries: z.array(entry), commit: nat }),
+  z.object({ ...base, type: z.literal('app'), index: nat, logTerm: nat, entries: z.array(entry), commit: nat, quiet: z.boolean().optional() }),
   z.object({ ...base, type: z.literal('appResp'), index: nat, reject: z.boolean(), hint: nat, hintTerm: nat, lost: z.boolean().optional() }),
   z.object({ ...base, type: z.literal('vote'), index: nat, logTerm: nat, transfer: z.boolean() }),
   z.object({ ...base, type: z.literal('preVote'), index: nat, logTerm: nat, transfer: z.boolean() }),

@@ -606,7 +606,8 @@ export class RaftNode {
     }
     const last = this.log.maybeAppend(m.index, m.logTerm, m.commit, m.entries);
     if (last !== null) {
-      this.send({ type: 'appResp', to: m.from, index: last, reject: false, hint: 0, hintTerm: 0 });
+      // An accepted commit announcement tells the leader nothing it lacks (docs/raft.md "Commit announcements").
+      if (m.quiet !== true || m.entries.length > 0) this.send({ type: 'appResp', to: m.from, index: last, reject: false, hint: 0, hintTerm: 0 });
       return;
     }
     if (this.log.lastIndex() === 0) {
@@ -747,7 +748,7 @@ export class RaftNode {
   private bcastAppend(): void {
     for (const id of this.progress.keys()) {
       if (id === this.id) continue;
-      if (this.sendAppendLoop(id) === 0 && this.progress.get(id)?.state === 'replicate') this.sendAppend(id, true);
+      if (this.sendAppendLoop(id) === 0 && this.progress.get(id)?.state === 'replicate') this.sendAppend(id, true, true);
     }
   }
 
@@ -769,8 +770,12 @@ export class RaftNode {
     }
   }
 
-  /** Sends one append (or a snapshot) if the follower is not paused. Returns true if it sent entries. */
-  private sendAppend(to: NodeId, sendIfEmpty = true): boolean {
+  /**
+   * Sends one append (or a snapshot) if the follower is not paused. Returns true if it sent entries.
+   * `announce`: an entry-less append only announces the commit index to a follower in replicate
+   * state; it asks for no answer on success (docs/raft.md "Commit announcements").
+   */
+  private sendAppend(to: NodeId, sendIfEmpty = true, announce = false): boolean {
     const p = this.progress.get(to);
     if (!p || p.isPaused()) return false;
     const prev = p.next - 1;
@@ -799,7 +804,8 @@ export class RaftNode {
     }
     // An empty append doubles as a probe of the follower's match (e.g. after a lost ack).
     if (entries.length === 0 && !sendIfEmpty) return false;
-    this.send({ type: 'app', to, index: prev, logTerm: prevTerm, entries, commit: this.log.committed });
+    if (announce && entries.length === 0) this.send({ type: 'app', to, index: prev, logTerm: prevTerm, entries, commit: this.log.committed, quiet: true });
+    else this.send({ type: 'app', to, index: prev, logTerm: prevTerm, entries, commit: this.log.committed });
     p.sentEntries(prev + entries.length, entries.length);
     return entries.length > 0 && p.state === 'replicate';
   }

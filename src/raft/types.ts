@@ -74,6 +74,12 @@ export interface AppendMsg extends Base {
   logTerm: number;
   entries: Entry[];
   commit: number;
+  /**
+   * An entry-less commit announcement the leader needs no answer to (docs/raft.md "Commit
+   * announcements"): a follower that accepts it stays silent; a rejection is still answered.
+   * Absent from older builds (they always answer, and a follower of an older leader answers).
+   */
+  quiet?: boolean;
 }
 
 /**

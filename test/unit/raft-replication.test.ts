@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { MemoryRaftStorage, type ConfState, type Entry, type Message } from '../../src/raft/index.js';
+import { parseRaftMessages } from '../../src/cluster/raft-wire.js';
 import { RaftHarness } from '../sim/raft-harness.js';
 
 const ent = (index: number, term: number, data = `${index}@${term}`): Entry => ({ index, term, type: 'normal', data });
@@ -254,4 +255,41 @@ test('raft membership: addVoter is refused until the node is a learner holding t
   h.stabilize();
   h.tickAll(1);
   assert.deepEqual(a.confState(), { voters: ['a', 'b', 'c', 'd'], learners: [] });
+});
+
+test('raft replication: commit announcements are quiet — accepted ones unanswered, a rejected one answered (docs/raft.md "Commit announcements")', () => {
+  const h = new RaftHarness(['a', 'b', 'c']);
+  h.campaign('a');
+  assert.equal(h.leader(), 'a');
+  h.delivered.length = 0;
+  h.propose('a', 'x');
+  const announcements = h.delivered.filter((m) => m.type === 'app' && m.entries.length === 0);
+  assert.ok(announcements.length > 0, 'the commit of x is announced to the followers');
+  for (const m of announcements) assert.equal(m.type === 'app' && m.quiet, true, 'an announcement asks for no answer');
+  // Every answer of a follower acknowledges entries; none answers an announcement.
+  const acks = h.delivered.filter((m) => m.type === 'appResp');
+  const appsWithEntries = h.delivered.filter((m) => m.type === 'app' && m.entries.length > 0);
+  assert.equal(acks.length, appsWithEntries.length, 'one answer per append with entries, none per announcement');
+  for (const id of ['b', 'c']) assert.equal(h.get(id).log.committed, h.get('a').log.committed, `${id} learnt the commit`);
+
+  // A quiet announcement the follower cannot accept (it lacks the announced position) is answered
+  // with a rejection, so the leader repairs the follower at once.
+  h.delivered.length = 0;
+  let dropped = 0;
+  h.filter = (m: Message) => !(m.type === 'app' && m.to === 'c' && m.entries.length > 0 && dropped++ === 0);
+  h.propose('a', 'y');
+  const rejects = h.delivered.filter((m) => m.type === 'appResp' && m.from === 'c' && m.reject);
+  assert.equal(rejects.length, 1, 'c rejects the quiet announcement past its log');
+  h.filter = () => true;
+  h.stabilize();
+  assert.equal(h.get('c').log.lastIndex(), h.get('a').log.lastIndex(), 'c is repaired without waiting for a heartbeat');
+  assert.equal(h.get('c').log.committed, h.get('a').log.committed);
+});
+
+test('raft replication: the quiet flag survives the wire validation; older members without it still parse; a malformed one is refused', () => {
+  const quiet = { type: 'app', from: 'a', to: 'b', term: 2, index: 5, logTerm: 2, entries: [], commit: 5, quiet: true };
+  assert.deepEqual(parseRaftMessages({ messages: [quiet] }), [quiet]);
+  const { quiet: _omit, ...old } = quiet;
+  assert.deepEqual(parseRaftMessages({ messages: [old] }), [old]);
+  assert.equal('error' in parseRaftMessages({ messages: [{ ...quiet, quiet: 1 }] }), true);
 });
