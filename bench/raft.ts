@@ -34,6 +34,12 @@
  * Each level also prints the server CPU per write split by thread (main JavaScript thread vs the
  * others: libuv pool, V8 GC and compiler; user and system time) and per second of the measured
  * window (a cost that grows over the run shows there).
+ *   --rounds N           interleaved mode: both clusters stay up, and the levels run N times,
+ *                        alternating the systems (the order rotates every round), so each
+ *                        Nomen ÷ etcd ratio comes from measurements about a minute apart instead
+ *                        of from two halves of the run (this VM's speed drifts by up to 2× within
+ *                        minutes: docs/benchmarks.md "Raft write path, fifth pass"). Prints each
+ *                        round and the median of the per-round ratios; failover as usual after
  *   --failover-rounds N  failover rounds per system (default 2 quick, 5 full)
  *   --keep-logs          keep the members' logs (path printed) instead of deleting the run directory;
  *                        each round prints the kill's wall-clock time to match them (with
@@ -71,6 +77,7 @@ const DURATION_MS = argValue('--duration') !== null ? Number(argValue('--duratio
 const WARMUP_MS = argValue('--warmup') !== null ? Number(argValue('--warmup')) * 1000 : quick ? 1000 : 30_000;
 const LATER_WARMUP_MS = Math.min(WARMUP_MS, 5000);
 const FAILOVER_ROUNDS = Number(argValue('--failover-rounds') ?? (quick ? 2 : 5));
+const ROUNDS = Math.max(1, Number(argValue('--rounds') ?? 1));
 const KEEP_LOGS = process.argv.includes('--keep-logs');
 const ELECTION_MS = 1000;
 const SERVER_CPU = canPin() ? 0 : null;
@@ -339,6 +346,8 @@ let seq = 0;
 interface ThroughputResult {
   system: string;
   concurrency: number;
+  /** Interleaved mode (`--rounds`): the round this level was measured in. */
+  round?: number;
   opsPerSec: number;
   failed: number;
   latency: LatencySummary;
@@ -493,6 +502,41 @@ async function failover(sys: System): Promise<{ times: number[]; traces: Failove
   return { times, traces };
 }
 
+/** Per level: Nomen ÷ etcd throughput and CPU per write in each round of the interleaved mode. */
+function roundRatios(tp: readonly ThroughputResult[]): { concurrency: number; throughput: number[]; cpu: number[] }[] {
+  const out: { concurrency: number; throughput: number[]; cpu: number[] }[] = [];
+  for (const c of CONCURRENCY) {
+    const throughput: number[] = [];
+    const cpu: number[] = [];
+    for (const r of tp) {
+      if (r.system !== 'Nomen' || r.concurrency !== c || r.round === undefined) continue;
+      const peer = tp.find((x) => x.system === 'etcd' && x.concurrency === c && x.round === r.round);
+      if (!peer) continue;
+      throughput.push(r.opsPerSec / peer.opsPerSec);
+      if (r.cpuMsPerWrite !== null && peer.cpuMsPerWrite !== null) cpu.push(r.cpuMsPerWrite / peer.cpuMsPerWrite);
+    }
+    if (throughput.length > 0) out.push({ concurrency: c, throughput, cpu });
+  }
+  return out;
+}
+
+function medianOf(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+}
+
+function roundRatioText(tp: readonly ThroughputResult[]): string {
+  const parts = roundRatios(tp).map(
+    (x) =>
+      `c=${x.concurrency}: Nomen ÷ etcd throughput per round ${x.throughput.map((v) => v.toFixed(2)).join(', ')} (median ${medianOf(x.throughput).toFixed(2)}), CPU per write ${x.cpu.map((v) => v.toFixed(2)).join(', ')} (median ${x.cpu.length > 0 ? medianOf(x.cpu).toFixed(2) : 'n/a'})`,
+  );
+  return parts.length > 0 ? parts.join('; ') : 'no etcd rounds';
+}
+
+function printRoundRatios(tp: readonly ThroughputResult[]): void {
+  console.log(`per-round ratios: ${roundRatioText(tp)}`);
+}
+
 async function main(): Promise<void> {
   const machine = machineInfo(); // before pinning: it counts the CPUs this process may use
   if (canPin()) pinSelf(1);
@@ -507,16 +551,43 @@ async function main(): Promise<void> {
   const tp: ThroughputResult[] = [];
   const fo: Record<string, number[]> = {};
   const foTraces: Record<string, FailoverTrace[]> = {};
-  for (const sys of systems) {
+  const report = (r: ThroughputResult): void => {
+    const at = r.round === undefined ? '' : ` (round ${r.round})`;
+    console.log(`${r.system} c=${r.concurrency}${at}: ${fmt(r.opsPerSec)} writes/s, p50 ${fmt(r.latency.p50)} ms, p99 ${fmt(r.latency.p99)} ms, failed ${r.failed}, server CPU ${r.cpuMsPerWrite === null ? 'n/a' : fmt(r.cpuMsPerWrite)} ms/write`);
+    if (r.perWrite) console.log(`  per write (all members): ${JSON.stringify(r.perWrite)}`);
+    if (r.cpuSplit) console.log(`  server CPU ms/write by thread: ${JSON.stringify(r.cpuSplit)}; per second: ${JSON.stringify(r.cpuPerSecond)}; load ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  };
+  const startSystem = async (sys: System): Promise<void> => {
     for (const m of sys.members) m.start();
     for (const m of sys.members) await until(() => sys.ready(m), 30_000, `${m.name} ready`);
     await until(async () => (await sys.leader()) !== null, 30_000, `${sys.name} leader`);
-    for (const c of CONCURRENCY) {
-      const r = await throughput(sys, c, c === CONCURRENCY[0] ? WARMUP_MS : LATER_WARMUP_MS);
-      tp.push(r);
-      console.log(`${sys.name} c=${c}: ${fmt(r.opsPerSec)} writes/s, p50 ${fmt(r.latency.p50)} ms, p99 ${fmt(r.latency.p99)} ms, failed ${r.failed}, server CPU ${r.cpuMsPerWrite === null ? 'n/a' : fmt(r.cpuMsPerWrite)} ms/write`);
-      if (r.perWrite) console.log(`  per write (all members): ${JSON.stringify(r.perWrite)}`);
-      if (r.cpuSplit) console.log(`  server CPU ms/write by thread: ${JSON.stringify(r.cpuSplit)}; per second: ${JSON.stringify(r.cpuPerSecond)}; load ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  };
+  if (ROUNDS > 1) {
+    // Interleaved: every system up at once; each round runs all levels of one system, then of the next.
+    for (const sys of systems) await startSystem(sys);
+    const warmed = new Set<string>();
+    for (let round = 0; round < ROUNDS; round++) {
+      for (let k = 0; k < systems.length; k++) {
+        const sys = systems[(round + k) % systems.length]!;
+        await until(async () => (await sys.leader()) !== null, 30_000, `${sys.name} leader`);
+        for (const c of CONCURRENCY) {
+          const r = { ...(await throughput(sys, c, warmed.has(sys.name) ? LATER_WARMUP_MS : WARMUP_MS)), round };
+          warmed.add(sys.name);
+          tp.push(r);
+          report(r);
+        }
+      }
+    }
+    printRoundRatios(tp);
+  }
+  for (const sys of systems) {
+    if (ROUNDS === 1) {
+      await startSystem(sys);
+      for (const c of CONCURRENCY) {
+        const r = await throughput(sys, c, c === CONCURRENCY[0] ? WARMUP_MS : LATER_WARMUP_MS);
+        tp.push(r);
+        report(r);
+      }
     }
     if (IDLE_MS > 0) {
       await sleep(1000); // the last writes settle
@@ -544,7 +615,7 @@ async function main(): Promise<void> {
   else rmSync(root, { recursive: true, force: true });
 
   const date = new Date().toISOString().slice(0, 10);
-  const rows = tp.map((r) => `| ${r.system} | ${r.concurrency} | ${fmt(r.opsPerSec, 0)} | ${fmt(r.latency.p50)} | ${fmt(r.latency.p99)} | ${fmt(r.latency.max)} | ${r.failed} | ${r.cpuMsPerWrite === null ? 'n/a' : fmt(r.cpuMsPerWrite)} |`);
+  const rows = tp.map((r) => `| ${r.system}${r.round === undefined ? '' : ` (round ${r.round + 1})`} | ${r.concurrency} | ${fmt(r.opsPerSec, 0)} | ${fmt(r.latency.p50)} | ${fmt(r.latency.p99)} | ${fmt(r.latency.max)} | ${r.failed} | ${r.cpuMsPerWrite === null ? 'n/a' : fmt(r.cpuMsPerWrite)} |`);
   const foRows = Object.entries(fo).map(([name, t]) => {
     const s = spread(t);
     return `| ${name} | ${t.length} | ${fmt(s.median, 0)} | ${fmt(s.min, 0)}–${fmt(s.max, 0)} | ${ELECTION_MS} |`;
@@ -556,7 +627,7 @@ each system on CPU 0, the load generator on CPU 1; loopback; every write fsynced
 it is acknowledged. Nomen: \`POST /nacos/v1/ns/instance?ephemeral=false\` (new instance each; health
 checks off) to the 3 members round-robin;
 etcd ${etcd ?? 'n/a'}: \`POST /v3/kv/put\` (new key each) through its HTTP gateway, same concurrency.
-Each level is measured for ${DURATION_MS / 1000} s after ${WARMUP_MS / 1000} s of load (the first level; later ones after ${LATER_WARMUP_MS / 1000} s).
+Each level is measured for ${DURATION_MS / 1000} s after ${WARMUP_MS / 1000} s of load (the first level; later ones after ${LATER_WARMUP_MS / 1000} s).${ROUNDS > 1 ? `\nInterleaved: both clusters up at once, ${ROUNDS} rounds alternating the systems (\`--rounds ${ROUNDS}\`); ${roundRatioText(tp)}.` : ''}
 
 | system | concurrency | writes/s | p50 ms | p99 ms | max ms | failed | server CPU ms/write |
 |---|---|---|---|---|---|---|---|
