@@ -441,11 +441,25 @@ export class RaftHost {
     this.waiters = keep;
   }
 
+  /**
+   * 0 for the first voter by id, up to 0.5 for the last: spreads the members' compactions by count
+   * over half an interval, so their pauses do not coincide (a non-voter takes 0.5).
+   */
+  private compactionStagger(): number {
+    const voters = [...this.node.confState().voters].sort();
+    const rank = voters.indexOf(this.o.id);
+    return voters.length <= 1 ? 0 : (rank < 0 ? voters.length - 1 : rank) / (2 * (voters.length - 1));
+  }
+
   private maybeCompact(byTime: boolean): void {
     if (this.compacting || this.processing || this.stopped || this.failed) return;
     const applied = this.node.log.applied;
     if (applied <= this.snapshotIndex) return;
-    const byCount = applied - this.snapshotIndex >= this.o.snapshotEntries && this.appliedChars >= this.lastImageChars * (this.o.snapshotLogRatio ?? 0);
+    // Members apply the same entries, so without this they would all compact at the same index:
+    // each waits a little longer by its rank among the voters (docs/raft.md "Compaction under load").
+    const stretch = 1 + this.compactionStagger();
+    const byCount =
+      applied - this.snapshotIndex >= this.o.snapshotEntries * stretch && this.appliedChars >= this.lastImageChars * (this.o.snapshotLogRatio ?? 0) * stretch;
     const due = byCount || (byTime && this.o.clock.monotonic() - this.lastSnapshotAt >= this.o.snapshotIntervalMs);
     if (!due) return;
     this.compacting = true;

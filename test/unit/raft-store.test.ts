@@ -352,6 +352,29 @@ describe('RaftStore over a 3-member in-process cluster', () => {
     for (const s of net.stores.values()) await s.close();
   });
 
+  it('staggers the compactions: the members compact at different indexes, in the order of their rank among the voters (docs/raft.md "Compaction under load")', async () => {
+    const net = new FakeNet();
+    const ids = ['m1', 'm2', 'm3'];
+    await cluster(ids, net, new Map(), { snapshotEntries: 40 });
+    await until(() => leaderOf(net) !== undefined, 'a leader');
+    const first = new Map<string, number>();
+    for (let i = 0; i < 100; i++) {
+      await net.stores.get(ids[i % 3]!)!.write(put(`s${i}`, i));
+      await until(() => ids.every((id) => net.stores.get(id)!.status()!.appliedIndex >= leaderOf(net)!.status()!.appliedIndex), 'applied everywhere');
+      for (const id of ids) {
+        await net.stores.get(id)!.raft!.idle();
+        const snap = net.stores.get(id)!.status()!.snapshotIndex;
+        if (snap > 0 && !first.has(id)) first.set(id, snap);
+      }
+    }
+    const at = ids.map((id) => first.get(id) ?? Infinity);
+    assert.ok(at.every((x) => x !== Infinity), `every member compacted: ${JSON.stringify(at)}`);
+    // 40 entries for the first voter, 50 for the second, 60 for the last (+0, +25 %, +50 %).
+    assert.ok(at[0]! < at[1]! && at[1]! < at[2]!, `compaction indexes by rank: ${JSON.stringify(at)}`);
+    assert.ok(at[2]! - at[0]! >= 15, `spread over a fraction of the interval: ${JSON.stringify(at)}`);
+    for (const s of net.stores.values()) await s.close();
+  });
+
   it('fails over when the leader crashes, keeps every acknowledged write, and a restarted member catches up via snapshot', async () => {
     const net = new FakeNet();
     const ids = ['m1', 'm2', 'm3'];
