@@ -105,23 +105,28 @@ test('leftovers of interrupted acquisitions by dead processes are removed, a liv
 test('a zombie (killed, not reaped yet) does not hold the lock', async (t) => {
   const dir = tempDir(t);
   // sh starts a short child and exec()s into sleep, which never reaps it: the child stays a zombie.
-  const sh = spawn('sh', ['-c', 'true & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  // The child outlives the exec (1 s): one that exited before it could be reaped by sh itself.
+  const sh = spawn('sh', ['-c', 'sleep 1 & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
   t.after(() => sh.kill('SIGKILL'));
   const zombie = await new Promise<number>((resolve) => sh.stdout.once('data', (b: Buffer) => resolve(Number(String(b).trim()))));
+  if (!existsSync('/proc/self/stat')) {
+    t.skip('no /proc on this system');
+    return;
+  }
+  // On a loaded machine the child may take a while to run and exit: wait up to 15 s for the zombie.
   let state = '';
-  for (let i = 0; i < 200 && state !== 'Z'; i++) {
+  const deadline = Date.now() + 15_000;
+  while (state !== 'Z' && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 10));
     try {
       const stat = readFileSync(`/proc/${zombie}/stat`, 'utf8');
       state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0] ?? '';
     } catch {
+      state = 'gone';
       break;
     }
   }
-  if (state !== 'Z') {
-    t.skip('no /proc zombie to look at here');
-    return;
-  }
+  assert.equal(state, 'Z', `pid ${zombie} should be a zombie (state ${state})`);
   writeLock(dir, { pid: zombie, token: 'zombie' });
   acquireDataDirLock(dir).release();
 });
