@@ -520,15 +520,10 @@ function roundRatios(tp: readonly ThroughputResult[]): { concurrency: number; th
   return out;
 }
 
-function medianOf(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-}
-
 function roundRatioText(tp: readonly ThroughputResult[]): string {
   const parts = roundRatios(tp).map(
     (x) =>
-      `c=${x.concurrency}: Nomen ÷ etcd throughput per round ${x.throughput.map((v) => v.toFixed(2)).join(', ')} (median ${medianOf(x.throughput).toFixed(2)}), CPU per write ${x.cpu.map((v) => v.toFixed(2)).join(', ')} (median ${x.cpu.length > 0 ? medianOf(x.cpu).toFixed(2) : 'n/a'})`,
+      `c=${x.concurrency}: Nomen ÷ etcd throughput per round ${x.throughput.map((v) => v.toFixed(2)).join(', ')} (median ${spread(x.throughput).median.toFixed(2)}), CPU per write ${x.cpu.map((v) => v.toFixed(2)).join(', ')} (median ${x.cpu.length > 0 ? spread(x.cpu).median.toFixed(2) : 'n/a'})`,
   );
   return parts.length > 0 ? parts.join('; ') : 'no etcd rounds';
 }

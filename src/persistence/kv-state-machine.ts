@@ -206,7 +206,7 @@ export class KvStateMachine implements RaftStateMachine {
       this.rememberRejection(index, `${CONDITION_FAILED}${unmet}`);
       return;
     }
-    this.remember(cmd.id);
+    this.ids.add(cmd.id);
     const applied: StoreWrite[] = [];
     for (const w of cmd.batch) {
       const id = rowId(w.table, w.key);
@@ -220,10 +220,6 @@ export class KvStateMachine implements RaftStateMachine {
     }
     this.stats.applied++;
     if (applied.length > 0) this.notify(applied);
-  }
-
-  private remember(id: string): void {
-    this.ids.add(id);
   }
 
   snapshot(): string {

@@ -457,9 +457,12 @@ export class RaftHost {
     if (applied <= this.snapshotIndex) return;
     // Members apply the same entries, so without this they would all compact at the same index:
     // each waits a little longer by its rank among the voters (docs/raft.md "Compaction under load").
-    const stretch = 1 + this.compactionStagger();
-    const byCount =
-      applied - this.snapshotIndex >= this.o.snapshotEntries * stretch && this.appliedChars >= this.lastImageChars * (this.o.snapshotLogRatio ?? 0) * stretch;
+    // (The stagger is looked up only once the plain count is reached: this runs after every Ready.)
+    let byCount = applied - this.snapshotIndex >= this.o.snapshotEntries;
+    if (byCount) {
+      const stretch = 1 + this.compactionStagger();
+      byCount = applied - this.snapshotIndex >= this.o.snapshotEntries * stretch && this.appliedChars >= this.lastImageChars * (this.o.snapshotLogRatio ?? 0) * stretch;
+    }
     const due = byCount || (byTime && this.o.clock.monotonic() - this.lastSnapshotAt >= this.o.snapshotIntervalMs);
     if (!due) return;
     this.compacting = true;
