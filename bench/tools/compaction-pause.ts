@@ -5,13 +5,15 @@
  * id window is full too), then times `snapshot()` (one synchronous JSON.stringify) against
  * `snapshotSliced()` (slices between setImmediate turns), alternating, `reps` times each. Reports
  * the longest single block (each slice timed, and perf_hooks' event-loop delay as a cross-check),
- * the total time and that both images are identical. CPU-heavy: keep `n` and `reps` small on a
- * shared machine.
+ * the total time and that both images are identical. Also times the durable storage's encoding
+ * of each image to the snapshot file's bytes (encodeSnapshotFile, one synchronous block in both
+ * cases: not part of building the image). CPU-heavy: keep `n` and `reps` small on a shared machine.
  *
  *   node --import tsx bench/tools/compaction-pause.ts [n=150000] [reps=3]
  */
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { encodeCommand, KvStateMachine } from '../../src/persistence/kv-state-machine.js';
+import { encodeSnapshotFile } from '../../src/raft/disk/snapshot-file.js';
 
 const n = Number(process.argv[2] ?? 150_000);
 const reps = Number(process.argv[3] ?? 3);
@@ -31,7 +33,7 @@ for (let i = 0; i < n; i++) {
     enabled: true,
     ephemeral: false,
     clusterName: 'DEFAULT',
-    metadata: { version: '1.4.2', zone: `zone-${i % 3}`, 'preserved.register.source': 'SPRING_CLOUD', started: String(1_765_000_000_000 + i) },
+    metadata: { version: '1.4.2', zone: `zone-${i % 3}`, 'preserved.register.source': 'SPRING_CLOUD' },
   };
   sm.applyData(i + 1, encodeCommand({ id: `bench-${i}-${(i * 2_654_435_761) >>> 0}`, batch: [{ table: 'instance', key: `${svc}##${ip}:${port}`, value }] }));
 }
@@ -79,6 +81,12 @@ for (let r = 0; r < reps; r++) {
   const s = await syncRun();
   const t = await slicedRun();
   if (s.image !== t.image) throw new Error('the sliced image differs from snapshot()');
+  const encode = (image: string): string => {
+    const t0 = performance.now();
+    encodeSnapshotFile({ meta: { index: 1, term: 1, conf: { voters: ['a'], learners: [] } }, data: image });
+    return (performance.now() - t0).toFixed(1);
+  };
+  console.log(`rep ${r + 1}: file encoding (storage): sync image ${encode(s.image)} ms, sliced image ${encode(t.image)} ms`);
   console.log(
     `rep ${r + 1}: image ${(s.image.length / 1e6).toFixed(1)} M chars | sync: block ${s.longest.toFixed(1)} ms (loop delay max ${s.loopMax.toFixed(1)}) | ` +
       `sliced: longest block ${t.longest.toFixed(1)} ms over ${t.slices} blocks, total ${t.total.toFixed(1)} ms (loop delay max ${t.loopMax.toFixed(1)})`,
