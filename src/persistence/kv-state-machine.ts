@@ -116,9 +116,12 @@ export function commandProblem(cmd: StoreCommand, check: WriteCheck): string | n
 
 /**
  * Bounds of one slice of `KvStateMachine.snapshotSliced`. JSON.stringify of instance rows runs at
- * about 150 M characters/s on the project's VM (docs/raft.md "Compaction under load"): 512 Ki
- * characters are ~3 ms, 2,048 instance rows (~320 characters each) ~4 ms; the row bound keeps a
- * slice of small rows short too (per-row overhead), the character bound one of large rows.
+ * about 130 M characters/s on the project's VM (bench/tools/compaction-pause.ts, docs/raft.md
+ * "Compaction under load"): a slice of 512 Ki characters (~1,450 instance rows of ~360
+ * characters) takes ~4 ms, short next to a write's latency, while 150,000 instances still take only
+ * ~100 turns. The character bound keeps a slice of large rows (configurations) short; the row bound
+ * one of many small rows (the per-row cost dominates there). Bounded by size rather than by a clock,
+ * the slices are the same on every run (deterministic tests).
  */
 export const SNAPSHOT_SLICE_ROWS = 2048;
 export const SNAPSHOT_SLICE_CHARS = 512 * 1024;
