@@ -497,26 +497,31 @@ export class RaftHost {
       return;
     }
     const yieldTurn = this.o.yieldTurn ?? nextTurn;
-    this.o.sm
-      .snapshotSliced(async () => {
+    let image: Promise<string>;
+    try {
+      image = this.o.sm.snapshotSliced(async () => {
         await yieldTurn();
         if (this.stopped || this.failed) throw new CompactionAbandoned('raft: stopped while building the snapshot image');
-      })
-      .then(
-        (data) => {
-          // Entries applied meanwhile are not in the image (it holds the state at `applied`); a
-          // snapshot installed meanwhile replaced that state: the image is stale, nothing is written.
-          if (this.stopped || this.failed || this.installs !== installs) {
-            this.compacting = false;
-            return;
-          }
-          this.writeCompaction(applied, data, conf, charsBefore, installs);
-        },
-        (e: unknown) => {
+      });
+    } catch (e) {
+      // A machine that throws within the call (the capture) instead of rejecting: the same failure.
+      image = Promise.reject(e instanceof Error ? e : new Error(String(e)));
+    }
+    image.then(
+      (data) => {
+        // Entries applied meanwhile are not in the image (it holds the state at `applied`); a
+        // snapshot installed meanwhile replaced that state: the image is stale, nothing is written.
+        if (this.stopped || this.failed || this.installs !== installs) {
           this.compacting = false;
-          if (!(e instanceof CompactionAbandoned)) this.o.log.warn({ err: e }, 'raft compaction failed: building the snapshot image');
-        },
-      );
+          return;
+        }
+        this.writeCompaction(applied, data, conf, charsBefore, installs);
+      },
+      (e: unknown) => {
+        this.compacting = false;
+        if (!(e instanceof CompactionAbandoned)) this.o.log.warn({ err: e }, 'raft compaction failed: building the snapshot image');
+      },
+    );
   }
 
   /** Writes a compaction at `applied` (image, configuration and applied characters of that moment). */

@@ -113,22 +113,29 @@ describe('RaftHost compaction with a sliced image', () => {
     assert.deepEqual(t.warnings, [], 'an abandoned image is not a failure');
   });
 
-  it('after a failed image, compacts again at the next occasion', async () => {
-    const kv = new KvStateMachine(1000);
-    let failures = 1;
-    const sm: RaftStateMachine & { snapshot(): string } = {
-      apply: (e) => kv.apply(e),
-      snapshot: () => kv.snapshot(),
-      restore: (d) => kv.restore(d),
-      snapshotSliced: async (yieldTurn) => {
-        const image = kv.snapshotSliced(yieldTurn);
-        if (failures-- > 0) {
-          await image;
-          throw new Error('out of memory (test)');
-        }
-        return image;
-      },
-    };
+  for (const how of ['rejects', 'throws within the call'] as const) {
+    it(`after a failed image (the machine ${how}), compacts again at the next occasion`, async () => {
+      const kv = new KvStateMachine(1000);
+      let failures = 1;
+      const sm: RaftStateMachine & { snapshot(): string } = {
+        apply: (e) => kv.apply(e),
+        snapshot: () => kv.snapshot(),
+        restore: (d) => kv.restore(d),
+        snapshotSliced: (yieldTurn) => {
+          const image = kv.snapshotSliced(yieldTurn);
+          if (failures-- <= 0) return image;
+          if (how === 'throws within the call') {
+            image.catch(() => undefined);
+            throw new Error('out of memory (test)');
+          }
+          return image.then(() => Promise.reject(new Error('out of memory (test)')));
+        },
+      };
+      await failedThenCompacts(kv, sm, how === 'rejects');
+    });
+  }
+
+  async function failedThenCompacts(kv: KvStateMachine, sm: RaftStateMachine & { snapshot(): string }, failsLate: boolean): Promise<void> {
     const t = setup(sm);
     t.host.start();
     await flush();
@@ -136,12 +143,19 @@ describe('RaftHost compaction with a sliced image', () => {
     await t.turns.releaseAll();
     await flush();
     assert.deepEqual(t.warnings, ['raft compaction failed: building the snapshot image']);
-    assert.equal(t.storage.snapshot().meta.index, 0);
-    await t.write(1); // the next Ready's end looks again
-    await t.turns.releaseAll();
-    await flush();
-    assert.equal(t.storage.snapshot().meta.index, t.host.status().appliedIndex);
-    assert.equal(t.storage.snapshot().data, kv.snapshot());
+    if (failsLate) {
+      // Failed once every turn was released: nothing written; the next Ready's end looks again.
+      assert.equal(t.storage.snapshot().meta.index, 0);
+      await t.write(1);
+      await t.turns.releaseAll();
+      await flush();
+      assert.equal(t.storage.snapshot().meta.index, t.host.status().appliedIndex);
+      assert.equal(t.storage.snapshot().data, kv.snapshot());
+    } else {
+      // Failed at once, at the first due Ready: the next one (the writes went on) compacted.
+      assert.ok(t.storage.snapshot().meta.index > 0);
+    }
+    assert.equal(t.host.status().snapshotIndex, t.storage.snapshot().meta.index);
     await t.host.stop();
-  });
+  }
 });
