@@ -15,6 +15,14 @@ export interface RaftStateMachine {
   apply(entry: Entry): void;
   /** The whole state as a string (the snapshot image). */
   snapshot(): string;
+  /**
+   * Optional: the image `snapshot()` would return at the moment of the call, built across
+   * event-loop turns so that a large state does not block the loop (docs/raft.md "Compaction under
+   * load"). The state is captured synchronously, within the call; between slices the machine
+   * awaits `yieldTurn()`, and stops (rejects) when that rejects. The host compacts with it when
+   * present.
+   */
+  snapshotSliced?(yieldTurn: () => Promise<void>): Promise<string>;
   /** Replaces the whole state with a snapshot image. */
   restore(data: string): void;
 }
@@ -52,7 +60,17 @@ export interface RaftHostOptions {
   onConfChange?: (conf: ConfState) => void;
   /** A compaction's snapshot is durable; `imageChars` is the length of the image it wrote. */
   onCompacted?: (index: number, imageChars: number) => void;
+  /**
+   * Lets the event loop run between two slices of a sliced snapshot image
+   * (`RaftStateMachine.snapshotSliced`). Default: the next `setImmediate` turn.
+   */
+  yieldTurn?: () => Promise<void>;
 }
+
+/** Why a sliced snapshot image was abandoned: the host stopped or failed while it was built. */
+class CompactionAbandoned extends Error {}
+
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 export interface RaftStatus {
   id: NodeId;
@@ -102,6 +120,8 @@ export class RaftHost {
   private snapshotIndex: number;
   private lastSnapshotAt: number;
   private compacting = false;
+  /** Snapshots installed from the leader so far (a compaction captured before one is stale). */
+  private installs = 0;
   /** Characters of entry data applied since the last compaction, and the size of that compaction's image. */
   private appliedChars = 0;
   private lastImageChars = 0;
@@ -382,6 +402,7 @@ export class RaftHost {
         if (after.length > 0) this.o.send(after);
         if (rd.snapshot) {
           this.o.sm.restore(rd.snapshot.data);
+          this.installs++;
           this.snapshotIndex = rd.snapshot.meta.index;
           this.appliedChars = 0;
           this.lastImageChars = rd.snapshot.data.length;
@@ -466,17 +487,56 @@ export class RaftHost {
     const due = byCount || (byTime && this.o.clock.monotonic() - this.lastSnapshotAt >= this.o.snapshotIntervalMs);
     if (!due) return;
     this.compacting = true;
-    const data = this.o.sm.snapshot();
+    // Everything the snapshot records is taken now, at `applied`: the image (captured within the
+    // call when it is sliced), the configuration and the characters applied up to here.
+    const conf = this.node.confState();
+    const charsBefore = this.appliedChars;
+    const installs = this.installs;
+    if (!this.o.sm.snapshotSliced) {
+      this.writeCompaction(applied, this.o.sm.snapshot(), conf, charsBefore, installs);
+      return;
+    }
+    const yieldTurn = this.o.yieldTurn ?? nextTurn;
+    let image: Promise<string>;
+    try {
+      image = this.o.sm.snapshotSliced(async () => {
+        await yieldTurn();
+        if (this.stopped || this.failed) throw new CompactionAbandoned('raft: stopped while building the snapshot image');
+      });
+    } catch (e) {
+      // A machine that throws within the call (the capture) instead of rejecting: the same failure.
+      image = Promise.reject(e instanceof Error ? e : new Error(String(e)));
+    }
+    image.then(
+      (data) => {
+        // Entries applied meanwhile are not in the image (it holds the state at `applied`); a
+        // snapshot installed meanwhile replaced that state: the image is stale, nothing is written.
+        if (this.stopped || this.failed || this.installs !== installs) {
+          this.compacting = false;
+          return;
+        }
+        this.writeCompaction(applied, data, conf, charsBefore, installs);
+      },
+      (e: unknown) => {
+        this.compacting = false;
+        if (!(e instanceof CompactionAbandoned)) this.o.log.warn({ err: e }, 'raft compaction failed: building the snapshot image');
+      },
+    );
+  }
+
+  /** Writes a compaction at `applied` (image, configuration and applied characters of that moment). */
+  private writeCompaction(applied: number, data: string, conf: ConfState, charsBefore: number, installs: number): void {
     // The callbacks capture only the length: the image itself is garbage once written.
     const chars = data.length;
-    const charsBefore = this.appliedChars;
-    const conf = this.node.confState();
     this.o.storage.compact(applied, data, conf).then(
       () => {
-        this.snapshotIndex = applied;
+        // A snapshot installed from the leader since the capture is newer: it set these already.
+        if (this.installs === installs) {
+          this.snapshotIndex = applied;
+          this.appliedChars -= charsBefore;
+          this.lastImageChars = chars;
+        }
         this.lastSnapshotAt = this.o.clock.monotonic();
-        this.appliedChars -= charsBefore;
-        this.lastImageChars = chars;
         this.compacting = false;
         this.o.log.debug({ index: applied, bytes: chars }, 'raft log compacted');
         this.o.onCompacted?.(applied, chars);
