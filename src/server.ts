@@ -107,7 +107,8 @@ export class NomenServer {
       const { RaftLink } = modules;
       const electionMs = config.int('nacos.core.protocol.raft.data.election_timeout_ms');
       const mode = config.str('nomen.raft.transport') === 'unary' ? 'unary' : 'stream';
-      this.raftLink = new RaftLink(this.cluster.transport, this.store, clock, log.child({ component: 'raft-link' }), Math.max(500, 2 * electionMs), mode);
+      const snap = { sendTimeoutMs: config.int('nomen.raft.snapshot.send-timeout-ms'), maxImageBytes: config.int('nomen.raft.snapshot.max-bytes') };
+      this.raftLink = new RaftLink(this.cluster.transport, this.store, clock, log.child({ component: 'raft-link' }), Math.max(500, 2 * electionMs), mode, undefined, snap);
     }
     this.auth = authService(config, this.store, clock, log);
     const grpc = (this.grpc = sdkGrpcServer(config, this.member, this.auth, () => this.readiness.ready, clock, log));

@@ -36,6 +36,7 @@ export function persistentStore(config: Config, id: string, dataDir: string, clo
     snapshotEntries: config.int('nomen.raft.snapshot.entries'),
     snapshotIntervalMs: config.int('nacos.core.protocol.raft.data.snapshot_interval_secs') * 1000,
     snapshotLogRatio: config.int('nomen.raft.snapshot.log-percent') / 100,
+    snapshotResendMs: config.int('nomen.raft.snapshot.send-timeout-ms'),
     writeTimeoutMs: config.int('nomen.raft.write.timeout-ms'),
     forwardTimeoutMs: config.int('nacos.core.protocol.raft.data.rpc_request_timeout_ms'),
     noLeaderWaitMs: config.int('nomen.raft.no-leader.wait-ms'),

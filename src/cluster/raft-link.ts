@@ -8,17 +8,25 @@
  * Also keeps the Raft configuration in step with the member list: the leader adds members that
  * appeared and removes members that left, one at a time.
  */
+import { promisify } from 'node:util';
+import { deflateRaw, inflateRaw } from 'node:zlib';
 import type { Clock, TimerHandle } from '../core/clock.js';
 import { NacosError } from '../core/errors.js';
 import type { Logger } from '../observability/logger.js';
 import { NotLeaderError, type ForwardOutcome, type RaftPeerLink, type RaftStore } from '../persistence/raft-store.js';
-import type { Message } from '../raft/types.js';
-import { MAX_PROPOSE_BATCH, parseProposeBatchReply, parseProposeBatchRequest, parseProposeReply, parseProposeRequest, parseRaftMessages } from './raft-wire.js';
+import type { Message, SnapshotMsg } from '../raft/types.js';
+import { MAX_PROPOSE_BATCH, parseProposeBatchReply, parseProposeBatchRequest, parseProposeReply, parseProposeRequest, parseRaftMessages, parseSnapshotRequest, type SnapshotRequest } from './raft-wire.js';
 import { ClusterRequestError, type ClusterTransport } from './transport/index.js';
 
 export const RAFT_MESSAGE = 'RaftMessageRequest';
 export const RAFT_PROPOSE = 'RaftProposeRequest';
 export const RAFT_PROPOSE_BATCH = 'RaftProposeBatchRequest';
+/** A snapshot (InstallSnapshot) with its image compressed (docs/raft.md "Snapshot transfer"). */
+export const RAFT_SNAPSHOT = 'RaftSnapshotRequest';
+
+const deflateRawAsync = promisify(deflateRaw);
+const inflateRawAsync = promisify(inflateRaw);
+const utf8 = new TextDecoder('utf-8', { fatal: true });
 /** The cluster transport's answer to a request type the peer has no handler for (Nacos: 302). */
 const NO_HANDLER_CODE = 302;
 /** How long a leader that refused a batch (older build) gets single forwards before we try again. */
@@ -39,6 +47,17 @@ interface PendingForward {
 
 export type RaftTransportMode = 'stream' | 'unary';
 
+export interface SnapshotTransferOptions {
+  /** Time for a snapshot to reach the follower and be confirmed before it counts as lost (key nomen.raft.snapshot.send-timeout-ms). */
+  sendTimeoutMs: number;
+  /** Largest image accepted from a leader, uncompressed (key nomen.raft.snapshot.max-bytes). */
+  maxImageBytes: number;
+}
+
+/** The longest string Node.js can hold: the in-memory image cannot be larger. */
+export const MAX_IMAGE_BYTES = 536_870_888;
+const DEFAULT_SNAPSHOT_TRANSFER: SnapshotTransferOptions = { sendTimeoutMs: 60_000, maxImageBytes: MAX_IMAGE_BYTES };
+
 export interface RaftLinkStats {
   messagesSent: number;
   messagesDropped: number;
@@ -48,15 +67,26 @@ export interface RaftLinkStats {
   forwardRequests: number;
   /** Of those, batched ones (RaftProposeBatchRequest). */
   batchesForwarded: number;
+  /** Snapshot messages handed to the transport (InstallSnapshot), and the image characters they carried. */
+  snapshotsSent: number;
+  snapshotChars: number;
+  /** Compressed image bytes of the snapshots sent as RaftSnapshotRequest. */
+  snapshotWireBytes: number;
+  /** Snapshots not delivered (reported to the core, which sends them again later). */
+  snapshotsFailed: number;
+  /** Snapshots received as RaftSnapshotRequest and handed to the core. */
+  snapshotsReceived: number;
 }
 
 export class RaftLink implements RaftPeerLink {
-  readonly stats: RaftLinkStats = { messagesSent: 0, messagesDropped: 0, messagesReceived: 0, proposalsServed: 0, forwardRequests: 0, batchesForwarded: 0 };
+  readonly stats: RaftLinkStats = { messagesSent: 0, messagesDropped: 0, messagesReceived: 0, proposalsServed: 0, forwardRequests: 0, batchesForwarded: 0, snapshotsSent: 0, snapshotChars: 0, snapshotWireBytes: 0, snapshotsFailed: 0, snapshotsReceived: 0 };
   private reconcileTimer: TimerHandle | null = null;
   /** Forwards of this event-loop turn, per leader, not sent yet. */
   private readonly pending = new Map<string, PendingForward[]>();
   /** Leaders that answered a batch with "no handler": single forwards until then (monotonic ms). */
   private readonly legacyUntil = new Map<string, number>();
+  /** Followers that answered a RaftSnapshotRequest with "no handler": uncompressed snapshots until then (monotonic ms). */
+  private readonly plainSnapshotsUntil = new Map<string, number>();
 
   constructor(
     private readonly transport: RaftLinkTransport,
@@ -67,6 +97,7 @@ export class RaftLink implements RaftPeerLink {
     private readonly mode: RaftTransportMode = 'stream',
     /** Runs `fn` at the end of this event-loop turn (the forwards queued until then travel together). */
     private readonly defer: (fn: () => void) => void = (fn) => void setImmediate(fn),
+    private readonly snap: SnapshotTransferOptions = DEFAULT_SNAPSHOT_TRANSFER,
   ) {
     transport.handle(RAFT_MESSAGE, (body, from) => {
       const msgs = parseRaftMessages(body);
@@ -76,6 +107,18 @@ export class RaftLink implements RaftPeerLink {
       const ok = msgs.filter((m) => m.from === from);
       this.stats.messagesReceived += ok.length;
       if (host) host.receive(ok);
+      return {};
+    });
+    transport.handle(RAFT_SNAPSHOT, async (body, from) => {
+      const req = parseSnapshotRequest(body, this.snap.maxImageBytes);
+      if ('error' in req) throw new NacosError(400, req.error);
+      const m = await expandSnapshot(req, this.snap.maxImageBytes);
+      if ('error' in m) throw new NacosError(400, m.error);
+      // Like any Raft message: only from the member that sent it (the transport authenticated `from`).
+      if (m.from !== from) throw new NacosError(403, `snapshot from ${m.from} arrived from ${from}`);
+      this.stats.snapshotsReceived++;
+      this.stats.messagesReceived++;
+      store.raft?.receive([m]);
       return {};
     });
     // A broken stream to the leader starts the election at once instead of after the election
@@ -126,14 +169,75 @@ export class RaftLink implements RaftPeerLink {
 
   private deliver(peer: string, msgs: Message[]): void {
     this.stats.messagesSent += msgs.length;
+    const snap = msgs.length === 1 && msgs[0]!.type === 'snap' ? msgs[0] : null;
+    if (snap) {
+      this.stats.snapshotsSent++;
+      this.stats.snapshotChars += snap.snapshot.data.length;
+      if ((this.plainSnapshotsUntil.get(peer) ?? -Infinity) <= this.clock.monotonic()) {
+        void this.sendSnapshot(peer, snap);
+        return;
+      }
+    }
+    this.deliverPlain(peer, msgs, snap !== null);
+  }
+
+  /** Raft messages as they are (RaftMessageRequest); a snapshot among them that is refused at once is reported lost. */
+  private deliverPlain(peer: string, msgs: Message[], isSnapshot: boolean): void {
     if (this.mode === 'stream') {
-      if (!this.transport.send(peer, RAFT_MESSAGE, { messages: msgs })) this.stats.messagesDropped += msgs.length;
+      if (this.transport.send(peer, RAFT_MESSAGE, { messages: msgs })) return;
+      this.stats.messagesDropped += msgs.length;
+      if (isSnapshot) this.snapshotLost(peer, 'the stream to the peer refused it');
       return;
     }
-    this.transport.request(peer, RAFT_MESSAGE, { messages: msgs }, this.messageTimeoutMs).catch((e: unknown) => {
+    this.transport.request(peer, RAFT_MESSAGE, { messages: msgs }, isSnapshot ? this.snap.sendTimeoutMs : this.messageTimeoutMs).catch((e: unknown) => {
       this.stats.messagesDropped += msgs.length;
       this.log.debug({ peer, err: e instanceof Error ? e.message : String(e) }, 'raft messages not delivered');
+      if (isSnapshot) this.snapshotLost(peer, e instanceof Error ? e.message : String(e));
     });
+  }
+
+  /**
+   * A snapshot travels as RaftSnapshotRequest (docs/raft.md "Snapshot transfer"): the image
+   * compressed off the event loop (raw deflate on libuv's pool), a request the follower answers
+   * once its core has the snapshot, so a loss is known and reported to the core at once instead of
+   * waiting for the resend timeout. A follower without the handler (an older build) gets it
+   * uncompressed, as before, and so for a while.
+   */
+  private async sendSnapshot(peer: string, m: SnapshotMsg): Promise<void> {
+    let body: SnapshotRequest;
+    try {
+      const raw = Buffer.from(m.snapshot.data, 'utf8');
+      const z = await deflateRawAsync(raw, { level: 1 });
+      body = { message: { ...m, snapshot: { meta: m.snapshot.meta, data: '' } }, bytes: raw.length, deflated: z.toString('base64') };
+    } catch (e) {
+      return this.snapshotLost(peer, `compressing the image failed: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    this.stats.snapshotWireBytes += body.deflated.length;
+    try {
+      const send = this.mode === 'stream' ? this.transport.streamRequest.bind(this.transport) : this.transport.request.bind(this.transport);
+      await send(peer, RAFT_SNAPSHOT, body, this.snap.sendTimeoutMs);
+    } catch (e) {
+      if (e instanceof ClusterRequestError && e.reason === 'remote-error' && e.code === NO_HANDLER_CODE) {
+        this.plainSnapshotsUntil.set(peer, this.clock.monotonic() + LEGACY_RECHECK_MS);
+        this.log.info({ peer }, 'raft: the peer does not take compressed snapshots (older build); sending it uncompressed');
+        this.deliverPlain(peer, [m], true);
+        return;
+      }
+      if (e instanceof ClusterRequestError && e.reason === 'remote-error') {
+        // The follower refused it (too large, invalid): sending it again at once would fail alike, so
+        // the core's resend timeout decides when to try again.
+        this.stats.snapshotsFailed++;
+        this.log.warn({ peer, err: e.message }, 'raft: the follower refused the snapshot; trying again after nomen.raft.snapshot.send-timeout-ms');
+        return;
+      }
+      this.snapshotLost(peer, e instanceof Error ? e.message : String(e));
+    }
+  }
+
+  private snapshotLost(peer: string, why: string): void {
+    this.stats.snapshotsFailed++;
+    this.log.info({ peer, why }, 'raft: snapshot not delivered; the leader sends it again once the follower answers');
+    this.store.raft?.reportSnapshot(peer, 'failed');
   }
 
   /**
@@ -308,4 +412,22 @@ export function framesByPeer(messages: readonly Message[]): Map<string, Message[
     if (batches.length === 0) out.delete(peer);
   }
   return out;
+}
+
+/** The snapshot message of a RaftSnapshotRequest, its image inflated (bounded) and checked. */
+async function expandSnapshot(req: SnapshotRequest, maxImageBytes: number): Promise<SnapshotMsg | { error: string }> {
+  let raw: Buffer;
+  try {
+    raw = await inflateRawAsync(Buffer.from(req.deflated, 'base64'), { maxOutputLength: Math.min(maxImageBytes, req.bytes) + 1 });
+  } catch (e) {
+    return { error: `invalid snapshot image: ${e instanceof Error ? e.message : String(e)}` };
+  }
+  if (raw.length !== req.bytes) return { error: `invalid snapshot image: ${raw.length} bytes inflated, ${req.bytes} announced` };
+  let data: string;
+  try {
+    data = utf8.decode(raw);
+  } catch {
+    return { error: 'invalid snapshot image: not UTF-8' };
+  }
+  return { ...req.message, snapshot: { meta: req.message.snapshot.meta, data } };
 }

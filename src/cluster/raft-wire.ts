@@ -3,13 +3,15 @@
  * every message is still checked before it reaches the deterministic core.
  */
 import { z } from 'zod';
-import type { Message } from '../raft/types.js';
+import type { Message, SnapshotMsg } from '../raft/types.js';
 
 const nat = z.number().int().nonnegative();
 const entry = z.object({ term: nat, index: nat, type: z.enum(['normal', 'conf']), data: z.string() });
 const conf = z.object({ voters: z.array(z.string()), learners: z.array(z.string()) });
 const snapshot = z.object({ meta: z.object({ index: nat, term: nat, conf }), data: z.string() });
 const base = { from: z.string().min(1), to: z.string().min(1), term: nat };
+
+const snapMessage = z.object({ ...base, type: z.literal('snap'), snapshot });
 
 const message = z.discriminatedUnion('type', [
   z.object({ ...base, type: z.literal('app'), index: nat, logTerm: nat, entries: z.array(entry), commit: nat, quiet: z.boolean().optional() }),
@@ -20,7 +22,7 @@ const message = z.discriminatedUnion('type', [
   z.object({ ...base, type: z.literal('preVoteResp'), reject: z.boolean() }),
   z.object({ ...base, type: z.literal('heartbeat'), commit: nat, ctx: z.string() }),
   z.object({ ...base, type: z.literal('heartbeatResp'), ctx: z.string() }),
-  z.object({ ...base, type: z.literal('snap'), snapshot }),
+  snapMessage,
   z.object({ ...base, type: z.literal('timeoutNow') }),
 ]);
 
@@ -45,6 +47,22 @@ const proposeOutcome = z.union([
 const proposeBatchResponse = z.object({ results: z.array(proposeOutcome) });
 
 export type ProposeOutcome = z.infer<typeof proposeOutcome>;
+
+/**
+ * A snapshot with its image compressed (docs/raft.md "Snapshot transfer"): the message with an
+ * empty `data`, the image's UTF-8 length, and the image as raw deflate in base64.
+ */
+const snapshotRequest = z.object({
+  message: snapMessage.extend({ snapshot: snapshot.extend({ data: z.literal('') }) }),
+  bytes: nat,
+  deflated: z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'not base64'),
+});
+
+export interface SnapshotRequest {
+  message: SnapshotMsg;
+  bytes: number;
+  deflated: string;
+}
 
 function firstIssue(e: z.ZodError): string {
   const i = e.issues[0];
@@ -79,4 +97,12 @@ export function parseProposeBatchReply(body: unknown, commands: number): Propose
   if (!r.success) return { error: `invalid raft propose batch reply: ${firstIssue(r.error)}` };
   if (r.data.results.length !== commands) return { error: `invalid raft propose batch reply: ${r.data.results.length} results for ${commands} commands` };
   return r.data.results;
+}
+
+/** A RaftSnapshotRequest, refused when its image would exceed `maxImageBytes` (before inflating it). */
+export function parseSnapshotRequest(body: unknown, maxImageBytes: number): SnapshotRequest | { error: string } {
+  const r = snapshotRequest.safeParse(body);
+  if (!r.success) return { error: `invalid raft snapshot request: ${firstIssue(r.error)}` };
+  if (r.data.bytes > maxImageBytes) return { error: `raft snapshot image of ${r.data.bytes} bytes exceeds the limit of ${maxImageBytes} (nomen.raft.snapshot.max-bytes)` };
+  return r.data as SnapshotRequest;
 }

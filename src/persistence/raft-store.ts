@@ -60,6 +60,8 @@ export interface RaftStoreOptions {
   snapshotIntervalMs: number;
   /** See RaftHostOptions.snapshotLogRatio (docs/raft.md "Compaction under load"). */
   snapshotLogRatio?: number;
+  /** See RaftHostOptions.snapshotResendMs (docs/raft.md "Snapshot transfer"). */
+  snapshotResendMs?: number;
   /** Overall wait of one write (Nacos: 10 s). */
   writeTimeoutMs: number;
   /** Forward-to-leader request timeout (Nacos rpc_request_timeout_ms: 5 s). */
@@ -163,6 +165,7 @@ export class RaftStore implements PersistentStore {
         snapshotEntries: this.o.snapshotEntries,
         snapshotIntervalMs: this.o.snapshotIntervalMs,
         ...(this.o.snapshotLogRatio !== undefined ? { snapshotLogRatio: this.o.snapshotLogRatio } : {}),
+        ...(this.o.snapshotResendMs !== undefined ? { snapshotResendMs: this.o.snapshotResendMs } : {}),
         ...(onConfChange ? { onConfChange } : {}),
         ...(this.o.onCompacted ? { onCompacted: this.o.onCompacted } : {}),
       },

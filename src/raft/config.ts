@@ -18,6 +18,13 @@ export interface RaftConfig {
   maxEntriesPerMsg: number;
   /** Max committed entries handed out per Ready (Infinity = all). */
   maxCommittedPerReady: number;
+  /**
+   * Leader ticks a follower stays in snapshot state without an answer before the snapshot is sent
+   * again (a snapshot lost without the host reporting it). Until then heartbeat answers do not
+   * re-send it: a large snapshot takes longer to travel and install than a heartbeat interval
+   * (docs/raft.md "Snapshot transfer").
+   */
+  snapshotResendTicks: number;
 }
 
 export type RaftOptions = Pick<RaftConfig, 'id' | 'storage'> & Partial<Omit<RaftConfig, 'id' | 'storage'>>;
@@ -33,9 +40,11 @@ export function raftConfig(o: RaftOptions): RaftConfig {
     maxEntriesPerMsg: 64,
     maxCommittedPerReady: Infinity,
     ...o,
+    snapshotResendTicks: o.snapshotResendTicks ?? 10 * (o.electionTick ?? 10),
   };
   if (!c.id) throw new Error('raft: id must be non-empty');
   if (c.heartbeatTick <= 0 || c.electionTick <= c.heartbeatTick) throw new Error('raft: need 0 < heartbeatTick < electionTick');
   if (c.maxInflight <= 0 || c.maxEntriesPerMsg <= 0) throw new Error('raft: maxInflight and maxEntriesPerMsg must be > 0');
+  if (!(c.snapshotResendTicks >= 1)) throw new Error('raft: snapshotResendTicks must be >= 1');
   return c;
 }

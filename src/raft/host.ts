@@ -49,6 +49,8 @@ export interface RaftHostOptions {
   snapshotEntries: number;
   /** Also compact this often (ms) when anything was applied since the last snapshot. */
   snapshotIntervalMs: number;
+  /** A snapshot sent to a follower that neither installed it nor was reported lost is sent again after this long (ms; default 60 s, docs/raft.md "Snapshot transfer"). */
+  snapshotResendMs?: number;
   /**
    * The entry count alone is not enough once the state is large: compact only when the entries
    * applied since the last snapshot also hold at least this share of that snapshot's image size
@@ -150,6 +152,7 @@ export class RaftHost {
       random: o.random,
       preVote: true,
       checkQuorum: true,
+      snapshotResendTicks: Math.max(1, Math.ceil((o.snapshotResendMs ?? 60_000) / o.tickMs)),
     });
     if (appliedIndex > this.node.log.applied) this.node.log.appliedTo(Math.min(appliedIndex, this.node.log.committed));
     this.appliedIdx = this.node.log.applied;
@@ -191,6 +194,13 @@ export class RaftHost {
   reportUnreachable(peer: NodeId): void {
     if (this.stopped || this.failed) return;
     this.node.reportUnreachable(peer);
+    this.kick();
+  }
+
+  /** The snapshot sent to `peer` was not delivered (docs/raft.md "Snapshot transfer"). */
+  reportSnapshot(peer: NodeId, status: 'failed'): void {
+    if (this.stopped || this.failed) return;
+    this.node.reportSnapshot(peer, status);
     this.kick();
   }
 

@@ -247,6 +247,7 @@ export class RaftNode {
   private tickHeartbeat(): void {
     this.heartbeatElapsed++;
     this.electionElapsed++;
+    for (const p of this.progress.values()) if (p.state === 'snapshot') p.snapshotTicks++;
     if (this.electionElapsed >= this.cfg.electionTick) {
       this.electionElapsed = 0;
       if (this.cfg.checkQuorum) {
@@ -289,6 +290,22 @@ export class RaftNode {
     if (!this.promotable()) return;
     const rank = [...this.voters].filter((v) => v !== peer).sort().indexOf(this.id);
     this.electionElapsed = Math.max(this.electionElapsed, this.randomizedElectionTimeout - 1 - 2 * Math.max(0, rank));
+  }
+
+  /**
+   * The host could not deliver the snapshot sent to `peer` (the transport refused it, the stream
+   * broke, or the peer did not confirm receipt in time): the leader probes the follower again, and
+   * the next answer (a heartbeat's) sends the snapshot anew if it is still needed. A report about a
+   * follower that is not waiting for a snapshot changes nothing.
+   */
+  reportSnapshot(peer: NodeId, status: 'failed'): void {
+    if (this.role !== 'leader' || status !== 'failed') return;
+    const p = this.progress.get(peer);
+    if (!p || p.state !== 'snapshot') return;
+    p.becomeProbe();
+    // Wait for the next heartbeat answer before probing (etcd does the same): the follower may be
+    // unreachable for a while, and the probe would be one more snapshot into the void.
+    p.probeSent = true;
   }
 
   propose(data: string): ProposeResult {
@@ -670,6 +687,9 @@ export class RaftNode {
       this.sendAppend(m.from);
       return;
     }
+    // While a snapshot is on its way, a refusal (of the confirming append, or of an append sent
+    // before the snapshot) says only that it has not arrived yet.
+    if (m.reject && p.state === 'snapshot') return;
     if (m.reject) {
       // Fast backtracking: jump to the hint, or further to the end of the hint term in our log.
       let hint = m.hint;
@@ -700,8 +720,18 @@ export class RaftNode {
   private handleHeartbeatResp(m: HeartbeatRespMsg, p: Progress): void {
     p.recentActive = true;
     p.probeSent = false;
-    // A snapshot message may have been lost: fall back to probing, which re-sends it if needed.
-    if (p.state === 'snapshot') p.becomeProbe();
+    // A snapshot on its way is not re-sent at every heartbeat answer: a large one takes longer to
+    // travel and install than a heartbeat interval, and each copy costs the leader a read of the
+    // image and its encoding (docs/raft.md "Snapshot transfer"). The answer gets an entry-less
+    // append at the snapshot's index instead: acknowledged once the follower holds the snapshot
+    // (its own acknowledgement may have been lost), refused and ignored while it does not. A lost
+    // snapshot is reported by the host (reportSnapshot); one lost without a report is sent again
+    // after the resend timeout.
+    if (p.state === 'snapshot') {
+      const t = p.snapshotTicks < this.cfg.snapshotResendTicks ? this.log.term(p.pendingSnapshot) : undefined;
+      if (t !== undefined) this.send({ type: 'app', to: m.from, index: p.pendingSnapshot, logTerm: t, entries: [], commit: this.log.committed });
+      else p.becomeProbe();
+    }
     // Appends may have been lost with the pipe full: free one slot so the next append goes out;
     // the follower then rejects it (gap) and the progress falls back to probing (as etcd does).
     if (p.state === 'replicate' && p.inflights.length >= this.cfg.maxInflight) p.inflights.shift();

@@ -3,7 +3,9 @@
  *  - probe: at most one AppendEntries in flight until the follower answers (or a heartbeat
  *    response arrives), used after a rejection or when the follower's state is unknown;
  *  - replicate: optimistic pipelining, `next` advances on send, bounded by `maxInflight` messages;
- *  - snapshot: a snapshot is on its way; nothing else is sent until the follower acknowledges it.
+ *  - snapshot: a snapshot is on its way; nothing else is sent until the follower acknowledges it,
+ *    the host reports it failed, or `snapshotTicks` reaches the resend timeout (docs/raft.md
+ *    "Snapshot transfer").
  */
 export type ProgressState = 'probe' | 'replicate' | 'snapshot';
 
@@ -14,6 +16,8 @@ export class Progress {
   /** probe: an append is outstanding. */
   probeSent = false;
   pendingSnapshot = 0;
+  /** snapshot: leader ticks since the snapshot was sent. */
+  snapshotTicks = 0;
   /** Heard from since the last check-quorum round (thesis §6.2). */
   recentActive = false;
   /** Last index of each append in flight (replicate state). */
@@ -31,6 +35,7 @@ export class Progress {
     this.state = state;
     this.probeSent = false;
     this.pendingSnapshot = 0;
+    this.snapshotTicks = 0;
     this.inflights = [];
   }
 

@@ -195,6 +195,10 @@ export class ProdHost implements SimMember {
     if (this.alive) this.host.reportUnreachable(peer);
   }
 
+  reportSnapshot(peer: NodeId): void {
+    if (this.alive) this.host.reportSnapshot(peer, 'failed');
+  }
+
   crash(): void {
     this.sim.trace(`CRASH ${this.sim.logOf(this.id)}`);
     this.sim.memberCrashed(this.id);

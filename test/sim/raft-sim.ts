@@ -196,6 +196,8 @@ export interface SimMember {
   receive(m: Message): void;
   /** The transport lost its connection to `peer` (RaftNode.reportUnreachable). */
   reportUnreachable(peer: NodeId): void;
+  /** The snapshot sent to `peer` was not delivered (RaftNode.reportSnapshot; docs/raft.md "Snapshot transfer"). */
+  reportSnapshot(peer: NodeId): void;
   crash(): void;
   restart(): void;
   /** A client write; the client learns it applied through RaftSim.writeApplied. */
@@ -541,6 +543,12 @@ class Host implements SimMember {
     this.kick();
   }
 
+  reportSnapshot(peer: NodeId): void {
+    if (!this.alive) return;
+    this.node.reportSnapshot(peer, 'failed');
+    this.kick();
+  }
+
   crash(): void {
     this.sim.memberCrashed(this.id);
     this.alive = false;
@@ -603,15 +611,30 @@ class RaftNet {
     this.sim.stats.messages++;
     if (m.type === 'snap') this.sim.stats.snapshotsSent++;
     const rng = this.sim.rng;
-    if (this.cut.has(`${m.from}>${m.to}`)) return;
-    if (this.loss > 0 && rng.chance(this.loss)) return;
+    if (this.cut.has(`${m.from}>${m.to}`)) return this.snapshotLost(m);
+    if (this.loss > 0 && rng.chance(this.loss)) return this.snapshotLost(m);
     const copies = this.dup > 0 && rng.chance(this.dup) ? 2 : 1;
     for (let i = 0; i < copies; i++) {
       this.sim.sched.after(rng.int(this.minDelay, this.maxDelay) + (i > 0 ? rng.int(0, 50) : 0), () => {
-        if (this.cut.has(`${m.from}>${m.to}`)) return;
-        this.sim.hosts.get(m.to)?.receive(JSON.parse(json) as Message);
+        const to = this.sim.hosts.get(m.to);
+        if (this.cut.has(`${m.from}>${m.to}`) || !to?.alive) return i === 0 ? this.snapshotLost(m) : undefined;
+        to.receive(JSON.parse(json) as Message);
       });
     }
+  }
+
+  /**
+   * The production link sends a snapshot as a request and reports a failed one to the core (a
+   * broken stream, a keepalive timeout: docs/raft.md "Snapshot transfer"); other messages are lost
+   * silently. The sender hears of it a little later.
+   */
+  private snapshotLost(m: Message): void {
+    if (m.type !== 'snap') return;
+    const inc = this.sim.hosts.get(m.from)?.incarnation;
+    this.sim.sched.after(this.sim.rng.int(this.minDelay, 5 * this.maxDelay), () => {
+      const from = this.sim.hosts.get(m.from);
+      if (from && from.incarnation === inc) from.reportSnapshot(m.to);
+    });
   }
 }
 

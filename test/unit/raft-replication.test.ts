@@ -123,6 +123,62 @@ test('raft replication: a lagging follower gets the snapshot after compaction', 
   assert.deepEqual(h.appliedData('c'), ['after'], 'c applies entries after the snapshot');
 });
 
+test('raft replication: a snapshot on its way is not sent again at every heartbeat answer (docs/raft.md "Snapshot transfer")', () => {
+  const h = new RaftHarness(['a', 'b', 'c'], { snapshotResendTicks: 20 });
+  h.campaign('a');
+  h.stop('c');
+  for (let i = 0; i < 10; i++) h.propose('a', `x${i}`);
+  h.tickAll(1);
+  const a = h.members.get('a')!;
+  const applied = a.node.log.applied;
+  a.storage.compact(applied, JSON.stringify(h.appliedData('a')), a.node.confState());
+  // The snapshot is slow to arrive (a large image): c keeps answering heartbeats meanwhile.
+  let sent = 0;
+  h.filter = (m) => {
+    if (m.type !== 'snap') return true;
+    sent++;
+    return false;
+  };
+  h.restart('c');
+  h.tickAll(15);
+  assert.equal(sent, 1, 'one snapshot for 15 heartbeat answers (the old core sent one per answer)');
+  assert.equal(a.node.progress.get('c')?.state, 'snapshot');
+  // Lost without a report: sent again once the resend timeout (20 ticks) has passed, and only then.
+  h.tickAll(6);
+  assert.equal(sent, 2, 'sent again after the resend timeout');
+  // The host reports the copy lost (the transport failed): the next heartbeat answer sends it again.
+  a.node.reportSnapshot('c', 'failed');
+  assert.equal(a.node.progress.get('c')?.state, 'probe');
+  h.stabilize();
+  assert.equal(sent, 2, 'not before the follower answers again');
+  h.tickAll(1);
+  assert.equal(sent, 3, 'sent at the next heartbeat answer after the report');
+  // A report about a follower that is not waiting for a snapshot changes nothing.
+  a.node.reportSnapshot('b', 'failed');
+  assert.equal(a.node.progress.get('b')?.state, 'replicate');
+  // Delivered at last, but c's acknowledgement of it is lost: the append that answers c's next
+  // heartbeat answer confirms it, with no copy sent again.
+  let ackDropped = false;
+  h.filter = (m) => {
+    if (m.type === 'snap') sent++;
+    if (m.type === 'appResp' && m.from === 'c' && !m.reject && !ackDropped) return !(ackDropped = true);
+    return true;
+  };
+  a.node.reportSnapshot('c', 'failed');
+  h.tickAll(1);
+  assert.equal(sent, 4);
+  const c = h.members.get('c')!;
+  assert.equal(c.storage.snapshot().meta.index, applied);
+  assert.equal(ackDropped, true);
+  assert.equal(a.node.progress.get('c')?.state, 'snapshot', 'the leader did not hear of it');
+  h.tickAll(2);
+  assert.equal(a.node.progress.get('c')?.state, 'replicate', 'confirmed at the next heartbeat answer');
+  assert.equal(sent, 4, 'without sending it again');
+  h.propose('a', 'after');
+  h.tickAll(1);
+  assert.deepEqual(h.appliedData('c'), ['after']);
+});
+
 test('raft replication: ReadIndex needs a quorum heartbeat round and an entry of the current term', () => {
   const h = new RaftHarness(['a', 'b', 'c']);
   const n = h.get('a');

@@ -1,0 +1,169 @@
+/**
+ * Snapshot transfer between RaftLinks (docs/raft.md "Snapshot transfer"): a snapshot travels as a
+ * RaftSnapshotRequest with its image compressed, is inflated (bounded) and checked on arrival, and
+ * a delivery failure is reported to the leader's core; a follower of an older build gets the
+ * uncompressed RaftMessageRequest. Two links over an in-process fake of the cluster transport.
+ */
+import assert from 'node:assert/strict';
+import { deflateRawSync } from 'node:zlib';
+import { describe, it } from 'node:test';
+import { ManualClock } from '../../src/core/clock.js';
+import { NacosError } from '../../src/core/errors.js';
+import { createLogger } from '../../src/observability/logger.js';
+import { RAFT_MESSAGE, RAFT_SNAPSHOT, RaftLink, type RaftLinkStore, type RaftLinkTransport } from '../../src/cluster/raft-link.js';
+import { ClusterRequestError, type ClusterHandler } from '../../src/cluster/transport/index.js';
+import type { Message, SnapshotMsg } from '../../src/raft/types.js';
+
+const log = createLogger('silent');
+
+class FakeTransport implements RaftLinkTransport {
+  readonly handlers = new Map<string, ClusterHandler>();
+  peer: FakeTransport | null = null;
+  readonly sent: { type: string; body: unknown }[] = [];
+  /** What the next requests fail with (null: delivered). */
+  failWith: ClusterRequestError | null = null;
+  handle(type: string, handler: ClusterHandler): void {
+    this.handlers.set(type, handler);
+  }
+  send(_peer: string, type: string, body: object): boolean {
+    this.sent.push({ type, body });
+    const h = this.peer?.handlers.get(type);
+    void h?.(JSON.parse(JSON.stringify(body)), 'L');
+    return true;
+  }
+  request(peer: string, type: string, body: object | string): Promise<Record<string, unknown>> {
+    return this.streamRequest(peer, type, body);
+  }
+  async streamRequest(_peer: string, type: string, body: object | string): Promise<Record<string, unknown>> {
+    this.sent.push({ type, body });
+    if (this.failWith) throw this.failWith;
+    const h = this.peer?.handlers.get(type);
+    if (!h) throw new ClusterRequestError('remote-error', `${type}: RequestHandler Not Found`, 302);
+    try {
+      return JSON.parse(JSON.stringify(await h(JSON.parse(JSON.stringify(body)), 'L'))) as Record<string, unknown>;
+    } catch (e) {
+      throw new ClusterRequestError('remote-error', e instanceof Error ? e.message : String(e), e instanceof NacosError ? e.status : 500);
+    }
+  }
+  onPeerLost(): void {}
+  warmStream(): void {}
+}
+
+/** A store whose Raft host records what it is told. */
+class FakeStore implements RaftLinkStore {
+  readonly received: Message[] = [];
+  readonly reports: string[] = [];
+  raft = {
+    receive: (msgs: readonly Message[]) => void this.received.push(...msgs),
+    reportSnapshot: (peer: string, status: 'failed') => void this.reports.push(`${peer}:${status}`),
+  } as unknown as RaftLinkStore['raft'];
+  proposeAsLeader(): Promise<{ index: number }> {
+    return Promise.reject(new Error('not used'));
+  }
+  proposeBatchAsLeader(): Promise<never> {
+    return Promise.reject(new Error('not used'));
+  }
+}
+
+function pair(maxImageBytes = 1 << 20): { leader: RaftLink; lt: FakeTransport; ft: FakeTransport; leaderStore: FakeStore; followerStore: FakeStore; follower: RaftLink } {
+  const clock = new ManualClock();
+  const lt = new FakeTransport();
+  const ft = new FakeTransport();
+  lt.peer = ft;
+  ft.peer = lt;
+  const leaderStore = new FakeStore();
+  const followerStore = new FakeStore();
+  const snap = { sendTimeoutMs: 5000, maxImageBytes };
+  const leader = new RaftLink(lt, leaderStore, clock, log, 1000, 'stream', undefined, snap);
+  const follower = new RaftLink(ft, followerStore, clock, log, 1000, 'stream', undefined, snap);
+  return { leader, lt, ft, leaderStore, followerStore, follower };
+}
+
+const image = JSON.stringify({ v: 1, rows: Array.from({ length: 2000 }, (_, i) => ['instance', `svc-${i % 7}#127.0.${i % 250}.1#9000`, { ip: '127.0.0.1', weight: 1, metadata: { zone: 'é-z1' } }]), ids: [] });
+const snapMsg = (data = image, from = 'L'): SnapshotMsg => ({ type: 'snap', from, to: 'F', term: 3, snapshot: { meta: { index: 42, term: 3, conf: { voters: ['L', 'F'], learners: [] } }, data } });
+const flush = (): Promise<void> => new Promise((r) => setTimeout(r, 50));
+
+/** The body of a RaftSnapshotRequest carrying `data` (for hand-made bad requests). */
+function requestBody(data: Buffer, bytes = data.length, msg = snapMsg('')): Record<string, unknown> {
+  return { message: msg, bytes, deflated: deflateRawSync(data).toString('base64') };
+}
+
+describe('RaftLink: snapshot transfer', () => {
+  it('sends the image compressed; the follower hands the core the very same message', async () => {
+    const { leader, lt, followerStore, leaderStore } = pair();
+    leader.send([snapMsg()]);
+    await flush();
+    assert.deepEqual(lt.sent.map((s) => s.type), [RAFT_SNAPSHOT]);
+    const body = lt.sent[0]!.body as { message: SnapshotMsg; bytes: number; deflated: string };
+    assert.equal(body.message.snapshot.data, '', 'the image is not sent uncompressed as well');
+    assert.equal(body.bytes, Buffer.byteLength(image));
+    assert.ok(body.deflated.length < image.length / 4, `compressed: ${body.deflated.length} base64 chars for ${image.length}`);
+    assert.deepEqual(followerStore.received, [snapMsg()]);
+    assert.deepEqual(leaderStore.reports, []);
+    assert.equal(leader.stats.snapshotsSent, 1);
+    assert.equal(leader.stats.snapshotWireBytes, body.deflated.length);
+  });
+
+  it('reports a snapshot the transport could not deliver to the core (sent again at the next answer)', async () => {
+    const { leader, lt, leaderStore } = pair();
+    lt.failWith = new ClusterRequestError('timeout', 'stream to F broke before the reply');
+    leader.send([snapMsg()]);
+    await flush();
+    assert.deepEqual(leaderStore.reports, ['F:failed']);
+    assert.equal(leader.stats.snapshotsFailed, 1);
+  });
+
+  it('a refusal by the follower is left to the resend timeout (sending it again at once would fail alike)', async () => {
+    const { leader, leaderStore, lt } = pair(1000);
+    leader.send([snapMsg()]); // larger than the follower's limit of 1,000 bytes
+    await flush();
+    assert.deepEqual(lt.sent.map((s) => s.type), [RAFT_SNAPSHOT]);
+    assert.deepEqual(leaderStore.reports, []);
+    assert.equal(leader.stats.snapshotsFailed, 1);
+  });
+
+  it('a follower of an older build (no handler) gets the uncompressed message, and so the next time', async () => {
+    const { leader, lt, ft, followerStore } = pair();
+    ft.handlers.delete(RAFT_SNAPSHOT);
+    leader.send([snapMsg()]);
+    await flush();
+    leader.send([snapMsg()]);
+    await flush();
+    assert.deepEqual(lt.sent.map((s) => s.type), [RAFT_SNAPSHOT, RAFT_MESSAGE, RAFT_MESSAGE]);
+    assert.deepEqual(followerStore.received, [snapMsg(), snapMsg()]);
+  });
+
+  it('refuses bad requests before they reach the core', async () => {
+    const { ft, followerStore } = pair(1 << 16);
+    const h = ft.handlers.get(RAFT_SNAPSHOT)!;
+    const status = async (body: unknown): Promise<number | string> => {
+      try {
+        await h(body as Record<string, unknown>, 'L');
+        return 'accepted';
+      } catch (e) {
+        return e instanceof NacosError ? e.status : String(e);
+      }
+    };
+    const small = Buffer.from('{"v":1,"rows":[],"ids":[]}');
+    assert.equal(await status(requestBody(small)), 'accepted');
+    assert.equal(followerStore.received.length, 1);
+    // announced larger than the limit: refused before inflating
+    assert.equal(await status(requestBody(small, 1 << 20)), 400);
+    // inflates to more than announced (a bomb that lies about its size)
+    assert.equal(await status(requestBody(Buffer.alloc(200_000, 0x20), 100)), 400);
+    // inflates to less than announced
+    assert.equal(await status(requestBody(small, small.length + 1)), 400);
+    // larger than the limit once inflated, whatever it announces
+    assert.equal(await status(requestBody(Buffer.alloc(70_000, 0x20), 70_000)), 400);
+    // not deflate, not base64, not UTF-8, image sent uncompressed too, missing fields
+    assert.equal(await status({ message: snapMsg(''), bytes: 3, deflated: Buffer.from('abc').toString('base64') }), 400);
+    assert.equal(await status({ message: snapMsg(''), bytes: 3, deflated: '!!!' }), 400);
+    assert.equal(await status(requestBody(Buffer.from([0xff, 0xfe, 0x41]))), 400);
+    assert.equal(await status({ ...requestBody(small), message: snapMsg('x') }), 400);
+    assert.equal(await status({ message: snapMsg('') }), 400);
+    assert.equal(await status({ ...requestBody(small), message: { ...snapMsg(''), type: 'app' } }), 400);
+    // sent in another member's name
+    assert.equal(await status(requestBody(small, small.length, snapMsg('', 'X'))), 403);
+    assert.equal(followerStore.received.length, 1, 'nothing else reached the core');
+  });
+});
