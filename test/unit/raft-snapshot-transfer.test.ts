@@ -81,7 +81,11 @@ function pair(maxImageBytes = 1 << 20): { leader: RaftLink; lt: FakeTransport; f
 
 const image = JSON.stringify({ v: 1, rows: Array.from({ length: 2000 }, (_, i) => ['instance', `svc-${i % 7}#127.0.${i % 250}.1#9000`, { ip: '127.0.0.1', weight: 1, metadata: { zone: 'é-z1' } }]), ids: [] });
 const snapMsg = (data = image, from = 'L'): SnapshotMsg => ({ type: 'snap', from, to: 'F', term: 3, snapshot: { meta: { index: 42, term: 3, conf: { voters: ['L', 'F'], learners: [] } }, data } });
-const flush = (): Promise<void> => new Promise((r) => setTimeout(r, 50));
+/** Waits until `done()` (compression and inflation run on libuv's pool: no fixed delay is enough on a busy machine). */
+async function until(done: () => boolean): Promise<void> {
+  for (let i = 0; i < 1000 && !done(); i++) await new Promise((r) => setTimeout(r, 10));
+  assert.ok(done(), 'condition not reached within 10 s');
+}
 
 /** The body of a RaftSnapshotRequest carrying `data` (for hand-made bad requests). */
 function requestBody(data: Buffer, bytes = data.length, msg = snapMsg('')): Record<string, unknown> {
@@ -92,7 +96,7 @@ describe('RaftLink: snapshot transfer', () => {
   it('sends the image compressed; the follower hands the core the very same message', async () => {
     const { leader, lt, followerStore, leaderStore } = pair();
     leader.send([snapMsg()]);
-    await flush();
+    await until(() => followerStore.received.length === 1);
     assert.deepEqual(lt.sent.map((s) => s.type), [RAFT_SNAPSHOT]);
     const body = lt.sent[0]!.body as { message: SnapshotMsg; bytes: number; deflated: string };
     assert.equal(body.message.snapshot.data, '', 'the image is not sent uncompressed as well');
@@ -108,7 +112,7 @@ describe('RaftLink: snapshot transfer', () => {
     const { leader, lt, leaderStore } = pair();
     lt.failWith = new ClusterRequestError('timeout', 'stream to F broke before the reply');
     leader.send([snapMsg()]);
-    await flush();
+    await until(() => leaderStore.reports.length === 1);
     assert.deepEqual(leaderStore.reports, ['F:failed']);
     assert.equal(leader.stats.snapshotsFailed, 1);
   });
@@ -116,7 +120,7 @@ describe('RaftLink: snapshot transfer', () => {
   it('a refusal by the follower is left to the resend timeout (sending it again at once would fail alike)', async () => {
     const { leader, leaderStore, lt } = pair(1000);
     leader.send([snapMsg()]); // larger than the follower's limit of 1,000 bytes
-    await flush();
+    await until(() => leader.stats.snapshotsFailed === 1);
     assert.deepEqual(lt.sent.map((s) => s.type), [RAFT_SNAPSHOT]);
     assert.deepEqual(leaderStore.reports, []);
     assert.equal(leader.stats.snapshotsFailed, 1);
@@ -126,9 +130,9 @@ describe('RaftLink: snapshot transfer', () => {
     const { leader, lt, ft, followerStore } = pair();
     ft.handlers.delete(RAFT_SNAPSHOT);
     leader.send([snapMsg()]);
-    await flush();
+    await until(() => followerStore.received.length === 1);
     leader.send([snapMsg()]);
-    await flush();
+    await until(() => followerStore.received.length === 2);
     assert.deepEqual(lt.sent.map((s) => s.type), [RAFT_SNAPSHOT, RAFT_MESSAGE, RAFT_MESSAGE]);
     assert.deepEqual(followerStore.received, [snapMsg(), snapMsg()]);
   });
