@@ -7,7 +7,10 @@
  * they carried, the bytes on the member streams, and the CPU of the leader and of the new member.
  *
  *   node --import tsx bench/tools/snapshot-catchup.ts [--instances 50000] [--rounds 2]
- *        [--snapshot-entries 5000] [--dist DIR] [--property k=v ...] [--keep-logs]
+ *        [--snapshot-entries 5000] [--dist DIR] [--property k=v ...] [--keep-logs] [--cpu-prof DIR]
+ *
+ * `--cpu-prof DIR`: the members run with --cpu-prof (stopped with SIGTERM at the end, so the
+ * profiles are written; the restarted member's profile covers its catch-up).
  *
  * The members are not pinned (the catch-up is one leader sending to one follower); loopback only,
  * instances use 127.x addresses with health checks off.
@@ -39,6 +42,7 @@ const SNAPSHOT_ENTRIES = Number(argValue('--snapshot-entries') ?? 5000);
 const DIST = argValue('--dist') ?? join(ROOT, 'dist');
 const PROPS = argValues('--property');
 const KEEP_LOGS = process.argv.includes('--keep-logs');
+const CPU_PROF = argValue('--cpu-prof');
 
 installCleanup();
 const children = new Set<ChildProcess>();
@@ -87,7 +91,8 @@ async function main(): Promise<void> {
   const members: Member[] = ports.map((port, i) => ({ name: `nomen-${i}`, port, dir: join(root, `nomen-${i}`), child: null }));
   const start = (m: Member): void => {
     mkdirSync(m.dir, { recursive: true });
-    const args = [join(DIST, 'cli.js'), 'start', '--port', String(m.port), '--host', '127.0.0.1', '--data-dir', m.dir, '--members', list];
+    const prof = CPU_PROF === null ? [] : ['--cpu-prof', '--cpu-prof-dir', CPU_PROF];
+    const args = [...prof, join(DIST, 'cli.js'), 'start', '--port', String(m.port), '--host', '127.0.0.1', '--data-dir', m.dir, '--members', list];
     const props = {
       'nomen.log.level': 'warn',
       'nomen.cluster.secret': secret,
@@ -208,8 +213,8 @@ async function main(): Promise<void> {
       );
     }
   } finally {
-    for (const m of members) m.child?.kill('SIGKILL');
-    await sleep(200);
+    for (const m of members) m.child?.kill(CPU_PROF === null ? 'SIGKILL' : 'SIGTERM');
+    await sleep(CPU_PROF === null ? 200 : 5000);
     if (KEEP_LOGS) console.log(`members' logs kept in ${root}`);
     else rmSync(root, { recursive: true, force: true });
   }
