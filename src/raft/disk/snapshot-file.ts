@@ -49,7 +49,7 @@ export function encodeSnapshotFile(s: Snapshot): Buffer {
 /**
  * Longest piece of the image `writeSnapshotFileSliced` handles in one event-loop turn, in
  * characters: a piece is scanned, measured, encoded and checksummed in ~1–3 ms on the project's
- * VM (docs/benchmarks.md "Compaction pause").
+ * VM (docs/benchmarks.md "Compaction pause: the image in slices").
  */
 export const SNAPSHOT_WRITE_CHARS = 512 * 1024;
 
