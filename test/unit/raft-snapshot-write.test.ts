@@ -227,7 +227,7 @@ describe('snapshot file written in pieces', () => {
         electionTick: 10,
         heartbeatTick: 1,
         random: () => 0,
-        snapshotEntries: 6,
+        snapshotEntries: 7, // the leader's empty entry and the 6 writes: the image holds them all
         snapshotIntervalMs: 3_600_000,
         onCompacted: (index, chars) => compacted.push([index, chars]),
       },
@@ -247,6 +247,7 @@ describe('snapshot file written in pieces', () => {
     assert.equal(compacted.length, 1, 'compacted');
     const expected = sm.snapshot();
     const [index, chars] = compacted[0]!;
+    assert.equal(index, host.status().appliedIndex);
     assert.equal(chars, expected.length);
     assert.ok(storageTurns > 0, 'the file was written in several turns');
     await host.stop();
