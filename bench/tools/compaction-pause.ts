@@ -7,13 +7,22 @@
  * the longest single block (each slice timed, and perf_hooks' event-loop delay as a cross-check),
  * the total time and that both images are identical. Also times the durable storage's encoding
  * of each image to the snapshot file's bytes (encodeSnapshotFile, one synchronous block in both
- * cases: not part of building the image). CPU-heavy: keep `n` and `reps` small on a shared machine.
+ * cases: not part of building the image), and the whole compaction write of the image (image →
+ * snapshot file durable, fsync on, in the OS temp directory) as it was (encodeSnapshotFile of the
+ * image as one rope, one write) against writeSnapshotFileSliced (the slices, a piece per turn):
+ * the longest event-loop block of each is the longest gap between two turns of a setImmediate
+ * probe that runs throughout. CPU-heavy: keep `n` and `reps` small on a shared machine.
  *
  *   node --import tsx bench/tools/compaction-pause.ts [n=150000] [reps=3]
  */
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { encodeCommand, KvStateMachine } from '../../src/persistence/kv-state-machine.js';
-import { encodeSnapshotFile } from '../../src/raft/disk/snapshot-file.js';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { nodeRaftFs } from '../../src/raft/disk/fs.js';
+import { encodeSnapshotFile, snapshotFileName, writeSnapshotFileSliced } from '../../src/raft/disk/snapshot-file.js';
+import type { SnapshotMeta } from '../../src/raft/types.js';
 
 const n = Number(process.argv[2] ?? 150_000);
 const reps = Number(process.argv[3] ?? 3);
@@ -52,7 +61,7 @@ async function syncRun(): Promise<{ total: number; longest: number; loopMax: num
   return { total: t1 - t0, longest: t1 - t0, loopMax: h.max / 1e6, image };
 }
 
-async function slicedRun(): Promise<{ total: number; longest: number; slices: number; loopMax: number; image: string }> {
+async function slicedRun(): Promise<{ total: number; longest: number; slices: number; loopMax: number; image: string[] }> {
   const h = monitorEventLoopDelay({ resolution: 1 });
   h.enable();
   await turn();
@@ -76,19 +85,75 @@ async function slicedRun(): Promise<{ total: number; longest: number; slices: nu
   return { total: t1 - t0, longest, slices: slices + 1, loopMax: h.max / 1e6, image };
 }
 
-console.log(`rows ${sm.size()}, node ${process.version}`);
-for (let r = 0; r < reps; r++) {
-  const s = await syncRun();
-  const t = await slicedRun();
-  if (s.image !== t.image) throw new Error('the sliced image differs from snapshot()');
-  const encode = (image: string): string => {
-    const t0 = performance.now();
-    encodeSnapshotFile({ meta: { index: 1, term: 1, conf: { voters: ['a'], learners: [] } }, data: image });
-    return (performance.now() - t0).toFixed(1);
+const META: SnapshotMeta = { index: 1, term: 1, conf: { voters: ['a'], learners: [] } };
+const dir = mkdtempSync(join(tmpdir(), 'nomen-compaction-pause-'));
+
+/** The image file written as before this change: one encoding of the whole image, one write. */
+async function writeWhole(image: string): Promise<void> {
+  const final = join(dir, snapshotFileName(META.index));
+  const f = await nodeRaftFs.open(`${final}.tmp`, 'create');
+  try {
+    await f.write(encodeSnapshotFile({ meta: META, data: image }), 0);
+    await f.sync();
+  } finally {
+    await f.close();
+  }
+  await nodeRaftFs.rename(`${final}.tmp`, final);
+  await nodeRaftFs.syncDir(dir);
+}
+
+/** Runs `write` with a setImmediate probe: the longest gap between two probe turns, and the total time. */
+async function probed(write: () => Promise<void>): Promise<{ longest: number; total: number; turns: number }> {
+  let running = true;
+  let last = performance.now();
+  let longest = 0;
+  let turns = 0;
+  const probe = (): void => {
+    const now = performance.now();
+    longest = Math.max(longest, now - last);
+    last = now;
+    turns++;
+    if (running) setImmediate(probe);
   };
-  console.log(`rep ${r + 1}: file encoding (storage): sync image ${encode(s.image)} ms, sliced image ${encode(t.image)} ms`);
-  console.log(
-    `rep ${r + 1}: image ${(s.image.length / 1e6).toFixed(1)} M chars | sync: block ${s.longest.toFixed(1)} ms (loop delay max ${s.loopMax.toFixed(1)}) | ` +
-      `sliced: longest block ${t.longest.toFixed(1)} ms over ${t.slices} blocks, total ${t.total.toFixed(1)} ms (loop delay max ${t.loopMax.toFixed(1)})`,
-  );
+  setImmediate(probe);
+  await turn();
+  const t0 = performance.now();
+  await write();
+  const total = performance.now() - t0;
+  running = false;
+  await turn();
+  await turn();
+  return { longest, total, turns };
+}
+
+console.log(`rows ${sm.size()}, node ${process.version}`);
+try {
+  for (let r = 0; r < reps; r++) {
+    const s = await syncRun();
+    const t = await slicedRun();
+    // What the previous snapshotSliced returned: the slices concatenated with + (a rope).
+    let rope = '';
+    for (const slice of t.image) rope += slice;
+    if (s.image !== rope) throw new Error('the sliced image differs from snapshot()');
+    const encode = (image: string): string => {
+      const t0 = performance.now();
+      encodeSnapshotFile({ meta: META, data: image });
+      return (performance.now() - t0).toFixed(1);
+    };
+    console.log(`rep ${r + 1}: file encoding (storage): sync image ${encode(s.image)} ms`);
+    console.log(
+      `rep ${r + 1}: image ${(s.image.length / 1e6).toFixed(1)} M chars | sync: block ${s.longest.toFixed(1)} ms (loop delay max ${s.loopMax.toFixed(1)}) | ` +
+        `sliced: longest block ${t.longest.toFixed(1)} ms over ${t.slices} blocks, total ${t.total.toFixed(1)} ms (loop delay max ${t.loopMax.toFixed(1)})`,
+    );
+    const whole = await probed(() => writeWhole(rope));
+    const wholeBytes = encodeSnapshotFile({ meta: META, data: s.image });
+    const sliced = await probed(() => writeSnapshotFileSliced(nodeRaftFs, dir, META, t.image));
+    if (!readFileSync(join(dir, snapshotFileName(META.index))).equals(wholeBytes)) throw new Error('the sliced file differs from encodeSnapshotFile');
+    console.log(
+      `rep ${r + 1}: compaction write (image → file durable): whole: longest block ${whole.longest.toFixed(1)} ms, total ${whole.total.toFixed(1)} ms | ` +
+        `sliced: longest block ${sliced.longest.toFixed(1)} ms over ${sliced.turns} probe turns, total ${sliced.total.toFixed(1)} ms`,
+    );
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
 }

@@ -262,33 +262,36 @@ export class KvStateMachine implements RaftStateMachine {
    *   only a string equal to the one there (to share one copy), so the serialization is the same.
    * A new path that mutates a stored value in place must copy instead (or this capture must).
    */
-  async snapshotSliced(yieldTurn: () => Promise<void>): Promise<string> {
+  async snapshotSliced(yieldTurn: () => Promise<void>): Promise<string[]> {
     const rows = Array.from(this.rows.values());
     const ids = this.ids.list();
     // Each row as JSON.stringify writes it inside the rows array ([table, key, value]: the same
-    // element serialization, no indentation), joined with ',' as the array is; the slices are
-    // concatenated with `+`, which V8 keeps as a rope (no copy). A join into one flat string was
-    // a single block of 140–240 ms at 150,000 rows on the project's VM (first touch of ~57 MB of
-    // fresh memory; bench/tools/compaction-pause.ts), and the storage's encoding to bytes costs the
-    // same for a rope as for a flat string.
-    let image = '{"v":1,"rows":[';
+    // element serialization, no indentation), joined with ',' as the array is. The slices are
+    // returned as they are (their concatenation is the image): a join into one flat string was a
+    // single block of 140–240 ms at 150,000 rows on the project's VM (first touch of ~57 MB of
+    // fresh memory; bench/tools/compaction-pause.ts), and the durable storage writes the slices a
+    // piece per turn (docs/raft.md "Compaction under load"). Every slice ends after a whole row,
+    // so none ends inside a surrogate pair (the storage copes if one did).
+    const slices: string[] = ['{"v":1,"rows":['];
     const part: string[] = [];
     let i = 0;
     while (i < rows.length) {
       if (i > 0) await yieldTurn();
-      const first = i === 0;
-      const end = Math.min(rows.length, i + SNAPSHOT_SLICE_ROWS);
       part.length = 0;
+      // A slice after the first starts with the ',' that separates it from the previous row.
+      if (i > 0) part.push('');
+      const end = Math.min(rows.length, i + SNAPSHOT_SLICE_ROWS);
       for (let chars = 0; i < end && chars < SNAPSHOT_SLICE_CHARS; i++) {
         const r = rows[i]!;
         const s = JSON.stringify([r.table, r.key, r.value]);
         part.push(s);
         chars += s.length;
       }
-      image += (first ? '' : ',') + part.join(',');
+      slices.push(part.join(','));
     }
     if (rows.length > 0) await yieldTurn();
-    return `${image}],"ids":${JSON.stringify(ids)}}`;
+    slices.push(`],"ids":${JSON.stringify(ids)}}`);
+    return slices;
   }
 
   /**

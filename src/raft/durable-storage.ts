@@ -8,10 +8,10 @@ import { dirname, join } from 'node:path';
 import { nodeRaftFs, withoutSync, type RaftFs } from './disk/fs.js';
 import { encodeEntry, encodeHardState, encodeSnapMark, RaftStorageCorruptError } from './disk/record-codec.js';
 import { SegmentLog, type TornTail } from './disk/segment-log.js';
-import { loadNewestSnapshot, readSnapshotImage, removeOlderSnapshots, writeSnapshotFile, type RaftStorageLogger } from './disk/snapshot-file.js';
+import { loadNewestSnapshot, readSnapshotImage, removeOlderSnapshots, writeSnapshotFile, writeSnapshotFileSliced, type RaftStorageLogger } from './disk/snapshot-file.js';
 import { MemoryRaftStorage, SnapshotUnavailableError, UnavailableError, type RaftStorage } from './storage.js';
 import type { ConfState, Entry, HardState, Snapshot } from './types.js';
-import { isFresh } from './log-store.js';
+import { imageText, isFresh, type SnapshotImage } from './log-store.js';
 
 export { RaftStorageCorruptError } from './disk/record-codec.js';
 export type { RaftFs, RaftFile } from './disk/fs.js';
@@ -33,7 +33,14 @@ export interface DurableRaftStorageOptions {
   logger?: RaftStorageLogger;
   /** File-system implementation (the simulator injects an in-memory disk). Default node:fs. */
   fs?: RaftFs;
+  /**
+   * Lets the event loop run between two pieces of a large snapshot image while its file is
+   * written (disk/snapshot-file.ts `writeSnapshotFileSliced`). Default: the next `setImmediate` turn.
+   */
+  yieldTurn?: () => Promise<void>;
 }
+
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 export interface PersistBatch {
   snapshot?: Snapshot | null;
@@ -73,6 +80,7 @@ export class DurableRaftStorage implements RaftStorage {
     private readonly imageOnDisk: boolean,
     /** The image decoded at open, kept only until `snapshot()` first hands it out (the restore). */
     private image: string | null,
+    private readonly yieldTurn: () => Promise<void>,
   ) {}
 
   /**
@@ -116,7 +124,7 @@ export class DurableRaftStorage implements RaftStorage {
       await rec.log.close();
       throw new RaftStorageCorruptError(logDir, 0, `hard state commit ${rec.hardState.commit} is past the last log index ${mem.lastIndex()}`);
     }
-    return new DurableRaftStorage(fs, snapDir, rec.log, mem, rec.tornTail, imageOnDisk, imageOnDisk && snap.meta.index > 0 ? snap.data : null);
+    return new DurableRaftStorage(fs, snapDir, rec.log, mem, rec.tornTail, imageOnDisk, imageOnDisk && snap.meta.index > 0 ? snap.data : null, opts.yieldTurn ?? nextTurn);
   }
 
   // ---- RaftStorage (read side, from memory) ----------------------------------------------------
@@ -181,18 +189,21 @@ export class DurableRaftStorage implements RaftStorage {
   }
 
   /**
-   * Host-side compaction at an applied `index` with the state-machine image `data`: writes the
-   * snapshot file atomically, then drops log entries ≤ index (whole old segments are deleted).
+   * Host-side compaction at an applied `index` with the state-machine image `data` (one string or
+   * its slices): writes the snapshot file atomically, a piece per event-loop turn and never joining
+   * the slices (docs/raft.md "Compaction under load"), then drops log entries ≤ index (whole old
+   * segments are deleted).
    */
-  compact(index: number, data: string, conf: ConfState): Promise<void> {
+  compact(index: number, data: SnapshotImage, conf: ConfState): Promise<void> {
     return this.enqueue(async () => {
       checkNumber('compaction index', index);
       if (index <= this.mem.firstIndex() - 1) return;
       if (index > this.mem.lastIndex()) throw new UnavailableError(index);
-      const snapshot: Snapshot = { meta: { index, term: this.mem.term(index), conf: { voters: [...conf.voters], learners: [...conf.learners] } }, data };
+      const meta = { index, term: this.mem.term(index), conf: { voters: [...conf.voters], learners: [...conf.learners] } };
       await this.io(async () => {
-        await writeSnapshotFile(this.fs, this.snapDir, snapshot);
-        this.mem.compact(index, this.imageOnDisk ? '' : data, conf);
+        await writeSnapshotFileSliced(this.fs, this.snapDir, meta, typeof data === 'string' ? [data] : data, this.yieldTurn);
+        // Without a synchronous read the image is held in memory, as one string.
+        this.mem.compact(index, this.imageOnDisk ? '' : imageText(data), conf);
         this.image = null;
         await removeOlderSnapshots(this.fs, this.snapDir, index);
         await this.log.dropThrough(index);
@@ -292,7 +303,7 @@ export class DurableRaftStorage implements RaftStorage {
 
     await this.io(async () => {
       // The snapshot file must be durable before the marker that refers to it.
-      if (snapshot) await writeSnapshotFile(this.fs, this.snapDir, snapshot);
+      if (snapshot) await writeSnapshotFile(this.fs, this.snapDir, snapshot, this.yieldTurn);
       await this.log.append(parts.length === 1 ? parts[0]! : Buffer.concat(parts), maxIndex, this.mem.hardState());
       if (snapshot) {
         this.mem.applySnapshot(this.imageOnDisk ? { meta: snapshot.meta, data: '' } : snapshot);

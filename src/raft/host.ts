@@ -6,7 +6,7 @@
  * the state machine in order, and compacts the log from time to time.
  */
 import type { Clock, TimerHandle } from '../core/clock.js';
-import type { RaftLogStore } from './log-store.js';
+import { imageChars, type RaftLogStore, type SnapshotImage } from './log-store.js';
 import { RaftNode, type ProposeResult } from './node.js';
 import type { ConfChange, ConfState, MemberChange, Entry, HardState, Message, NodeId, Ready, Role } from './types.js';
 
@@ -20,9 +20,10 @@ export interface RaftStateMachine {
    * event-loop turns so that a large state does not block the loop (docs/raft.md "Compaction under
    * load"). The state is captured synchronously, within the call; between slices the machine
    * awaits `yieldTurn()`, and stops (rejects) when that rejects. The host compacts with it when
-   * present.
+   * present. It may resolve to slices whose concatenation is the image: the storage writes them
+   * as they are (no join into one string, docs/raft.md "Compaction under load").
    */
-  snapshotSliced?(yieldTurn: () => Promise<void>): Promise<string>;
+  snapshotSliced?(yieldTurn: () => Promise<void>): Promise<SnapshotImage>;
   /** Replaces the whole state with a snapshot image. */
   restore(data: string): void;
 }
@@ -507,7 +508,7 @@ export class RaftHost {
       return;
     }
     const yieldTurn = this.o.yieldTurn ?? nextTurn;
-    let image: Promise<string>;
+    let image: Promise<SnapshotImage>;
     try {
       image = this.o.sm.snapshotSliced(async () => {
         await yieldTurn();
@@ -535,9 +536,9 @@ export class RaftHost {
   }
 
   /** Writes a compaction at `applied` (image, configuration and applied characters of that moment). */
-  private writeCompaction(applied: number, data: string, conf: ConfState, charsBefore: number, installs: number): void {
+  private writeCompaction(applied: number, data: SnapshotImage, conf: ConfState, charsBefore: number, installs: number): void {
     // The callbacks capture only the length: the image itself is garbage once written.
-    const chars = data.length;
+    const chars = imageChars(data);
     this.o.storage.compact(applied, data, conf).then(
       () => {
         // A snapshot installed from the leader since the capture is newer: it set these already.

@@ -1,6 +1,26 @@
 import { MemoryRaftStorage, type RaftStorage } from './storage.js';
 import type { ConfState, Entry, HardState, Snapshot } from './types.js';
 
+/**
+ * A state-machine image for compaction: one string, or slices whose concatenation is the image
+ * (RaftStateMachine.snapshotSliced; the durable storage writes them without joining them,
+ * docs/raft.md "Compaction under load").
+ */
+export type SnapshotImage = string | readonly string[];
+
+/** The image as one string (joins slices: a copy of the whole image). */
+export function imageText(image: SnapshotImage): string {
+  return typeof image === 'string' ? image : image.join('');
+}
+
+/** The image's length in characters. */
+export function imageChars(image: SnapshotImage): number {
+  if (typeof image === 'string') return image.length;
+  let n = 0;
+  for (const s of image) n += s.length;
+  return n;
+}
+
 /** One Ready's worth of state to make durable, in this order: snapshot, entries, hard state. */
 export interface PersistBatch {
   snapshot?: Snapshot | null;
@@ -16,7 +36,7 @@ export interface PersistBatch {
 export interface RaftLogStore extends RaftStorage {
   persist(batch: PersistBatch): Promise<void>;
   /** Host-side compaction at an applied index with the state-machine image `data`. */
-  compact(index: number, data: string, conf: ConfState): Promise<void>;
+  compact(index: number, data: SnapshotImage, conf: ConfState): Promise<void>;
   /**
    * First start of a member: durably records `conf` as the initial configuration (the meta of the
    * empty index-0 snapshot). Only valid while the storage is empty (no conf, no entries).
@@ -69,8 +89,8 @@ export class MemoryLogStore implements RaftLogStore {
     if (b.hardState) this.mem.setHardState(b.hardState);
   }
 
-  async compact(index: number, data: string, conf: ConfState): Promise<void> {
-    this.mem.compact(index, data, conf);
+  async compact(index: number, data: SnapshotImage, conf: ConfState): Promise<void> {
+    this.mem.compact(index, imageText(data), conf);
   }
 
   async bootstrap(conf: ConfState): Promise<void> {

@@ -72,7 +72,7 @@ describe('KvStateMachine.snapshotSliced', () => {
       await new Promise((r) => setImmediate(r));
     });
     assert.ok(turns > changes.length, `every change fell between two slices (${turns} turns)`);
-    assert.equal(image, expected);
+    assert.equal(image.join(''), expected);
     assert.notEqual(m.sm.snapshot(), expected, 'the state did change meanwhile');
   });
 
@@ -80,11 +80,11 @@ describe('KvStateMachine.snapshotSliced', () => {
     const m = machine();
     let turns = 0;
     const turn = async (): Promise<void> => void turns++;
-    assert.equal(await m.sm.snapshotSliced(turn), m.sm.snapshot());
+    assert.equal((await m.sm.snapshotSliced(turn)).join(''), m.sm.snapshot());
     assert.equal(turns, 0);
     m.apply([{ table: 'instance', key: instKey(1), value: inst(1) }]);
     m.apply([{ table: 'instance', key: instKey(1), value: null }]);
-    assert.equal(await m.sm.snapshotSliced(turn), m.sm.snapshot());
+    assert.equal((await m.sm.snapshotSliced(turn)).join(''), m.sm.snapshot());
   });
 
   it('bounds a slice by characters as well as rows (large values)', async () => {
@@ -93,9 +93,22 @@ describe('KvStateMachine.snapshotSliced', () => {
     for (let i = 0; i < 8; i++) m.apply([{ table: 'config', key: `c${i}`, value: { content: big, md5: String(i) } }]);
     let turns = 0;
     const image = await m.sm.snapshotSliced(async () => void turns++);
-    assert.equal(image, m.sm.snapshot());
+    assert.equal(image.join(''), m.sm.snapshot());
     // 8 rows of ~200 Ki characters: 3 rows reach 512 Ki, so 3 slices and the final turn.
     assert.equal(turns, 3);
+  });
+
+  it('returns slices that end at row boundaries (never inside a surrogate pair)', async () => {
+    const m = machine();
+    const emoji = '😀'.repeat(150 * 1024);
+    for (let i = 0; i < 6; i++) m.apply([{ table: 'config', key: `c${i}😀`, value: { content: emoji, md5: '😀' } }]);
+    const slices = await m.sm.snapshotSliced(async () => undefined);
+    assert.ok(slices.length > 3, `${slices.length} slices`);
+    assert.equal(slices.join(''), m.sm.snapshot());
+    for (const s of slices.slice(0, -1)) {
+      const last = s.charCodeAt(s.length - 1);
+      assert.ok(!(last >= 0xd800 && last <= 0xdbff), 'a slice ends with a high surrogate');
+    }
   });
 
   it('stops when the turn function rejects', async () => {

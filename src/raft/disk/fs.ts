@@ -13,7 +13,7 @@ export interface RaftStorageLogger {
 }
 
 export interface RaftFile {
-  /** Writes all of `data` at byte `position`. */
+  /** Writes all of `data` at byte `position` (the caller may reuse `data` once this resolves). */
   write(data: Buffer, position: number): Promise<void>;
   /** fdatasync: the data written so far (and the file size) survive a crash. */
   sync(): Promise<void>;

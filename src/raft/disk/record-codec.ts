@@ -82,6 +82,31 @@ function framed(payloadBytes: number, fill: (buf: Buffer, at: number) => void): 
   return buf;
 }
 
+/** True when `s` is not well-formed UTF-16 (holds a lone surrogate): such a string is stored as UTF-16LE. */
+export function hasLoneSurrogate(s: string): boolean {
+  return LONE_SURROGATE.test(s);
+}
+
+/**
+ * The first 10 bytes of a snapshot data record whose string is written separately, in pieces
+ * (snapshot-file.ts `writeSnapshotFileSliced`): header (length, CRC left 0) and the payload's kind
+ * and string encoding; `crc` is the running CRC-32 over the length and those two bytes, to be
+ * continued over the string's bytes and stored with `finishSnapDataHead`. The bytes are those of
+ * `encodeSnapData` of the whole string.
+ */
+export function beginSnapDataHead(utf16: boolean, stringBytes: number): { head: Buffer; crc: number } {
+  const head = Buffer.alloc(HEADER_BYTES + 2);
+  head.writeUInt32LE(2 + stringBytes, 0);
+  head[HEADER_BYTES] = KIND_SNAP_DATA;
+  head[HEADER_BYTES + 1] = utf16 ? ENC_UTF16 : ENC_UTF8;
+  return { head, crc: crc32(head.subarray(HEADER_BYTES), crc32(head.subarray(0, 4))) };
+}
+
+/** Stores the CRC of a record begun with `beginSnapDataHead` (`head` may sit at `at` in a larger buffer). */
+export function finishSnapDataHead(head: Buffer, at: number, crc: number): void {
+  head.writeUInt32LE(crc, at + 4);
+}
+
 // ---- payloads --------------------------------------------------------------------------------
 
 /** kind | u8 entry type | u8 string encoding | u64 index | u64 term | data */

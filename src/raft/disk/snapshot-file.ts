@@ -8,11 +8,24 @@
  */
 import { join } from 'node:path';
 import { z } from 'zod';
-import type { Snapshot } from '../types.js';
+import { crc32 } from 'node:zlib';
+import type { Snapshot, SnapshotMeta } from '../types.js';
 import type { RaftFs, RaftStorageLogger } from './fs.js';
 
 export type { RaftStorageLogger } from './fs.js';
-import { decodeSnapData, decodeSnapMeta, encodeSnapData, encodeSnapMeta, HEADER_BYTES, RaftStorageCorruptError, RecordDecodeError, recordEnd } from './record-codec.js';
+import {
+  beginSnapDataHead,
+  decodeSnapData,
+  decodeSnapMeta,
+  encodeSnapData,
+  encodeSnapMeta,
+  finishSnapDataHead,
+  hasLoneSurrogate,
+  HEADER_BYTES,
+  RaftStorageCorruptError,
+  RecordDecodeError,
+  recordEnd,
+} from './record-codec.js';
 
 const MAGIC = Buffer.from('NMRSNAP1', 'latin1');
 const NAME = /^(\d{20})\.snap$/;
@@ -24,10 +37,57 @@ export function snapshotFileName(index: number): string {
   return `${String(index).padStart(20, '0')}.snap`;
 }
 
-export function encodeSnapshotFile(s: Snapshot): Buffer {
-  const conf = JSON.stringify({ voters: s.meta.conf.voters, learners: s.meta.conf.learners });
-  return Buffer.concat([MAGIC, encodeSnapMeta(s.meta.index, s.meta.term, conf), encodeSnapData(s.data)]);
+function encodeMeta(meta: SnapshotMeta): Buffer {
+  return encodeSnapMeta(meta.index, meta.term, JSON.stringify({ voters: meta.conf.voters, learners: meta.conf.learners }));
 }
+
+/** The whole file in one buffer (one synchronous block; the storage writes with `writeSnapshotFileSliced`). */
+export function encodeSnapshotFile(s: Snapshot): Buffer {
+  return Buffer.concat([MAGIC, encodeMeta(s.meta), encodeSnapData(s.data)]);
+}
+
+/**
+ * Longest piece of the image `writeSnapshotFileSliced` handles in one event-loop turn, in
+ * characters: a piece is scanned, measured, encoded and checksummed in ~1–3 ms on the project's
+ * VM (docs/benchmarks.md "Compaction pause: the image in slices").
+ */
+export const SNAPSHOT_WRITE_CHARS = 512 * 1024;
+
+function isHighSurrogate(c: number): boolean {
+  return c >= 0xd800 && c <= 0xdbff;
+}
+
+/**
+ * The image `slices.join('')` cut into pieces of at most `maxChars` (+1) characters, none ending
+ * between the two halves of a surrogate pair: each piece then encodes to exactly its share of the
+ * whole image's UTF-8 bytes, and the image holds a lone surrogate iff some piece does. Cutting a
+ * flat string is cheap (V8 keeps a slice as a view of its parent); a high surrogate at the end of
+ * a slice moves to the front of the next one.
+ */
+export function snapshotPieces(slices: readonly string[], maxChars = SNAPSHOT_WRITE_CHARS): string[] {
+  if (!Number.isSafeInteger(maxChars) || maxChars < 2) throw new RangeError(`raft storage: bad piece size ${maxChars}`);
+  const out: string[] = [];
+  let carry = '';
+  for (let k = 0; k < slices.length; k++) {
+    let s = carry + slices[k]!;
+    carry = '';
+    if (k < slices.length - 1 && s.length > 0 && isHighSurrogate(s.charCodeAt(s.length - 1))) {
+      carry = s.slice(-1);
+      s = s.slice(0, -1);
+    }
+    let at = 0;
+    while (s.length - at > maxChars) {
+      let end = at + maxChars;
+      if (isHighSurrogate(s.charCodeAt(end - 1))) end--;
+      out.push(s.slice(at, end));
+      at = end;
+    }
+    if (at < s.length) out.push(at === 0 ? s : s.slice(at));
+  }
+  return out;
+}
+
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** Parses a whole snapshot file; any defect is a RaftStorageCorruptError naming `file`. */
 export function decodeSnapshotFile(buf: Buffer, file: string): Snapshot {
@@ -52,12 +112,67 @@ export function decodeSnapshotFile(buf: Buffer, file: string): Snapshot {
 }
 
 /** Writes `s` atomically as the snapshot file for its index (temp + fsync + rename + fsync dir). */
-export async function writeSnapshotFile(fs: RaftFs, dir: string, s: Snapshot): Promise<void> {
-  const final = join(dir, snapshotFileName(s.meta.index));
+export function writeSnapshotFile(fs: RaftFs, dir: string, s: Snapshot, yieldTurn: () => Promise<void> = nextTurn): Promise<void> {
+  return writeSnapshotFileSliced(fs, dir, s.meta, [s.data], yieldTurn);
+}
+
+/**
+ * Writes the snapshot file for `meta` with the image `slices.join('')`, atomically (temp + fsync +
+ * rename + fsync dir), without ever holding the image or the file as one piece: the bytes are
+ * those of `encodeSnapshotFile`, but produced a piece (`snapshotPieces`) at a time, so that no
+ * single event-loop turn touches more than SNAPSHOT_WRITE_CHARS of it (docs/raft.md "Compaction
+ * under load"). First pass: each piece's encoding and byte length, awaiting `yieldTurn()` between
+ * pieces (the record header holds the length, and its CRC starts with it); second pass: each piece
+ * encoded into one reused buffer, added to the CRC and written at its position (each write awaits
+ * the thread pool); last, the head (magic, meta record, data record header with the CRC) at 0.
+ * An image of one piece (any image up to `pieceChars`) never calls `yieldTurn`.
+ */
+export async function writeSnapshotFileSliced(
+  fs: RaftFs,
+  dir: string,
+  meta: SnapshotMeta,
+  slices: readonly string[],
+  yieldTurn: () => Promise<void> = nextTurn,
+  pieceChars = SNAPSHOT_WRITE_CHARS,
+): Promise<void> {
+  const pieces = snapshotPieces(slices, pieceChars);
+  const metaRecord = encodeMeta(meta);
+  let utf16 = false;
+  const bytes: number[] = [];
+  for (let k = 0; k < pieces.length; k++) {
+    if (utf16) break;
+    if (k > 0) await yieldTurn();
+    if (hasLoneSurrogate(pieces[k]!)) utf16 = true;
+    else bytes.push(Buffer.byteLength(pieces[k]!, 'utf8'));
+  }
+  // UTF-16LE (the image holds a lone surrogate: never in practice) needs no measuring: two bytes a character.
+  if (utf16) for (let k = 0; k < pieces.length; k++) bytes[k] = pieces[k]!.length * 2;
+  const enc = utf16 ? 'utf16le' : 'utf8';
+  let total = 0;
+  let largest = 0;
+  for (const n of bytes) {
+    total += n;
+    largest = Math.max(largest, n);
+  }
+  const { head, crc: headCrc } = beginSnapDataHead(utf16, total);
+  const start = MAGIC.length + metaRecord.length + head.length;
+  const final = join(dir, snapshotFileName(meta.index));
   const tmp = final + TMP_SUFFIX;
   const f = await fs.open(tmp, 'create');
   try {
-    await f.write(encodeSnapshotFile(s), 0);
+    const scratch = Buffer.allocUnsafe(largest);
+    let crc = headCrc;
+    let pos = start;
+    for (let k = 0; k < pieces.length; k++) {
+      const n = scratch.write(pieces[k]!, 0, enc);
+      if (n !== bytes[k]) throw new Error(`raft storage: snapshot piece ${k} encoded to ${n} bytes, measured ${bytes[k]}`);
+      const chunk = scratch.subarray(0, n);
+      crc = crc32(chunk, crc);
+      await f.write(chunk, pos);
+      pos += n;
+    }
+    finishSnapDataHead(head, 0, crc);
+    await f.write(Buffer.concat([MAGIC, metaRecord, head]), 0);
     await f.sync();
   } finally {
     await f.close();
