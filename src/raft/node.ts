@@ -767,7 +767,16 @@ export class RaftNode {
     // The leader does not count its own entries yet: its appends may leave before its own write
     // (thesis §10.2.1), so it acknowledges itself only once they are durable here (advance()).
     // A one-voter group therefore commits in the Ready after the write.
+    if (this.countsOwnAppendAtOnce()) {
+      this.progress.get(this.id)?.maybeUpdate(li);
+      this.maybeCommit();
+    }
     return li;
+  }
+
+  /** False: see appendEntries. Protected for the mutation tests only (test/sim/raft-mutants.ts). */
+  protected countsOwnAppendAtOnce(): boolean {
+    return false;
   }
 
   /**

@@ -118,6 +118,25 @@ test('raft ready: a leader sends its appends before its own write (thesis §10.2
   assert.deepEqual(kinds(next.messages).sort(), ['app>b[0]', 'app>c[0]']);
 });
 
+test('raft ready: the mutant that counts the leader\'s own append at once commits with one follower and an undurable leader copy', () => {
+  // Why the leader may not count itself before its write, now that its appends leave first: with
+  // 3 members it would commit on one follower's ack while the entry is durable on that follower
+  // alone; a power loss on the leader then leaves it on 1 of 3, and the two others can elect a
+  // leader without it and overwrite what the follower applied.
+  for (const mutation of ['none', 'selfAckAtAppend'] as const) {
+    const h = new RaftHarness(['a', 'b', 'c'], {}, 1, mutation);
+    h.campaign('a');
+    const a = h.get('a');
+    const r = a.propose('z');
+    assert.ok(r.ok);
+    const index = r.ok ? r.index : 0;
+    a.ready();
+    a.step({ type: 'appResp', from: 'b', to: 'a', term: a.term, index, reject: false, hint: 0, hintTerm: 0 });
+    if (mutation === 'none') assert.equal(a.log.committed, index - 1, 'no commit');
+    else assert.equal(a.log.committed, index, 'the mutant commits on one durable copy');
+  }
+});
+
 test('raft ready: a leader commits with two followers while its own write is still going, and applies only after it', () => {
   const h = new RaftHarness(['a', 'b', 'c']);
   h.campaign('a');
