@@ -52,7 +52,7 @@ import { Agent, request } from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { cpuSeconds, threadCpuSeconds, type ThreadCpu, freePortPair, stopChild, installCleanup, pinnedCommand, pinSelf, ROOT, sleep, canPin } from './lib/proc.js';
+import { cpuSeconds, threadCpuSeconds, type ThreadCpu, freeMemberPorts, stopChild, installCleanup, pinnedCommand, pinSelf, ROOT, sleep, canPin } from './lib/proc.js';
 import { machineInfo, upsertDocSection, writeJson } from './lib/report.js';
 import { fmt, spread, summarizeLatencies, type LatencySummary } from './lib/stats.js';
 
@@ -147,11 +147,7 @@ interface System {
 }
 
 async function nomenCluster(root: string, logDir: string): Promise<System> {
-  const ports: number[] = [];
-  while (ports.length < 3) {
-    const p = await freePortPair();
-    if (ports.every((q) => Math.abs(q - p) > 2)) ports.push(p);
-  }
+  const ports = await freeMemberPorts(3);
   const list = ports.map((p) => `127.0.0.1:${p}`).join(',');
   // Members refuse to start without a shared cluster secret.
   const secret = randomBytes(32).toString('base64');
@@ -247,11 +243,7 @@ function etcdVersion(): string | null {
 }
 
 async function etcdCluster(root: string, logDir: string): Promise<System> {
-  const ports: number[] = [];
-  while (ports.length < 3) {
-    const p = await freePortPair();
-    if (ports.every((q) => Math.abs(q - p) > 2)) ports.push(p);
-  }
+  const ports = await freeMemberPorts(3);
   const initial = ports.map((p, i) => `e${i}=http://127.0.0.1:${p + 1000}`).join(',');
   const members: Member[] = ports.map((port, i) => {
     let started = false;

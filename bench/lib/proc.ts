@@ -128,6 +128,19 @@ export async function freePortPair(host = '127.0.0.1'): Promise<number> {
   throw new Error('no free port pair found');
 }
 
+/**
+ * Main ports for `n` members on one host: each with its SDK (+1000) and cluster (+1001) ports free,
+ * and no member's ports falling on another's (main ports more than 1001 apart).
+ */
+export async function freeMemberPorts(n: number, host = '127.0.0.1'): Promise<number[]> {
+  const ports: number[] = [];
+  while (ports.length < n) {
+    const p = await freePortPair(host);
+    if (ports.every((q) => Math.abs(q - p) > 1001)) ports.push(p);
+  }
+  return ports;
+}
+
 /** GET a URL on loopback; resolves with status and body (bounded by `timeoutMs`). */
 export function httpGet(url: string, timeoutMs = 2000): Promise<{ status: number; body: string }> {
   return new Promise((res, rej) => {

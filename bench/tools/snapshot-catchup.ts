@@ -22,7 +22,7 @@ import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { cpuSeconds, freePortPair, installCleanup, ROOT, sleep } from '../lib/proc.js';
+import { cpuSeconds, freeMemberPorts, installCleanup, ROOT, sleep } from '../lib/proc.js';
 
 function argValue(name: string): string | null {
   const i = process.argv.indexOf(name);
@@ -81,11 +81,7 @@ interface Member {
 
 async function main(): Promise<void> {
   const root = mkdtempSync(join(tmpdir(), 'nomen-snapcatch-'));
-  const ports: number[] = [];
-  while (ports.length < 3) {
-    const p = await freePortPair();
-    if (ports.every((q) => Math.abs(q - p) > 2)) ports.push(p);
-  }
+  const ports = await freeMemberPorts(3);
   const list = ports.map((p) => `127.0.0.1:${p}`).join(',');
   const secret = randomBytes(32).toString('base64');
   const members: Member[] = ports.map((port, i) => ({ name: `nomen-${i}`, port, dir: join(root, `nomen-${i}`), child: null }));

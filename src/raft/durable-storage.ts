@@ -4,6 +4,7 @@
  * from an in-memory MemoryRaftStorage that is updated only after the corresponding bytes are
  * fsynced, so the read side always equals what a restart would recover.
  */
+import { nextTurn } from '../core/clock.js';
 import { dirname, join } from 'node:path';
 import { nodeRaftFs, withoutSync, type RaftFs } from './disk/fs.js';
 import { encodeEntry, encodeHardState, encodeSnapMark, RaftStorageCorruptError } from './disk/record-codec.js';
@@ -39,8 +40,6 @@ export interface DurableRaftStorageOptions {
    */
   yieldTurn?: () => Promise<void>;
 }
-
-const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 export interface PersistBatch {
   snapshot?: Snapshot | null;

@@ -5,7 +5,7 @@
  * group commit), sends messages only after their Ready is durable, applies committed entries to
  * the state machine in order, and compacts the log from time to time.
  */
-import type { Clock, TimerHandle } from '../core/clock.js';
+import { nextTurn, type Clock, type TimerHandle } from '../core/clock.js';
 import { imageChars, type RaftLogStore, type SnapshotImage } from './log-store.js';
 import { RaftNode, type ProposeResult } from './node.js';
 import type { ConfChange, ConfState, MemberChange, Entry, HardState, Message, NodeId, Ready, Role } from './types.js';
@@ -72,8 +72,6 @@ export interface RaftHostOptions {
 
 /** Why a sliced snapshot image was abandoned: the host stopped or failed while it was built. */
 class CompactionAbandoned extends Error {}
-
-const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 export interface RaftStatus {
   id: NodeId;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { MemoryRaftStorage, type ConfState, type Entry, type Message } from '../../src/raft/index.js';
 import { parseRaftMessages } from '../../src/cluster/raft-wire.js';
-import { RaftHarness } from '../sim/raft-harness.js';
+import { RaftHarness, type HarnessMember } from '../sim/raft-harness.js';
 
 const ent = (index: number, term: number, data = `${index}@${term}`): Entry => ({ index, term, type: 'normal', data });
 
@@ -99,16 +99,24 @@ test('raft replication: flow control — probe sends one append, replicate pipel
   assert.deepEqual(h.appliedData('b'), ['p0', 'p1', 'p2', 'p3', 'p4']);
 });
 
-test('raft replication: a lagging follower gets the snapshot after compaction', () => {
-  const h = new RaftHarness(['a', 'b', 'c']);
+/**
+ * Leader `a` with 10 entries written while `c` was down, its log compacted at the applied index
+ * (host-side compaction, state machine image = applied data); `c` still down.
+ */
+function compactedWithFollowerBehind(h: RaftHarness): { a: HarnessMember; applied: number } {
   h.campaign('a');
   h.stop('c');
   for (let i = 0; i < 10; i++) h.propose('a', `x${i}`);
   h.tickAll(1);
-  // Host-side compaction on the leader (state machine image = applied data).
   const a = h.members.get('a')!;
   const applied = a.node.log.applied;
   a.storage.compact(applied, JSON.stringify(h.appliedData('a')), a.node.confState());
+  return { a, applied };
+}
+
+test('raft replication: a lagging follower gets the snapshot after compaction', () => {
+  const h = new RaftHarness(['a', 'b', 'c']);
+  const { a, applied } = compactedWithFollowerBehind(h);
   assert.equal(a.storage.firstIndex(), applied + 1);
   h.restart('c');
   h.tickAll(3);
@@ -125,13 +133,7 @@ test('raft replication: a lagging follower gets the snapshot after compaction', 
 
 test('raft replication: a snapshot on its way is not sent again at every heartbeat answer (docs/raft.md "Snapshot transfer")', () => {
   const h = new RaftHarness(['a', 'b', 'c'], { snapshotResendTicks: 20 });
-  h.campaign('a');
-  h.stop('c');
-  for (let i = 0; i < 10; i++) h.propose('a', `x${i}`);
-  h.tickAll(1);
-  const a = h.members.get('a')!;
-  const applied = a.node.log.applied;
-  a.storage.compact(applied, JSON.stringify(h.appliedData('a')), a.node.confState());
+  const { a, applied } = compactedWithFollowerBehind(h);
   // The snapshot is slow to arrive (a large image): c keeps answering heartbeats meanwhile.
   let sent = 0;
   h.filter = (m) => {

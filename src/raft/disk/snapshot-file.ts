@@ -6,6 +6,7 @@
  * file is kept; leftovers (temp files, an older snapshot whose removal did not survive a crash)
  * are removed on open.
  */
+import { nextTurn } from '../../core/clock.js';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { crc32 } from 'node:zlib';
@@ -86,8 +87,6 @@ export function snapshotPieces(slices: readonly string[], maxChars = SNAPSHOT_WR
   }
   return out;
 }
-
-const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** Parses a whole snapshot file; any defect is a RaftStorageCorruptError naming `file`. */
 export function decodeSnapshotFile(buf: Buffer, file: string): Snapshot {
