@@ -11,7 +11,7 @@ import { encodeEntry, encodeHardState, encodeSnapMark, RaftStorageCorruptError }
 import { SegmentLog, type TornTail } from './disk/segment-log.js';
 import { loadNewestSnapshot, readSnapshotImage, removeOlderSnapshots, writeSnapshotFile, writeSnapshotFileSliced, type RaftStorageLogger } from './disk/snapshot-file.js';
 import { MemoryRaftStorage, SnapshotUnavailableError, UnavailableError, type RaftStorage } from './storage.js';
-import type { ConfState, Entry, HardState, Snapshot } from './types.js';
+import { sameHardState, type ConfState, type Entry, type HardState, type Snapshot } from './types.js';
 import { imageText, isFresh, type SnapshotImage } from './log-store.js';
 
 export { RaftStorageCorruptError } from './disk/record-codec.js';
@@ -49,10 +49,6 @@ export interface PersistBatch {
 
 const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
 const noLog: RaftStorageLogger = { info() {}, warn() {} };
-
-function sameHard(a: HardState, b: HardState): boolean {
-  return a.term === b.term && a.vote === b.vote && a.commit === b.commit;
-}
 
 function checkNumber(what: string, n: number): void {
   if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`raft storage: ${what} ${n} is not a non-negative safe integer`);
@@ -283,10 +279,11 @@ export class DurableRaftStorage implements RaftStorage {
       }
     }
     let hard: HardState | null = null;
-    if (p.hardState && !sameHard(p.hardState, this.mem.hardState())) {
+    if (p.hardState && !sameHardState(p.hardState, this.mem.hardState())) {
       hard = p.hardState;
       checkNumber('term', hard.term);
       checkNumber('commit', hard.commit);
+      if (hard.catchUp !== undefined) checkNumber('catch-up target', hard.catchUp);
     }
 
     const parts: Buffer[] = [];

@@ -8,7 +8,7 @@
 import { nextTurn, type Clock, type TimerHandle } from '../core/clock.js';
 import { imageChars, type RaftLogStore, type SnapshotImage } from './log-store.js';
 import { RaftNode, type ProposeResult } from './node.js';
-import type { ConfChange, ConfState, MemberChange, Entry, HardState, Message, NodeId, Ready, Role } from './types.js';
+import { sameHardState, type ConfChange, type ConfState, type MemberChange, type Entry, type HardState, type Message, type NodeId, type Ready, type Role } from './types.js';
 
 export interface RaftStateMachine {
   /** Applies one committed normal entry (never the leader's '' no-op). */
@@ -346,9 +346,7 @@ export class RaftHost {
   }
 
   private hardDirty(): boolean {
-    const a = this.latestHard;
-    const b = this.persistedHard;
-    return a.term !== b.term || a.vote !== b.vote || a.commit !== b.commit;
+    return !sameHardState(this.latestHard, this.persistedHard);
   }
 
   /** Writes a pending commit-only hard state (not while a Ready is being processed). */

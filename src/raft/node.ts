@@ -23,6 +23,7 @@ import {
   type SnapshotMsg,
   type SoftState,
   type VoteMsg,
+  sameHardState,
 } from './types.js';
 
 export type ProposeResult =
@@ -64,7 +65,9 @@ export class RaftNode {
   private pendingConfIndex = 0;
   /**
    * Follower that told a leader it lost its log: the leader's commit index then. It grants no vote
-   * until its log reaches it (docs/raft.md "Lost disks"). In memory only: a restart forgets it.
+   * and does not campaign until its log reaches it (docs/raft.md "Lost disks"). Durable: part of
+   * the hard state (`catchUp`) until the commit index reaches it, so a member that crashes half-way
+   * through its catch-up still waits after its restart.
    */
   private catchUpTarget = 0;
   /** Leader: followers whose progress was reset because they reported a lost log (for metrics and tests). */
@@ -86,6 +89,7 @@ export class RaftNode {
     this.term = hardState.term;
     this.vote = hardState.vote;
     if (hardState.commit > 0) this.log.commitTo(hardState.commit);
+    this.catchUpTarget = hardState.catchUp ?? 0;
     // Restart: membership = snapshot config + conf changes committed after it. The host will
     // re-apply those entries (applyConfChange is idempotent), but until it does the node must
     // not campaign or count votes with an outdated configuration.
@@ -94,7 +98,7 @@ export class RaftNode {
         if (e.type === 'conf') this.changeMembership(JSON.parse(e.data) as ConfChange);
       }
     }
-    this.prevHard = { ...hardState, commit: this.log.committed };
+    this.prevHard = this.hardState();
     this.becomeFollower(this.term, NONE);
     this.prevSoft = this.softState();
   }
@@ -851,7 +855,10 @@ export class RaftNode {
   }
 
   hardState(): HardState {
-    return { term: this.term, vote: this.vote, commit: this.log.committed };
+    const h: HardState = { term: this.term, vote: this.vote, commit: this.log.committed };
+    // Written only while pending: a member that never lost its disk keeps the old record layout.
+    if (this.catchUpTarget > this.log.committed) h.catchUp = this.catchUpTarget;
+    return h;
   }
 
   hasReady(): boolean {
@@ -863,9 +870,7 @@ export class RaftNode {
       this.log.unstableEntries().length > 0 ||
       this.log.pendingSnapshot !== null ||
       this.log.hasNextCommitted() ||
-      h.term !== this.prevHard.term ||
-      h.vote !== this.prevHard.vote ||
-      h.commit !== this.prevHard.commit ||
+      !sameHardState(h, this.prevHard) ||
       s.lead !== this.prevSoft.lead ||
       s.role !== this.prevSoft.role
     );
@@ -874,12 +879,14 @@ export class RaftNode {
   ready(): Ready {
     const h = this.hardState();
     const s = this.softState();
-    const hardChanged = h.term !== this.prevHard.term || h.vote !== this.prevHard.vote || h.commit !== this.prevHard.commit;
+    const hardChanged = !sameHardState(h, this.prevHard);
     const softChanged = s.lead !== this.prevSoft.lead || s.role !== this.prevSoft.role;
     const entries = this.log.unstableEntries();
     const snapshot = this.log.pendingSnapshot;
     const committedEntries = this.log.nextCommittedEntries(this.cfg.maxCommittedPerReady);
-    const termOrVote = h.term !== this.prevHard.term || h.vote !== this.prevHard.vote;
+    // A raised catch-up target must be durable before the lost-log answer that comes with it leaves
+    // (docs/raft.md "Lost disks"); one that lapses is written lazily, like the commit index.
+    const termOrVote = h.term !== this.prevHard.term || h.vote !== this.prevHard.vote || (h.catchUp ?? 0) > (this.prevHard.catchUp ?? 0);
     const mustSync = termOrVote || entries.length > 0 || snapshot !== null;
     // In place: advance() removes exactly this many messages from the front (docs/raft.md "Coalesced messages").
     this.msgs = coalesceMessages(this.msgs, this.cfg.maxEntriesPerMsg);

@@ -23,6 +23,16 @@ export interface HardState {
   term: number;
   vote: NodeId;
   commit: number;
+  /**
+   * Lost disks (docs/raft.md "Lost disks"): the commit index this member must hold before it
+   * votes or campaigns again, kept until its commit index reaches it. Absent or 0: none.
+   */
+  catchUp?: number;
+}
+
+/** Same term, vote, commit and catch-up target. */
+export function sameHardState(a: HardState, b: HardState): boolean {
+  return a.term === b.term && a.vote === b.vote && a.commit === b.commit && (a.catchUp ?? 0) === (b.catchUp ?? 0);
 }
 
 export interface ConfState {

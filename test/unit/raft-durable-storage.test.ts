@@ -19,7 +19,7 @@ import {
   type Snapshot,
 } from '../../src/raft/index.js';
 import { nodeRaftFs, type RaftFs } from '../../src/raft/disk/fs.js';
-import { encodeEntry } from '../../src/raft/disk/record-codec.js';
+import { encodeEntry, encodeHardState, KIND_HARD } from '../../src/raft/disk/record-codec.js';
 import { Rng } from '../sim/prng.js';
 
 const root = mkdtempSync(join(tmpdir(), 'nomen-raft-storage-'));
@@ -96,6 +96,25 @@ describe('DurableRaftStorage', () => {
     assert.deepEqual(view(s), before, 'a later initialConf does not override the stored membership');
     assert.equal(s.tornTail, null);
     assert.deepEqual(s.entries(3, 4)[0], ent(3, 1, JSON.stringify({ type: 'addLearner', node: 'n4' }), 'conf'));
+    await s.close();
+  });
+
+  test('a catch-up target survives reopening; a hard state without one keeps the old record layout (docs/raft.md "Lost disks")', async () => {
+    const dir = freshDir();
+    let s = await DurableRaftStorage.open(dir, FAST);
+    assert.equal(encodeHardState(hs(1, 2, 'n1'))[8], KIND_HARD, 'members that never lost a disk write what older releases read');
+    assert.equal(encodeHardState({ ...hs(1, 2, 'n1'), catchUp: 0 })[8], KIND_HARD);
+    await s.persist({ entries: range(1, 3, 2), hardState: { ...hs(2, 1, 'n1'), catchUp: 58 } });
+    s = await reopen(s, dir);
+    assert.deepEqual(s.initialState().hardState, { ...hs(2, 1, 'n1'), catchUp: 58 });
+    await s.persist({ entries: [], hardState: { ...hs(2, 3, 'n1'), catchUp: 58 } }); // commit moves, target kept
+    s = await reopen(s, dir);
+    assert.equal(s.hardState().catchUp, 58);
+    assert.equal(s.hardState().commit, 3);
+    await s.persist({ entries: [], hardState: hs(2, 3, 'n1') }); // the target lapsed
+    s = await reopen(s, dir);
+    assert.deepEqual(s.hardState(), hs(2, 3, 'n1'));
+    await assert.rejects(s.persist({ entries: [], hardState: { ...hs(2, 3), catchUp: -1 } }), RangeError);
     await s.close();
   });
 

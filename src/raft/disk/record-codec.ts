@@ -19,6 +19,8 @@ export const KIND_HARD = 2;
 export const KIND_SNAP_MARK = 3;
 export const KIND_SNAP_META = 4;
 export const KIND_SNAP_DATA = 5;
+/** A hard state with a pending catch-up target (docs/raft.md "Lost disks"); other hard states keep KIND_HARD. */
+export const KIND_HARD_CATCHUP = 6;
 
 /** A checksummed record that is not a torn tail, or a file that cannot be read back. */
 export class RaftStorageCorruptError extends Error {
@@ -122,9 +124,23 @@ export function encodeEntry(e: Entry): Buffer {
   });
 }
 
-/** kind | u8 string encoding | u64 term | u64 commit | vote */
+/**
+ * kind | u8 string encoding | u64 term | u64 commit | vote; with a catch-up target:
+ * KIND_HARD_CATCHUP | u8 string encoding | u64 term | u64 commit | u64 catchUp | vote.
+ */
 export function encodeHardState(h: HardState): Buffer {
   const s = encodeString(h.vote);
+  const catchUp = h.catchUp ?? 0;
+  if (catchUp > 0) {
+    return framed(26 + s.bytes, (b, at) => {
+      b[at] = KIND_HARD_CATCHUP;
+      b[at + 1] = s.enc;
+      writeU64(b, at + 2, h.term);
+      writeU64(b, at + 10, h.commit);
+      writeU64(b, at + 18, catchUp);
+      writeString(b, at + 26, s);
+    });
+  }
   return framed(18 + s.bytes, (b, at) => {
     b[at] = KIND_HARD;
     b[at + 1] = s.enc;
@@ -184,6 +200,9 @@ export function decodeLogRecord(p: Buffer): LogRecord {
     case KIND_HARD:
       need(p, 18);
       return { kind: 'hard', hard: { term: readU64(p, 2), commit: readU64(p, 10), vote: readString(p, p[1]!, 18, p.length) } };
+    case KIND_HARD_CATCHUP:
+      need(p, 26);
+      return { kind: 'hard', hard: { term: readU64(p, 2), commit: readU64(p, 10), catchUp: readU64(p, 18), vote: readString(p, p[1]!, 26, p.length) } };
     case KIND_SNAP_MARK:
       if (p.length !== 17) throw new RecordDecodeError('bad snapshot marker length');
       return { kind: 'snapMark', index: readU64(p, 1), term: readU64(p, 9) };
