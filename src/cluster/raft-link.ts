@@ -36,7 +36,7 @@ const MAX_BATCH_CHARS = 256 * 1024;
 
 /** What the link uses of the cluster transport and of the store (tests give fakes). */
 export type RaftLinkTransport = Pick<ClusterTransport, 'handle' | 'send' | 'request' | 'streamRequest' | 'onPeerLost' | 'warmStream'>;
-export type RaftLinkStore = Pick<RaftStore, 'raft' | 'proposeAsLeader' | 'proposeBatchAsLeader'>;
+export type RaftLinkStore = Pick<RaftStore, 'raft' | 'proposeAsLeader' | 'proposeBatchAsLeader'> & Partial<Pick<RaftStore, 'snapshotImageBytes'>>;
 
 interface PendingForward {
   command: string;
@@ -67,7 +67,10 @@ export interface RaftLinkStats {
   forwardRequests: number;
   /** Of those, batched ones (RaftProposeBatchRequest). */
   batchesForwarded: number;
-  /** Snapshot messages handed to the transport (InstallSnapshot), and the image characters they carried. */
+  /**
+   * Snapshot messages handed to the transport (InstallSnapshot), and the size of the images they
+   * carried (characters; UTF-8 bytes for an image read from the snapshot file).
+   */
   snapshotsSent: number;
   snapshotChars: number;
   /** Compressed image bytes of the snapshots sent as RaftSnapshotRequest. */
@@ -172,17 +175,48 @@ export class RaftLink implements RaftPeerLink {
     const snap = msgs.length === 1 && msgs[0]!.type === 'snap' ? msgs[0] : null;
     if (snap) {
       this.stats.snapshotsSent++;
-      this.stats.snapshotChars += snap.snapshot.data.length;
       if ((this.plainSnapshotsUntil.get(peer) ?? -Infinity) <= this.clock.monotonic()) {
         void this.sendSnapshot(peer, snap);
         return;
       }
+      if (snap.snapshot.imageInStorage) {
+        void this.sendPlainFromStorage(peer, snap);
+        return;
+      }
+      this.stats.snapshotChars += snap.snapshot.data.length;
     }
     this.deliverPlain(peer, msgs, snap !== null);
   }
 
+  /**
+   * The snapshot's image as UTF-8 bytes: read from the storage (off the event loop) when the core
+   * handed it out without it, else encoded from the message.
+   */
+  private async imageBytes(m: SnapshotMsg): Promise<Buffer> {
+    if (!m.snapshot.imageInStorage) return Buffer.from(m.snapshot.data, 'utf8');
+    if (!this.store.snapshotImageBytes) throw new Error('no storage to read the snapshot image from');
+    return this.store.snapshotImageBytes(m.snapshot.meta.index);
+  }
+
+  /** An older follower (uncompressed snapshots) and an image still in the storage: read it, then send it as it is. */
+  private async sendPlainFromStorage(peer: string, m: SnapshotMsg): Promise<void> {
+    let data: string;
+    try {
+      data = (await this.imageBytes(m)).toString('utf8');
+    } catch (e) {
+      return this.snapshotLost(peer, `reading the image failed: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    this.stats.snapshotChars += data.length;
+    this.deliverPlain(peer, [{ ...m, snapshot: { meta: m.snapshot.meta, data } }], true);
+  }
+
   /** Raft messages as they are (RaftMessageRequest); a snapshot among them that is refused at once is reported lost. */
   private deliverPlain(peer: string, msgs: Message[], isSnapshot: boolean): void {
+    // Never an image-less snapshot on the wire: the follower would install an empty state.
+    if (msgs.some((m) => m.type === 'snap' && m.snapshot.imageInStorage === true)) {
+      this.stats.messagesDropped += msgs.length;
+      return this.snapshotLost(peer, 'the snapshot image was not read from the storage');
+    }
     if (this.mode === 'stream') {
       if (this.transport.send(peer, RAFT_MESSAGE, { messages: msgs })) return;
       this.stats.messagesDropped += msgs.length;
@@ -206,11 +240,12 @@ export class RaftLink implements RaftPeerLink {
   private async sendSnapshot(peer: string, m: SnapshotMsg): Promise<void> {
     let body: SnapshotRequest;
     try {
-      const raw = Buffer.from(m.snapshot.data, 'utf8');
+      const raw = await this.imageBytes(m);
+      this.stats.snapshotChars += m.snapshot.imageInStorage ? raw.length : m.snapshot.data.length;
       const z = await deflateRawAsync(raw, { level: 1 });
       body = { message: { ...m, snapshot: { meta: m.snapshot.meta, data: '' } }, bytes: raw.length, deflated: z.toString('base64') };
     } catch (e) {
-      return this.snapshotLost(peer, `compressing the image failed: ${e instanceof Error ? e.message : String(e)}`);
+      return this.snapshotLost(peer, `reading or compressing the image failed: ${e instanceof Error ? e.message : String(e)}`);
     }
     this.stats.snapshotWireBytes += body.deflated.length;
     try {
@@ -220,7 +255,8 @@ export class RaftLink implements RaftPeerLink {
       if (e instanceof ClusterRequestError && e.reason === 'remote-error' && e.code === NO_HANDLER_CODE) {
         this.plainSnapshotsUntil.set(peer, this.clock.monotonic() + LEGACY_RECHECK_MS);
         this.log.info({ peer }, 'raft: the peer does not take compressed snapshots (older build); sending it uncompressed');
-        this.deliverPlain(peer, [m], true);
+        if (m.snapshot.imageInStorage) void this.sendPlainFromStorage(peer, m);
+        else this.deliverPlain(peer, [m], true);
         return;
       }
       if (e instanceof ClusterRequestError && e.reason === 'remote-error') {

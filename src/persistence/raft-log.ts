@@ -12,6 +12,8 @@ export async function openRaftLog(dataDir: string, fsync: boolean, log: Logger, 
   return DurableRaftStorage.open(join(dataDir, 'raft'), {
     fsync,
     preallocateBytes,
+    // RaftLink reads a snapshot's image off the event loop to send it (docs/raft.md "Snapshot transfer").
+    lazySnapshotImages: true,
     logger: { info: (o, m) => log.info(o, m), warn: (o, m) => log.warn(o, m) },
   });
 }

@@ -405,6 +405,16 @@ export class RaftStore implements PersistentStore {
     }
   }
 
+  /**
+   * The image of this member's snapshot at `index` as UTF-8 bytes, for sending a snapshot the core
+   * handed out with `imageInStorage` (docs/raft.md "Snapshot transfer").
+   */
+  snapshotImageBytes(index: number): Promise<Buffer> {
+    const read = this.storage?.snapshotImageBytes?.bind(this.storage);
+    if (!read) return Promise.reject(new Error('raft: this storage keeps no snapshot image to read'));
+    return read(index);
+  }
+
   status(): RaftStatus | null {
     return this.host?.status() ?? null;
   }

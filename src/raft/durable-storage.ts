@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { nodeRaftFs, withoutSync, type RaftFs } from './disk/fs.js';
 import { encodeEntry, encodeHardState, encodeSnapMark, RaftStorageCorruptError } from './disk/record-codec.js';
 import { SegmentLog, type TornTail } from './disk/segment-log.js';
-import { loadNewestSnapshot, readSnapshotImage, removeOlderSnapshots, writeSnapshotFile, writeSnapshotFileSliced, type RaftStorageLogger } from './disk/snapshot-file.js';
+import { loadNewestSnapshot, readSnapshotImage, readSnapshotImageBytes, removeOlderSnapshots, writeSnapshotFile, writeSnapshotFileSliced, type RaftStorageLogger } from './disk/snapshot-file.js';
 import { MemoryRaftStorage, SnapshotUnavailableError, UnavailableError, type RaftStorage } from './storage.js';
 import { sameHardState, type ConfState, type Entry, type HardState, type Snapshot } from './types.js';
 import { imageText, isFresh, type SnapshotImage } from './log-store.js';
@@ -39,6 +39,14 @@ export interface DurableRaftStorageOptions {
    * written (disk/snapshot-file.ts `writeSnapshotFileSliced`). Default: the next `setImmediate` turn.
    */
   yieldTurn?: () => Promise<void>;
+  /**
+   * After the first call (the restore at open), `snapshot()` hands out the snapshot without its
+   * image (`Snapshot.imageInStorage`) instead of reading and decoding the file on the event loop;
+   * the sender reads it with `snapshotImageBytes` (docs/raft.md "Snapshot transfer"). For a host
+   * whose transport does that (RaftLink); off by default. Needs a file system with `readFileSync`
+   * (otherwise the image is in memory anyway).
+   */
+  lazySnapshotImages?: boolean;
 }
 
 export interface PersistBatch {
@@ -76,6 +84,8 @@ export class DurableRaftStorage implements RaftStorage {
     /** The image decoded at open, kept only until `snapshot()` first hands it out (the restore). */
     private image: string | null,
     private readonly yieldTurn: () => Promise<void>,
+    /** See DurableRaftStorageOptions.lazySnapshotImages. */
+    private readonly lazyImages: boolean,
   ) {}
 
   /**
@@ -119,7 +129,7 @@ export class DurableRaftStorage implements RaftStorage {
       await rec.log.close();
       throw new RaftStorageCorruptError(logDir, 0, `hard state commit ${rec.hardState.commit} is past the last log index ${mem.lastIndex()}`);
     }
-    return new DurableRaftStorage(fs, snapDir, rec.log, mem, rec.tornTail, imageOnDisk, imageOnDisk && snap.meta.index > 0 ? snap.data : null, opts.yieldTurn ?? nextTurn);
+    return new DurableRaftStorage(fs, snapDir, rec.log, mem, rec.tornTail, imageOnDisk, imageOnDisk && snap.meta.index > 0 ? snap.data : null, opts.yieldTurn ?? nextTurn, imageOnDisk && opts.lazySnapshotImages === true);
   }
 
   // ---- RaftStorage (read side, from memory) ----------------------------------------------------
@@ -155,6 +165,7 @@ export class DurableRaftStorage implements RaftStorage {
     const held = this.image;
     this.image = null;
     if (held !== null) return { meta: s.meta, data: held };
+    if (this.lazyImages) return { meta: s.meta, data: '', imageInStorage: true };
     try {
       return { meta: s.meta, data: readSnapshotImage(this.fs, this.snapDir, s.meta.index) };
     } catch (e) {
@@ -164,6 +175,20 @@ export class DurableRaftStorage implements RaftStorage {
 
   hardState(): HardState {
     return this.mem.hardState();
+  }
+
+  /**
+   * The image of the snapshot at `index` (the newest) as UTF-8 bytes: read on the thread pool and
+   * checksummed a slice per turn (docs/raft.md "Snapshot transfer"). Not queued behind writes: a
+   * compaction that replaces the file meanwhile makes it reject (the sender then reports the
+   * snapshot lost and the core sends the newer one).
+   */
+  async snapshotImageBytes(index: number): Promise<Buffer> {
+    if (this.closed) throw new Error('raft storage: closed');
+    const current = this.mem.firstIndex() - 1;
+    if (index !== current) throw new SnapshotUnavailableError(`raft storage: snapshot ${index} is not the newest (${current})`);
+    if (!this.imageOnDisk) return Buffer.from(this.mem.snapshot().data, 'utf8');
+    return readSnapshotImageBytes(this.fs, this.snapDir, index, this.yieldTurn);
   }
 
   /** Segment files currently holding the log (oldest first); for tests and metrics. */

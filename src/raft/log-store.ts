@@ -43,6 +43,12 @@ export interface RaftLogStore extends RaftStorage {
    */
   bootstrap(conf: ConfState): Promise<void>;
   close(): Promise<void>;
+  /**
+   * The image of the snapshot at `index` as UTF-8 bytes, read without blocking the event loop; for
+   * a snapshot handed out with `imageInStorage`. Rejects when that snapshot is no longer the
+   * storage's (a newer one replaced it) or cannot be read.
+   */
+  snapshotImageBytes?(index: number): Promise<Buffer>;
 }
 
 /** True for a storage that has never held a configuration or an entry. */

@@ -69,6 +69,13 @@ export interface Snapshot {
   meta: SnapshotMeta;
   /** Opaque state-machine image produced by the host. */
   data: string;
+  /**
+   * The image is not in `data` (''): it stays in the storage's snapshot file, and whoever sends the
+   * snapshot reads it from there (RaftLogStore.snapshotImageBytes) without blocking the event loop
+   * (docs/raft.md "Snapshot transfer"). Only a storage opened with `lazySnapshotImages` hands
+   * such a snapshot out; never on the wire.
+   */
+  imageInStorage?: true;
 }
 
 interface Base {

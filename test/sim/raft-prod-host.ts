@@ -80,6 +80,7 @@ export class ProdHost implements SimMember {
   corrupted = false;
   private host!: RaftHost;
   private sm!: KvMachine;
+  private storage!: DurableRaftStorage;
 
   /** Join mode after a wipe: a fresh storage starts with no configuration instead of the member list. */
   private join = false;
@@ -96,6 +97,10 @@ export class ProdHost implements SimMember {
 
   get node(): RaftNode {
     return this.host.node;
+  }
+
+  snapshotImage(index: number): Promise<Buffer> {
+    return this.storage.snapshotImageBytes(index);
   }
 
   get appliedIndex(): number {
@@ -116,6 +121,7 @@ export class ProdHost implements SimMember {
 
   /** Recovers the state machine from the storage as RaftStore.open does, then starts a RaftHost on it. */
   private boot(storage: DurableRaftStorage): void {
+    this.storage = storage;
     const sm = new KvMachine(this.id, this.sim);
     const snap = storage.snapshot();
     if (snap.data) sm.restore(snap.data);

@@ -198,6 +198,8 @@ export interface SimMember {
   reportUnreachable(peer: NodeId): void;
   /** The snapshot sent to `peer` was not delivered (RaftNode.reportSnapshot; docs/raft.md "Snapshot transfer"). */
   reportSnapshot(peer: NodeId): void;
+  /** The image of a snapshot its core handed out with `imageInStorage` (the production host's storage). */
+  snapshotImage?(index: number): Promise<Buffer>;
   crash(): void;
   restart(): void;
   /** A client write; the client learns it applied through RaftSim.writeApplied. */
@@ -603,6 +605,7 @@ class RaftNet {
   }
 
   send(m: Message): void {
+    if (m.type === 'snap' && m.snapshot.imageInStorage) return this.sendStoredImage(m);
     // Log matching, judged from what the network carries (every replicated entry passes here).
     this.sim.checker.sawMessage(m);
     this.sim.traceMessage(m);
@@ -621,6 +624,23 @@ class RaftNet {
         to.receive(JSON.parse(json) as Message);
       });
     }
+  }
+
+  /**
+   * A snapshot whose image stayed in the sender's storage: read it first, as RaftLink does
+   * (docs/raft.md "Snapshot transfer"); one that cannot be read (a newer snapshot replaced it, the
+   * disk crashed) is reported lost, and an image-less snapshot never travels.
+   */
+  private sendStoredImage(m: Extract<Message, { type: 'snap' }>): void {
+    const from = this.sim.hosts.get(m.from);
+    const read = from?.snapshotImage?.(m.snapshot.meta.index);
+    if (!from || !read) return this.snapshotLost(m);
+    this.sim.track(
+      read,
+      from,
+      (bytes) => this.send({ ...m, snapshot: { meta: m.snapshot.meta, data: bytes.toString('utf8') } }),
+      () => this.snapshotLost(m),
+    );
   }
 
   /**
@@ -793,7 +813,15 @@ export class RaftSim {
 
   /** Opens a member's storage; a brand-new store starts with the initial members (or `initialVoters`: none for a joining member). */
   openStorage(disk: SimDisk, initialVoters: NodeId[] = this.ids): Promise<DurableRaftStorage> {
-    return DurableRaftStorage.open('/raft', { fs: disk, initialConf: { voters: [...initialVoters], learners: [] }, segmentBytes: this.segmentBytes, preallocateBytes: this.preallocBytes });
+    // The production host's storage is opened as production opens it: a leader's snapshots leave the
+    // core without their image, which the network reads from the sender's storage (RaftNet.send).
+    return DurableRaftStorage.open('/raft', {
+      fs: disk,
+      initialConf: { voters: [...initialVoters], learners: [] },
+      segmentBytes: this.segmentBytes,
+      preallocateBytes: this.preallocBytes,
+      lazySnapshotImages: this.opts.production === true,
+    });
   }
 
   /** Durable mode, during the fault phase: should this write be hit by a crash? */

@@ -19,6 +19,7 @@ import {
   type Snapshot,
 } from '../../src/raft/index.js';
 import { nodeRaftFs, type RaftFs } from '../../src/raft/disk/fs.js';
+import { readSnapshotImageBytes, snapshotFileName } from '../../src/raft/disk/snapshot-file.js';
 import { encodeEntry, encodeHardState, KIND_HARD } from '../../src/raft/disk/record-codec.js';
 import { Rng } from '../sim/prng.js';
 
@@ -116,6 +117,59 @@ describe('DurableRaftStorage', () => {
     assert.deepEqual(s.hardState(), hs(2, 3, 'n1'));
     await assert.rejects(s.persist({ entries: [], hardState: { ...hs(2, 3), catchUp: -1 } }), RangeError);
     await s.close();
+  });
+
+  test('lazySnapshotImages: the restore gets the image, a sender gets it as bytes read off the event loop (docs/raft.md "Snapshot transfer")', async () => {
+    const dir = freshDir();
+    const LAZY: DurableRaftStorageOptions = { ...FAST, lazySnapshotImages: true };
+    let s = await DurableRaftStorage.open(dir, LAZY);
+    await s.persist({ entries: range(1, 5, 1), hardState: hs(1, 5) });
+    const image = JSON.stringify({ rows: Array.from({ length: 3000 }, (_, i) => `名前-é-🚀-${i}`) });
+    await s.compact(4, image, CONF);
+    s = await reopen(s, dir, LAZY);
+    assert.equal(s.snapshot().data, image, 'the first call (the restore at open) gets the image');
+    const lazy = s.snapshot();
+    assert.deepEqual(lazy, { meta: { index: 4, term: 1, conf: CONF }, data: '', imageInStorage: true });
+    assert.deepEqual(await s.snapshotImageBytes(4), Buffer.from(image, 'utf8'));
+    await assert.rejects(s.snapshotImageBytes(3), SnapshotUnavailableError, 'not the newest snapshot');
+    // an image with a lone surrogate (stored as UTF-16): the bytes Buffer.from gives for it
+    await s.compact(5, 'lone \ud800 surrogate', CONF);
+    assert.deepEqual(await s.snapshotImageBytes(5), Buffer.from('lone \ud800 surrogate', 'utf8'));
+    await assert.rejects(s.snapshotImageBytes(4), SnapshotUnavailableError, 'replaced by a newer snapshot');
+    // without the option, snapshot() reads the image as before
+    s = await reopen(s, dir);
+    s.snapshot();
+    assert.equal(s.snapshot().data, 'lone \ud800 surrogate');
+    await s.close();
+  });
+
+  test('readSnapshotImageBytes: the file\'s bytes checksummed a slice per turn; any damage is a corrupt-file error', async () => {
+    const dir = freshDir();
+    const s = await DurableRaftStorage.open(dir, FAST);
+    await s.persist({ entries: range(1, 3, 1), hardState: hs(1, 3) });
+    const image = 'ü'.repeat(5000) + 'x'.repeat(7001);
+    await s.compact(3, image, CONF);
+    await s.close();
+    const snapDir = join(dir, 'snapshot');
+    let turns = 0;
+    const bytes = await readSnapshotImageBytes(nodeRaftFs, snapDir, 3, async () => void turns++, 1000);
+    assert.deepEqual(bytes, Buffer.from(image, 'utf8'));
+    assert.equal(turns, Math.ceil((Buffer.byteLength(image) + 2) / 1000) - 1, 'a turn between slices');
+    const file = join(snapDir, snapshotFileName(3));
+    const good = readFileSync(file);
+    for (const at of [3, 20, good.length - 1]) {
+      const bad = Buffer.from(good);
+      bad[at]! ^= 0x40;
+      writeFileSync(file, bad);
+      await assert.rejects(readSnapshotImageBytes(nodeRaftFs, snapDir, 3), RaftStorageCorruptError, `byte ${at} flipped`);
+    }
+    writeFileSync(file, good.subarray(0, good.length - 1));
+    await assert.rejects(readSnapshotImageBytes(nodeRaftFs, snapDir, 3), RaftStorageCorruptError, 'truncated');
+    writeFileSync(file, Buffer.concat([good, Buffer.from([0])]));
+    await assert.rejects(readSnapshotImageBytes(nodeRaftFs, snapDir, 3), RaftStorageCorruptError, 'trailing bytes');
+    writeFileSync(join(snapDir, snapshotFileName(9)), good);
+    await assert.rejects(readSnapshotImageBytes(nodeRaftFs, snapDir, 9), RaftStorageCorruptError, 'the name and the content disagree');
+    await assert.rejects(readSnapshotImageBytes(nodeRaftFs, snapDir, 7), /ENOENT/);
   });
 
   test('odd strings round-trip exactly (unicode, lone surrogates, empty, large)', async () => {

@@ -63,6 +63,14 @@ class FakeStore implements RaftLinkStore {
   proposeBatchAsLeader(): Promise<never> {
     return Promise.reject(new Error('not used'));
   }
+  /** The storage's snapshot image (for image-less snapshots); null: reading fails. */
+  stored: { index: number; image: string } | null = null;
+  reads = 0;
+  snapshotImageBytes(index: number): Promise<Buffer> {
+    this.reads++;
+    if (!this.stored || this.stored.index !== index) return Promise.reject(new Error(`snapshot ${index} is not the newest`));
+    return Promise.resolve(Buffer.from(this.stored.image, 'utf8'));
+  }
 }
 
 function pair(maxImageBytes = 1 << 20): { leader: RaftLink; lt: FakeTransport; ft: FakeTransport; leaderStore: FakeStore; followerStore: FakeStore; follower: RaftLink } {
@@ -80,6 +88,8 @@ function pair(maxImageBytes = 1 << 20): { leader: RaftLink; lt: FakeTransport; f
 }
 
 const image = JSON.stringify({ v: 1, rows: Array.from({ length: 2000 }, (_, i) => ['instance', `svc-${i % 7}#127.0.${i % 250}.1#9000`, { ip: '127.0.0.1', weight: 1, metadata: { zone: 'é-z1' } }]), ids: [] });
+/** The leader's core handing out a snapshot whose image stays in the storage (lazySnapshotImages). */
+const lazySnapMsg = (): SnapshotMsg => ({ ...snapMsg(''), snapshot: { ...snapMsg('').snapshot, imageInStorage: true } });
 const snapMsg = (data = image, from = 'L'): SnapshotMsg => ({ type: 'snap', from, to: 'F', term: 3, snapshot: { meta: { index: 42, term: 3, conf: { voters: ['L', 'F'], learners: [] } }, data } });
 /** Waits until `done()` (compression and inflation run on libuv's pool: no fixed delay is enough on a busy machine). */
 async function until(done: () => boolean): Promise<void> {
@@ -135,6 +145,55 @@ describe('RaftLink: snapshot transfer', () => {
     await until(() => followerStore.received.length === 2);
     assert.deepEqual(lt.sent.map((s) => s.type), [RAFT_SNAPSHOT, RAFT_MESSAGE, RAFT_MESSAGE]);
     assert.deepEqual(followerStore.received, [snapMsg(), snapMsg()]);
+  });
+
+  it('an image left in the storage is read from there and arrives whole (docs/raft.md "Snapshot transfer")', async () => {
+    const { leader, lt, followerStore, leaderStore } = pair();
+    leaderStore.stored = { index: 42, image };
+    leader.send([lazySnapMsg()]);
+    await until(() => followerStore.received.length === 1);
+    assert.equal(leaderStore.reads, 1);
+    assert.deepEqual(followerStore.received, [snapMsg()], 'the follower gets the image, and no storage flag');
+    const body = lt.sent[0]!.body as { message: SnapshotMsg; bytes: number };
+    assert.equal(body.bytes, Buffer.byteLength(image));
+    assert.equal('imageInStorage' in body.message.snapshot, false);
+    assert.equal(leader.stats.snapshotChars, Buffer.byteLength(image));
+    assert.deepEqual(leaderStore.reports, []);
+  });
+
+  it('an image the storage cannot give (replaced by a newer snapshot) is reported lost, and nothing is sent', async () => {
+    const { leader, lt, leaderStore } = pair();
+    leaderStore.stored = { index: 43, image };
+    leader.send([lazySnapMsg()]);
+    await until(() => leaderStore.reports.length === 1);
+    assert.deepEqual(leaderStore.reports, ['F:failed']);
+    assert.deepEqual(lt.sent, []);
+  });
+
+  it('a follower of an older build gets an image left in the storage uncompressed, read first', async () => {
+    const { leader, lt, ft, followerStore, leaderStore } = pair();
+    ft.handlers.delete(RAFT_SNAPSHOT);
+    leaderStore.stored = { index: 42, image };
+    leader.send([lazySnapMsg()]);
+    await until(() => followerStore.received.length === 1);
+    leader.send([lazySnapMsg()]);
+    await until(() => followerStore.received.length === 2);
+    assert.deepEqual(lt.sent.map((s) => s.type), [RAFT_SNAPSHOT, RAFT_MESSAGE, RAFT_MESSAGE]);
+    assert.deepEqual(followerStore.received, [snapMsg(), snapMsg()]);
+    for (const sent of lt.sent.slice(1)) assert.equal(JSON.stringify(sent.body).includes('imageInStorage'), false);
+  });
+
+  it('never puts an image-less snapshot on the wire (no storage to read it from: reported lost)', async () => {
+    const clock = new ManualClock();
+    const lt = new FakeTransport();
+    const ft = new FakeTransport();
+    lt.peer = ft;
+    const store = new FakeStore();
+    const leader = new RaftLink(lt, { raft: store.raft, proposeAsLeader: store.proposeAsLeader, proposeBatchAsLeader: store.proposeBatchAsLeader }, clock, log, 1000, 'stream');
+    ft.handlers.set(RAFT_MESSAGE, () => assert.fail('an image-less snapshot was delivered'));
+    leader.send([lazySnapMsg()]);
+    await until(() => store.reports.length === 1);
+    assert.deepEqual(lt.sent, []);
   });
 
   it('refuses bad requests before they reach the core', async () => {

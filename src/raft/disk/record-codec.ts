@@ -38,7 +38,8 @@ export class RaftStorageCorruptError extends Error {
 export class RecordDecodeError extends Error {}
 
 const TWO32 = 2 ** 32;
-const ENC_UTF8 = 0;
+/** String encodings of records (a flag byte): UTF-8, or UTF-16LE for a string with a lone surrogate. */
+export const ENC_UTF8 = 0;
 const ENC_UTF16 = 1;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
