@@ -132,22 +132,14 @@ export function encodeEntry(e: Entry): Buffer {
 export function encodeHardState(h: HardState): Buffer {
   const s = encodeString(h.vote);
   const catchUp = h.catchUp ?? 0;
-  if (catchUp > 0) {
-    return framed(26 + s.bytes, (b, at) => {
-      b[at] = KIND_HARD_CATCHUP;
-      b[at + 1] = s.enc;
-      writeU64(b, at + 2, h.term);
-      writeU64(b, at + 10, h.commit);
-      writeU64(b, at + 18, catchUp);
-      writeString(b, at + 26, s);
-    });
-  }
-  return framed(18 + s.bytes, (b, at) => {
-    b[at] = KIND_HARD;
+  const voteAt = catchUp > 0 ? 26 : 18;
+  return framed(voteAt + s.bytes, (b, at) => {
+    b[at] = catchUp > 0 ? KIND_HARD_CATCHUP : KIND_HARD;
     b[at + 1] = s.enc;
     writeU64(b, at + 2, h.term);
     writeU64(b, at + 10, h.commit);
-    writeString(b, at + 18, s);
+    if (catchUp > 0) writeU64(b, at + 18, catchUp);
+    writeString(b, at + voteAt, s);
   });
 }
 
