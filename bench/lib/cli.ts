@@ -13,7 +13,8 @@ export interface Mode {
   /** HTTP loads: the same scheme with autocannon; one measured run per URL per round. */
   http: { connections: number; prewarmSec: number; warmupSec: number; durationSec: number; rounds: number };
   push: { subscribers: number[]; rounds: number; pauseMs: number; roundTimeoutMs: number };
-  memory: { connections: number; servicesPerConn: number; instancesPerService: number; settleMs: number };
+  /** `idleSettleMs`: how long after ready the idle RSS is read (issue 14: 10 s); `settleMs`: after loading. */
+  memory: { connections: number; servicesPerConn: number; instancesPerService: number; settleMs: number; idleSettleMs: number };
   /** Start → ready samples in total (the main server's start counts as one). */
   startupRuns: number;
   /** Extra rounds allowed to replace rounds disturbed by other processes. */
@@ -33,7 +34,7 @@ const MODES: Record<Mode['name'], Mode> = {
     grpc: { prewarmMs: 0, warmupMs: 1500, durationMs: 1000, windowsPerRound: 2, rounds: 1, maxOpsPerWindow: 200_000 },
     http: { connections: 32, prewarmSec: 0, warmupSec: 0.75, durationSec: 1.5, rounds: 1 },
     push: { subscribers: [1, 1000], rounds: 3, pauseMs: 250, roundTimeoutMs: 10_000 },
-    memory: { connections: 100, servicesPerConn: 10, instancesPerService: 10, settleMs: 1000 },
+    memory: { connections: 100, servicesPerConn: 10, instancesPerService: 10, settleMs: 1000, idleSettleMs: 1000 },
     startupRuns: 3,
     spareRounds: 0,
     quietWaitMs: 1000,
@@ -46,7 +47,7 @@ const MODES: Record<Mode['name'], Mode> = {
     grpc: { prewarmMs: 6000, warmupMs: 1500, durationMs: 5000, windowsPerRound: 1, rounds: 5, maxOpsPerWindow: 1_000_000 },
     http: { connections: 32, prewarmSec: 3, warmupSec: 1, durationSec: 5, rounds: 5 },
     push: { subscribers: [1, 1000, 10_000], rounds: 5, pauseMs: 500, roundTimeoutMs: 30_000 },
-    memory: { connections: 100, servicesPerConn: 100, instancesPerService: 10, settleMs: 3000 },
+    memory: { connections: 100, servicesPerConn: 100, instancesPerService: 10, settleMs: 3000, idleSettleMs: 10_000 },
     startupRuns: 5,
     spareRounds: 4,
     quietWaitMs: 60_000,

@@ -159,16 +159,19 @@ export function httpGet(url: string, timeoutMs = 2000): Promise<{ status: number
 export interface Rss {
   rssKb: number;
   hwmKb: number;
+  /** RssAnon: the anonymous part of VmRSS (heap, stacks; not the mapped files). */
+  anonKb: number;
 }
 
-/** VmRSS and VmHWM of a process from /proc/<pid>/status (Linux). */
+/** VmRSS, VmHWM and RssAnon of a process from /proc/<pid>/status (Linux). */
 export function readRss(pid: number): Rss | null {
   try {
     const s = readFileSync(`/proc/${pid}/status`, 'utf8');
     const rss = /^VmRSS:\s+(\d+)\s+kB/m.exec(s);
     const hwm = /^VmHWM:\s+(\d+)\s+kB/m.exec(s);
+    const anon = /^RssAnon:\s+(\d+)\s+kB/m.exec(s);
     if (!rss) return null;
-    return { rssKb: Number(rss[1]), hwmKb: hwm ? Number(hwm[1]) : NaN };
+    return { rssKb: Number(rss[1]), hwmKb: hwm ? Number(hwm[1]) : NaN, anonKb: anon ? Number(anon[1]) : NaN };
   } catch {
     return null;
   }
