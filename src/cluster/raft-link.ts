@@ -121,7 +121,19 @@ export class RaftLink implements RaftPeerLink {
       if (m.from !== from) throw new NacosError(403, `snapshot from ${m.from} arrived from ${from}`);
       this.stats.snapshotsReceived++;
       this.stats.messagesReceived++;
-      store.raft?.receive([m]);
+      const host = store.raft;
+      if (!host) return {};
+      host.receive([m]);
+      // Answered once the snapshot is installed here (durable and restored; or this member already
+      // had the entries), as etcd's follower saves a snapshot before answering: a member that dies
+      // before then breaks the stream, and the leader, told the snapshot was lost, sends it again
+      // at the next heartbeat answer instead of waiting for the resend timeout (docs/raft.md
+      // "Snapshot transfer").
+      try {
+        await host.waitApplied(m.snapshot.meta.index, null, this.snap.sendTimeoutMs);
+      } catch (e) {
+        throw new NacosError(500, `snapshot ${m.snapshot.meta.index} not installed: ${e instanceof Error ? e.message : String(e)}`);
+      }
       return {};
     });
     // A broken stream to the leader starts the election at once instead of after the election

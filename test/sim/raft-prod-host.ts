@@ -99,6 +99,10 @@ export class ProdHost implements SimMember {
     return this.host.node;
   }
 
+  snapshotInstalled(index: number): Promise<void> {
+    return this.host.waitApplied(index, null, 600_000);
+  }
+
   snapshotImage(index: number): Promise<Buffer> {
     return this.storage.snapshotImageBytes(index);
   }

@@ -200,6 +200,11 @@ export interface SimMember {
   reportSnapshot(peer: NodeId): void;
   /** The image of a snapshot its core handed out with `imageInStorage` (the production host's storage). */
   snapshotImage?(index: number): Promise<Buffer>;
+  /**
+   * Resolves once a snapshot at `index` is installed here (durable and restored): the production
+   * link answers the leader's snapshot request only then (docs/raft.md "Snapshot transfer").
+   */
+  snapshotInstalled?(index: number): Promise<void>;
   crash(): void;
   restart(): void;
   /** A client write; the client learns it applied through RaftSim.writeApplied. */
@@ -622,7 +627,37 @@ class RaftNet {
         const to = this.sim.hosts.get(m.to);
         if (this.cut.has(`${m.from}>${m.to}`) || !to?.alive) return i === 0 ? this.snapshotLost(m) : undefined;
         to.receive(JSON.parse(json) as Message);
+        if (i === 0 && m.type === 'snap') this.awaitInstall(m, to);
       });
+    }
+  }
+
+  /** Snapshot requests delivered but not yet answered: the receiver is still installing them. */
+  private readonly installing = new Set<{ m: Extract<Message, { type: 'snap' }>; to: SimMember }>();
+
+  /**
+   * The production link answers a snapshot request once the receiver has installed it; a receiver
+   * that crashes before that breaks the stream, and the sender is told the snapshot was lost.
+   */
+  private awaitInstall(m: Extract<Message, { type: 'snap' }>, to: SimMember): void {
+    const wait = to.snapshotInstalled?.(m.snapshot.meta.index);
+    if (!wait) return;
+    const entry = { m, to };
+    this.installing.add(entry);
+    this.sim.track(
+      wait,
+      to,
+      () => void this.installing.delete(entry),
+      () => void this.installing.delete(entry),
+    );
+  }
+
+  /** `id` crashed: its unanswered snapshot requests fail at their senders. */
+  receiverCrashed(id: NodeId): void {
+    for (const entry of [...this.installing]) {
+      if (entry.to.id !== id) continue;
+      this.installing.delete(entry);
+      this.snapshotLost(entry.m);
     }
   }
 
@@ -1008,6 +1043,7 @@ export class RaftSim {
 
   /** A member crashed: with `leaderLostReports`, the others' transports notice 1–5 ms later. */
   memberCrashed(id: NodeId): void {
+    this.net.receiverCrashed(id);
     if (!this.opts.leaderLostReports) return;
     for (const h of this.hosts.values()) {
       if (h.id === id || !h.alive) continue;

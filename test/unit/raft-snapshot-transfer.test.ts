@@ -22,6 +22,12 @@ class FakeTransport implements RaftLinkTransport {
   readonly sent: { type: string; body: unknown }[] = [];
   /** What the next requests fail with (null: delivered). */
   failWith: ClusterRequestError | null = null;
+  /** Requests waiting for their answer fail when the stream breaks (breakStreams). */
+  private readonly breakers = new Set<(e: Error) => void>();
+  breakStreams(): void {
+    for (const b of this.breakers) b(new ClusterRequestError('unreachable', 'the stream to F broke'));
+    this.breakers.clear();
+  }
   handle(type: string, handler: ClusterHandler): void {
     this.handlers.set(type, handler);
   }
@@ -40,8 +46,10 @@ class FakeTransport implements RaftLinkTransport {
     const h = this.peer?.handlers.get(type);
     if (!h) throw new ClusterRequestError('remote-error', `${type}: RequestHandler Not Found`, 302);
     try {
-      return JSON.parse(JSON.stringify(await h(JSON.parse(JSON.stringify(body)), 'L'))) as Record<string, unknown>;
+      const broken = new Promise<never>((_, reject) => this.breakers.add(reject));
+      return JSON.parse(JSON.stringify(await Promise.race([h(JSON.parse(JSON.stringify(body)), 'L'), broken]))) as Record<string, unknown>;
     } catch (e) {
+      if (e instanceof ClusterRequestError) throw e;
       throw new ClusterRequestError('remote-error', e instanceof Error ? e.message : String(e), e instanceof NacosError ? e.status : 500);
     }
   }
@@ -53,9 +61,12 @@ class FakeTransport implements RaftLinkTransport {
 class FakeStore implements RaftLinkStore {
   readonly received: Message[] = [];
   readonly reports: string[] = [];
+  /** The host's install of a snapshot: resolved at once unless a test holds it. */
+  install: Promise<void> = Promise.resolve();
   raft = {
     receive: (msgs: readonly Message[]) => void this.received.push(...msgs),
     reportSnapshot: (peer: string, status: 'failed') => void this.reports.push(`${peer}:${status}`),
+    waitApplied: () => this.install,
   } as unknown as RaftLinkStore['raft'];
   proposeAsLeader(): Promise<{ index: number }> {
     return Promise.reject(new Error('not used'));
@@ -194,6 +205,42 @@ describe('RaftLink: snapshot transfer', () => {
     leader.send([lazySnapMsg()]);
     await until(() => store.reports.length === 1);
     assert.deepEqual(lt.sent, []);
+  });
+
+  it('the follower answers once the snapshot is installed; one that dies before that makes the leader send it again (docs/raft.md "Snapshot transfer")', async () => {
+    const { leader, lt, followerStore, leaderStore } = pair();
+    let installed!: () => void;
+    followerStore.install = new Promise<void>((r) => (installed = r));
+    let answered = false;
+    const orig = lt.streamRequest.bind(lt);
+    lt.streamRequest = async (...args: Parameters<FakeTransport['streamRequest']>) => {
+      const r = await orig(...args);
+      answered = true;
+      return r;
+    };
+    leader.send([snapMsg()]);
+    await until(() => followerStore.received.length === 1);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(answered, false, 'not answered while the follower is still installing');
+    installed();
+    await until(() => answered);
+    assert.deepEqual(leaderStore.reports, []);
+    // The next one: the follower dies while installing (its stream breaks before the answer).
+    followerStore.install = new Promise<void>(() => {});
+    leader.send([snapMsg()]);
+    await until(() => followerStore.received.length === 2);
+    lt.breakStreams();
+    await until(() => leaderStore.reports.length === 1);
+    assert.deepEqual(leaderStore.reports, ['F:failed']);
+  });
+
+  it('a follower that cannot install the snapshot in time refuses it (left to the resend timeout)', async () => {
+    const { leader, followerStore, leaderStore } = pair();
+    followerStore.install = Promise.reject(new Error('entry 42 not applied within 5000 ms'));
+    followerStore.install.catch(() => {});
+    leader.send([snapMsg()]);
+    await until(() => leader.stats.snapshotsFailed === 1);
+    assert.deepEqual(leaderStore.reports, []);
   });
 
   it('refuses bad requests before they reach the core', async () => {
