@@ -390,7 +390,8 @@ export class RaftHost {
         // applicableBeforeSync — docs/raft.md "Host loop contract"); the host only obeys:
         // - committed entries already durable here are applied before the write, so a commit
         //   learnt while the previous write was in flight does not wait for the next fsync;
-        // - heartbeats and entry-less appends (commit announcements) leave before the write;
+        // - heartbeats and the leader's appends leave before the write (the leader writes in parallel
+        //   with its followers and counts itself once durable, docs/raft.md "Host loop contract");
         // - a commit-index-only change is not written now: with the next write that must be
         //   synced anyway, or by the flush timer.
         const early = rd.applicableBeforeSync;

@@ -146,7 +146,8 @@ export class RaftNode {
     const last = this.log.lastIndex();
     for (const id of this.members()) {
       const p = new Progress(last + 1, this.learners.has(id), this.cfg.maxInflight);
-      if (id === this.id) p.match = last;
+      // Our own match is what is durable here (a leader acknowledges itself on the write, advance()).
+      if (id === this.id) p.match = this.log.stableIndex();
       this.progress.set(id, p);
     }
   }
@@ -767,11 +768,19 @@ export class RaftNode {
       e.index = ++li;
     }
     this.log.append(es);
-    // The leader counts its own entries as matched: the host persists them before sending any
-    // message of this Ready, so no follower can ack them before they are durable here.
-    this.progress.get(this.id)?.maybeUpdate(li);
-    this.maybeCommit();
+    // The leader does not count its own entries yet: its appends may leave before its own write
+    // (thesis §10.2.1), so it acknowledges itself only once they are durable here (advance()).
+    // A one-voter group therefore commits in the Ready after the write.
+    if (this.countsOwnAppendAtOnce()) {
+      this.progress.get(this.id)?.maybeUpdate(li);
+      this.maybeCommit();
+    }
     return li;
+  }
+
+  /** False: see appendEntries. Protected for the mutation tests only (test/sim/raft-mutants.ts). */
+  protected countsOwnAppendAtOnce(): boolean {
+    return false;
   }
 
   /**
@@ -920,7 +929,12 @@ export class RaftNode {
       this.log.applied = Math.max(this.log.applied, rd.snapshot.meta.index);
     }
     const last = rd.entries.at(-1);
-    if (last) this.log.stableTo(last.index, last.term);
+    if (last) {
+      this.log.stableTo(last.index, last.term);
+      // The leader's own acknowledgement of what it just made durable (docs/raft.md "Host loop
+      // contract"): it counts toward the commit quorum only now; a new commit is announced in the next Ready.
+      if (this.role === 'leader' && this.progress.get(this.id)?.maybeUpdate(Math.min(last.index, this.log.stableIndex())) && this.maybeCommit()) this.bcastAppend();
+    }
     const applied = rd.committedEntries.at(-1);
     if (applied) this.log.appliedTo(applied.index);
     this.msgs.splice(0, rd.messages.length);
@@ -929,11 +943,13 @@ export class RaftNode {
 }
 
 /**
- * A message that claims nothing about entries, a term or a vote not yet on the sender's disk:
- * heartbeats and their answers, and entry-less appends (the leader's commit announcements — the
- * leader never counts a follower's ack for an entry it has not made durable itself, see
- * appendEntries).
+ * A message that may leave before the sender's write of the same Ready: heartbeats and their
+ * answers, and the leader's appends. An append claims nothing about the leader's own disk: the
+ * leader writes its log in parallel with the followers (Raft thesis §10.2.1) and counts itself
+ * toward a commit only once its write is durable (advance()), so an entry commits only when a
+ * majority holds it durably, whether or not the leader is among them. Answers (acks, votes) claim
+ * the sender's durable state and wait.
  */
 function safeBeforeSync(m: Message): boolean {
-  return m.type === 'heartbeat' || m.type === 'heartbeatResp' || (m.type === 'app' && m.entries.length === 0);
+  return m.type === 'heartbeat' || m.type === 'heartbeatResp' || m.type === 'app';
 }

@@ -206,7 +206,8 @@ export interface Ready {
   mustSync: boolean;
   /**
    * Messages that assert nothing about this Ready's unwritten state (heartbeats, their answers,
-   * entry-less appends announcing the commit index) and may leave before the write completes. Empty
+   * the leader's appends: it counts its own entries only once durable, docs/raft.md "Host loop
+   * contract") and may leave before the write completes. Empty
    * when term, vote or snapshot change (every message then carries the new state); every message
    * when nothing must be synced.
    */

@@ -16,7 +16,12 @@ export type RaftMutation =
   /** A node may vote for several candidates in one term. */
   | 'voteTwice'
   /** ReadIndex answers at once, without a heartbeat round confirming leadership. */
-  | 'readIndexNoQuorum';
+  | 'readIndexNoQuorum'
+  /**
+   * The leader counts its own entries toward a commit when it appends them, not once its write is
+   * durable, while its appends leave before that write (docs/raft.md "Host loop contract").
+   */
+  | 'selfAckAtAppend';
 
 const MUTANTS: Record<Exclude<RaftMutation, 'none'>, typeof RaftNode> = {
   commitWithoutQuorum: class extends RaftNode {
@@ -42,6 +47,11 @@ const MUTANTS: Record<Exclude<RaftMutation, 'none'>, typeof RaftNode> = {
   readIndexNoQuorum: class extends RaftNode {
     protected override readNeedsQuorum(): boolean {
       return false;
+    }
+  },
+  selfAckAtAppend: class extends RaftNode {
+    protected override countsOwnAppendAtOnce(): boolean {
+      return true;
     }
   },
 };

@@ -19,8 +19,8 @@ test('raft coalesce: three proposals in one Ready reach each follower as one app
   assert.equal(a.role, 'leader');
   for (const d of ['x', 'y', 'z']) assert.ok(a.propose(d).ok);
   const rd = a.ready();
-  assert.deepEqual(kinds(rd.messagesAfterSync).sort(), ['app>b[3]', 'app>c[3]']);
-  const app = rd.messagesAfterSync.find((m) => m.to === 'b');
+  assert.deepEqual(kinds(rd.messagesBeforeSync).sort(), ['app>b[3]', 'app>c[3]']);
+  const app = rd.messagesBeforeSync.find((m) => m.to === 'b');
   assert.ok(app?.type === 'app');
   assert.deepEqual(
     app.entries.map((e) => e.data),

@@ -12,7 +12,12 @@ test('raft election: a single voter elects itself and commits its no-op', () => 
   assert.equal(rd.hardState?.term, 1);
   assert.equal(rd.hardState?.vote, 'a');
   assert.equal(rd.entries.length, 1);
-  assert.deepEqual(rd.committedEntries.map((e) => e.index), [1]);
+  // Committed once durable: in the Ready after the write (its own acknowledgement waits for it).
+  assert.deepEqual(rd.committedEntries, []);
+  s.append(rd.entries);
+  if (rd.hardState) s.setHardState(rd.hardState);
+  n.advance(rd);
+  assert.deepEqual(n.ready().committedEntries.map((e) => e.index), [1]);
 });
 
 test('raft election: three nodes elect one leader and replicate the no-op', () => {

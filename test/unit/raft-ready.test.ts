@@ -87,7 +87,7 @@ test('raft ready: new entries on a follower — the ack waits for the write; onl
   assert.equal(rd.applicableBeforeSync, 2, 'entries 1 and 2 are on disk already; 3 and 4 are not');
 });
 
-test('raft ready: a leader with new entries sends heartbeats and entry-less appends early, entries after the write', () => {
+test('raft ready: a leader sends its appends before its own write (thesis §10.2.1) and counts itself only once it is durable', () => {
   const h = new RaftHarness(['a', 'b', 'c']);
   h.campaign('a');
   const a = h.get('a');
@@ -96,33 +96,92 @@ test('raft ready: a leader with new entries sends heartbeats and entry-less appe
   for (let i = 0; i < 1; i++) a.tick();
   const r = a.propose('x');
   assert.ok(r.ok);
+  const index = r.ok ? r.index : 0;
   const rd = a.ready();
   assert.equal(rd.mustSync, true);
-  assert.deepEqual(kinds(rd.messagesBeforeSync).sort(), ['heartbeat>b', 'heartbeat>c']);
-  assert.deepEqual(kinds(rd.messagesAfterSync).sort(), ['app>b[1]', 'app>c[1]']);
+  assert.deepEqual(kinds(rd.messagesBeforeSync).sort(), ['app>b[1]', 'app>c[1]', 'heartbeat>b', 'heartbeat>c']);
+  assert.deepEqual(rd.messagesAfterSync, []);
   assert.equal(rd.messages.length, rd.messagesBeforeSync.length + rd.messagesAfterSync.length);
+  assert.equal(a.progress.get('a')?.match, index - 1, 'the leader has not acknowledged its own entry before the write');
+  // One follower acknowledges before the leader's write is done: one of three, no commit.
+  a.step({ type: 'appResp', from: 'b', to: 'a', term: a.term, index, reject: false, hint: 0, hintTerm: 0 });
+  assert.equal(a.log.committed, index - 1, 'no commit with the leader\'s own copy not durable and one ack');
+  // The write is done: the leader counts itself, the entry commits, and the commit is announced next.
+  const m = h.members.get('a')!;
+  m.storage.append(rd.entries);
+  a.advance(rd);
+  assert.equal(a.progress.get('a')?.match, index);
+  assert.equal(a.log.committed, index);
+  const next = a.ready();
+  assert.deepEqual(next.committedEntries.map((e) => e.index), [index]);
+  assert.equal(next.applicableBeforeSync, 1);
+  assert.deepEqual(kinds(next.messages).sort(), ['app>b[0]', 'app>c[0]']);
 });
 
-test('raft ready: a one-voter group commits its own entry at once, but it is applied only after its write', () => {
+test('raft ready: the mutant that counts the leader\'s own append at once commits with one follower and an undurable leader copy', () => {
+  // Why the leader may not count itself before its write, now that its appends leave first: with
+  // 3 members it would commit on one follower's ack while the entry is durable on that follower
+  // alone; a power loss on the leader then leaves it on 1 of 3, and the two others can elect a
+  // leader without it and overwrite what the follower applied.
+  for (const mutation of ['none', 'selfAckAtAppend'] as const) {
+    const h = new RaftHarness(['a', 'b', 'c'], {}, 1, mutation);
+    h.campaign('a');
+    const a = h.get('a');
+    const r = a.propose('z');
+    assert.ok(r.ok);
+    const index = r.ok ? r.index : 0;
+    a.ready();
+    a.step({ type: 'appResp', from: 'b', to: 'a', term: a.term, index, reject: false, hint: 0, hintTerm: 0 });
+    if (mutation === 'none') assert.equal(a.log.committed, index - 1, 'no commit');
+    else assert.equal(a.log.committed, index, 'the mutant commits on one durable copy');
+  }
+});
+
+test('raft ready: a leader commits with two followers while its own write is still going, and applies only after it', () => {
+  const h = new RaftHarness(['a', 'b', 'c']);
+  h.campaign('a');
+  const a = h.get('a');
+  const r = a.propose('y');
+  assert.ok(r.ok);
+  const index = r.ok ? r.index : 0;
+  const rd = a.ready();
+  for (const f of ['b', 'c']) a.step({ type: 'appResp', from: f, to: 'a', term: a.term, index, reject: false, hint: 0, hintTerm: 0 });
+  assert.equal(a.log.committed, index, 'durable on a majority (b and c)');
+  const m = h.members.get('a')!;
+  m.storage.append(rd.entries);
+  a.advance(rd);
+  const next = a.ready();
+  assert.deepEqual(next.committedEntries.map((e) => e.index), [index]);
+});
+
+test('raft ready: a one-voter group commits its own entry once it is written, in the next Ready', () => {
   const s = new MemoryRaftStorage({ voters: ['a'], learners: [] });
   const n = new RaftNode({ id: 'a', storage: s, random: () => 0 });
   for (let i = 0; i < 20 && n.role !== 'leader'; i++) n.tick();
   let rd = n.ready();
+  assert.deepEqual(rd.committedEntries, [], 'the no-op is not committed before it is durable');
+  persist(s, rd);
+  n.advance(rd);
+  rd = n.ready();
   assert.deepEqual(
     rd.committedEntries.map((e) => e.index),
     [1],
   );
-  assert.equal(rd.applicableBeforeSync, 0, 'the no-op is committed but not yet durable');
+  assert.equal(rd.applicableBeforeSync, 1);
   persist(s, rd);
   n.advance(rd);
   assert.ok(n.propose('w').ok);
   rd = n.ready();
   assert.equal(rd.mustSync, true);
+  assert.deepEqual(rd.committedEntries, []);
+  persist(s, rd);
+  n.advance(rd);
+  rd = n.ready();
   assert.deepEqual(
     rd.committedEntries.map((e) => e.index),
     [2],
   );
-  assert.equal(rd.applicableBeforeSync, 0);
+  assert.equal(rd.applicableBeforeSync, 1);
 });
 
 test('raft ready: a snapshot from the leader must be synced before any message, and nothing applies early', () => {
