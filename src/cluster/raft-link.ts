@@ -187,17 +187,11 @@ export class RaftLink implements RaftPeerLink {
     const snap = msgs.length === 1 && msgs[0]!.type === 'snap' ? msgs[0] : null;
     if (snap) {
       this.stats.snapshotsSent++;
-      if ((this.plainSnapshotsUntil.get(peer) ?? -Infinity) <= this.clock.monotonic()) {
-        void this.sendSnapshot(peer, snap);
-        return;
-      }
-      if (snap.snapshot.imageInStorage) {
-        void this.sendPlainFromStorage(peer, snap);
-        return;
-      }
-      this.stats.snapshotChars += snap.snapshot.data.length;
+      if ((this.plainSnapshotsUntil.get(peer) ?? -Infinity) <= this.clock.monotonic()) void this.sendSnapshot(peer, snap);
+      else void this.sendPlainSnapshot(peer, snap);
+      return;
     }
-    this.deliverPlain(peer, msgs, snap !== null);
+    this.deliverPlain(peer, msgs, false);
   }
 
   /**
@@ -210,13 +204,18 @@ export class RaftLink implements RaftPeerLink {
     return this.store.snapshotImageBytes(m.snapshot.meta.index);
   }
 
-  /** An older follower (uncompressed snapshots) and an image still in the storage: read it, then send it as it is. */
-  private async sendPlainFromStorage(peer: string, m: SnapshotMsg): Promise<void> {
-    let data: string;
-    try {
-      data = (await this.imageBytes(m)).toString('utf8');
-    } catch (e) {
-      return this.snapshotLost(peer, `reading the image failed: ${e instanceof Error ? e.message : String(e)}`);
+  /**
+   * A snapshot for an older follower (uncompressed, in a RaftMessageRequest): an image still in the
+   * storage is read first (then sent as it is); one in the message leaves at once.
+   */
+  private async sendPlainSnapshot(peer: string, m: SnapshotMsg): Promise<void> {
+    let data = m.snapshot.data;
+    if (m.snapshot.imageInStorage) {
+      try {
+        data = (await this.imageBytes(m)).toString('utf8');
+      } catch (e) {
+        return this.snapshotLost(peer, `reading the image failed: ${e instanceof Error ? e.message : String(e)}`);
+      }
     }
     this.stats.snapshotChars += data.length;
     this.deliverPlain(peer, [{ ...m, snapshot: { meta: m.snapshot.meta, data } }], true);
@@ -267,8 +266,7 @@ export class RaftLink implements RaftPeerLink {
       if (e instanceof ClusterRequestError && e.reason === 'remote-error' && e.code === NO_HANDLER_CODE) {
         this.plainSnapshotsUntil.set(peer, this.clock.monotonic() + LEGACY_RECHECK_MS);
         this.log.info({ peer }, 'raft: the peer does not take compressed snapshots (older build); sending it uncompressed');
-        if (m.snapshot.imageInStorage) void this.sendPlainFromStorage(peer, m);
-        else this.deliverPlain(peer, [m], true);
+        void this.sendPlainSnapshot(peer, m);
         return;
       }
       if (e instanceof ClusterRequestError && e.reason === 'remote-error') {

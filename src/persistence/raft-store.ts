@@ -410,9 +410,8 @@ export class RaftStore implements PersistentStore {
    * handed out with `imageInStorage` (docs/raft.md "Snapshot transfer").
    */
   snapshotImageBytes(index: number): Promise<Buffer> {
-    const read = this.storage?.snapshotImageBytes?.bind(this.storage);
-    if (!read) return Promise.reject(new Error('raft: this storage keeps no snapshot image to read'));
-    return read(index);
+    if (!this.storage?.snapshotImageBytes) return Promise.reject(new Error('raft: this storage keeps no snapshot image to read'));
+    return this.storage.snapshotImageBytes(index);
   }
 
   status(): RaftStatus | null {

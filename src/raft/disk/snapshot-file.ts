@@ -90,12 +90,23 @@ export function snapshotPieces(slices: readonly string[], maxChars = SNAPSHOT_WR
   return out;
 }
 
+/** Checks a snapshot file's magic and its meta record's checksum; returns where the meta record ends. */
+function metaRecordEnd(buf: Buffer, file: string): number {
+  if (buf.length < MAGIC.length || !buf.subarray(0, MAGIC.length).equals(MAGIC)) throw new RaftStorageCorruptError(file, 0, 'not a snapshot file (bad magic)');
+  const end = recordEnd(buf, MAGIC.length);
+  if (end < 0) throw new RaftStorageCorruptError(file, MAGIC.length, 'snapshot meta record is truncated or fails its checksum');
+  return end;
+}
+
+/** The snapshot file named for index `named` holds the snapshot at `found`. */
+function checkNamedIndex(file: string, named: number, found: number): void {
+  if (found !== named) throw new RaftStorageCorruptError(file, 0, `file name says index ${named}, content says ${found}`);
+}
+
 /** Parses a whole snapshot file; any defect is a RaftStorageCorruptError naming `file`. */
 export function decodeSnapshotFile(buf: Buffer, file: string): Snapshot {
-  if (buf.length < MAGIC.length || !buf.subarray(0, MAGIC.length).equals(MAGIC)) throw new RaftStorageCorruptError(file, 0, 'not a snapshot file (bad magic)');
   const metaAt = MAGIC.length;
-  const metaEnd = recordEnd(buf, metaAt);
-  if (metaEnd < 0) throw new RaftStorageCorruptError(file, metaAt, 'snapshot meta record is truncated or fails its checksum');
+  const metaEnd = metaRecordEnd(buf, file);
   const dataEnd = recordEnd(buf, metaEnd);
   if (dataEnd < 0) throw new RaftStorageCorruptError(file, metaEnd, 'snapshot data record is truncated or fails its checksum');
   if (dataEnd !== buf.length) throw new RaftStorageCorruptError(file, dataEnd, `${buf.length - dataEnd} unexpected bytes after the snapshot data`);
@@ -198,7 +209,7 @@ export function readSnapshotImage(fs: RaftFs, dir: string, index: number): strin
   if (!fs.readFileSync) throw new Error('raft storage: this file system cannot read synchronously');
   const file = join(dir, snapshotFileName(index));
   const snapshot = decodeSnapshotFile(fs.readFileSync(file), file);
-  if (snapshot.meta.index !== index) throw new RaftStorageCorruptError(file, 0, `file name says index ${index}, content says ${snapshot.meta.index}`);
+  checkNamedIndex(file, index, snapshot.meta.index);
   return snapshot.data;
 }
 
@@ -216,10 +227,8 @@ export const SNAPSHOT_READ_BYTES = 1024 * 1024;
 export async function readSnapshotImageBytes(fs: RaftFs, dir: string, index: number, yieldTurn: () => Promise<void> = nextTurn, sliceBytes = SNAPSHOT_READ_BYTES): Promise<Buffer> {
   const file = join(dir, snapshotFileName(index));
   const buf = await fs.readFile(file);
-  if (buf.length < MAGIC.length || !buf.subarray(0, MAGIC.length).equals(MAGIC)) throw new RaftStorageCorruptError(file, 0, 'not a snapshot file (bad magic)');
   const metaAt = MAGIC.length;
-  const metaEnd = recordEnd(buf, metaAt);
-  if (metaEnd < 0) throw new RaftStorageCorruptError(file, metaAt, 'snapshot meta record is truncated or fails its checksum');
+  const metaEnd = metaRecordEnd(buf, file);
   let metaIndex: number;
   try {
     metaIndex = decodeSnapMeta(buf.subarray(metaAt + HEADER_BYTES, metaEnd)).index;
@@ -227,7 +236,7 @@ export async function readSnapshotImageBytes(fs: RaftFs, dir: string, index: num
     if (e instanceof RecordDecodeError) throw new RaftStorageCorruptError(file, metaAt, `undecodable record: ${e.message}`);
     throw e;
   }
-  if (metaIndex !== index) throw new RaftStorageCorruptError(file, 0, `file name says index ${index}, content says ${metaIndex}`);
+  checkNamedIndex(file, index, metaIndex);
   const at = metaEnd;
   if (at + HEADER_BYTES > buf.length) throw new RaftStorageCorruptError(file, at, 'snapshot data record is truncated');
   const len = buf.readUInt32LE(at);
@@ -272,7 +281,7 @@ export async function loadNewestSnapshot(fs: RaftFs, dir: string, log: RaftStora
   if (newest < 0) return null;
   const file = join(dir, snapshotFileName(newest));
   const snapshot = decodeSnapshotFile(await fs.readFile(file), file);
-  if (snapshot.meta.index !== newest) throw new RaftStorageCorruptError(file, 0, `file name says index ${newest}, content says ${snapshot.meta.index}`);
+  checkNamedIndex(file, newest, snapshot.meta.index);
   await removeOlderSnapshots(fs, dir, newest);
   return snapshot;
 }
