@@ -6,6 +6,11 @@ import type { Subscriber, SubscriptionRegistry } from './subscriptions.js';
 /** Delivers one rendered ServiceInfo to one subscriber; resolves (with whatever the ack carried) on the subscriber's ack. */
 export interface PushSink {
   push(sub: Subscriber, info: RenderedServiceInfo): Promise<unknown>;
+  /**
+   * `push` without a promise, when the sink has it (the gRPC sink: a fan-out to 10,000 subscribers
+   * then allocates no promise pair per push). `done` runs once: null on the ack, else the failure.
+   */
+  pushThen?(sub: Subscriber, info: RenderedServiceInfo, done: (err: unknown) => void): void;
 }
 
 export interface PushConfig {
@@ -116,29 +121,36 @@ export class PushEngine {
   private deliver(sub: Subscriber, info: RenderedServiceInfo, since: number, attempt: number): void {
     const sink = sub.target.kind === 'grpc' ? this.sinks.grpc : this.sinks.udp;
     if (!sink) return;
-    sink.push(sub, info).then(
-      () => {
-        const cost = this.clock.monotonic() - since;
-        this.onOutcome?.(sub.target.kind === 'grpc' ? 'grpc' : 'udp', true, cost);
-        this.stats.succeeded++;
-        if (info.hostCount === 0) this.stats.empty++;
-        this.stats.totalCostMs += cost;
-        if (cost > this.stats.maxCostMs) this.stats.maxCostMs = cost;
-      },
-      (err: unknown) => {
-        this.onOutcome?.(sub.target.kind === 'grpc' ? 'grpc' : 'udp', false, this.clock.monotonic() - since);
-        this.stats.failed++;
-        if (this.stopped || attempt >= this.cfg.maxRetries) {
-          this.log.debug({ err, subscriber: sub.id, service: sub.serviceId }, 'push failed, giving up');
-          return;
-        }
-        this.stats.retried++;
-        this.clock.setTimeout(() => {
-          const current = this.subs.get(sub.id, sub.serviceId);
-          // Retry with the latest state, not the failed (possibly stale) rendering.
-          if (current) this.deliver(current, this.renderFor(current, new Map()), since, attempt + 1);
-        }, this.cfg.retryDelayMs);
-      },
-    );
+    // One closure per push; the gRPC sink takes it directly (no promise pair per push).
+    const done = (err: unknown): void => {
+      if (err === null || err === undefined) this.acked(sub, info, since);
+      else this.failed(sub, since, attempt, err);
+    };
+    if (sink.pushThen) sink.pushThen(sub, info, done);
+    else sink.push(sub, info).then(() => done(null), (e: unknown) => done(e ?? new Error('push failed')));
+  }
+
+  private acked(sub: Subscriber, info: RenderedServiceInfo, since: number): void {
+    const cost = this.clock.monotonic() - since;
+    this.onOutcome?.(sub.target.kind === 'grpc' ? 'grpc' : 'udp', true, cost);
+    this.stats.succeeded++;
+    if (info.hostCount === 0) this.stats.empty++;
+    this.stats.totalCostMs += cost;
+    if (cost > this.stats.maxCostMs) this.stats.maxCostMs = cost;
+  }
+
+  private failed(sub: Subscriber, since: number, attempt: number, err: unknown): void {
+    this.onOutcome?.(sub.target.kind === 'grpc' ? 'grpc' : 'udp', false, this.clock.monotonic() - since);
+    this.stats.failed++;
+    if (this.stopped || attempt >= this.cfg.maxRetries) {
+      this.log.debug({ err, subscriber: sub.id, service: sub.serviceId }, 'push failed, giving up');
+      return;
+    }
+    this.stats.retried++;
+    this.clock.setTimeout(() => {
+      const current = this.subs.get(sub.id, sub.serviceId);
+      // Retry with the latest state, not the failed (possibly stale) rendering.
+      if (current) this.deliver(current, this.renderFor(current, new Map()), since, attempt + 1);
+    }, this.cfg.retryDelayMs);
   }
 }

@@ -309,9 +309,14 @@ export class GrpcServerCall {
 
   /** Streaming: one message (after open()); false when the call is over. */
   write(payload: Buffer): boolean {
+    return this.writeFramed(frameMessage(payload));
+  }
+
+  /** Streaming: one message already framed (`frameMessage`), e.g. bytes shared by many calls. */
+  writeFramed(framed: Buffer): boolean {
     const s = this.stream;
     if (this.done || s.destroyed || s.writableEnded) return false;
-    s.write(frameMessage(payload));
+    s.write(framed);
     return true;
   }
 

@@ -36,9 +36,9 @@ function recordingPusher(): PreparedPusher<{ n: number; text: string }> & { prep
       prepared.push(`${type} ${body.text()}`);
       return { n: prepared.length, text: body.text() };
     },
-    sendPrepared(connectionId: string, req: { n: number }) {
+    sendPreparedThen(connectionId: string, req: { n: number }, _timeoutMs: number, done: (err: Error | null) => void) {
       sent.push([connectionId, req.n]);
-      return Promise.resolve();
+      done(null);
     },
   };
 }
@@ -74,7 +74,7 @@ test('gRPC push sink: an encoding failure rejects the push instead of throwing',
       prepare: () => {
         throw new Error('cannot encode');
       },
-      sendPrepared: () => Promise.resolve(),
+      sendPreparedThen: (_c: string, _r: unknown, _t: number, done: (err: Error | null) => void) => done(null),
     },
     () => 3000,
   );

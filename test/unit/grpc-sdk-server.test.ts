@@ -343,6 +343,39 @@ test('push: string requestIds unique per connection, headers {}, resolves on ack
   await assert.rejects(p3, (e: unknown) => e instanceof PushError && e.reason === 'nack' && e.resultCode === 500);
 });
 
+test('a prepared request reaches every connection it is sent to, intact; http2 frames it once for all', T, async (t) => {
+  const h = await harness(t);
+  const a = await register(h, h.client());
+  const b = await register(h, h.client());
+  const req = h.server.prepare('NotifySubscriberRequest', { module: 'naming', serviceInfo: { name: 'svcA', hosts: [{ ip: '127.0.0.9', port: 80 }] } });
+  const pa = h.server.sendPrepared(a.conn.id, req, 3000);
+  const framed = req.payload.framed;
+  const pb = h.server.sendPrepared(b.conn.id, req, 3000);
+  if (sdkTransport() === 'http2') {
+    assert.ok(framed, 'framed by the first write');
+    assert.equal(req.payload.framed, framed, 'the second stream got the same framed bytes');
+    assert.equal(framed.length, req.payload.payload.length + 5);
+  } else assert.equal(framed, null, 'grpc-js frames itself');
+  for (const [s, p] of [
+    [a.stream, pa],
+    [b.stream, pb],
+  ] as const) {
+    const m = await s.next();
+    assert.ok(m);
+    assert.deepEqual(m.body, { module: 'naming', serviceInfo: { name: 'svcA', hosts: [{ ip: '127.0.0.9', port: 80 }] }, headers: {}, requestId: req.requestId });
+    s.ack(m);
+    await p;
+  }
+  // Sent twice to one connection while the first waits: refused.
+  const again = h.server.sendPrepared(a.conn.id, req, 3000);
+  const twice = h.server.sendPrepared(a.conn.id, req, 3000);
+  await assert.rejects(twice, (e: unknown) => e instanceof PushError && e.reason === 'write-failed');
+  const m = await a.stream.next();
+  assert.ok(m);
+  a.stream.ack(m);
+  await again;
+});
+
 test('push without an ack times out; the connection stays registered', T, async (t) => {
   const h = await harness(t);
   const { stream, conn } = await register(h, h.client());

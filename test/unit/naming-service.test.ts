@@ -83,6 +83,8 @@ test('a failed push is retried with the latest state, up to maxRetries', async (
   const last = JSON.parse(f.grpc.pushes.at(-1)!.info.json) as { hosts: unknown[] };
   assert.equal(last.hosts.length, 2, 'retry carries the newest state');
   assert.ok(f.push.stats.retried >= 2);
+  assert.equal(f.push.stats.succeeded, 1, 'the subscription push was acked');
+  assert.equal(f.push.stats.failed, f.push.stats.retried + 2, 'each round: first try + retries, the last one given up');
 });
 
 test('connection close removes its instances and subscriptions and pushes the removal', async () => {

@@ -7,7 +7,8 @@
  * sends the id; it learns it from ServerCheckResponse. A transport that never sends a setup stays
  * unregistered: it can ServerCheck but gets 301 for everything else.
  */
-import type { Clock, TimerHandle } from '../../core/clock.js';
+import type { Clock } from '../../core/clock.js';
+import { DeadlineEntry, DeadlineQueue } from '../../core/deadline-queue.js';
 import type { Logger } from '../../observability/logger.js';
 import type { OutboundPayload } from '../../wire/codec.js';
 import { PushError } from './push-error.js';
@@ -43,9 +44,22 @@ export interface ConnectionInfo {
   readonly registered: boolean;
 }
 
+/**
+ * Payload bytes encoded once and written to many streams (a push round: `SdkGrpcServer.prepare`,
+ * docs/architecture.md "Push path"). A transport that frames messages itself keeps its framing of
+ * these bytes in `framed`, so a round of 10,000 pushes frames (and allocates) once, not per stream.
+ */
+export class SharedPayload {
+  /** The transport's framed copy (gRPC length prefix + payload), made by the first stream written. */
+  framed: Buffer | null = null;
+  constructor(readonly payload: Buffer) {}
+}
+
 /** The write side of a bi-stream. `write` returns false if the stream can no longer be written. */
 export interface StreamSink {
   write(payload: OutboundPayload): boolean;
+  /** Writes bytes shared with other streams; a sink without it gets `write(shared.payload)`. */
+  writeShared?(shared: SharedPayload): boolean;
   end(): void;
 }
 
@@ -58,11 +72,25 @@ export interface SetupInfo {
   hasAbilityTable: boolean;
 }
 
-interface PendingAck {
-  /** With the client's response body. */
-  resolve(body: Record<string, unknown>): void;
-  reject(e: PushError): void;
-  timer: TimerHandle;
+/** How a push ends: the client's ack body, or why there is none. Must not throw. */
+export type AckCallback = (err: PushError | null, body: Record<string, unknown> | null) => void;
+
+/** A push waiting for its ack; it is its own deadline entry (no timer or closure per push). */
+class PendingAck extends DeadlineEntry {
+  constructor(
+    private readonly owner: Connection,
+    readonly requestId: string,
+    private readonly timeoutMs: number,
+    readonly done: AckCallback,
+  ) {
+    super();
+  }
+
+  protected expired(): void {
+    if (this.owner.forgetAck(this)) {
+      this.done(new PushError('timeout', `no ack for request ${this.requestId} on ${this.owner.id} within ${this.timeoutMs} ms`), null);
+    }
+  }
 }
 
 export class Connection implements ConnectionInfo {
@@ -89,6 +117,8 @@ export class Connection implements ConnectionInfo {
     readonly remotePort: number,
     readonly createdAt: number,
     private readonly closeFn: () => void,
+    /** The ack deadlines of every connection of the registry (one timer per timeout length). */
+    private readonly deadlines: DeadlineQueue,
     private readonly ids: RequestIds = new RequestIds(),
   ) {
     this.clientIp = remoteIp;
@@ -110,15 +140,27 @@ export class Connection implements ConnectionInfo {
   }
 
   /** Waits for the ack of `requestId` (resolves with its body); rejects with a `timeout` PushError after `timeoutMs`. */
-  expectAck(requestId: string, timeoutMs: number, clock: Clock): Promise<Record<string, unknown>> {
+  expectAck(requestId: string, timeoutMs: number): Promise<Record<string, unknown>> {
     return new Promise<Record<string, unknown>>((resolve, reject) => {
-      const timer = clock.setTimeout(() => {
-        if (this.pending.delete(requestId)) {
-          reject(new PushError('timeout', `no ack for request ${requestId} on ${this.id} within ${timeoutMs} ms`));
-        }
-      }, timeoutMs);
-      this.pending.set(requestId, { resolve, reject, timer });
+      this.awaitAck(requestId, timeoutMs, (err, body) => (err ? reject(err) : resolve(body ?? {})));
     });
+  }
+
+  /**
+   * `expectAck` without a promise: `done` runs once, with the ack's body, a `nack`, a `timeout`
+   * after `timeoutMs`, or the failure given to `failAck` / `rejectAllAcks`. The push hot path.
+   */
+  awaitAck(requestId: string, timeoutMs: number, done: AckCallback): void {
+    const p = new PendingAck(this, requestId, timeoutMs, done);
+    this.pending.set(requestId, p);
+    this.deadlines.add(p, timeoutMs);
+  }
+
+  /** @internal A pending ack leaves the connection (its deadline passed); false if it had already. */
+  forgetAck(p: PendingAck): boolean {
+    if (this.pending.get(p.requestId) !== p) return false;
+    this.pending.delete(p.requestId);
+    return true;
   }
 
   /**
@@ -129,12 +171,10 @@ export class Connection implements ConnectionInfo {
     const p = this.pending.get(requestId);
     if (!p) return false;
     this.pending.delete(requestId);
-    p.timer.cancel();
-    if (resultCode === 200) p.resolve(body);
+    p.cancelDeadline();
+    if (resultCode === 200) p.done(null, body);
     else {
-      p.reject(
-        new PushError('nack', `client answered request ${requestId} with ${resultCode}/${errorCode}: ${message ?? ''}`, resultCode, errorCode),
-      );
+      p.done(new PushError('nack', `client answered request ${requestId} with ${resultCode}/${errorCode}: ${message ?? ''}`, resultCode, errorCode), null);
     }
     return true;
   }
@@ -144,17 +184,15 @@ export class Connection implements ConnectionInfo {
     const p = this.pending.get(requestId);
     if (!p) return;
     this.pending.delete(requestId);
-    p.timer.cancel();
-    p.reject(err);
+    p.cancelDeadline();
+    p.done(err, null);
   }
 
   rejectAllAcks(err: PushError): void {
     const all = [...this.pending.values()];
     this.pending.clear();
-    for (const p of all) {
-      p.timer.cancel();
-      p.reject(err);
-    }
+    for (const p of all) p.cancelDeadline();
+    for (const p of all) p.done(err, null);
   }
 
   pendingAckCount(): number {
@@ -190,11 +228,15 @@ export class ConnectionRegistry {
   private readonly disconnectedListeners: ConnectionListener[] = [];
   /** Shared by every connection of this registry (see RequestIds). */
   readonly requestIds = new RequestIds();
+  /** The ack deadlines of all connections: one timer per distinct timeout, not one per push. */
+  private readonly ackDeadlines: DeadlineQueue;
 
   constructor(
     private readonly clock: Clock,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.ackDeadlines = new DeadlineQueue(clock);
+  }
 
   onConnected(l: ConnectionListener): void {
     this.connectedListeners.push(l);
@@ -212,7 +254,7 @@ export class ConnectionRegistry {
     const stale = this.byPeer.get(peer);
     if (stale) this.closeTransport(stale, 'address reused');
     const now = this.clock.now();
-    const conn = new Connection(`${now}_${remoteIp}_${remotePort}`, peer, remoteIp, remotePort, now, close, this.requestIds);
+    const conn = new Connection(`${now}_${remoteIp}_${remotePort}`, peer, remoteIp, remotePort, now, close, this.ackDeadlines, this.requestIds);
     // The id and createdAt are wall time (Nacos' shape); idleness is measured on the monotonic clock.
     conn.lastActive = this.clock.monotonic();
     this.byPeer.set(peer, conn);

@@ -225,33 +225,40 @@ export function namingHandlers(ctx: AppContext): Record<string, NamingHandler> {
   };
 }
 
-/** What the push sink needs of the SDK server (`SdkGrpcServer.prepare` / `sendPrepared`). */
+/** What the push sink needs of the SDK server (`SdkGrpcServer.prepare` / `sendPreparedThen`). */
 export interface PreparedPusher<P> {
   prepare(type: string, body: JsonChunks): P;
-  sendPrepared(connectionId: string, req: P, timeoutMs: number): Promise<unknown>;
+  /** Sends `req` to the connection; `done` runs once, with null on the client's ack. */
+  sendPreparedThen(connectionId: string, req: P, timeoutMs: number, done: (err: Error | null) => void): void;
 }
 
 /**
  * The gRPC push sink: NotifySubscriberRequest carrying the pre-rendered ServiceInfo. A push round
  * hands every subscriber the same rendering; its Payload is encoded once, on the first push, and
  * the same bytes (one requestId for the round) are written to every subscriber's stream
- * (docs/architecture.md, "Push path").
+ * (docs/architecture.md, "Push path"). The engine uses `pushThen`: no promise per push.
  */
 export function grpcPushSink<P>(pusher: PreparedPusher<P>, timeoutMs: () => number): PushSink {
   const prepared = new WeakMap<RenderedServiceInfo, P>();
-  return {
-    push(sub: Subscriber, info: RenderedServiceInfo): Promise<unknown> {
-      if (sub.target.kind !== 'grpc') return Promise.reject(new Error('not a gRPC subscriber'));
-      let req = prepared.get(info);
-      if (req === undefined) {
-        try {
-          req = pusher.prepare('NotifySubscriberRequest', new JsonChunks([PUSH_PREFIX, ...serviceInfoChunks(info), '}']));
-        } catch (e) {
-          return Promise.reject(e instanceof Error ? e : new Error(String(e)));
-        }
-        prepared.set(info, req);
+  const pushThen = (sub: Subscriber, info: RenderedServiceInfo, done: (err: Error | null) => void): void => {
+    if (sub.target.kind !== 'grpc') {
+      done(new Error('not a gRPC subscriber'));
+      return;
+    }
+    let req = prepared.get(info);
+    if (req === undefined) {
+      try {
+        req = pusher.prepare('NotifySubscriberRequest', new JsonChunks([PUSH_PREFIX, ...serviceInfoChunks(info), '}']));
+      } catch (e) {
+        done(e instanceof Error ? e : new Error(String(e)));
+        return;
       }
-      return pusher.sendPrepared(sub.target.connectionId, req, timeoutMs());
-    },
+      prepared.set(info, req);
+    }
+    pusher.sendPreparedThen(sub.target.connectionId, req, timeoutMs(), done);
+  };
+  return {
+    pushThen,
+    push: (sub, info) => new Promise<void>((resolve, reject) => pushThen(sub, info, (err) => (err ? reject(err) : resolve()))),
   };
 }

@@ -29,7 +29,7 @@ import {
   type Decoded,
   type TypedMessage,
 } from '../../wire/codec.js';
-import { ConnectionRegistry, type Connection, type ConnectionInfo, type ConnectionListener, type StreamSink } from './connections.js';
+import { ConnectionRegistry, SharedPayload, type AckCallback, type Connection, type ConnectionInfo, type ConnectionListener, type StreamSink } from './connections.js';
 import { UndecodablePayload, type InboundMessage } from '../../wire/proto.js';
 import { PushError } from './push-error.js';
 import { readAck, readSetup } from './validation.js';
@@ -43,8 +43,8 @@ export type HandlerResult = TypedMessage;
 export interface PreparedRequest {
   readonly type: string;
   readonly requestId: string;
-  /** The encoded Payload. */
-  readonly payload: Buffer;
+  /** The encoded Payload, shared by every stream it is written to. */
+  readonly payload: SharedPayload;
 }
 
 export interface RequestContext {
@@ -193,7 +193,7 @@ export class SdkGrpcServer {
     } catch (e) {
       return Promise.reject(new PushError('write-failed', `cannot encode ${type}: ${e instanceof Error ? e.message : String(e)}`));
     }
-    const ack = conn.expectAck(requestId, timeoutMs, this.clock);
+    const ack = conn.expectAck(requestId, timeoutMs);
     if (!stream.write(payload)) conn.failAck(requestId, new PushError('write-failed', `stream of ${conn.id} is not writable`));
     return ack;
   }
@@ -206,7 +206,7 @@ export class SdkGrpcServer {
   prepare(type: string, bodyWithoutRequestId: object | string): PreparedRequest {
     const requestId = this.registry.requestIds.next();
     try {
-      return { type, requestId, payload: encodePayload(type, bodyWire(serverRequestBody(bodyWithoutRequestId, requestId))) };
+      return { type, requestId, payload: new SharedPayload(encodePayload(type, bodyWire(serverRequestBody(bodyWithoutRequestId, requestId)))) };
     } catch (e) {
       throw new PushError('write-failed', `cannot encode ${type}: ${e instanceof Error ? e.message : String(e)}`);
     }
@@ -218,17 +218,30 @@ export class SdkGrpcServer {
    * a second send while the first waits is refused (`write-failed`, the push layer retries).
    */
   sendPrepared(connectionId: string, req: PreparedRequest, timeoutMs: number): Promise<Record<string, unknown>> {
+    return new Promise((resolve, reject) => {
+      this.sendPreparedThen(connectionId, req, timeoutMs, (err, body) => (err ? reject(err) : resolve(body ?? {})));
+    });
+  }
+
+  /**
+   * `sendPrepared` without a promise (the push fan-out's path: no promise, timer or closure of its
+   * own per push): `done` runs once, with the ack's body or the PushError, possibly before this
+   * returns (unknown connection, refused write).
+   */
+  sendPreparedThen(connectionId: string, req: PreparedRequest, timeoutMs: number, done: AckCallback): void {
     const conn = this.registry.get(connectionId);
     const stream = conn?.stream;
     if (!conn || !stream) {
-      return Promise.reject(new PushError('unknown-connection', `no registered connection ${connectionId}`));
+      done(new PushError('unknown-connection', `no registered connection ${connectionId}`), null);
+      return;
     }
     if (conn.awaitsAck(req.requestId)) {
-      return Promise.reject(new PushError('write-failed', `request ${req.requestId} already sent on ${conn.id}`));
+      done(new PushError('write-failed', `request ${req.requestId} already sent on ${conn.id}`), null);
+      return;
     }
-    const ack = conn.expectAck(req.requestId, timeoutMs, this.clock);
-    if (!stream.write(req.payload)) conn.failAck(req.requestId, new PushError('write-failed', `stream of ${conn.id} is not writable`));
-    return ack;
+    conn.awaitAck(req.requestId, timeoutMs, done);
+    const written = stream.writeShared ? stream.writeShared(req.payload) : stream.write(req.payload.payload);
+    if (!written) conn.failAck(req.requestId, new PushError('write-failed', `stream of ${conn.id} is not writable`));
   }
 
   /**

@@ -22,8 +22,8 @@ import type { Socket } from 'node:net';
 import { encodeWirePayload } from '../../wire/protobuf.js';
 import { decodeInbound } from '../../wire/proto.js';
 import type { OutboundPayload } from '../../wire/codec.js';
-import type { StreamSink } from './connections.js';
-import { closeSessions, GrpcServerCall, GrpcStatus, isGrpcRequest, pingWithin } from '../../wire/grpc-http2.js';
+import type { SharedPayload, StreamSink } from './connections.js';
+import { closeSessions, frameMessage, GrpcServerCall, GrpcStatus, isGrpcRequest, pingWithin } from '../../wire/grpc-http2.js';
 export { encodeGrpcMessage, frameMessage, parseGrpcTimeout } from '../../wire/grpc-http2.js';
 import { BIDI_PATH, peerKey, UNARY_PATH, type SdkTransport, type SdkTransportOptions } from './sdk-transport.js';
 
@@ -151,6 +151,11 @@ function sinkOf(call: GrpcServerCall): StreamSink {
       // Back-pressure: refuse rather than buffer without bound behind a client that does not read.
       if (s.writableLength > MAX_BUFFERED_PUSH_BYTES) return false;
       return call.write(Buffer.isBuffer(payload) ? payload : encodeWirePayload(payload));
+    },
+    writeShared: (shared: SharedPayload) => {
+      if (s.writableLength > MAX_BUFFERED_PUSH_BYTES) return false;
+      // The same framed Buffer goes to every stream of the round; nothing writes into it.
+      return call.writeFramed((shared.framed ??= frameMessage(shared.payload)));
     },
     end: () => call.finish(GrpcStatus.OK, ''),
   };

@@ -20,6 +20,18 @@ export class RecordingSink implements PushSink {
   }
 }
 
+/**
+ * The same, through `pushThen` (the gRPC sink's callback path): an ack comes later, like a
+ * client's; a failure is reported at once, like a write the stream refused.
+ */
+export class CallbackSink extends RecordingSink {
+  pushThen(sub: Subscriber, info: RenderedServiceInfo, done: (err: unknown) => void): void {
+    this.pushes.push({ sub, info });
+    if (this.fail) done(new Error('push failed'));
+    else queueMicrotask(() => done(null));
+  }
+}
+
 /** The whole naming stack in memory on a manual clock. */
 export function namingFixture(opts: { pushDelayMs?: number } = {}) {
   const clock = new ManualClock();
@@ -29,7 +41,8 @@ export function namingFixture(opts: { pushDelayMs?: number } = {}) {
   const store = new MemoryStore();
   const subs = new SubscriptionRegistry();
   const view = new ServiceInfoView(registry, metadata, clock, () => 10000);
-  const grpc = new RecordingSink();
+  // gRPC on the callback path (as in production), UDP on the promise path.
+  const grpc = new CallbackSink();
   const udp = new RecordingSink();
   const push = new PushEngine(view, subs, { grpc, udp }, clock, log, {
     delayMs: opts.pushDelayMs ?? 500,
