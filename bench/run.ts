@@ -29,7 +29,7 @@ import { runHttpComparison } from './scenarios/http.js';
 import { runMemory, runPeerMemory } from './scenarios/memory.js';
 import { runPasswordFlood } from './scenarios/password-flood.js';
 import { runPeerLoads } from './scenarios/peer-loads.js';
-import { runPeerPush, runPush } from './scenarios/push.js';
+import { runPeerPush, runPush, runPushWindow0 } from './scenarios/push.js';
 import { runRaft } from './scenarios/raft.js';
 import { runPeerStartup, runStartup } from './scenarios/startup.js';
 
@@ -122,6 +122,7 @@ async function main(): Promise<void> {
         }
       });
     }
+    if (has('push')) await attempt('d. push, window 0', () => runPushWindow0(ctx));
     if (has('push')) for (const p of cli.peers) await attempt(`d. ${p} watches`, () => runPeerPush(ctx, p));
     if (has('memory')) await attempt('e. memory', () => runMemory(ctx));
     if (has('memory')) for (const p of cli.peers) await attempt(`e. ${p} memory`, () => runPeerMemory(ctx, p));

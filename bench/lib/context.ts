@@ -70,7 +70,8 @@ export async function startScript(ctx: Ctx, script: string, args: object, cpu: n
   }
 }
 
-export async function startServer(ctx: Ctx, label: string): Promise<ServerHandle> {
+/** A Nomen server for a scenario; `props` adds to (or overrides) the run's `--property` set. */
+export async function startServer(ctx: Ctx, label: string, props: Record<string, string> = {}): Promise<ServerHandle> {
   const port = await freePortPair();
   const dataDir = mkdtempSync(join(ctx.tmp, `data-${label}-`));
   return startNomen({
@@ -78,7 +79,7 @@ export async function startServer(ctx: Ctx, label: string): Promise<ServerHandle
     dataDir,
     logFile: join(ctx.logDir, `nomen-${label}.log`),
     cpu: SERVER_CPU,
-    properties: ctx.serverProps,
+    properties: { ...ctx.serverProps, ...props },
     nodeArgs: ctx.cli.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', join(ctx.logDir, 'cpu-prof'), '--cpu-prof-name', `nomen-${label}.cpuprofile`] : [],
   });
 }

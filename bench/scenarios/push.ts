@@ -4,7 +4,7 @@ import { runScript, type ServerHandle } from '../lib/proc.js';
 import { spread, type Spread } from '../lib/stats.js';
 import type { PushResult, PushRound } from '../lib/types.js';
 import type { PeerName } from '../peers/common.js';
-import { LOAD_CPU, num, progress, quiet, runToResult, type Ctx } from '../lib/context.js';
+import { LOAD_CPU, num, progress, quiet, runToResult, startServer, type Ctx } from '../lib/context.js';
 import { compare, rawOf } from '../lib/compare.js';
 import { withPeer } from '../lib/peer-server.js';
 
@@ -46,7 +46,41 @@ export async function fanOut(ctx: Ctx, label: string, requested: number, conns: 
 export async function runPush(ctx: Ctx, server: ServerHandle): Promise<void> {
   const results: PushResult[] = [];
   for (const requested of ctx.mode.push.subscribers) {
-    const r = await fanOut(
+    const r = await nomenFanOut(ctx, server, requested, ctx.pushDelayMs);
+    if (r.initialPushes < r.subscribers) ctx.notes.push(`push fan-out S=${r.subscribers}: only ${r.initialPushes} initial (post-subscribe) pushes arrived`);
+    results.push(r);
+    pushRows(ctx, r);
+    peerPushCompare(ctx, 'Nomen', r);
+  }
+  ctx.raw.push = results;
+}
+
+/**
+ * d. with the merge window at 0 (issue 14 asks for both settings): the largest subscriber count
+ * again, on a server of its own started with `nacos.naming.push.pushTaskDelay=0`. Its figures are
+ * compared with the peers' under the key `…, window 0` (a watch has no window). Skipped when the
+ * run's window is 0 already.
+ */
+export async function runPushWindow0(ctx: Ctx): Promise<void> {
+  if (ctx.pushDelayMs === 0) return;
+  const requested = Math.max(...ctx.mode.push.subscribers);
+  await quiet(ctx, 'nomen start (push, window 0)');
+  const server = await startServer(ctx, 'push-window0', { 'nacos.naming.push.pushTaskDelay': '0' });
+  try {
+    const r = await nomenFanOut(ctx, server, requested, 0);
+    pushRows(ctx, r, '', 0, ', window 0');
+    peerPushCompare(ctx, 'Nomen', r, WINDOW0);
+    ctx.raw.pushWindow0 = r;
+  } finally {
+    await server.stop();
+  }
+}
+
+/** The compare-key suffix of the window-0 fan-out. */
+const WINDOW0 = ', window 0';
+
+function nomenFanOut(ctx: Ctx, server: ServerHandle, requested: number, windowMs: number): Promise<PushResult> {
+  return fanOut(
       ctx,
       'push fan-out',
       requested,
@@ -63,7 +97,7 @@ export async function runPush(ctx: Ctx, server: ServerHandle): Promise<void> {
             rounds: ctx.mode.push.rounds,
             connectParallel: Math.min(64, s),
             roundTimeoutMs: ctx.mode.push.roundTimeoutMs,
-            pauseMs: Math.max(ctx.mode.push.pauseMs, ctx.pushDelayMs * 2),
+            pauseMs: Math.max(ctx.mode.push.pauseMs, windowMs * 2),
             maxLifetimeMs: 600_000,
           },
           LOAD_CPU,
@@ -72,17 +106,11 @@ export async function runPush(ctx: Ctx, server: ServerHandle): Promise<void> {
         return runToResult<PushResult>(p, 600_000);
       },
     );
-    if (r.initialPushes < r.subscribers) ctx.notes.push(`push fan-out S=${r.subscribers}: only ${r.initialPushes} initial (post-subscribe) pushes arrived`);
-    results.push(r);
-    pushRows(ctx, r);
-    peerPushCompare(ctx, 'Nomen', r);
-  }
-  ctx.raw.push = results;
 }
 
 /** Rows of one fan-out result; `who` names a peer (its figures go in the value column), `w` is the server's merge window. */
-export function pushRows(ctx: Ctx, r: PushResult, who = '', w = ctx.pushDelayMs): void {
-  const label = `d. ${who ? `notify (${who})` : 'push fan-out'} S=${r.subscribers}`;
+export function pushRows(ctx: Ctx, r: PushResult, who = '', w = ctx.pushDelayMs, suffix = ''): void {
+  const label = `d. ${who ? `notify (${who})` : 'push fan-out'} S=${r.subscribers}${suffix}`;
   const of = (pick: (x: PushRound) => number): Spread => spread(r.rounds.map(pick));
   for (const k of ['p50', 'p99', 'max'] as const) {
     ctx.rows.push({ scenario: label, metric: `${who ? 'notification' : 'push'} latency ${k}`, unit: 'ms', nomen: of((x) => x.fromResponseMs[k]), digits: 1, note: 'from change response' });
@@ -140,8 +168,12 @@ export async function runPeerPush(ctx: Ctx, peer: PeerName): Promise<void> {
  * measured from *sending* the change: ZooKeeper triggers (serialises) all watch events before it
  * answers the create, so "from the change's response" goes negative there.
  */
-export function peerPushCompare(ctx: Ctx, who: 'Nomen' | PeerName, r: PushResult): void {
+export function peerPushCompare(ctx: Ctx, who: 'Nomen' | PeerName, r: PushResult, suffix = ''): void {
   for (const k of ['p50', 'p99', 'max'] as const) {
-    compare(ctx, who, `d. notify ${r.subscribers.toLocaleString('en-US')} watcher(s): ${k} from change sent`, 'ms', 'lower', spread(r.rounds.map((x) => x.fromSendMs[k])), 1);
+    const key = (sfx: string): string => `d. notify ${r.subscribers.toLocaleString('en-US')} watcher(s)${sfx}: ${k} from change sent`;
+    const v = spread(r.rounds.map((x) => x.fromSendMs[k]));
+    compare(ctx, who, key(suffix), 'ms', 'lower', v, 1);
+    // A peer's watch has no merge window: its figure also stands beside Nomen's window-0 run.
+    if (who !== 'Nomen' && ctx.compared.some((c) => c.key === key(WINDOW0))) compare(ctx, who, key(WINDOW0), 'ms', 'lower', v, 1);
   }
 }
