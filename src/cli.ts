@@ -15,8 +15,8 @@
  * Scavenger threads (NOMEN_PARALLEL_SCAVENGE=auto|true|false, default auto): V8 scavenges the
  * young generation with helper threads. When the process may run on one CPU only (its affinity
  * mask: `taskset -c 0`, a cpuset of one CPU, a one-CPU machine) the helpers cannot run beside the
- * main thread and only add hand-offs and context switches, so `auto` turns them off there
- * (`--no-parallel-scavenge`, which V8 reads at each scavenge; `--single-threaded-gc` cannot be set
+ * main thread and only add hand-offs and context switches, so `auto` turns them off there once
+ * the server is ready (`--no-parallel-scavenge`, which V8 reads at each scavenge; `--single-threaded-gc` cannot be set
  * at run time: it aborts in the next GC). docs/decisions.md §24, docs/benchmarks.md "Scavenges on
  * one CPU".
  */

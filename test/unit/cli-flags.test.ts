@@ -2,13 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { v8Tuning } from '../../src/cli-flags.js';
 
-test('parallel scavenges: off on one CPU by default, on otherwise; true and false force it', () => {
-  assert.deepEqual(v8Tuning({}, 1).atStart, ['--no-parallel-scavenge']);
-  assert.deepEqual(v8Tuning({}, 2).atStart, []);
-  assert.deepEqual(v8Tuning({ NOMEN_PARALLEL_SCAVENGE: 'auto' }, 1).atStart, ['--no-parallel-scavenge']);
-  assert.deepEqual(v8Tuning({ NOMEN_PARALLEL_SCAVENGE: 'true' }, 1).atStart, []);
-  assert.deepEqual(v8Tuning({ NOMEN_PARALLEL_SCAVENGE: 'false' }, 8).atStart, ['--no-parallel-scavenge']);
-  assert.deepEqual(v8Tuning({}, 8).whenReady, []);
+test('parallel scavenges: off once ready on one CPU by default, on otherwise; true and false force it', () => {
+  assert.deepEqual(v8Tuning({}, 1), { atStart: [], whenReady: ['--no-parallel-scavenge'] });
+  assert.deepEqual(v8Tuning({}, 2), { atStart: [], whenReady: [] });
+  assert.deepEqual(v8Tuning({ NOMEN_PARALLEL_SCAVENGE: 'auto' }, 1).whenReady, ['--no-parallel-scavenge']);
+  assert.deepEqual(v8Tuning({ NOMEN_PARALLEL_SCAVENGE: 'true' }, 1).whenReady, []);
+  assert.deepEqual(v8Tuning({ NOMEN_PARALLEL_SCAVENGE: 'false' }, 8).whenReady, ['--no-parallel-scavenge']);
 });
 
 test('heap tuning: the young generation held during start-up, released when ready', () => {
