@@ -81,31 +81,31 @@ const WINDOW0 = ', window 0';
 
 function nomenFanOut(ctx: Ctx, server: ServerHandle, requested: number, windowMs: number): Promise<PushResult> {
   return fanOut(
-      ctx,
-      'push fan-out',
-      requested,
-      (s) => s,
-      async (s) => {
-        progress(`d. push fan-out: ${s} subscriber(s), ${ctx.mode.push.rounds} changes`);
-        const p = runScript(
-          'load/push-fanout.ts',
-          {
-            target: server.grpcAddress,
-            serverPid: server.pid,
-            service: `bench-push-${s}`,
-            subscribers: s,
-            rounds: ctx.mode.push.rounds,
-            connectParallel: Math.min(64, s),
-            roundTimeoutMs: ctx.mode.push.roundTimeoutMs,
-            pauseMs: Math.max(ctx.mode.push.pauseMs, windowMs * 2),
-            maxLifetimeMs: 600_000,
-          },
-          LOAD_CPU,
-          { verbose: ctx.cli.verbose },
-        );
-        return runToResult<PushResult>(p, 600_000);
-      },
-    );
+    ctx,
+    'push fan-out',
+    requested,
+    (s) => s,
+    async (s) => {
+      progress(`d. push fan-out: ${s} subscriber(s), ${ctx.mode.push.rounds} changes`);
+      const p = runScript(
+        'load/push-fanout.ts',
+        {
+          target: server.grpcAddress,
+          serverPid: server.pid,
+          service: `bench-push-${s}`,
+          subscribers: s,
+          rounds: ctx.mode.push.rounds,
+          connectParallel: Math.min(64, s),
+          roundTimeoutMs: ctx.mode.push.roundTimeoutMs,
+          pauseMs: Math.max(ctx.mode.push.pauseMs, windowMs * 2),
+          maxLifetimeMs: 600_000,
+        },
+        LOAD_CPU,
+        { verbose: ctx.cli.verbose },
+      );
+      return runToResult<PushResult>(p, 600_000);
+    },
+  );
 }
 
 /** Rows of one fan-out result; `who` names a peer (its figures go in the value column), `w` is the server's merge window. */

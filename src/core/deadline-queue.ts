@@ -63,13 +63,13 @@ export abstract class DeadlineEntry {
 
 /** The entries of one deadline length and their one timer. */
 class DeadlineList {
-  /** The queue's key for this list (the deadline length, ms). */
-  length = 0;
   head: DeadlineEntry | null = null;
   tail: DeadlineEntry | null = null;
   private timer: TimerHandle | null = null;
 
   constructor(
+    /** The queue's key for this list (the deadline length, ms). */
+    readonly length: number,
     private readonly clock: Clock,
     /** Called when the last entry left (the queue forgets the list). */
     private readonly onEmpty: (l: DeadlineList) => void,
@@ -113,8 +113,7 @@ export class DeadlineQueue {
     const len = Math.max(0, ms);
     let l = this.lists.get(len);
     if (!l) {
-      l = new DeadlineList(this.clock, this.forget);
-      l.length = len;
+      l = new DeadlineList(len, this.clock, this.forget);
       this.lists.set(len, l);
     }
     e.deadline = this.clock.monotonic() + len;

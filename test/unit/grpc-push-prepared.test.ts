@@ -36,7 +36,7 @@ function recordingPusher(): PreparedPusher<{ n: number; text: string }> & { prep
       prepared.push(`${type} ${body.text()}`);
       return { n: prepared.length, text: body.text() };
     },
-    sendPreparedThen(connectionId: string, req: { n: number }, _timeoutMs: number, done: (err: Error | null) => void) {
+    sendPrepared(connectionId: string, req: { n: number }, _timeoutMs: number, done: (err: Error | null) => void) {
       sent.push([connectionId, req.n]);
       done(null);
     },
@@ -74,7 +74,7 @@ test('gRPC push sink: an encoding failure rejects the push instead of throwing',
       prepare: () => {
         throw new Error('cannot encode');
       },
-      sendPreparedThen: (_c: string, _r: unknown, _t: number, done: (err: Error | null) => void) => done(null),
+      sendPrepared: (_c: string, _r: unknown, _t: number, done: (err: Error | null) => void) => done(null),
     },
     () => 3000,
   );

@@ -15,7 +15,7 @@ import type { ConnectionInfo } from '../../src/transport/grpc/connections.js';
 import { nacosMethodDefinitions } from '../../src/wire/proto.js';
 import { ProbeClient, type ProbeMessage, type ProbeStream } from '../../src/transport/grpc/probe-client.js';
 import { PushError } from '../../src/transport/grpc/push-error.js';
-import { SdkGrpcServer, type SdkGrpcServerOptions } from '../../src/transport/grpc/sdk-server.js';
+import { SdkGrpcServer, type PreparedRequest, type SdkGrpcServerOptions } from '../../src/transport/grpc/sdk-server.js';
 import { eventually, RUST_SETUP } from './helpers/sdk-fixtures.js';
 
 const T = { timeout: 15_000 };
@@ -345,12 +345,14 @@ test('push: string requestIds unique per connection, headers {}, resolves on ack
 
 test('a prepared request reaches every connection it is sent to, intact; http2 frames it once for all', T, async (t) => {
   const h = await harness(t);
+  const send = (id: string, req: PreparedRequest): Promise<unknown> =>
+    new Promise((resolve, reject) => h.server.sendPrepared(id, req, 3000, (err, body) => (err ? reject(err) : resolve(body))));
   const a = await register(h, h.client());
   const b = await register(h, h.client());
   const req = h.server.prepare('NotifySubscriberRequest', { module: 'naming', serviceInfo: { name: 'svcA', hosts: [{ ip: '127.0.0.9', port: 80 }] } });
-  const pa = h.server.sendPrepared(a.conn.id, req, 3000);
+  const pa = send(a.conn.id, req);
   const framed = req.payload.framed;
-  const pb = h.server.sendPrepared(b.conn.id, req, 3000);
+  const pb = send(b.conn.id, req);
   if (sdkTransport() === 'http2') {
     assert.ok(framed, 'framed by the first write');
     assert.equal(req.payload.framed, framed, 'the second stream got the same framed bytes');
@@ -367,8 +369,8 @@ test('a prepared request reaches every connection it is sent to, intact; http2 f
     await p;
   }
   // Sent twice to one connection while the first waits: refused.
-  const again = h.server.sendPrepared(a.conn.id, req, 3000);
-  const twice = h.server.sendPrepared(a.conn.id, req, 3000);
+  const again = send(a.conn.id, req);
+  const twice = send(a.conn.id, req);
   await assert.rejects(twice, (e: unknown) => e instanceof PushError && e.reason === 'write-failed');
   const m = await a.stream.next();
   assert.ok(m);

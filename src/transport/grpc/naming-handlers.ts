@@ -225,11 +225,11 @@ export function namingHandlers(ctx: AppContext): Record<string, NamingHandler> {
   };
 }
 
-/** What the push sink needs of the SDK server (`SdkGrpcServer.prepare` / `sendPreparedThen`). */
+/** What the push sink needs of the SDK server (`SdkGrpcServer.prepare` / `sendPrepared`). */
 export interface PreparedPusher<P> {
   prepare(type: string, body: JsonChunks): P;
   /** Sends `req` to the connection; `done` runs once, with null on the client's ack. */
-  sendPreparedThen(connectionId: string, req: P, timeoutMs: number, done: (err: Error | null) => void): void;
+  sendPrepared(connectionId: string, req: P, timeoutMs: number, done: (err: Error | null) => void): void;
 }
 
 /**
@@ -255,7 +255,7 @@ export function grpcPushSink<P>(pusher: PreparedPusher<P>, timeoutMs: () => numb
       }
       prepared.set(info, req);
     }
-    pusher.sendPreparedThen(sub.target.connectionId, req, timeoutMs(), done);
+    pusher.sendPrepared(sub.target.connectionId, req, timeoutMs(), done);
   };
   return {
     pushThen,

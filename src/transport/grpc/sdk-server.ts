@@ -217,18 +217,15 @@ export class SdkGrpcServer {
    * ack. A prepared request goes at most once to a connection (its ack is matched by requestId);
    * a second send while the first waits is refused (`write-failed`, the push layer retries).
    */
-  sendPrepared(connectionId: string, req: PreparedRequest, timeoutMs: number): Promise<Record<string, unknown>> {
-    return new Promise((resolve, reject) => {
-      this.sendPreparedThen(connectionId, req, timeoutMs, (err, body) => (err ? reject(err) : resolve(body ?? {})));
-    });
-  }
-
   /**
-   * `sendPrepared` without a promise (the push fan-out's path: no promise, timer or closure of its
-   * own per push): `done` runs once, with the ack's body or the PushError, possibly before this
-   * returns (unknown connection, refused write).
+   * Writes a prepared request on the connection's bi-stream and waits for the ack, without a
+   * promise (the push fan-out's path: no promise, timer or closure of its own per push): `done`
+   * runs once, with the ack's body or the PushError, possibly before this returns (unknown
+   * connection, refused write). A prepared request goes at most once to a connection (its ack is
+   * matched by requestId); a second send while the first waits is refused (`write-failed`, the
+   * push layer retries).
    */
-  sendPreparedThen(connectionId: string, req: PreparedRequest, timeoutMs: number, done: AckCallback): void {
+  sendPrepared(connectionId: string, req: PreparedRequest, timeoutMs: number, done: AckCallback): void {
     const conn = this.registry.get(connectionId);
     const stream = conn?.stream;
     if (!conn || !stream) {

@@ -146,17 +146,12 @@ export class Http2SdkTransport implements SdkTransport {
 /** The bidi write side of a call (headers already sent). */
 function sinkOf(call: GrpcServerCall): StreamSink {
   const s = call.stream;
+  // Back-pressure: refuse rather than buffer without bound behind a client that does not read.
+  const writeFramed = (framed: Buffer): boolean => s.writableLength <= MAX_BUFFERED_PUSH_BYTES && call.writeFramed(framed);
   return {
-    write: (payload: OutboundPayload) => {
-      // Back-pressure: refuse rather than buffer without bound behind a client that does not read.
-      if (s.writableLength > MAX_BUFFERED_PUSH_BYTES) return false;
-      return call.write(Buffer.isBuffer(payload) ? payload : encodeWirePayload(payload));
-    },
-    writeShared: (shared: SharedPayload) => {
-      if (s.writableLength > MAX_BUFFERED_PUSH_BYTES) return false;
-      // The same framed Buffer goes to every stream of the round; nothing writes into it.
-      return call.writeFramed((shared.framed ??= frameMessage(shared.payload)));
-    },
+    write: (payload: OutboundPayload) => writeFramed(frameMessage(Buffer.isBuffer(payload) ? payload : encodeWirePayload(payload))),
+    // The same framed Buffer goes to every stream of the round; nothing writes into it.
+    writeShared: (shared: SharedPayload) => writeFramed((shared.framed ??= frameMessage(shared.payload))),
     end: () => call.finish(GrpcStatus.OK, ''),
   };
 }
